@@ -1,0 +1,116 @@
+"""Muster: volunteer call-up and shift rostering. `create_app()` builds the Flask app."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from scheduler import models  # noqa: F401  (registers every table with the metadata)
+from scheduler.config import CONFIGS, Config
+from scheduler.extensions import babel, csrf, db, limiter, login_manager, migrate
+from scheduler.i18n import localized_name, select_locale
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build the app. `config` is a Config class, or a dict of overrides on the class chosen by
+    the MUSTER_ENV environment variable (development by default)."""
+    project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(project_root, "templates"),
+        static_folder=os.path.join(project_root, "static"),
+    )
+    base = config if isinstance(config, type) else CONFIGS[os.environ.get("MUSTER_ENV", "development")]
+    app.config.from_object(base)
+    if isinstance(config, dict):
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set (environment variable) in production")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from scheduler.admin.routes import bp as admin_bp
+    from scheduler.auth.routes import bp as auth_bp
+    from scheduler.coordinator.routes import bp as coordinator_bp
+    from scheduler.main.routes import bp as main_bp
+    from scheduler.volunteer.routes import bp as volunteer_bp
+
+    for blueprint in (main_bp, auth_bp, volunteer_bp, coordinator_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    from scheduler.cli import register_cli
+
+    register_cli(app)
+    _register_error_handlers(app)
+    _register_template_context(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> models.User | None:
+    return db.session.get(models.User, int(user_id))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """Foreign keys are off by default in SQLite; WAL lets readers and a writer overlap."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_error(400, "csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Any, int]:
+        if request.path.startswith("/healthz"):
+            return jsonify(status="error", reason=error.name), error.code or 500
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        log.exception("unhandled error on %s", request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+def _register_template_context(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+
+    app.add_template_filter(localized_name, "localized")
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -1,0 +1,46 @@
+"""Access checks shared by every blueprint. Anonymous users are sent to log in; a logged-in user
+without the right account role gets 403 — never a page that leaks whether a record exists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from scheduler.extensions import db
+from scheduler.models import ADMIN, COORDINATOR, SITE_LEAD
+
+F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M")
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow only logged-in users whose account role is one of `roles`."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+staff_required = roles_required(COORDINATOR, ADMIN)
+admin_required = roles_required(ADMIN)
+lead_or_staff_required = roles_required(SITE_LEAD, COORDINATOR, ADMIN)
+
+
+def get_or_404(model: type[M], ident: Any) -> M:
+    """Fetch by primary key or 404. Views that expose per-user data check ownership after."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj

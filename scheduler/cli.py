@@ -1,0 +1,66 @@
+"""Flask commands: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from scheduler.extensions import db
+from scheduler.models import ACCOUNT_ROLES, User
+from scheduler.services.accounts import AccountError, create_account
+from scheduler.services.catalogue import ensure_default_catalogue
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(seed_catalogue)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(demo_logins)
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice(ACCOUNT_ROLES), default="volunteer", show_default=True)
+@click.option("--phone", required=True, help="Chinese mobile number, e.g. 13800138000")
+@click.option("--password", required=True)
+@click.option("--name", required=True)
+def create_user(role: str, phone: str, password: str, name: str) -> None:
+    """Create an account (for the first coordinator or admin of a deployment)."""
+    try:
+        user = create_account(name=name, phone=phone, password=password, role=role)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"created {user.role} {user.name} ({user.phone})")
+
+
+@click.command("seed-catalogue")
+def seed_catalogue() -> None:
+    """Create the default role catalogue (idempotent; never overwrites edits)."""
+    ensure_default_catalogue()
+    click.echo("role catalogue ready")
+
+
+@click.command("seed-demo")
+@click.option("--volunteers", default=300, show_default=True, type=click.IntRange(0, 20000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_demo(volunteers: int, seed: int, if_empty: bool) -> None:
+    """Create a realistic Chinese demo: checkpoints, testing sites, work units, volunteers."""
+    from scheduler.services.demo import seed_demo as build_demo
+
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        click.echo("database not empty: demo data left as it is")
+        return
+    summary = build_demo(volunteers=volunteers, seed=seed)
+    click.echo(summary)
+
+
+@click.command("demo-logins")
+def demo_logins() -> None:
+    """Print the demo accounts' logins (only those that exist)."""
+    from scheduler.services.demo import DEMO_ACCOUNTS
+
+    click.echo("Demo logins (phone / password):")
+    for role, phone, password, _name in DEMO_ACCOUNTS:
+        if db.session.scalar(select(User.id).where(User.phone == phone)):
+            click.echo(f"  {role:<12} {phone}  {password}")

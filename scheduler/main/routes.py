@@ -1,0 +1,55 @@
+"""Landing page, health check, language switch and privacy notice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from scheduler.extensions import csrf, db, limiter
+from scheduler.forms import EmptyForm
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> Response | str:
+    if current_user.is_authenticated:
+        if current_user.is_staff:
+            return redirect(url_for("coordinator.dashboard"))
+        return redirect(url_for("volunteer.me"))
+    return render_template("main/index.html")
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz() -> tuple[Response, int]:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means the database is not usable
+        db.session.rollback()
+        return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
+    return jsonify(status="ok", database="ok"), 200
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    form = EmptyForm()
+    lang = request.form.get("lang")
+    if form.validate_on_submit() and lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    target = request.form.get("next") or ""
+    # Only same-site relative paths: an open redirect here would be a phishing aid.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target)
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("main/privacy.html")

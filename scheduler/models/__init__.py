@@ -1,0 +1,41 @@
+"""All models, importable from one place (and registered with the metadata on import)."""
+
+from scheduler.models.accounts import (
+    ACCOUNT_ROLES,
+    ADMIN,
+    COORDINATOR,
+    SITE_LEAD,
+    STAFF_ROLES,
+    VOLUNTEER,
+    User,
+    Volunteer,
+    VolunteerSkill,
+)
+from scheduler.models.catalogue import Role, Skill
+from scheduler.models.organisations import District, WorkUnit
+from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
+from scheduler.models.sites import SHIFT_KINDS, SITE_KINDS, Demand, Site
+
+__all__ = [
+    "ACCOUNT_ROLES",
+    "ADMIN",
+    "COORDINATOR",
+    "SHIFT_KINDS",
+    "SITE_KINDS",
+    "SITE_LEAD",
+    "STAFF_ROLES",
+    "VOLUNTEER",
+    "Availability",
+    "DayOff",
+    "Demand",
+    "District",
+    "PlanningPeriod",
+    "Role",
+    "Site",
+    "Skill",
+    "User",
+    "Volunteer",
+    "VolunteerSkill",
+    "WorkUnit",
+    "period_sites",
+]

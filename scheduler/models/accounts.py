@@ -1,0 +1,112 @@
+"""Accounts (the login) and volunteer profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from scheduler.extensions import db
+from scheduler.models.base import UTCDateTime, utcnow
+from scheduler.models.catalogue import Skill
+from scheduler.models.organisations import District, WorkUnit
+
+VOLUNTEER = "volunteer"
+SITE_LEAD = "site_lead"
+COORDINATOR = "coordinator"
+ADMIN = "admin"
+ACCOUNT_ROLES = (VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN)
+STAFF_ROLES = (COORDINATOR, ADMIN)
+
+
+class User(UserMixin, db.Model):
+    """Anyone who logs in. The mobile number in E.164 form is the login."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ACCOUNT_ROLES!r}", name="role_known"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default=VOLUNTEER)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    volunteer: Mapped[Volunteer | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan", uselist=False
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive (deleted) accounts
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Volunteer(db.Model):
+    """What a volunteer told us about themselves; one per user who serves."""
+
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        CheckConstraint("weekly_cap BETWEEN 0 AND 7", name="weekly_cap_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    work_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_units.id", ondelete="SET NULL")
+    )
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"))
+    accepts_nights: Mapped[bool] = mapped_column(Boolean, default=False)
+    weekly_cap: Mapped[int] = mapped_column(Integer, default=5)
+    partner_phone: Mapped[str | None] = mapped_column(String(32))
+    emergency_name: Mapped[str | None] = mapped_column(String(50))
+    emergency_phone: Mapped[str | None] = mapped_column(String(32))
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="volunteer")
+    work_unit: Mapped[WorkUnit | None] = relationship()
+    district: Mapped[District | None] = relationship()
+    skills: Mapped[list[VolunteerSkill]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan"
+    )
+
+
+class VolunteerSkill(db.Model):
+    """A declared skill; for qualifications, who verified it and when."""
+
+    __tablename__ = "volunteer_skills"
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[int] = mapped_column(
+        ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship()
+
+    @property
+    def counts(self) -> bool:
+        """Whether the skill qualifies the volunteer for roles that require it."""
+        return not self.skill.is_qualification or self.verified_at is not None

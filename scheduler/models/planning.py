@@ -1,0 +1,73 @@
+"""Planning periods and the availability volunteers enter for them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    String,
+    Table,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.extensions import db
+from scheduler.models.sites import SHIFT_KINDS, Site
+
+MAX_PERIOD_DAYS = 62
+
+period_sites = Table(
+    "period_sites",
+    db.metadata,
+    Column("period_id", ForeignKey("planning_periods.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class PlanningPeriod(db.Model):
+    """A date range and the sites to roster in it; while open, volunteers enter availability."""
+
+    __tablename__ = "planning_periods"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    sites: Mapped[list[Site]] = relationship(secondary=period_sites)
+
+    def covers(self, day: date) -> bool:
+        return self.start_date <= day <= self.end_date
+
+
+class Availability(db.Model):
+    """One tapped cell: the volunteer can serve this shift on this date."""
+
+    __tablename__ = "availability"
+    __table_args__ = (CheckConstraint(f"shift IN {SHIFT_KINDS!r}", name="shift_known"),)
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shift: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class DayOff(db.Model):
+    """A date the volunteer has marked as unavailable (distinct from a day left blank)."""
+
+    __tablename__ = "days_off"
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

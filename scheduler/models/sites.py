@@ -1,0 +1,85 @@
+"""Sites (点位), their shift pattern and the demand per shift and role."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.extensions import db
+from scheduler.models.base import UTCDateTime, utcnow
+from scheduler.models.catalogue import Role
+from scheduler.models.organisations import District
+
+SITE_KINDS = ("checkpoint", "testing", "other")
+# The three 8-hour shifts in the order they run from the site's first shift hour.
+SHIFT_KINDS = ("night", "day", "evening")
+SHIFT_HOURS = 8
+
+
+class Site(db.Model):
+    """A place that needs people: a highway checkpoint, a testing site, or another post."""
+
+    __tablename__ = "sites"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {SITE_KINDS!r}", name="kind_known"),
+        CheckConstraint("first_shift_hour BETWEEN 0 AND 23", name="first_shift_hour_range"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"))
+    timezone: Mapped[str] = mapped_column(String(50), default="Asia/Shanghai")
+    # Hour the night shift starts; day and evening follow 8 and 16 hours later.
+    first_shift_hour: Mapped[int] = mapped_column(Integer, default=0)
+    runs_night: Mapped[bool] = mapped_column(Boolean, default=True)
+    runs_day: Mapped[bool] = mapped_column(Boolean, default=True)
+    runs_evening: Mapped[bool] = mapped_column(Boolean, default=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    district: Mapped[District | None] = relationship()
+    demands: Mapped[list[Demand]] = relationship(
+        back_populates="site", cascade="all, delete-orphan"
+    )
+
+    @property
+    def shift_kinds(self) -> tuple[str, ...]:
+        """The shifts this site runs, in running order."""
+        return tuple(k for k in SHIFT_KINDS if getattr(self, f"runs_{k}"))
+
+    def shift_window(self, day: date, kind: str) -> tuple[datetime, datetime]:
+        """Start and end (aware, in the site's zone) of `kind` on `day`; a shift belongs to the
+        day it starts, so a night shift starting at 23:00 ends on the next date."""
+        hour = (self.first_shift_hour + SHIFT_HOURS * SHIFT_KINDS.index(kind)) % 24
+        start = datetime.combine(day, time(hour), tzinfo=ZoneInfo(self.timezone))
+        return start, start + timedelta(hours=SHIFT_HOURS)
+
+    def demand_for(self, kind: str) -> dict[int, int]:
+        """Head count per role id for one shift kind."""
+        return {d.role_id: d.headcount for d in self.demands if d.shift == kind and d.headcount}
+
+
+class Demand(db.Model):
+    """How many people of a role one shift of a site needs."""
+
+    __tablename__ = "demands"
+    __table_args__ = (
+        UniqueConstraint("site_id", "shift", "role_id"),
+        CheckConstraint(f"shift IN {SHIFT_KINDS!r}", name="shift_known"),
+        CheckConstraint("headcount BETWEEN 0 AND 200", name="headcount_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    shift: Mapped[str] = mapped_column(String(10))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="RESTRICT"))
+    headcount: Mapped[int] = mapped_column(Integer, default=0)
+
+    site: Mapped[Site] = relationship(back_populates="demands")
+    role: Mapped[Role] = relationship()

@@ -1,0 +1,68 @@
+"""Creating accounts. Phone numbers are unique in the schema; this turns a clash (including one
+lost to a concurrent registration) into a clear error instead of a 500."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from scheduler.extensions import db
+from scheduler.models import ACCOUNT_ROLES, VOLUNTEER, User, Volunteer
+from scheduler.services.phones import InvalidPhone, normalize_mobile
+
+MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 50
+
+
+class AccountError(ValueError):
+    """Why an account cannot be created; `field` names the form field it belongs to."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.field = field
+
+
+def phone_taken(phone: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.phone == phone)) is not None
+
+
+def create_account(
+    *,
+    name: str,
+    phone: str,
+    password: str,
+    role: str = VOLUNTEER,
+    volunteer: Volunteer | None = None,
+    commit: bool = True,
+) -> User:
+    """Create a user (with a volunteer profile for volunteers). Raises AccountError."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise AccountError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
+    if role not in ACCOUNT_ROLES:
+        raise AccountError(_l("Unknown account role."), "role")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("Password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password"
+        )
+    try:
+        phone = normalize_mobile(phone)
+    except InvalidPhone as error:
+        raise AccountError(_l("Not a valid Chinese mobile number."), "phone") from error
+    if phone_taken(phone):
+        raise AccountError(_l("This mobile number is already registered."), "phone")
+    user = User(name=name, phone=phone, role=role)
+    user.set_password(password)
+    if volunteer is None and role == VOLUNTEER:
+        volunteer = Volunteer()
+    if volunteer is not None:
+        user.volunteer = volunteer
+    db.session.add(user)
+    if commit:
+        try:
+            db.session.commit()
+        except IntegrityError as error:
+            db.session.rollback()
+            raise AccountError(_l("This mobile number is already registered."), "phone") from error
+    return user
