@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from scheduler import models  # noqa: F401  (registers every table with the metadata)
+from scheduler import models  # registers every table with the metadata
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, csrf, db, limiter, login_manager, migrate
 from scheduler.i18n import localized_name, select_locale
@@ -29,7 +29,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(project_root, "templates"),
         static_folder=os.path.join(project_root, "static"),
     )
-    base = config if isinstance(config, type) else CONFIGS[os.environ.get("MUSTER_ENV", "development")]
+    env = os.environ.get("MUSTER_ENV", "development")
+    base = config if isinstance(config, type) else CONFIGS[env]
     app.config.from_object(base)
     if isinstance(config, dict):
         app.config.update(config)
@@ -64,7 +65,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> models.User | None:
-    return db.session.get(models.User, int(user_id))
+    # Flask-Login checks `is_active` only at login; checking here ends the session of an
+    # account deactivated (or deleted) while logged in.
+    user = db.session.get(models.User, int(user_id))
+    return user if user is not None and user.active else None
 
 
 @event.listens_for(Engine, "connect")

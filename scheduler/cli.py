@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, User
 from scheduler.services.accounts import AccountError, create_account
 from scheduler.services.catalogue import ensure_default_catalogue
+from scheduler.services.phones import normalize_mobile
 
 
 def register_cli(app: Flask) -> None:
@@ -20,6 +22,7 @@ def register_cli(app: Flask) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--role", type=click.Choice(ACCOUNT_ROLES), default="volunteer", show_default=True)
 @click.option("--phone", required=True, help="Chinese mobile number, e.g. 13800138000")
 @click.option("--password", required=True)
@@ -34,6 +37,7 @@ def create_user(role: str, phone: str, password: str, name: str) -> None:
 
 
 @click.command("seed-catalogue")
+@with_appcontext
 def seed_catalogue() -> None:
     """Create the default role catalogue (idempotent; never overwrites edits)."""
     ensure_default_catalogue()
@@ -41,6 +45,7 @@ def seed_catalogue() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--volunteers", default=300, show_default=True, type=click.IntRange(0, 20000))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
@@ -56,11 +61,12 @@ def seed_demo(volunteers: int, seed: int, if_empty: bool) -> None:
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins() -> None:
     """Print the demo accounts' logins (only those that exist)."""
     from scheduler.services.demo import DEMO_ACCOUNTS
 
     click.echo("Demo logins (phone / password):")
     for role, phone, password, _name in DEMO_ACCOUNTS:
-        if db.session.scalar(select(User.id).where(User.phone == phone)):
+        if db.session.scalar(select(User.id).where(User.phone == normalize_mobile(phone))):
             click.echo(f"  {role:<12} {phone}  {password}")

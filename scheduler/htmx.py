@@ -8,7 +8,12 @@ from flask import Response, make_response, render_template, request
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """A request that wants a fragment. History restores (after a cache miss on Back) carry
+    HX-Request too, but must get the whole page."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render(page: str, fragment: str, status: int = 200, **context: Any) -> Response:

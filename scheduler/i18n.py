@@ -3,7 +3,7 @@ those onto our single Chinese catalog zh_Hans, so the mapping is done here by la
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 CHINESE = "zh_Hans"
@@ -18,7 +18,9 @@ def locale_for_tag(tag: str) -> str | None:
 
 def select_locale() -> str:
     """The user's explicit choice first, then the browser's preferences in quality order,
-    then Chinese (the people Muster is for)."""
+    then Chinese (the people Muster is for). Outside a request (CLI, jobs) the default."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

@@ -6,6 +6,7 @@ test says only what matters to it."""
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
 
 from scheduler import create_app
 from scheduler.config import TestConfig
@@ -58,8 +60,21 @@ def postgres_url(worker_id: str) -> str:
     return _postgres_schema_url(worker_id)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in a fresh context, as a real server does: its own app context, `g`
+    and database session. Without this, Flask reuses the app context the test pushed, so `g`
+    (the logged-in user, the locale, the CSRF token) and the session leak from one request to
+    the next — a missing commit or a second client acting as the first would go unnoticed.
+    The test's own session is separate: expire or re-query what a request changed."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def build_app(database_url: str, **overrides: Any) -> Flask:
-    return create_app({**vars_of(TestConfig), "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app = create_app({**vars_of(TestConfig), "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def vars_of(config: type) -> dict[str, Any]:
@@ -96,7 +111,9 @@ def app(app_factory: Callable[..., Flask]) -> Iterator[Flask]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_app(request: pytest.FixtureRequest, app_factory: Callable[..., Flask]) -> Iterator[Flask]:
+def any_db_app(
+    request: pytest.FixtureRequest, app_factory: Callable[..., Flask]
+) -> Iterator[Flask]:
     """The same test on SQLite and on PostgreSQL (for constraints, imports, concurrency)."""
     url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
     app = app_factory(url)
@@ -119,12 +136,22 @@ _phones = itertools.count(13800000001)
 
 @pytest.fixture
 def make_user() -> Callable[..., User]:
-    def make(role: str = "volunteer", name: str | None = None, phone: str | None = None,
-             password: str = PASSWORD, **volunteer_fields: Any) -> User:
-        volunteer = Volunteer(**volunteer_fields) if role == "volunteer" or volunteer_fields else None
+    def make(
+        role: str = "volunteer",
+        name: str | None = None,
+        phone: str | None = None,
+        password: str = PASSWORD,
+        **volunteer_fields: Any,
+    ) -> User:
+        volunteer = (
+            Volunteer(**volunteer_fields) if role == "volunteer" or volunteer_fields else None
+        )
         number = phone or str(next(_phones))
         return create_account(
-            name=name or f"用户{number[-4:]}", phone=number, password=password, role=role,
+            name=name or f"用户{number[-4:]}",
+            phone=number,
+            password=password,
+            role=role,
             volunteer=volunteer,
         )
 
@@ -148,9 +175,15 @@ def coordinator(make_user: Callable[..., User]) -> User:
 def make_site() -> Callable[..., Site]:
     counter = itertools.count(1)
 
-    def make(name: str | None = None, kind: str = "checkpoint", demand: dict[str, int] | None = None,
-             **fields: Any) -> Site:
-        site = Site(name=name or f"测试点位{next(counter)}", kind=kind, address="测试路1号", **fields)
+    def make(
+        name: str | None = None,
+        kind: str = "checkpoint",
+        demand: dict[str, int] | None = None,
+        **fields: Any,
+    ) -> Site:
+        site = Site(
+            name=name or f"测试点位{next(counter)}", kind=kind, address="测试路1号", **fields
+        )
         roles = {r.code: r for r in db.session.scalars(db.select(Role))}
         for shift in site.shift_kinds or ("night", "day", "evening"):
             for code, count in (demand or {"site_lead": 1, "code_checker": 2}).items():
@@ -164,10 +197,16 @@ def make_site() -> Callable[..., Site]:
 
 @pytest.fixture
 def make_period() -> Callable[..., PlanningPeriod]:
-    def make(start: date = date(2026, 12, 7), end: date = date(2026, 12, 20), sites: list[Site] | None = None,
-             is_open: bool = True, name: str = "第一期") -> PlanningPeriod:
-        period = PlanningPeriod(name=name, start_date=start, end_date=end, is_open=is_open,
-                                sites=list(sites or []))
+    def make(
+        start: date = date(2026, 12, 7),
+        end: date = date(2026, 12, 20),
+        sites: list[Site] | None = None,
+        is_open: bool = True,
+        name: str = "第一期",
+    ) -> PlanningPeriod:
+        period = PlanningPeriod(
+            name=name, start_date=start, end_date=end, is_open=is_open, sites=list(sites or [])
+        )
         db.session.add(period)
         db.session.commit()
         return period

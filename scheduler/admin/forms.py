@@ -1,0 +1,87 @@
+"""Forms for the admin pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from scheduler.models import ACCOUNT_ROLES
+from scheduler.services.accounts import MIN_PASSWORD_LENGTH
+from scheduler.services.admin import MAX_PASSWORD_LENGTH, MAX_QUERY_LENGTH, STATUS_FILTERS
+
+ROLE_LABELS = {
+    "volunteer": _l("Volunteer"),
+    "site_lead": _l("Site lead"),
+    "coordinator": _l("Coordinator"),
+    "admin": _l("Admin"),
+}
+STATUS_LABELS = {
+    "active": _l("Active"),
+    "inactive": _l("Deactivated"),
+    "no_password": _l("No password yet"),
+}
+
+
+class AccountSearchForm(FlaskForm):
+    """The filters above the account list (a GET form: no CSRF needed, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Name or mobile number"), validators=[Optional(), Length(max=MAX_QUERY_LENGTH)]
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("", _l("All roles")),
+            *(SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES),
+        ],
+        validators=[Optional()],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("Any status")),
+            *(SelectChoice(s, STATUS_LABELS[s]) for s in STATUS_FILTERS),
+        ],
+        validators=[Optional()],
+    )
+
+
+class RoleForm(FlaskForm):
+    """Change one account's role."""
+
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES],
+        validators=[DataRequired()],
+    )
+    next = HiddenField()
+
+
+class ReturnForm(FlaskForm):
+    """A button-only POST that returns to the filtered list it came from."""
+
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    """Set a new password for an account."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )

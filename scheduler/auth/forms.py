@@ -1,0 +1,53 @@
+"""Registration and login forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from scheduler.services.accounts import MIN_PASSWORD_LENGTH
+from scheduler.services.profile import MAX_PASSWORD_LENGTH
+from scheduler.volunteer.forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED, ProfileForm
+
+
+class RegistrationForm(ProfileForm):
+    """The profile plus a password and consent to the privacy notice."""
+
+    password = PasswordField(
+        _l("Password"),
+        [
+            DataRequired(REQUIRED),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l("Password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        [DataRequired(REQUIRED), EqualTo("password", message=_l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree that Muster keeps these details."),
+        [DataRequired(_l("Please agree to the privacy notice to register."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    phone = StringField(
+        _l("Mobile number"),
+        [DataRequired(REQUIRED), Length(max=PHONE_FIELD_LENGTH)],
+        render_kw={**PHONE_ATTRS, "autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        [DataRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()

@@ -1,0 +1,83 @@
+"""Registration, login and logout."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user, login_user, logout_user
+
+from scheduler.auth.forms import LoginForm, RegistrationForm
+from scheduler.extensions import limiter
+from scheduler.forms import EmptyForm
+from scheduler.services.accounts import AccountError
+from scheduler.services.registration import authenticate, register_volunteer, safe_next
+from scheduler.volunteer.forms import add_error
+
+bp = Blueprint("auth", __name__)
+
+
+def _home() -> str:
+    if current_user.is_authenticated and current_user.is_staff and current_user.volunteer is None:
+        return url_for("coordinator.dashboard")
+    return url_for("volunteer.me")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+def register() -> Response | tuple[str, int] | str:
+    """Anyone not logged in: create a volunteer account, then go to /me logged in."""
+    if current_user.is_authenticated:
+        return redirect(_home())
+    form = RegistrationForm()
+    context = form.load_choices()
+    if form.validate_on_submit():
+        try:
+            user = register_volunteer(
+                form.profile_data(),
+                password=form.password.data or "",
+                consented=bool(form.consent.data),
+            )
+        except AccountError as error:
+            add_error(form, error)
+        else:
+            login_user(user)
+            flash(gettext("Welcome! Now tell us when you can serve."), "success")
+            return redirect(url_for("volunteer.me"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form, **context), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login() -> Response | tuple[str, int]:
+    """Anyone: log in with mobile number and password; `next` only to a path on this site."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        if current_user.is_authenticated:
+            return redirect(_home())
+    if form.validate_on_submit():
+        user = authenticate(form.phone.data or "", form.password.data or "")
+        if user is not None and login_user(user):
+            return redirect(safe_next(form.next.data) or _home())
+        form.form_errors.append(gettext("Mobile number or password is not correct."))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Anyone (a logged-out visitor is simply sent home): end the session."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+    return redirect(url_for("main.index"))

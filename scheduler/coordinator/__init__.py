@@ -1,0 +1,1 @@
+from scheduler.coordinator import imports, routes  # noqa: F401

@@ -1,0 +1,251 @@
+"""Editing the lists coordinators maintain: the role catalogue (岗位), skills, districts and
+work units. The defaults live in services/catalogue.py; this module changes them afterwards.
+
+Names and codes are unique in the schema; each function checks first (for a clear message)
+and also turns a clash lost to a concurrent request into the same message."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from scheduler.extensions import db
+from scheduler.models import Demand, District, Role, Site, Skill, Volunteer, WorkUnit
+
+CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+MAX_CATALOGUE_NAME = 60
+MAX_DISTRICT_NAME = 60
+MAX_WORK_UNIT_NAME = 100
+MAX_SORT_ORDER = 999
+
+
+class CatalogueError(ValueError):
+    """Why a change to a list is refused; `field` names the form field it belongs to."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message  # a lazy string: translated when shown, in the user's locale
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass
+class RoleData:
+    """The values the role form edits (`code` only matters when creating)."""
+
+    name_zh: str
+    name_en: str
+    required_skill_id: int | None = None
+    requires_training: bool = False
+    is_lead: bool = False
+    sort_order: int = 0
+    code: str = ""
+
+
+@dataclass
+class SkillData:
+    """The values the skill form edits (`code` only matters when creating)."""
+
+    name_zh: str
+    name_en: str
+    is_qualification: bool = False
+    code: str = ""
+
+
+def _commit(message: object, field: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise CatalogueError(message, field) from error
+
+
+def _clean_name(value: str, limit: int, field: str) -> str:
+    name = (value or "").strip()
+    if not name or len(name) > limit:
+        raise CatalogueError(_l("Name must be 1 to %(n)d characters.", n=limit), field)
+    return name
+
+
+def _clean_code(value: str, model: type[Role] | type[Skill]) -> str:
+    code = (value or "").strip()
+    if not CODE_PATTERN.match(code):
+        raise CatalogueError(
+            _l("Code: 2 to 40 lower-case letters, digits or _, starting with a letter."), "code"
+        )
+    if db.session.scalar(select(model.id).where(model.code == code)) is not None:
+        raise CatalogueError(_l("This code is already used."), "code")
+    return code
+
+
+# Roles ------------------------------------------------------------------------------------
+
+
+def list_roles() -> list[Role]:
+    """The catalogue in display order, with each role's required skill."""
+    return list(
+        db.session.scalars(
+            select(Role)
+            .options(selectinload(Role.required_skill))
+            .order_by(Role.sort_order, Role.id)
+        )
+    )
+
+
+def save_role(role: Role | None, data: RoleData) -> Role:
+    """Create (role=None) or edit a role; raises CatalogueError with nothing written."""
+    name_zh = _clean_name(data.name_zh, MAX_CATALOGUE_NAME, "name_zh")
+    name_en = _clean_name(data.name_en, MAX_CATALOGUE_NAME, "name_en")
+    if not 0 <= data.sort_order <= MAX_SORT_ORDER:
+        raise CatalogueError(
+            _l("Order is a number from 0 to %(n)d.", n=MAX_SORT_ORDER), "sort_order"
+        )
+    if data.required_skill_id is not None and db.session.get(Skill, data.required_skill_id) is None:
+        raise CatalogueError(_l("Choose a skill from the list."), "required_skill_id")
+    if role is None:
+        role = Role(code=_clean_code(data.code, Role))
+        db.session.add(role)
+    role.name_zh = name_zh
+    role.name_en = name_en
+    role.required_skill_id = data.required_skill_id
+    role.requires_training = data.requires_training
+    role.is_lead = data.is_lead
+    role.sort_order = data.sort_order
+    _commit(_l("This code is already used."), "code")
+    return role
+
+
+def role_usage(role: Role) -> list[str]:
+    """Names of the sites whose demand uses the role."""
+    return list(
+        db.session.scalars(
+            select(Site.name)
+            .join(Demand, Demand.site_id == Site.id)
+            .where(Demand.role_id == role.id)
+            .distinct()
+            .order_by(Site.name)
+        )
+    )
+
+
+def delete_role(role: Role) -> None:
+    """Delete a role no site needs. Refused (CatalogueError) while any demand uses it, or while
+    anything else still refers to it, so history is never broken."""
+    sites = role_usage(role)
+    if sites:
+        raise CatalogueError(
+            _l(
+                "This role is still needed at %(sites)s. Set its head count to 0 there first.",
+                sites="、".join(sites[:5]) + ("…" if len(sites) > 5 else ""),
+            )
+        )
+    db.session.delete(role)
+    _commit(_l("This role is still in use and cannot be deleted."), "")
+
+
+# Skills -----------------------------------------------------------------------------------
+
+
+def list_skills() -> list[Skill]:
+    """All skills by code."""
+    return list(db.session.scalars(select(Skill).order_by(Skill.code)))
+
+
+def save_skill(skill: Skill | None, data: SkillData) -> Skill:
+    """Create (skill=None) or edit a skill; raises CatalogueError with nothing written."""
+    name_zh = _clean_name(data.name_zh, MAX_CATALOGUE_NAME, "name_zh")
+    name_en = _clean_name(data.name_en, MAX_CATALOGUE_NAME, "name_en")
+    if skill is None:
+        skill = Skill(code=_clean_code(data.code, Skill))
+        db.session.add(skill)
+    skill.name_zh = name_zh
+    skill.name_en = name_en
+    skill.is_qualification = data.is_qualification
+    _commit(_l("This code is already used."), "code")
+    return skill
+
+
+# Districts and work units ----------------------------------------------------------------
+
+
+def list_districts() -> list[District]:
+    """All districts by name."""
+    return list(db.session.scalars(select(District).order_by(District.name)))
+
+
+def save_district(district: District | None, name: str) -> District:
+    """Add (district=None) or rename a district; names are unique."""
+    name = _clean_name(name, MAX_DISTRICT_NAME, "name")
+    clash = select(District.id).where(District.name == name)
+    if district is not None:
+        clash = clash.where(District.id != district.id)
+    if db.session.scalar(clash) is not None:
+        raise CatalogueError(_l("This name is already used."), "name")
+    if district is None:
+        district = District()
+        db.session.add(district)
+    district.name = name
+    _commit(_l("This name is already used."), "name")
+    return district
+
+
+def list_work_units() -> list[tuple[WorkUnit, int]]:
+    """Work units by name, each with how many volunteers belong to it (one grouped query)."""
+    counts = (
+        select(Volunteer.work_unit_id, func.count(Volunteer.id).label("n"))
+        .group_by(Volunteer.work_unit_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(WorkUnit, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.work_unit_id == WorkUnit.id)
+        .order_by(WorkUnit.name)
+    )
+    return [(unit, count) for unit, count in rows]
+
+
+def save_work_unit(unit: WorkUnit | None, name: str) -> WorkUnit:
+    """Add (unit=None) or rename a work unit; names are unique."""
+    name = _clean_name(name, MAX_WORK_UNIT_NAME, "name")
+    clash = select(WorkUnit.id).where(WorkUnit.name == name)
+    if unit is not None:
+        clash = clash.where(WorkUnit.id != unit.id)
+    if db.session.scalar(clash) is not None:
+        raise CatalogueError(
+            _l("This name is already used. To combine the two, merge them instead."), "name"
+        )
+    if unit is None:
+        unit = WorkUnit()
+        db.session.add(unit)
+    unit.name = name
+    _commit(_l("This name is already used. To combine the two, merge them instead."), "name")
+    return unit
+
+
+def merge_work_units(source: WorkUnit, target: WorkUnit) -> int:
+    """Move every volunteer of `source` to `target` and delete `source`, in one transaction
+    (a failure leaves both as they were). Returns how many volunteers moved."""
+    if source.id == target.id:
+        raise CatalogueError(_l("Choose a different work unit to merge into."), "target_id")
+    source_id, target_id = source.id, target.id
+    try:
+        moved = db.session.execute(
+            update(Volunteer)
+            .where(Volunteer.work_unit_id == source_id)
+            .values(work_unit_id=target_id)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+        db.session.execute(delete(WorkUnit).where(WorkUnit.id == source_id))
+        db.session.expunge(source)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return moved or 0

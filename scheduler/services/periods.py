@@ -1,0 +1,121 @@
+"""Planning periods: a date range and the sites to roster in it; open while volunteers enter
+their availability for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from scheduler.extensions import db
+from scheduler.models import PlanningPeriod, Site
+from scheduler.models.planning import MAX_PERIOD_DAYS
+
+MAX_NAME_LENGTH = 100
+
+
+class PeriodError(ValueError):
+    """Why a period cannot be saved; `field` names the form field the message belongs to."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message  # a lazy string: translated when shown, in the user's locale
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass
+class PeriodData:
+    """The values the period form edits."""
+
+    name: str
+    start_date: date
+    end_date: date
+    site_ids: list[int] = field(default_factory=list)
+
+
+def list_periods() -> list[PlanningPeriod]:
+    """All periods, newest first, with their sites loaded."""
+    return list(
+        db.session.scalars(
+            select(PlanningPeriod)
+            .options(selectinload(PlanningPeriod.sites))
+            .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id.desc())
+        )
+    )
+
+
+def open_periods() -> list[PlanningPeriod]:
+    """The periods volunteers can enter availability for, earliest first."""
+    return list(
+        db.session.scalars(
+            select(PlanningPeriod)
+            .where(PlanningPeriod.is_open.is_(True))
+            .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
+        )
+    )
+
+
+def selectable_sites(period: PlanningPeriod | None) -> list[Site]:
+    """Sites a period may cover: the active ones plus any archived site it already covers (so
+    editing an old period does not silently drop it)."""
+    sites = list(
+        db.session.scalars(select(Site).where(Site.archived_at.is_(None)).order_by(Site.name))
+    )
+    if period is not None:
+        known = {site.id for site in sites}
+        sites += [site for site in period.sites if site.id not in known]
+    return sites
+
+
+def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, list[Site]]:
+    name = (data.name or "").strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise PeriodError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
+    if data.end_date < data.start_date:
+        raise PeriodError(_l("The end date must not be before the start date."), "end_date")
+    days = (data.end_date - data.start_date).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise PeriodError(
+            _l("A period can be at most %(n)d days long.", n=MAX_PERIOD_DAYS), "end_date"
+        )
+    allowed = {site.id: site for site in selectable_sites(period)}
+    wanted = list(dict.fromkeys(data.site_ids))
+    if any(site_id not in allowed for site_id in wanted):
+        raise PeriodError(_l("Choose sites from the list."), "site_ids")
+    return name, [allowed[site_id] for site_id in wanted]
+
+
+def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeriod:
+    """Create (period=None) or update a period in one commit; raises PeriodError with nothing
+    written. A new period starts open for availability."""
+    name, sites = _validate(data, period)
+    if period is None:
+        period = PlanningPeriod(is_open=True)
+        db.session.add(period)
+    period.name = name
+    period.start_date = data.start_date
+    period.end_date = data.end_date
+    period.sites = sites
+    db.session.commit()
+    return period
+
+
+def set_open(period: PlanningPeriod, is_open: bool) -> None:
+    """Open a period for availability entry, or close it (volunteers can no longer change it)."""
+    period.is_open = is_open
+    db.session.commit()
+
+
+def period_days(period: PlanningPeriod) -> Iterable[date]:
+    """Every date of the period in order."""
+    return (
+        period.start_date + timedelta(days=offset)
+        for offset in range((period.end_date - period.start_date).days + 1)
+    )

@@ -1,0 +1,268 @@
+"""A volunteer's own profile: the fields shared by registration and editing, password changes
+and account deletion (anonymisation as the privacy notice promises).
+
+Functions validate everything they are given and raise AccountError(message, field) before
+touching the session, so a rejected edit changes nothing."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from scheduler.extensions import db
+from scheduler.models import (
+    Availability,
+    DayOff,
+    District,
+    Skill,
+    User,
+    Volunteer,
+    VolunteerSkill,
+    WorkUnit,
+)
+from scheduler.services.accounts import (
+    MAX_NAME_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    AccountError,
+    phone_taken,
+)
+from scheduler.services.phones import InvalidPhone, normalize_mobile
+
+MAX_WORK_UNIT_LENGTH = 100
+MAX_PASSWORD_LENGTH = 128
+MIN_WEEKLY_CAP, MAX_WEEKLY_CAP, DEFAULT_WEEKLY_CAP = 0, 7, 5
+UNUSABLE_PASSWORD_HASH = "!deleted"  # no '$': werkzeug's check_password_hash always says no
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    """What a volunteer tells us about themselves, as typed (normalised on saving)."""
+
+    name: str
+    phone: str
+    work_unit: str
+    district_id: int | None = None
+    skill_ids: frozenset[int] = field(default_factory=frozenset)
+    accepts_nights: bool = False
+    weekly_cap: int = DEFAULT_WEEKLY_CAP
+    partner_phone: str = ""
+    emergency_name: str = ""
+    emergency_phone: str = ""
+
+
+@dataclass(frozen=True)
+class CleanProfile:
+    """ProfileData after validation: phones in E.164, names trimmed, ids checked."""
+
+    name: str
+    phone: str
+    work_unit_name: str
+    district: District | None
+    skills: list[Skill]
+    accepts_nights: bool
+    weekly_cap: int
+    partner_phone: str | None
+    emergency_name: str
+    emergency_phone: str
+
+
+def normalise_text(raw: str | None) -> str:
+    """NFKC (full-width letters, digits and spaces become ordinary ones), trimmed, runs of
+    whitespace collapsed to one space: what people mean when they type '  中建  三局 '."""
+    return " ".join(unicodedata.normalize("NFKC", raw or "").split())
+
+
+def find_work_unit(name: str) -> WorkUnit | None:
+    """The existing work unit with this name, ignoring case and spacing differences."""
+    wanted = normalise_text(name)
+    if not wanted:
+        return None
+    return db.session.scalars(
+        select(WorkUnit).where(func.lower(WorkUnit.name) == wanted.lower()).order_by(WorkUnit.id)
+    ).first()
+
+
+def work_unit_named(name: str) -> WorkUnit:
+    """The existing work unit for `name`, or a new one added to the session (not committed)."""
+    unit = find_work_unit(name)
+    if unit is None:
+        unit = WorkUnit(name=normalise_text(name))
+        db.session.add(unit)
+    return unit
+
+
+def _mobile(raw: str, field_name: str) -> str:
+    try:
+        return normalize_mobile(raw)
+    except InvalidPhone as error:
+        raise AccountError(_l("Not a valid Chinese mobile number."), field_name) from error
+
+
+def clean_profile(data: ProfileData, *, user: User | None = None) -> CleanProfile:
+    """Validate and normalise `data`; `user` is the account being edited (None when
+    registering), so its own number does not count as taken. Raises AccountError."""
+    name = normalise_text(data.name)
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise AccountError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
+    phone = _mobile(data.phone, "phone")
+    if (user is None or user.phone != phone) and phone_taken(phone):
+        raise AccountError(_l("This mobile number is already registered."), "phone")
+    work_unit_name = normalise_text(data.work_unit)
+    if not work_unit_name or len(work_unit_name) > MAX_WORK_UNIT_LENGTH:
+        raise AccountError(
+            _l("Work unit must be 1 to %(n)d characters.", n=MAX_WORK_UNIT_LENGTH), "work_unit"
+        )
+    district = None
+    if data.district_id:
+        district = db.session.get(District, data.district_id)
+        if district is None:
+            raise AccountError(_l("Choose a district from the list."), "district")
+    skills = list(db.session.scalars(select(Skill).where(Skill.id.in_(data.skill_ids))))
+    if len(skills) != len(set(data.skill_ids)):
+        raise AccountError(_l("Choose skills from the list."), "skills")
+    if not MIN_WEEKLY_CAP <= data.weekly_cap <= MAX_WEEKLY_CAP:
+        raise AccountError(
+            _l(
+                "Weekly cap must be between %(lo)d and %(hi)d shifts.",
+                lo=MIN_WEEKLY_CAP,
+                hi=MAX_WEEKLY_CAP,
+            ),
+            "weekly_cap",
+        )
+    partner = None
+    if data.partner_phone.strip():
+        partner = _mobile(data.partner_phone, "partner_phone")
+        if partner == phone:
+            raise AccountError(_l("Your partner's number must not be your own."), "partner_phone")
+    emergency_name = normalise_text(data.emergency_name)
+    if not emergency_name or len(emergency_name) > MAX_NAME_LENGTH:
+        raise AccountError(
+            _l("Emergency contact name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH),
+            "emergency_name",
+        )
+    emergency_phone = _mobile(data.emergency_phone, "emergency_phone")
+    if emergency_phone == phone:
+        raise AccountError(
+            _l("The emergency contact must be someone else's number."), "emergency_phone"
+        )
+    return CleanProfile(
+        name=name,
+        phone=phone,
+        work_unit_name=work_unit_name,
+        district=district,
+        skills=skills,
+        accepts_nights=bool(data.accepts_nights),
+        weekly_cap=data.weekly_cap,
+        partner_phone=partner,
+        emergency_name=emergency_name,
+        emergency_phone=emergency_phone,
+    )
+
+
+def apply_profile(user: User, volunteer: Volunteer, clean: CleanProfile) -> None:
+    """Write a validated profile onto `user` and `volunteer` (in the session, not committed).
+    Skills that stay keep their verification; newly declared ones start unverified."""
+    user.name = clean.name
+    user.phone = clean.phone
+    volunteer.work_unit = work_unit_named(clean.work_unit_name)
+    volunteer.district = clean.district
+    volunteer.accepts_nights = clean.accepts_nights
+    volunteer.weekly_cap = clean.weekly_cap
+    volunteer.partner_phone = clean.partner_phone
+    volunteer.emergency_name = clean.emergency_name
+    volunteer.emergency_phone = clean.emergency_phone
+    wanted = {s.id: s for s in clean.skills}
+    volunteer.skills = [vs for vs in volunteer.skills if vs.skill_id in wanted]
+    held = {vs.skill_id for vs in volunteer.skills}
+    for skill_id, skill in wanted.items():
+        if skill_id not in held:
+            volunteer.skills.append(VolunteerSkill(skill=skill))
+
+
+def profile_data_of(user: User) -> ProfileData:
+    """The stored profile as ProfileData, to prefill the edit form."""
+    volunteer = user.volunteer
+    assert volunteer is not None
+    return ProfileData(
+        name=user.name,
+        phone=user.phone,
+        work_unit=volunteer.work_unit.name if volunteer.work_unit else "",
+        district_id=volunteer.district_id,
+        skill_ids=frozenset(vs.skill_id for vs in volunteer.skills),
+        accepts_nights=volunteer.accepts_nights,
+        weekly_cap=volunteer.weekly_cap,
+        partner_phone=volunteer.partner_phone or "",
+        emergency_name=volunteer.emergency_name or "",
+        emergency_phone=volunteer.emergency_phone or "",
+    )
+
+
+def commit_or_explain(phone: str) -> None:
+    """Commit; a unique-key clash lost to a concurrent request becomes an AccountError naming
+    the phone when the number is now taken. Any other clash is re-raised for the caller."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if phone_taken(phone):
+            raise AccountError(_l("This mobile number is already registered."), "phone") from None
+        raise
+
+
+def update_profile(user: User, data: ProfileData) -> None:
+    """Save an edited profile for `user` (who must have a volunteer profile). Raises
+    AccountError; nothing is written then."""
+    assert user.volunteer is not None
+    for attempt in range(2):
+        clean = clean_profile(data, user=user)
+        # No autoflush: the changes are written at the commit, where a clash is explained.
+        with db.session.no_autoflush:
+            apply_profile(user, user.volunteer, clean)
+        try:
+            commit_or_explain(clean.phone)
+            return
+        except IntegrityError:
+            # A new work unit with the same name was created concurrently: it exists now.
+            if attempt:
+                raise
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one. Raises AccountError."""
+    if not user.check_password(current or ""):
+        raise AccountError(_l("The current password is not correct."), "current")
+    if not MIN_PASSWORD_LENGTH <= len(new or "") <= MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("Password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            "password",
+        )
+    user.set_password(new)
+    db.session.commit()
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete the volunteer profile (skills, availability and days off with it) and anonymise
+    the account, as the privacy notice says: the name becomes 'Deleted volunteer', the phone a
+    placeholder, the password unusable, and the account inactive. The row itself stays so
+    that served shifts keep counting under an anonymous name. Raises AccountError."""
+    if not user.check_password(password or ""):
+        raise AccountError(_l("The password is not correct."), "password")
+    volunteer = user.volunteer
+    if volunteer is not None:
+        db.session.execute(delete(Availability).where(Availability.volunteer_id == volunteer.id))
+        db.session.execute(delete(DayOff).where(DayOff.volunteer_id == volunteer.id))
+        user.volunteer = None  # delete-orphan cascade removes the profile and its skills
+    # Stored in the deployment's language: lists and sheets show it to everyone alike.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        user.name = gettext("Deleted volunteer")
+    user.phone = f"deleted-{user.id}"
+    user.password_hash = UNUSABLE_PASSWORD_HASH
+    user.active = False
+    user.locale = None
+    db.session.commit()

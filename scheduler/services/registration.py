@@ -1,0 +1,95 @@
+"""Signing up and logging in a volunteer. Plain functions over models; the views only parse
+forms and call these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from scheduler.extensions import db
+from scheduler.models import VOLUNTEER, User, Volunteer
+from scheduler.models.base import utcnow
+from scheduler.services.accounts import AccountError, create_account
+from scheduler.services.phones import InvalidPhone, normalize_mobile
+from scheduler.services.profile import (
+    MAX_PASSWORD_LENGTH,
+    ProfileData,
+    apply_profile,
+    clean_profile,
+    commit_or_explain,
+)
+
+# Compared against when the phone is unknown, so a failed login takes as long either way and
+# the response time does not tell whether a number is registered.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def register_volunteer(
+    data: ProfileData, *, password: str, consented: bool, now: datetime | None = None
+) -> User:
+    """Create a volunteer account with its profile in one commit. Raises AccountError (with
+    the form field it belongs to) for bad input and for a phone number taken meanwhile by a
+    concurrent registration; nothing is written then."""
+    if not consented:
+        raise AccountError(_l("Please agree to the privacy notice to register."), "consent")
+    if len(password or "") > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("Password must have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH), "password"
+        )
+    for attempt in range(2):
+        clean = clean_profile(data)
+        volunteer = Volunteer(consented_at=now or utcnow())
+        # No autoflush: every INSERT waits for the commit, so a clash surfaces there.
+        with db.session.no_autoflush:
+            user = create_account(
+                name=clean.name,
+                phone=clean.phone,
+                password=password,
+                role=VOLUNTEER,
+                volunteer=volunteer,
+                commit=False,
+            )
+            apply_profile(user, volunteer, clean)
+        try:
+            commit_or_explain(clean.phone)
+            return user
+        except IntegrityError:
+            # The only other unique key written here is a new work unit's name: someone
+            # registered the same new work unit at the same moment. It exists now; retry once.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def authenticate(phone: str, password: str) -> User | None:
+    """The active user with this phone (any common spelling) and password, else None. The
+    caller shows one generic message either way."""
+    try:
+        e164 = normalize_mobile(phone)
+    except InvalidPhone:
+        e164 = None
+    user = db.session.scalar(select(User).where(User.phone == e164)) if e164 else None
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a same-site relative path ('/me?x=1'), else None: a login link must
+    not be usable to send people to another site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -1,0 +1,249 @@
+"""Forms for a volunteer's own pages: profile, password, deletion, availability taps."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    Form,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from scheduler.extensions import db
+from scheduler.i18n import localized_name
+from scheduler.models import SHIFT_KINDS, District, Skill, WorkUnit
+from scheduler.services.accounts import MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH, AccountError
+from scheduler.services.profile import (
+    DEFAULT_WEEKLY_CAP,
+    MAX_PASSWORD_LENGTH,
+    MAX_WEEKLY_CAP,
+    MAX_WORK_UNIT_LENGTH,
+    MIN_WEEKLY_CAP,
+    ProfileData,
+)
+
+PHONE_FIELD_LENGTH = 32
+REQUIRED = _l("This field is required.")
+PHONE_ATTRS = {"inputmode": "tel", "autocomplete": "tel", "maxlength": PHONE_FIELD_LENGTH}
+
+
+def add_error(form: Form, error: AccountError) -> None:
+    """Attach a service error to the form field it names (or to the form as a whole)."""
+    field = form._fields.get(error.field or "")
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def _too_long(n: int) -> LazyString:
+    return _l("At most %(n)d characters.", n=n)
+
+
+class ProfileForm(FlaskForm):
+    """The profile fields a volunteer fills in on registration and edits later."""
+
+    name = StringField(
+        _l("Name"),
+        [DataRequired(REQUIRED), Length(max=MAX_NAME_LENGTH, message=_too_long(MAX_NAME_LENGTH))],
+        render_kw={"autocomplete": "name", "maxlength": MAX_NAME_LENGTH},
+    )
+    phone = StringField(
+        _l("Mobile number"),
+        [DataRequired(REQUIRED), Length(max=PHONE_FIELD_LENGTH, message=_l("Too long."))],
+        render_kw=PHONE_ATTRS,
+    )
+    work_unit = StringField(
+        _l("Work unit / organisation"),
+        [
+            DataRequired(REQUIRED),
+            Length(max=MAX_WORK_UNIT_LENGTH, message=_too_long(MAX_WORK_UNIT_LENGTH)),
+        ],
+        render_kw={"list": "work-units", "autocomplete": "organization", "maxlength": 100},
+        description=_l("Pick from the list or type the name of your unit."),
+    )
+    district = SelectField(_l("District"), coerce=int, default=0)
+    skills = SelectMultipleField(_l("Skills and qualifications"), coerce=int, default=[])
+    accepts_nights = BooleanField(_l("I can serve night shifts (00:00–08:00)"))
+    weekly_cap = IntegerField(
+        _l("At most this many shifts a week"),
+        [
+            InputRequired(REQUIRED),
+            NumberRange(
+                MIN_WEEKLY_CAP,
+                MAX_WEEKLY_CAP,
+                message=_l(
+                    "Weekly cap must be between %(lo)d and %(hi)d shifts.",
+                    lo=MIN_WEEKLY_CAP,
+                    hi=MAX_WEEKLY_CAP,
+                ),
+            ),
+        ],
+        default=DEFAULT_WEEKLY_CAP,
+        render_kw={"min": MIN_WEEKLY_CAP, "max": MAX_WEEKLY_CAP, "inputmode": "numeric"},
+    )
+    partner_phone = StringField(
+        _l("Partner to serve with (their mobile number, optional)"),
+        [Optional(), Length(max=PHONE_FIELD_LENGTH, message=_l("Too long."))],
+        render_kw=PHONE_ATTRS,
+        description=_l(
+            "A family member or colleague who registers too; we try to roster you together."
+        ),
+    )
+    emergency_name = StringField(
+        _l("Name"),
+        [DataRequired(REQUIRED), Length(max=MAX_NAME_LENGTH, message=_too_long(MAX_NAME_LENGTH))],
+        render_kw={"maxlength": MAX_NAME_LENGTH},
+    )
+    emergency_phone = StringField(
+        _l("Mobile number"),
+        [DataRequired(REQUIRED), Length(max=PHONE_FIELD_LENGTH, message=_l("Too long."))],
+        render_kw=PHONE_ATTRS,
+    )
+
+    def load_choices(self) -> dict[str, Any]:
+        """Fill the district and skill choices from the database. Returns what the template
+        needs besides the form: skills by id (to mark qualifications) and the known work
+        units (for the datalist)."""
+        skills = list(db.session.scalars(select(Skill).order_by(Skill.is_qualification, Skill.id)))
+        districts = db.session.scalars(select(District).order_by(District.name))
+        self.district.choices = [
+            (0, _l("Choose your district")),
+            *((d.id, d.name) for d in districts),
+        ]
+        self.skills.choices = [(s.id, localized_name(s)) for s in skills]
+        work_units = list(db.session.scalars(select(WorkUnit.name).order_by(WorkUnit.name)))
+        return {"skills": {s.id: s for s in skills}, "work_units": work_units}
+
+    def profile_data(self) -> ProfileData:
+        """The submitted profile for the services."""
+        return ProfileData(
+            name=self.name.data or "",
+            phone=self.phone.data or "",
+            work_unit=self.work_unit.data or "",
+            district_id=self.district.data or None,
+            skill_ids=frozenset(self.skills.data or ()),
+            accepts_nights=bool(self.accepts_nights.data),
+            weekly_cap=self.weekly_cap.data if self.weekly_cap.data is not None else -1,
+            partner_phone=self.partner_phone.data or "",
+            emergency_name=self.emergency_name.data or "",
+            emergency_phone=self.emergency_phone.data or "",
+        )
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        [DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _l("New password"),
+        [
+            DataRequired(REQUIRED),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l("Password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        [DataRequired(REQUIRED), EqualTo("password", message=_l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        [DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def parse_week(raw: str | None) -> date | None:
+    """A 'YYYY-MM-DD' query or form value, or None when missing or malformed."""
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def parse_int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
+
+
+class GridForm(FlaskForm):
+    """What every grid button posts besides its own value: which week and period to show
+    afterwards. Never a volunteer id: the volunteer is always the logged-in user."""
+
+    week = HiddenField()
+    period = HiddenField()
+
+    @property
+    def week_date(self) -> date | None:
+        return parse_week(self.week.data)
+
+    @property
+    def period_id(self) -> int | None:
+        return parse_int(self.period.data)
+
+
+class CellForm(GridForm):
+    """One tapped cell: 'YYYY-MM-DD shift'."""
+
+    cell = StringField(validators=[DataRequired()])
+
+    def validate_cell(self, field: StringField) -> None:
+        day_text, _, shift = (field.data or "").partition(" ")
+        if parse_week(day_text) is None or shift not in SHIFT_KINDS:
+            raise ValidationError(_l("Unknown shift."))
+
+    @property
+    def day(self) -> date:
+        day = parse_week(self.cell.data.partition(" ")[0])
+        assert day is not None
+        return day
+
+    @property
+    def shift(self) -> str:
+        return self.cell.data.partition(" ")[2]
+
+
+class DayForm(GridForm):
+    """A button acting on one whole date ('whole day', 'cannot serve this day')."""
+
+    day = StringField(validators=[DataRequired()])
+
+    def validate_day(self, field: StringField) -> None:
+        if parse_week(field.data) is None:
+            raise ValidationError(_l("Unknown date."))
+
+    @property
+    def day_date(self) -> date:
+        day = parse_week(self.day.data)
+        assert day is not None
+        return day

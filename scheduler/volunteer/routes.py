@@ -1,0 +1,316 @@
+"""A volunteer's own pages: /me, availability, profile, password, deleting the account.
+
+Every view works on `current_user` only: no id in a URL or form ever selects whose data is
+shown or changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any, TypeVar
+
+from babel.dates import format_skeleton
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, gettext, to_user_timezone
+from flask_login import current_user, login_required, logout_user
+
+from scheduler.htmx import is_htmx, render
+from scheduler.models import SITE_LEAD, VOLUNTEER, Volunteer
+from scheduler.models.base import utcnow
+from scheduler.services import availability as avail
+from scheduler.services.accounts import AccountError
+from scheduler.services.phones import national
+from scheduler.services.profile import (
+    change_password,
+    delete_account,
+    profile_data_of,
+    update_profile,
+)
+from scheduler.volunteer.forms import (
+    CellForm,
+    DayForm,
+    DeleteAccountForm,
+    GridForm,
+    PasswordForm,
+    ProfileForm,
+    add_error,
+    parse_int,
+    parse_week,
+)
+
+bp = Blueprint("volunteer", __name__, url_prefix="/me")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def volunteer_required(view: F) -> F:
+    """Logged-in users with a volunteer profile. Staff without one belong on the coordinator
+    dashboard; anyone else without one is sent to /me, which explains."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.volunteer is None:
+            if current_user.is_staff:
+                return redirect(url_for("coordinator.dashboard"))
+            return redirect(url_for("volunteer.me"))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _date_format(skeleton: str) -> Callable[[date], str]:
+    def fmt(day: date) -> str:
+        return format_skeleton(skeleton, day, locale=get_locale())
+
+    return fmt
+
+
+@bp.context_processor
+def template_helpers() -> dict[str, Any]:
+    """Dates the way people write them ('12月7日周一' / 'Mon, Dec 7') and phone numbers as
+    dialled in China. Only the volunteer's own numbers are shown on these pages."""
+    return {
+        "day_label": _date_format("MMMEd"),
+        "day_short": _date_format("MMMd"),
+        "day_long": _date_format("yMMMd"),
+        "national": national,
+    }
+
+
+def _me() -> Volunteer:
+    volunteer = current_user.volunteer
+    assert volunteer is not None
+    return volunteer
+
+
+def _today() -> date:
+    return to_user_timezone(utcnow()).date()
+
+
+@bp.get("")
+@login_required
+def me() -> Response | str:
+    """Any logged-in user: their profile, availability summary and (later) their shifts.
+    Staff without a volunteer profile go to the coordinator dashboard instead."""
+    volunteer = current_user.volunteer
+    if volunteer is None and current_user.is_staff:
+        return redirect(url_for("coordinator.dashboard"))
+    summaries = avail.summaries(volunteer) if volunteer is not None else []
+    return render_template(
+        "volunteer/me.html", user=current_user, volunteer=volunteer, summaries=summaries
+    )
+
+
+def _week_context(form_week: date | None, form_period: int | None) -> dict[str, Any]:
+    periods = avail.open_periods()
+    period = avail.choose_period(periods, form_period)
+    view = (
+        avail.week_view(_me(), period, periods, form_week, _today()) if period is not None else None
+    )
+    return {"view": view, "periods": periods, **_labels()}
+
+
+def _labels() -> dict[str, Any]:
+    return {"shift_labels": avail.SHIFT_LABELS, "shift_hours": avail.shift_hours}
+
+
+def _grid_redirect(form: GridForm) -> Response:
+    return redirect(
+        url_for(
+            "volunteer.availability",
+            period=form.period_id,
+            week=form.week_date.isoformat() if form.week_date else None,
+        )
+    )
+
+
+def _refused(message: str, form: GridForm) -> Response:
+    """A refused change: 400 with the message for htmx, a flash and the same week otherwise."""
+    if is_htmx():
+        response = make_response(
+            render_template("volunteer/_availability_error.html", message=message), 400
+        )
+        response.headers.add("Vary", "HX-Request")
+        response.headers["HX-Retarget"] = "#availability-error"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    flash(message, "error")
+    return _grid_redirect(form)
+
+
+def _grid_fragment(form: GridForm) -> Response:
+    return render(
+        "volunteer/availability.html",
+        "volunteer/_grid.html",
+        **_week_context(form.week_date, form.period_id),
+        clear_error=True,
+    )
+
+
+@bp.get("/availability")
+@volunteer_required
+def availability() -> Response:
+    """Volunteers: the week grid of the open periods (?period=<id>&week=YYYY-MM-DD)."""
+    context = _week_context(
+        parse_week(request.args.get("week")), parse_int(request.args.get("period"))
+    )
+    return render("volunteer/availability.html", "volunteer/_grid.html", **context)
+
+
+@bp.post("/availability/cell")
+@volunteer_required
+def availability_cell() -> Response:
+    """Volunteers: flip one of their own cells; htmx gets the cell back, others a redirect."""
+    form = CellForm()
+    if not form.validate_on_submit():
+        return _refused(gettext("Unknown shift."), form)
+    try:
+        available, day_off_removed = avail.toggle_cell(_me(), form.day, form.shift)
+    except avail.AvailabilityError as error:
+        return _refused(str(error), form)
+    if not is_htmx():
+        return _grid_redirect(form)
+    if day_off_removed:  # the whole day's row changes: send the grid instead of the cell
+        response = _grid_fragment(form)
+        response.headers["HX-Retarget"] = "#availability-grid"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    return render(
+        "volunteer/availability.html",
+        "volunteer/_cell.html",
+        cell=avail.Cell(form.day, form.shift, available),
+        day_off=False,
+        clear_error=True,
+        **_labels(),
+    )
+
+
+@bp.post("/availability/day")
+@volunteer_required
+def availability_day() -> Response:
+    """Volunteers: 'whole day' on (or off when already all on) for one of their dates."""
+    form = DayForm()
+    if not form.validate_on_submit():
+        return _refused(gettext("Unknown date."), form)
+    try:
+        avail.toggle_day(_me(), form.day_date)
+    except avail.AvailabilityError as error:
+        return _refused(str(error), form)
+    return _grid_fragment(form) if is_htmx() else _grid_redirect(form)
+
+
+@bp.post("/availability/day-off")
+@volunteer_required
+def availability_day_off() -> Response:
+    """Volunteers: mark one of their dates as a day off (clearing it), or undo that."""
+    form = DayForm()
+    if not form.validate_on_submit():
+        return _refused(gettext("Unknown date."), form)
+    try:
+        avail.toggle_day_off(_me(), form.day_date)
+    except avail.AvailabilityError as error:
+        return _refused(str(error), form)
+    return _grid_fragment(form) if is_htmx() else _grid_redirect(form)
+
+
+@bp.post("/availability/week")
+@volunteer_required
+def availability_week() -> Response:
+    """Volunteers: 'whole week' for the shown week of an open period."""
+    form = GridForm()
+    periods = avail.open_periods()
+    period = next((p for p in periods if p.id == form.period_id), None)
+    if not form.validate_on_submit() or period is None or form.week_date is None:
+        return _refused(
+            gettext("This date is not in an open planning period, so it cannot be changed."), form
+        )
+    try:
+        avail.toggle_week(_me(), period, form.week_date)
+    except avail.AvailabilityError as error:
+        return _refused(str(error), form)
+    return _grid_fragment(form) if is_htmx() else _grid_redirect(form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@volunteer_required
+def profile() -> Response | tuple[str, int]:
+    """Volunteers: edit their own profile (everything from registration but password and
+    consent)."""
+    form = ProfileForm(data=None if request.method == "POST" else _initial_profile())
+    context = form.load_choices()
+    if form.validate_on_submit():
+        try:
+            update_profile(current_user, form.profile_data())
+        except AccountError as error:
+            add_error(form, error)
+        else:
+            flash(gettext("Your profile is saved."), "success")
+            return redirect(url_for("volunteer.me"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("volunteer/profile.html", form=form, **context), status
+
+
+def _initial_profile() -> dict[str, Any]:
+    data = profile_data_of(current_user)
+    return {
+        "name": data.name,
+        "phone": national(data.phone),
+        "work_unit": data.work_unit,
+        "district": data.district_id or 0,
+        "skills": sorted(data.skill_ids),
+        "accepts_nights": data.accepts_nights,
+        "weekly_cap": data.weekly_cap,
+        "partner_phone": national(data.partner_phone) if data.partner_phone else "",
+        "emergency_name": data.emergency_name,
+        "emergency_phone": national(data.emergency_phone) if data.emergency_phone else "",
+    }
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> Response | tuple[str, int]:
+    """Any logged-in user: change their own password (the current one is required)."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data or "", form.password.data or "")
+        except AccountError as error:
+            add_error(form, error)
+        else:
+            flash(gettext("Your password is changed."), "success")
+            return redirect(url_for("volunteer.me"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("volunteer/password.html", form=form), status
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+def delete() -> Response | tuple[str, int]:
+    """Volunteers and site leads: delete their own account after confirming the password.
+    Coordinator and admin accounts are managed by an admin instead (403 here)."""
+    if current_user.role not in (VOLUNTEER, SITE_LEAD):
+        abort(403)
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            delete_account(current_user, form.password.data or "")
+        except AccountError as error:
+            add_error(form, error)
+        else:
+            logout_user()
+            flash(gettext("Your account is deleted. Thank you for serving."), "success")
+            return redirect(url_for("main.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("volunteer/delete.html", form=form), status
