@@ -29,7 +29,7 @@ system-deps:
 	fi
 
 compile-translations: $(STAMP)
-	$(VENV)/bin/pybabel compile -q -d scheduler/translations
+	$(VENV)/bin/pybabel -q compile -d scheduler/translations
 
 run: deps system-deps
 	$(FLASK) db upgrade
