@@ -31,7 +31,7 @@ system-deps:
 compile-translations: $(STAMP)
 	$(VENV)/bin/pybabel -q compile -d scheduler/translations
 
-run: deps system-deps
+run: deps
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@$(FLASK) demo-logins

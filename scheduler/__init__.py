@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from scheduler import models  # registers every table with the metadata
 from scheduler.config import CONFIGS, Config
-from scheduler.extensions import babel, csrf, db, limiter, login_manager, migrate
+from scheduler.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from scheduler.i18n import localized_name, select_locale
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
