@@ -114,6 +114,15 @@ def _register_template_context(app: Flask) -> None:
     app.add_template_filter(localized_name, "localized")
 
     @app.after_request
+    def close_streamed_files(response: Any) -> Any:
+        # Runs before Flask-Compress (hooks run in reverse order), which swaps a streamed
+        # body (a static file) for a compressing generator and so would never close the file.
+        body = response.response
+        if response.is_streamed and hasattr(body, "close"):
+            response.call_on_close(body.close)
+        return response
+
+    @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

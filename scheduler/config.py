@@ -58,6 +58,9 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # scrypt's cost adds minutes to the suite
+    # Tests read English unless they ask for Chinese (Accept-Language); the product default,
+    # Chinese, is checked on its own in tests/test_auth.py.
+    BABEL_DEFAULT_LOCALE = "en"
 
 
 class ProductionConfig(Config):

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from scheduler.config import Config
 from scheduler.extensions import db
 from scheduler.models import District, Skill, User, WorkUnit
 from tests.conftest import PASSWORD
@@ -306,13 +307,21 @@ def test_logout_is_post_only_and_ends_session(
         ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"),
         ("en-US", "en"),
         ("en-US,en;q=0.9,zh-CN;q=0.5", "en"),
-        ("fr-FR", "zh-Hans"),  # nothing we ship: the default, Chinese
     ],
 )
 def test_accept_language_picks_the_catalog(client: FlaskClient, accept: str, lang: str) -> None:
     response = client.get("/login", headers={"Accept-Language": accept})
     assert response.status_code == 200
     assert html_lang(response) == lang
+
+
+@pytest.mark.parametrize("headers", [{"Accept-Language": "fr-FR"}, {}])
+def test_product_default_is_chinese(app_factory: Callable[..., Flask], headers: dict) -> None:
+    """Nothing we ship asked for (or no header at all): Chinese, the people Muster is for.
+    The test config defaults to English, so this builds an app with the product default."""
+    app = app_factory(BABEL_DEFAULT_LOCALE=Config.BABEL_DEFAULT_LOCALE)
+    assert Config.BABEL_DEFAULT_LOCALE == "zh_Hans"
+    assert html_lang(app.test_client().get("/login", headers=headers)) == "zh-Hans"
 
 
 def test_language_switch_wins_over_accept_language(client: FlaskClient) -> None:
