@@ -49,8 +49,8 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o scheduler/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i scheduler/translations/messages.pot -d scheduler/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _lp:1c,2 -k lazy_pgettext:1c,2 -o scheduler/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i scheduler/translations/messages.pot -d scheduler/translations --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d scheduler/translations
 
 bench: $(STAMP)

@@ -21,7 +21,13 @@ from flask.testing import FlaskClient
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "scheduler" / "translations"
 ZH_PO = TRANSLATIONS / "zh_Hans" / "LC_MESSAGES" / "messages.po"
-EXTRA_KEYWORDS = ("_l", "lazy_gettext")  # as in the Makefile's `translations` target
+# as in the Makefile's `translations` target
+EXTRA_KEYWORDS = {
+    "_l": None,
+    "lazy_gettext": None,
+    "_lp": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 
 # %(name)s, %(n)d, %(value).1f, ... (printf-style conversions with a mapping key)
 PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
@@ -123,7 +129,7 @@ def extracted_messages() -> dict[tuple[str, str | None], str]:
     {(msgid, context): "file:line"}."""
     with (ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f, filename="babel.cfg")
-    keywords = {**DEFAULT_KEYWORDS, **dict.fromkeys(EXTRA_KEYWORDS)}
+    keywords = {**DEFAULT_KEYWORDS, **EXTRA_KEYWORDS}
     found: dict[tuple[str, str | None], str] = {}
     for filename, lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -83,7 +84,9 @@ class SiteForm(FlaskForm):
     added per catalogue by `site_form`."""
 
     kind = SelectField(_l("Kind"), choices=_choices(SITE_KIND_LABELS.items()))
-    name = StringField(_l("Name"), filters=[_strip], validators=_name_validators(MAX_NAME_LENGTH))
+    name = StringField(
+        _lp("thing", "Name"), filters=[_strip], validators=_name_validators(MAX_NAME_LENGTH)
+    )
     address = StringField(
         _l("Address"),
         filters=[_strip],
@@ -242,7 +245,7 @@ class SkillForm(FlaskForm):
 class PeriodForm(FlaskForm):
     """A planning period and the sites it covers."""
 
-    name = StringField(_l("Name"), filters=[_strip], validators=_name_validators(100))
+    name = StringField(_lp("thing", "Name"), filters=[_strip], validators=_name_validators(100))
     start_date = DateField(_l("First day"), validators=[InputRequired(message=_l("Enter a date."))])
     end_date = DateField(_l("Last day"), validators=[InputRequired(message=_l("Enter a date."))])
     site_ids = MultiCheckboxField(_l("Sites"), coerce=int)
@@ -257,7 +260,7 @@ class PeriodForm(FlaskForm):
 class NameForm(FlaskForm):
     """Add or rename a district or work unit."""
 
-    name = StringField(_l("Name"), filters=[_strip], validators=_name_validators(100))
+    name = StringField(_lp("thing", "Name"), filters=[_strip], validators=_name_validators(100))
 
 
 class MergeForm(FlaskForm):

@@ -1,0 +1,730 @@
+# ruff: noqa: E501 — the access table below is one route per line, so it reads as a table.
+"""Who may reach what: every route × {anonymous, volunteer, site lead, coordinator, admin}
+as one table, checked against the app's URL map so a new route without a row fails the suite.
+Plus ownership: no id in a URL or form lets a volunteer read or change someone else's data.
+
+Every request the table checks must leave the whole database (and the import folder) exactly
+as it was: refused requests write nothing, and no GET ever writes."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from scheduler.extensions import db
+from scheduler.models import (
+    ADMIN,
+    COORDINATOR,
+    SITE_LEAD,
+    VOLUNTEER,
+    Availability,
+    DayOff,
+    Demand,
+    District,
+    PlanningPeriod,
+    Role,
+    Site,
+    Skill,
+    User,
+    Volunteer,
+    VolunteerSkill,
+    WorkUnit,
+)
+from scheduler.models.base import utcnow
+from scheduler.services import importer
+from scheduler.services.accounts import create_account
+from scheduler.services.catalogue import ensure_default_catalogue
+from tests.conftest import PASSWORD, build_app
+
+ANON = "anonymous"
+ROLES = (ANON, VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN)
+GET, POST = "GET", "POST"
+
+# Expected outcomes: an int is a status code; a path is a 302 to that path (query ignored);
+# FEAT is an authorised POST, covered by the feature tests (the GET of its form is in the table).
+LOGIN = "/login"
+ME = "/me"
+DASH = "/coordinator/"
+FEAT = None
+Expected = int | str | None
+
+MON = date(2026, 12, 7)
+IMPORT_CSV = "姓名,手机号\n赵导入,13812340001\n".encode()
+NEW_PASSWORD = "brand-new-pass-77"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route: its endpoint, method, URL template (ids filled from the World) and the
+    expected outcome for each role in ROLES order."""
+
+    endpoint: str
+    method: str
+    url: str
+    anonymous: Expected
+    volunteer: Expected
+    site_lead: Expected
+    coordinator: Expected
+    admin: Expected
+
+    def expected(self, role: str) -> Expected:
+        return getattr(self, role)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.endpoint}"
+
+
+R = Row
+# fmt: off
+ROWS: list[Row] = [
+    #  endpoint                           method URL                                                       anon   volunteer  site_lead  coordinator  admin
+    R("main.index",                       GET,  "/",                                                        200,   ME,        ME,        DASH,        DASH),
+    R("main.healthz",                     GET,  "/healthz",                                                 200,   200,       200,       200,         200),
+    R("main.privacy",                     GET,  "/privacy",                                                 200,   200,       200,       200,         200),
+    R("main.set_language",                POST, "/language",                                                "/privacy", "/privacy", "/privacy", "/privacy", "/privacy"),
+    R("auth.register",                    GET,  "/register",                                                200,   ME,        ME,        DASH,        DASH),
+    R("auth.register",                    POST, "/register",                                                422,   ME,        ME,        DASH,        DASH),
+    R("auth.login",                       GET,  "/login",                                                   200,   ME,        ME,        DASH,        DASH),
+    R("auth.login",                       POST, "/login",                                                   422,   422,       422,       422,         422),
+    R("auth.logout",                      POST, "/logout",                                                  "/",   "/",       "/",       "/",         "/"),
+    R("volunteer.me",                     GET,  "/me",                                                      LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.availability",           GET,  "/me/availability",                                         LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.availability_cell",      POST, "/me/availability/cell",                                    LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.availability_day",       POST, "/me/availability/day",                                     LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.availability_day_off",   POST, "/me/availability/day-off",                                 LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.availability_week",      POST, "/me/availability/week",                                    LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.profile",                GET,  "/me/profile",                                              LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.profile",                POST, "/me/profile",                                              LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.password",               GET,  "/me/password",                                             LOGIN, 200,       200,       200,         200),
+    R("volunteer.password",               POST, "/me/password",                                             LOGIN, FEAT,      FEAT,      FEAT,        FEAT),
+    R("volunteer.delete",                 GET,  "/me/delete",                                               LOGIN, 200,       200,       403,         403),
+    R("volunteer.delete",                 POST, "/me/delete",                                               LOGIN, FEAT,      FEAT,      403,         403),
+    R("coordinator.dashboard",            GET,  "/coordinator/",                                            LOGIN, 403,       403,       200,         200),
+    R("coordinator.sites_list",           GET,  "/coordinator/sites",                                       LOGIN, 403,       403,       200,         200),
+    R("coordinator.site_new",             GET,  "/coordinator/sites/new",                                   LOGIN, 403,       403,       200,         200),
+    R("coordinator.site_new",             POST, "/coordinator/sites/new",                                   LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.site_edit",            GET,  "/coordinator/sites/{site}/edit",                           LOGIN, 403,       403,       200,         200),
+    R("coordinator.site_edit",            POST, "/coordinator/sites/{site}/edit",                           LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.site_archive",         POST, "/coordinator/sites/{site}/archive",                        LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.site_unarchive",       POST, "/coordinator/sites/{archived_site}/unarchive",             LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.catalogue",            GET,  "/coordinator/catalogue",                                   LOGIN, 403,       403,       200,         200),
+    R("coordinator.role_new",             GET,  "/coordinator/catalogue/roles/new",                         LOGIN, 403,       403,       200,         200),
+    R("coordinator.role_new",             POST, "/coordinator/catalogue/roles/new",                         LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.role_edit",            GET,  "/coordinator/catalogue/roles/{role}/edit",                 LOGIN, 403,       403,       200,         200),
+    R("coordinator.role_edit",            POST, "/coordinator/catalogue/roles/{role}/edit",                 LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.role_delete",          POST, "/coordinator/catalogue/roles/{role}/delete",               LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.skill_new",            GET,  "/coordinator/catalogue/skills/new",                        LOGIN, 403,       403,       200,         200),
+    R("coordinator.skill_new",            POST, "/coordinator/catalogue/skills/new",                        LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.skill_edit",           GET,  "/coordinator/catalogue/skills/{skill}/edit",               LOGIN, 403,       403,       200,         200),
+    R("coordinator.skill_edit",           POST, "/coordinator/catalogue/skills/{skill}/edit",               LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.periods_list",         GET,  "/coordinator/periods",                                     LOGIN, 403,       403,       200,         200),
+    R("coordinator.period_new",           GET,  "/coordinator/periods/new",                                 LOGIN, 403,       403,       200,         200),
+    R("coordinator.period_new",           POST, "/coordinator/periods/new",                                 LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.period_edit",          GET,  "/coordinator/periods/{period}/edit",                       LOGIN, 403,       403,       200,         200),
+    R("coordinator.period_edit",          POST, "/coordinator/periods/{period}/edit",                       LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.period_open",          POST, "/coordinator/periods/{closed_period}/open",                LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.period_close",         POST, "/coordinator/periods/{period}/close",                      LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.districts",            GET,  "/coordinator/districts",                                   LOGIN, 403,       403,       200,         200),
+    R("coordinator.districts",            POST, "/coordinator/districts",                                   LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.district_edit",        GET,  "/coordinator/districts/{district}/edit",                   LOGIN, 403,       403,       200,         200),
+    R("coordinator.district_edit",        POST, "/coordinator/districts/{district}/edit",                   LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.work_units",           GET,  "/coordinator/work-units",                                  LOGIN, 403,       403,       200,         200),
+    R("coordinator.work_units",           POST, "/coordinator/work-units",                                  LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.work_unit_edit",       GET,  "/coordinator/work-units/{unit}/edit",                      LOGIN, 403,       403,       200,         200),
+    R("coordinator.work_unit_edit",       POST, "/coordinator/work-units/{unit}/edit",                      LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.work_unit_merge",      POST, "/coordinator/work-units/{unit}/merge",                     LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.pool",                 GET,  "/coordinator/volunteers",                                  LOGIN, 403,       403,       200,         200),
+    R("coordinator.volunteer_detail",     GET,  "/coordinator/volunteers/{volunteer}",                      LOGIN, 403,       403,       200,         200),
+    R("coordinator.volunteer_training",   POST, "/coordinator/volunteers/{volunteer}/training",             LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.volunteer_verify",     POST, "/coordinator/volunteers/{volunteer}/skills/{medical}/verification", LOGIN, 403, 403, FEAT,     FEAT),
+    R("coordinator.import_upload",        GET,  "/coordinator/import",                                      LOGIN, 403,       403,       200,         200),
+    R("coordinator.import_upload",        POST, "/coordinator/import",                                      LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.import_preview",       GET,  "/coordinator/import/{token}",                              LOGIN, 403,       403,       200,         200),
+    R("coordinator.import_confirm",       POST, "/coordinator/import/{token}",                              LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.import_discard",       POST, "/coordinator/import/{token}/discard",                      LOGIN, 403,       403,       FEAT,        FEAT),
+    R("admin.index",                      GET,  "/admin/",                                                  LOGIN, 403,       403,       403,         "/admin/accounts"),
+    R("admin.accounts",                   GET,  "/admin/accounts",                                          LOGIN, 403,       403,       403,         200),
+    R("admin.change_role",                POST, "/admin/accounts/{user}/role",                              LOGIN, 403,       403,       403,         FEAT),
+    R("admin.deactivate",                 POST, "/admin/accounts/{user}/deactivate",                        LOGIN, 403,       403,       403,         FEAT),
+    R("admin.reactivate",                 POST, "/admin/accounts/{inactive_user}/reactivate",               LOGIN, 403,       403,       403,         FEAT),
+    R("admin.set_password",               GET,  "/admin/accounts/{user}/password",                          LOGIN, 403,       403,       403,         200),
+    R("admin.set_password",               POST, "/admin/accounts/{user}/password",                          LOGIN, 403,       403,       403,         FEAT),
+]
+# fmt: on
+
+# Known access bugs: (method, endpoint, role) -> what is wrong. Each such case runs as its own
+# strict xfail, so the suite stays green while the bug is visible (and fixing it fails loudly).
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
+
+# Bodies that would succeed for an authorised user, so "nothing changed" means the refusal held.
+BODIES: dict[str, dict[str, Any]] = {
+    "main.set_language": {"next": "/privacy"},
+    "volunteer.availability_cell": {"cell": f"{MON} day", "period": "{period}", "week": f"{MON}"},
+    "volunteer.availability_day": {"day": f"{MON}", "period": "{period}", "week": f"{MON}"},
+    "volunteer.availability_day_off": {"day": f"{MON}", "period": "{period}", "week": f"{MON}"},
+    "volunteer.availability_week": {"period": "{period}", "week": f"{MON}"},
+    "volunteer.profile": {
+        "name": "改了名",
+        "phone": "13912345678",
+        "work_unit": "乙单位",
+        "weekly_cap": "2",
+        "emergency_name": "某人",
+        "emergency_phone": "13912345679",
+    },
+    "volunteer.password": {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    "volunteer.delete": {"password": PASSWORD},
+    "coordinator.site_new": {
+        "kind": "checkpoint",
+        "name": "新点位",
+        "address": "新路1号",
+        "timezone": "Asia/Shanghai",
+        "first_shift_hour": "0",
+        "shifts": ["night", "day", "evening"],
+    },
+    "coordinator.site_edit": {
+        "kind": "checkpoint",
+        "name": "改名点位",
+        "address": "新路2号",
+        "timezone": "Asia/Shanghai",
+        "first_shift_hour": "6",
+        "shifts": ["day"],
+    },
+    "coordinator.role_new": {"code": "porter", "name_zh": "搬运", "name_en": "Porter"},
+    "coordinator.role_edit": {"code": "greeter", "name_zh": "改名", "name_en": "Renamed"},
+    "coordinator.skill_new": {"code": "forklift2", "name_zh": "叉车二", "name_en": "Forklift 2"},
+    "coordinator.skill_edit": {"code": "forklift", "name_zh": "改名", "name_en": "Renamed"},
+    "coordinator.period_new": {
+        "name": "第二期",
+        "start_date": "2027-01-04",
+        "end_date": "2027-01-10",
+        "site_ids": ["{site}"],
+    },
+    "coordinator.period_edit": {
+        "name": "改名期",
+        "start_date": "2026-12-07",
+        "end_date": "2026-12-13",
+        "site_ids": [],
+    },
+    "coordinator.districts": {"name": "新区"},
+    "coordinator.district_edit": {"name": "改名区"},
+    "coordinator.work_units": {"name": "丙单位"},
+    "coordinator.work_unit_edit": {"name": "改名单位"},
+    "coordinator.work_unit_merge": {"target_id": "{other_unit}"},
+    "coordinator.volunteer_training": {"value": "1"},
+    "coordinator.volunteer_verify": {"value": "1"},
+    "coordinator.import_confirm": {"fingerprint": "{fingerprint}"},
+    "admin.change_role": {"role": ADMIN},
+    "admin.set_password": {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+}
+
+
+@dataclass
+class World:
+    """Everything a route may need, created once per test, and a logged-in client per role.
+    `ids` fills the URL templates; `other` is a volunteer nobody in `users` is."""
+
+    app: Flask
+    users: dict[str, User]
+    clients: dict[str, FlaskClient]
+    other: User
+    ids: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    import_dir: Path = Path()
+
+    def fill(self, template: str, role: str) -> str:
+        """The template with real ids; {token} is the role's own upload (staff) or the
+        coordinator's (everyone else)."""
+        token = self.tokens.get(role, self.tokens[COORDINATOR])
+        return template.format(token=token, **self.ids)
+
+    def body(self, endpoint: str, role: str) -> dict[str, Any]:
+        if endpoint == "coordinator.import_upload":
+            return {"file": (io.BytesIO(IMPORT_CSV), "名单.csv"), "work_unit": "甲单位"}
+        filled: dict[str, Any] = {}
+        for key, value in BODIES.get(endpoint, {}).items():
+            if isinstance(value, list):
+                filled[key] = [self.fill(v, role) for v in value]
+            else:
+                filled[key] = self.fill(value, role)
+        return filled
+
+    def client(self, role: str, fresh: bool = False) -> FlaskClient:
+        """The role's logged-in client, or a new one logged in the same way (for a request
+        that ends the session, so the shared clients stay logged in)."""
+        if not fresh:
+            return self.clients[role]
+        client = self.app.test_client()
+        if role != ANON:
+            sign_in(client, self.users[role])
+        return client
+
+    def request(self, row: Row, role: str, **kwargs: Any) -> TestResponse:
+        client = self.client(role, fresh=row.endpoint == "auth.logout")
+        url = self.fill(row.url, role)
+        if row.method == GET:
+            return client.get(url, **kwargs)
+        return client.post(url, data=self.body(row.endpoint, role), **kwargs)
+
+
+def csrf_token_in(html: str) -> str | None:
+    """The token of the page's form, or of base.html's hx-headers when the page has no form."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', html
+    )
+    return match.group(1) if match else None
+
+
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
+    """Log in through the login form, with its CSRF token when CSRF is on."""
+    page = client.get("/login").get_data(as_text=True)
+    data = {"phone": user.phone, "password": password}
+    token = csrf_token_in(page)
+    if token:
+        data["csrf_token"] = token
+    response = client.post("/login", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def _account(role: str, phone: str, name: str, volunteer: Volunteer | None = None) -> User:
+    return create_account(name=name, phone=phone, password=PASSWORD, role=role, volunteer=volunteer)
+
+
+def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> World:
+    """Sites, periods, catalogue entries, districts, work units, uploads and five accounts, four
+    of them logged in. The volunteer and site lead have volunteer profiles, the coordinator none;
+    the admin has one only when `admin_volunteer` (the CSRF tests post to /me pages as admin)."""
+    app.config["IMPORT_DIR"] = str(import_dir)
+    district = District(name="崇川区")
+    unit, other_unit = WorkUnit(name="甲单位"), WorkUnit(name="乙单位")
+    skill = Skill(code="forklift", name_zh="叉车", name_en="Forklift")
+    role = Role(code="greeter", name_zh="引导员", name_en="Greeter")  # no demand uses it
+    db.session.add_all([district, unit, other_unit, skill, role])
+    roles = {r.code: r for r in db.session.scalars(select(Role))}
+    site = Site(name="测试点位", kind="checkpoint", address="测试路1号", district=district)
+    archived = Site(name="旧点位", kind="testing", address="测试路2号", archived_at=utcnow())
+    for each in (site, archived):
+        each.demands.append(Demand(shift="day", role=roles["site_lead"], headcount=1))
+    period = PlanningPeriod(
+        name="第一期", start_date=MON, end_date=date(2026, 12, 20), is_open=True, sites=[site]
+    )
+    closed = PlanningPeriod(
+        name="旧一期", start_date=date(2026, 11, 2), end_date=date(2026, 11, 8), is_open=False
+    )
+    db.session.add_all([site, archived, period, closed])
+    db.session.commit()
+
+    medical = db.session.scalars(select(Skill).where(Skill.code == "medical")).one()
+    users = {
+        VOLUNTEER: _account(VOLUNTEER, "13900000001", "林志愿", Volunteer(work_unit=unit)),
+        SITE_LEAD: _account(SITE_LEAD, "13900000002", "陈点长", Volunteer(work_unit=unit)),
+        COORDINATOR: _account(COORDINATOR, "13900000003", "协调员"),
+        ADMIN: _account(
+            ADMIN, "13900000004", "管理员", Volunteer(work_unit=unit) if admin_volunteer else None
+        ),
+    }
+    other = _account(
+        VOLUNTEER,
+        "13900000005",
+        "王别人",
+        Volunteer(work_unit=other_unit, skills=[VolunteerSkill(skill=medical)]),
+    )
+    inactive = _account(VOLUNTEER, "13900000006", "停用者", Volunteer())
+    inactive.active = False
+    assert other.volunteer is not None
+    db.session.add_all(
+        [
+            Availability(volunteer_id=other.volunteer.id, day=MON, shift="day"),
+            DayOff(volunteer_id=other.volunteer.id, day=date(2026, 12, 8)),
+        ]
+    )
+    db.session.commit()
+
+    preview = importer.preview_import(IMPORT_CSV, "名单.csv", "甲单位")
+    tokens = {
+        staff: importer.store_upload(
+            import_dir, IMPORT_CSV, user_id=users[staff].id, filename="名单.csv", work_unit="甲单位"
+        )
+        for staff in (COORDINATOR, ADMIN)
+    }
+    clients = {ANON: app.test_client()}
+    for name, user in users.items():
+        clients[name] = app.test_client()
+        sign_in(clients[name], user)
+    ids = {
+        "site": site.id,
+        "archived_site": archived.id,
+        "role": role.id,
+        "skill": skill.id,
+        "medical": medical.id,
+        "period": period.id,
+        "closed_period": closed.id,
+        "district": district.id,
+        "unit": unit.id,
+        "other_unit": other_unit.id,
+        "volunteer": other.volunteer.id,
+        "user": other.id,
+        "inactive_user": inactive.id,
+        "fingerprint": preview.fingerprint,
+    }
+    return World(app, users, clients, other, ids, tokens, import_dir)
+
+
+def snapshot(world: World) -> tuple[dict[str, list[str]], list[str]]:
+    """Every row of every table, and the files in the import folder. The test's own
+    transaction is ended first so it sees what the requests committed."""
+    db.session.rollback()
+    tables = {
+        table.name: sorted(repr(tuple(row)) for row in db.session.execute(select(table)))
+        for table in db.metadata.sorted_tables
+    }
+    files = sorted(p.name for p in world.import_dir.iterdir()) if world.import_dir.exists() else []
+    return tables, files
+
+
+def check(response: TestResponse, expected: int | str, where: str) -> None:
+    """Status (and for redirects the target path) as the table says."""
+    body = response.get_data(as_text=True)[:300]
+    if isinstance(expected, int):
+        assert response.status_code == expected, f"{where}: {response.status_code} {body}"
+        return
+    assert response.status_code == 302, f"{where}: {response.status_code} {body}"
+    location = urlsplit(response.headers["Location"])
+    assert location.path == expected, f"{where}: redirected to {response.headers['Location']}"
+
+
+@pytest.fixture
+def world(app: Flask, tmp_path: Path) -> World:
+    """A fresh world for tests that change things (the ownership tests)."""
+    return build_world(app, tmp_path / "imports")
+
+
+@contextmanager
+def world_on_new_app(folder: Path, admin_volunteer: bool = False, **config: Any) -> Iterator[World]:
+    """A world on its own app and SQLite file, for module-scoped fixtures (app_factory is
+    per test). Builds the app the way app_factory does."""
+    app = build_app(f"sqlite:///{folder / 'muster.sqlite'}", **config)
+    with app.app_context():
+        db.create_all()
+        ensure_default_catalogue()
+        try:
+            yield build_world(app, folder / "imports", admin_volunteer=admin_volunteer)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One world for the whole matrix. Safe to share: every request the matrix sends is
+    asserted to leave the database and the uploads exactly as they were (a failure there may
+    make later rows fail too — fix the first). Building it per row would cost ~0.4 s each (a
+    new app recompiles every template)."""
+    with world_on_new_app(tmp_path_factory.mktemp("access")) as world:
+        yield world
+
+
+def _params() -> Iterator[Any]:
+    """One test per row (all roles), except that each known bug runs as its own strict xfail."""
+    for row in ROWS:
+        bugs = {r for r in ROLES if (row.method, row.endpoint, r) in KNOWN_BUGS}
+        yield pytest.param(row, tuple(r for r in ROLES if r not in bugs), id=row.id)
+        for role in sorted(bugs):
+            reason = KNOWN_BUGS[(row.method, row.endpoint, role)]
+            mark = pytest.mark.xfail(strict=True, reason=reason)
+            yield pytest.param(row, (role,), id=f"{row.id} as {role}", marks=mark)
+
+
+@pytest.mark.parametrize(("row", "roles"), list(_params()))
+def test_access_matrix(shared_world: World, row: Row, roles: tuple[str, ...]) -> None:
+    world = shared_world
+    endpoint, _ = world.app.url_map.bind("localhost").match(
+        world.fill(row.url, ANON), method=row.method
+    )
+    assert endpoint == row.endpoint, f"{row.url} is {endpoint}, not {row.endpoint}"
+    checked = 0
+    for role in roles:
+        expected = row.expected(role)
+        if expected is FEAT:
+            continue
+        before = snapshot(world)
+        check(world.request(row, role), expected, f"{row.id} as {role}")
+        assert snapshot(world) == before, f"{row.id} as {role} changed the database or uploads"
+        checked += 1
+    assert checked, "the row checks no role"
+
+
+def test_every_route_has_a_row(app: Flask) -> None:
+    """A new route (or a new method on one) without an access row fails here."""
+    in_table = {(row.method, row.endpoint) for row in ROWS}
+    routes = {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    assert routes - in_table == set(), "routes without a row in ROWS"
+    assert in_table - routes == set(), "rows for routes that do not exist"
+    assert len({row.id for row in ROWS}) == len(ROWS), "duplicate rows"
+
+
+def test_anonymous_login_redirect_comes_back_to_the_page(shared_world: World) -> None:
+    """The /login redirect carries the page asked for, so logging in lands there."""
+    world = shared_world
+    response = world.clients[ANON].get(f"/coordinator/sites/{world.ids['site']}/edit")
+    assert response.status_code == 302
+    assert "next=%2Fcoordinator%2Fsites%2F" in response.headers["Location"]
+
+
+def test_site_lead_without_a_volunteer_profile_is_sent_to_me(world: World) -> None:
+    """Not staff, so not sent to the dashboard: /me explains, the volunteer pages send there."""
+    lead = _account(SITE_LEAD, "13900000009", "无档案点长")
+    client = world.app.test_client()
+    sign_in(client, lead)
+    before = snapshot(world)
+    assert client.get("/me").status_code == 200
+    for path in ("/me/availability", "/me/profile"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert urlsplit(response.headers["Location"]).path == ME, path
+    cell = {"cell": f"{MON} day", "period": str(world.ids["period"]), "week": f"{MON}"}
+    response = client.post("/me/availability/cell", data=cell)
+    assert urlsplit(response.headers["Location"]).path == ME
+    assert snapshot(world) == before
+
+
+# --- Ownership: ids in URLs and forms never select someone else's data -------------------------
+
+
+def other_state(world: World) -> tuple[Any, ...]:
+    """What belongs to the other volunteer: account, profile, skills, availability, days off."""
+    db.session.rollback()
+    other = db.session.get(User, world.other.id)
+    assert other is not None
+    assert other.volunteer is not None
+    volunteer = other.volunteer
+    return (
+        other.name,
+        other.phone,
+        other.role,
+        other.active,
+        other.password_hash,
+        volunteer.weekly_cap,
+        volunteer.work_unit_id,
+        volunteer.trained_at,
+        sorted((s.skill_id, s.verified_at) for s in volunteer.skills),
+        sorted(
+            (a.day, a.shift)
+            for a in db.session.scalars(
+                select(Availability).where(Availability.volunteer_id == volunteer.id)
+            )
+        ),
+        sorted(
+            d.day
+            for d in db.session.scalars(select(DayOff).where(DayOff.volunteer_id == volunteer.id))
+        ),
+    )
+
+
+def injected(world: World) -> dict[str, str]:
+    """Every id field an attacker might add to a volunteer's form."""
+    return {
+        "volunteer_id": str(world.ids["volunteer"]),
+        "volunteer": str(world.ids["volunteer"]),
+        "user_id": str(world.ids["user"]),
+        "user": str(world.ids["user"]),
+        "id": str(world.ids["volunteer"]),
+    }
+
+
+def own_cells(user_id: int) -> set[tuple[date, str]]:
+    db.session.rollback()
+    user = db.session.get(User, user_id)
+    assert user is not None
+    assert user.volunteer is not None
+    rows = db.session.scalars(
+        select(Availability).where(Availability.volunteer_id == user.volunteer.id)
+    )
+    return {(a.day, a.shift) for a in rows}
+
+
+def own_days_off(user_id: int) -> set[date]:
+    db.session.rollback()
+    user = db.session.get(User, user_id)
+    assert user is not None
+    assert user.volunteer is not None
+    return set(
+        db.session.scalars(select(DayOff.day).where(DayOff.volunteer_id == user.volunteer.id))
+    )
+
+
+@pytest.fixture
+def db_world(any_db_app: Flask, tmp_path: Path) -> World:
+    return build_world(any_db_app, tmp_path / "imports")
+
+
+@pytest.mark.parametrize("role", [VOLUNTEER, SITE_LEAD])
+def test_availability_posts_with_someone_elses_id_change_only_your_own(
+    db_world: World, role: str
+) -> None:
+    world = db_world
+    me = world.users[role].id
+    client = world.clients[role]
+    before = other_state(world)
+    grid = {"period": str(world.ids["period"]), "week": f"{MON}", **injected(world)}
+
+    assert (
+        client.post("/me/availability/cell", data={**grid, "cell": f"{MON} day"}).status_code == 302
+    )
+    assert own_cells(me) == {(MON, "day")}
+    assert (
+        client.post("/me/availability/day", data={**grid, "day": "2026-12-09"}).status_code == 302
+    )
+    assert {(d, s) for d, s in own_cells(me) if d == date(2026, 12, 9)} == {
+        (date(2026, 12, 9), shift) for shift in ("night", "day", "evening")
+    }
+    # The other volunteer's day off on 12-08 is theirs: marking the same date lands on me.
+    assert (
+        client.post("/me/availability/day-off", data={**grid, "day": "2026-12-08"}).status_code
+        == 302
+    )
+    assert own_days_off(me) == {date(2026, 12, 8)}
+    assert client.post("/me/availability/week", data=grid).status_code == 302
+    assert len(own_cells(me)) > 4
+
+    assert other_state(world) == before
+
+
+def test_volunteer_pages_show_only_your_own_data_whatever_the_query(world: World) -> None:
+    client = world.clients[VOLUNTEER]
+    query = "&".join(f"{key}={value}" for key, value in injected(world).items())
+    for path in ("/me", "/me/availability", "/me/profile", "/me/password", "/me/delete"):
+        response = client.get(f"{path}?{query}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert "王别人" not in page, path
+        assert "13900000005" not in page, path
+        assert "****0005" not in page, path
+    profile = client.get(f"/me/profile?{query}").get_data(as_text=True)
+    assert "林志愿" in profile
+
+
+def test_profile_post_with_someone_elses_id_changes_only_your_own(db_world: World) -> None:
+    world = db_world
+    before = other_state(world)
+    response = world.clients[VOLUNTEER].post(
+        "/me/profile",
+        data={**world.body("volunteer.profile", VOLUNTEER), **injected(world)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    db.session.rollback()
+    me = db.session.get(User, world.users[VOLUNTEER].id)
+    assert me is not None
+    assert me.volunteer is not None
+    assert (me.name, me.phone, me.volunteer.weekly_cap) == ("改了名", "+8613912345678", 2)
+    assert other_state(world) == before
+
+
+def test_password_post_with_someone_elses_id_changes_only_your_own(world: World) -> None:
+    before = other_state(world)
+    response = world.clients[VOLUNTEER].post(
+        "/me/password", data={**world.body("volunteer.password", VOLUNTEER), **injected(world)}
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    me = db.session.get(User, world.users[VOLUNTEER].id)
+    assert me is not None
+    assert me.check_password(NEW_PASSWORD)
+    assert other_state(world) == before
+
+
+def test_delete_with_someone_elses_id_deletes_only_your_own(world: World) -> None:
+    """The delete form checks the current user's password and acts on the current user only;
+    an injected id changes nothing about whose account goes (the account row stays,
+    anonymised and inactive, as the privacy notice says)."""
+    client = world.clients[VOLUNTEER]
+    me_id = world.users[VOLUNTEER].id
+    before = other_state(world)
+    wrong = client.post("/me/delete", data={"password": "not-my-password", **injected(world)})
+    assert wrong.status_code == 422
+    assert other_state(world) == before
+    me = db.session.get(User, me_id)
+    assert me is not None
+    assert me.active
+    assert me.volunteer is not None
+    right = client.post("/me/delete", data={"password": PASSWORD, **injected(world)})
+    assert right.status_code == 302
+    assert other_state(world) == before
+    me = db.session.get(User, me_id)
+    assert me is not None
+    assert not me.active
+    assert me.volunteer is None
+    assert me.phone == f"deleted-{me_id}"
+
+
+@pytest.mark.parametrize("role", [VOLUNTEER, SITE_LEAD])
+def test_volunteers_cannot_open_or_change_volunteer_records(world: World, role: str) -> None:
+    """Neither someone else's record nor their own: the coordinator pages are not theirs, and a
+    volunteer must never verify their own qualification or mark their own training."""
+    client = world.clients[role]
+    mine = world.users[role].volunteer
+    assert mine is not None
+    db.session.add(VolunteerSkill(volunteer_id=mine.id, skill_id=world.ids["medical"]))
+    db.session.commit()
+    before = snapshot(world)
+    medical = world.ids["medical"]
+    for volunteer_id in (world.ids["volunteer"], mine.id):
+        base = f"/coordinator/volunteers/{volunteer_id}"
+        assert client.get(base).status_code == 403
+        assert client.post(f"{base}/training", data={"value": "1"}).status_code == 403
+        verify = client.post(f"{base}/skills/{medical}/verification", data={"value": "1"})
+        assert verify.status_code == 403
+    assert snapshot(world) == before
+
+
+@pytest.mark.parametrize("role", [VOLUNTEER, SITE_LEAD, COORDINATOR])
+def test_non_admins_cannot_change_any_account_including_their_own(world: World, role: str) -> None:
+    client = world.clients[role]
+    before = snapshot(world)
+    for user_id in (world.ids["user"], world.users[role].id):
+        base = f"/admin/accounts/{user_id}"
+        assert client.post(f"{base}/role", data={"role": ADMIN}).status_code == 403
+        assert client.post(f"{base}/deactivate").status_code == 403
+        assert client.post(f"{base}/reactivate").status_code == 403
+        assert client.get(f"{base}/password").status_code == 403
+        new = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        assert client.post(f"{base}/password", data=new).status_code == 403
+    assert snapshot(world) == before
+
+
+def test_an_upload_belongs_to_the_coordinator_who_made_it(world: World) -> None:
+    """Another staff member's import token reads as expired and cannot be confirmed or
+    discarded: the upload holds personal data of a whole work unit."""
+    client = world.clients[ADMIN]
+    token = world.tokens[COORDINATOR]
+    before = snapshot(world)
+    preview = client.get(f"/coordinator/import/{token}")
+    assert preview.status_code == 302
+    assert urlsplit(preview.headers["Location"]).path == "/coordinator/import"
+    confirm = client.post(
+        f"/coordinator/import/{token}", data={"fingerprint": world.ids["fingerprint"]}
+    )
+    assert confirm.status_code == 302
+    assert client.post(f"/coordinator/import/{token}/discard").status_code == 302
+    assert snapshot(world) == before
+    own = world.clients[COORDINATOR].get(f"/coordinator/import/{token}")
+    assert own.status_code == 200
+    assert "赵导入" in own.get_data(as_text=True)
