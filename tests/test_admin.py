@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import User
+from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import admin as admin_service
 from scheduler.services.accounts import create_account
-from scheduler.services.importer import UNUSABLE_PASSWORD
 from tests.conftest import PASSWORD
 from tests.fixtures.helpers import signed_in
 
@@ -96,7 +96,7 @@ def test_list_search_and_filters(admin_client: FlaskClient, make_user: Callable[
     make_user("coordinator", name="李娜", phone="13800002222")
     make_user("volunteer", name="<script>alert(1)</script>", phone="13800003333")
     imported = create_account(name="导入者", phone="13800004444", password=PASSWORD)
-    imported.password_hash = UNUSABLE_PASSWORD
+    imported.password_hash = IMPORTED_PASSWORD_HASH
     db.session.commit()
 
     page = admin_client.get("/admin/accounts").get_data(as_text=True)
@@ -290,16 +290,16 @@ def test_imported_volunteer_logs_in_once_given_a_password(
     app: Flask, admin_client: FlaskClient
 ) -> None:
     imported = create_account(name="导入者", phone="13800004444", password=PASSWORD)
-    imported.password_hash = UNUSABLE_PASSWORD
+    imported.password_hash = IMPORTED_PASSWORD_HASH
     db.session.commit()
-    assert not admin_service.has_password(imported)
+    assert not imported.has_usable_password
     assert not can_log_in(app, imported, PASSWORD)
 
     admin_client.post(
         f"/admin/accounts/{imported.id}/password",
         data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     )
-    assert admin_service.has_password(reload(imported))
+    assert reload(imported).has_usable_password
     assert can_log_in(app, imported, NEW_PASSWORD)
 
 

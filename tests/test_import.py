@@ -19,6 +19,7 @@ from werkzeug.test import encode_multipart
 
 from scheduler.extensions import db
 from scheduler.models import District, Skill, User, Volunteer, WorkUnit
+from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import importer
 from scheduler.services.accounts import create_account
 from tests.conftest import PASSWORD, login
@@ -165,7 +166,7 @@ def test_import_writes_exactly_the_previewed_rows(
     assert zhang.role == "volunteer"
     assert zhang.active
     assert not zhang.check_password("")
-    assert not zhang.check_password(importer.UNUSABLE_PASSWORD)
+    assert not zhang.check_password(IMPORTED_PASSWORD_HASH)
     volunteer = zhang.volunteer
     assert volunteer.work_unit.name == "国网南通供电公司工会"
     assert volunteer.district.name == "崇川区"

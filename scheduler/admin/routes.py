@@ -60,7 +60,6 @@ def accounts() -> Response:
         result=result,
         role_labels=ROLE_LABELS,
         status_labels=STATUS_LABELS,
-        has_password=admin_service.has_password,
         national=national,
         back=request.full_path.rstrip("?"),
         role_form_for=lambda user: RoleForm(formdata=None, role=user.role),

@@ -165,7 +165,7 @@ def import_confirm(token: str) -> Response | tuple[str, int]:
     flash(
         gettext(
             "Imported %(created)d volunteers; %(skipped)d rows with errors were skipped. "
-            "They cannot log in until an admin sets a password for them on the Accounts page.",
+            "They set their own password by registering with their mobile number.",
             created=created,
             skipped=skipped,
         ),

@@ -22,6 +22,11 @@ COORDINATOR = "coordinator"
 ADMIN = "admin"
 ACCOUNT_ROLES = (VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN)
 STAFF_ROLES = (COORDINATOR, ADMIN)
+# Hashes starting with "!" match no password (werkzeug rejects them as malformed): accounts
+# created by an import before anyone set a password, and deleted accounts.
+UNUSABLE_PREFIX = "!"
+IMPORTED_PASSWORD_HASH = UNUSABLE_PREFIX + "imported"
+DELETED_PASSWORD_HASH = UNUSABLE_PREFIX + "deleted"
 
 
 class User(UserMixin, db.Model):
@@ -60,6 +65,11 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = hash_password(password)
+
+    @property
+    def has_usable_password(self) -> bool:
+        """False for imported accounts nobody has set a password for, and deleted ones."""
+        return not (self.password_hash or "").startswith(UNUSABLE_PREFIX)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -13,8 +13,8 @@ from sqlalchemy import Select, func, or_, select
 
 from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, ADMIN, VOLUNTEER, User, Volunteer
+from scheduler.models.accounts import UNUSABLE_PREFIX
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
-from scheduler.services.importer import UNUSABLE_PREFIX
 
 ACCOUNTS_PER_PAGE = 50
 MAX_PASSWORD_LENGTH = 128
@@ -139,8 +139,3 @@ def set_password(user: User, password: str) -> None:
         )
     user.set_password(password)
     db.session.commit()
-
-
-def has_password(user: User) -> bool:
-    """False for accounts created by an import and not given a password yet."""
-    return not user.password_hash.startswith(UNUSABLE_PREFIX)

@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scheduler.extensions import db
 from scheduler.models import VOLUNTEER, District, Skill, User, Volunteer, VolunteerSkill, WorkUnit
+from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services.phones import InvalidPhone, national, normalize_mobile
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -55,10 +56,6 @@ MIN_WEEKLY_CAP, MAX_WEEKLY_CAP = 1, 7
 MAX_COLUMNS = 60
 HEADER_SEARCH_ROWS = 10  # a title row ("某某工会志愿者名单") often sits above the header
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600
-# Imported accounts get a hash no password can match (werkzeug rejects it as malformed), so
-# nobody can log in until an admin sets a password; the "!" prefix marks them in the admin list.
-UNUSABLE_PREFIX = "!"
-UNUSABLE_PASSWORD = UNUSABLE_PREFIX + "imported"
 
 FIELDS = (
     "name",
@@ -536,7 +533,8 @@ def preview_import(data: bytes, filename: str, default_work_unit: str | None) ->
 def write_import(preview: ImportPreview) -> int:
     """Create a volunteer account for every valid row, all in one transaction, and return how
     many were created. Work units named in the file that do not exist yet are created. Accounts
-    get an unusable password: an admin sets one before the volunteer can log in. Qualifications
+    get an unusable password until the volunteer claims the account by registering with the
+    same phone (or an admin sets one). Qualifications
     (e.g. medical) are imported unverified. A phone taken meanwhile (the unique constraint
     catches a concurrent registration) rolls everything back and raises ImportConflict."""
     rows = preview.valid_rows
@@ -567,7 +565,7 @@ def write_import(preview: ImportPreview) -> int:
                     name=row.name,
                     phone=row.phone,
                     role=VOLUNTEER,
-                    password_hash=UNUSABLE_PASSWORD,
+                    password_hash=IMPORTED_PASSWORD_HASH,
                     volunteer=volunteer,
                 )
             )

@@ -26,6 +26,7 @@ from scheduler.models import (
     VolunteerSkill,
     WorkUnit,
 )
+from scheduler.models.accounts import DELETED_PASSWORD_HASH
 from scheduler.services.accounts import (
     MAX_NAME_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -37,7 +38,6 @@ from scheduler.services.phones import InvalidPhone, normalize_mobile
 MAX_WORK_UNIT_LENGTH = 100
 MAX_PASSWORD_LENGTH = 128
 MIN_WEEKLY_CAP, MAX_WEEKLY_CAP, DEFAULT_WEEKLY_CAP = 0, 7, 5
-UNUSABLE_PASSWORD_HASH = "!deleted"  # no '$': werkzeug's check_password_hash always says no
 
 
 @dataclass(frozen=True)
@@ -262,7 +262,7 @@ def delete_account(user: User, password: str) -> None:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         user.name = gettext("Deleted volunteer")
     user.phone = f"deleted-{user.id}"
-    user.password_hash = UNUSABLE_PASSWORD_HASH
+    user.password_hash = DELETED_PASSWORD_HASH
     user.active = False
     user.locale = None
     db.session.commit()
