@@ -19,6 +19,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_catalogue)
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_logins)
+    app.cli.add_command(solve)
+    app.cli.add_command(worker)
 
 
 @click.command("create-user")
@@ -70,3 +72,58 @@ def demo_logins() -> None:
     for role, phone, password, _name in DEMO_ACCOUNTS:
         if db.session.scalar(select(User.id).where(User.phone == normalize_mobile(phone))):
             click.echo(f"  {role:<12} {phone}  {password}")
+
+
+@click.command("solve")
+@with_appcontext
+@click.option("--period", "period_id", required=True, type=int, help="Planning period id.")
+@click.option(
+    "--time-limit",
+    default=30,
+    show_default=True,
+    type=click.IntRange(5, 600),
+    help="Seconds the solver may search.",
+)
+def solve(period_id: int, time_limit: int) -> None:
+    """Generate the period's draft roster now (same path as the web page) and print coverage,
+    unfilled posts with their reasons, and fairness figures, in English."""
+    from flask_babel import force_locale
+
+    from scheduler import jobs
+    from scheduler.models import PlanningPeriod, SolveRun
+    from scheduler.services import rosters
+
+    period = db.session.get(PlanningPeriod, period_id)
+    if period is None:
+        raise click.ClickException(f"no planning period with id {period_id}")
+    with force_locale("en"):
+        try:
+            run = rosters.start_run(
+                period, [s.id for s in rosters.active_sites(period)], time_limit, None
+            )
+        except rosters.RosterError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"solving {period.name} ({len(rosters.active_sites(period))} sites) ...")
+        jobs.execute_run(run.id)
+        db.session.expire_all()
+        run = db.session.get(SolveRun, run.id)
+        assert run is not None
+        if run.status != "succeeded":
+            raise click.ClickException(f"run {run.status}: {run.error or ''}")
+        click.echo(rosters.text_report(period, run))
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker that takes solve runs from the queue (needs REDIS_URL)."""
+    from flask import current_app
+    from rq import Worker
+
+    from scheduler.jobs import queue_for
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: solve runs use the in-app thread")
+    queue = queue_for(current_app)
+    Worker([queue], connection=queue.connection).work(burst=burst)

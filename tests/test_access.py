@@ -38,6 +38,7 @@ from scheduler.models import (
     Role,
     Site,
     Skill,
+    SolveRun,
     User,
     Volunteer,
     VolunteerSkill,
@@ -138,6 +139,11 @@ ROWS: list[Row] = [
     R("coordinator.period_edit",          POST, "/coordinator/periods/{period}/edit",                       LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.period_open",          POST, "/coordinator/periods/{closed_period}/open",                LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.period_close",         POST, "/coordinator/periods/{period}/close",                      LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster",               GET,  "/coordinator/periods/{period}/roster",                     LOGIN, 403,       403,       200,         200),
+    R("coordinator.roster_generate",      POST, "/coordinator/periods/{period}/roster/runs",                LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster_run_status",    GET,  "/coordinator/periods/{period}/roster/runs/{run}",          LOGIN, 403,       403,       200,         200),
+    R("coordinator.roster_run_cancel",    POST, "/coordinator/periods/{period}/roster/runs/{run}/cancel",   LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster_shift",         GET,  "/coordinator/periods/{period}/roster/shifts/{site}/2026-12-07/day", LOGIN, 403, 403, 200,     200),
     R("coordinator.districts",            GET,  "/coordinator/districts",                                   LOGIN, 403,       403,       200,         200),
     R("coordinator.districts",            POST, "/coordinator/districts",                                   LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.district_edit",        GET,  "/coordinator/districts/{district}/edit",                   LOGIN, 403,       403,       200,         200),
@@ -219,6 +225,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "end_date": "2026-12-13",
         "site_ids": [],
     },
+    "coordinator.roster_generate": {"site_ids": ["{site}"], "time_limit": "5"},
     "coordinator.districts": {"name": "新区"},
     "coordinator.district_edit": {"name": "改名区"},
     "coordinator.work_units": {"name": "丙单位"},
@@ -326,6 +333,10 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
     )
     db.session.add_all([site, archived, period, closed])
     db.session.commit()
+    # A finished solve run (the status and cancel routes need one).
+    run = SolveRun(period_id=period.id, time_limit=30, status="succeeded", finished_at=utcnow())
+    db.session.add(run)
+    db.session.commit()
 
     medical = db.session.scalars(select(Skill).where(Skill.code == "medical")).one()
     users = {
@@ -371,6 +382,7 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         "skill": skill.id,
         "medical": medical.id,
         "period": period.id,
+        "run": run.id,
         "closed_period": closed.id,
         "district": district.id,
         "unit": unit.id,

@@ -14,6 +14,13 @@ from scheduler.models.accounts import (
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.organisations import District, WorkUnit
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
+from scheduler.models.rosters import (
+    Assignment,
+    Roster,
+    SolveRun,
+    UnfilledPost,
+    solve_run_sites,
+)
 from scheduler.models.sites import SHIFT_KINDS, SITE_KINDS, Demand, Site
 
 __all__ = [
@@ -25,17 +32,22 @@ __all__ = [
     "SITE_LEAD",
     "STAFF_ROLES",
     "VOLUNTEER",
+    "Assignment",
     "Availability",
     "DayOff",
     "Demand",
     "District",
     "PlanningPeriod",
     "Role",
+    "Roster",
     "Site",
     "Skill",
+    "SolveRun",
+    "UnfilledPost",
     "User",
     "Volunteer",
     "VolunteerSkill",
     "WorkUnit",
     "period_sites",
+    "solve_run_sites",
 ]

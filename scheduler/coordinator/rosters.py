@@ -1,0 +1,205 @@
+"""Roster pages of a planning period: generate a roster in the background (a status fragment
+that polls itself), cancel a run, and review the draft (coverage heat map, unfilled posts with
+their reasons, fairness figures, one shift's assignments). Staff only."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from babel.dates import format_skeleton
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from scheduler import jobs
+from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator.forms import SHIFT_LABELS, MultiCheckboxField, _choices
+from scheduler.coordinator.routes import INVALID, bp
+from scheduler.extensions import db
+from scheduler.forms import EmptyForm
+from scheduler.htmx import is_htmx, render
+from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
+from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
+from scheduler.services import rosters
+from scheduler.services.rosters import DEFAULT_TIME_LIMIT, RosterError
+
+
+class GenerateRosterForm(FlaskForm):
+    """Which sites to roster (all are ticked by default) and how long the solver may search."""
+
+    site_ids = MultiCheckboxField(_l("Sites"), coerce=int)
+    time_limit = IntegerField(
+        _l("Time limit (seconds)"),
+        default=DEFAULT_TIME_LIMIT,
+        validators=[
+            InputRequired(message=_l("Enter a time limit.")),
+            NumberRange(
+                min=MIN_TIME_LIMIT,
+                max=MAX_TIME_LIMIT,
+                message=_l("Between %(min)s and %(max)s seconds."),
+            ),
+        ],
+    )
+
+    def set_sites(self, sites: list[Site]) -> None:
+        self.site_ids.choices = _choices((s.id, s.name) for s in sites)
+        if not self.is_submitted():
+            self.site_ids.data = [s.id for s in sites]
+
+
+@bp.app_template_filter("month_day")
+def month_day(day: date) -> str:
+    """12月7日 in Chinese, Dec 7 in English."""
+    return format_skeleton("MMMd", day, locale=str(get_locale()))
+
+
+@bp.app_template_filter("shift_name")
+def shift_name(kind: str) -> str:
+    """夜班 / 白班 / 晚班 (Night / Day / Evening)."""
+    label = SHIFT_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
+@bp.app_template_filter("fromiso")
+def from_iso(value: str) -> date:
+    """An ISO date string (as stored in unfilled posts' reasons) as a date."""
+    return date.fromisoformat(value)
+
+
+def _period_run(period_id: int, run_id: int) -> tuple[PlanningPeriod, SolveRun]:
+    period = get_or_404(PlanningPeriod, period_id)
+    run = get_or_404(SolveRun, run_id)
+    if run.period_id != period.id:
+        abort(404)
+    return period, run
+
+
+def _status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, Any]:
+    return {
+        "period": period,
+        "run": run,
+        "unfilled_count": rosters.run_unfilled(run) if run is not None and not run.active else None,
+        "cancel_form": EmptyForm(),
+    }
+
+
+def _roster_page(form: GenerateRosterForm, period: PlanningPeriod, status: int = 200) -> Any:
+    rosters.fail_stale_runs(period.id)
+    run = rosters.latest_run(period.id)
+    return (
+        render_template(
+            "coordinator/roster.html",
+            form=form,
+            review=rosters.review(period),
+            shift_kinds=SHIFT_KINDS,
+            **_status_context(period, run),
+        ),
+        status,
+    )
+
+
+@bp.get("/periods/<int:period_id>/roster")
+@staff_required
+def roster(period_id: int) -> Any:
+    """The roster page: generate a roster, follow the run, review the draft."""
+    period = get_or_404(PlanningPeriod, period_id)
+    form = GenerateRosterForm()
+    form.set_sites(rosters.active_sites(period))
+    return _roster_page(form, period)
+
+
+@bp.post("/periods/<int:period_id>/roster/runs")
+@staff_required
+def roster_generate(period_id: int) -> Any:
+    """Start a solve run and answer with its status fragment (htmx) or the page (no JS)."""
+    period = get_or_404(PlanningPeriod, period_id)
+    form = GenerateRosterForm()
+    form.set_sites(rosters.active_sites(period))
+    if form.validate_on_submit():
+        try:
+            run = rosters.start_run(
+                period, form.site_ids.data or [], form.time_limit.data, current_user
+            )
+        except RosterError as error:
+            field = getattr(form, error.field, None) if error.field else None
+            if field is None:
+                form.form_errors.append(error.message)
+            else:
+                field.errors = [*field.errors, error.message]
+        else:
+            jobs.submit(run.id)
+            db.session.refresh(run)
+            if is_htmx():
+                return render(
+                    "coordinator/roster.html",
+                    "coordinator/_solve_status.html",
+                    **_status_context(period, run),
+                )
+            flash(gettext("Roster generation started."))
+            return redirect(url_for("coordinator.roster", period_id=period.id))
+    if is_htmx():
+        # htmx swaps only 2xx answers: the form with its errors comes back as 200 and is
+        # retargeted onto itself (the status fragment stays as it was).
+        response = render(
+            "coordinator/roster.html", "coordinator/_roster_form.html", form=form, period=period
+        )
+        response.headers["HX-Retarget"] = "#roster-form"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    return _roster_page(form, period, INVALID)
+
+
+@bp.get("/periods/<int:period_id>/roster/runs/<int:run_id>")
+@staff_required
+def roster_run_status(period_id: int, run_id: int) -> Any:
+    """The self-polling status fragment of a run (the whole roster page without htmx)."""
+    period, run = _period_run(period_id, run_id)
+    rosters.fail_stale_runs(period.id)
+    db.session.refresh(run)
+    if not is_htmx():
+        form = GenerateRosterForm()
+        form.set_sites(rosters.active_sites(period))
+        return _roster_page(form, period)
+    return render(
+        "coordinator/roster.html", "coordinator/_solve_status.html", **_status_context(period, run)
+    )
+
+
+@bp.post("/periods/<int:period_id>/roster/runs/<int:run_id>/cancel")
+@staff_required
+def roster_run_cancel(period_id: int, run_id: int) -> Any:
+    """Cancel a queued or running run."""
+    period, run = _period_run(period_id, run_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    rosters.cancel_run(run)
+    if is_htmx():
+        return render(
+            "coordinator/roster.html",
+            "coordinator/_solve_status.html",
+            **_status_context(period, run),
+        )
+    flash(gettext("Cancel requested."))
+    return redirect(url_for("coordinator.roster", period_id=period.id))
+
+
+@bp.get("/periods/<int:period_id>/roster/shifts/<int:site_id>/<day>/<kind>")
+@staff_required
+def roster_shift(period_id: int, site_id: int, day: str, kind: str) -> str:
+    """One shift of the draft: its posts, who fills them, and what is missing and why."""
+    period = get_or_404(PlanningPeriod, period_id)
+    site = get_or_404(Site, site_id)
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if kind not in site.shift_kinds or not period.covers(when):
+        abort(404)
+    return render_template(
+        "coordinator/roster_shift.html", view=rosters.shift_view(period, site, when, kind)
+    )

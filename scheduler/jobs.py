@@ -1,0 +1,261 @@
+"""Background solve runs. One function, `execute_run(run_id)`, does the work wherever it runs:
+
+* by default in a background thread of the app process (one at a time; nothing to install);
+* with ``REDIS_URL`` set, on RQ workers (``flask --app wsgi worker``);
+* with ``JOBS_SYNCHRONOUS`` (tests), inline in the request that submits the run.
+
+Status and progress live in the `SolveRun` row, which the status fragment polls. A run that
+raises is marked failed with the reason and writes nothing else: the draft and every published
+version stay as they were.
+
+Cancelling: a queued run, or one still building its problem, stops and writes nothing. The
+solver library offers no way to stop a search once it has started (`solver.solve` takes no stop
+hook, and an exception raised from `on_progress` would escape from CP-SAT's callback thread),
+so a cancel that arrives during the search is recorded and the search runs to its time limit;
+its roster, the best found, is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from flask_babel import force_locale
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+import solver
+from scheduler.extensions import db
+from scheduler.models import SolveRun
+from scheduler.models.base import utcnow
+from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
+from scheduler.planning import build_problem, current_draft, save_solution
+from solver.decompose import solve_large
+
+__all__ = [
+    "LARGE_PROBLEM_PEOPLE",
+    "LARGE_PROBLEM_SLOTS",
+    "choose_solver",
+    "execute_run",
+    "run_queued_job",
+    "submit",
+]
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.5  # seconds between two progress writes
+# Above either size the run goes to solver.decompose.solve_large, which never builds the flat
+# CP-SAT model. Measured on the seed-demo (302 volunteers, 10 sites, 14 days, ~25,000 slots)
+# with 30 s on 2 cores: solve_large filled 1471 of 1764 posts in 0.4 GB, the flat model 1366
+# in 1.8 GB; the flat model stays for small call-ups, where it proves optimality.
+LARGE_PROBLEM_PEOPLE = 500
+LARGE_PROBLEM_SLOTS = 10_000  # (person, shift) pairs people are available for
+# Extra seconds an RQ job may take beyond its time limit (building the problem, saving).
+JOB_GRACE = 600
+DEFAULT_QUEUE = "muster-solve"
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+Solve = Callable[..., solver.Solution]
+
+
+class RunCancelled(Exception):
+    """The run was cancelled before its search started."""
+
+
+def choose_solver(problem: solver.Problem) -> Solve:
+    """`solver.solve` (one CP-SAT model) for ordinary call-ups, `solve_large` (construct and
+    repair by neighbourhoods) for city-scale ones."""
+    slots = sum(len(p.available) for p in problem.people)
+    if len(problem.people) > LARGE_PROBLEM_PEOPLE or slots > LARGE_PROBLEM_SLOTS:
+        return solve_large
+    return solver.solve
+
+
+def submit(run_id: int) -> None:
+    """Hand a queued run to the configured runner and return at once (inline in tests)."""
+    config = current_app.config
+    if config.get("JOBS_SYNCHRONOUS"):
+        execute_run(run_id)
+        return
+    if config.get("REDIS_URL"):
+        try:
+            _enqueue(run_id)
+        except Exception as error:  # Redis down: say so on the run instead of leaving it queued
+            log.exception("could not enqueue solve run %s", run_id)
+            _mark_failed(run_id, f"could not reach the job queue: {error}")
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _thread_pool().submit(_run_in_app, app, run_id)
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            # One run at a time per process: a solve already uses the cores it is given.
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="muster-solve")
+        return _executor
+
+
+def _run_in_app(app: Flask, run_id: int) -> None:
+    with app.app_context():
+        try:
+            execute_run(run_id)
+        finally:
+            db.session.remove()
+
+
+def queue_for(app: Flask) -> Any:
+    """The RQ queue solve runs go to (REDIS_URL, JOBS_QUEUE)."""
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    return Queue(app.config.get("JOBS_QUEUE", DEFAULT_QUEUE), connection=connection)
+
+
+def _enqueue(run_id: int) -> None:
+    run = db.session.get(SolveRun, run_id)
+    limit = run.time_limit if run is not None else 0
+    queue = queue_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    queue.enqueue(run_queued_job, run_id, job_timeout=limit + JOB_GRACE)
+
+
+def run_queued_job(run_id: int) -> None:
+    """The RQ job: `execute_run` in the worker's app (created here when the worker has none)."""
+    if has_app_context():
+        # RQ forks a child per job: the connections pooled by the parent must not be shared.
+        db.engine.dispose(close=False)
+        execute_run(run_id)
+        return
+    from scheduler import create_app
+
+    app = create_app()
+    _run_in_app(app, run_id)
+
+
+def _mark_failed(run_id: int, reason: object) -> None:
+    # Stored in English whatever the deployment's default locale: it is a log line as much as
+    # a message, and services may raise lazy (translatable) messages.
+    with force_locale("en"):
+        text = str(reason)
+    db.session.rollback()
+    run = db.session.get(SolveRun, run_id)
+    if run is None:
+        return
+    run.status = FAILED
+    run.error = text[:2000]
+    run.finished_at = utcnow()
+    db.session.commit()
+
+
+class _Progress:
+    """The solver's progress hook: writes elapsed time, posts filled, objective and bound into
+    the run row at most every PROGRESS_INTERVAL seconds. Called from the solver's threads, so
+    it uses its own connection (the engine), never the job's session."""
+
+    def __init__(self, engine: Engine, run_id: int) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.lock = threading.Lock()
+        self.last_write = -math.inf
+        self.cancel_seen = False
+
+    def __call__(self, elapsed: float, objective: float, bound: float, filled: int) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if now - self.last_write < PROGRESS_INTERVAL:
+                return
+            self.last_write = now
+        values = {
+            "elapsed": round(max(elapsed, 0.0), 2),
+            "posts_filled": max(int(filled), 0),
+            "objective": round(objective) if math.isfinite(objective) else None,
+            "bound": math.ceil(bound - 1e-6) if math.isfinite(bound) else None,
+        }
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(SolveRun).where(SolveRun.id == self.run_id).values(**values)
+                )
+                cancel = connection.scalar(
+                    select(SolveRun.cancel_requested).where(SolveRun.id == self.run_id)
+                )
+        except Exception:  # progress is informative: never let it break the search
+            log.exception("could not record progress of solve run %s", self.run_id)
+            return
+        if cancel and not self.cancel_seen:
+            self.cancel_seen = True
+            log.info("solve run %s: cancel requested during the search", self.run_id)
+
+
+def _cancelled(run_id: int) -> bool:
+    return bool(db.session.scalar(select(SolveRun.cancel_requested).where(SolveRun.id == run_id)))
+
+
+def execute_run(run_id: int) -> None:
+    """Run one queued solve: build the problem, solve it, save the roster (only if
+    `solver.check` accepts it), record the outcome. Never raises: a failure is recorded on the
+    run and nothing else is written."""
+    # Claim the run atomically: only a queued run that nobody asked to cancel starts.
+    claimed = db.session.execute(
+        update(SolveRun)
+        .where(
+            SolveRun.id == run_id,
+            SolveRun.status == QUEUED,
+            SolveRun.cancel_requested.is_(False),
+        )
+        .values(status=RUNNING, started_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return  # gone, taken by another worker, or cancelled while queued (see services)
+    run = db.session.get(SolveRun, run_id)
+    assert run is not None
+    db.session.refresh(run)
+    started = time.monotonic()
+    try:
+        site_ids = None if run.all_sites else [site.id for site in run.sites]
+        problem, mapping = build_problem(
+            run.period, site_ids, baseline_roster=current_draft(run.period_id)
+        )
+        run.posts_total = mapping.posts_total
+        db.session.commit()
+        if _cancelled(run_id):
+            raise RunCancelled
+        progress = _Progress(db.engine, run_id)
+        solve = choose_solver(problem)
+        solution = solve(
+            problem,
+            time_limit=run.time_limit,
+            workers=current_app.config.get("JOBS_SOLVER_WORKERS", 2),
+            seed=0,
+            on_progress=progress,
+        )
+        saved = save_solution(run, solution, problem, mapping)
+        db.session.refresh(run)
+        run.status = SUCCEEDED
+        run.posts_total, run.posts_filled = saved.posts_total, saved.posts_filled
+        run.objective, run.bound = solution.objective, solution.bound
+        run.solver_status = solution.status
+        run.elapsed = round(time.monotonic() - started, 2)
+        run.finished_at = utcnow()
+        db.session.commit()
+    except RunCancelled:
+        db.session.rollback()
+        run = db.session.get(SolveRun, run_id)
+        if run is not None:
+            run.status, run.finished_at = CANCELLED, utcnow()
+            run.elapsed = round(time.monotonic() - started, 2)
+            db.session.commit()
+    except Exception as error:
+        log.exception("solve run %s failed", run_id)
+        _mark_failed(run_id, error if str(error) else type(error).__name__)

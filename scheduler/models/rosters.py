@@ -1,0 +1,210 @@
+"""Solve runs, rosters (a draft per period and numbered published versions), their assignments
+and the posts a roster leaves unfilled, with the solver's reasons."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.extensions import db
+from scheduler.models.accounts import User, Volunteer
+from scheduler.models.base import UTCDateTime, utcnow
+from scheduler.models.catalogue import Role
+from scheduler.models.planning import PlanningPeriod
+from scheduler.models.sites import SHIFT_KINDS, Site
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+RUN_STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+ACTIVE_RUN_STATUSES = (QUEUED, RUNNING)
+MIN_TIME_LIMIT, MAX_TIME_LIMIT = 5, 600
+
+DRAFT, PUBLISHED = "draft", "published"
+ROSTER_STATUSES = (DRAFT, PUBLISHED)
+
+SOURCE_SOLVER, SOURCE_HAND, SOURCE_SELF_SIGNUP = "solver", "hand", "self_signup"
+ASSIGNMENT_SOURCES = (SOURCE_SOLVER, SOURCE_HAND, SOURCE_SELF_SIGNUP)
+
+solve_run_sites = Table(
+    "solve_run_sites",
+    db.metadata,
+    Column("run_id", ForeignKey("solve_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class SolveRun(db.Model):
+    """One request to roster a period: what to solve, how it went, and its live progress.
+
+    Written by the request that starts it and then only by the job runner (progress, outcome)
+    and by a cancel request (`cancel_requested`)."""
+
+    __tablename__ = "solve_runs"
+    __table_args__ = (
+        CheckConstraint(f"status IN {RUN_STATUSES!r}", name="status_known"),
+        CheckConstraint(
+            f"time_limit BETWEEN {MIN_TIME_LIMIT} AND {MAX_TIME_LIMIT}", name="time_limit_range"
+        ),
+        CheckConstraint("posts_filled >= 0 AND posts_total >= 0", name="posts_non_negative"),
+        CheckConstraint("elapsed >= 0", name="elapsed_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("planning_periods.id", ondelete="CASCADE"), index=True
+    )
+    # True: every site of the period (as it is when the run starts); False: `sites` only.
+    all_sites: Mapped[bool] = mapped_column(Boolean, default=True)
+    time_limit: Mapped[int] = mapped_column(Integer, default=30)
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    elapsed: Mapped[float] = mapped_column(Float, default=0.0)
+    posts_filled: Mapped[int] = mapped_column(Integer, default=0)
+    posts_total: Mapped[int] = mapped_column(Integer, default=0)
+    objective: Mapped[int | None] = mapped_column(BigInteger)
+    bound: Mapped[int | None] = mapped_column(BigInteger)
+    solver_status: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    period: Mapped[PlanningPeriod] = relationship()
+    sites: Mapped[list[Site]] = relationship(secondary=solve_run_sites)
+    requested_by: Mapped[User | None] = relationship()
+
+    @property
+    def active(self) -> bool:
+        """Queued or running: the status fragment keeps polling."""
+        return self.status in ACTIVE_RUN_STATUSES
+
+
+class Roster(db.Model):
+    """A period's roster: the one draft being worked on, or an immutable published version."""
+
+    __tablename__ = "rosters"
+    __table_args__ = (
+        UniqueConstraint("period_id", "version"),
+        CheckConstraint(f"status IN {ROSTER_STATUSES!r}", name="status_known"),
+        CheckConstraint(
+            "(status = 'draft' AND version IS NULL AND published_at IS NULL)"
+            " OR (status = 'published' AND version IS NOT NULL AND version >= 1"
+            " AND published_at IS NOT NULL)",
+            name="version_matches_status",
+        ),
+        # At most one draft per period. NULL versions never collide in the unique constraint
+        # above, so the draft gets its own partial unique index (SQLite and PostgreSQL both
+        # support the WHERE clause).
+        Index(
+            "uq_rosters_one_draft_per_period",
+            "period_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("planning_periods.id", ondelete="CASCADE"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT)
+    created_from_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("solve_runs.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    period: Mapped[PlanningPeriod] = relationship()
+    created_from_run: Mapped[SolveRun | None] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="roster", cascade="all, delete-orphan", passive_deletes=True
+    )
+    unfilled_posts: Mapped[list[UnfilledPost]] = relationship(
+        back_populates="roster", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Assignment(db.Model):
+    """A volunteer on a post: site, local date, shift kind and role, in one roster."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("roster_id", "site_id", "day", "shift", "volunteer_id"),
+        # One post per volunteer per shift time slot, whatever the site.
+        UniqueConstraint(
+            "roster_id", "volunteer_id", "day", "shift", name="uq_assignments_volunteer_slot"
+        ),
+        CheckConstraint(f"shift IN {SHIFT_KINDS!r}", name="shift_known"),
+        CheckConstraint(f"source IN {ASSIGNMENT_SOURCES!r}", name="source_known"),
+        Index("ix_assignments_roster_site_day", "roster_id", "site_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    shift: Mapped[str] = mapped_column(String(10))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="RESTRICT"))
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(20), default=SOURCE_SOLVER)
+
+    roster: Mapped[Roster] = relationship(back_populates="assignments")
+    site: Mapped[Site] = relationship()
+    role: Mapped[Role] = relationship()
+    volunteer: Mapped[Volunteer] = relationship()
+
+
+class UnfilledPost(db.Model):
+    """Posts of one role on one shift a roster leaves short, and why (`reasons`: a list of
+    {"code": ..., facts...} as produced by scheduler.planning from solver.explain, with
+    volunteer, site and role ids so the page names them in the reader's language)."""
+
+    __tablename__ = "unfilled_posts"
+    __table_args__ = (
+        UniqueConstraint("roster_id", "site_id", "day", "shift", "role_id"),
+        CheckConstraint(f"shift IN {SHIFT_KINDS!r}", name="shift_known"),
+        CheckConstraint("missing >= 1", name="missing_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    shift: Mapped[str] = mapped_column(String(10))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="RESTRICT"))
+    missing: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    roster: Mapped[Roster] = relationship(back_populates="unfilled_posts")
+    site: Mapped[Site] = relationship()
+    role: Mapped[Role] = relationship()

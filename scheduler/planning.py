@@ -1,0 +1,573 @@
+"""The only bridge between the app and `solver/`: database rows -> `solver.Problem`, and a
+`solver.Solution` -> the period's draft roster.
+
+Ids on the solver side are plain strings: a shift is ``"<site id>:<ISO day>:<kind>"``, a person
+``"v<volunteer id>"``, a role its catalogue code. `PlanningMap` keeps the way back.
+
+Solving a subset of a period's sites leaves the rest of the draft as it is: those assignments
+(and every pinned assignment) go into the problem as pins, on shifts whose demand is exactly
+what they hold, so every rest and cap rule still sees each volunteer's whole schedule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, NamedTuple
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import selectinload
+
+import solver
+from scheduler.extensions import db
+from scheduler.models import (
+    Assignment,
+    Availability,
+    DayOff,
+    PlanningPeriod,
+    Role,
+    Roster,
+    Site,
+    Skill,
+    SolveRun,
+    UnfilledPost,
+    User,
+    Volunteer,
+    VolunteerSkill,
+)
+from scheduler.models.base import utcnow
+from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
+from solver.explain import Reason, explain
+
+__all__ = [
+    "PlanningError",
+    "PlanningMap",
+    "ShiftKey",
+    "build_problem",
+    "current_draft",
+    "person_id",
+    "save_solution",
+    "shift_id",
+]
+
+
+class PlanningError(Exception):
+    """The period cannot be turned into a problem, or a solution cannot be saved. The message
+    is a lazy string, translated where it is shown (the run's error is stored in English)."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class ShiftKey(NamedTuple):
+    """Where and when a solver shift is: site, local date, shift kind."""
+
+    site_id: int
+    day: date
+    kind: str
+
+
+@dataclass
+class PlanningMap:
+    """How the solver's string ids map back onto rows, and what the problem was built from."""
+
+    shifts: dict[str, ShiftKey] = field(default_factory=dict)
+    volunteers: dict[str, int] = field(default_factory=dict)  # person id -> volunteer id
+    roles: dict[str, int] = field(default_factory=dict)  # role code -> role id
+    site_ids: tuple[int, ...] = ()  # the sites being solved
+    # Shifts present only to carry assignments the solve keeps (other sites' draft rows).
+    fixed_shifts: frozenset[str] = frozenset()
+    draft_id: int | None = None
+    posts_total: int = 0  # posts of the solved sites: the sum of their head counts
+
+
+def shift_id(site_id: int, day: date, kind: str) -> str:
+    """The solver id of a site's shift on a day."""
+    return f"{site_id}:{day.isoformat()}:{kind}"
+
+
+def person_id(volunteer_id: int) -> str:
+    """The solver id of a volunteer."""
+    return f"v{volunteer_id}"
+
+
+def current_draft(period_id: int) -> Roster | None:
+    """The period's draft roster, if there is one."""
+    return db.session.scalar(
+        select(Roster).where(Roster.period_id == period_id, Roster.status == DRAFT)
+    )
+
+
+def _days(period: PlanningPeriod) -> list[date]:
+    count = (period.end_date - period.start_date).days + 1
+    return [period.start_date + timedelta(days=i) for i in range(count)]
+
+
+def _chosen_sites(period: PlanningPeriod, site_ids: Iterable[int] | None) -> list[Site]:
+    sites = [s for s in period.sites if s.archived_at is None]
+    if site_ids is not None:
+        wanted = set(site_ids)
+        unknown = wanted - {s.id for s in sites}
+        if unknown:
+            raise PlanningError(_l("A chosen site is not one of this period's active sites."))
+        sites = [s for s in sites if s.id in wanted]
+    if not sites:
+        raise PlanningError(_l("The period has no active sites to roster."))
+    return sorted(sites, key=lambda s: s.id)
+
+
+@dataclass
+class _RoleInfo:
+    id: int
+    code: str
+    skill_id: int | None
+    qualification: bool
+    training: bool
+    lead: bool
+    sort_order: int
+
+
+def _roles() -> dict[int, _RoleInfo]:
+    rows = db.session.execute(
+        select(
+            Role.id,
+            Role.code,
+            Role.required_skill_id,
+            Skill.is_qualification,
+            Role.requires_training,
+            Role.is_lead,
+            Role.sort_order,
+        ).outerjoin(Skill, Skill.id == Role.required_skill_id)
+    )
+    return {
+        r.id: _RoleInfo(r.id, r.code, r.required_skill_id, bool(r[3]), r[4], r[5], r[6])
+        for r in rows
+    }
+
+
+def build_problem(
+    period: PlanningPeriod,
+    site_ids: Iterable[int] | None = None,
+    baseline_roster: Roster | None = None,
+) -> tuple[solver.Problem, PlanningMap]:
+    """The rostering problem of `period` for its active sites (or the chosen `site_ids`).
+
+    Shifts: every day × every shift kind each site runs that has a head count. People: every
+    volunteer with an active account; qualified for a role when they hold its required skill
+    (verified, for a qualification) and, if it needs training, are trained; available for
+    every shift on a (day, kind) they tapped, except on their days off. Pins: the draft's
+    pinned assignments and everything the draft holds at sites not being solved.
+    `baseline_roster`'s assignments become the baseline (minimal change when re-solving).
+    Loads everything with a handful of set queries, whatever the number of volunteers.
+    """
+    days = _days(period)
+    first, last = days[0], days[-1]
+    chosen = _chosen_sites(period, site_ids)
+    chosen_ids = {s.id for s in chosen}
+    roles = _roles()
+    code_of = {rid: info.code for rid, info in roles.items()}
+    mapping = PlanningMap(
+        roles={info.code: rid for rid, info in roles.items()},
+        site_ids=tuple(sorted(chosen_ids)),
+    )
+
+    draft = current_draft(period.id)
+    mapping.draft_id = draft.id if draft is not None else None
+    kept: list[Any] = []
+    if draft is not None:
+        kept = list(
+            db.session.execute(
+                select(
+                    Assignment.site_id,
+                    Assignment.day,
+                    Assignment.shift,
+                    Assignment.role_id,
+                    Assignment.volunteer_id,
+                    Assignment.pinned,
+                ).where(Assignment.roster_id == draft.id)
+            )
+        )
+        kept = [a for a in kept if a.pinned or a.site_id not in chosen_ids]
+
+    # Sites of kept assignments outside the chosen ones carry only those assignments.
+    other_ids = {a.site_id for a in kept} - chosen_ids
+    site_rows = {s.id: s for s in chosen}
+    if other_ids:
+        site_rows.update(
+            {
+                s.id: s
+                for s in db.session.scalars(
+                    select(Site).where(Site.id.in_(other_ids)).options(selectinload(Site.demands))
+                )
+            }
+        )
+    kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in kept:
+        kept_by_shift[shift_id(a.site_id, a.day, a.shift)][code_of[a.role_id]] += 1
+
+    shifts: list[solver.Shift] = []
+    by_slot: dict[tuple[date, str], list[str]] = defaultdict(list)
+    posts_total = 0
+    for site in chosen:
+        for day in days:
+            for kind in site.shift_kinds:
+                sid = shift_id(site.id, day, kind)
+                need = {code_of[rid]: n for rid, n in site.demand_for(kind).items()}
+                demands = [solver.Demand(role=code, min=n) for code, n in need.items()]
+                # A pin on a role the shift no longer asks for (or above its head count)
+                # widens the demand so the pin stays valid; no shortfall is invented.
+                for code, count in kept_by_shift.get(sid, {}).items():
+                    if code not in need:
+                        demands.append(solver.Demand(role=code, min=0, max=count))
+                    elif count > need[code]:
+                        demands = [
+                            solver.Demand(role=code, min=need[code], max=count)
+                            if d.role == code
+                            else d
+                            for d in demands
+                        ]
+                if not demands:
+                    continue
+                posts_total += sum(need.values())
+                start, end = site.shift_window(day, kind)
+                shifts.append(
+                    solver.Shift(
+                        id=sid,
+                        site=str(site.id),
+                        start=start,
+                        end=end,
+                        kind=kind,
+                        demands=tuple(demands),
+                        day=day,
+                    )
+                )
+                mapping.shifts[sid] = ShiftKey(site.id, day, kind)
+                by_slot[(day, kind)].append(sid)
+    fixed: set[str] = set()
+    for sid, counts in sorted(kept_by_shift.items()):
+        if sid in mapping.shifts:
+            continue
+        site_part, day_part, kind = sid.split(":")
+        site = site_rows[int(site_part)]
+        day = date.fromisoformat(day_part)
+        start, end = site.shift_window(day, kind)
+        shifts.append(
+            solver.Shift(
+                id=sid,
+                site=str(site.id),
+                start=start,
+                end=end,
+                kind=kind,
+                demands=tuple(
+                    solver.Demand(role=code, min=n, max=n) for code, n in sorted(counts.items())
+                ),
+                day=day,
+            )
+        )
+        mapping.shifts[sid] = ShiftKey(site.id, day, kind)
+        fixed.add(sid)
+    mapping.fixed_shifts = frozenset(fixed)
+    mapping.posts_total = posts_total
+
+    people = _people(first, last, chosen, roles, by_slot, kept)
+    mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
+    known = set(mapping.volunteers)
+
+    pins = []
+    for a in kept:
+        pid = person_id(a.volunteer_id)
+        if pid not in known:
+            raise PlanningError(
+                _l("A kept assignment belongs to a volunteer whose account is no longer active.")
+            )
+        pins.append(
+            solver.Assignment(
+                person=pid, shift=shift_id(a.site_id, a.day, a.shift), role=code_of[a.role_id]
+            )
+        )
+    baseline = []
+    if baseline_roster is not None:
+        rows = db.session.execute(
+            select(
+                Assignment.site_id,
+                Assignment.day,
+                Assignment.shift,
+                Assignment.role_id,
+                Assignment.volunteer_id,
+            ).where(Assignment.roster_id == baseline_roster.id)
+        )
+        by_id = {s.id: s for s in shifts}
+        for r in rows:
+            sid, pid = shift_id(r.site_id, r.day, r.shift), person_id(r.volunteer_id)
+            code = code_of[r.role_id]
+            if sid in by_id and pid in known and by_id[sid].demand(code) is not None:
+                baseline.append(solver.Assignment(person=pid, shift=sid, role=code))
+
+    leads = sorted((info.sort_order, info.id) for info in roles.values() if info.lead)
+    rules = solver.Rules(lead_role=roles[leads[0][1]].code if leads else None)
+    try:
+        problem = solver.Problem(
+            shifts=tuple(shifts),
+            people=tuple(people),
+            rules=rules,
+            pins=tuple(pins),
+            baseline=tuple(baseline),
+            first_day=first,
+            last_day=last,
+        )
+    except ValueError as error:
+        # Raised for a pin the volunteer is no longer qualified for (or a similar change
+        # made after the assignment): the run fails with the solver library's words.
+        raise PlanningError(str(error)) from error
+    return problem, mapping
+
+
+def _people(
+    first: date,
+    last: date,
+    chosen: list[Site],
+    roles: dict[int, _RoleInfo],
+    by_slot: dict[tuple[date, str], list[str]],
+    kept: list[Any],
+) -> list[solver.Person]:
+    """Every active volunteer as a solver Person (five set queries, no per-person query)."""
+    volunteers = db.session.execute(
+        select(
+            Volunteer.id,
+            Volunteer.district_id,
+            Volunteer.accepts_nights,
+            Volunteer.weekly_cap,
+            Volunteer.partner_phone,
+            Volunteer.trained_at,
+            User.phone,
+        )
+        .join(User, User.id == Volunteer.user_id)
+        .where(User.active.is_(True))
+        .order_by(Volunteer.id)
+    ).all()
+    ids = [v.id for v in volunteers]
+    skills: dict[int, set[int]] = defaultdict(set)
+    for vid, skill_id, verified_at, qualification in db.session.execute(
+        select(
+            VolunteerSkill.volunteer_id,
+            VolunteerSkill.skill_id,
+            VolunteerSkill.verified_at,
+            Skill.is_qualification,
+        ).join(Skill, Skill.id == VolunteerSkill.skill_id)
+    ):
+        if not qualification or verified_at is not None:
+            skills[vid].add(skill_id)
+    cells: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    for vid, day, kind in db.session.execute(
+        select(Availability.volunteer_id, Availability.day, Availability.shift).where(
+            Availability.day.between(first, last)
+        )
+    ):
+        cells[vid].append((day, kind))
+    days_off: dict[int, set[date]] = defaultdict(set)
+    for vid, day in db.session.execute(
+        select(DayOff.volunteer_id, DayOff.day).where(DayOff.day.between(first, last))
+    ):
+        days_off[vid].add(day)
+    kept_shifts: dict[int, set[str]] = defaultdict(set)
+    for a in kept:
+        kept_shifts[a.volunteer_id].add(shift_id(a.site_id, a.day, a.shift))
+
+    by_phone = {v.phone: v.id for v in volunteers}
+    known = set(ids)
+    sites_by_district: dict[int, set[str]] = defaultdict(set)
+    for site in chosen:
+        if site.district_id is not None:
+            sites_by_district[site.district_id].add(str(site.id))
+
+    people = []
+    for v in volunteers:
+        held = skills.get(v.id, set())
+        trained = v.trained_at is not None
+        qualified = frozenset(
+            info.code
+            for info in roles.values()
+            if (info.skill_id is None or info.skill_id in held) and (trained or not info.training)
+        )
+        off = days_off.get(v.id, set())
+        available = {
+            sid
+            for day, kind in cells.get(v.id, ())
+            if day not in off
+            for sid in by_slot[(day, kind)]
+        }
+        # A kept assignment was placed deliberately: it counts as availability (the checker
+        # still reports a day off or a refused night it falls on).
+        available |= kept_shifts.get(v.id, set())
+        partner = by_phone.get(v.partner_phone) if v.partner_phone else None
+        people.append(
+            solver.Person(
+                id=person_id(v.id),
+                roles=qualified,
+                available=frozenset(available),
+                days_off=frozenset(off),
+                preferred_sites=frozenset(sites_by_district.get(v.district_id, ()))
+                if v.district_id is not None
+                else frozenset(),
+                partner=person_id(partner)
+                if partner is not None and partner != v.id and partner in known
+                else None,
+                accepts_nights=v.accepts_nights,
+                weekly_cap=v.weekly_cap,
+            )
+        )
+    return people
+
+
+class SolutionRejected(PlanningError):
+    """`solver.check` found a hard-rule violation in a roster: it is never saved."""
+
+
+def _reason_facts(reason: Reason, mapping: PlanningMap) -> dict[str, Any]:
+    """A solver Reason as JSON with database ids: people -> volunteer ids, shifts -> [site id,
+    ISO day, kind], roles -> role ids."""
+    facts: dict[str, Any] = {"code": reason.code}
+    if reason.people:
+        facts["people"] = [mapping.volunteers[p] for p in reason.people if p in mapping.volunteers]
+    if reason.shifts:
+        facts["shifts"] = [
+            [key.site_id, key.day.isoformat(), key.kind]
+            for key in (mapping.shifts.get(s) for s in reason.shifts)
+            if key is not None
+        ]
+    if reason.roles:
+        facts["roles"] = [mapping.roles[r] for r in reason.roles if r in mapping.roles]
+    for name in ("count", "limit", "hours", "kind"):
+        value = getattr(reason, name)
+        if value is not None:
+            facts[name] = value
+    for name in ("day", "since"):
+        value = getattr(reason, name)
+        if value is not None:
+            facts[name] = value.isoformat()
+    return facts
+
+
+@dataclass(frozen=True)
+class SavedRoster:
+    """What `save_solution` wrote: the draft and its coverage of the solved sites."""
+
+    roster_id: int
+    posts_total: int
+    posts_filled: int
+    unfilled: int
+
+
+def save_solution(
+    run: SolveRun, solution: solver.Solution, problem: solver.Problem, mapping: PlanningMap
+) -> SavedRoster:
+    """Write `solution` into the period's draft roster (created when there is none), replacing
+    the draft's unpinned assignments at the solved sites and their unfilled posts (with the
+    reasons from `solver.explain`); pinned assignments and other sites stay as they are.
+
+    Only a roster `solver.check` accepts is written: otherwise `SolutionRejected` is raised
+    and nothing changes. Flushes; the caller commits (with the run's outcome, atomically).
+    """
+    if solution.status == "UNKNOWN":
+        raise PlanningError(
+            _l("The solver found no roster within the time limit: try a longer time limit.")
+        )
+    if not solution.feasible:
+        raise PlanningError(
+            _l(
+                "The solver found no roster (%(status)s): pinned assignments contradict the rules.",
+                status=solution.status,
+            )
+        )
+    report = solver.check(problem, solution)
+    if not report.ok:
+        details = "; ".join(v.message for v in report.violations[:3])
+        raise SolutionRejected(
+            _l("The roster breaks a hard rule and was not saved: %(details)s", details=details)
+        )
+    reasons = explain(problem, solution)
+
+    draft = db.session.get(Roster, mapping.draft_id) if mapping.draft_id is not None else None
+    if draft is None:
+        draft = current_draft(run.period_id)
+    if draft is None:
+        draft = Roster(period_id=run.period_id, status=DRAFT)
+        db.session.add(draft)
+        db.session.flush()
+    chosen = list(mapping.site_ids)
+    db.session.execute(
+        delete(Assignment).where(
+            Assignment.roster_id == draft.id,
+            Assignment.site_id.in_(chosen),
+            Assignment.pinned.is_(False),
+        )
+    )
+    db.session.execute(
+        delete(UnfilledPost).where(
+            UnfilledPost.roster_id == draft.id, UnfilledPost.site_id.in_(chosen)
+        )
+    )
+    taken = {
+        (vid, day, kind)
+        for vid, day, kind in db.session.execute(
+            select(Assignment.volunteer_id, Assignment.day, Assignment.shift).where(
+                Assignment.roster_id == draft.id
+            )
+        )
+    }
+    rows = []
+    for a in solution.assignments:
+        key = mapping.shifts[a.shift]
+        volunteer_id = mapping.volunteers[a.person]
+        if (volunteer_id, key.day, key.kind) in taken:
+            continue  # a pin or another site's assignment, kept as it was
+        rows.append(
+            {
+                "roster_id": draft.id,
+                "site_id": key.site_id,
+                "day": key.day,
+                "shift": key.kind,
+                "role_id": mapping.roles[a.role],
+                "volunteer_id": volunteer_id,
+                "pinned": False,
+                "source": SOURCE_SOLVER,
+            }
+        )
+    if rows:
+        db.session.execute(insert(Assignment), rows)
+    unfilled_rows = []
+    missing_total = 0
+    for post, post_reasons in reasons.items():
+        if post.shift in mapping.fixed_shifts:
+            continue
+        key = mapping.shifts[post.shift]
+        missing_total += post.missing
+        unfilled_rows.append(
+            {
+                "roster_id": draft.id,
+                "site_id": key.site_id,
+                "day": key.day,
+                "shift": key.kind,
+                "role_id": mapping.roles[post.role],
+                "missing": post.missing,
+                "reasons": [_reason_facts(r, mapping) for r in post_reasons],
+            }
+        )
+    if unfilled_rows:
+        db.session.execute(insert(UnfilledPost), unfilled_rows)
+    draft.created_from_run_id = run.id
+    draft.updated_at = utcnow()
+    db.session.flush()
+    return SavedRoster(
+        roster_id=draft.id,
+        posts_total=mapping.posts_total,
+        posts_filled=mapping.posts_total - missing_total,
+        unfilled=len(unfilled_rows),
+    )

@@ -1,0 +1,551 @@
+"""Roster runs and the draft review: start and cancel a solve run, and read what the draft
+looks like (coverage heat map, unfilled posts with reasons, fairness figures, one shift)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import pairwise
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import selectinload
+
+from scheduler.extensions import db
+from scheduler.models import (
+    SHIFT_KINDS,
+    Assignment,
+    Availability,
+    PlanningPeriod,
+    Role,
+    Roster,
+    Site,
+    SolveRun,
+    UnfilledPost,
+    User,
+    Volunteer,
+)
+from scheduler.models.base import utcnow
+from scheduler.models.rosters import (
+    ACTIVE_RUN_STATUSES,
+    CANCELLED,
+    FAILED,
+    MAX_TIME_LIMIT,
+    MIN_TIME_LIMIT,
+    QUEUED,
+    RUNNING,
+)
+from scheduler.planning import current_draft
+
+DEFAULT_TIME_LIMIT = 30
+# A running run that has not finished this long after its time limit has died with its process.
+STALE_GRACE = timedelta(minutes=10)
+LOAD_BUCKETS = (0, 25, 50, 75, 100)  # upper bounds (%) of the load histogram's bars
+EXTREMES_SHOWN = 5
+
+
+class RosterError(ValueError):
+    """Why a run cannot start; `field` names the form field the message belongs to."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def active_sites(period: PlanningPeriod) -> list[Site]:
+    """The sites a run of `period` can roster: its sites that are not archived, by name."""
+    return sorted((s for s in period.sites if s.archived_at is None), key=lambda s: s.name)
+
+
+def fail_stale_runs(period_id: int) -> None:
+    """Mark failed the period's running runs whose process died (killed, restarted): they are
+    long past their time limit and still not finished. Commits only when it changes a run."""
+    now = utcnow()
+    changed = False
+    for run in db.session.scalars(
+        select(SolveRun).where(SolveRun.period_id == period_id, SolveRun.status == RUNNING)
+    ):
+        started = run.started_at or run.created_at
+        if now > started + timedelta(seconds=run.time_limit) + STALE_GRACE:
+            run.status, run.finished_at = FAILED, now
+            run.error = (
+                "The run stopped without finishing: its process ended (killed or restarted)."
+            )
+            changed = True
+    if changed:
+        db.session.commit()
+
+
+def start_run(
+    period: PlanningPeriod, site_ids: Iterable[int], time_limit: int, user: User | None
+) -> SolveRun:
+    """Record a queued run of `period` for `site_ids` (all of them or a subset of its active
+    sites) and commit; the caller hands it to scheduler.jobs.submit. One run per period at a
+    time."""
+    if not MIN_TIME_LIMIT <= time_limit <= MAX_TIME_LIMIT:
+        raise RosterError(
+            _l(
+                "The time limit must be %(low)d to %(high)d seconds.",
+                low=MIN_TIME_LIMIT,
+                high=MAX_TIME_LIMIT,
+            ),
+            "time_limit",
+        )
+    sites = active_sites(period)
+    if not sites:
+        raise RosterError(_l("This period has no active sites: add sites to it first."))
+    chosen = set(site_ids)
+    if not chosen:
+        raise RosterError(_l("Choose at least one site."), "site_ids")
+    by_id = {s.id: s for s in sites}
+    if not chosen <= by_id.keys():
+        raise RosterError(_l("Choose among this period's sites."), "site_ids")
+    fail_stale_runs(period.id)
+    busy = db.session.scalar(
+        select(SolveRun.id).where(
+            SolveRun.period_id == period.id, SolveRun.status.in_(ACTIVE_RUN_STATUSES)
+        )
+    )
+    if busy is not None:
+        raise RosterError(_l("A roster is already being generated for this period."))
+    all_sites = chosen == by_id.keys()
+    run = SolveRun(
+        period_id=period.id,
+        all_sites=all_sites,
+        sites=[] if all_sites else [by_id[i] for i in sorted(chosen)],
+        time_limit=time_limit,
+        status=QUEUED,
+        requested_by_id=user.id if user is not None else None,
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def cancel_run(run: SolveRun) -> None:
+    """Cancel a run: a queued one at once; a running one stops before its search, or keeps the
+    best roster its search finds (see scheduler.jobs). Finished runs are left as they are."""
+    cancelled_queued = db.session.execute(
+        update(SolveRun)
+        .where(SolveRun.id == run.id, SolveRun.status == QUEUED)
+        .values(status=CANCELLED, cancel_requested=True, finished_at=utcnow())
+    ).rowcount
+    if not cancelled_queued:
+        db.session.execute(
+            update(SolveRun)
+            .where(SolveRun.id == run.id, SolveRun.status == RUNNING)
+            .values(cancel_requested=True)
+        )
+    db.session.commit()
+    db.session.refresh(run)
+
+
+def latest_run(period_id: int) -> SolveRun | None:
+    """The period's most recent run."""
+    return db.session.scalar(
+        select(SolveRun)
+        .where(SolveRun.period_id == period_id)
+        .order_by(SolveRun.created_at.desc(), SolveRun.id.desc())
+        .limit(1)
+    )
+
+
+def run_unfilled(run: SolveRun) -> int | None:
+    """How many posts the roster a run wrote leaves short (None when it wrote none)."""
+    roster = db.session.scalar(select(Roster).where(Roster.created_from_run_id == run.id))
+    if roster is None:
+        return None
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(UnfilledPost.missing), 0)).where(
+                UnfilledPost.roster_id == roster.id
+            )
+        )
+        or 0
+    )
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+@dataclass
+class HeatCell:
+    day: date
+    filled: int
+    needed: int
+
+    @property
+    def share(self) -> float:
+        return 1.0 if self.needed == 0 else self.filled / self.needed
+
+    @property
+    def level(self) -> str:
+        """CSS class: full, most (≥ 75 %), some, none."""
+        if self.needed == 0 or self.filled >= self.needed:
+            return "full"
+        if self.share >= 0.75:
+            return "most"
+        return "some" if self.filled else "none"
+
+
+@dataclass
+class HeatRow:
+    site: Site
+    kind: str
+    cells: list[HeatCell]
+
+
+@dataclass
+class LoadLine:
+    """One volunteer's load in the period."""
+
+    volunteer_id: int
+    name: str
+    shifts: int
+    nights: int
+    weekly_cap: int
+    capacity: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.shifts / self.capacity) if self.capacity else 0
+
+
+@dataclass
+class Fairness:
+    offered: int = 0  # volunteers who entered availability in the period
+    rostered: int = 0
+    load_histogram: list[tuple[str, int]] = field(default_factory=list)
+    nights_histogram: list[tuple[int, int]] = field(default_factory=list)
+    most: list[LoadLine] = field(default_factory=list)
+    least: list[LoadLine] = field(default_factory=list)
+
+    @property
+    def load_peak(self) -> int:
+        return max((n for _, n in self.load_histogram), default=0)
+
+    @property
+    def nights_peak(self) -> int:
+        return max((n for _, n in self.nights_histogram), default=0)
+
+
+@dataclass
+class Review:
+    """Everything the draft review shows. `names`/`sites`/`roles` resolve the ids stored in
+    unfilled posts' reasons."""
+
+    period: PlanningPeriod
+    draft: Roster | None
+    days: list[date]
+    heat: list[HeatRow]
+    posts_total: int
+    posts_filled: int
+    unfilled: list[UnfilledPost]
+    fairness: Fairness
+    names: dict[int, str]
+    sites: dict[int, Site]
+    roles: dict[int, Role]
+
+
+def period_days(period: PlanningPeriod) -> list[date]:
+    count = (period.end_date - period.start_date).days + 1
+    return [period.start_date + timedelta(days=i) for i in range(count)]
+
+
+def _filled_counts(roster_id: int) -> dict[tuple[int, date, str], Counter[int]]:
+    counts: dict[tuple[int, date, str], Counter[int]] = defaultdict(Counter)
+    for site_id, day, kind, role_id, n in db.session.execute(
+        select(
+            Assignment.site_id,
+            Assignment.day,
+            Assignment.shift,
+            Assignment.role_id,
+            func.count(),
+        )
+        .where(Assignment.roster_id == roster_id)
+        .group_by(Assignment.site_id, Assignment.day, Assignment.shift, Assignment.role_id)
+    ):
+        counts[(site_id, day, kind)][role_id] = n
+    return counts
+
+
+def _heat(
+    sites: list[Site], days: list[date], counts: dict[tuple[int, date, str], Counter[int]]
+) -> tuple[list[HeatRow], int, int]:
+    rows, total, filled = [], 0, 0
+    for site in sites:
+        for kind in site.shift_kinds:
+            demand = site.demand_for(kind)
+            if not demand:
+                continue
+            cells = []
+            for day in days:
+                have = counts.get((site.id, day, kind), Counter())
+                got = sum(min(have[role], n) for role, n in demand.items())
+                need = sum(demand.values())
+                cells.append(HeatCell(day, got, need))
+                total += need
+                filled += got
+            rows.append(HeatRow(site, kind, cells))
+    return rows, total, filled
+
+
+def _fairness(period: PlanningPeriod, roster_id: int | None, days: list[date]) -> Fairness:
+    weeks = math.ceil(len(days) / 7)
+    offered = db.session.execute(
+        select(Volunteer.id, User.name, Volunteer.weekly_cap, Volunteer.accepts_nights)
+        .join(User, User.id == Volunteer.user_id)
+        .where(
+            User.active.is_(True),
+            Volunteer.id.in_(
+                select(Availability.volunteer_id).where(
+                    Availability.day.between(period.start_date, period.end_date)
+                )
+            ),
+        )
+    ).all()
+    loads: dict[int, tuple[int, int]] = {}
+    if roster_id is not None:
+        for vid, shifts, nights in db.session.execute(
+            select(
+                Assignment.volunteer_id,
+                func.count(),
+                func.sum(case((Assignment.shift == "night", 1), else_=0)),
+            )
+            .where(Assignment.roster_id == roster_id)
+            .group_by(Assignment.volunteer_id)
+        ):
+            loads[vid] = (shifts, int(nights or 0))
+    lines = [
+        LoadLine(
+            volunteer_id=vid,
+            name=name,
+            shifts=loads.get(vid, (0, 0))[0],
+            nights=loads.get(vid, (0, 0))[1],
+            weekly_cap=cap,
+            capacity=cap * weeks,
+        )
+        for vid, name, cap, _nights in offered
+    ]
+    result = Fairness(offered=len(lines), rostered=sum(1 for line in lines if line.shifts))
+    bars: Counter[int] = Counter()
+    for line in lines:
+        bars[next((b for b in LOAD_BUCKETS if line.percent <= b), LOAD_BUCKETS[-1])] += 1
+    labels = ["0%"] + [f"{low + 1}–{high}%" for low, high in pairwise(LOAD_BUCKETS)]
+    result.load_histogram = [
+        (label, bars[b]) for label, b in zip(labels, LOAD_BUCKETS, strict=True)
+    ]
+    night_counts = Counter(line.nights for line, row in zip(lines, offered, strict=True) if row[3])
+    result.nights_histogram = sorted(night_counts.items())
+    ranked = sorted(lines, key=lambda line: (-line.percent, -line.shifts, line.name))
+    result.most = [line for line in ranked if line.shifts][:EXTREMES_SHOWN]
+    result.least = sorted(lines, key=lambda line: (line.percent, line.shifts, line.name))[
+        :EXTREMES_SHOWN
+    ]
+    return result
+
+
+def _names(volunteer_ids: Iterable[int]) -> dict[int, str]:
+    ids = set(volunteer_ids)
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Volunteer.id, User.name)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_(ids))
+        ).all()
+    )
+
+
+def _reason_ids(posts: Iterable[UnfilledPost]) -> tuple[set[int], set[int]]:
+    people: set[int] = set()
+    sites: set[int] = set()
+    for post in posts:
+        for reason in post.reasons or []:
+            people.update(reason.get("people", []))
+            sites.update(s[0] for s in reason.get("shifts", []))
+    return people, sites
+
+
+def _lookups(posts: list[UnfilledPost]) -> tuple[dict[int, str], dict[int, Site], dict[int, Role]]:
+    people, site_ids = _reason_ids(posts)
+    site_ids |= {p.site_id for p in posts}
+    sites = (
+        {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+        if site_ids
+        else {}
+    )
+    roles = {r.id: r for r in db.session.scalars(select(Role))}
+    return _names(people), sites, roles
+
+
+def _kind_order(kind: str) -> int:
+    return SHIFT_KINDS.index(kind) if kind in SHIFT_KINDS else len(SHIFT_KINDS)
+
+
+def _sorted_unfilled(posts: Iterable[UnfilledPost], roles: dict[int, Role]) -> list[UnfilledPost]:
+    def key(p: UnfilledPost) -> tuple[Any, ...]:
+        role = roles.get(p.role_id)
+        return (p.day, _kind_order(p.shift), p.site_id, role.sort_order if role else 0)
+
+    return sorted(posts, key=key)
+
+
+def review(period: PlanningPeriod) -> Review:
+    """The draft of `period` as the review page shows it (a fixed number of queries)."""
+    draft = current_draft(period.id)
+    days = period_days(period)
+    sites = active_sites(period)
+    counts = _filled_counts(draft.id) if draft is not None else {}
+    shown = {s.id for s in sites}
+    extra = {site_id for site_id, _, _ in counts} - shown
+    if extra:
+        sites += sorted(
+            db.session.scalars(select(Site).where(Site.id.in_(extra))), key=lambda s: s.name
+        )
+    heat, total, filled = _heat(sites, days, counts)
+    posts: list[UnfilledPost] = []
+    if draft is not None:
+        posts = list(
+            db.session.scalars(select(UnfilledPost).where(UnfilledPost.roster_id == draft.id))
+        )
+    names, site_lookup, roles = _lookups(posts)
+    site_lookup.update({s.id: s for s in sites})
+    return Review(
+        period=period,
+        draft=draft,
+        days=days,
+        heat=heat,
+        posts_total=total,
+        posts_filled=filled,
+        unfilled=_sorted_unfilled(posts, roles),
+        fairness=_fairness(period, draft.id if draft is not None else None, days),
+        names=names,
+        sites=site_lookup,
+        roles=roles,
+    )
+
+
+@dataclass
+class ShiftView:
+    """One shift of the draft: who is on it, what it needs, and its unfilled posts."""
+
+    period: PlanningPeriod
+    site: Site
+    day: date
+    kind: str
+    demand: list[tuple[Role, int, int]]  # role, needed, filled
+    assignments: list[Assignment]
+    unfilled: list[UnfilledPost]
+    names: dict[int, str]
+    sites: dict[int, Site]
+    roles: dict[int, Role]
+
+
+def shift_view(period: PlanningPeriod, site: Site, day: date, kind: str) -> ShiftView:
+    """The draft's assignments and unfilled posts on one shift of one site."""
+    draft = current_draft(period.id)
+    assignments: list[Assignment] = []
+    posts: list[UnfilledPost] = []
+    if draft is not None:
+        assignments = list(
+            db.session.scalars(
+                select(Assignment)
+                .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+                .join(User, User.id == Volunteer.user_id)
+                .where(
+                    Assignment.roster_id == draft.id,
+                    Assignment.site_id == site.id,
+                    Assignment.day == day,
+                    Assignment.shift == kind,
+                )
+                .options(
+                    selectinload(Assignment.volunteer).selectinload(Volunteer.user),
+                    selectinload(Assignment.volunteer).selectinload(Volunteer.work_unit),
+                )
+            )
+        )
+        posts = list(
+            db.session.scalars(
+                select(UnfilledPost).where(
+                    UnfilledPost.roster_id == draft.id,
+                    UnfilledPost.site_id == site.id,
+                    UnfilledPost.day == day,
+                    UnfilledPost.shift == kind,
+                )
+            )
+        )
+    names, sites, roles = _lookups(posts)
+    sites[site.id] = site
+    have = Counter(a.role_id for a in assignments)
+    demand = [
+        (roles[role_id], needed, have[role_id])
+        for role_id, needed in sorted(
+            site.demand_for(kind).items(), key=lambda item: roles[item[0]].sort_order
+        )
+    ]
+    assignments.sort(key=lambda a: (roles[a.role_id].sort_order, a.volunteer.user.name_pinyin))
+    return ShiftView(
+        period,
+        site,
+        day,
+        kind,
+        demand,
+        assignments,
+        _sorted_unfilled(posts, roles),
+        names,
+        sites,
+        roles,
+    )
+
+
+def _plain(markup: object) -> str:
+    return " ".join(str(markup).split())
+
+
+def text_report(period: PlanningPeriod, run: SolveRun) -> str:
+    """The draft as plain text for the command line: coverage, unfilled posts with their
+    reasons (the same sentences as the page, in the current locale), fairness figures."""
+    from flask import get_template_attribute
+    from markupsafe import Markup
+
+    sentence = get_template_attribute("coordinator/_roster_reasons.html", "reason_sentence")
+    label = get_template_attribute("coordinator/_roster_reasons.html", "shift_label")
+    data = review(period)
+    share = 100 * data.posts_filled / data.posts_total if data.posts_total else 100.0
+    lines = [
+        f"run {run.id}: {run.solver_status or run.status}, {run.elapsed:.1f} s, "
+        f"objective {run.objective}, bound {run.bound}",
+        f"coverage: {data.posts_filled} of {data.posts_total} posts filled ({share:.1f}%)",
+        f"unfilled posts: {len(data.unfilled)}",
+    ]
+    for post in data.unfilled:
+        where = _plain(label(data.sites.get(post.site_id), post.day, post.shift))
+        lines.append(f"  {where}, {data.roles[post.role_id].name_en}: {post.missing} missing")
+        for reason in post.reasons:
+            text = _plain(sentence(reason, data.names, data.sites, data.roles))
+            lines.append(f"    - {Markup(text).unescape()}")
+    fair = data.fairness
+    lines.append(
+        f"fairness: {fair.rostered} of {fair.offered} volunteers who offered time rostered"
+    )
+    lines.append("  shifts as a share of weekly cap over the period:")
+    lines += [f"    {bucket:>8}  {count}" for bucket, count in fair.load_histogram]
+    lines.append("  night shifts per volunteer who accepts nights:")
+    lines += [f"    {nights:>8}  {count}" for nights, count in fair.nights_histogram]
+    for title, people in (("most loaded", fair.most), ("least loaded", fair.least)):
+        described = ", ".join(
+            f"{p.name} {p.shifts} ({p.percent}%, {p.nights} nights, cap {p.weekly_cap}/week)"
+            for p in people
+        )
+        lines.append(f"  {title}: {described or '-'}")
+    return "\n".join(lines)
