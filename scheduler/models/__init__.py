@@ -12,6 +12,7 @@ from scheduler.models.accounts import (
     VolunteerSkill,
 )
 from scheduler.models.catalogue import Role, Skill
+from scheduler.models.notifications import Notification
 from scheduler.models.organisations import District, WorkUnit
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
 from scheduler.models.rosters import (
@@ -37,6 +38,7 @@ __all__ = [
     "DayOff",
     "Demand",
     "District",
+    "Notification",
     "PlanningPeriod",
     "Role",
     "Roster",

@@ -1,0 +1,44 @@
+"""Notifications to users, kept as an outbox: a row is written in the same transaction as the
+change it reports, and delivered (and retried) afterwards, so nothing is lost when a sender
+fails. The inbox shows the same rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.extensions import db
+from scheduler.models.accounts import User
+from scheduler.models.base import UTCDateTime, utcnow
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+DELIVERY_STATUSES = (PENDING, SENT, FAILED)
+
+
+class Notification(db.Model):
+    """One message to one user. `kind` and `payload` are structured (not text) so the inbox
+    and each sender render it in the recipient's language."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(f"delivery_status IN {DELIVERY_STATUSES!r}", name="delivery_known"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        Index("ix_notifications_outbox", "delivery_status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_status: Mapped[str] = mapped_column(String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
