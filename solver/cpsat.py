@@ -1,0 +1,552 @@
+"""Build the CP-SAT model for a :class:`~solver.model.Problem` and search it.
+
+The search has two phases sharing one time budget:
+
+1. the full model, seeded with the baseline (or a greedy roster) as a hint, which finds a first
+   roster and proves a lower bound; small problems end here, proven optimal;
+2. a large-neighbourhood search: keep the best roster, free a few people, a window of days, or
+   a few people over a window (half the time centred on a post the roster under- or
+   over-covers), fix everybody else, re-solve that small model with one worker and the
+   strongest LP relaxation, keep it when it is at least as good (ties included, to cross
+   plateaus), grow or shrink each kind of neighbourhood depending on whether its sub-solves
+   finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
+   per worker thread.
+
+If the exact model yields no roster in its slice of time, the search goes on with minimum
+minutes softened (``elastic``), and only a roster meeting them all is returned.
+
+Determinism: the neighbourhood sequence is drawn from ``random.Random(seed)`` and every CP-SAT
+call gets the same ``random_seed`` and worker count. With ``deterministic=True`` every call is
+also limited by CP-SAT's deterministic time (work units, not seconds) with interleaved
+search, so the same problem, seed and worker count return the same roster on any machine and
+under any load. Otherwise calls stop on the wall clock, which makes the result depend on
+machine speed; the roster is still always valid.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from solver.check import check
+from solver.greedy import greedy_roster
+from solver.model import Assignment, Problem, Solution, UnfilledPost
+from solver.rules import RULES, Context, Term
+from solver.rules.eligibility import ineligibility
+
+log = logging.getLogger(__name__)
+ProgressCallback = Callable[[float, float, float, int], None]
+
+# Share of the budget the full model gets before the neighbourhood search takes over: enough
+# to prove small problems optimal; on larger ones the neighbourhood search improves faster.
+FULL_MODEL_SHARE = 0.08
+# Budget of one sub-solve as a share of the total budget, clamped to these seconds.
+SUB_SOLVE_SHARE = 0.02
+SUB_SOLVE_SECONDS = (0.5, 5.0)
+# How often a neighbourhood is centred on a post the incumbent under- or over-covers.
+FOCUS_PROBABILITY = 0.5
+NEIGHBOURHOODS = ("people", "days", "mixed")
+# Kinds are drawn in proportion to a decaying average of how often they improved the roster.
+SUCCESS_MEMORY = 0.9
+NEIGHBOURHOOD_FLOOR = 0.1
+# Rough number of free variables the first neighbourhoods aim at.
+NEIGHBOURHOOD_VARIABLES = 800
+LARGE_MODEL_VARIABLES = 50_000
+
+
+@dataclass
+class Built:
+    """A built model: the context rules filled in plus the objective terms."""
+
+    ctx: Context
+    terms: list[Term]
+    # x variable index -> its (person, shift, role)
+    triples: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+
+
+def build(problem: Problem, *, elastic: bool = False) -> Built:
+    """Create the variables, post every rule and set the weighted objective.
+
+    Variables exist only for (person, shift, role) where the person is available, qualified and
+    otherwise eligible (pins are always given their variable so that they can be enforced).
+    They are created first and in a fixed order, so their indices are the same in the exact
+    and the ``elastic`` model (see :mod:`solver.rules.totals`).
+    """
+    model = cp_model.CpModel()
+    days = problem.days
+    ctx = Context(
+        problem=problem,
+        model=model,
+        days=days,
+        day_index={d: i for i, d in enumerate(days)},
+        shifts={s.id: s for s in problem.shifts},
+        people={p.id: p for p in problem.people},
+        elastic=elastic,
+    )
+    order = {s.id: i for i, s in enumerate(problem.shifts)}
+    pinned = {(a.person, a.shift): a.role for a in problem.pins}
+    one_a_day = problem.rules.max_shifts_per_day == 1
+    built = Built(ctx=ctx, terms=[])
+    for person in problem.people:
+        candidates = []
+        for shift_id in sorted(person.available, key=order.__getitem__):
+            shift = ctx.shifts[shift_id]
+            pin_role = pinned.get((person.id, shift_id))
+            roles = [
+                d.role
+                for d in shift.demands
+                if d.role == pin_role
+                or (
+                    d.role in person.roles and ineligibility(problem, person, shift, d.role) is None
+                )
+            ]
+            if not roles:
+                continue
+            fills = []
+            for role in roles:
+                var = model.new_bool_var(f"x[{person.id},{shift_id},{role}]")
+                ctx.x[(person.id, shift_id, role)] = var
+                built.triples[var.index] = (person.id, shift_id, role)
+                fills.append(var)
+            if len(fills) == 1:
+                ctx.on_shift[(person.id, shift_id)] = fills[0]
+            else:
+                # One post per shift: the roles' variables sum to the on-shift literal.
+                on = model.new_bool_var(f"on[{person.id},{shift_id}]")
+                model.add(sum(fills) == on)
+                ctx.on_shift[(person.id, shift_id)] = on
+            candidates.append(shift)
+        if not candidates:
+            continue
+        candidates.sort(key=lambda s: (s.start, order[s.id]))
+        ctx.shifts_of[person.id] = candidates
+        by_day: dict[int, list] = defaultdict(list)
+        for shift in candidates:
+            by_day[ctx.day_of(shift)].append(shift)
+        for day, shifts in sorted(by_day.items()):
+            ctx.shifts_on_day[(person.id, day)] = shifts
+            literals = [ctx.on_shift[(person.id, s.id)] for s in shifts]
+            if len(literals) == 1:
+                ctx.work[(person.id, day)] = literals[0]
+                continue
+            work = model.new_bool_var(f"work[{person.id},{day}]")
+            if one_a_day:
+                model.add(sum(literals) == work)
+            else:
+                for lit in literals:
+                    model.add_implication(lit, work)
+                model.add_bool_or([work.negated(), *literals])
+            ctx.work[(person.id, day)] = work
+    for post in RULES:
+        built.terms.extend(post(ctx))
+    for a in problem.pins:
+        model.add(ctx.x[(a.person, a.shift, a.role)] == 1)
+    model.minimize(sum(t.expr for t in built.terms))
+    return built
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+    deterministic: bool = False,
+) -> Solution:
+    """Roster ``problem`` within ``time_limit`` seconds and return the best roster found.
+
+    A roster always comes back unless pins (or hard minimums such as minimum minutes) contradict
+    the hard rules: then the status is "INFEASIBLE" (proven) or "UNKNOWN" (no roster found in
+    time) and there are no assignments. ``workers`` is the number of threads used (CP-SAT
+    workers, then side-by-side neighbourhood sub-solves). ``on_progress(elapsed_s, objective,
+    bound, filled_posts)`` is called on every improving roster. ``deterministic=True`` budgets
+    in CP-SAT deterministic time instead of seconds (see the module docstring). The returned
+    roster has been re-checked by :func:`solver.check`; a roster it rejects is a bug and raises
+    ``AssertionError``.
+    """
+    if time_limit <= 0:
+        raise ValueError("time_limit must be positive")
+    search = _Search(problem, time_limit, workers, seed, on_progress, deterministic)
+    return search.run()
+
+
+class _Search:
+    """State of one solve: the built model, the incumbent roster and the budget."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        time_limit: float,
+        workers: int,
+        seed: int,
+        on_progress: ProgressCallback | None,
+        deterministic: bool,
+    ) -> None:
+        self.started = time.monotonic()
+        self.problem = problem
+        self.time_limit = time_limit
+        self.workers = max(1, workers)
+        self.seed = seed
+        self.on_progress = on_progress
+        self.deterministic = deterministic
+        self.rng = random.Random(seed)
+        self.built = build(problem)
+        self.ctx = self.built.ctx
+        self.x_indices = sorted(self.built.triples)
+        self.required_posts = sum(need for _, need in self.ctx.shortfall.values())
+        self.best_values: dict[int, int] | None = None
+        self.best_objective: float = math.inf
+        self.best_seen: float = math.inf
+        # minutes the incumbent misses of people's minimums (only in the elastic model)
+        self.missing_minutes = 0
+        # shifts under- or over-covered in the incumbent
+        self.deficient: list[str] = []
+        self.lock = threading.Lock()
+        self.bound: float = -math.inf
+        self.time_to_best = 0.0
+        self.status = "UNKNOWN"
+        self.spent_deterministic = 0.0
+
+    # -- budget -----------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        used = self.spent_deterministic if self.deterministic else self.elapsed()
+        return self.time_limit - used
+
+    # -- CP-SAT calls -----------------------------------------------------------------------
+
+    def _parameters(self, solver: cp_model.CpSolver, budget: float, full: bool) -> None:
+        params = solver.parameters
+        if full:
+            params.num_workers = self.workers
+        else:
+            # Neighbourhoods are small: one worker with the strongest LP relaxation proves them
+            # optimal far faster than a portfolio does.
+            params.num_workers = 1
+            params.linearization_level = 2
+        params.random_seed = self.seed
+        params.log_search_progress = False
+        if len(self.x_indices) > LARGE_MODEL_VARIABLES:
+            # Presolving a year-long model in full takes longer than it saves.
+            params.symmetry_level = 0
+            params.max_presolve_iterations = 1
+        if self.deterministic:
+            params.interleave_search = True
+            params.max_deterministic_time = max(budget, 0.01)
+        else:
+            params.max_time_in_seconds = max(budget, 0.01)
+
+    def _run(
+        self,
+        model: cp_model.CpModel,
+        budget: float,
+        *,
+        full: bool,
+        first_only: bool = False,
+        seed: int | None = None,
+    ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+        solver = cp_model.CpSolver()
+        self._parameters(solver, budget, full)
+        if seed is not None:
+            solver.parameters.random_seed = seed
+        solver.parameters.stop_after_first_solution = first_only
+        callback = _Reporter(self, full=full)
+        status = solver.solve(model, callback)
+        return solver, status
+
+    def _adopt(self, solver: cp_model.CpSolver, *, ties: bool = False) -> bool:
+        """Take the solver's roster if it beats the incumbent (or, with ``ties``, equals it:
+        moving across plateaus lets the neighbourhood search escape them)."""
+        objective = solver.objective_value
+        if self.best_values is not None and (
+            objective > self.best_objective or (objective == self.best_objective and not ties)
+        ):
+            return False
+        solution = solver.response_proto.solution
+        self.best_values = {i: int(solution[i]) for i in self.x_indices}
+        self.best_objective = objective
+        self.missing_minutes = sum(int(solution[var.index]) for var in self.ctx.deficits)
+        self.deficient = sorted(
+            {shift_id for shift_id, var in self.ctx.cover_slack if solution[var.index] > 0}
+        )
+        return True
+
+    def note_improvement(self, objective: float, bound: float, filled: int) -> None:
+        """Called from the solution callback: report a roster better than any seen before."""
+        with self.lock:
+            self._note_improvement(objective, bound, filled)
+
+    def _note_improvement(self, objective: float, bound: float, filled: int) -> None:
+        if objective < self.best_seen - 1e-9:
+            self.best_seen = objective
+            self.time_to_best = self.elapsed()
+            if self.on_progress is not None:
+                self.on_progress(self.time_to_best, objective, max(bound, self.bound), filled)
+
+    # -- phases -----------------------------------------------------------------------------
+
+    def run(self) -> Solution:
+        model = self.built.ctx.model
+        self._hint(model, self._initial_hint())
+        share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
+        solver, status = self._run(model, self.remaining() * share, full=True)
+        self.spent_deterministic += solver.deterministic_time
+        if status == cp_model.UNKNOWN and self.remaining() > 0:
+            # No roster yet. Minimum minutes are what make the empty roster infeasible, so go
+            # on with them softened (when there are any), until the first roster.
+            if any(self.ctx.limit(p, "min_minutes") for p in self.problem.people):
+                self.built = build(self.problem, elastic=True)
+                self.ctx = self.built.ctx
+                model = self.ctx.model
+                self._hint(model, self._initial_hint())
+            solver, status = self._run(model, self.remaining(), full=True, first_only=True)
+            self.spent_deterministic += solver.deterministic_time
+        name = solver.status_name(status)
+        self.bound = max(self.bound, solver.best_objective_bound)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            self._adopt(solver)
+            self.status = name
+        elif status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+            return self._empty(name)
+        if status != cp_model.OPTIMAL:
+            self._neighbourhood_search()
+        if self.best_values is None or self.missing_minutes:
+            return self._empty("UNKNOWN")
+        if self.bound >= self.best_objective - 1e-6:
+            self.status = "OPTIMAL"
+        return self._solution()
+
+    def _initial_hint(self) -> dict[int, int]:
+        """The baseline when re-solving, else a quick greedy roster, as x-index -> value."""
+        chosen = {(a.person, a.shift, a.role) for a in self.problem.baseline}
+        chosen |= {(a.person, a.shift, a.role) for a in self.problem.pins}
+        if not self.problem.baseline:
+            chosen |= set(greedy_roster(self.ctx))
+        return {i: int(t in chosen) for i, t in self.built.triples.items()}
+
+    def _hint(self, model: cp_model.CpModel, values: dict[int, int]) -> None:
+        model.clear_hints()
+        for index, value in values.items():
+            model.add_hint(model.get_bool_var_from_proto_index(index), value)
+
+    def _neighbourhood_search(self) -> None:
+        """Repeatedly re-optimise a small part of the incumbent with everything else fixed."""
+        ctx = self.ctx
+        people = sorted(ctx.shifts_of)
+        horizon = len(ctx.days)
+        if not people or self.best_values is None:
+            return
+        by_person: dict[str, list[int]] = defaultdict(list)
+        by_day: dict[int, list[int]] = defaultdict(list)
+        fillers: dict[str, list[str]] = defaultdict(list)
+        for index, (person_id, shift_id, _) in self.built.triples.items():
+            by_person[person_id].append(index)
+            by_day[ctx.day_of(ctx.shifts[shift_id])].append(index)
+            if person_id not in fillers[shift_id][-1:]:
+                fillers[shift_id].append(person_id)
+        budget = min(
+            max(self.time_limit * SUB_SOLVE_SHARE, SUB_SOLVE_SECONDS[0]), SUB_SOLVE_SECONDS[1]
+        )
+        # Neighbourhood sizes as a fraction of the people / of the horizon; adapted below.
+        # They start around NEIGHBOURHOOD_VARIABLES free variables so that a year-long roster
+        # does not begin with sub-models as large as a whole small instance.
+        share = NEIGHBOURHOOD_VARIABLES / max(1, len(self.x_indices))
+        size = {
+            "people": min(0.3, 4 / len(people) + 0.05, share),
+            "days": min(1.0, 7 / horizon, share),
+            "mixed": min(0.5, math.sqrt(share / 2)),
+        }
+        # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
+        # the wall clock a finished worker starts on the newest incumbent at once; in
+        # deterministic mode the workers go in lock-step rounds so the outcome is reproducible.
+        running: dict[Future, tuple[str, set[int]]] = {}
+        success = dict.fromkeys(NEIGHBOURHOODS, 0.5)
+
+        def launch(pool: ThreadPoolExecutor) -> None:
+            assert self.best_values is not None
+            # Kinds that improved the roster lately are drawn more often (never below a floor).
+            weights = [max(success[k], NEIGHBOURHOOD_FLOOR) for k in NEIGHBOURHOODS]
+            kind = self.rng.choices(NEIGHBOURHOODS, weights)[0]
+            free = self._pick(kind, size[kind], people, horizon, by_person, by_day, fillers)
+            model = self._restricted(self.best_values, free)
+            # A fresh seed per sub-solve: the same neighbourhood is searched differently.
+            seed = self.rng.randrange(1 << 30)
+            job = pool.submit(
+                self._run, model, min(budget, self.remaining()), full=False, seed=seed
+            )
+            running[job] = (kind, free)
+
+        def finish(job: Future) -> float:
+            kind, free = running.pop(job)
+            solver, status = job.result()
+            before = self.best_objective
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                self._adopt(solver, ties=True)
+            improved = float(self.best_objective < before)
+            success[kind] = (1 - SUCCESS_MEMORY) * improved + SUCCESS_MEMORY * success[kind]
+            log.debug(
+                "%6.2fs %-6s size %.3f free %5d %-9s %.2fs best %s",
+                self.elapsed(),
+                kind,
+                size[kind],
+                len(free),
+                solver.status_name(status),
+                solver.wall_time,
+                self.best_objective,
+            )
+            # Grow a neighbourhood kind while its sub-solves finish, shrink it when they
+            # run out of time.
+            if status == cp_model.OPTIMAL:
+                size[kind] = min(1.0, size[kind] * 1.15)
+            else:
+                size[kind] = max(0.01, size[kind] * 0.85)
+            return solver.deterministic_time
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            while self.remaining() > 0.2 and self.bound < self.best_objective - 1e-6:
+                if self.deterministic:
+                    for _ in range(self.workers):
+                        launch(pool)
+                    jobs = list(running)
+                    # at least a little per round, so that trivial sub-models cannot spin
+                    self.spent_deterministic += max(0.01, *(finish(job) for job in jobs))
+                    continue
+                while len(running) < self.workers and self.remaining() > 0.2:
+                    launch(pool)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for job in done:
+                    finish(job)
+            for job in list(running):
+                finish(job)
+
+    def _restricted(self, incumbent: dict[int, int], free: set[int]) -> cp_model.CpModel:
+        """A copy of the model with every x outside ``free`` fixed to the incumbent's value."""
+        model = self.ctx.model.clone()
+        model.clear_hints()
+        proto = model.proto
+        for index, value in incumbent.items():
+            if index in free:
+                model.add_hint(model.get_bool_var_from_proto_index(index), value)
+            else:
+                domain = proto.variables[index].domain
+                domain[0] = value
+                domain[1] = value
+        return model
+
+    def _pick(
+        self,
+        kind: str,
+        fraction: float,
+        people: Sequence[str],
+        horizon: int,
+        by_person: dict[str, list[int]],
+        by_day: dict[int, list[int]],
+        fillers: dict[str, list[str]],
+    ) -> set[int]:
+        """Variable indices left free in the next neighbourhood.
+
+        Half the time the neighbourhood is centred on a post the incumbent under- or
+        over-covers: its day lies in the window and the people who could fill it are among
+        those freed, since repairing cover is where most of the objective is won.
+        """
+        rng = self.rng
+        focus = None
+        if self.deficient and rng.random() < FOCUS_PROBABILITY:
+            focus = self.ctx.shifts[rng.choice(self.deficient)]
+
+        def choose_people(count: int) -> list[str]:
+            count = min(count, len(people))
+            chosen: list[str] = []
+            if focus is not None:
+                near = fillers.get(focus.id, [])
+                chosen = rng.sample(near, min(len(near), max(1, count // 2)))
+            others = [p for p in people if p not in set(chosen)]
+            return chosen + rng.sample(others, min(len(others), count - len(chosen)))
+
+        def choose_window(length: int) -> range:
+            length = min(length, horizon)
+            if focus is None:
+                first = rng.randrange(horizon - length + 1)
+            else:
+                day = self.ctx.day_of(focus)
+                first = min(max(0, day - rng.randrange(length)), horizon - length)
+            return range(first, first + length)
+
+        if kind == "people":
+            chosen = choose_people(max(2, round(fraction * len(people))))
+            return {i for p in chosen for i in by_person[p]}
+        if kind == "days":
+            window = choose_window(max(2, round(fraction * horizon)))
+            return {i for d in window for i in by_day[d]}
+        window = choose_window(max(3, round(fraction * horizon)))
+        inside = {i for d in window for i in by_day[d]}
+        chosen = choose_people(max(2, round(min(1.0, 2 * fraction) * len(people))))
+        return {i for p in chosen for i in by_person[p]} & inside
+
+    # -- results ----------------------------------------------------------------------------
+
+    def _empty(self, status: str) -> Solution:
+        return Solution(
+            status=status,
+            assignments=(),
+            objective=None,
+            bound=None,
+            breakdown={},
+            unfilled=(),
+            wall_time=self.elapsed(),
+            time_to_best=0.0,
+        )
+
+    def _solution(self) -> Solution:
+        assert self.best_values is not None
+        assignments = tuple(
+            Assignment(*self.built.triples[i]) for i in self.x_indices if self.best_values[i]
+        )
+        report = check(self.problem, assignments)
+        assert report.ok, f"solver returned a roster that check rejects: {report.violations[:3]}"
+        assert report.objective <= round(self.best_objective) + 1e-6, (
+            f"check scores the roster {report.objective}, CP-SAT {self.best_objective}"
+        )
+        return Solution(
+            status=self.status,
+            assignments=assignments,
+            objective=report.objective,
+            bound=None if self.bound == -math.inf else math.ceil(self.bound - 1e-6),
+            breakdown=report.breakdown,
+            unfilled=tuple(
+                UnfilledPost(shift=s, role=r, missing=m) for (s, r), m in report.unfilled.items()
+            ),
+            wall_time=self.elapsed(),
+            time_to_best=self.time_to_best,
+        )
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Forwards every improving roster of any CP-SAT call to the search's progress hook."""
+
+    def __init__(self, search: _Search, *, full: bool) -> None:
+        super().__init__()
+        self.search = search
+        # A sub-model's bound only bounds that neighbourhood, not the problem.
+        self.full = full
+
+    def on_solution_callback(self) -> None:
+        search = self.search
+        if any(self.value(var) for var in search.ctx.deficits):
+            return  # breaks a minimum (elastic model): not a roster to report
+        missing = sum(self.value(var) for var, _ in search.ctx.shortfall.values())
+        bound = self.best_objective_bound if self.full else -math.inf
+        search.note_improvement(self.objective_value, bound, search.required_posts - missing)

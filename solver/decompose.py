@@ -1,0 +1,684 @@
+"""Rostering at city scale: a constructive roster in seconds, then neighbourhood re-solves.
+
+The volunteer problem's availability is per time slot, not per site, so a flat CP-SAT model of a
+call-up with thousands of volunteers and dozens of sites has millions of (person, shift, role)
+literals. :func:`solve_large` never builds that model:
+
+1. **Construct.** Time slots (the shifts of all sites sharing one start/end/kind, see
+   :class:`solver.flow.SlotIndex`) are filled in time order. Holders of scarce skills (roles
+   fewer than half the people hold) are first planned onto slots by a load-balanced min-cost
+   max-flow (:func:`solver.flow.plan_slots`). In each slot the scarcest role (fewest fitting
+   candidates per open post) goes first, to the planned people, then to the eligible people
+   least loaded relative to their capacity who hold no other scarce skill; each is sent to a
+   preferred site, their partner's or yesterday's when one has an open post. Every
+   placement is checked against every upper-limit hard rule with
+   :class:`solver.feasibility.RosterState`, so the roster is valid from the start. With a
+   baseline (re-solve), the baseline is replayed first and only what no longer fits is
+   dropped, so the construction just refills the holes.
+2. **Repair.** Ejection chains of length one: a qualified person blocked from a hole only by
+   one of their own assignments moves onto it when someone else can take the post they leave.
+3. **Improve.** Large-neighbourhood search with the core CP-SAT model
+   (:func:`solver.cpsat.build`): pick a cluster of a few neighbouring sites (by site id, which
+   groups districts) and a window of days — around an unfilled post while there are any —
+   free every assignment there, add a few low-loaded candidates, and re-solve that
+   sub-problem with everybody's other assignments pinned, so every hard rule still sees each
+   person's whole schedule. The incumbent is completed into a full solution hint first. Its
+   baseline is the incumbent, so a neighbourhood is only replaced when its own objective (each
+   change costing ``weight_baseline_change``) gets strictly better, and only when it fills
+   more posts or spreads load no worse (the core objective sees only the peak load). When
+   re-solving, only the holes the change opened are searched and a change must pay for
+   itself in cover or leads.
+
+The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
+(minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
+to :func:`solver.solve` unchanged.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from solver.check import check
+from solver.cpsat import build, solve
+from solver.feasibility import RosterState
+from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
+from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, UnfilledPost
+
+__all__ = ["person_capacity", "solve_large"]
+
+ProgressCallback = Callable[[float, float, float, int], None]
+
+# Sites per cluster and days per window in the neighbourhood search, and the extra candidates
+# (not working in the neighbourhood) each sub-problem may draw on.
+CLUSTER_SITES = 3
+WINDOW_DAYS = 5
+EXTRA_CANDIDATES = 40
+SUB_SOLVE_SECONDS = (1.0, 4.0)
+# A sub-problem may load a person up to this factor of their skill set's mean share.
+FAIR_SLACK = 1.1
+# Share of the remaining time the ejection-chain repair of holes may use.
+REPAIR_SHARE = 0.3
+
+
+def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
+    """Shifts the person could work at most: their 7-day cap per started week, max shifts,
+    and one per day they are open on (the yardstick for fair load)."""
+    days = {index.slots[i].day_index for i in index.person_slots.get(person.id, ())}
+    caps = [len(days) * (problem.rules.max_shifts_per_day or 3)]
+    cap = seven_day_cap(problem, person)
+    if cap is not None:
+        caps.append(cap * -(-len(problem.days) // 7))
+    max_shifts = problem.limit(person, "max_shifts")
+    if max_shifts is not None:
+        caps.append(int(max_shifts))
+    return max(0, min(caps))
+
+
+def _has_minimum_rules(problem: Problem) -> bool:
+    """Whether any person has a minimum the construction cannot guarantee."""
+    for p in problem.people:
+        if (problem.limit(p, "min_minutes") or 0) > 0:
+            return True
+        for name in ("min_consecutive_days", "min_consecutive_days_off"):
+            if (problem.limit(p, name) or 1) > 1:
+                return True
+    return False
+
+
+def solve_large(
+    problem: Problem,
+    *,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+) -> Solution:
+    """Roster a large ``problem`` within about ``time_limit`` seconds (see the module doc).
+
+    ``on_progress(elapsed_s, objective, bound, filled_posts)`` is called when the first roster
+    exists and on every improvement, like :func:`solver.solve`. Pins are kept; with a
+    baseline, only what must change is changed first.
+    """
+    if time_limit <= 0:
+        raise ValueError("time_limit must be positive")
+    if _has_minimum_rules(problem):
+        return solve(
+            problem, time_limit=time_limit, workers=workers, seed=seed, on_progress=on_progress
+        )
+    return _Large(problem, time_limit, workers, seed, on_progress).run()
+
+
+def _improve_neighbourhood(
+    sub: Problem, chosen: set[tuple[str, str, str]], budget: float, workers: int, seed: int
+) -> tuple[float, list[tuple[str, str, str]]] | None:
+    """Search ``sub`` for a roster better than ``chosen``; return (change, new triples) or None.
+
+    CP-SAT only repairs a partial hint slowly, so the incumbent is first completed into a full
+    solution (every auxiliary variable) by a solve with the roster fixed, and that full
+    solution is the hint of the free solve: the search starts from the incumbent at once.
+    """
+    built = build(sub)
+    model = built.ctx.model
+    proto = model.proto
+    fixed = model.clone()
+    for index, triple in built.triples.items():
+        value = int(triple in chosen)
+        domain = fixed.proto.variables[index].domain
+        domain[0] = value
+        domain[1] = value
+    first = cp_model.CpSolver()
+    first.parameters.num_workers = 1
+    first.parameters.max_time_in_seconds = max(0.1, budget / 3)
+    first.parameters.random_seed = seed
+    status = first.solve(fixed)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    before = first.objective_value
+    proto.solution_hint.vars.extend(range(len(proto.variables)))
+    proto.solution_hint.values.extend(first.response_proto.solution)
+    second = cp_model.CpSolver()
+    second.parameters.num_workers = max(1, workers)
+    second.parameters.max_time_in_seconds = max(0.1, budget - first.wall_time)
+    second.parameters.random_seed = seed
+    status = second.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    if second.objective_value > before - 0.5:
+        return None
+    solution = second.response_proto.solution
+    triples = [t for index, t in built.triples.items() if solution[index]]
+    return second.objective_value - before, triples
+
+
+class _Large:
+    def __init__(
+        self,
+        problem: Problem,
+        time_limit: float,
+        workers: int,
+        seed: int,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.started = time.monotonic()
+        self.problem = problem
+        self.time_limit = time_limit
+        self.workers = workers
+        self.seed = seed
+        self.on_progress = on_progress
+        self.rng = random.Random(seed)
+        self.index = SlotIndex(problem)
+        # slot -> people it is open to
+        self.people_of_slot: dict[int, list[str]] = defaultdict(list)
+        for pid, open_slots in self.index.person_slots.items():
+            for i in open_slots:
+                self.people_of_slot[i].append(pid)
+        self.people = problem._person_index()
+        self.shifts = problem._shift_index()
+        self.capacity = {
+            p.id: max(1, person_capacity(problem, self.index, p)) for p in problem.people
+        }
+        role_holders: dict[str, int] = defaultdict(int)
+        for p in problem.people:
+            for r in p.roles:
+                role_holders[r] += 1
+        # Roles held by fewer than half the people are skills worth saving for their posts.
+        self.scarce = {r for r, n in role_holders.items() if n < len(problem.people) / 2}
+        self.posts = sum(d.min for s in problem.shifts for d in s.demands)
+        self.best_seen = math.inf
+        self.bound = -math.inf
+        self.time_to_best = 0.0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        return self.time_limit - self.elapsed()
+
+    # -- construction -----------------------------------------------------------------------
+
+    def construct(self) -> RosterState:
+        problem = self.problem
+        self.plan = plan_slots(problem, self.index, self.scarce) if self.scarce else set()
+        planned: dict[str, list[int]] = defaultdict(list)
+        for pid, i in sorted(self.plan):
+            planned[pid].append(i)
+        self.planned = dict(planned)
+        state = RosterState(problem)
+        for a in problem.pins:
+            state.add(a.person, self.shifts[a.shift], a.role)
+        pinned = {(a.person, a.shift) for a in problem.pins}
+        baseline = sorted(
+            (a for a in problem.baseline if (a.person, a.shift) not in pinned),
+            key=lambda a: (self.shifts[a.shift].start, a.shift, a.person),
+        )
+        for a in baseline:
+            person = self.people[a.person]
+            shift = self.shifts[a.shift]
+            demand = shift.demand(a.role)
+            if (
+                demand is None
+                or a.shift in state.held.get(a.person, {})
+                or state.filled[(a.shift, a.role)] >= demand.upper
+                or state.static_block(person, shift, a.role) is not None
+                or state.blocker(person, shift) is not None
+            ):
+                continue
+            state.add(a.person, shift, a.role)
+        self.fill(state, range(len(self.index.slots)))
+        return state
+
+    def fill(self, state: RosterState, slots: range | list[int]) -> int:
+        """Fill the open posts of ``slots`` in time order; return how many were filled."""
+        index = self.index
+        people_of_slot = self.people_of_slot
+        one_a_day = self.problem.rules.max_shifts_per_day == 1
+        placed = 0
+        for i in slots:
+            slot = index.slots[i]
+            open_posts: dict[str, list[list]] = defaultdict(list)
+            for shift in slot.shifts:
+                for d in shift.demands:
+                    gap = d.min - state.filled[(shift.id, d.role)]
+                    if gap > 0:
+                        open_posts[d.role].append([shift, gap])
+            if not open_posts:
+                continue
+            rep = slot.shifts[0]
+            candidates = []
+            for pid in people_of_slot.get(i, ()):
+                if one_a_day and state.on_day.get(pid, {}).get(slot.day_index):
+                    continue  # cheap early exit for the most common block
+                if state.blocker(self.people[pid], rep) is None:
+                    candidates.append(pid)
+            taken: set[str] = set()
+            supply = {
+                role: sum(1 for pid in candidates if role in self.people[pid].roles)
+                for role in open_posts
+            }
+
+            ratio = {
+                role: supply[role] / max(1, sum(gap for _, gap in entries))
+                for role, entries in open_posts.items()
+            }
+            yesterday = slot.day_index - 1
+            partner_site: dict[str, str] = {}
+            for role in sorted(open_posts, key=ratio.__getitem__):
+                entries = open_posts[role]
+                pool = [
+                    pid for pid in candidates if pid not in taken and role in self.people[pid].roles
+                ]
+                noise = {pid: self.rng.random() for pid in pool}
+
+                def key(
+                    pid: str, role: str = role, noise: dict[str, float] = noise, i: int = i
+                ) -> tuple:
+                    load = (state.load(pid) + 1) / self.capacity[pid]
+                    if role in self.scarce:
+                        return ((pid, i) not in self.plan, load, noise[pid])
+                    # keep holders of scarce skills for the slots the plan reserved them for
+                    later = self.planned.get(pid, ())
+                    reserved = len(later) - bisect.bisect_right(later, i)
+                    extra = len((self.people[pid].roles & self.scarce) - {role})
+                    return (load + 0.3 * extra + (1.0 if reserved else 0.0), noise[pid])
+
+                pool.sort(key=key)
+                for pid in pool:
+                    if not entries:
+                        break
+                    person = self.people[pid]
+                    entry = self._choose(person, entries, state, yesterday, partner_site)
+                    if entry is None:
+                        continue
+                    shift = entry[0]
+                    state.add(pid, shift, role)
+                    taken.add(pid)
+                    partner_site[pid] = shift.site
+                    placed += 1
+                    entry[1] -= 1
+                    if entry[1] == 0:
+                        entries.remove(entry)
+        return placed
+
+    def repair(self, state: RosterState) -> int:
+        """Fill holes by ejection chains of length one; return the net posts gained.
+
+        For each unfilled post, try each qualified, available person who is blocked only by one
+        of their own assignments: move them onto the hole and refill the post they left from
+        everyone else. Kept only when that refill succeeds, so coverage never drops.
+        """
+        index = self.index
+        people_of_slot = self.people_of_slot
+        pinned = {(a.person, a.shift) for a in self.problem.pins}
+        gained = 0
+        deadline = self.elapsed() + max(0.5, self.remaining() * REPAIR_SHARE)
+        holes = [
+            (s, d.role)
+            for s in self.problem.shifts
+            for d in s.demands
+            if d.min > state.filled[(s.id, d.role)]
+        ]
+        self.rng.shuffle(holes)
+        for shift, role in holes:
+            demand = shift.demand(role)
+            assert demand is not None
+            i = index.slot_of[shift.id]
+            for pid in people_of_slot.get(i, ()):
+                if state.filled[(shift.id, role)] >= demand.min or self.elapsed() > deadline:
+                    break
+                person = self.people[pid]
+                if state.static_block(person, shift, role) is not None:
+                    continue
+                if state.blocker(person, shift) is None:
+                    state.add(pid, shift, role)
+                    gained += 1
+                    continue
+                day = state.day_of(shift)
+                near = sorted(
+                    (
+                        self.shifts[sid]
+                        for sid in state.held.get(pid, {})
+                        if abs(state.day_of(self.shifts[sid]) - day) < 7
+                        and (pid, sid) not in pinned
+                    ),
+                    key=lambda s, day=day: abs(state.day_of(s) - day),
+                )
+                for other in near:
+                    old_role = state.remove(pid, other)
+                    if state.blocker(person, shift) is None:
+                        state.add(pid, shift, role)
+                        if self._refill(state, other, old_role, exclude=pid):
+                            gained += 1
+                            break
+                        state.remove(pid, shift)
+                    state.add(pid, other, old_role)
+        return gained
+
+    def _refill(self, state: RosterState, shift: Shift, role: str, exclude: str) -> bool:
+        """Give the post (shift, role) to the least-loaded person who can take it."""
+        best: tuple[float, str] | None = None
+        for pid in self.people_of_slot.get(self.index.slot_of[shift.id], ()):
+            person = self.people[pid]
+            if pid == exclude or role not in person.roles or shift.id not in person.available:
+                continue
+            load = state.load(pid) / self.capacity[pid]
+            if best is not None and load >= best[0]:
+                continue
+            if (
+                state.static_block(person, shift, role) is None
+                and state.blocker(person, shift) is None
+            ):
+                best = (load, pid)
+        if best is None:
+            return False
+        state.add(best[1], shift, role)
+        return True
+
+    def _choose(
+        self,
+        person: Person,
+        entries: list[list],
+        state: RosterState,
+        yesterday: int,
+        partner_site: dict[str, str],
+    ) -> list | None:
+        """The open post (entry) a person should take: preferred site, continuity, partner."""
+        wanted: list[str] = []
+        if person.partner is not None and person.partner in partner_site:
+            wanted.append(partner_site[person.partner])
+        for s in state.on_day.get(person.id, {}).get(yesterday, ()):
+            wanted.append(s.site)
+        fallback = None
+        for entry in entries:
+            shift = entry[0]
+            if shift.id not in person.available:
+                continue
+            if shift.site in person.preferred_sites or shift.site in wanted:
+                return entry
+            if fallback is None:
+                fallback = entry
+                if not person.preferred_sites and not wanted:
+                    return entry
+        return fallback
+
+    # -- improvement ------------------------------------------------------------------------
+
+    def clusters(self) -> list[list[str]]:
+        sites = sorted({s.site for s in self.problem.shifts})
+        return [sites[i : i + CLUSTER_SITES] for i in range(0, len(sites), CLUSTER_SITES)]
+
+    def improve(self, state: RosterState, objective: float) -> float:
+        clusters = self.clusters()
+        cluster_of = {site: n for n, group in enumerate(clusters) for site in group}
+        horizon = len(self.problem.days)
+        shifts_at: dict[tuple[str, int], list[Shift]] = defaultdict(list)
+        for s in self.problem.shifts:
+            shifts_at[(s.site, state.day_of(s))].append(s)
+        budget = min(max(self.time_limit * 0.03, SUB_SOLVE_SECONDS[0]), SUB_SOLVE_SECONDS[1])
+        window = min(WINDOW_DAYS, horizon)
+        tried_holes: set[tuple[str, str]] = set()
+        if self.problem.baseline:
+            # Re-solving: only the holes the change opened are worth disturbing the roster for;
+            # the baseline's own holes were already searched when it was made.
+            held: dict[tuple[str, str], int] = defaultdict(int)
+            for a in self.problem.baseline:
+                held[(a.shift, a.role)] += 1
+            tried_holes = {
+                (s.id, d.role)
+                for s in self.problem.shifts
+                for d in s.demands
+                if held[(s.id, d.role)] < d.min
+            }
+        while self.remaining() > budget * 0.5 + 0.3:
+            holes = [
+                (s.id, d.role)
+                for s in self.problem.shifts
+                for d in s.demands
+                if d.min > state.filled[(s.id, d.role)] and (s.id, d.role) not in tried_holes
+            ]
+            if holes:
+                shift_id, role = self.rng.choice(holes)
+                tried_holes.add((shift_id, role))
+                shift = self.shifts[shift_id]
+                group = clusters[cluster_of[shift.site]]
+                centre = state.day_of(shift)
+                first = min(max(0, centre - window // 2), max(0, horizon - window))
+            elif self.problem.baseline:
+                break  # re-solving: only the holes' neighbourhoods may change
+            else:
+                group = self.rng.choice(clusters)
+                first = self.rng.randrange(max(1, horizon - window + 1))
+            days = range(first, min(horizon, first + window))
+            free = [s for site in group for d in days for s in shifts_at.get((site, d), ())]
+            if not free:
+                continue
+            delta = self.resolve(state, free, min(budget, max(0.2, self.remaining() - 0.3)))
+            if delta < 0:
+                objective += delta
+                self.report(objective, state)
+        return objective
+
+    def resolve(self, state: RosterState, free: list[Shift], budget: float) -> float:
+        """Re-solve the posts of ``free`` with everyone else fixed; apply it if it is better.
+
+        Returns the change in objective (negative when the neighbourhood was replaced).
+        """
+        problem = self.problem
+        free_ids = {s.id for s in free}
+        freed = [
+            (pid, sid, role)
+            for s in free
+            for pid in self._holders(state, s)
+            for sid, role in ((s.id, state.held[pid][s.id]),)
+        ]
+        members = {pid for pid, _, _ in freed}
+        slots = {self.index.slot_of[s.id] for s in free}
+        extra: list[tuple[float, str]] = []
+        seen: set[str] = set()
+        sites = {s.site for s in free}
+        for i in slots:
+            for pid in self.people_of_slot.get(i, ()):
+                if pid in members or pid in seen:
+                    continue
+                seen.add(pid)
+                person = self.people[pid]
+                load = state.load(pid) / self.capacity[pid]
+                if load >= 1:
+                    continue
+                bonus = -0.5 if person.preferred_sites & sites else 0.0
+                extra.append((load + bonus + 0.1 * self.rng.random(), pid))
+        extra.sort()
+        members |= {pid for _, pid in extra[:EXTRA_CANDIDATES]}
+        # partners of members, so that keeping pairs together is judged correctly
+        members |= {p for p in (self.people[pid].partner for pid in list(members)) if p is not None}
+        pinned = {(a.person, a.shift) for a in problem.pins}
+        outside: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        sub_pins: list[Assignment] = []
+        for pid in members:
+            for sid, role in state.held.get(pid, {}).items():
+                if sid in free_ids:
+                    if (pid, sid) in pinned:
+                        sub_pins.append(Assignment(pid, sid, role))
+                    continue
+                outside[sid][role] += 1
+                sub_pins.append(Assignment(pid, sid, role))
+        shifts = list(free)
+        for sid, roles in outside.items():
+            original = self.shifts[sid]
+            shifts.append(
+                replace(
+                    original,
+                    demands=tuple(Demand(r, 0, n, 0, 0) for r, n in sorted(roles.items())),
+                )
+            )
+        sub_people = []
+        for pid in sorted(members):
+            person = self.people[pid]
+            own = {sid for sid, _ in state.held.get(pid, {}).items() if sid not in free_ids}
+            # No more than a fair share (or what they already hold): the core objective only
+            # sees the peak load, so without this the search piles shifts onto some people.
+            fair = max(state.load(pid), self.fair_share(pid))
+            own_cap = problem.limit(person, "max_shifts")
+            sub_people.append(
+                replace(
+                    person,
+                    max_shifts=fair if own_cap is None else min(int(own_cap), fair),
+                    available=frozenset((person.available & free_ids) | own),
+                    partner=person.partner if person.partner in members else None,
+                    requests=tuple(
+                        r
+                        for r in person.requests
+                        if r.shift is None or r.shift in free_ids or r.shift in own
+                    ),
+                )
+            )
+        incumbent = [Assignment(pid, sid, role) for pid, sid, role in freed]
+        rules = problem.rules
+        if problem.baseline:
+            # Re-solving: a change must pay for itself in cover or leads, not in comfort.
+            comfort = (
+                rules.weight_fair_load,
+                rules.weight_fair_nights,
+                rules.weight_preferred_site,
+                rules.weight_partner_apart,
+                rules.weight_site_change,
+                rules.weight_requests,
+            )
+            rules = replace(rules, weight_baseline_change=max(comfort) + 1)
+        sub = Problem(
+            shifts=tuple(shifts),
+            people=tuple(sub_people),
+            rules=rules,
+            pins=tuple(sub_pins),
+            baseline=tuple(incumbent),
+            first_day=problem.first_day,
+            last_day=problem.last_day,
+        )
+        chosen = {(a.person, a.shift, a.role) for a in (*incumbent, *sub_pins)}
+        values = _improve_neighbourhood(sub, chosen, budget, self.workers, self.seed)
+        if values is None:
+            return 0.0
+        delta, triples = values
+        new = [(pid, sid, role) for pid, sid, role in triples if sid in free_ids]
+        if not self._fairer_or_fuller(state, free, freed, new):
+            return 0.0
+        for pid, sid, _ in freed:
+            state.remove(pid, self.shifts[sid])
+        for pid, sid, role in new:
+            state.add(pid, self.shifts[sid], role)
+        return delta
+
+    def fair_share(self, pid: str) -> int:
+        """A person's fair number of shifts: a little above their skill set's mean share."""
+        person = self.people[pid]
+        mean = self.mean_share.get(person.roles, 1.0)
+        return math.ceil(FAIR_SLACK * mean * self.capacity[pid])
+
+    def _fairer_or_fuller(
+        self,
+        state: RosterState,
+        free: list[Shift],
+        old: list[tuple[str, str, str]],
+        new: list[tuple[str, str, str]],
+    ) -> bool:
+        """Whether replacing ``old`` by ``new`` fills more posts or spreads load no worse."""
+
+        def cover(triples: list[tuple[str, str, str]]) -> int:
+            count: dict[tuple[str, str], int] = defaultdict(int)
+            for _, sid, role in triples:
+                count[(sid, role)] += 1
+            return sum(min(d.min, count[(s.id, d.role)]) for s in free for d in s.demands)
+
+        if cover(new) > cover(old):
+            return True
+        change: dict[str, int] = defaultdict(int)
+        for pid, _, _ in old:
+            change[pid] -= 1
+        for pid, _, _ in new:
+            change[pid] += 1
+
+        def spread(pid: str, extra: int) -> float:
+            mean = self.mean_share.get(self.people[pid].roles, 0.0)
+            return ((state.load(pid) + extra) / self.capacity[pid] - mean) ** 2
+
+        before = sum(spread(pid, 0) for pid in change)
+        after = sum(spread(pid, n) for pid, n in change.items())
+        return after <= before + 1e-9
+
+    @staticmethod
+    def _holders(state: RosterState, shift: Shift) -> list[str]:
+        return sorted(state.by_shift.get(shift.id, ()))
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def filled(self, state: RosterState) -> int:
+        return sum(
+            min(d.min, state.filled[(s.id, d.role)]) for s in self.problem.shifts for d in s.demands
+        )
+
+    def report(self, objective: float, state: RosterState) -> None:
+        if objective < self.best_seen - 1e-9:
+            self.best_seen = objective
+            self.time_to_best = self.elapsed()
+            if self.on_progress is not None:
+                self.on_progress(self.time_to_best, objective, self.bound, self.filled(state))
+
+    def run(self) -> Solution:
+        problem = self.problem
+        weights = [
+            problem.rules.weight_shortfall if d.under_weight is None else d.under_weight
+            for s in problem.shifts
+            for d in s.demands
+        ]
+        state = self.construct()
+        first = check(problem, state.assignments())
+        state = self._repair(state, first)
+        report = check(problem, state.assignments()) if not first.ok else first
+        self.time_to_first = self.elapsed()
+        bound = coverage_bound(problem, self.index)
+        self.bound = float(min(weights, default=0) * max(0, self.posts - bound))
+        self.report(report.objective, state)
+        if self.repair(state):
+            report = check(problem, state.assignments())
+            self.report(report.objective, state)
+        shares: dict[frozenset[str], list[float]] = defaultdict(list)
+        for person in problem.people:
+            if self.index.person_slots.get(person.id):
+                shares[person.roles].append(state.load(person.id) / self.capacity[person.id])
+        self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
+        if self.remaining() > 1.0:
+            self.improve(state, float(report.objective))
+        final = check(problem, state.assignments())
+        assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"
+        return Solution(
+            status="FEASIBLE",
+            assignments=tuple(state.assignments()),
+            objective=final.objective,
+            bound=int(self.bound),
+            breakdown=final.breakdown,
+            unfilled=tuple(
+                UnfilledPost(shift=s, role=r, missing=m) for (s, r), m in final.unfilled.items()
+            ),
+            wall_time=self.elapsed(),
+            time_to_best=self.time_to_best,
+        )
+
+    def _repair(self, state: RosterState, report) -> RosterState:  # type: ignore[no-untyped-def]
+        """Drop any assignment a violation names (a safety net: construction should not need it)."""
+        if report.ok:
+            return state
+        pinned = {(a.person, a.shift) for a in self.problem.pins}
+        for v in report.violations:
+            if v.person is None:
+                continue
+            for sid in v.shifts:
+                if (v.person, sid) not in pinned and sid in state.held.get(v.person, {}):
+                    state.remove(v.person, self.shifts[sid])
+        return state

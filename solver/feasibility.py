@@ -1,0 +1,211 @@
+"""Incremental hard-rule bookkeeping for one roster: can this person take this shift?
+
+:class:`RosterState` holds a roster indexed by person (days, shifts, counts) and answers
+:meth:`RosterState.blocker` — the first hard rule that stops a person from taking one more
+shift given everything they already hold, before or after it — in O(shifts near that day).
+The constructive rosters of :mod:`solver.decompose` and the reasons of :mod:`solver.explain`
+are built on it. It mirrors :mod:`solver.check` rule by rule for the upper limits; minimum
+rules (minimum minutes, minimum runs) are not decided here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+from solver.flow import WINDOW_DAYS, seven_day_cap
+from solver.model import Assignment, Person, Problem, Shift
+
+__all__ = ["Block", "RosterState"]
+
+# (code, *facts): e.g. ("rest", other_shift_id, gap_hours, needed_hours)
+Block = tuple
+
+
+class RosterState:
+    """A roster being built: who holds what, with per-person indices for rule checks."""
+
+    def __init__(self, problem: Problem, assignments: Iterable[Assignment] = ()) -> None:
+        self.problem = problem
+        self.rules = problem.rules
+        self.days = problem.days
+        self.day_index = {d: i for i, d in enumerate(self.days)}
+        self.horizon = len(self.days)
+        self.shifts = problem._shift_index()
+        self.people = problem._person_index()
+        # person -> day index -> shifts held that day
+        self.on_day: dict[str, dict[int, list[Shift]]] = defaultdict(dict)
+        # person -> shift id -> role
+        self.held: dict[str, dict[str, str]] = defaultdict(dict)
+        # shift id -> person -> role
+        self.by_shift: dict[str, dict[str, str]] = defaultdict(dict)
+        self.filled: dict[tuple[str, str], int] = defaultdict(int)
+        self.kind_count: dict[tuple[str, str], int] = defaultdict(int)
+        self.minutes: dict[str, int] = defaultdict(int)
+        self._seven: dict[str, int | None] = {}
+        for a in assignments:
+            self.add(a.person, self.shifts[a.shift], a.role)
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def day_of(self, shift: Shift) -> int:
+        assert shift.day is not None
+        return self.day_index[shift.day]
+
+    def add(self, person_id: str, shift: Shift, role: str) -> None:
+        """Record that ``person_id`` holds ``role`` on ``shift`` (no rule is checked)."""
+        day = self.day_of(shift)
+        self.on_day[person_id].setdefault(day, []).append(shift)
+        self.held[person_id][shift.id] = role
+        self.by_shift[shift.id][person_id] = role
+        self.filled[(shift.id, role)] += 1
+        self.kind_count[(person_id, shift.kind)] += 1
+        self.minutes[person_id] += shift.minutes
+
+    def remove(self, person_id: str, shift: Shift) -> str:
+        """Undo :meth:`add`; returns the role that was held."""
+        role = self.held[person_id].pop(shift.id)
+        del self.by_shift[shift.id][person_id]
+        day = self.day_of(shift)
+        those = self.on_day[person_id][day]
+        those.remove(shift)
+        if not those:
+            del self.on_day[person_id][day]
+        self.filled[(shift.id, role)] -= 1
+        self.kind_count[(person_id, shift.kind)] -= 1
+        self.minutes[person_id] -= shift.minutes
+        return role
+
+    def load(self, person_id: str) -> int:
+        """Shifts the person holds."""
+        return len(self.held.get(person_id, ()))
+
+    def assignments(self) -> list[Assignment]:
+        """The roster as assignments, in a stable order."""
+        return [
+            Assignment(person_id, shift_id, role)
+            for person_id in sorted(self.held)
+            for shift_id, role in sorted(self.held[person_id].items())
+        ]
+
+    def seven_cap(self, person: Person) -> int | None:
+        cap = self._seven.get(person.id, -1)
+        if cap == -1:
+            cap = seven_day_cap(self.problem, person)
+            self._seven[person.id] = cap
+        return cap
+
+    # -- rules ------------------------------------------------------------------------------
+
+    def static_block(self, person: Person, shift: Shift, role: str) -> Block | None:
+        """Rules that never depend on the rest of the roster (availability, skills, ...)."""
+        if shift.id not in person.available:
+            return ("not_available",)
+        if role not in person.roles:
+            return ("not_qualified",)
+        if shift.day in person.days_off:
+            return ("day_off",)
+        night = shift.kind in self.rules.night_kinds
+        if night and not person.accepts_nights:
+            return ("nights_refused",)
+        if person.max_shifts_by_kind.get(shift.kind) == 0:
+            return ("kind_cap", shift.kind, 0, 0)
+        if night and self.problem.limit(person, "max_nights_in_7_days") == 0:
+            return ("nights_limit", 0, 0, ())
+        return None
+
+    def blocker(self, person: Person, shift: Shift) -> Block | None:
+        """The first hard rule that stops ``person`` from also working ``shift``, or ``None``.
+
+        Only rules that depend on what the person already holds are checked here; see
+        :meth:`static_block` for the others.
+        """
+        pid = person.id
+        rules = self.rules
+        mine = self.on_day.get(pid, {})
+        day = self.day_of(shift)
+        rest_hours = float(self.problem.limit(person, "min_rest_hours") or 0)
+        rest = timedelta(hours=rest_hours)
+        reach = 2 + int(rest_hours // 24)
+        for other_day in range(day - reach, day + reach + 1):
+            for s in mine.get(other_day, ()):
+                first, second = (
+                    (s, shift) if (s.start, s.id) <= (shift.start, shift.id) else (shift, s)
+                )
+                if s.id == shift.id or second.start < first.end:
+                    return ("busy_elsewhere", s.id)
+                if second.start < first.end + rest:
+                    gap = (second.start - first.end) / timedelta(hours=1)
+                    return ("rest", s.id, gap, rest_hours)
+                gap_days = self.day_of(second) - self.day_of(first)
+                if gap_days == 1 and (first.kind, second.kind) in rules.forbidden_successions:
+                    return ("succession", s.id, first.kind, second.kind)
+        per_day = rules.max_shifts_per_day
+        if per_day is not None and len(mine.get(day, ())) >= per_day:
+            return ("shifts_per_day", tuple(s.id for s in mine[day]), per_day)
+        cap = person.max_shifts_by_kind.get(shift.kind)
+        if cap is not None and self.kind_count[(pid, shift.kind)] >= cap:
+            return ("kind_cap", shift.kind, self.kind_count[(pid, shift.kind)], cap)
+        held = len(self.held.get(pid, ()))
+        max_shifts = self.problem.limit(person, "max_shifts")
+        if max_shifts is not None and held >= max_shifts:
+            return ("max_shifts", held, int(max_shifts))
+        max_minutes = self.problem.limit(person, "max_minutes")
+        if max_minutes is not None and self.minutes[pid] + shift.minutes > max_minutes:
+            return ("max_minutes", self.minutes[pid], int(max_minutes))
+        if mine:
+            block = self._windows(person, shift, day, mine)
+            if block is not None:
+                return block
+            block = self._runs(person, day, mine)
+            if block is not None:
+                return block
+        return self._weekends(person, shift, mine)
+
+    def _windows(
+        self, person: Person, shift: Shift, day: int, mine: dict[int, list[Shift]]
+    ) -> Block | None:
+        nights = self.rules.night_kinds
+        seven = self.seven_cap(person)
+        night_cap = self.problem.limit(person, "max_nights_in_7_days")
+        last_start = max(self.horizon - WINDOW_DAYS, 0)
+        for first in range(max(0, day - WINDOW_DAYS + 1), min(day, last_start) + 1):
+            days = range(first, first + WINDOW_DAYS)
+            if seven is not None:
+                count = sum(len(mine.get(d, ())) for d in days)
+                if count >= seven:
+                    code = "weekly_cap" if person.weekly_cap == seven else "seven_day_limit"
+                    return (code, count, seven, self.days[first])
+            if night_cap is not None and shift.kind in nights:
+                count = sum(1 for d in days for s in mine.get(d, ()) if s.kind in nights)
+                if count >= night_cap:
+                    return ("nights_limit", count, int(night_cap), self.days[first])
+        return None
+
+    def _runs(self, person: Person, day: int, mine: dict[int, list[Shift]]) -> Block | None:
+        longest = self.problem.limit(person, "max_consecutive_days")
+        if longest is None or mine.get(day):
+            return None
+        before = after = 0
+        while mine.get(day - before - 1):
+            before += 1
+        while mine.get(day + after + 1):
+            after += 1
+        if before + after + 1 > longest:
+            return ("consecutive_days", before + after, int(longest))
+        return None
+
+    def _weekends(self, person: Person, shift: Shift, mine: dict[int, list[Shift]]) -> Block | None:
+        cap = self.problem.limit(person, "max_weekends")
+        if cap is None or shift.day is None or shift.day.weekday() < 5:
+            return None
+        worked = {
+            self.days[d].isocalendar()[:2]
+            for d, those in mine.items()
+            if those and self.days[d].weekday() >= 5
+        }
+        week = shift.day.isocalendar()[:2]
+        if week not in worked and len(worked) >= cap:
+            return ("weekends", len(worked), int(cap))
+        return None

@@ -1,0 +1,134 @@
+"""solver.flow: slots and the max-flow coverage bound."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.scenario import greedy_signup
+from benchmarks.scenario_gen import generate
+from solver.check import check
+from solver.cpsat import solve
+from solver.flow import SlotIndex, coverage_bound
+from solver.model import Demand, Person, Problem, Rules, Shift
+
+TZ = timezone(timedelta(hours=8))
+MONDAY = date(2022, 4, 11)
+HOURS = {"night": 0, "day": 8, "evening": 16}
+
+
+def shift(
+    day: int, kind: str = "day", site: str = "a", roles: dict[str, int] | None = None
+) -> Shift:
+    start = datetime.combine(MONDAY + timedelta(days=day), datetime.min.time(), TZ)
+    start += timedelta(hours=HOURS[kind])
+    return Shift(
+        id=f"{site}{day}{kind[0]}",
+        site=site,
+        start=start,
+        end=start + timedelta(hours=8),
+        kind=kind,
+        demands=tuple(Demand(r, n) for r, n in (roles or {"temp": 1}).items()),
+    )
+
+
+def filled(problem: Problem, assignments) -> int:
+    posts = sum(d.min for s in problem.shifts for d in s.demands)
+    return posts - sum(check(problem, assignments).unfilled.values())
+
+
+def test_slots_pool_the_sites_of_one_time() -> None:
+    shifts = (shift(0, site="a"), shift(0, site="b"), shift(0, "evening", site="a"))
+    problem = Problem(shifts=shifts, people=(Person("p", frozenset({"temp"}), frozenset({"a0d"})),))
+    index = SlotIndex(problem)
+    assert len(index.slots) == 2
+    assert index.slots[0].shift_ids == frozenset({"a0d", "b0d"})
+    assert index.slots[0].need == {"temp": 2}
+    assert index.person_slots["p"] == [0]
+
+
+def test_bound_on_a_hand_checkable_case_equals_the_optimum() -> None:
+    # Three day shifts needing two each (6 posts) and a lead nobody holds. "p" may work two
+    # shifts in the week (weekly cap), "q" only Monday, "r" refuses nights and is only
+    # available for a night: at most 2 + 1 = 3 posts can be filled.
+    days = [shift(d, roles={"temp": 2, "lead": 1}) for d in range(3)]
+    night = shift(1, "night", site="b")
+    everything = frozenset(s.id for s in (*days, night))
+    problem = Problem(
+        shifts=(*days, night),
+        people=(
+            Person("p", frozenset({"temp"}), everything - {night.id}, weekly_cap=2),
+            Person("q", frozenset({"temp"}), frozenset({days[0].id})),
+            Person("r", frozenset({"temp"}), frozenset({night.id}), accepts_nights=False),
+        ),
+        # fair load off: over a 3-day horizon a weekly cap of 2 is less than one shift of
+        # "capacity", and the fairness term would outweigh the shortfall
+        rules=Rules(weight_fair_load=0),
+    )
+    assert coverage_bound(problem) == 3
+    solution = solve(problem, time_limit=5, workers=1)
+    assert solution.status == "OPTIMAL"
+    assert filled(problem, solution.assignments) == 3
+
+
+def test_bound_counts_one_shift_a_day_and_the_week_blocks() -> None:
+    # One person, available for every shift of 10 days: one a day, at most 5 in each 7 days.
+    shifts = [shift(d, kind) for d in range(10) for kind in ("day", "evening")]
+    problem = Problem(
+        shifts=tuple(shifts),
+        people=(Person("p", frozenset({"temp"}), frozenset(s.id for s in shifts)),),
+        rules=Rules(max_shifts_in_7_days=5),
+    )
+    # block 1 (days 0-6): 5, block 2 (days 7-9): 3 days
+    assert coverage_bound(problem) == 8
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    days=st.integers(2, 9),
+    people=st.lists(
+        st.tuples(
+            st.sets(st.integers(0, 26), max_size=20),  # available (day*3+kind) cells
+            st.booleans(),  # accepts nights
+            st.integers(1, 5),  # weekly cap
+            st.booleans(),  # is a lead
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    seed=st.integers(0, 3),
+)
+def test_bound_is_never_below_a_valid_roster(days: int, people: list, seed: int) -> None:
+    kinds = ("night", "day", "evening")
+    shifts = [
+        shift(d, k, site=site, roles={"lead": 1, "temp": 2})
+        for d in range(days)
+        for k in kinds
+        for site in ("a", "b")
+    ]
+    persons = []
+    for n, (cells, nights, cap, lead) in enumerate(people):
+        available = frozenset(
+            s.id for s in shifts if (shift_day(s) * 3 + kinds.index(s.kind)) in cells
+        )
+        roles = frozenset({"temp", "lead"} if lead else {"temp"})
+        persons.append(Person(f"p{n}", roles, available, accepts_nights=nights, weekly_cap=cap))
+    problem = Problem(shifts=tuple(shifts), people=tuple(persons))
+    roster = greedy_signup(problem, SlotIndex(problem), seed)
+    assert check(problem, roster).ok
+    assert filled(problem, roster) <= coverage_bound(problem)
+
+
+def shift_day(s: Shift) -> int:
+    assert s.day is not None
+    return (s.day - MONDAY).days
+
+
+def test_bound_holds_for_the_large_solver_on_a_scenario() -> None:
+    from solver.decompose import solve_large
+
+    problem = generate("XS", 5).problem
+    solution = solve_large(problem, time_limit=2, workers=1)
+    assert filled(problem, solution.assignments) <= coverage_bound(problem)
