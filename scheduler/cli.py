@@ -21,6 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_logins)
     app.cli.add_command(solve)
     app.cli.add_command(worker)
+    app.cli.add_command(send_notifications)
 
 
 @click.command("create-user")
@@ -84,9 +85,11 @@ def demo_logins() -> None:
     type=click.IntRange(5, 600),
     help="Seconds the solver may search.",
 )
-def solve(period_id: int, time_limit: int) -> None:
+@click.option("--publish", is_flag=True, help="Publish the new draft as the next version.")
+def solve(period_id: int, time_limit: int, publish: bool) -> None:
     """Generate the period's draft roster now (same path as the web page) and print coverage,
-    unfilled posts with their reasons, and fairness figures, in English."""
+    unfilled posts with their reasons, and fairness figures, in English; with --publish,
+    publish it as the next numbered version (volunteers are notified through the outbox)."""
     from flask_babel import force_locale
 
     from scheduler import jobs
@@ -111,6 +114,15 @@ def solve(period_id: int, time_limit: int) -> None:
         if run.status != "succeeded":
             raise click.ClickException(f"run {run.status}: {run.error or ''}")
         click.echo(rosters.text_report(period, run))
+        if publish:
+            from scheduler.services.publishing import publish as publish_draft
+
+            version, changes = publish_draft(period, None)
+            db.session.commit()
+            click.echo(
+                f"published version {version.version}: {changes.added} posts added, "
+                f"{changes.removed} removed, {len(changes.changes)} volunteers notified"
+            )
 
 
 @click.command("worker")
@@ -127,3 +139,17 @@ def worker(burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: solve runs use the in-app thread")
     queue = queue_for(current_app)
     Worker([queue], connection=queue.connection).work(burst=burst)
+
+
+@click.command("send-notifications")
+@with_appcontext
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10000))
+def send_notifications(batch: int) -> None:
+    """Deliver the notification outbox once (due messages only) with the configured sender;
+    run it from cron or a loop. Failed messages are retried on a later run."""
+    from flask import current_app
+
+    from scheduler.services.delivery import deliver_pending, sender_from_config
+
+    report = deliver_pending(sender_from_config(current_app.config), batch=batch)
+    click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")

@@ -43,6 +43,21 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a volunteer may leave the availability page open all evening
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # imports of a few thousand rows fit easily
     POOL_PAGE_SIZE = 25
+    # Notification delivery (scheduler.services.delivery): "log" (default) or "smtp"; SMTP is
+    # used only when SMTP_HOST is set too. SMTP_RECIPIENT_TEMPLATE turns a user into an
+    # address, e.g. "{phone}@sms-gateway.example" for an e-mail-to-SMS gateway.
+    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER", "log")
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT") or 587)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_FROM = os.environ.get("SMTP_FROM", "muster@localhost")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1").lower() in ("1", "true")
+    SMTP_RECIPIENT_TEMPLATE = os.environ.get("SMTP_RECIPIENT_TEMPLATE")
+    # One delivery pass in a background thread right after each publish.
+    NOTIFY_AFTER_PUBLISH = os.environ.get("NOTIFY_AFTER_PUBLISH", "1").lower() in ("1", "true")
+    # Volunteers can cancel a published shift up to this many hours before it starts.
+    CANCEL_CUTOFF_HOURS = int(os.environ.get("CANCEL_CUTOFF_HOURS", "12"))
 
 
 class DevelopmentConfig(Config):
@@ -61,6 +76,7 @@ class TestConfig(Config):
     # Tests read English unless they ask for Chinese (Accept-Language); the product default,
     # Chinese, is checked on its own in tests/test_auth.py.
     BABEL_DEFAULT_LOCALE = "en"
+    NOTIFY_AFTER_PUBLISH = False  # no stray delivery threads in tests
 
 
 class ProductionConfig(Config):

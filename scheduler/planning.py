@@ -11,6 +11,7 @@ what they hold, so every rest and cap rule still sees each volunteer's whole sch
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -191,10 +192,16 @@ def build_problem(
                     Assignment.role_id,
                     Assignment.volunteer_id,
                     Assignment.pinned,
+                    Assignment.rule_override,
                 ).where(Assignment.roster_id == draft.id)
             )
         )
-        kept = [a for a in kept if a.pinned or a.site_id not in chosen_ids]
+        # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
+        # person may be unqualified or unavailable): it stays in the draft but out of the
+        # problem, and save_solution skips solver rows that collide with it.
+        kept = [
+            a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override
+        ]
 
     # Sites of kept assignments outside the chosen ones carry only those assignments.
     other_ids = {a.site_id for a in kept} - chosen_ids
@@ -522,12 +529,28 @@ def save_solution(
             )
         )
     }
+    # Rows that stay (pins first) keep their numbered places; the solver's rows take the
+    # lowest free ones (see Assignment.slot: self-sign-up claims collide on these numbers).
+    used_slots: dict[tuple[int, date, str, int], set[int]] = defaultdict(set)
+    for site_id, day, kind, role_id, slot in db.session.execute(
+        select(
+            Assignment.site_id,
+            Assignment.day,
+            Assignment.shift,
+            Assignment.role_id,
+            Assignment.slot,
+        ).where(Assignment.roster_id == draft.id, Assignment.slot.is_not(None))
+    ):
+        used_slots[(site_id, day, kind, role_id)].add(slot)
     rows = []
     for a in solution.assignments:
         key = mapping.shifts[a.shift]
         volunteer_id = mapping.volunteers[a.person]
         if (volunteer_id, key.day, key.kind) in taken:
             continue  # a pin or another site's assignment, kept as it was
+        used = used_slots[(key.site_id, key.day, key.kind, mapping.roles[a.role])]
+        slot = next(n for n in itertools.count(1) if n not in used)
+        used.add(slot)
         rows.append(
             {
                 "roster_id": draft.id,
@@ -538,6 +561,7 @@ def save_solution(
                 "volunteer_id": volunteer_id,
                 "pinned": False,
                 "source": SOURCE_SOLVER,
+                "slot": slot,
             }
         )
     if rows:

@@ -1,1 +1,1 @@
-from scheduler.coordinator import imports, rosters, routes  # noqa: F401
+from scheduler.coordinator import imports, roster_edit, rosters, routes, signup_toggle  # noqa: F401

@@ -25,7 +25,7 @@ from scheduler.forms import EmptyForm
 from scheduler.htmx import is_htmx, render
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
-from scheduler.services import rosters
+from scheduler.services import my_shifts, rosters
 from scheduler.services.rosters import DEFAULT_TIME_LIMIT, RosterError
 
 
@@ -96,6 +96,7 @@ def _roster_page(form: GenerateRosterForm, period: PlanningPeriod, status: int =
             "coordinator/roster.html",
             form=form,
             review=rosters.review(period),
+            cancelled=my_shifts.cancelled_posts(period),
             shift_kinds=SHIFT_KINDS,
             **_status_context(period, run),
         ),

@@ -15,6 +15,7 @@ from scheduler.models.catalogue import Role, Skill
 from scheduler.models.notifications import Notification
 from scheduler.models.organisations import District, WorkUnit
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
+from scheduler.models.responses import ShiftResponse
 from scheduler.models.rosters import (
     Assignment,
     Roster,
@@ -42,6 +43,7 @@ __all__ = [
     "PlanningPeriod",
     "Role",
     "Roster",
+    "ShiftResponse",
     "Site",
     "Skill",
     "SolveRun",

@@ -42,6 +42,8 @@ class PlanningPeriod(db.Model):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Volunteers may claim open posts of the draft themselves (first come, first served).
+    self_signup_open: Mapped[bool] = mapped_column(Boolean, default=False)
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
 

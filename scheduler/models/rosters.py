@@ -164,6 +164,19 @@ class Assignment(db.Model):
         CheckConstraint(f"shift IN {SHIFT_KINDS!r}", name="shift_known"),
         CheckConstraint(f"source IN {ASSIGNMENT_SOURCES!r}", name="source_known"),
         Index("ix_assignments_roster_site_day", "roster_id", "site_id", "day"),
+        # Numbered places of one post (1..head count): two claims of the same place collide
+        # here, in the database, so first-come self-sign-up is atomic. NULL (a row written
+        # without a number) never collides.
+        UniqueConstraint(
+            "roster_id",
+            "site_id",
+            "day",
+            "shift",
+            "role_id",
+            "slot",
+            name="uq_assignments_post_slot",
+        ),
+        CheckConstraint("slot IS NULL OR slot >= 1", name="slot_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,11 +185,17 @@ class Assignment(db.Model):
     day: Mapped[date] = mapped_column(Date)
     shift: Mapped[str] = mapped_column(String(10))
     role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="RESTRICT"))
+    # Which of the post's places (1..head count) this is; see uq_assignments_post_slot.
+    slot: Mapped[int | None] = mapped_column(Integer)
     volunteer_id: Mapped[int] = mapped_column(
         ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
     )
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(20), default=SOURCE_SOLVER)
+    # A hand edit that breaks a hard rule on purpose: recorded with the coordinator's note.
+    # Such rows are kept out of the solver's pins (they could not be valid pins).
+    rule_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    override_note: Mapped[str | None] = mapped_column(String(500))
 
     roster: Mapped[Roster] = relationship(back_populates="assignments")
     site: Mapped[Site] = relationship()

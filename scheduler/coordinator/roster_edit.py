@@ -1,0 +1,356 @@
+"""Hand edits of the draft roster (ranked candidates for a post, assign, unassign, swap, pin,
+each re-checked against the rules with a confirmation step for a deliberate break), publishing
+the draft as a numbered version, and the published versions, read-only. Staff only.
+
+Plain forms and redirects: every action works without JavaScript."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, IntegerField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator.routes import INVALID, bp
+from scheduler.extensions import db
+from scheduler.forms import EmptyForm
+from scheduler.models import Assignment, PlanningPeriod, Role, Site
+from scheduler.services import delivery, editing, publishing
+from scheduler.services.editing import NOTE_MAX, EditError, EditOutcome
+from scheduler.services.publishing import PublishError, RosterDiff
+
+
+class _ConfirmMixin:
+    confirm = BooleanField(_l("Break the rule on purpose"))
+    note = TextAreaField(
+        _l("Why (kept with the roster)"),
+        validators=[Optional(), Length(max=NOTE_MAX, message=_l("At most %(max)d characters."))],
+    )
+
+
+class AssignForm(_ConfirmMixin, FlaskForm):
+    """Which volunteer takes the post; `confirm` and `note` when a rule is broken."""
+
+    volunteer_id = IntegerField(
+        _l("Volunteer"), validators=[InputRequired(message=_l("Choose a volunteer."))]
+    )
+
+
+class SwapForm(_ConfirmMixin, FlaskForm):
+    """The other post whose volunteer changes places with this one's."""
+
+    other_id = IntegerField(
+        _l("Swap with"), validators=[InputRequired(message=_l("Choose a post."))]
+    )
+
+
+class PinForm(FlaskForm):
+    """Pin (checked) or release (unchecked) an assignment."""
+
+    pinned = BooleanField(_l("Pinned"))
+
+
+@bp.app_template_global("roster_diff")
+def roster_diff(period: PlanningPeriod) -> RosterDiff | None:
+    """What the draft changes against the last published version (for the roster page)."""
+    return publishing.draft_diff(period)
+
+
+def _post(
+    period_id: int, site_id: int, day: str, kind: str, role_id: int
+) -> tuple[PlanningPeriod, Site, date, str, Role]:
+    period = get_or_404(PlanningPeriod, period_id)
+    site = get_or_404(Site, site_id)
+    role = get_or_404(Role, role_id)
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if (
+        site not in period.sites
+        or kind not in site.shift_kinds
+        or not period.covers(when)
+        or role.id not in site.demand_for(kind)
+    ):
+        abort(404)
+    return period, site, when, kind, role
+
+
+def _shift_url(period: PlanningPeriod, site_id: int, day: date, kind: str) -> str:
+    return url_for(
+        "coordinator.roster_shift",
+        period_id=period.id,
+        site_id=site_id,
+        day=day.isoformat(),
+        kind=kind,
+    )
+
+
+def _assignment(period: PlanningPeriod, assignment_id: int) -> Assignment:
+    assignment = editing.draft_assignment(period, assignment_id)
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
+def _field_error(form: FlaskForm, error: EditError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        form.form_errors.append(error.message)
+    else:
+        field.errors = [*field.errors, error.message]
+
+
+def _post_page(
+    period: PlanningPeriod,
+    site: Site,
+    day: date,
+    kind: str,
+    role: Role,
+    form: AssignForm,
+    outcome: EditOutcome | None = None,
+    status: int = 200,
+) -> Any:
+    try:
+        ranked = editing.candidates(period, site, day, kind, role)
+    except EditError as error:
+        ranked = []
+        form.form_errors.append(error.message)
+    return (
+        render_template(
+            "coordinator/roster_edit.html",
+            period=period,
+            site=site,
+            day=day,
+            kind=kind,
+            role=role,
+            candidates=ranked,
+            form=form,
+            outcome=outcome,
+        ),
+        status,
+    )
+
+
+@bp.get("/periods/<int:period_id>/roster/posts/<int:site_id>/<day>/<kind>/<int:role_id>")
+@staff_required
+def roster_post(period_id: int, site_id: int, day: str, kind: str, role_id: int) -> Any:
+    """Ranked candidates for one post of the draft, each with an Assign button."""
+    period, site, when, kind, role = _post(period_id, site_id, day, kind, role_id)
+    return _post_page(period, site, when, kind, role, AssignForm(formdata=None))
+
+
+@bp.post("/periods/<int:period_id>/roster/posts/<int:site_id>/<day>/<kind>/<int:role_id>/assign")
+@staff_required
+def roster_assign(period_id: int, site_id: int, day: str, kind: str, role_id: int) -> Any:
+    """Assign a volunteer; rules broken anew come back as warnings to confirm (nothing saved)."""
+    period, site, when, kind, role = _post(period_id, site_id, day, kind, role_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return _post_page(period, site, when, kind, role, form, status=INVALID)
+    try:
+        outcome = editing.assign(
+            period,
+            site,
+            when,
+            kind,
+            role,
+            form.volunteer_id.data,
+            confirm=form.confirm.data,
+            note=form.note.data,
+        )
+    except EditError as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return _post_page(period, site, when, kind, role, form, status=INVALID)
+    except IntegrityError:
+        db.session.rollback()
+        form.form_errors.append(_l("The draft changed meanwhile; try again."))
+        return _post_page(period, site, when, kind, role, form, status=INVALID)
+    if not outcome.applied:
+        return _post_page(period, site, when, kind, role, form, outcome)
+    db.session.commit()
+    flash(
+        gettext("Assigned, breaking a rule on purpose.")
+        if outcome.warnings
+        else gettext("Assigned.")
+    )
+    return redirect(_shift_url(period, site.id, when, kind))
+
+
+@bp.post("/periods/<int:period_id>/roster/assignments/<int:assignment_id>/unassign")
+@staff_required
+def roster_unassign(period_id: int, assignment_id: int) -> Response:
+    """Take a volunteer off a post of the draft."""
+    period = get_or_404(PlanningPeriod, period_id)
+    assignment = _assignment(period, assignment_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    back = _shift_url(period, assignment.site_id, assignment.day, assignment.shift)
+    try:
+        editing.unassign(assignment)
+    except EditError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(gettext("Unassigned."))
+    return redirect(back)
+
+
+@bp.post("/periods/<int:period_id>/roster/assignments/<int:assignment_id>/pin")
+@staff_required
+def roster_pin(period_id: int, assignment_id: int) -> Response:
+    """Pin an assignment so re-solving keeps it, or release it (pinned unchecked)."""
+    period = get_or_404(PlanningPeriod, period_id)
+    assignment = _assignment(period, assignment_id)
+    form = PinForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = _shift_url(period, assignment.site_id, assignment.day, assignment.shift)
+    try:
+        editing.set_pinned(assignment, bool(form.pinned.data))
+    except EditError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(gettext("Pinned.") if form.pinned.data else gettext("Unpinned."))
+    return redirect(back)
+
+
+def _swap_page(
+    period: PlanningPeriod,
+    assignment: Assignment,
+    form: SwapForm,
+    outcome: EditOutcome | None = None,
+    status: int = 200,
+) -> Any:
+    return (
+        render_template(
+            "coordinator/roster_edit_swap.html",
+            period=period,
+            assignment=assignment,
+            partners=editing.swap_partners(assignment),
+            form=form,
+            outcome=outcome,
+        ),
+        status,
+    )
+
+
+@bp.get("/periods/<int:period_id>/roster/assignments/<int:assignment_id>/swap")
+@staff_required
+def roster_swap(period_id: int, assignment_id: int) -> Any:
+    """Choose the post (within a day of this one) to swap volunteers with."""
+    period = get_or_404(PlanningPeriod, period_id)
+    assignment = _assignment(period, assignment_id)
+    if assignment.roster.status != "draft":
+        abort(404)
+    return _swap_page(period, assignment, SwapForm(formdata=None))
+
+
+@bp.post("/periods/<int:period_id>/roster/assignments/<int:assignment_id>/swap")
+@staff_required
+def roster_swap_post(period_id: int, assignment_id: int) -> Any:
+    """Swap two volunteers; rules broken anew come back as warnings to confirm."""
+    period = get_or_404(PlanningPeriod, period_id)
+    assignment = _assignment(period, assignment_id)
+    form = SwapForm()
+    if not form.validate_on_submit():
+        return _swap_page(period, assignment, form, status=INVALID)
+    other = editing.draft_assignment(period, form.other_id.data)
+    if other is None:
+        form.other_id.errors = [*form.other_id.errors, _l("Choose a post.")]
+        return _swap_page(period, assignment, form, status=INVALID)
+    back = _shift_url(period, assignment.site_id, assignment.day, assignment.shift)
+    try:
+        outcome = editing.swap(
+            period, assignment, other, confirm=form.confirm.data, note=form.note.data
+        )
+    except EditError as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return _swap_page(period, assignment, form, status=INVALID)
+    if not outcome.applied:
+        return _swap_page(period, assignment, form, outcome)
+    db.session.commit()
+    flash(gettext("Swapped."))
+    return redirect(back)
+
+
+@bp.get("/periods/<int:period_id>/roster/publish")
+@staff_required
+def roster_publish_confirm(period_id: int) -> str:
+    """What publishing would change (counts and who moved where), with the Publish button."""
+    period = get_or_404(PlanningPeriod, period_id)
+    return render_template(
+        "coordinator/roster_edit_publish.html",
+        period=period,
+        diff=publishing.draft_diff(period),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/periods/<int:period_id>/roster/publish")
+@staff_required
+def roster_publish(period_id: int) -> Response:
+    """Publish the draft as the next version and queue the volunteers' notifications."""
+    period = get_or_404(PlanningPeriod, period_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        version, _changes = publishing.publish(period, current_user)
+        db.session.commit()
+    except PublishError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("coordinator.roster_publish_confirm", period_id=period.id))
+    except IntegrityError:
+        db.session.rollback()
+        flash(gettext("Someone published at the same time; check the versions."), "error")
+        return redirect(url_for("coordinator.roster_versions", period_id=period.id))
+    delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    flash(gettext("Published as version %(number)d.", number=version.version))
+    return redirect(
+        url_for("coordinator.roster_version", period_id=period.id, version=version.version)
+    )
+
+
+@bp.get("/periods/<int:period_id>/roster/versions")
+@staff_required
+def roster_versions(period_id: int) -> str:
+    """The period's published versions, newest first."""
+    period = get_or_404(PlanningPeriod, period_id)
+    return render_template(
+        "coordinator/roster_versions.html",
+        period=period,
+        versions=publishing.versions(period.id),
+    )
+
+
+@bp.get("/periods/<int:period_id>/roster/versions/<int:version>")
+@staff_required
+def roster_version(period_id: int, version: int) -> str:
+    """One published version, read-only, with what it changed against the one before."""
+    period = get_or_404(PlanningPeriod, period_id)
+    roster = publishing.published_version(period.id, version)
+    if roster is None:
+        abort(404)
+    previous = publishing.published_version(period.id, version - 1) if version > 1 else None
+    return render_template(
+        "coordinator/roster_edit_version.html",
+        period=period,
+        roster=roster,
+        rows=publishing.roster_rows(roster),
+        diff=publishing.diff(previous, roster),
+    )

@@ -1,0 +1,31 @@
+"""Opening a planning period for volunteers' self-sign-up (and closing it again)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator.routes import bp
+from scheduler.extensions import db
+from scheduler.forms import EmptyForm
+from scheduler.models import PlanningPeriod
+
+
+@bp.post("/periods/<int:period_id>/self-signup")
+@staff_required
+def period_self_signup(period_id: int) -> Response:
+    """Coordinators: let volunteers claim open posts of the period's draft (`open=1`), or
+    stop it (`open=0`). Claims already made stay."""
+    period = get_or_404(PlanningPeriod, period_id)
+    wanted = request.form.get("open")
+    if not EmptyForm().validate_on_submit() or wanted not in ("0", "1"):
+        abort(400)
+    period.self_signup_open = wanted == "1"
+    db.session.commit()
+    if period.self_signup_open:
+        flash(gettext("Volunteers can now sign up for open posts of “%(name)s”.", name=period.name))
+    else:
+        flash(gettext("Self-sign-up for “%(name)s” is closed.", name=period.name))
+    return redirect(url_for("coordinator.periods_list"))

@@ -1,0 +1,261 @@
+"""Delivering the notification outbox: each pending message is rendered in its recipient's
+language and handed to a sender; a failure is recorded and retried later with a growing delay,
+so nothing is lost when a sender is down.
+
+Senders: `LogSender` (the default: writes the message to the log) and `SmtpSender` (used when
+NOTIFY_SENDER is "smtp" and SMTP_HOST is set). Run with `flask --app wsgi send-notifications`.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from babel.dates import format_skeleton
+from flask import Flask, current_app, g
+from flask_babel import force_locale, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from scheduler.extensions import db
+from scheduler.i18n import localized_name
+from scheduler.models import Role, Site, User
+from scheduler.models.base import utcnow
+from scheduler.models.notifications import FAILED, PENDING, SENT, Notification
+
+__all__ = [
+    "BACKOFF_MINUTES",
+    "MAX_ATTEMPTS",
+    "DeliveryReport",
+    "LogSender",
+    "Sender",
+    "SmtpSender",
+    "deliver_pending",
+    "deliver_soon",
+    "render_message",
+    "sender_from_config",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# Minutes to wait after the 1st, 2nd, ... failed attempt.
+BACKOFF_MINUTES = (1, 5, 30, 120)
+ERROR_MAX = 500
+
+SHIFT_NAMES = {"night": _l("Night"), "day": _l("Day"), "evening": _l("Evening")}
+
+
+class Sender(Protocol):
+    """Something that delivers one message to one user, raising on failure."""
+
+    def send(self, user: User, subject: str, body: str) -> None: ...
+
+
+class LogSender:
+    """Writes each message to the application log (the default: nothing to configure)."""
+
+    def send(self, user: User, subject: str, body: str) -> None:
+        """Log the message for the user."""
+        log.info("notification to user %s: %s | %s", user.id, subject, body)
+
+
+@dataclass
+class SmtpSender:
+    """Sends each message by e-mail to `recipient_template` filled with the user's phone and id
+    (e.g. an e-mail-to-SMS gateway); without a template every send fails and is retried."""
+
+    host: str
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    sender: str = "muster@localhost"
+    starttls: bool = True
+    timeout: float = 20.0
+    recipient_template: str | None = None
+
+    def send(self, user: User, subject: str, body: str) -> None:
+        """Send one e-mail; raises when no address is configured or the server refuses."""
+        if not self.recipient_template:
+            raise ValueError("SMTP_RECIPIENT_TEMPLATE is not set")
+        address = self.recipient_template.format(phone=user.phone.lstrip("+"), id=user.id)
+        message = EmailMessage()
+        message["Subject"], message["From"], message["To"] = subject, self.sender, address
+        message.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+def sender_from_config(config: Mapping[str, Any]) -> Sender:
+    """The sender the configuration asks for: SMTP only when chosen and configured."""
+    if config.get("NOTIFY_SENDER") == "smtp" and config.get("SMTP_HOST"):
+        return SmtpSender(
+            host=config["SMTP_HOST"],
+            port=int(config.get("SMTP_PORT") or 587),
+            username=config.get("SMTP_USERNAME"),
+            password=config.get("SMTP_PASSWORD"),
+            sender=config.get("SMTP_FROM") or "muster@localhost",
+            starttls=bool(config.get("SMTP_STARTTLS", True)),
+            recipient_template=config.get("SMTP_RECIPIENT_TEMPLATE"),
+        )
+    return LogSender()
+
+
+def _shift_text(payload: Mapping[str, Any], sites: dict[int, Site], roles: dict[int, Role]) -> str:
+    day = date.fromisoformat(payload["day"])
+    site = sites.get(payload.get("site_id"))  # type: ignore[arg-type]
+    role = roles.get(payload.get("role_id"))  # type: ignore[arg-type]
+    parts = [
+        format_skeleton("MMMd", day, locale=str(get_locale())),
+        str(SHIFT_NAMES.get(payload.get("shift", ""), payload.get("shift", ""))),
+        site.name if site is not None else "",
+        localized_name(role) if role is not None else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def render_message(
+    notification: Notification, sites: dict[int, Site], roles: dict[int, Role]
+) -> tuple[str, str]:
+    """Subject and body of a notification in the current locale, e.g.
+    ("新班次：12月7日 夜班 南通北高速卡口 测温", ...)."""
+    payload = notification.payload or {}
+    if notification.kind in ("shift_new", "shift_removed") and "day" in payload:
+        what = _shift_text(payload, sites, roles)
+        if notification.kind == "shift_new":
+            subject = gettext("New shift: %(shift)s", shift=what)
+            body = gettext(
+                "You are on the roster: %(shift)s. See your shifts in Muster.", shift=what
+            )
+        else:
+            subject = gettext("Shift removed: %(shift)s", shift=what)
+            body = gettext(
+                "You are no longer on the roster for %(shift)s. See your shifts in Muster.",
+                shift=what,
+            )
+        return subject, body
+    if notification.kind == "volunteer_cancelled" and "day" in payload:
+        what = _shift_text(payload, sites, roles)
+        name = payload.get("volunteer_name", "")
+        return (
+            gettext("Cancelled: %(name)s, %(shift)s", name=name, shift=what),
+            gettext(
+                "%(name)s cancelled %(shift)s. Reason: %(reason)s. The post is open until "
+                "it is refilled.",
+                name=name,
+                shift=what,
+                reason=payload.get("reason", ""),
+            ),
+        )
+    if "day" in payload and "shift" in payload:
+        # Kinds written elsewhere (e.g. a repair): the shift it is about.
+        what = _shift_text(payload, sites, roles)
+        return (
+            gettext("Shift update: %(shift)s", shift=what),
+            gettext("A shift of yours changed: %(shift)s. See Muster for details.", shift=what),
+        )
+    subject = gettext("A message from Muster")
+    return subject, gettext("You have a new message in Muster.")
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def _lookups(batch: list[Notification]) -> tuple[dict[int, Site], dict[int, Role]]:
+    site_ids = {n.payload.get("site_id") for n in batch if n.payload}
+    role_ids = {n.payload.get("role_id") for n in batch if n.payload}
+    site_ids.discard(None)
+    role_ids.discard(None)
+    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    roles = {r.id: r for r in db.session.scalars(select(Role).where(Role.id.in_(role_ids)))}
+    return sites, roles
+
+
+def deliver_pending(
+    sender: Sender, now: datetime | None = None, batch: int = 100
+) -> DeliveryReport:
+    """Send up to `batch` pending notifications that are due (next_attempt_at <= now), oldest
+    first, each in its recipient's locale. Success: sent with sent_at. Failure: attempts + 1,
+    the error kept, retried after BACKOFF_MINUTES; marked failed after MAX_ATTEMPTS. Commits
+    after each message, so a crash never loses or double-counts more than the one in hand."""
+    now = now or utcnow()
+    query = (
+        select(Notification)
+        .where(Notification.delivery_status == PENDING, Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(batch)
+    )
+    if db.engine.dialect.name == "postgresql":
+        # Two runners at once never take the same message.
+        query = query.with_for_update(skip_locked=True)
+    pending = list(db.session.scalars(query))
+    sites, roles = _lookups(pending)
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans")
+    languages = current_app.config.get("LANGUAGES", ())
+    # flask_babel.force_locale does nothing while `g` is empty (outside a request).
+    g.muster_delivery = True
+    report = DeliveryReport()
+    for notification in pending:
+        user = notification.user
+        locale = user.locale if user.locale in languages else default
+        try:
+            with force_locale(locale):
+                subject, body = render_message(notification, sites, roles)
+            sender.send(user, subject, body)
+        except Exception as error:  # any sender failure is retried later
+            notification.attempts += 1
+            notification.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
+            if notification.attempts >= MAX_ATTEMPTS:
+                notification.delivery_status = FAILED
+                report.failed += 1
+            else:
+                wait = BACKOFF_MINUTES[min(notification.attempts, len(BACKOFF_MINUTES)) - 1]
+                notification.next_attempt_at = now + timedelta(minutes=wait)
+                report.retried += 1
+            log.warning("notification %s not delivered: %s", notification.id, error)
+        else:
+            notification.attempts += 1
+            notification.delivery_status = SENT
+            notification.sent_at = utcnow()
+            notification.last_error = None
+            report.sent += 1
+        db.session.commit()
+    return report
+
+
+def deliver_soon(app: Flask) -> None:
+    """After a publish: one delivery pass in a short-lived background thread, so volunteers
+    hear at once rather than at the next `send-notifications` run (which still retries what
+    fails). Off unless NOTIFY_AFTER_PUBLISH; inline with JOBS_SYNCHRONOUS (tests)."""
+    if not app.config.get("NOTIFY_AFTER_PUBLISH"):
+        return
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                deliver_pending(sender_from_config(app.config))
+            except Exception:
+                log.exception("delivery after publish failed; send-notifications will retry")
+            finally:
+                db.session.remove()
+
+    if app.config.get("JOBS_SYNCHRONOUS"):
+        work()
+    else:
+        threading.Thread(target=work, name="muster-notify", daemon=True).start()

@@ -1,0 +1,382 @@
+"""A volunteer's published shifts: what /me lists, confirming and cancelling them, and the
+cancelled posts coordinators must refill.
+
+Only the latest published version of each period counts; drafts are never shown. Answers are
+stored as ShiftResponse rows keyed by the post (volunteer, site, day, shift), so they survive
+republishing. Published rows are never written: cancelling frees the post in the draft and
+reports the hole (`cancelled_posts`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from scheduler.extensions import db
+from scheduler.models import (
+    COORDINATOR,
+    Assignment,
+    PlanningPeriod,
+    Role,
+    Roster,
+    ShiftResponse,
+    Site,
+    User,
+    Volunteer,
+)
+from scheduler.models.base import utcnow
+from scheduler.models.responses import CANCELLED_BY_VOLUNTEER, CONFIRMED, MAX_REASON_LENGTH
+from scheduler.models.rosters import PUBLISHED
+from scheduler.planning import current_draft
+from scheduler.services.notifications import notify
+
+VOLUNTEER_CANCELLED = "volunteer_cancelled"
+
+
+class ShiftError(ValueError):
+    """Why a confirm or cancel was refused (a translatable message)."""
+
+
+class ShiftNotFound(LookupError):
+    """No published shift of this volunteer has that id (someone else's, a draft, stale)."""
+
+
+@dataclass
+class Contact:
+    """Someone to call: a name and a full phone number."""
+
+    name: str
+    phone: str
+
+
+@dataclass
+class ShiftCard:
+    """One of the volunteer's shifts as /me shows it."""
+
+    assignment_id: int
+    period_name: str
+    site: Site
+    day: date
+    kind: str
+    role: Role
+    start: datetime  # aware, in the site's zone
+    end: datetime
+    leads: list[Contact] = field(default_factory=list)  # the shift's lead(s), phones in full
+    teammates: list[str] = field(default_factory=list)  # names only
+    # Only when this volunteer leads the shift: the team's numbers, to call someone late.
+    team_contacts: list[Contact] = field(default_factory=list)
+    i_lead: bool = False
+    status: str | None = None  # None, "confirmed" or "cancelled"
+    reason: str | None = None
+    can_cancel: bool = False  # before the cutoff
+    can_confirm: bool = False
+    ended: bool = False
+
+    @property
+    def span(self) -> str:
+        """'08:00–16:00' in the site's local time."""
+        end = "24:00" if self.end.hour == 0 and self.end.date() > self.start.date() else None
+        return f"{self.start:%H:%M}–{end or format(self.end, '%H:%M')}"
+
+
+@dataclass
+class MyShifts:
+    upcoming: list[ShiftCard]
+    past: list[ShiftCard]  # finished, and cancelled ones
+
+
+def cutoff_hours() -> int:
+    """Hours before a shift's start after which a volunteer can no longer cancel it."""
+    return int(current_app.config.get("CANCEL_CUTOFF_HOURS", 12))
+
+
+def latest_published_rosters() -> Select[tuple[int]]:
+    """Ids of the latest published version of every period (a subquery)."""
+    latest = (
+        select(Roster.period_id, func.max(Roster.version).label("version"))
+        .where(Roster.status == PUBLISHED)
+        .group_by(Roster.period_id)
+        .subquery()
+    )
+    return select(Roster.id).join(
+        latest, (latest.c.period_id == Roster.period_id) & (latest.c.version == Roster.version)
+    )
+
+
+def _responses(volunteer_id: int) -> dict[tuple[int, date, str], ShiftResponse]:
+    return {
+        (r.site_id, r.day, r.shift): r
+        for r in db.session.scalars(
+            select(ShiftResponse).where(ShiftResponse.volunteer_id == volunteer_id)
+        )
+    }
+
+
+def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
+    """The volunteer's shifts in the latest published version of every period: upcoming (not
+    yet ended, not cancelled) first by start, then past and cancelled ones, latest first."""
+    now = now or utcnow()
+    mine = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.volunteer_id == volunteer.id,
+                Assignment.roster_id.in_(latest_published_rosters()),
+            )
+            .options(
+                selectinload(Assignment.site),
+                selectinload(Assignment.role),
+                selectinload(Assignment.roster).selectinload(Roster.period),
+            )
+        )
+    )
+    if not mine:
+        return MyShifts([], [])
+    crew: dict[tuple[int, int, date, str], list[Assignment]] = defaultdict(list)
+    for a in db.session.scalars(
+        select(Assignment)
+        .where(
+            Assignment.roster_id.in_({a.roster_id for a in mine}),
+            Assignment.day.in_({a.day for a in mine}),
+            Assignment.site_id.in_({a.site_id for a in mine}),
+        )
+        .options(
+            selectinload(Assignment.role),
+            selectinload(Assignment.volunteer).selectinload(Volunteer.user),
+        )
+    ):
+        crew[(a.roster_id, a.site_id, a.day, a.shift)].append(a)
+    answers = _responses(volunteer.id)
+    cutoff = timedelta(hours=cutoff_hours())
+    upcoming, past = [], []
+    for a in mine:
+        card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)], volunteer.id)
+        answer = answers.get((a.site_id, a.day, a.shift))
+        if answer is not None:
+            card.status, card.reason = answer.status, answer.reason
+        card.ended = ended = card.end <= now
+        open_ = not ended and card.status != CANCELLED_BY_VOLUNTEER
+        card.can_cancel = open_ and now <= card.start - cutoff
+        card.can_confirm = open_ and card.status is None and now < card.start
+        (upcoming if open_ else past).append(card)
+    upcoming.sort(key=lambda c: c.start)
+    past.sort(key=lambda c: c.start, reverse=True)
+    return MyShifts(upcoming, past)
+
+
+def _card(a: Assignment, crew: list[Assignment], me: int) -> ShiftCard:
+    start, end = a.site.shift_window(a.day, a.shift)
+    card = ShiftCard(
+        assignment_id=a.id,
+        period_name=a.roster.period.name,
+        site=a.site,
+        day=a.day,
+        kind=a.shift,
+        role=a.role,
+        start=start,
+        end=end,
+        i_lead=a.role.is_lead,
+    )
+    for other in sorted(crew, key=lambda o: (o.role.sort_order, o.volunteer.user.name_pinyin)):
+        if other.volunteer_id == me:
+            continue
+        if other.role.is_lead:
+            card.leads.append(Contact(other.volunteer.user.name, other.volunteer.user.phone))
+        else:
+            card.teammates.append(other.volunteer.user.name)
+            if card.i_lead:
+                card.team_contacts.append(
+                    Contact(other.volunteer.user.name, other.volunteer.user.phone)
+                )
+    return card
+
+
+def own_shift(volunteer: Volunteer, assignment_id: int) -> Assignment:
+    """The volunteer's own assignment in a latest published version, or ShiftNotFound."""
+    assignment = db.session.scalar(
+        select(Assignment).where(
+            Assignment.id == assignment_id,
+            Assignment.volunteer_id == volunteer.id,
+            Assignment.roster_id.in_(latest_published_rosters()),
+        )
+    )
+    if assignment is None:
+        raise ShiftNotFound(assignment_id)
+    return assignment
+
+
+def shift_card(volunteer: Volunteer, assignment_id: int, now: datetime | None = None) -> ShiftCard:
+    """One of the volunteer's published shifts as a card (ShiftNotFound when not theirs)."""
+    own_shift(volunteer, assignment_id)
+    shifts = my_shifts(volunteer, now)
+    return next(c for c in shifts.upcoming + shifts.past if c.assignment_id == assignment_id)
+
+
+def coordinator_contacts() -> list[Contact]:
+    """Active coordinators, to call when it is too late to cancel online."""
+    return [
+        Contact(u.name, u.phone)
+        for u in db.session.scalars(
+            select(User)
+            .where(User.role == COORDINATOR, User.active.is_(True))
+            .order_by(User.name_pinyin)
+        )
+    ]
+
+
+def _answer(volunteer_id: int, a: Assignment) -> ShiftResponse:
+    answer = db.session.scalar(
+        select(ShiftResponse).where(
+            ShiftResponse.volunteer_id == volunteer_id,
+            ShiftResponse.site_id == a.site_id,
+            ShiftResponse.day == a.day,
+            ShiftResponse.shift == a.shift,
+        )
+    )
+    if answer is None:
+        answer = ShiftResponse(
+            volunteer_id=volunteer_id, site_id=a.site_id, day=a.day, shift=a.shift
+        )
+        db.session.add(answer)
+    return answer
+
+
+def confirm(volunteer: Volunteer, assignment_id: int, now: datetime | None = None) -> None:
+    """Confirm one of the volunteer's upcoming published shifts (commits)."""
+    now = now or utcnow()
+    a = own_shift(volunteer, assignment_id)
+    start, _end = a.site.shift_window(a.day, a.shift)
+    answer = _answer(volunteer.id, a)
+    if answer.status == CANCELLED_BY_VOLUNTEER:
+        db.session.rollback()
+        raise ShiftError(
+            _l("You have cancelled this shift. Call your coordinator to take it back.")
+        )
+    if now >= start:
+        db.session.rollback()
+        raise ShiftError(_l("This shift has already started."))
+    answer.status, answer.reason, answer.updated_at = CONFIRMED, None, now
+    _commit_answer()
+
+
+def _commit_answer() -> None:
+    """Commit; a first answer saved meanwhile from another window collides on the unique
+    post key and is reported instead of failing."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ShiftError(
+            _l("Your answer was just saved from another window: reload the page.")
+        ) from None
+
+
+def cancel(
+    volunteer: Volunteer, assignment_id: int, reason: str, now: datetime | None = None
+) -> None:
+    """Cancel one of the volunteer's published shifts with a reason, up to the cutoff before
+    it starts. Frees the post in the period's draft (published versions stay as they are),
+    and notifies every coordinator and the shift's lead. Commits once."""
+    now = now or utcnow()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ShiftError(_l("Please say why you cancel."))
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ShiftError(_l("At most %(num)d characters.", num=MAX_REASON_LENGTH))
+    a = own_shift(volunteer, assignment_id)
+    start, _end = a.site.shift_window(a.day, a.shift)
+    if now > start - timedelta(hours=cutoff_hours()):
+        raise ShiftError(
+            _l("It is too late to cancel online: please call your site lead or a coordinator.")
+        )
+    answer = _answer(volunteer.id, a)
+    if answer.status == CANCELLED_BY_VOLUNTEER:
+        db.session.rollback()
+        raise ShiftError(_l("You have already cancelled this shift."))
+    answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
+    draft = current_draft(a.roster.period_id)
+    if draft is not None:
+        db.session.execute(
+            delete(Assignment).where(
+                Assignment.roster_id == draft.id,
+                Assignment.volunteer_id == volunteer.id,
+                Assignment.site_id == a.site_id,
+                Assignment.day == a.day,
+                Assignment.shift == a.shift,
+            )
+        )
+    recipients = {
+        u.id for u in db.session.scalars(select(User).where(User.role == COORDINATOR, User.active))
+    }
+    recipients |= set(
+        db.session.scalars(
+            select(Volunteer.user_id)
+            .join(Assignment, Assignment.volunteer_id == Volunteer.id)
+            .join(Role, Role.id == Assignment.role_id)
+            .where(
+                Assignment.roster_id == a.roster_id,
+                Assignment.site_id == a.site_id,
+                Assignment.day == a.day,
+                Assignment.shift == a.shift,
+                Role.is_lead.is_(True),
+                Assignment.volunteer_id != volunteer.id,
+            )
+        )
+    )
+    for user_id in sorted(recipients):
+        notify(
+            user_id,
+            VOLUNTEER_CANCELLED,
+            volunteer_id=volunteer.id,
+            volunteer_name=volunteer.user.name,
+            site_id=a.site_id,
+            site_name=a.site.name,
+            day=a.day.isoformat(),
+            shift=a.shift,
+            role_id=a.role_id,
+            reason=reason,
+        )
+    _commit_answer()
+
+
+@dataclass
+class CancelledPost:
+    """A post of the latest published version whose volunteer cancelled: a hole to refill."""
+
+    assignment: Assignment
+    response: ShiftResponse
+
+
+def cancelled_posts(period: PlanningPeriod) -> list[CancelledPost]:
+    """The period's published posts that their volunteer has cancelled, by start: the holes
+    the coordinator's review and repair should show."""
+    rows = db.session.execute(
+        select(Assignment, ShiftResponse)
+        .join(
+            ShiftResponse,
+            (ShiftResponse.volunteer_id == Assignment.volunteer_id)
+            & (ShiftResponse.site_id == Assignment.site_id)
+            & (ShiftResponse.day == Assignment.day)
+            & (ShiftResponse.shift == Assignment.shift),
+        )
+        .join(Roster, Roster.id == Assignment.roster_id)
+        .where(
+            Roster.period_id == period.id,
+            Assignment.roster_id.in_(latest_published_rosters()),
+            ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
+        )
+        .options(
+            selectinload(Assignment.site),
+            selectinload(Assignment.role),
+            selectinload(Assignment.volunteer).selectinload(Volunteer.user),
+        )
+    ).all()
+    posts = [CancelledPost(a, r) for a, r in rows]
+    posts.sort(key=lambda p: p.assignment.site.shift_window(p.assignment.day, p.assignment.shift))
+    return posts

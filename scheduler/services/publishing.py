@@ -1,0 +1,296 @@
+"""Publishing a period's draft as an immutable, numbered version, what changed against the
+previous version (who moved where), and the notifications that tell volunteers.
+
+The draft stays as the working copy after publishing, so the next draft starts from the
+version just published. Published rosters are never changed afterwards (see
+`scheduler.services.editing.ensure_editable`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
+
+from scheduler.extensions import db
+from scheduler.models import (
+    Assignment,
+    PlanningPeriod,
+    Role,
+    Roster,
+    Site,
+    UnfilledPost,
+    User,
+    Volunteer,
+)
+from scheduler.models.base import utcnow
+from scheduler.models.rosters import PUBLISHED
+from scheduler.planning import current_draft
+from scheduler.services.notifications import notify
+
+__all__ = [
+    "PublishError",
+    "RosterDiff",
+    "Slot",
+    "diff",
+    "latest_published",
+    "publish",
+    "published_version",
+    "versions",
+]
+
+
+class PublishError(ValueError):
+    """Why the draft cannot be published (nothing was written)."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """One post a volunteer holds: local date, shift kind, site and role."""
+
+    day: date
+    shift: str
+    site_id: int
+    role_id: int
+
+
+@dataclass
+class PersonChange:
+    """One volunteer's posts gained and lost between two rosters."""
+
+    volunteer_id: int
+    user_id: int
+    name: str
+    added: list[Slot] = field(default_factory=list)
+    removed: list[Slot] = field(default_factory=list)
+
+
+@dataclass
+class RosterDiff:
+    """What `new` changes against the last published version (`base_version` None: none yet)."""
+
+    base_version: int | None
+    changes: list[PersonChange]
+    sites: dict[int, Site]
+    roles: dict[int, Role]
+
+    @property
+    def added(self) -> int:
+        """Posts newly held, over everyone."""
+        return sum(len(c.added) for c in self.changes)
+
+    @property
+    def removed(self) -> int:
+        """Posts no longer held, over everyone."""
+        return sum(len(c.removed) for c in self.changes)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing changed."""
+        return not self.changes
+
+
+def latest_published(period_id: int) -> Roster | None:
+    """The period's highest published version, if any."""
+    return db.session.scalar(
+        select(Roster)
+        .where(Roster.period_id == period_id, Roster.status == PUBLISHED)
+        .order_by(Roster.version.desc())
+        .limit(1)
+    )
+
+
+def versions(period_id: int) -> list[Roster]:
+    """Every published version of the period, newest first."""
+    return list(
+        db.session.scalars(
+            select(Roster)
+            .where(Roster.period_id == period_id, Roster.status == PUBLISHED)
+            .order_by(Roster.version.desc())
+        )
+    )
+
+
+def published_version(period_id: int, version: int) -> Roster | None:
+    """One published version of the period."""
+    return db.session.scalar(
+        select(Roster).where(
+            Roster.period_id == period_id,
+            Roster.status == PUBLISHED,
+            Roster.version == version,
+        )
+    )
+
+
+def _slots(roster_id: int | None) -> dict[int, set[Slot]]:
+    held: dict[int, set[Slot]] = defaultdict(set)
+    if roster_id is None:
+        return held
+    for vid, day, kind, site_id, role_id in db.session.execute(
+        select(
+            Assignment.volunteer_id,
+            Assignment.day,
+            Assignment.shift,
+            Assignment.site_id,
+            Assignment.role_id,
+        ).where(Assignment.roster_id == roster_id)
+    ):
+        held[vid].add(Slot(day, kind, site_id, role_id))
+    return held
+
+
+def diff(old: Roster | None, new: Roster) -> RosterDiff:
+    """Who gained and who lost which posts between `old` (None: nothing published) and `new`,
+    grouped by volunteer, sorted by name (a fixed number of queries)."""
+    before, after = _slots(old.id if old else None), _slots(new.id)
+    moved: dict[int, tuple[list[Slot], list[Slot]]] = {}
+    for vid in set(before) | set(after):
+        added = sorted(after.get(vid, set()) - before.get(vid, set()))
+        removed = sorted(before.get(vid, set()) - after.get(vid, set()))
+        if added or removed:
+            moved[vid] = (added, removed)
+    people = {
+        vid: (user_id, name, pinyin)
+        for vid, user_id, name, pinyin in db.session.execute(
+            select(Volunteer.id, User.id, User.name, User.name_pinyin)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_(list(moved)))
+        )
+    }
+    changes = [
+        PersonChange(vid, people[vid][0], people[vid][1], added, removed)
+        for vid, (added, removed) in moved.items()
+        if vid in people
+    ]
+    changes.sort(key=lambda c: (people[c.volunteer_id][2] or c.name, c.volunteer_id))
+    site_ids = {s.site_id for c in changes for s in (*c.added, *c.removed)}
+    role_ids = {s.role_id for c in changes for s in (*c.added, *c.removed)}
+    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    roles = {r.id: r for r in db.session.scalars(select(Role).where(Role.id.in_(role_ids)))}
+    return RosterDiff(old.version if old else None, changes, sites, roles)
+
+
+def draft_diff(period: PlanningPeriod) -> RosterDiff | None:
+    """What publishing the draft now would change (None when there is no draft)."""
+    draft = current_draft(period.id)
+    if draft is None:
+        return None
+    return diff(latest_published(period.id), draft)
+
+
+def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff]:
+    """Copy the draft into the next published version (1, 2, ...) with its unfilled posts, and
+    queue a "shift_new" / "shift_removed" notification per post gained or lost by each
+    volunteer compared with the previous version. The draft stays as the working copy.
+
+    Flushes; the caller commits. Two publishes racing for the same number collide on the
+    (period, version) unique constraint: the loser's transaction fails as a whole."""
+    draft = current_draft(period.id)
+    if draft is None:
+        raise PublishError(_l("There is no draft to publish: generate a roster first."))
+    previous = latest_published(period.id)
+    number = (
+        db.session.scalar(
+            select(func.max(Roster.version)).where(
+                Roster.period_id == period.id, Roster.status == PUBLISHED
+            )
+        )
+        or 0
+    ) + 1
+    now = utcnow()
+    version = Roster(
+        period_id=period.id,
+        status=PUBLISHED,
+        version=number,
+        created_from_run_id=draft.created_from_run_id,
+        created_at=now,
+        updated_at=now,
+        published_at=now,
+        published_by_id=by.id if by is not None else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    rows = [
+        {
+            "roster_id": version.id,
+            "site_id": a.site_id,
+            "day": a.day,
+            "shift": a.shift,
+            "role_id": a.role_id,
+            "volunteer_id": a.volunteer_id,
+            "slot": a.slot,
+            "pinned": a.pinned,
+            "source": a.source,
+            "rule_override": a.rule_override,
+            "override_note": a.override_note,
+        }
+        for a in db.session.scalars(select(Assignment).where(Assignment.roster_id == draft.id))
+    ]
+    if rows:
+        db.session.execute(insert(Assignment), rows)
+    posts = [
+        {
+            "roster_id": version.id,
+            "site_id": p.site_id,
+            "day": p.day,
+            "shift": p.shift,
+            "role_id": p.role_id,
+            "missing": p.missing,
+            "reasons": p.reasons,
+        }
+        for p in db.session.scalars(select(UnfilledPost).where(UnfilledPost.roster_id == draft.id))
+    ]
+    if posts:
+        db.session.execute(insert(UnfilledPost), posts)
+    changes = diff(previous, version)
+    for change in changes.changes:
+        for kind, slots in (("shift_new", change.added), ("shift_removed", change.removed)):
+            for slot in slots:
+                notify(
+                    change.user_id,
+                    kind,
+                    site_id=slot.site_id,
+                    day=slot.day.isoformat(),
+                    shift=slot.shift,
+                    role_id=slot.role_id,
+                    version=number,
+                )
+    db.session.flush()
+    return version, changes
+
+
+def roster_rows(roster: Roster) -> list[Assignment]:
+    """A roster's assignments for a read-only listing, by day, shift, site and role."""
+    rows = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.roster_id == roster.id)
+            .options(
+                selectinload(Assignment.volunteer).selectinload(Volunteer.user),
+                selectinload(Assignment.site),
+                selectinload(Assignment.role),
+            )
+        )
+    )
+    order = {"night": 0, "day": 1, "evening": 2}
+    rows.sort(
+        key=lambda a: (
+            a.day,
+            order.get(a.shift, 9),
+            a.site.name,
+            a.role.sort_order,
+            a.volunteer.user.name_pinyin or "",
+        )
+    )
+    return rows

@@ -1,0 +1,211 @@
+"""Delivering the outbox: messages in the recipient's language, retries with back-off after a
+failing sender (nothing lost), giving up after MAX_ATTEMPTS, the senders, the CLI."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from scheduler.extensions import db
+from scheduler.models import Role, User
+from scheduler.models.base import utcnow
+from scheduler.models.notifications import Notification
+from scheduler.services import delivery
+from scheduler.services.delivery import (
+    MAX_ATTEMPTS,
+    LogSender,
+    SmtpSender,
+    deliver_pending,
+    sender_from_config,
+)
+from scheduler.services.notifications import notify
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str, str]] = []
+
+    def send(self, user: User, subject: str, body: str) -> None:
+        self.sent.append((user.id, subject, body))
+
+
+class Broken:
+    def send(self, user: User, subject: str, body: str) -> None:
+        raise ConnectionError("gateway down")
+
+
+@pytest.fixture
+def queued(app: Flask, make_site: Any, make_volunteer: Any) -> tuple[User, Notification]:
+    site = make_site(name="南通北高速卡口", demand={"temperature": 1})
+    user = make_volunteer(name="张三")
+    user.locale = "zh_Hans"
+    temperature = db.session.scalars(select(Role).where(Role.code == "temperature")).one()
+    note = notify(
+        user.id,
+        "shift_new",
+        site_id=site.id,
+        day=date(2026, 12, 7).isoformat(),
+        shift="night",
+        role_id=temperature.id,
+        version=1,
+    )
+    db.session.commit()
+    return user, note
+
+
+def test_a_message_is_rendered_in_the_recipients_language(
+    queued: tuple[User, Notification],
+) -> None:
+    user, note = queued
+    sender = Recorder()
+    report = deliver_pending(sender)
+    assert (report.sent, report.retried, report.failed) == (1, 0, 0)
+    [(user_id, subject, body)] = sender.sent
+    assert user_id == user.id
+    assert "12月7日 夜班 南通北高速卡口 测温" in subject
+    assert "12月7日 夜班 南通北高速卡口 测温" in body
+    db.session.expire_all()
+    note = db.session.get(Notification, note.id)
+    assert (note.delivery_status, note.attempts, note.last_error) == ("sent", 1, None)
+    assert note.sent_at is not None
+    assert deliver_pending(sender).sent == 0  # never sent twice
+
+
+def test_english_recipient_and_unknown_kind(app: Flask, make_volunteer: Any) -> None:
+    user = make_volunteer(name="Ann")
+    user.locale = "en"
+    notify(user.id, "shift_removed", site_id=999, day="2026-12-08", shift="day", role_id=999)
+    notify(user.id, "something_else")
+    notify(user.id, "shift_cancelled", site_id=999, day="2026-12-09", shift="evening")
+    db.session.commit()
+    sender = Recorder()
+    assert deliver_pending(sender).sent == 3
+    subjects = [subject for _uid, subject, _body in sender.sent]
+    assert subjects[0].startswith("Shift removed: Dec 8 Day")
+    assert subjects[1] == "A message from Muster"
+    assert subjects[2] == "Shift update: Dec 9 Evening"
+
+
+def test_a_failing_sender_leaves_the_message_pending_then_it_is_sent(
+    queued: tuple[User, Notification],
+) -> None:
+    _user, note = queued
+    now = utcnow()
+    report = deliver_pending(Broken(), now=now)
+    assert (report.sent, report.retried) == (0, 1)
+    db.session.expire_all()
+    note = db.session.get(Notification, note.id)
+    assert (note.delivery_status, note.attempts) == ("pending", 1)
+    assert note.last_error == "ConnectionError: gateway down"
+    assert note.next_attempt_at == now + timedelta(minutes=1)
+
+    sender = Recorder()
+    assert deliver_pending(sender, now=now + timedelta(seconds=30)).sent == 0  # not due yet
+    assert deliver_pending(sender, now=now + timedelta(minutes=2)).sent == 1
+    db.session.expire_all()
+    note = db.session.get(Notification, note.id)
+    assert (note.delivery_status, note.attempts, note.last_error) == ("sent", 2, None)
+    assert len(sender.sent) == 1
+
+
+def test_delivery_gives_up_after_max_attempts_with_growing_delays(
+    queued: tuple[User, Notification],
+) -> None:
+    _user, note = queued
+    now = utcnow()
+    waits = []
+    for _ in range(MAX_ATTEMPTS):
+        deliver_pending(Broken(), now=now)
+        db.session.expire_all()
+        row = db.session.get(Notification, note.id)
+        if row.delivery_status == "pending":
+            waits.append(row.next_attempt_at - now)
+            now = row.next_attempt_at
+    row = db.session.get(Notification, note.id)
+    assert (row.delivery_status, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert waits == [timedelta(minutes=m) for m in delivery.BACKOFF_MINUTES]
+    assert deliver_pending(Recorder(), now=now + timedelta(days=1)).sent == 0
+
+
+def test_batch_limits_one_pass(app: Flask, make_volunteer: Any) -> None:
+    user = make_volunteer()
+    for _ in range(3):
+        notify(user.id, "something_else")
+    db.session.commit()
+    assert deliver_pending(Recorder(), batch=2).sent == 2
+    assert deliver_pending(Recorder(), batch=2).sent == 1
+
+
+def test_senders_from_config_and_smtp(
+    queued: tuple[User, Notification], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert isinstance(sender_from_config({}), LogSender)
+    assert isinstance(sender_from_config({"NOTIFY_SENDER": "smtp"}), LogSender)  # no host
+    smtp = sender_from_config(
+        {
+            "NOTIFY_SENDER": "smtp",
+            "SMTP_HOST": "mail.example",
+            "SMTP_PORT": 2525,
+            "SMTP_RECIPIENT_TEMPLATE": "{phone}@sms.example",
+        }
+    )
+    assert isinstance(smtp, SmtpSender)
+    sent: list[Any] = []
+
+    class FakeSMTP:
+        def __init__(self, host: str, port: int, timeout: float) -> None:
+            sent.append((host, port))
+
+        def __enter__(self) -> FakeSMTP:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            return None
+
+        def starttls(self) -> None:
+            sent.append("tls")
+
+        def send_message(self, message: Any) -> None:
+            sent.append(message["To"])
+
+    monkeypatch.setattr(delivery.smtplib, "SMTP", FakeSMTP)
+    user, _note = queued
+    assert deliver_pending(smtp).sent == 1
+    assert sent == [("mail.example", 2525), "tls", f"{user.phone.lstrip('+')}@sms.example"]
+    with pytest.raises(ValueError, match="SMTP_RECIPIENT_TEMPLATE"):
+        SmtpSender(host="mail.example").send(user, "s", "b")
+
+
+def test_send_notifications_command(queued: tuple[User, Notification], runner: Any) -> None:
+    _user, note = queued
+    result = runner.invoke(args=["send-notifications"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1, to retry 0, failed 0" in result.output
+    db.session.expire_all()
+    assert db.session.get(Notification, note.id).delivery_status == "sent"
+
+
+def test_a_cancellation_reads_as_one_to_the_coordinator(app: Flask, make_site) -> None:
+    site = make_site(name="小海高速卡口")
+    role = db.session.scalar(select(Role).where(Role.code == "code_checker"))
+    note = Notification(
+        user_id=1,
+        kind="volunteer_cancelled",
+        payload={
+            "volunteer_name": "王小明",
+            "site_id": site.id,
+            "day": "2026-12-07",
+            "shift": "night",
+            "role_id": role.id,
+            "reason": "家里有事",
+        },
+    )
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        subject, body = delivery.render_message(note, {site.id: site}, {role.id: role})
+    assert subject.startswith("Cancelled: 王小明")
+    assert "小海高速卡口" in body
+    assert "家里有事" in body
