@@ -10,7 +10,7 @@ import contextvars
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -32,10 +32,14 @@ from scheduler.models import (
     User,
     Volunteer,
 )
+from scheduler.models.base import set_clock
 from scheduler.services.accounts import create_account
 from scheduler.services.catalogue import ensure_default_catalogue
 
 PASSWORD = "correct-horse-9"
+# Fixtures use fixed dates (December 2026 periods); the app's clock runs from this instant
+# in every test, whatever the real date, so "upcoming" and cancel cut-offs stay true.
+TEST_CLOCK_START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get("MUSTER_TEST_DATABASE_URL")
 
 
@@ -51,6 +55,13 @@ def _postgres_schema_url(worker: str) -> str:
     engine.dispose()
     url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(autouse=True)
+def fixed_calendar() -> Iterator[None]:
+    set_clock(TEST_CLOCK_START)
+    yield
+    set_clock(datetime.now(UTC))
 
 
 @pytest.fixture(scope="session")

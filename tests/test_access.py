@@ -30,12 +30,16 @@ from scheduler.models import (
     COORDINATOR,
     SITE_LEAD,
     VOLUNTEER,
+    Assignment,
     Availability,
     DayOff,
     Demand,
     District,
+    Notification,
     PlanningPeriod,
     Role,
+    Roster,
+    ShiftResponse,
     Site,
     Skill,
     SolveRun,
@@ -45,6 +49,7 @@ from scheduler.models import (
     WorkUnit,
 )
 from scheduler.models.base import utcnow
+from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
 from scheduler.services import importer
 from scheduler.services.accounts import create_account
 from scheduler.services.catalogue import ensure_default_catalogue
@@ -114,6 +119,15 @@ ROWS: list[Row] = [
     R("volunteer.password",               POST, "/me/password",                                             LOGIN, FEAT,      FEAT,      FEAT,        FEAT),
     R("volunteer.delete",                 GET,  "/me/delete",                                               LOGIN, 200,       200,       403,         403),
     R("volunteer.delete",                 POST, "/me/delete",                                               LOGIN, FEAT,      FEAT,      403,         403),
+    R("volunteer.shift",                  GET,  "/me/shifts/{own}",                                         LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.shift_confirm",          POST, "/me/shifts/{own}/confirm",                                 LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.shift_cancel",           GET,  "/me/shifts/{own}/cancel",                                  LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.shift_cancel",           POST, "/me/shifts/{own}/cancel",                                  LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.signup_list",            GET,  "/me/signup",                                               LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.signup_claim",           POST, "/me/signup/claim",                                         LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.signup_withdraw",        POST, "/me/signup/{own_signup}/withdraw",                         LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.inbox",                  GET,  "/me/inbox",                                                LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.inbox_read",             POST, "/me/inbox/read",                                           LOGIN, FEAT,      FEAT,      DASH,        DASH),
     R("coordinator.dashboard",            GET,  "/coordinator/",                                            LOGIN, 403,       403,       200,         200),
     R("coordinator.sites_list",           GET,  "/coordinator/sites",                                       LOGIN, 403,       403,       200,         200),
     R("coordinator.site_new",             GET,  "/coordinator/sites/new",                                   LOGIN, 403,       403,       200,         200),
@@ -144,6 +158,17 @@ ROWS: list[Row] = [
     R("coordinator.roster_run_status",    GET,  "/coordinator/periods/{period}/roster/runs/{run}",          LOGIN, 403,       403,       200,         200),
     R("coordinator.roster_run_cancel",    POST, "/coordinator/periods/{period}/roster/runs/{run}/cancel",   LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_shift",         GET,  "/coordinator/periods/{period}/roster/shifts/{site}/2026-12-07/day", LOGIN, 403, 403, 200,     200),
+    R("coordinator.roster_post",          GET,  "/coordinator/periods/{period}/roster/posts/{site}/2026-12-07/day/{lead_role}", LOGIN, 403, 403, 200, 200),
+    R("coordinator.roster_assign",        POST, "/coordinator/periods/{period}/roster/posts/{site}/2026-12-07/day/{lead_role}/assign", LOGIN, 403, 403, FEAT, FEAT),
+    R("coordinator.roster_unassign",      POST, "/coordinator/periods/{period}/roster/assignments/{assignment}/unassign", LOGIN, 403, 403, FEAT, FEAT),
+    R("coordinator.roster_pin",           POST, "/coordinator/periods/{period}/roster/assignments/{assignment}/pin", LOGIN, 403, 403, FEAT,   FEAT),
+    R("coordinator.roster_swap",          GET,  "/coordinator/periods/{period}/roster/assignments/{assignment}/swap", LOGIN, 403, 403, 200,    200),
+    R("coordinator.roster_swap_post",     POST, "/coordinator/periods/{period}/roster/assignments/{assignment}/swap", LOGIN, 403, 403, FEAT,   FEAT),
+    R("coordinator.roster_publish_confirm", GET, "/coordinator/periods/{period}/roster/publish",            LOGIN, 403,       403,       200,         200),
+    R("coordinator.roster_publish",       POST, "/coordinator/periods/{period}/roster/publish",             LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster_versions",      GET,  "/coordinator/periods/{period}/roster/versions",            LOGIN, 403,       403,       200,         200),
+    R("coordinator.roster_version",       GET,  "/coordinator/periods/{period}/roster/versions/1",          LOGIN, 403,       403,       200,         200),
+    R("coordinator.period_self_signup",   POST, "/coordinator/periods/{period}/self-signup",                LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.districts",            GET,  "/coordinator/districts",                                   LOGIN, 403,       403,       200,         200),
     R("coordinator.districts",            POST, "/coordinator/districts",                                   LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.district_edit",        GET,  "/coordinator/districts/{district}/edit",                   LOGIN, 403,       403,       200,         200),
@@ -193,6 +218,9 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "volunteer.password": {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     "volunteer.delete": {"password": PASSWORD},
+    "volunteer.shift_cancel": {"reason": "家里有事"},
+    "volunteer.signup_claim": {"post": "{period}:{site}:2026-12-07:day:{lead_role}"},
+    "volunteer.inbox_read": {"notification": "{notification}"},
     "coordinator.site_new": {
         "kind": "checkpoint",
         "name": "新点位",
@@ -226,6 +254,10 @@ BODIES: dict[str, dict[str, Any]] = {
         "site_ids": [],
     },
     "coordinator.roster_generate": {"site_ids": ["{site}"], "time_limit": "5"},
+    "coordinator.roster_assign": {"volunteer_id": "{lead_volunteer}"},
+    "coordinator.roster_pin": {"pinned": "y"},
+    "coordinator.roster_swap_post": {"other_id": "{own_signup}"},
+    "coordinator.period_self_signup": {"open": "1"},
     "coordinator.districts": {"name": "新区"},
     "coordinator.district_edit": {"name": "改名区"},
     "coordinator.work_units": {"name": "丙单位"},
@@ -242,7 +274,8 @@ BODIES: dict[str, dict[str, Any]] = {
 @dataclass
 class World:
     """Everything a route may need, created once per test, and a logged-in client per role.
-    `ids` fills the URL templates; `other` is a volunteer nobody in `users` is."""
+    `ids` fills the URL templates; `own` overrides some of them per role (the role's own
+    published shift); `other` is a volunteer nobody in `users` is."""
 
     app: Flask
     users: dict[str, User]
@@ -251,12 +284,13 @@ class World:
     ids: dict[str, Any] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     import_dir: Path = Path()
+    own: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def fill(self, template: str, role: str) -> str:
         """The template with real ids; {token} is the role's own upload (staff) or the
-        coordinator's (everyone else)."""
+        coordinator's (everyone else); `own` replaces ids for the roles it names."""
         token = self.tokens.get(role, self.tokens[COORDINATOR])
-        return template.format(token=token, **self.ids)
+        return template.format(token=token, **{**self.ids, **self.own.get(role, {})})
 
     def body(self, endpoint: str, role: str) -> dict[str, Any]:
         if endpoint == "coordinator.import_upload":
@@ -364,6 +398,51 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
     )
     db.session.commit()
 
+    # Rosters of the period, each post on the site's day shift as its site lead (the one role
+    # the site demands): the draft holds the other volunteer (for the hand-edit routes) and the
+    # volunteer's own self-sign-up; published version 1 holds a shift each of the volunteer and
+    # the site lead (their /me/shifts pages). Every post has its own day: one place each.
+    lead_role = roles["site_lead"]
+    draft = Roster(period_id=period.id, status=DRAFT)
+    published = Roster(
+        period_id=period.id,
+        status=PUBLISHED,
+        version=1,
+        published_at=utcnow(),
+        published_by_id=users[COORDINATOR].id,
+    )
+    db.session.add_all([draft, published])
+    db.session.flush()
+
+    def post(roster: Roster, user: User, day: date, **kwargs: Any) -> Assignment:
+        assert user.volunteer is not None
+        return Assignment(
+            roster_id=roster.id,
+            site_id=site.id,
+            day=day,
+            shift="day",
+            role_id=lead_role.id,
+            slot=1,
+            volunteer_id=user.volunteer.id,
+            **kwargs,
+        )
+
+    others_post = post(draft, other, date(2026, 12, 9))
+    own_signup = post(
+        draft, users[VOLUNTEER], date(2026, 12, 8), pinned=True, source=SOURCE_SELF_SIGNUP
+    )
+    own_shift = post(published, users[VOLUNTEER], date(2026, 12, 10))
+    lead_shift = post(published, users[SITE_LEAD], date(2026, 12, 11))
+    note = Notification(
+        user_id=users[VOLUNTEER].id,
+        kind="shift_new",
+        payload={"site_id": site.id, "day": "2026-12-10", "shift": "day", "role_id": lead_role.id},
+        delivery_status="sent",
+        sent_at=utcnow(),
+    )
+    db.session.add_all([others_post, own_signup, own_shift, lead_shift, note])
+    db.session.commit()
+
     preview = importer.preview_import(IMPORT_CSV, "名单.csv", "甲单位")
     tokens = {
         staff: importer.store_upload(
@@ -391,8 +470,16 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         "user": other.id,
         "inactive_user": inactive.id,
         "fingerprint": preview.fingerprint,
+        "lead_role": lead_role.id,
+        "lead_volunteer": lead_shift.volunteer_id,
+        "assignment": others_post.id,
+        "own_signup": own_signup.id,
+        "own": own_shift.id,
+        "notification": note.id,
     }
-    return World(app, users, clients, other, ids, tokens, import_dir)
+    # {own} is each volunteer's own published shift (the volunteer's by default).
+    own = {SITE_LEAD: {"own": lead_shift.id}}
+    return World(app, users, clients, other, ids, tokens, import_dir, own)
 
 
 def snapshot(world: World) -> tuple[dict[str, list[str]], list[str]]:
@@ -685,6 +772,67 @@ def test_delete_with_someone_elses_id_deletes_only_your_own(world: World) -> Non
     assert not me.active
     assert me.volunteer is None
     assert me.phone == f"deleted-{me_id}"
+
+
+def test_someone_elses_shift_signup_and_notification_ids_select_nothing(db_world: World) -> None:
+    """Shift, self-sign-up and notification ids select only among the volunteer's own rows:
+    another volunteer's published shift (and the site lead's) cannot be opened, confirmed or
+    cancelled, another's self-sign-up cannot be withdrawn (404), and marking another's
+    notification read changes nothing. Then the same routes do work on the volunteer's own."""
+    world = db_world
+    other = world.other.volunteer
+    assert other is not None
+    rosters = {r.status: r for r in db.session.scalars(select(Roster))}
+    post = {
+        "site_id": world.ids["site"],
+        "shift": "day",
+        "role_id": world.ids["lead_role"],
+        "slot": 1,
+        "volunteer_id": other.id,
+    }
+    their_shift = Assignment(roster_id=rosters[PUBLISHED].id, day=date(2026, 12, 12), **post)
+    their_signup = Assignment(
+        roster_id=rosters[DRAFT].id,
+        day=date(2026, 12, 13),
+        pinned=True,
+        source=SOURCE_SELF_SIGNUP,
+        **post,
+    )
+    their_note = Notification(user_id=world.other.id, kind="shift_new", payload={})
+    db.session.add_all([their_shift, their_signup, their_note])
+    db.session.commit()
+    client = world.clients[VOLUNTEER]
+    before = snapshot(world)
+
+    for shift_id in (their_shift.id, world.own[SITE_LEAD]["own"], their_signup.id):
+        base = f"/me/shifts/{shift_id}"
+        assert client.get(base).status_code == 404, base
+        assert client.post(f"{base}/confirm").status_code == 404, base
+        assert client.get(f"{base}/cancel").status_code == 404, base
+        assert client.post(f"{base}/cancel", data={"reason": "家里有事"}).status_code == 404, base
+    for signup_id in (their_signup.id, their_shift.id):
+        assert client.post(f"/me/signup/{signup_id}/withdraw").status_code == 404, signup_id
+    read = client.post("/me/inbox/read", data={"notification": str(their_note.id)})
+    assert read.status_code == 303
+    assert snapshot(world) == before
+
+    # The same requests on the volunteer's own rows do write (so the 404s above are ownership).
+    me = world.users[VOLUNTEER].volunteer
+    assert me is not None
+    assert client.post(f"/me/shifts/{world.ids['own']}/confirm").status_code == 302
+    assert client.post(f"/me/signup/{world.ids['own_signup']}/withdraw").status_code == 303
+    mine = {"notification": str(world.ids["notification"])}
+    assert client.post("/me/inbox/read", data=mine).status_code == 303
+    db.session.rollback()
+    responses = db.session.scalars(select(ShiftResponse)).all()
+    assert [(r.volunteer_id, r.day, r.status) for r in responses] == [
+        (me.id, date(2026, 12, 10), "confirmed")
+    ]
+    assert db.session.get(Assignment, world.ids["own_signup"]) is None
+    assert db.session.get(Assignment, their_signup.id) is not None
+    notes = {n.id: n.read_at for n in db.session.scalars(select(Notification))}
+    assert notes[world.ids["notification"]] is not None
+    assert notes[their_note.id] is None
 
 
 @pytest.mark.parametrize("role", [VOLUNTEER, SITE_LEAD])
