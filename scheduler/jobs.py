@@ -8,11 +8,10 @@ Status and progress live in the `SolveRun` row, which the status fragment polls.
 raises is marked failed with the reason and writes nothing else: the draft and every published
 version stay as they were.
 
-Cancelling: a queued run, or one still building its problem, stops and writes nothing. The
-solver library offers no way to stop a search once it has started (`solver.solve` takes no stop
-hook, and an exception raised from `on_progress` would escape from CP-SAT's callback thread),
-so a cancel that arrives during the search is recorded and the search runs to its time limit;
-its roster, the best found, is kept.
+Cancelling: a queued run, or one still building its problem, stops and writes nothing. A
+cancel during the search stops it (the solver's `should_stop` hook, fed by the progress hook,
+which reads the flag on its own connection at least every couple of seconds) and the best
+roster found so far is saved, marked STOPPED.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,12 +34,8 @@ from scheduler.models import SolveRun
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from scheduler.planning import build_problem, current_draft, save_solution
-from solver.decompose import solve_large
 
 __all__ = [
-    "LARGE_PROBLEM_PEOPLE",
-    "LARGE_PROBLEM_SLOTS",
-    "choose_solver",
     "execute_run",
     "run_queued_job",
     "submit",
@@ -50,12 +44,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.5  # seconds between two progress writes
-# Above either size the run goes to solver.decompose.solve_large, which never builds the flat
-# CP-SAT model. Measured on the seed-demo (302 volunteers, 10 sites, 14 days, ~25,000 slots)
-# with 30 s on 2 cores: solve_large filled 1471 of 1764 posts in 0.4 GB, the flat model 1366
-# in 1.8 GB; the flat model stays for small call-ups, where it proves optimality.
-LARGE_PROBLEM_PEOPLE = 500
-LARGE_PROBLEM_SLOTS = 10_000  # (person, shift) pairs people are available for
 # Extra seconds an RQ job may take beyond its time limit (building the problem, saving).
 JOB_GRACE = 600
 DEFAULT_QUEUE = "muster-solve"
@@ -63,20 +51,12 @@ DEFAULT_QUEUE = "muster-solve"
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
-Solve = Callable[..., solver.Solution]
+# solver_status of a run whose search a coordinator stopped (the roster found so far is kept).
+STOPPED = "STOPPED"
 
 
 class RunCancelled(Exception):
     """The run was cancelled before its search started."""
-
-
-def choose_solver(problem: solver.Problem) -> Solve:
-    """`solver.solve` (one CP-SAT model) for ordinary call-ups, `solve_large` (construct and
-    repair by neighbourhoods) for city-scale ones."""
-    slots = sum(len(p.available) for p in problem.people)
-    if len(problem.people) > LARGE_PROBLEM_PEOPLE or slots > LARGE_PROBLEM_SLOTS:
-        return solve_large
-    return solver.solve
 
 
 def submit(run_id: int) -> None:
@@ -169,6 +149,10 @@ class _Progress:
         self.last_write = -math.inf
         self.cancel_seen = False
 
+    def stop_requested(self) -> bool:
+        """The solver's should_stop hook (called from its threads: reads no session)."""
+        return self.cancel_seen
+
     def __call__(self, elapsed: float, objective: float, bound: float, filled: int) -> None:
         now = time.monotonic()
         with self.lock:
@@ -232,20 +216,22 @@ def execute_run(run_id: int) -> None:
         if _cancelled(run_id):
             raise RunCancelled
         progress = _Progress(db.engine, run_id)
-        solve = choose_solver(problem)
-        solution = solve(
+        # solver.solve itself sends city-scale problems to its decomposing solver.
+        solution = solver.solve(
             problem,
             time_limit=run.time_limit,
             workers=current_app.config.get("JOBS_SOLVER_WORKERS", 2),
             seed=0,
             on_progress=progress,
+            should_stop=progress.stop_requested,
         )
         saved = save_solution(run, solution, problem, mapping)
         db.session.refresh(run)
         run.status = SUCCEEDED
         run.posts_total, run.posts_filled = saved.posts_total, saved.posts_filled
         run.objective, run.bound = solution.objective, solution.bound
-        run.solver_status = solution.status
+        # A cancel during the search stops it early; the best roster so far is kept.
+        run.solver_status = STOPPED if progress.cancel_seen else solution.status
         run.elapsed = round(time.monotonic() - started, 2)
         run.finished_at = utcnow()
         db.session.commit()

@@ -1,11 +1,14 @@
 """Muster's rostering engine: a pure CP-SAT library (no Flask, no SQLAlchemy, no database).
 
-``solve(problem, time_limit=...)`` returns the best roster found; ``check(problem, roster)``
-validates and scores any roster independently of the solver.
+``solve(problem, time_limit=...)`` returns the best roster found (large problems go to
+``solve_large``); ``check(problem, roster)`` validates and scores any roster independently of
+the solver; ``explain(problem, roster)`` gives the :class:`Reason` for each unfilled post.
 """
 
 from solver.check import CheckReport, Violation, check
 from solver.cpsat import solve
+from solver.decompose import solve_large
+from solver.explain import Reason, explain
 from solver.model import (
     Assignment,
     Demand,
@@ -24,6 +27,7 @@ __all__ = [
     "Demand",
     "Person",
     "Problem",
+    "Reason",
     "Request",
     "Rules",
     "Shift",
@@ -31,5 +35,7 @@ __all__ = [
     "UnfilledPost",
     "Violation",
     "check",
+    "explain",
     "solve",
+    "solve_large",
 ]

@@ -12,8 +12,15 @@ The search has two phases sharing one time budget:
    finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
    per worker thread.
 
-If the exact model yields no roster in its slice of time, the search goes on with minimum
-minutes softened (``elastic``), and only a roster meeting them all is returned.
+If the exact model yields no roster in its slice of time, the hint roster is completed by a solve
+with every roster variable fixed to it (cheap: propagation only), so the neighbourhood search can
+start from it; failing that the search goes on with minimum minutes softened (``elastic``), and
+only a roster meeting them all is returned. If the search still has no roster when the time is
+up (or it is stopped), the best constructive roster that :func:`solver.check` accepts is
+returned with status "FEASIBLE" (see :func:`solve`).
+
+Large problems without minimum rules go to :func:`solver.decompose.solve_large` (see
+:func:`solve`); it re-enters here through :func:`_solve_flat`, never through :func:`solve`.
 
 Determinism: the neighbourhood sequence is drawn from ``random.Random(seed)`` and every CP-SAT
 call gets the same ``random_seed`` and worker count. With ``deterministic=True`` every call is
@@ -37,7 +44,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.check import check
+from solver.check import CheckReport, check
 from solver.greedy import greedy_roster
 from solver.model import Assignment, Problem, Solution, UnfilledPost
 from solver.rules import RULES, Context, Term
@@ -45,6 +52,7 @@ from solver.rules.eligibility import ineligibility
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[float, float, float, int], None]
+StopCallback = Callable[[], bool]
 
 # Share of the budget the full model gets before the neighbourhood search takes over: enough
 # to prove small problems optimal; on larger ones the neighbourhood search improves faster.
@@ -61,6 +69,14 @@ NEIGHBOURHOOD_FLOOR = 0.1
 # Rough number of free variables the first neighbourhoods aim at.
 NEIGHBOURHOOD_VARIABLES = 800
 LARGE_MODEL_VARIABLES = 50_000
+# Above this many candidate choices (sum over people of available shifts x roles held), a
+# non-deterministic solve without minimum rules goes to solver.decompose.solve_large.
+# 100,000: the 300-volunteer demo (about 144,000) filled 83 % with solve_large and 77 % flat
+# (1.8 GB) at 30 s; the S scenario (about 30,000) does best flat.
+LARGE_PROBLEM_CHOICES = 100_000
+# on_progress is repeated with the current best at least this often (seconds) while the search
+# runs without improving.
+HEARTBEAT_SECONDS = 2.0
 
 
 @dataclass
@@ -154,6 +170,32 @@ def build(problem: Problem, *, elastic: bool = False) -> Built:
     return built
 
 
+def has_minimum_rules(problem: Problem) -> bool:
+    """Whether any person has an effective minimum rule (minimum minutes, or a minimum run of
+    days on or off longer than one): constructive rosters cannot guarantee those."""
+    for p in problem.people:
+        if (problem.limit(p, "min_minutes") or 0) > 0:
+            return True
+        for name in ("min_consecutive_days", "min_consecutive_days_off"):
+            if (problem.limit(p, name) or 1) > 1:
+                return True
+    return False
+
+
+def candidate_choices(problem: Problem) -> int:
+    """Sum over people of (available shifts x roles held): the flat model's rough size."""
+    return sum(len(p.available) * len(p.roles) for p in problem.people)
+
+
+def is_large(problem: Problem, *, deterministic: bool = False) -> bool:
+    """Whether :func:`solve` hands ``problem`` to :func:`solver.decompose.solve_large`."""
+    return (
+        not deterministic
+        and not has_minimum_rules(problem)
+        and candidate_choices(problem) > LARGE_PROBLEM_CHOICES
+    )
+
+
 def solve(
     problem: Problem,
     *,
@@ -162,22 +204,143 @@ def solve(
     seed: int = 0,
     on_progress: ProgressCallback | None = None,
     deterministic: bool = False,
+    should_stop: StopCallback | None = None,
 ) -> Solution:
     """Roster ``problem`` within ``time_limit`` seconds and return the best roster found.
 
-    A roster always comes back unless pins (or hard minimums such as minimum minutes) contradict
-    the hard rules: then the status is "INFEASIBLE" (proven) or "UNKNOWN" (no roster found in
-    time) and there are no assignments. ``workers`` is the number of threads used (CP-SAT
-    workers, then side-by-side neighbourhood sub-solves). ``on_progress(elapsed_s, objective,
-    bound, filled_posts)`` is called on every improving roster. ``deterministic=True`` budgets
-    in CP-SAT deterministic time instead of seconds (see the module docstring). The returned
-    roster has been re-checked by :func:`solver.check`; a roster it rejects is a bug and raises
-    ``AssertionError``.
+    A roster always comes back: when the search finds none in time (a short limit on a big
+    problem, a busy machine) or is stopped first, the best constructive roster (the greedy hint
+    of :mod:`solver.greedy`, the baseline, or :func:`solver.decompose.solve_large`'s
+    construction) that :func:`solver.check` accepts is returned with status "FEASIBLE" and its
+    checked objective. Only when no such roster exists is there none: pins (or hard minimums
+    such as minimum minutes or minimum runs of days, which the constructions ignore)
+    contradicting the hard rules give status "INFEASIBLE" (proven) or "UNKNOWN" (no roster found
+    in time) and no assignments.
+
+    ``workers`` is the number of threads used (CP-SAT workers, then side-by-side neighbourhood
+    sub-solves). ``on_progress(elapsed_s, objective, bound, filled_posts)`` is called on every
+    improving roster and, once a roster exists, repeated with the current best values at least
+    every ``HEARTBEAT_SECONDS`` (2 s) while the search runs without improving; it may be called
+    from solver threads. ``deterministic=True`` budgets in CP-SAT deterministic time instead of
+    seconds (see the module docstring). ``should_stop()`` is asked in every CP-SAT solution
+    callback and before every phase and neighbourhood sub-solve; once it returns True the
+    search stops and the best roster so far is returned (status "FEASIBLE" unless already
+    proven optimal). It may be called from solver threads, so it must be cheap and
+    thread-safe. The returned roster has been re-checked by :func:`solver.check`; a roster it
+    rejects is a bug and raises ``AssertionError``.
+
+    Large problems (not ``deterministic``, no person with a minimum rule, and more than
+    ``LARGE_PROBLEM_CHOICES`` candidate choices, see :func:`is_large`) are delegated to
+    :func:`solver.decompose.solve_large` with the same arguments.
     """
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
-    search = _Search(problem, time_limit, workers, seed, on_progress, deterministic)
+    if is_large(problem, deterministic=deterministic):
+        from solver.decompose import solve_large  # late: decompose imports this module
+
+        return solve_large(
+            problem,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
+    return _solve_flat(
+        problem,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        on_progress=on_progress,
+        deterministic=deterministic,
+        should_stop=should_stop,
+    )
+
+
+def _solve_flat(
+    problem: Problem,
+    *,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+    deterministic: bool = False,
+    should_stop: StopCallback | None = None,
+) -> Solution:
+    """:func:`solve` on the one flat CP-SAT model, whatever the problem's size."""
+    if time_limit <= 0:
+        raise ValueError("time_limit must be positive")
+    search = _Search(problem, time_limit, workers, seed, on_progress, deterministic, should_stop)
     return search.run()
+
+
+class Stopper:
+    """Latches ``should_stop``: once it has returned True it is not asked again."""
+
+    def __init__(self, should_stop: StopCallback | None) -> None:
+        self.should_stop = should_stop
+        self.stopped = False
+
+    def __call__(self) -> bool:
+        if not self.stopped and self.should_stop is not None and self.should_stop():
+            self.stopped = True
+        return self.stopped
+
+
+class Heartbeat:
+    """Wraps an ``on_progress`` hook and, while used as a context manager, repeats the last
+    report (same objective, bound and filled posts, current elapsed time) whenever nothing was
+    reported for ``HEARTBEAT_SECONDS``, from a background thread."""
+
+    def __init__(self, on_progress: ProgressCallback, elapsed: Callable[[], float]) -> None:
+        self.on_progress = on_progress
+        self.elapsed = elapsed
+        self.lock = threading.Lock()
+        self.last: tuple[float, float, int] | None = None
+        self.at = 0.0
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __call__(self, elapsed: float, objective: float, bound: float, filled: int) -> None:
+        with self.lock:
+            self.last = (objective, bound, filled)
+            self.at = time.monotonic()
+            self.on_progress(elapsed, objective, bound, filled)
+
+    def __enter__(self) -> Heartbeat:
+        self.done.clear()
+        self.thread = threading.Thread(target=self._beat, name="solver-heartbeat", daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.done.wait(min(0.5, HEARTBEAT_SECONDS / 4)):
+            with self.lock:
+                now = time.monotonic()
+                if self.last is None or now - self.at < HEARTBEAT_SECONDS:
+                    continue
+                self.at = now
+                try:
+                    self.on_progress(self.elapsed(), *self.last)
+                except Exception:  # a heartbeat must not kill its thread silently mid-run
+                    log.exception("on_progress failed in the heartbeat")
+
+
+class StopOnRequest(cp_model.CpSolverSolutionCallback):
+    """A solution callback that only stops the search once ``stopper()`` is True."""
+
+    def __init__(self, stopper: Stopper) -> None:
+        super().__init__()
+        self.stopper = stopper
+
+    def on_solution_callback(self) -> None:
+        if self.stopper():
+            self.stop_search()
 
 
 class _Search:
@@ -191,8 +354,10 @@ class _Search:
         seed: int,
         on_progress: ProgressCallback | None,
         deterministic: bool,
+        should_stop: StopCallback | None = None,
     ) -> None:
         self.started = time.monotonic()
+        self.stop = Stopper(should_stop)
         self.problem = problem
         self.time_limit = time_limit
         self.workers = max(1, workers)
@@ -299,35 +464,75 @@ class _Search:
     # -- phases -----------------------------------------------------------------------------
 
     def run(self) -> Solution:
+        if self.on_progress is None:
+            return self._run_phases()
+        beat = Heartbeat(self.on_progress, self.elapsed)
+        self.on_progress = beat
+        with beat:
+            return self._run_phases()
+
+    def _run_phases(self) -> Solution:
+        if self.stop():
+            return self._fallback()
         model = self.built.ctx.model
-        self._hint(model, self._initial_hint())
+        hint = self._initial_hint()
+        self._hint(model, hint)
         share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
         solver, status = self._run(model, self.remaining() * share, full=True)
         self.spent_deterministic += solver.deterministic_time
-        if status == cp_model.UNKNOWN and self.remaining() > 0:
-            # No roster yet. Minimum minutes are what make the empty roster infeasible, so go
-            # on with them softened (when there are any), until the first roster.
-            if any(self.ctx.limit(p, "min_minutes") for p in self.problem.people):
-                self.built = build(self.problem, elastic=True)
-                self.ctx = self.built.ctx
-                model = self.ctx.model
-                self._hint(model, self._initial_hint())
-            solver, status = self._run(model, self.remaining(), full=True, first_only=True)
-            self.spent_deterministic += solver.deterministic_time
+        bounding = True  # whether the solver's bound bounds the problem
+        if status == cp_model.UNKNOWN and self.remaining() > 0 and not self.stop():
+            self.bound = max(self.bound, solver.best_objective_bound)
+            # No roster yet: complete the hint into a full solution with the roster fixed
+            # (propagation only), then the neighbourhood search starts from it.
+            completed = self._complete(model, hint)
+            if completed is not None:
+                solver, status = completed
+                bounding = False
+            elif self.remaining() > 0 and not self.stop():
+                # Minimum minutes are what make the hint infeasible, so go on with them
+                # softened (when there are any), until the first roster.
+                if any(self.ctx.limit(p, "min_minutes") for p in self.problem.people):
+                    self.built = build(self.problem, elastic=True)
+                    self.ctx = self.built.ctx
+                    model = self.ctx.model
+                    self._hint(model, self._initial_hint())
+                solver, status = self._run(model, self.remaining(), full=True, first_only=True)
+                self.spent_deterministic += solver.deterministic_time
         name = solver.status_name(status)
-        self.bound = max(self.bound, solver.best_objective_bound)
+        if bounding:
+            self.bound = max(self.bound, solver.best_objective_bound)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             self._adopt(solver)
             self.status = name
-        elif status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+        elif status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) and self.best_values is None:
             return self._empty(name)
         if status != cp_model.OPTIMAL:
             self._neighbourhood_search()
         if self.best_values is None or self.missing_minutes:
-            return self._empty("UNKNOWN")
+            return self._fallback()
         if self.bound >= self.best_objective - 1e-6:
             self.status = "OPTIMAL"
         return self._solution()
+
+    def _complete(
+        self, model: cp_model.CpModel, hint: dict[int, int]
+    ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus] | None:
+        """Solve ``model`` with every roster variable fixed to ``hint``; None if that fails.
+
+        The bound of such a solve bounds only the hint, so it is not kept.
+        """
+        fixed = model.clone()
+        fixed.clear_hints()
+        for index, value in hint.items():
+            domain = fixed.proto.variables[index].domain
+            domain[0] = value
+            domain[1] = value
+        solver, status = self._run(fixed, min(self.remaining(), 5.0), full=False)
+        self.spent_deterministic += solver.deterministic_time
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return solver, cp_model.FEASIBLE
 
     def _initial_hint(self) -> dict[int, int]:
         """The baseline when re-solving, else a quick greedy roster, as x-index -> value."""
@@ -416,7 +621,11 @@ class _Search:
             return solver.deterministic_time
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            while self.remaining() > 0.2 and self.bound < self.best_objective - 1e-6:
+            while (
+                self.remaining() > 0.2
+                and self.bound < self.best_objective - 1e-6
+                and not self.stop()
+            ):
                 if self.deterministic:
                     for _ in range(self.workers):
                         launch(pool)
@@ -424,8 +633,10 @@ class _Search:
                     # at least a little per round, so that trivial sub-models cannot spin
                     self.spent_deterministic += max(0.01, *(finish(job) for job in jobs))
                     continue
-                while len(running) < self.workers and self.remaining() > 0.2:
+                while len(running) < self.workers and self.remaining() > 0.2 and not self.stop():
                     launch(pool)
+                if not running:
+                    break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for job in done:
                     finish(job)
@@ -498,6 +709,48 @@ class _Search:
 
     # -- results ----------------------------------------------------------------------------
 
+    def _fallback(self) -> Solution:
+        """The best constructive roster :func:`solver.check` accepts, or no roster ("UNKNOWN").
+
+        Tried: the greedy roster (with the pins), the baseline (with the pins) and, for problems
+        without minimum rules, :func:`solver.decompose.solve_large`'s construction.
+        """
+        pins = {(a.person, a.shift, a.role) for a in self.problem.pins}
+        candidates: list[set[tuple[str, str, str]]] = [pins | set(greedy_roster(self.ctx))]
+        if self.problem.baseline:
+            candidates.append(pins | {(a.person, a.shift, a.role) for a in self.problem.baseline})
+        if not has_minimum_rules(self.problem):
+            try:
+                from solver.decompose import construct  # late: decompose imports this module
+
+                candidates.append({(a.person, a.shift, a.role) for a in construct(self.problem)})
+            except Exception:  # a fallback must not turn "no roster yet" into a crash
+                log.exception("solve_large's construction failed in the fallback")
+        best: tuple[tuple[Assignment, ...], CheckReport] | None = None
+        for triples in candidates:
+            assignments = tuple(Assignment(*t) for t in sorted(triples))
+            report = check(self.problem, assignments)
+            if report.ok and (best is None or report.objective < best[1].objective):
+                best = (assignments, report)
+        if best is None:
+            return self._empty("UNKNOWN")
+        assignments, report = best
+        with self.lock:
+            missing = sum(report.unfilled.values())
+            self._note_improvement(report.objective, self.bound, self.required_posts - missing)
+        return Solution(
+            status="FEASIBLE",
+            assignments=assignments,
+            objective=report.objective,
+            bound=None if self.bound == -math.inf else math.ceil(self.bound - 1e-6),
+            breakdown=report.breakdown,
+            unfilled=tuple(
+                UnfilledPost(shift=s, role=r, missing=m) for (s, r), m in report.unfilled.items()
+            ),
+            wall_time=self.elapsed(),
+            time_to_best=self.elapsed(),
+        )
+
     def _empty(self, status: str) -> Solution:
         return Solution(
             status=status,
@@ -545,8 +798,10 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         search = self.search
-        if any(self.value(var) for var in search.ctx.deficits):
-            return  # breaks a minimum (elastic model): not a roster to report
-        missing = sum(self.value(var) for var, _ in search.ctx.shortfall.values())
-        bound = self.best_objective_bound if self.full else -math.inf
-        search.note_improvement(self.objective_value, bound, search.required_posts - missing)
+        if not any(self.value(var) for var in search.ctx.deficits):
+            # (a roster breaking a minimum, in the elastic model, is not one to report)
+            missing = sum(self.value(var) for var, _ in search.ctx.shortfall.values())
+            bound = self.best_objective_bound if self.full else -math.inf
+            search.note_improvement(self.objective_value, bound, search.required_posts - missing)
+        if search.stop():
+            self.stop_search()

@@ -31,7 +31,11 @@ literals. :func:`solve_large` never builds that model:
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
-to :func:`solver.solve` unchanged.
+to the flat CP-SAT search of :func:`solver.solve` unchanged (``solver.cpsat._solve_flat``, so
+that :func:`solver.solve`'s dispatch to this module cannot recurse).
+
+``should_stop()`` is asked before every phase and neighbourhood sub-solve and in the CP-SAT
+solution callbacks; once it returns True the best roster so far is returned.
 """
 
 from __future__ import annotations
@@ -47,12 +51,20 @@ from dataclasses import replace
 from ortools.sat.python import cp_model
 
 from solver.check import check
-from solver.cpsat import build, solve
+from solver.cpsat import (
+    Heartbeat,
+    StopCallback,
+    StopOnRequest,
+    Stopper,
+    _solve_flat,
+    build,
+    has_minimum_rules,
+)
 from solver.feasibility import RosterState
 from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
 from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, UnfilledPost
 
-__all__ = ["person_capacity", "solve_large"]
+__all__ = ["construct", "person_capacity", "solve_large"]
 
 ProgressCallback = Callable[[float, float, float, int], None]
 
@@ -82,15 +94,15 @@ def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
     return max(0, min(caps))
 
 
-def _has_minimum_rules(problem: Problem) -> bool:
-    """Whether any person has a minimum the construction cannot guarantee."""
-    for p in problem.people:
-        if (problem.limit(p, "min_minutes") or 0) > 0:
-            return True
-        for name in ("min_consecutive_days", "min_consecutive_days_off"):
-            if (problem.limit(p, name) or 1) > 1:
-                return True
-    return False
+_has_minimum_rules = has_minimum_rules
+
+
+def construct(problem: Problem, *, seed: int = 0) -> list[Assignment]:
+    """The constructive first roster of :func:`solve_large` alone (phase 1, no repair).
+
+    It keeps every upper-limit hard rule but ignores minimum rules (see the module doc).
+    """
+    return list(_Large(problem, 1.0, 1, seed, None).construct().assignments())
 
 
 def solve_large(
@@ -100,24 +112,40 @@ def solve_large(
     workers: int = 2,
     seed: int = 0,
     on_progress: ProgressCallback | None = None,
+    deterministic: bool = False,
+    should_stop: StopCallback | None = None,
 ) -> Solution:
     """Roster a large ``problem`` within about ``time_limit`` seconds (see the module doc).
 
     ``on_progress(elapsed_s, objective, bound, filled_posts)`` is called when the first roster
-    exists and on every improvement, like :func:`solver.solve`. Pins are kept; with a
-    baseline, only what must change is changed first.
+    exists and on every improvement, and repeated at least every 2 s in between, like
+    :func:`solver.solve`. Pins are kept; with a
+    baseline, only what must change is changed first. ``should_stop()`` stops the search (see
+    the module doc); the roster so far is returned. ``deterministic`` is only passed on to the
+    flat search of problems with minimum rules (this search runs on the wall clock).
     """
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
-    if _has_minimum_rules(problem):
-        return solve(
-            problem, time_limit=time_limit, workers=workers, seed=seed, on_progress=on_progress
+    if has_minimum_rules(problem):
+        return _solve_flat(
+            problem,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            on_progress=on_progress,
+            deterministic=deterministic,
+            should_stop=should_stop,
         )
-    return _Large(problem, time_limit, workers, seed, on_progress).run()
+    return _Large(problem, time_limit, workers, seed, on_progress, should_stop).run()
 
 
 def _improve_neighbourhood(
-    sub: Problem, chosen: set[tuple[str, str, str]], budget: float, workers: int, seed: int
+    sub: Problem,
+    chosen: set[tuple[str, str, str]],
+    budget: float,
+    workers: int,
+    seed: int,
+    stop: Stopper | None = None,
 ) -> tuple[float, list[tuple[str, str, str]]] | None:
     """Search ``sub`` for a roster better than ``chosen``; return (change, new triples) or None.
 
@@ -141,6 +169,8 @@ def _improve_neighbourhood(
     status = first.solve(fixed)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
+    if stop is not None and stop():
+        return None
     before = first.objective_value
     proto.solution_hint.vars.extend(range(len(proto.variables)))
     proto.solution_hint.values.extend(first.response_proto.solution)
@@ -148,7 +178,7 @@ def _improve_neighbourhood(
     second.parameters.num_workers = max(1, workers)
     second.parameters.max_time_in_seconds = max(0.1, budget - first.wall_time)
     second.parameters.random_seed = seed
-    status = second.solve(model)
+    status = second.solve(model, StopOnRequest(stop) if stop is not None else None)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     if second.objective_value > before - 0.5:
@@ -166,8 +196,11 @@ class _Large:
         workers: int,
         seed: int,
         on_progress: ProgressCallback | None,
+        should_stop: StopCallback | None = None,
     ) -> None:
         self.started = time.monotonic()
+        self.stop = Stopper(should_stop)
+        self.sub_solves = 0
         self.problem = problem
         self.time_limit = time_limit
         self.workers = workers
@@ -436,7 +469,7 @@ class _Large:
                 for d in s.demands
                 if held[(s.id, d.role)] < d.min
             }
-        while self.remaining() > budget * 0.5 + 0.3:
+        while self.remaining() > budget * 0.5 + 0.3 and not self.stop():
             holes = [
                 (s.id, d.role)
                 for s in self.problem.shifts
@@ -562,7 +595,8 @@ class _Large:
             last_day=problem.last_day,
         )
         chosen = {(a.person, a.shift, a.role) for a in (*incumbent, *sub_pins)}
-        values = _improve_neighbourhood(sub, chosen, budget, self.workers, self.seed)
+        self.sub_solves += 1
+        values = _improve_neighbourhood(sub, chosen, budget, self.workers, self.seed, self.stop)
         if values is None:
             return 0.0
         delta, triples = values
@@ -631,6 +665,14 @@ class _Large:
                 self.on_progress(self.time_to_best, objective, self.bound, self.filled(state))
 
     def run(self) -> Solution:
+        if self.on_progress is None:
+            return self._run()
+        beat = Heartbeat(self.on_progress, self.elapsed)
+        self.on_progress = beat
+        with beat:
+            return self._run()
+
+    def _run(self) -> Solution:
         problem = self.problem
         weights = [
             problem.rules.weight_shortfall if d.under_weight is None else d.under_weight
@@ -645,7 +687,7 @@ class _Large:
         bound = coverage_bound(problem, self.index)
         self.bound = float(min(weights, default=0) * max(0, self.posts - bound))
         self.report(report.objective, state)
-        if self.repair(state):
+        if not self.stop() and self.repair(state):
             report = check(problem, state.assignments())
             self.report(report.objective, state)
         shares: dict[frozenset[str], list[float]] = defaultdict(list)
@@ -653,7 +695,7 @@ class _Large:
             if self.index.person_slots.get(person.id):
                 shares[person.roles].append(state.load(person.id) / self.capacity[person.id])
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
-        if self.remaining() > 1.0:
+        if self.remaining() > 1.0 and not self.stop():
             self.improve(state, float(report.objective))
         final = check(problem, state.assignments())
         assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import solver
 from scheduler import jobs
@@ -157,19 +157,31 @@ def test_progress_is_throttled_and_written_with_its_own_connection(small: SmallW
     assert (run.posts_filled, run.objective, run.bound, run.elapsed) == (7, 5000, None, 1.0)
 
 
-def test_large_problems_go_to_solve_large(small: SmallWorld) -> None:
-    from scheduler.planning import build_problem
-    from solver.decompose import solve_large
+def test_a_cancel_during_the_search_stops_it_and_keeps_the_roster(
+    small: SmallWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_solve = solver.solve
+    stop_seen: list[bool] = []
 
-    problem, _ = build_problem(small.period)
-    assert jobs.choose_solver(problem) is solver.solve
-    many = [
-        solver.Person(id=f"x{i}", roles=frozenset(), available=frozenset())
-        for i in range(jobs.LARGE_PROBLEM_PEOPLE + 1)
-    ]
-    from dataclasses import replace
+    def solve_then_cancelled(problem: solver.Problem, **kwargs: Any) -> solver.Solution:
+        # The coordinator presses Cancel while the search runs; the next progress report
+        # reads the flag, and the solver's should_stop hook then says stop.
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(SolveRun).where(SolveRun.id == run.id).values(cancel_requested=True)
+            )
+        kwargs["on_progress"](0.1, 100.0, 0.0, 0)
+        stop_seen.append(kwargs["should_stop"]())
+        return real_solve(problem, **kwargs)
 
-    assert jobs.choose_solver(replace(problem, people=tuple(many))) is solve_large
+    monkeypatch.setattr(jobs.solver, "solve", solve_then_cancelled)
+    run = start(small)
+    jobs.execute_run(run.id)
+    db.session.expire_all()
+    assert stop_seen == [True]
+    assert run.status == "succeeded"
+    assert run.solver_status == jobs.STOPPED
+    assert draft_rows(), "the roster found before the stop is kept"
 
 
 @pytest.fixture

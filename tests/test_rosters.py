@@ -226,7 +226,7 @@ def test_cancel_a_queued_run_and_a_running_one(small: SmallWorld, staff: FlaskCl
     db.session.expire_all()
     assert (running.status, running.cancel_requested) == ("running", True)
     html = staff.get(f"{roster_url(small)}/runs/{running.id}", headers=HX).get_data(as_text=True)
-    assert "Cancelling" in html
+    assert "Stopping: the best roster found so far will be kept." in html
 
 
 def test_a_run_whose_process_died_is_marked_failed(small: SmallWorld, staff: FlaskClient) -> None:
