@@ -9,18 +9,15 @@ from sqlalchemy.exc import IntegrityError
 
 from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, VOLUNTEER, User, Volunteer
+from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
 MIN_PASSWORD_LENGTH = 8
 MAX_NAME_LENGTH = 50
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """Why an account cannot be created; `field` names the form field it belongs to."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.field = field
 
 
 def phone_taken(phone: str) -> bool:

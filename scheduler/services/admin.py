@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
@@ -15,6 +14,7 @@ from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, ADMIN, VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import UNUSABLE_PREFIX
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
+from scheduler.services.errors import ServiceError
 
 ACCOUNTS_PER_PAGE = 50
 MAX_PASSWORD_LENGTH = 128
@@ -22,12 +22,8 @@ MAX_QUERY_LENGTH = 50
 STATUS_FILTERS = ("active", "inactive", "no_password")
 
 
-class AdminError(ValueError):
+class AdminError(ServiceError):
     """Why an account change was refused; nothing was changed."""
-
-    def __init__(self, message: LazyString | str) -> None:
-        super().__init__(message)  # rendered lazily, in the locale of the request
-        self.message = message
 
 
 @dataclass(frozen=True)

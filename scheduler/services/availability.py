@@ -17,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from scheduler.extensions import db
 from scheduler.models import SHIFT_KINDS, Availability, DayOff, PlanningPeriod, Volunteer
 from scheduler.models.sites import SHIFT_HOURS
+from scheduler.services.errors import ServiceError
 
 SHIFT_LABELS = {"night": _l("Night"), "day": _l("Day"), "evening": _l("Evening")}
 # Sites start their night shift at midnight unless configured otherwise (Site.first_shift_hour).
 DEFAULT_FIRST_SHIFT_HOUR = 0
 
 
-class AvailabilityError(ValueError):
+class AvailabilityError(ServiceError):
     """Why a change to availability was refused (a translatable message)."""
 
 

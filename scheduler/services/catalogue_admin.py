@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import Demand, District, Role, Site, Skill, Volunteer, WorkUnit
+from scheduler.services.errors import ServiceError
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 MAX_CATALOGUE_NAME = 60
@@ -24,16 +25,8 @@ MAX_WORK_UNIT_NAME = 100
 MAX_SORT_ORDER = 999
 
 
-class CatalogueError(ValueError):
+class CatalogueError(ServiceError):
     """Why a change to a list is refused; `field` names the form field it belongs to."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message  # a lazy string: translated when shown, in the user's locale
-        self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, SOURCE_HAND
 from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
+from scheduler.services.errors import ServiceError
 from scheduler.services.signup import free_slot
 
 __all__ = [
@@ -80,16 +81,8 @@ RULE_LABELS = {
 OTHER_RULE = _l("Breaks a roster rule")
 
 
-class EditError(ValueError):
+class EditError(ServiceError):
     """Why an edit cannot be made at all (nothing was written); `field` names the form field."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)

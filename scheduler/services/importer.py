@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from scheduler.extensions import db
 from scheduler.models import VOLUNTEER, District, Skill, User, Volunteer, VolunteerSkill, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
+from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, national, normalize_mobile
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -126,12 +127,8 @@ LANDLINE = re.compile(r"^[0-9+\-() ]{7,20}$")
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
-class ImportFileError(ValueError):
+class ImportFileError(ServiceError):
     """The file as a whole cannot be imported (wrong type, unreadable, empty, columns missing)."""
-
-    def __init__(self, message: LazyString | str) -> None:
-        super().__init__(message)  # rendered lazily, in the locale of the request
-        self.message = message
 
 
 class ImportConflict(RuntimeError):

@@ -34,12 +34,13 @@ from scheduler.models.base import utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER, CONFIRMED, MAX_REASON_LENGTH
 from scheduler.models.rosters import PUBLISHED
 from scheduler.planning import current_draft
+from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
 
 VOLUNTEER_CANCELLED = "volunteer_cancelled"
 
 
-class ShiftError(ValueError):
+class ShiftError(ServiceError):
     """Why a confirm or cancel was refused (a translatable message)."""
 
 

@@ -14,20 +14,13 @@ from sqlalchemy.orm import selectinload
 from scheduler.extensions import db
 from scheduler.models import PlanningPeriod, Site
 from scheduler.models.planning import MAX_PERIOD_DAYS
+from scheduler.services.errors import ServiceError
 
 MAX_NAME_LENGTH = 100
 
 
-class PeriodError(ValueError):
+class PeriodError(ServiceError):
     """Why a period cannot be saved; `field` names the form field the message belongs to."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message  # a lazy string: translated when shown, in the user's locale
-        self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass

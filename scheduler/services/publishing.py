@@ -30,6 +30,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED
 from scheduler.planning import current_draft
+from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
 
 __all__ = [
@@ -44,15 +45,8 @@ __all__ = [
 ]
 
 
-class PublishError(ValueError):
+class PublishError(ServiceError):
     """Why the draft cannot be published (nothing was written)."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True, order=True)

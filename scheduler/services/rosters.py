@@ -40,6 +40,7 @@ from scheduler.models.rosters import (
     RUNNING,
 )
 from scheduler.planning import current_draft
+from scheduler.services.errors import ServiceError
 
 DEFAULT_TIME_LIMIT = 30
 # A running run that has not finished this long after its time limit has died with its process.
@@ -48,16 +49,8 @@ LOAD_BUCKETS = (0, 25, 50, 75, 100)  # upper bounds (%) of the load histogram's 
 EXTREMES_SHOWN = 5
 
 
-class RosterError(ValueError):
+class RosterError(ServiceError):
     """Why a run cannot start; `field` names the form field the message belongs to."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 def active_sites(period: PlanningPeriod) -> list[Site]:

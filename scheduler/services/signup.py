@@ -25,12 +25,13 @@ from scheduler.models import Assignment, PlanningPeriod, Role, Roster, Site, Vol
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
 from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
+from scheduler.services.errors import ServiceError
 from solver.feasibility import RosterState
 
 MAX_CLAIM_ATTEMPTS = 10
 
 
-class SignupError(ValueError):
+class SignupError(ServiceError):
     """Why a claim or a withdrawal was refused (a translatable message)."""
 
 

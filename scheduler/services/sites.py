@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.extensions import db
 from scheduler.models import SHIFT_KINDS, SITE_KINDS, Demand, District, Role, Site
 from scheduler.models.base import utcnow
+from scheduler.services.errors import ServiceError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_NAME_LENGTH = 100
@@ -42,16 +43,8 @@ DEFAULT_DEMAND: dict[str, tuple[tuple[str, ...], dict[str, int]]] = {
 DemandGrid = dict[tuple[str, int], int]
 
 
-class SiteError(ValueError):
+class SiteError(ServiceError):
     """Why a site cannot be saved; `field` names the form field the message belongs to."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message  # a lazy string: translated when shown, in the user's locale
-        self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass
