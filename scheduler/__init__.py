@@ -20,17 +20,23 @@ from scheduler.i18n import localized_name, select_locale
 log = logging.getLogger(__name__)
 
 
-def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
-    """Build the app. `config` is a Config class, or a dict of overrides on the class chosen by
-    the MUSTER_ENV environment variable (development by default)."""
+def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
+    """Build the app. `config` is a Config class, a config name ("development", "production",
+    "testing"), or a dict of overrides on the class chosen by the MUSTER_ENV environment
+    variable (development by default)."""
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,
         template_folder=os.path.join(project_root, "templates"),
         static_folder=os.path.join(project_root, "static"),
     )
-    env = os.environ.get("MUSTER_ENV", "development")
-    base = config if isinstance(config, type) else CONFIGS[env]
+    if isinstance(config, type):
+        base = config
+    else:
+        name = config if isinstance(config, str) else os.environ.get("MUSTER_ENV", "development")
+        if name not in CONFIGS:
+            raise ValueError(f"unknown configuration {name!r}; one of {sorted(CONFIGS)}")
+        base = CONFIGS[name]
     app.config.from_object(base)
     if isinstance(config, dict):
         app.config.update(config)

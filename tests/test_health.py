@@ -1,3 +1,4 @@
+import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import build_app
@@ -16,3 +17,31 @@ def test_healthz_is_503_with_reason_when_database_unreachable() -> None:
     body = response.get_json()
     assert body["status"] == "error"
     assert body["database"].startswith("unreachable")
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch) -> None:
+    from scheduler import create_app
+    from scheduler.config import ProductionConfig
+
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_production_cookies_are_locked_down(monkeypatch) -> None:
+    from scheduler import create_app
+    from scheduler.config import ProductionConfig
+
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "from-the-environment")
+    app = create_app("production")
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert not app.config.get("TESTING")
+
+
+def test_an_unknown_configuration_name_is_refused() -> None:
+    from scheduler import create_app
+
+    with pytest.raises(ValueError, match="unknown configuration"):
+        create_app("testin")
