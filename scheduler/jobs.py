@@ -209,7 +209,10 @@ def execute_run(run_id: int) -> None:
     try:
         site_ids = None if run.all_sites else [site.id for site in run.sites]
         problem, mapping = build_problem(
-            run.period, site_ids, baseline_roster=current_draft(run.period_id)
+            run.period,
+            site_ids,
+            baseline_roster=current_draft(run.period_id),
+            minimal_change=run.minimal_change,
         )
         run.posts_total = mapping.posts_total
         db.session.commit()

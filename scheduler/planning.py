@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
@@ -31,6 +31,7 @@ from scheduler.models import (
     PlanningPeriod,
     Role,
     Roster,
+    ShiftResponse,
     Site,
     Skill,
     SolveRun,
@@ -40,6 +41,7 @@ from scheduler.models import (
     VolunteerSkill,
 )
 from scheduler.models.base import utcnow
+from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
 from solver.explain import Reason, explain
 
@@ -106,6 +108,11 @@ def current_draft(period_id: int) -> Roster | None:
     )
 
 
+# Cost of dropping a baseline assignment in a minimal-change run (a repair): above the largest
+# fairness term (weight_fair_load 5 × a 100 % peak load), below an unfilled post (1000).
+MINIMAL_CHANGE_WEIGHT = 600
+
+
 def _days(period: PlanningPeriod) -> list[date]:
     count = (period.end_date - period.start_date).days + 1
     return [period.start_date + timedelta(days=i) for i in range(count)]
@@ -157,15 +164,18 @@ def build_problem(
     period: PlanningPeriod,
     site_ids: Iterable[int] | None = None,
     baseline_roster: Roster | None = None,
+    minimal_change: bool = False,
 ) -> tuple[solver.Problem, PlanningMap]:
     """The rostering problem of `period` for its active sites (or the chosen `site_ids`).
 
     Shifts: every day × every shift kind each site runs that has a head count. People: every
     volunteer with an active account; qualified for a role when they hold its required skill
     (verified, for a qualification) and, if it needs training, are trained; available for
-    every shift on a (day, kind) they tapped, except on their days off. Pins: the draft's
+    every shift on a (day, kind) they tapped, except on their days off and on slots where they
+    cancelled a published shift. Pins: the draft's
     pinned assignments and everything the draft holds at sites not being solved.
-    `baseline_roster`'s assignments become the baseline (minimal change when re-solving).
+    `baseline_roster`'s assignments become the baseline (minimal change when re-solving; with
+    `minimal_change`, as for a repair, changing one costs more than any fairness gain).
     Loads everything with a handful of set queries, whatever the number of volunteers.
     """
     days = _days(period)
@@ -319,6 +329,10 @@ def build_problem(
 
     leads = sorted((info.sort_order, info.id) for info in roles.values() if info.lead)
     rules = solver.Rules(lead_role=roles[leads[0][1]].code if leads else None)
+    if baseline and minimal_change:
+        # Volunteers were told their shifts: a repair keeps them unless moving one fills a
+        # post, rather than trading them for fairer loads.
+        rules = replace(rules, weight_baseline_change=MINIMAL_CHANGE_WEIGHT)
     try:
         problem = solver.Problem(
             shifts=tuple(shifts),
@@ -344,7 +358,7 @@ def _people(
     by_slot: dict[tuple[date, str], list[str]],
     kept: list[Any],
 ) -> list[solver.Person]:
-    """Every active volunteer as a solver Person (five set queries, no per-person query)."""
+    """Every active volunteer as a solver Person (six set queries, no per-person query)."""
     volunteers = db.session.execute(
         select(
             Volunteer.id,
@@ -383,6 +397,15 @@ def _people(
         select(DayOff.volunteer_id, DayOff.day).where(DayOff.day.between(first, last))
     ):
         days_off[vid].add(day)
+    # A volunteer who cancelled a published shift is not offered that (day, kind) slot again,
+    # at any site: repairing the hole must not put them back.
+    cancelled: dict[int, set[tuple[date, str]]] = defaultdict(set)
+    for vid, day, kind in db.session.execute(
+        select(ShiftResponse.volunteer_id, ShiftResponse.day, ShiftResponse.shift).where(
+            ShiftResponse.status == CANCELLED_BY_VOLUNTEER, ShiftResponse.day.between(first, last)
+        )
+    ):
+        cancelled[vid].add((day, kind))
     kept_shifts: dict[int, set[str]] = defaultdict(set)
     for a in kept:
         kept_shifts[a.volunteer_id].add(shift_id(a.site_id, a.day, a.shift))
@@ -407,7 +430,7 @@ def _people(
         available = {
             sid
             for day, kind in cells.get(v.id, ())
-            if day not in off
+            if day not in off and (day, kind) not in cancelled.get(v.id, ())
             for sid in by_slot[(day, kind)]
         }
         # A kept assignment was placed deliberately: it counts as availability (the checker

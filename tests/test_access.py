@@ -166,6 +166,8 @@ ROWS: list[Row] = [
     R("coordinator.roster_swap_post",     POST, "/coordinator/periods/{period}/roster/assignments/{assignment}/swap", LOGIN, 403, 403, FEAT,   FEAT),
     R("coordinator.roster_publish_confirm", GET, "/coordinator/periods/{period}/roster/publish",            LOGIN, 403,       403,       200,         200),
     R("coordinator.roster_publish",       POST, "/coordinator/periods/{period}/roster/publish",             LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster_repair_confirm", GET, "/coordinator/periods/{period}/roster/repair",             LOGIN, 403,       403,       200,         200),
+    R("coordinator.roster_repair",        POST, "/coordinator/periods/{period}/roster/repair",              LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_versions",      GET,  "/coordinator/periods/{period}/roster/versions",            LOGIN, 403,       403,       200,         200),
     R("coordinator.roster_version",       GET,  "/coordinator/periods/{period}/roster/versions/1",          LOGIN, 403,       403,       200,         200),
     R("coordinator.period_self_signup",   POST, "/coordinator/periods/{period}/self-signup",                LOGIN, 403,       403,       FEAT,        FEAT),

@@ -261,6 +261,18 @@ def test_baseline_comes_from_the_given_roster(small: SmallWorld) -> None:
     ]
 
 
+def test_only_a_minimal_change_run_makes_moving_people_expensive(small: SmallWorld) -> None:
+    """A repair keeps what volunteers were told unless a move fills a post; an ordinary
+    re-solve weighs changes as lightly as the brief's order of soft goals says."""
+    c = small.checkpoint
+    draft = _draft(small, [(c, TUE, "day", "code_checker", "checker", False)])
+    ordinary, _ = build_problem(small.period, baseline_roster=draft)
+    repair, _ = build_problem(small.period, baseline_roster=draft, minimal_change=True)
+    assert ordinary.rules.weight_baseline_change == solver.Rules().weight_baseline_change
+    assert repair.rules.weight_fair_load * 100 < repair.rules.weight_baseline_change
+    assert repair.rules.weight_baseline_change < repair.rules.weight_shortfall
+
+
 def _run(small: SmallWorld) -> SolveRun:
     run = SolveRun(period_id=small.period.id, time_limit=5, status="running")
     db.session.add(run)

@@ -1,1 +1,8 @@
-from scheduler.coordinator import imports, roster_edit, rosters, routes, signup_toggle  # noqa: F401
+from scheduler.coordinator import (  # noqa: F401
+    imports,
+    roster_edit,
+    roster_repair,
+    rosters,
+    routes,
+    signup_toggle,
+)

@@ -93,6 +93,8 @@ class SolveRun(db.Model):
     solver_status: Mapped[str | None] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A repair of drop-outs: keep every published assignment unless moving it fills a post.
+    minimal_change: Mapped[bool] = mapped_column(Boolean, default=False)
 
     period: Mapped[PlanningPeriod] = relationship()
     sites: Mapped[list[Site]] = relationship(secondary=solve_run_sites)

@@ -78,7 +78,12 @@ def fail_stale_runs(period_id: int) -> None:
 
 
 def start_run(
-    period: PlanningPeriod, site_ids: Iterable[int], time_limit: int, user: User | None
+    period: PlanningPeriod,
+    site_ids: Iterable[int],
+    time_limit: int,
+    user: User | None,
+    *,
+    minimal_change: bool = False,
 ) -> SolveRun:
     """Record a queued run of `period` for `site_ids` (all of them or a subset of its active
     sites) and commit; the caller hands it to scheduler.jobs.submit. One run per period at a
@@ -117,6 +122,7 @@ def start_run(
         time_limit=time_limit,
         status=QUEUED,
         requested_by_id=user.id if user is not None else None,
+        minimal_change=minimal_change,
     )
     db.session.add(run)
     db.session.commit()
