@@ -1,4 +1,5 @@
 from scheduler.coordinator import (  # noqa: F401
+    dropouts,
     imports,
     roster_edit,
     roster_repair,

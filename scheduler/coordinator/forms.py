@@ -24,6 +24,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from scheduler.models import SHIFT_KINDS, District, Role, Site, Skill
+from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.services.pool import SORTS, PoolQuery
 from scheduler.services.sites import (
     DEFAULT_TIMEZONE,
@@ -348,3 +349,20 @@ class PoolSearchForm(FlaskForm):
             sort=self.sort.data if ok(self.sort) and self.sort.data in SORTS else "name",
             page=(self.page.data or 1) if ok(self.page) else 1,
         )
+
+
+class UnavailableForm(FlaskForm):
+    """A drop-out reported by phone: the days the volunteer cannot come, and why."""
+
+    first_day = DateField(
+        _l("Unavailable from"), validators=[InputRequired(message=_l("Enter a date."))]
+    )
+    last_day = DateField(_l("to"), validators=[InputRequired(message=_l("Enter a date."))])
+    reason = StringField(
+        _l("Reason"),
+        filters=[_strip],
+        validators=[
+            InputRequired(message=_l("Please say why.")),
+            Length(max=MAX_REASON_LENGTH, message=_l("At most %(max)d characters.")),
+        ],
+    )

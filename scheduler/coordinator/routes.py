@@ -24,6 +24,7 @@ from scheduler.coordinator.forms import (
     RoleForm,
     SkillForm,
     ToggleForm,
+    UnavailableForm,
     site_form,
 )
 from scheduler.extensions import db
@@ -545,6 +546,7 @@ def volunteer_detail(volunteer_id: int) -> str:
         record=pool.volunteer_record(volunteer),
         volunteer=volunteer,
         verifiers=pool.verifier_names(volunteer),
+        unavailable_form=UnavailableForm(formdata=None),
     )
 
 

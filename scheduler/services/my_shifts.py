@@ -38,6 +38,9 @@ from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
 
 VOLUNTEER_CANCELLED = "volunteer_cancelled"
+# Who reported a cancellation (in the notification payload).
+FROM_VOLUNTEER, FROM_COORDINATOR = "volunteer", "coordinator"
+MAX_UNAVAILABLE_DAYS = 92  # a coordinator marks at most about a quarter at once
 
 
 class ShiftError(ServiceError):
@@ -301,6 +304,21 @@ def cancel(
         db.session.rollback()
         raise ShiftError(_l("You have already cancelled this shift."))
     answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
+    _free_post(volunteer, a, reason, source=FROM_VOLUNTEER)
+    _commit_answer()
+
+
+def _free_post(
+    volunteer: Volunteer,
+    a: Assignment,
+    reason: str,
+    source: str,
+    skip_user_id: int | None = None,
+) -> None:
+    """Take the volunteer off this post in the period's draft (published versions stay as
+    they are) and notify every active coordinator and the shift's lead, except
+    `skip_user_id` (the coordinator who recorded it); `source` says who reported the
+    cancellation (the volunteer, or a coordinator). No commit."""
     draft = current_draft(a.roster.period_id)
     if draft is not None:
         db.session.execute(
@@ -330,6 +348,7 @@ def cancel(
             )
         )
     )
+    recipients.discard(skip_user_id)  # type: ignore[arg-type]
     for user_id in sorted(recipients):
         notify(
             user_id,
@@ -342,8 +361,61 @@ def cancel(
             shift=a.shift,
             role_id=a.role_id,
             reason=reason,
+            source=source,
         )
+
+
+def mark_unavailable(
+    volunteer: Volunteer,
+    first: date,
+    last: date,
+    reason: str,
+    by: User,
+    now: datetime | None = None,
+) -> int:
+    """A coordinator records a drop-out reported by phone: every shift of the volunteer in the
+    latest published versions from `first` to `last` that has not started yet is cancelled
+    for them (no volunteer cutoff; source coordinator), freed in the drafts, and the shift's
+    lead and the other coordinators are notified, so the holes show and Repair fills them.
+    Returns how many shifts were cancelled. Commits once; refuses a bad range or reason."""
+    now = now or utcnow()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ShiftError(_l("Please say why."), field="reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ShiftError(_l("At most %(num)d characters.", num=MAX_REASON_LENGTH), field="reason")
+    if last < first:
+        raise ShiftError(_l("The last day cannot be before the first day."), field="last_day")
+    if (last - first).days >= MAX_UNAVAILABLE_DAYS:
+        raise ShiftError(
+            _l("At most %(num)d days at a time.", num=MAX_UNAVAILABLE_DAYS), field="last_day"
+        )
+    shifts = db.session.scalars(
+        select(Assignment)
+        .where(
+            Assignment.volunteer_id == volunteer.id,
+            Assignment.roster_id.in_(latest_published_rosters()),
+            Assignment.day.between(first, last),
+        )
+        .options(selectinload(Assignment.site), selectinload(Assignment.roster))
+        .order_by(Assignment.day, Assignment.id)
+    ).all()
+    answers = _responses(volunteer.id)
+    cancelled = 0
+    for a in shifts:
+        start, _end = a.site.shift_window(a.day, a.shift)
+        if start <= now:
+            continue
+        answer = answers.get((a.site_id, a.day, a.shift))
+        if answer is not None and answer.status == CANCELLED_BY_VOLUNTEER:
+            continue
+        if answer is None:
+            answer = _answer(volunteer.id, a)
+        answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
+        _free_post(volunteer, a, reason, source=FROM_COORDINATOR, skip_user_id=by.id)
+        cancelled += 1
     _commit_answer()
+    return cancelled
 
 
 @dataclass
