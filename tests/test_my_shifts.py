@@ -288,6 +288,7 @@ def test_cancel_writes_response_frees_draft_and_notifies(app: Flask, world: Worl
     # The hole, for the coordinator's review.
     holes = my_shifts.cancelled_posts(world.period)
     assert [(h.assignment.id, h.response.reason) for h in holes] == [(world.mine.id, "家里有事")]
+    assert holes[0].response.source == "volunteer"
     # Cancelling twice is refused.
     twice = client.post(f"/me/shifts/{world.mine.id}/cancel", data={"reason": "again"})
     assert twice.status_code == 422

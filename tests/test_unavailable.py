@@ -122,10 +122,10 @@ def snapshot(roster_id: int) -> set[tuple[date, int]]:
     }
 
 
-def cancellations() -> list[tuple[int, date, str, str | None]]:
+def cancellations() -> list[tuple[int, date, str, str | None, str]]:
     db.session.expire_all()
     return [
-        (r.volunteer_id, r.day, r.status, r.reason)
+        (r.volunteer_id, r.day, r.status, r.reason, r.source)
         for r in db.session.scalars(select(ShiftResponse).order_by(ShiftResponse.day))
     ]
 
@@ -160,8 +160,8 @@ def test_marking_unavailable_cancels_the_shifts_in_range_and_shows_the_holes(
 
     # Both shifts in the range (even MON's, inside the volunteer's cutoff) are cancelled.
     assert cancellations() == [
-        (me_id, MON, "cancelled", "电话告知：发烧"),
-        (me_id, THU, "cancelled", "电话告知：发烧"),
+        (me_id, MON, "cancelled", "电话告知：发烧", "coordinator"),
+        (me_id, THU, "cancelled", "电话告知：发烧", "coordinator"),
     ]
     # Freed in the draft only; the published version and the later shift stay.
     assert snapshot(world.draft.id) == published_before - {(MON, me_id), (THU, me_id)}

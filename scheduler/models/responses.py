@@ -17,6 +17,9 @@ from scheduler.models.sites import SHIFT_KINDS, Site
 
 CONFIRMED, CANCELLED_BY_VOLUNTEER = "confirmed", "cancelled"
 RESPONSE_STATUSES = (CONFIRMED, CANCELLED_BY_VOLUNTEER)
+# Who gave the answer: the volunteer online, or a coordinator who took a drop-out by phone.
+FROM_VOLUNTEER, FROM_COORDINATOR = "volunteer", "coordinator"
+RESPONSE_SOURCES = (FROM_VOLUNTEER, FROM_COORDINATOR)
 MAX_REASON_LENGTH = 200
 
 
@@ -27,6 +30,7 @@ class ShiftResponse(db.Model):
     __table_args__ = (
         UniqueConstraint("volunteer_id", "site_id", "day", "shift"),
         CheckConstraint(f"status IN {RESPONSE_STATUSES!r}", name="status_known"),
+        CheckConstraint(f"source IN {RESPONSE_SOURCES!r}", name="source_known"),
         CheckConstraint(f"shift IN {SHIFT_KINDS!r}", name="shift_known"),
         # A cancellation always says why.
         CheckConstraint(
@@ -45,6 +49,7 @@ class ShiftResponse(db.Model):
     shift: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(MAX_REASON_LENGTH))
+    source: Mapped[str] = mapped_column(String(20), default=FROM_VOLUNTEER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

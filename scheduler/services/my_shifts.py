@@ -31,7 +31,13 @@ from scheduler.models import (
     Volunteer,
 )
 from scheduler.models.base import utcnow
-from scheduler.models.responses import CANCELLED_BY_VOLUNTEER, CONFIRMED, MAX_REASON_LENGTH
+from scheduler.models.responses import (
+    CANCELLED_BY_VOLUNTEER,
+    CONFIRMED,
+    FROM_COORDINATOR,
+    FROM_VOLUNTEER,
+    MAX_REASON_LENGTH,
+)
 from scheduler.models.rosters import PUBLISHED
 from scheduler.planning import current_draft
 from scheduler.services.errors import ServiceError
@@ -39,7 +45,6 @@ from scheduler.services.notifications import notify
 
 VOLUNTEER_CANCELLED = "volunteer_cancelled"
 # Who reported a cancellation (in the notification payload).
-FROM_VOLUNTEER, FROM_COORDINATOR = "volunteer", "coordinator"
 MAX_UNAVAILABLE_DAYS = 92  # a coordinator marks at most about a quarter at once
 
 
@@ -304,6 +309,7 @@ def cancel(
         db.session.rollback()
         raise ShiftError(_l("You have already cancelled this shift."))
     answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
+    answer.source = FROM_VOLUNTEER
     _free_post(volunteer, a, reason, source=FROM_VOLUNTEER)
     _commit_answer()
 
@@ -412,6 +418,7 @@ def mark_unavailable(
         if answer is None:
             answer = _answer(volunteer.id, a)
         answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
+        answer.source = FROM_COORDINATOR
         _free_post(volunteer, a, reason, source=FROM_COORDINATOR, skip_user_id=by.id)
         cancelled += 1
     _commit_answer()
