@@ -259,9 +259,11 @@ def period_days(period: PlanningPeriod) -> list[date]:
     return [period.start_date + timedelta(days=i) for i in range(count)]
 
 
-def _filled_counts(roster_id: int) -> dict[tuple[int, date, str], Counter[int]]:
-    counts: dict[tuple[int, date, str], Counter[int]] = defaultdict(Counter)
-    for site_id, day, kind, role_id, n in db.session.execute(
+def filled_per_post(roster_id: int | None) -> Counter[tuple[int, date, str, int]]:
+    """How many people each post (site, day, shift, role) of a roster has, in one query."""
+    if roster_id is None:
+        return Counter()
+    rows = db.session.execute(
         select(
             Assignment.site_id,
             Assignment.day,
@@ -271,7 +273,13 @@ def _filled_counts(roster_id: int) -> dict[tuple[int, date, str], Counter[int]]:
         )
         .where(Assignment.roster_id == roster_id)
         .group_by(Assignment.site_id, Assignment.day, Assignment.shift, Assignment.role_id)
-    ):
+    )
+    return Counter({(site_id, day, kind, role_id): n for site_id, day, kind, role_id, n in rows})
+
+
+def _filled_counts(roster_id: int) -> dict[tuple[int, date, str], Counter[int]]:
+    counts: dict[tuple[int, date, str], Counter[int]] = defaultdict(Counter)
+    for (site_id, day, kind, role_id), n in filled_per_post(roster_id).items():
         counts[(site_id, day, kind)][role_id] = n
     return counts
 

@@ -10,12 +10,11 @@ source "self_signup", so re-solving keeps them."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +25,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
 from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
 from scheduler.services.errors import ServiceError
+from scheduler.services.rosters import filled_per_post
 from solver.feasibility import RosterState
 
 MAX_CLAIM_ATTEMPTS = 10
@@ -73,27 +73,6 @@ def signup_periods() -> list[PlanningPeriod]:
     )
 
 
-def _post_counts(roster_id: int | None) -> Counter[tuple[int, date, str, int]]:
-    if roster_id is None:
-        return Counter()
-    return Counter(
-        {
-            (site_id, day, kind, role_id): n
-            for site_id, day, kind, role_id, n in db.session.execute(
-                select(
-                    Assignment.site_id,
-                    Assignment.day,
-                    Assignment.shift,
-                    Assignment.role_id,
-                    func.count(),
-                )
-                .where(Assignment.roster_id == roster_id)
-                .group_by(Assignment.site_id, Assignment.day, Assignment.shift, Assignment.role_id)
-            )
-        }
-    )
-
-
 def eligible_posts(
     period: PlanningPeriod, volunteer: Volunteer, now: datetime | None = None
 ) -> list[OpenPost]:
@@ -129,7 +108,7 @@ def eligible_posts(
             if sid in mapping.shifts and pid in mapping.volunteers and code is not None:
                 held.append(solver.Assignment(person=pid, shift=sid, role=code))
     state = RosterState(problem, held)
-    filled = _post_counts(draft.id if draft is not None else None)
+    filled = filled_per_post(draft.id if draft is not None else None)
     sites = {s.id: s for s in period.sites}
     roles = {r.id: r for r in db.session.scalars(select(Role))}
     posts = []
