@@ -314,6 +314,3 @@ def delete() -> Response | tuple[str, int]:
             return redirect(url_for("main.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("volunteer/delete.html", form=form), status
-
-
-from scheduler.volunteer import shifts  # noqa: E402, F401  (its routes join this blueprint)
