@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from solver import Demand, Person, Problem, Rules, Shift, Solution, solve
+from solver import Demand, Person, Problem, Rules, Shift, Solution, check, solve
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2024, 4, 8)
@@ -78,3 +78,26 @@ def run(problem: Problem, *, time_limit: float = 5.0) -> Solution:
 def worked(solution: Solution, person: str) -> list[str]:
     """Shift ids ``person`` works in ``solution``, sorted."""
     return sorted(a.shift for a in solution.assignments if a.person == person)
+
+
+def post_shift(
+    day_no: int, kind: str = "day", site: str = "a", roles: dict[str, int] | None = None
+) -> Shift:
+    """A shift with several roles (``{"temp": 1}`` by default), id like ``a3d`` (the
+    decomposition, flow and explanation tests address shifts this way)."""
+    start = datetime(MONDAY.year, MONDAY.month, MONDAY.day, START_HOUR[kind], tzinfo=TZ)
+    start += timedelta(days=day_no)
+    return Shift(
+        id=f"{site}{day_no}{kind[0]}",
+        site=site,
+        start=start,
+        end=start + timedelta(hours=8),
+        kind=kind,
+        demands=tuple(Demand(r, n) for r, n in (roles or {"temp": 1}).items()),
+    )
+
+
+def posts_filled(problem: Problem, assignments) -> int:  # type: ignore[no-untyped-def]
+    """Head count filled, as the independent checker counts it."""
+    posts = sum(d.min for s in problem.shifts for d in s.demands)
+    return posts - sum(check(problem, assignments).unfilled.values())

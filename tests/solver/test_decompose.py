@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from solver_factories import post_shift as shift
+from solver_factories import posts_filled
 
 from benchmarks.scenario_gen import generate
 from solver.check import check
 from solver.cpsat import solve
 from solver.decompose import solve_large
-from solver.model import Assignment, Demand, Person, Problem, Shift
-
-TZ = timezone(timedelta(hours=8))
-MONDAY = date(2022, 4, 11)
-HOURS = {"night": 0, "day": 8, "evening": 16}
-
-
-def shift(
-    day: int, kind: str = "day", site: str = "a", roles: dict[str, int] | None = None
-) -> Shift:
-    start = datetime.combine(MONDAY + timedelta(days=day), datetime.min.time(), TZ)
-    start += timedelta(hours=HOURS[kind])
-    return Shift(
-        id=f"{site}{day}{kind[0]}",
-        site=site,
-        start=start,
-        end=start + timedelta(hours=8),
-        kind=kind,
-        demands=tuple(Demand(r, n) for r, n in (roles or {"temp": 1}).items()),
-    )
-
-
-def posts_filled(problem: Problem, assignments) -> int:
-    posts = sum(d.min for s in problem.shifts for d in s.demands)
-    return posts - sum(check(problem, assignments).unfilled.values())
+from solver.model import Assignment, Person, Problem
 
 
 @pytest.fixture(scope="module")

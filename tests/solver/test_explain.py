@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-
 import pytest
+from solver_factories import MONDAY
+from solver_factories import post_shift as shift
 
 from solver.check import check
 from solver.explain import Reason, explain, explain_post
 from solver.model import Assignment, Demand, Person, Problem, Rules, Shift
-
-TZ = timezone(timedelta(hours=8))
-MONDAY = date(2022, 4, 11)
-HOURS = {"night": 0, "day": 8, "evening": 16}
-
-
-def shift(
-    day: int, kind: str = "day", site: str = "a", roles: dict[str, int] | None = None
-) -> Shift:
-    start = datetime.combine(MONDAY + timedelta(days=day), datetime.min.time(), TZ)
-    start += timedelta(hours=HOURS[kind])
-    demands = tuple(Demand(r, n) for r, n in (roles or {"temp": 1}).items())
-    return Shift(
-        id=f"{site}{day}{kind[0]}",
-        site=site,
-        start=start,
-        end=start + timedelta(hours=8),
-        kind=kind,
-        demands=demands,
-    )
 
 
 def person(pid: str, shifts: list[Shift], roles: tuple[str, ...] = ("temp",), **kw) -> Person:
