@@ -55,11 +55,21 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
 
     from scheduler.admin.routes import bp as admin_bp
     from scheduler.auth.routes import bp as auth_bp
+    from scheduler.checkin.routes import bp as checkin_bp
     from scheduler.coordinator.routes import bp as coordinator_bp
     from scheduler.main.routes import bp as main_bp
+    from scheduler.sheets.routes import bp as sheets_bp
     from scheduler.volunteer.routes import bp as volunteer_bp
 
-    for blueprint in (main_bp, auth_bp, volunteer_bp, coordinator_bp, admin_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        volunteer_bp,
+        coordinator_bp,
+        admin_bp,
+        sheets_bp,
+        checkin_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from scheduler.cli import register_cli

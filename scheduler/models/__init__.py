@@ -11,6 +11,7 @@ from scheduler.models.accounts import (
     Volunteer,
     VolunteerSkill,
 )
+from scheduler.models.attendance import Attendance
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.notifications import Notification
 from scheduler.models.organisations import District, WorkUnit
@@ -24,6 +25,7 @@ from scheduler.models.rosters import (
     solve_run_sites,
 )
 from scheduler.models.sites import SHIFT_KINDS, SITE_KINDS, Demand, Site
+from scheduler.models.urgent import UrgentNeed, UrgentRequest
 
 __all__ = [
     "ACCOUNT_ROLES",
@@ -35,6 +37,7 @@ __all__ = [
     "STAFF_ROLES",
     "VOLUNTEER",
     "Assignment",
+    "Attendance",
     "Availability",
     "DayOff",
     "Demand",
@@ -48,6 +51,8 @@ __all__ = [
     "Skill",
     "SolveRun",
     "UnfilledPost",
+    "UrgentNeed",
+    "UrgentRequest",
     "User",
     "Volunteer",
     "VolunteerSkill",

@@ -99,6 +99,8 @@ class Volunteer(db.Model):
     emergency_phone: Mapped[str | None] = mapped_column(String(32))
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     trained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Secret of the volunteer's calendar feed URL; None when no feed is on (revoking clears it).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     user: Mapped[User] = relationship(back_populates="volunteer")
     work_unit: Mapped[WorkUnit | None] = relationship()

@@ -44,6 +44,9 @@ class PlanningPeriod(db.Model):
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     # Volunteers may claim open posts of the draft themselves (first come, first served).
     self_signup_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Volunteers who repeatedly did not turn up are rostered last (a soft weight; off unless
+    # the coordinator turns it on).
+    deprioritise_no_shows: Mapped[bool] = mapped_column(Boolean, default=False)
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
 
