@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
@@ -25,9 +25,11 @@ from scheduler.config import TestConfig
 from scheduler.extensions import db
 from scheduler.models import (
     COORDINATOR,
+    Assignment,
     Demand,
     PlanningPeriod,
     Role,
+    Roster,
     Site,
     User,
     Volunteer,
@@ -238,3 +240,40 @@ def login_as(client: FlaskClient) -> Callable[..., FlaskClient]:
         return client
 
     return do
+
+
+RosterRow = tuple[Site, date, str, str, User]  # site, day, shift kind, role code, volunteer
+
+
+def make_roster(
+    period: PlanningPeriod,
+    rows: list[RosterRow],
+    version: int | None = None,
+    published_at: datetime = TEST_CLOCK_START,
+) -> Roster:
+    """A published version (`version`) or the draft (None) of `period` holding `rows`, with
+    each post's places numbered in order."""
+    roles = {r.code: r.id for r in db.session.scalars(select(Role))}
+    roster = Roster(
+        period_id=period.id,
+        status="draft" if version is None else "published",
+        version=version,
+        published_at=None if version is None else published_at,
+    )
+    db.session.add(roster)
+    db.session.flush()
+    for slot, (site, day, kind, code, user) in enumerate(rows, start=1):
+        assert user.volunteer is not None
+        db.session.add(
+            Assignment(
+                roster_id=roster.id,
+                site_id=site.id,
+                day=day,
+                shift=kind,
+                role_id=roles[code],
+                volunteer_id=user.volunteer.id,
+                slot=slot,
+            )
+        )
+    db.session.commit()
+    return roster

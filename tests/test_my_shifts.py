@@ -26,7 +26,7 @@ from scheduler.models import (
 )
 from scheduler.services import my_shifts, signup
 from scheduler.services.phones import mask, national
-from tests.conftest import login
+from tests.conftest import login, make_roster
 
 MON = date(2026, 12, 7)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -54,35 +54,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def role_id(code: str) -> int:
     return db.session.scalar(select(Role.id).where(Role.code == code))
-
-
-Row = tuple[Site, date, str, str, User]
-
-
-def make_roster(period: PlanningPeriod, rows: list[Row], version: int | None = None) -> Roster:
-    """A published version (`version`) or the draft (None) holding `rows`."""
-    roster = Roster(
-        period_id=period.id,
-        status="draft" if version is None else "published",
-        version=version,
-        published_at=None if version is None else NOW,
-    )
-    db.session.add(roster)
-    db.session.flush()
-    for slot, (site, day, kind, code, user) in enumerate(rows, start=1):
-        db.session.add(
-            Assignment(
-                roster_id=roster.id,
-                site_id=site.id,
-                day=day,
-                shift=kind,
-                role_id=role_id(code),
-                volunteer_id=user.volunteer.id,
-                slot=slot,
-            )
-        )
-    db.session.commit()
-    return roster
 
 
 def my_assignment(roster: Roster, user: User, day: date = MON, kind: str = "day") -> Assignment:

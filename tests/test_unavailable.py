@@ -18,14 +18,12 @@ from scheduler.models import (
     Assignment,
     Notification,
     PlanningPeriod,
-    Role,
-    Roster,
     ShiftResponse,
     Site,
     User,
 )
 from scheduler.services import my_shifts
-from tests.conftest import login
+from tests.conftest import RosterRow, login, make_roster
 
 MON = date(2026, 12, 7)
 THU = MON + timedelta(days=3)
@@ -34,38 +32,10 @@ LATER = MON + timedelta(days=10)
 # 12-hour cutoff, but a coordinator may still record a drop-out.
 NOW = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 
-Row = tuple[date, str, User]
-
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(my_shifts, "utcnow", lambda: NOW)
-
-
-def make_roster(period: PlanningPeriod, site: Site, rows: list[Row], version: int | None) -> Roster:
-    roles = {r.code: r.id for r in db.session.scalars(select(Role))}
-    roster = Roster(
-        period_id=period.id,
-        status="draft" if version is None else "published",
-        version=version,
-        published_at=None if version is None else NOW,
-    )
-    db.session.add(roster)
-    db.session.flush()
-    for slot, (day, code, user) in enumerate(rows, start=1):
-        db.session.add(
-            Assignment(
-                roster_id=roster.id,
-                site_id=site.id,
-                day=day,
-                shift="day",
-                role_id=roles[code],
-                volunteer_id=user.volunteer.id,  # type: ignore[union-attr]
-                slot=slot,
-            )
-        )
-    db.session.commit()
-    return roster
 
 
 class World:
@@ -88,15 +58,15 @@ def world(
     lead = make_volunteer(name="点位长乙", phone="13900000002")
     mate = make_volunteer(name="队友丙", phone="13900000003")
     other_coordinator = make_user("coordinator", name="协调员二", phone="13900000009")
-    rows: list[Row] = [
-        (MON, "site_lead", lead),
-        (MON, "code_checker", me),
-        (MON, "code_checker", mate),
-        (THU, "code_checker", me),
-        (LATER, "code_checker", me),  # outside the range below
+    rows: list[RosterRow] = [
+        (site, MON, "day", "site_lead", lead),
+        (site, MON, "day", "code_checker", me),
+        (site, MON, "day", "code_checker", mate),
+        (site, THU, "day", "code_checker", me),
+        (site, LATER, "day", "code_checker", me),  # outside the range below
     ]
-    published = make_roster(period, site, rows, version=1)
-    draft = make_roster(period, site, rows, version=None)
+    published = make_roster(period, rows, version=1, published_at=NOW)
+    draft = make_roster(period, rows, version=None)
     staff = app.test_client()
     login(staff, coordinator)
     return World(
