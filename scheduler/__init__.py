@@ -11,11 +11,14 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from scheduler import models  # registers every table with the metadata
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from scheduler.i18n import localized_name, select_locale
+from scheduler.models.base import MAX_ID
+from scheduler.models.sites import span_label
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,9 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (environment variable) in production")
 
+    # Ids in URLs are database integers: anything beyond 32 bits is simply not found (404),
+    # rather than overflowing the database driver (a 500).
+    app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
@@ -99,6 +105,14 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in routes: at most 2**31 - 1, the largest id an INTEGER column holds."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _register_error_handlers(app: Flask) -> None:
     def render_error(status: int, message: str | None = None) -> tuple[str, int]:
         return render_template("error.html", status=status, message=message), status
@@ -115,7 +129,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
-        log.exception("unhandled error on %s", request.path)
+        # The endpoint, not the path: a calendar feed's path holds its secret token.
+        log.exception("unhandled error on %s", request.endpoint or "an unknown route")
         db.session.rollback()
         return render_error(500)
 
@@ -128,6 +143,7 @@ def _register_template_context(app: Flask) -> None:
         return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
 
     app.add_template_filter(localized_name, "localized")
+    app.add_template_filter(span_label, "span_to")  # {{ start|span_to(end) }}
 
     @app.after_request
     def close_streamed_files(response: Any) -> Any:

@@ -30,11 +30,13 @@ from scheduler.models import (
     PlanningPeriod,
     Role,
     Roster,
+    ShiftResponse,
     Site,
     User,
     Volunteer,
 )
 from scheduler.models.base import set_clock
+from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.services.accounts import create_account
 from scheduler.services.catalogue import ensure_default_catalogue
 
@@ -277,3 +279,22 @@ def make_roster(
         )
     db.session.commit()
     return roster
+
+
+def cancel_shift(
+    volunteer: User, site: Site, day: date, kind: str, reason: str = "家里有事"
+) -> ShiftResponse:
+    """`volunteer` (a user with a volunteer profile) has cancelled their `kind` shift at `site`
+    on `day`, as the "cancel" button records it; committed."""
+    assert volunteer.volunteer is not None
+    response = ShiftResponse(
+        volunteer_id=volunteer.volunteer.id,
+        site_id=site.id,
+        day=day,
+        shift=kind,
+        status=CANCELLED_BY_VOLUNTEER,
+        reason=reason,
+    )
+    db.session.add(response)
+    db.session.commit()
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -35,7 +36,7 @@ class AccountSearchForm(FlaskForm):
         _l("Name or mobile number"), validators=[Optional(), Length(max=MAX_QUERY_LENGTH)]
     )
     role = SelectField(
-        _l("Role"),
+        _lp("account", "Role"),
         choices=[
             SelectChoice("", _l("All roles")),
             *(SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES),
@@ -56,7 +57,7 @@ class RoleForm(FlaskForm):
     """Change one account's role."""
 
     role = SelectField(
-        _l("Role"),
+        _lp("account", "Role"),
         choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES],
         validators=[DataRequired()],
     )

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import SHIFT_KINDS, District, Role, Site, Skill
 from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.services.pool import SORTS, PoolQuery
@@ -34,12 +35,6 @@ from scheduler.services.sites import (
     SiteData,
 )
 
-SITE_KIND_LABELS = {
-    "checkpoint": _l("Highway checkpoint"),
-    "testing": _l("Community testing site"),
-    "other": _l("Other post"),
-}
-SHIFT_LABELS = {"night": _l("Night"), "day": _l("Day"), "evening": _l("Evening")}
 COMMON_TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "UTC")
 NONE = 0  # the "no district" / "no skill" / "any" choice in integer selects
 
@@ -250,6 +245,7 @@ class PeriodForm(FlaskForm):
     start_date = DateField(_l("First day"), validators=[InputRequired(message=_l("Enter a date."))])
     end_date = DateField(_l("Last day"), validators=[InputRequired(message=_l("Enter a date."))])
     site_ids = MultiCheckboxField(_l("Sites"), coerce=int)
+    deprioritise_no_shows = BooleanField(_l("Roster volunteers with repeated no-shows last"))
 
     def set_sites(self, sites: Sequence[Site]) -> None:
         self.site_ids.choices = _choices((s.id, s.name) for s in sites)

@@ -17,6 +17,10 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest id an INTEGER column holds: ids from URLs and forms above it are "not found".
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

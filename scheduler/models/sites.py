@@ -60,9 +60,22 @@ class Site(db.Model):
         start = datetime.combine(day, time(hour), tzinfo=ZoneInfo(self.timezone))
         return start, start + timedelta(hours=SHIFT_HOURS)
 
+    def shift_span(self, day: date, kind: str) -> str:
+        """The shift's local hours as people read them (see span_label)."""
+        return span_label(*self.shift_window(day, kind))
+
     def demand_for(self, kind: str) -> dict[int, int]:
         """Head count per role id for one shift kind."""
         return {d.role_id: d.headcount for d in self.demands if d.shift == kind and d.headcount}
+
+
+def span_label(start: datetime, end: datetime) -> str:
+    """Local hours of a span as every page and printout shows them: '08:00–16:00';
+    '16:00–24:00' when it ends at midnight; '23:00–07:00 (+1)' when it ends on the next date."""
+    if end.date() > start.date() and (end.hour, end.minute) == (0, 0):
+        return f"{start:%H:%M}–24:00"
+    suffix = " (+1)" if end.date() > start.date() else ""
+    return f"{start:%H:%M}–{end:%H:%M}{suffix}"
 
 
 class Demand(db.Model):

@@ -19,7 +19,6 @@ from scheduler.models import SHIFT_KINDS, Availability, DayOff, PlanningPeriod, 
 from scheduler.models.sites import SHIFT_HOURS
 from scheduler.services.errors import ServiceError
 
-SHIFT_LABELS = {"night": _l("Night"), "day": _l("Day"), "evening": _l("Evening")}
 # Sites start their night shift at midnight unless configured otherwise (Site.first_shift_hour).
 DEFAULT_FIRST_SHIFT_HOUR = 0
 
