@@ -43,6 +43,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
+from scheduler.services.demand import demand_of, urgent_extra
 from solver.explain import Reason, explain
 
 __all__ = [
@@ -176,6 +177,8 @@ def build_problem(
     pinned assignments and everything the draft holds at sites not being solved.
     `baseline_roster`'s assignments become the baseline (minimal change when re-solving; with
     `minimal_change`, as for a repair, changing one costs more than any fairness gain).
+    With the period's `deprioritise_no_shows`, volunteers with repeated no-shows before it get
+    a soft off-request on each of its days (see _no_show_requests).
     Loads everything with a handful of set queries, whatever the number of volunteers.
     """
     days = _days(period)
@@ -229,6 +232,7 @@ def build_problem(
     for a in kept:
         kept_by_shift[shift_id(a.site_id, a.day, a.shift)][code_of[a.role_id]] += 1
 
+    extra = urgent_extra(period.id, chosen_ids)
     shifts: list[solver.Shift] = []
     by_slot: dict[tuple[date, str], list[str]] = defaultdict(list)
     posts_total = 0
@@ -236,7 +240,7 @@ def build_problem(
         for day in days:
             for kind in site.shift_kinds:
                 sid = shift_id(site.id, day, kind)
-                need = {code_of[rid]: n for rid, n in site.demand_for(kind).items()}
+                need = {code_of[rid]: n for rid, n in demand_of(site, day, kind, extra).items()}
                 demands = [solver.Demand(role=code, min=n) for code, n in need.items()]
                 # A pin on a role the shift no longer asks for (or above its head count)
                 # widens the demand so the pin stays valid; no shortfall is invented.
@@ -293,7 +297,8 @@ def build_problem(
     mapping.fixed_shifts = frozenset(fixed)
     mapping.posts_total = posts_total
 
-    people = _people(first, last, chosen, roles, by_slot, kept)
+    requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
+    people = _people(first, last, chosen, roles, by_slot, kept, requests)
     mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
     known = set(mapping.volunteers)
 
@@ -350,6 +355,34 @@ def build_problem(
     return problem, mapping
 
 
+# Repeat no-shows (scheduler.services.hours.is_no_show) are rostered last when the period asks:
+# from this many no-shows before the period, each day they work costs NO_SHOW_WEIGHT per
+# no-show, up to NO_SHOW_WEIGHT_CAP — far below a missing lead (500) or an unfilled post
+# (1000), so they still fill posts nobody else can.
+NO_SHOW_THRESHOLD = 2
+NO_SHOW_WEIGHT = 2
+NO_SHOW_WEIGHT_CAP = 20
+
+
+def _no_show_requests(
+    period: PlanningPeriod, days: list[date]
+) -> dict[int, tuple[solver.Request, ...]]:
+    """Per volunteer id with NO_SHOW_THRESHOLD or more no-shows before the period: an
+    off-request for every day of it (an ungranted one costs its weight)."""
+    # Imported here: the no-show rule reads the published roster (services.my_shifts), which
+    # imports this module.
+    from scheduler.services.hours import no_show_counts
+
+    requests = {}
+    for volunteer_id, count in no_show_counts(before=period.start_date).items():
+        if count >= NO_SHOW_THRESHOLD:
+            weight = min(NO_SHOW_WEIGHT * count, NO_SHOW_WEIGHT_CAP)
+            requests[volunteer_id] = tuple(
+                solver.Request(on=False, day=day, weight=weight) for day in days
+            )
+    return requests
+
+
 def _people(
     first: date,
     last: date,
@@ -357,6 +390,7 @@ def _people(
     roles: dict[int, _RoleInfo],
     by_slot: dict[tuple[date, str], list[str]],
     kept: list[Any],
+    requests: dict[int, tuple[solver.Request, ...]],
 ) -> list[solver.Person]:
     """Every active volunteer as a solver Person (six set queries, no per-person query)."""
     volunteers = db.session.execute(
@@ -451,6 +485,7 @@ def _people(
                 else None,
                 accepts_nights=v.accepts_nights,
                 weekly_cap=v.weekly_cap,
+                requests=requests.get(v.id, ()),
             )
         )
     return people

@@ -19,8 +19,10 @@ from scheduler.extensions import db
 from scheduler.models import (
     Assignment,
     Availability,
+    Notification,
     PlanningPeriod,
     Roster,
+    ShiftResponse,
     Site,
     SolveRun,
     User,
@@ -28,7 +30,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED
 from scheduler.planning import build_problem, current_draft, person_id, shift_id
-from scheduler.services import publishing
+from scheduler.services import my_shifts, publishing
 from tests.conftest import login
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
@@ -181,6 +183,53 @@ def test_cancel_repair_confirm_publishes_version_2_with_the_hole_filled(
 
     # The hole is gone from the roster page once version 2 is out.
     assert "Cancelled by volunteers" not in staff.get(base_url(world)).get_data(as_text=True)
+    # The canceller knows they are off that shift: no "shift removed" message for it.
+    kinds = db.session.scalars(
+        select(Notification.kind).where(Notification.user_id == canceller.id)
+    ).all()
+    assert "shift_removed" not in kinds
+
+
+def test_a_canceller_put_back_by_hand_sees_the_shift_again(
+    sync_app: Flask,
+    staff: FlaskClient,
+    make_site: Any,
+    make_volunteer: Any,
+    make_period: Any,
+) -> None:
+    """Their old "cancelled" answer would hide the shift: publishing removes it and tells them."""
+    world = build_world(make_site, make_volunteer, make_period, 4)
+    v1 = publish_v1(world, staff)
+    canceller, mine = cancel_monday(sync_app, world, v1)
+    volunteer_id = canceller.volunteer.id  # type: ignore[union-attr]
+    assign = f"{base_url(world)}/posts/{world.site.id}/{MON.isoformat()}/day/{mine.role_id}/assign"
+    done = staff.post(
+        assign, data={"volunteer_id": volunteer_id, "confirm": "1", "note": "电话确认能来"}
+    )
+    assert done.status_code in (200, 302)
+    before = db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == canceller.id)
+    )
+    assert staff.post(f"{base_url(world)}/publish", data={}).status_code == 302
+    db.session.expire_all()
+    answers = db.session.scalars(
+        select(ShiftResponse).where(ShiftResponse.volunteer_id == volunteer_id)
+    ).all()
+    assert answers == []
+    new = db.session.scalars(
+        select(Notification.kind)
+        .where(Notification.user_id == canceller.id)
+        .order_by(Notification.id)
+        .offset(before)
+    ).all()
+    assert new == ["shift_new"]
+    shifts = my_shifts.my_shifts(canceller.volunteer)  # type: ignore[arg-type]
+    monday = [c for c in shifts.upcoming if c.day == MON]
+    assert len(monday) == 1
+    assert monday[0].status is None
+    v2 = publishing.latest_published(world.period.id)
+    assert v2 is not None
+    assert any(a.volunteer_id == volunteer_id and a.day == MON for a in v2.assignments)
 
 
 def test_the_canceller_is_never_put_back_even_when_nobody_else_is_free(

@@ -174,6 +174,26 @@ def test_last_place_then_just_taken(
     ]
 
 
+def test_no_claims_while_the_roster_is_being_regenerated(
+    app: Flask, open_period: tuple[PlanningPeriod, Site], make_volunteer: Callable[..., User]
+) -> None:
+    """A run would not know of the claim and could give the same place to someone else."""
+    period, site = open_period
+    me = volunteer(make_volunteer, [(MON, "day")])
+    run = SolveRun(period_id=period.id, time_limit=30, status="running", started_at=utcnow())
+    db.session.add(run)
+    db.session.commit()
+    client = client_for(app, me)
+    client.post("/me/signup/claim", data={"post": key(period, site, MON, "day", "code_checker")})
+    assert "being regenerated" in client.get("/me/signup").get_data(as_text=True)
+    assert assignments() == []
+    run.status = "succeeded"
+    db.session.commit()
+    post = key(period, site, MON, "day", "code_checker")
+    assert client.post("/me/signup/claim", data={"post": post}).status_code == 303
+    assert len(assignments()) == 1
+
+
 @pytest.mark.parametrize(
     "post",
     [

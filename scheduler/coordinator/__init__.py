@@ -6,4 +6,5 @@ from scheduler.coordinator import (  # noqa: F401
     rosters,
     routes,
     signup_toggle,
+    urgent,
 )

@@ -25,6 +25,7 @@ from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.services import delivery, editing, publishing
+from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import NOTE_MAX, EditError, EditOutcome
 from scheduler.services.publishing import PublishError, RosterDiff
 
@@ -79,7 +80,7 @@ def _post(
         site not in period.sites
         or kind not in site.shift_kinds
         or not period.covers(when)
-        or role.id not in site.demand_for(kind)
+        or role.id not in demand_of(site, when, kind, urgent_extra(period.id, [site.id]))
     ):
         abort(404)
     return period, site, when, kind, role

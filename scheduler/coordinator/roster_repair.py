@@ -16,7 +16,7 @@ from scheduler.coordinator.rosters import _status_context
 from scheduler.coordinator.routes import bp
 from scheduler.forms import EmptyForm
 from scheduler.models import PlanningPeriod
-from scheduler.services import my_shifts, publishing, rosters
+from scheduler.services import my_shifts, publishing, rosters, urgent
 from scheduler.services.repair import start_repair
 from scheduler.services.rosters import RosterError
 
@@ -49,6 +49,9 @@ def roster_repair_confirm(period_id: int) -> str:
     return render_template(
         "coordinator/roster_repair.html",
         holes=my_shifts.cancelled_posts(period),
+        requests=[
+            r for r in urgent.requests_of(period) if r.status in (urgent.OPEN, urgent.PARTLY_FILLED)
+        ],
         diff=publishing.draft_diff(period),
         form=EmptyForm(),
         **_status_context(period, run),

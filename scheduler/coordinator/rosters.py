@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_skeleton
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,15 +18,21 @@ from wtforms.validators import InputRequired, NumberRange
 
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
-from scheduler.coordinator.forms import SHIFT_LABELS, MultiCheckboxField, _choices
+from scheduler.coordinator.forms import MultiCheckboxField, _choices
 from scheduler.coordinator.routes import INVALID, bp
 from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.htmx import is_htmx, render
+from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
 from scheduler.services import my_shifts, rosters
 from scheduler.services.rosters import DEFAULT_TIME_LIMIT, RosterError
+
+# The review lists only the first unfilled posts with their reasons (the demo leaves hundreds,
+# which made the page ~370 KB); the rest are a page away, and every heat-map cell opens its shift.
+UNFILLED_ON_REVIEW = 15
+UNFILLED_PER_PAGE = 50
 
 
 class GenerateRosterForm(FlaskForm):
@@ -96,6 +102,7 @@ def _roster_page(form: GenerateRosterForm, period: PlanningPeriod, status: int =
             "coordinator/roster.html",
             form=form,
             review=rosters.review(period),
+            unfilled_shown=UNFILLED_ON_REVIEW,
             cancelled=my_shifts.cancelled_posts(period),
             shift_kinds=SHIFT_KINDS,
             **_status_context(period, run),
@@ -187,6 +194,25 @@ def roster_run_cancel(period_id: int, run_id: int) -> Any:
         )
     flash(gettext("Cancel requested."))
     return redirect(url_for("coordinator.roster", period_id=period.id))
+
+
+@bp.get("/periods/<int:period_id>/roster/unfilled")
+@staff_required
+def roster_unfilled(period_id: int) -> str:
+    """Every unfilled post of the draft with the solver's reasons, a page at a time (the review
+    shows only the first few, so it stays light with hundreds of holes)."""
+    period = get_or_404(PlanningPeriod, period_id)
+    review = rosters.review(period)
+    pages = max(1, -(-len(review.unfilled) // UNFILLED_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    first = (page - 1) * UNFILLED_PER_PAGE
+    return render_template(
+        "coordinator/roster_unfilled.html",
+        review=review,
+        posts=review.unfilled[first : first + UNFILLED_PER_PAGE],
+        page=page,
+        pages=pages,
+    )
 
 
 @bp.get("/periods/<int:period_id>/roster/shifts/<int:site_id>/<day>/<kind>")

@@ -15,8 +15,6 @@ from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator.forms import (
-    SHIFT_LABELS,
-    SITE_KIND_LABELS,
     MergeForm,
     NameForm,
     PeriodForm,
@@ -31,6 +29,7 @@ from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.htmx import is_htmx, render
 from scheduler.i18n import localized_name
+from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import (
     SHIFT_KINDS,
     District,
@@ -42,8 +41,9 @@ from scheduler.models import (
     WorkUnit,
 )
 from scheduler.models.planning import MAX_PERIOD_DAYS
-from scheduler.services import catalogue_admin, dashboard, periods, pool, sites
+from scheduler.services import catalogue_admin, dashboard, periods, pool, sites, urgent
 from scheduler.services.catalogue_admin import CatalogueError, RoleData, SkillData
+from scheduler.services.hours import volunteer_totals
 from scheduler.services.periods import PeriodData, PeriodError
 from scheduler.services.phones import national
 from scheduler.services.sites import SiteError
@@ -61,8 +61,8 @@ def _coordinator_context() -> dict[str, Any]:
         "site_kind_labels": SITE_KIND_LABELS,
         "national": national,
         "max_period_days": MAX_PERIOD_DAYS,
-        # The CSV/XLSX import (scheduler.coordinator.imports) adds its pages to this blueprint.
-        "has_import": "coordinator.import_upload" in current_app.view_functions,
+        # A volunteer's hours and no-shows on their page (coordinator/volunteer.html).
+        "service_hours": volunteer_totals,
     }
 
 
@@ -90,6 +90,7 @@ def dashboard_view() -> str:
     return render_template(
         "coordinator/dashboard.html",
         counts=dashboard.counts(),
+        urgent_waiting=urgent.waiting(),
         open_periods=open_list,
         heat=heat,
     )
@@ -324,6 +325,7 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
             start_date=form.start_date.data,
             end_date=form.end_date.data,
             site_ids=list(form.site_ids.data or []),
+            deprioritise_no_shows=bool(form.deprioritise_no_shows.data),
         )
         try:
             saved = periods.save_period(period, data)

@@ -20,11 +20,11 @@ from typing import Any, Protocol
 from babel.dates import format_skeleton
 from flask import Flask, current_app, g
 from flask_babel import force_locale, get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.i18n import localized_name
+from scheduler.labels import SHIFT_LABELS
 from scheduler.models import Role, Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification
@@ -48,8 +48,6 @@ MAX_ATTEMPTS = 5
 # Minutes to wait after the 1st, 2nd, ... failed attempt.
 BACKOFF_MINUTES = (1, 5, 30, 120)
 ERROR_MAX = 500
-
-SHIFT_NAMES = {"night": _l("Night"), "day": _l("Day"), "evening": _l("Evening")}
 
 
 class Sender(Protocol):
@@ -117,7 +115,7 @@ def _shift_text(payload: Mapping[str, Any], sites: dict[int, Site], roles: dict[
     role = roles.get(payload.get("role_id"))  # type: ignore[arg-type]
     parts = [
         format_skeleton("MMMd", day, locale=str(get_locale())),
-        str(SHIFT_NAMES.get(payload.get("shift", ""), payload.get("shift", ""))),
+        str(SHIFT_LABELS.get(payload.get("shift", ""), payload.get("shift", ""))),
         site.name if site is not None else "",
         localized_name(role) if role is not None else "",
     ]
@@ -155,6 +153,29 @@ def render_message(
                 name=name,
                 shift=what,
                 reason=payload.get("reason", ""),
+            ),
+        )
+    if notification.kind == "urgent_request" and "day" in payload:
+        site = sites.get(payload.get("site_id"))  # type: ignore[arg-type]
+        what = " ".join(
+            p
+            for p in (
+                site.name if site is not None else "",
+                format_skeleton(
+                    "MMMd", date.fromisoformat(payload["day"]), locale=str(get_locale())
+                ),
+                payload.get("span", ""),
+            )
+            if p
+        )
+        return (
+            gettext("Urgent request: %(what)s", what=what),
+            gettext(
+                "%(name)s asks for %(n)s more people at %(what)s. Fill it from the period's "
+                "urgent requests in Muster.",
+                name=payload.get("by", ""),
+                n=payload.get("people", ""),
+                what=what,
             ),
         )
     if "day" in payload and "shift" in payload:

@@ -40,6 +40,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, SOURCE_HAND
 from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
+from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
 from scheduler.services.signup import free_slot
 
@@ -196,7 +197,7 @@ def _check_post(period: PlanningPeriod, site: Site, day: date, kind: str, role: 
         raise EditError(_l("This site is not one of the period's active sites."))
     if not period.covers(day) or kind not in site.shift_kinds:
         raise EditError(_l("This site has no such shift in the period."))
-    if role.id not in site.demand_for(kind):
+    if role.id not in demand_of(site, day, kind, urgent_extra(period.id, [site.id])):
         raise EditError(_l("This shift has no such post."))
 
 
@@ -213,9 +214,11 @@ def _require_note(note: str | None) -> str:
     return note
 
 
-def _sync_unfilled(draft: Roster, site: Site, day: date, kind: str, role_id: int) -> None:
-    """Keep the draft's unfilled post for one role on one shift in step with its head count."""
-    needed = site.demand_for(kind).get(role_id, 0)
+def sync_unfilled(draft: Roster, site: Site, day: date, kind: str, role_id: int) -> None:
+    """Keep the draft's unfilled post for one role on one shift in step with its head count
+    (after a hand edit, or an urgent request that changes the head count). Flushes nothing."""
+    extra = urgent_extra(draft.period_id, [site.id])
+    needed = demand_of(site, day, kind, extra).get(role_id, 0)
     filled = db.session.scalar(
         select(func.count(Assignment.id)).where(
             Assignment.roster_id == draft.id,
@@ -259,8 +262,18 @@ def _touch(draft: Roster) -> None:
     db.session.flush()
 
 
+def edit_context(period: PlanningPeriod) -> _Context:
+    """The draft in solver terms, for ranking several posts' candidates with one build."""
+    return _context(period, editable_draft(period))
+
+
 def candidates(
-    period: PlanningPeriod, site: Site, day: date, kind: str, role: Role
+    period: PlanningPeriod,
+    site: Site,
+    day: date,
+    kind: str,
+    role: Role,
+    context: _Context | None = None,
 ) -> list[Candidate]:
     """Volunteers for one post of the draft, best fit first: those who break no rule (available,
     qualified, rested, under their caps), then the rest by how few rules they would break; ties
@@ -271,9 +284,8 @@ def candidates(
     rules are per person, so this equals checking the whole draft). Volunteers already on this
     shift time are left out; only those available for the shift or qualified for the role are
     considered: the CHECKED_CANDIDATES likeliest are checked, the best MAX_CANDIDATES shown."""
-    draft = editable_draft(period)
     _check_post(period, site, day, kind, role)
-    ctx = _context(period, draft)
+    ctx = context if context is not None else edit_context(period)
     sid = shift_id(site.id, day, kind)
     busy = {a.volunteer_id for a in ctx.rows if a.day == day and a.shift == kind}
     by_person: dict[str, list[solver.Assignment]] = {}
@@ -400,7 +412,7 @@ def assign(
         )
     )
     db.session.flush()
-    _sync_unfilled(draft, site, day, kind, role.id)
+    sync_unfilled(draft, site, day, kind, role.id)
     _touch(draft)
     return EditOutcome(applied=True, warnings=warnings)
 
@@ -425,7 +437,7 @@ def unassign(assignment: Assignment) -> None:
     )
     db.session.delete(assignment)
     db.session.flush()
-    _sync_unfilled(draft, site, day, kind, role_id)
+    sync_unfilled(draft, site, day, kind, role_id)
     _touch(draft)
 
 

@@ -22,12 +22,14 @@ from scheduler.models import (
     PlanningPeriod,
     Role,
     Roster,
+    ShiftResponse,
     Site,
     UnfilledPost,
     User,
     Volunteer,
 )
-from scheduler.models.base import utcnow
+from scheduler.models.base import MAX_ID, utcnow
+from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import PUBLISHED
 from scheduler.planning import current_draft
 from scheduler.services.errors import ServiceError
@@ -37,9 +39,11 @@ __all__ = [
     "PublishError",
     "RosterDiff",
     "Slot",
+    "VersionNotFound",
     "diff",
     "latest_published",
     "publish",
+    "published_or_latest",
     "published_version",
     "versions",
 ]
@@ -125,6 +129,33 @@ def published_version(period_id: int, version: int) -> Roster | None:
             Roster.version == version,
         )
     )
+
+
+class VersionNotFound(ServiceError):
+    """The period has nothing published, or not the version asked for."""
+
+
+def published_or_latest(
+    period: PlanningPeriod, version: int | None = None
+) -> tuple[Roster, Roster]:
+    """(published `version` of the period, or its latest when None; the latest). Raises
+    VersionNotFound when nothing is published or there is no such version."""
+    latest = latest_published(period.id)
+    if latest is None:
+        raise VersionNotFound(_l("Nothing is published yet for %(name)s.", name=period.name))
+    if version is None or version == latest.version:
+        return latest, latest
+    roster = published_version(period.id, version) if 1 <= version <= MAX_ID else None
+    if roster is None:
+        raise VersionNotFound(
+            _l(
+                "%(name)s has no published version %(version)d (the latest is %(latest)d).",
+                name=period.name,
+                version=version,
+                latest=latest.version,
+            )
+        )
+    return roster, latest
 
 
 def _slots(roster_id: int | None) -> dict[int, set[Slot]]:
@@ -248,20 +279,60 @@ def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff
     if posts:
         db.session.execute(insert(UnfilledPost), posts)
     changes = diff(previous, version)
+    cancelled = _cancelled_answers(period)
+    told_new = set()
     for change in changes.changes:
         for kind, slots in (("shift_new", change.added), ("shift_removed", change.removed)):
             for slot in slots:
-                notify(
-                    change.user_id,
-                    kind,
-                    site_id=slot.site_id,
-                    day=slot.day.isoformat(),
-                    shift=slot.shift,
-                    role_id=slot.role_id,
-                    version=number,
-                )
+                key = (change.volunteer_id, slot.site_id, slot.day, slot.shift)
+                if kind == "shift_removed" and key in cancelled:
+                    continue  # they cancelled it themselves: no need to tell them
+                if kind == "shift_new":
+                    told_new.add(key)
+                _notify_slot(change.user_id, kind, slot, number)
+    # A cancelled post can only be in the draft again if a coordinator put its volunteer back
+    # on purpose (cancelling removes it, and repairs never offer it to them): the old answer
+    # would hide the shift from them, so it goes, and they are told the shift is theirs.
+    for a in db.session.scalars(select(Assignment).where(Assignment.roster_id == version.id)):
+        key = (a.volunteer_id, a.site_id, a.day, a.shift)
+        answer = cancelled.get(key)
+        if answer is not None:
+            db.session.delete(answer)
+            if key in told_new:
+                continue
+            user_id = db.session.scalar(
+                select(Volunteer.user_id).where(Volunteer.id == a.volunteer_id)
+            )
+            _notify_slot(user_id, "shift_new", Slot(a.day, a.shift, a.site_id, a.role_id), number)
     db.session.flush()
     return version, changes
+
+
+def _notify_slot(user_id: int, kind: str, slot: Slot, version: int) -> None:
+    notify(
+        user_id,
+        kind,
+        site_id=slot.site_id,
+        day=slot.day.isoformat(),
+        shift=slot.shift,
+        role_id=slot.role_id,
+        version=version,
+    )
+
+
+def _cancelled_answers(
+    period: PlanningPeriod,
+) -> dict[tuple[int, int, date, str], ShiftResponse]:
+    """Cancellations of shifts in the period, by (volunteer, site, day, shift)."""
+    return {
+        (r.volunteer_id, r.site_id, r.day, r.shift): r
+        for r in db.session.scalars(
+            select(ShiftResponse).where(
+                ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
+                ShiftResponse.day.between(period.start_date, period.end_date),
+            )
+        )
+    }
 
 
 def roster_rows(roster: Roster) -> list[Assignment]:

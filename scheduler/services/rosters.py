@@ -40,6 +40,7 @@ from scheduler.models.rosters import (
     RUNNING,
 )
 from scheduler.planning import current_draft
+from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
 
 DEFAULT_TIME_LIMIT = 30
@@ -77,6 +78,19 @@ def fail_stale_runs(period_id: int) -> None:
         db.session.commit()
 
 
+def solving(period_id: int) -> bool:
+    """Whether a run of the period is queued or running (after failing dead ones)."""
+    fail_stale_runs(period_id)
+    return (
+        db.session.scalar(
+            select(SolveRun.id).where(
+                SolveRun.period_id == period_id, SolveRun.status.in_(ACTIVE_RUN_STATUSES)
+            )
+        )
+        is not None
+    )
+
+
 def start_run(
     period: PlanningPeriod,
     site_ids: Iterable[int],
@@ -106,13 +120,7 @@ def start_run(
     by_id = {s.id: s for s in sites}
     if not chosen <= by_id.keys():
         raise RosterError(_l("Choose among this period's sites."), "site_ids")
-    fail_stale_runs(period.id)
-    busy = db.session.scalar(
-        select(SolveRun.id).where(
-            SolveRun.period_id == period.id, SolveRun.status.in_(ACTIVE_RUN_STATUSES)
-        )
-    )
-    if busy is not None:
+    if solving(period.id):
         raise RosterError(_l("A roster is already being generated for this period."))
     all_sites = chosen == by_id.keys()
     run = SolveRun(
@@ -253,6 +261,14 @@ class Review:
     sites: dict[int, Site]
     roles: dict[int, Role]
 
+    @property
+    def missing_by_role(self) -> list[tuple[Role, int]]:
+        """People missing per role over the whole draft, the most first."""
+        missing: Counter[int] = Counter()
+        for post in self.unfilled:
+            missing[post.role_id] += post.missing
+        return [(self.roles[rid], n) for rid, n in missing.most_common() if rid in self.roles]
+
 
 def period_days(period: PlanningPeriod) -> list[date]:
     count = (period.end_date - period.start_date).days + 1
@@ -285,16 +301,19 @@ def _filled_counts(roster_id: int) -> dict[tuple[int, date, str], Counter[int]]:
 
 
 def _heat(
-    sites: list[Site], days: list[date], counts: dict[tuple[int, date, str], Counter[int]]
+    sites: list[Site],
+    days: list[date],
+    counts: dict[tuple[int, date, str], Counter[int]],
+    extra: dict[PostKey, Counter[int]],
 ) -> tuple[list[HeatRow], int, int]:
     rows, total, filled = [], 0, 0
     for site in sites:
         for kind in site.shift_kinds:
-            demand = site.demand_for(kind)
-            if not demand:
+            if not site.demand_for(kind) and not any((site.id, day, kind) in extra for day in days):
                 continue
             cells = []
             for day in days:
+                demand = demand_of(site, day, kind, extra)
                 have = counts.get((site.id, day, kind), Counter())
                 got = sum(min(have[role], n) for role, n in demand.items())
                 need = sum(demand.values())
@@ -419,7 +438,7 @@ def review(period: PlanningPeriod) -> Review:
         sites += sorted(
             db.session.scalars(select(Site).where(Site.id.in_(extra))), key=lambda s: s.name
         )
-    heat, total, filled = _heat(sites, days, counts)
+    heat, total, filled = _heat(sites, days, counts, urgent_extra(period.id))
     posts: list[UnfilledPost] = []
     if draft is not None:
         posts = list(
@@ -497,7 +516,8 @@ def shift_view(period: PlanningPeriod, site: Site, day: date, kind: str) -> Shif
     demand = [
         (roles[role_id], needed, have[role_id])
         for role_id, needed in sorted(
-            site.demand_for(kind).items(), key=lambda item: roles[item[0]].sort_order
+            demand_of(site, day, kind, urgent_extra(period.id, [site.id])).items(),
+            key=lambda item: roles[item[0]].sort_order,
         )
     ]
     assignments.sort(key=lambda a: (roles[a.role_id].sort_order, a.volunteer.user.name_pinyin))

@@ -25,7 +25,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
 from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
 from scheduler.services.errors import ServiceError
-from scheduler.services.rosters import filled_per_post
+from scheduler.services.rosters import filled_per_post, solving
 from solver.feasibility import RosterState
 
 MAX_CLAIM_ATTEMPTS = 10
@@ -45,6 +45,7 @@ class OpenPost:
     kind: str
     role: Role
     free: int  # places left
+    headcount: int
     start: datetime
     end: datetime
 
@@ -118,10 +119,9 @@ def eligible_posts(
         key = mapping.shifts[shift.id]
         if (key.day, key.kind) in mine or state.blocker(person, shift) is not None:
             continue
-        demand = sites[key.site_id].demand_for(key.kind)
         for need in shift.demands:
             role_id = mapping.roles[need.role]
-            headcount = demand.get(role_id, 0)
+            headcount = need.min  # the site's head count plus urgent requests
             if not headcount or state.static_block(person, shift, need.role) is not None:
                 continue
             free = headcount - filled[(key.site_id, key.day, key.kind, role_id)]
@@ -133,6 +133,7 @@ def eligible_posts(
                     key.kind,
                     roles[role_id],
                     max(free, 0),
+                    headcount,
                     shift.start,
                     shift.end,
                 )
@@ -227,6 +228,9 @@ def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> A
     period = db.session.get(PlanningPeriod, parsed[0]) if parsed else None
     if parsed is None or period is None or not period.self_signup_open:
         raise SignupError(_l("This post is not open for self-sign-up."))
+    if solving(period.id):
+        # The run would not know of the claim and could fill the same place again.
+        raise SignupError(_l("The roster is being regenerated right now: try again in a minute."))
     _period_id, site_id, day, kind, role_id = parsed
     post = next(
         (
@@ -240,7 +244,7 @@ def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> A
         raise SignupError(
             _l("You cannot take this post: check your availability, skills and rest.")
         )
-    headcount = post.site.demand_for(kind).get(role_id, 0)
+    headcount = post.headcount
     volunteer_id = volunteer.id
     draft_id = ensure_draft(period).id
     for _attempt in range(MAX_CLAIM_ATTEMPTS):

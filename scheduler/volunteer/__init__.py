@@ -1,1 +1,1 @@
-from scheduler.volunteer import routes, shifts  # noqa: F401  (both add routes to bp)
+from scheduler.volunteer import calendar, hours, routes, shifts, urgent  # noqa: F401  (add routes to bp)
