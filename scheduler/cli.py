@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -9,6 +12,7 @@ from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, User
+from scheduler.models.base import MAX_ID
 from scheduler.services.accounts import AccountError, create_account
 from scheduler.services.catalogue import ensure_default_catalogue
 from scheduler.services.phones import normalize_mobile
@@ -22,6 +26,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(solve)
     app.cli.add_command(worker)
     app.cli.add_command(send_notifications)
+    app.cli.add_command(export_roster)
+    app.cli.add_command(export_sheets)
 
 
 @click.command("create-user")
@@ -153,3 +159,76 @@ def send_notifications(batch: int) -> None:
 
     report = deliver_pending(sender_from_config(current_app.config), batch=batch)
     click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+
+
+@click.command("export-roster")
+@with_appcontext
+@click.option(
+    "--period", "period_id", required=True, type=click.IntRange(1, MAX_ID), help="Period id."
+)
+@click.option(
+    "--version", type=click.IntRange(1, MAX_ID), help="Published version (default: the latest)."
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write: CSV, or an XLSX workbook when the name ends in .xlsx.",
+)
+def export_roster(period_id: int, version: int | None, out: Path) -> None:
+    """Write a period's published roster: one CSV row per assignment (UTF-8 with BOM; see
+    scheduler.services.exports for the columns). The latest version leaves out cancelled
+    shifts; an older --version is written as it was published. Writes nothing on error."""
+    from scheduler.services import exports
+
+    try:
+        export = exports.roster_for_export(period_id, version)
+    except exports.ExportError as error:
+        raise click.ClickException(str(error)) from error
+    xlsx = out.suffix.lower() == ".xlsx"
+    data = exports.roster_xlsx(export) if xlsx else exports.roster_csv(export)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(data)
+    partial.replace(out)  # a reader never sees half a file
+    click.echo(
+        f"wrote {len(export.rows)} assignments of {export.period.name}"
+        f" version {export.version} to {out}"
+    )
+
+
+@click.command("export-sheets")
+@with_appcontext
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, writable=True, path_type=Path),
+    help="Folder for the PDFs (created when missing; see below for what is replaced).",
+)
+@click.option("--base-url", help="Where Muster is served, for the QR codes (PUBLIC_BASE_URL).")
+@click.option("--lang", type=click.Choice(["zh_Hans", "en"]), help="Default: the app's.")
+def export_sheets(day: datetime, out: Path, base_url: str | None, lang: str | None) -> None:
+    """Write the day's sign-in sheets from the published roster: one PDF per site with people
+    on duty ('<site id>-<name in pinyin>.pdf') and all of them in all.pdf.
+
+    Nothing is half-written: the PDFs are made in a temporary folder next to --out and moved
+    in only when all are done. Sheets of an earlier run in --out for sites with nobody on
+    duty now are removed (only '<number>-....pdf' and all.pdf; other files stay), so the
+    folder holds exactly the sheets of this day."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from scheduler.services.sheets import SheetError
+    from scheduler.sheets.render import export_signin_pdfs
+
+    base_url = base_url or current_app.config.get("PUBLIC_BASE_URL")
+    if not base_url:
+        raise click.UsageError("set PUBLIC_BASE_URL or pass --base-url: the QR codes link there")
+    if not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
+    try:
+        paths = export_signin_pdfs(day.date(), out, base_url, lang)
+    except SheetError as error:
+        with force_locale("en"):
+            raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {len(paths)} files to {out}")

@@ -58,6 +58,11 @@ class Config:
     NOTIFY_AFTER_PUBLISH = os.environ.get("NOTIFY_AFTER_PUBLISH", "1").lower() in ("1", "true")
     # Volunteers can cancel a published shift up to this many hours before it starts.
     CANCEL_CUTOFF_HOURS = int(os.environ.get("CANCEL_CUTOFF_HOURS", "12"))
+    # Where the app is served (https://muster.example.org): links made outside a request, such
+    # as the QR codes on sheets printed by `flask export-sheets`.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Who issues the certificates of service hours (e.g. 南通市总工会); "Muster" when unset.
+    CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER")
 
 
 class DevelopmentConfig(Config):

@@ -1,6 +1,9 @@
 """Who is on duty: the assignments of the latest published version of every period, without
 the shifts their volunteer has cancelled. Sheets, exports, calendars and check-in all read
-the roster through here, so they agree on who is expected where."""
+the roster through here, so they agree on who is expected where.
+
+One published version can be read instead (`roster=`), as it stands now or, with
+`include_cancelled=True`, exactly as it was published (a superseded version is a record)."""
 
 from __future__ import annotations
 
@@ -8,15 +11,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
-from scheduler.models import Assignment, Roster, ShiftResponse, Volunteer
+from scheduler.models import Assignment, Role, Roster, ShiftResponse, Site, Volunteer
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.services.my_shifts import latest_published_rosters
 
-__all__ = ["by_shift", "on_duty"]
+__all__ = ["ShiftKey", "by_shift", "leads_at", "leads_of", "on_duty", "version_rows"]
+
+ShiftKey = tuple[int, date, str]  # (site id, local day, shift kind)
 
 
 def _not_cancelled() -> object:
@@ -37,36 +42,76 @@ def on_duty(
     site_ids: Iterable[int] | None = None,
     volunteer_id: int | None = None,
     roster: Roster | None = None,
+    *,
+    include_cancelled: bool = False,
 ) -> list[Assignment]:
     """Published assignments from `first_day` to `last_day` (inclusive; one day when omitted),
-    for the given sites or volunteer, minus cancelled shifts; with site, role, roster and the
-    volunteer's user, work unit and district loaded. `roster` reads one published version
-    instead of the latest of every period. Ordered by day, site, shift time, role, name."""
-    last_day = last_day or first_day
-    rosters = [roster.id] if roster is not None else latest_published_rosters()
-    query = (
-        select(Assignment)
-        .where(
-            Assignment.roster_id.in_(rosters),
-            Assignment.day.between(first_day, last_day),
-            _not_cancelled(),
-        )
-        .options(
-            selectinload(Assignment.site),
-            selectinload(Assignment.role),
-            selectinload(Assignment.roster).selectinload(Roster.period),
-            selectinload(Assignment.volunteer).selectinload(Volunteer.user),
-            selectinload(Assignment.volunteer).selectinload(Volunteer.work_unit),
-            selectinload(Assignment.volunteer).selectinload(Volunteer.district),
-        )
-    )
-    if site_ids is not None:
-        query = query.where(Assignment.site_id.in_(list(site_ids)))
+    for the given sites or volunteer, minus cancelled shifts; with site (and its district),
+    role, roster and period, and the volunteer's user, work unit and district loaded.
+    `roster` reads one published version instead of the latest of every period;
+    `include_cancelled` keeps the shifts their volunteer cancelled (a version as published).
+    Ordered by day, site, shift time, role (lead first), name."""
+    query = _published(first_day, last_day or first_day, site_ids, roster, include_cancelled)
     if volunteer_id is not None:
         query = query.where(Assignment.volunteer_id == volunteer_id)
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.scalars(query.options(*_LOADED)))
     rows.sort(key=_order)
     return rows
+
+
+_LOADED = (
+    selectinload(Assignment.site).selectinload(Site.district),
+    selectinload(Assignment.role),
+    selectinload(Assignment.roster).selectinload(Roster.period),
+    selectinload(Assignment.volunteer).selectinload(Volunteer.user),
+    selectinload(Assignment.volunteer).selectinload(Volunteer.work_unit),
+    selectinload(Assignment.volunteer).selectinload(Volunteer.district),
+)
+
+
+def _published(
+    first_day: date,
+    last_day: date,
+    site_ids: Iterable[int] | None,
+    roster: Roster | None,
+    include_cancelled: bool,
+) -> Select[tuple[Assignment]]:
+    rosters = [roster.id] if roster is not None else latest_published_rosters()
+    query = select(Assignment).where(
+        Assignment.roster_id.in_(rosters), Assignment.day.between(first_day, last_day)
+    )
+    if not include_cancelled:
+        query = query.where(_not_cancelled())
+    if site_ids is not None:
+        query = query.where(Assignment.site_id.in_(list(site_ids)))
+    return query
+
+
+def version_rows(roster: Roster, latest: Roster) -> list[Assignment]:
+    """A published version's assignments the one way wall charts and exports show them: the
+    `latest` version of its period as it stands now (without the shifts their volunteer has
+    cancelled since: who is expected), an older one exactly as it was published,
+    cancellations included (a record of what people were told)."""
+    include_cancelled = roster.id != latest.id
+    return on_duty(date.min, date.max, roster=roster, include_cancelled=include_cancelled)
+
+
+def leads_of(keys: Iterable[ShiftKey]) -> dict[ShiftKey, list[Assignment]]:
+    """The leads (Role.is_lead, not cancelled) of the given shifts in the published roster,
+    by (site id, day, shift), in on_duty's order with the volunteer's user loaded. One query
+    for the leads alone, whatever the size of the crews."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    days = [day for _, day, _ in wanted]
+    query = (
+        _published(min(days), max(days), {site for site, _, _ in wanted}, None, False)
+        .join(Role, Role.id == Assignment.role_id)
+        .where(Role.is_lead.is_(True))
+        .options(*_LOADED)
+    )
+    rows = sorted(db.session.scalars(query), key=_order)
+    return {key: crew for key, crew in by_shift(rows).items() if key in wanted}
 
 
 def _order(a: Assignment) -> tuple[object, ...]:
@@ -78,12 +123,19 @@ def _order(a: Assignment) -> tuple[object, ...]:
         not a.role.is_lead,
         a.role.sort_order,
         a.volunteer.user.name_pinyin,
+        a.volunteer_id,
     )
 
 
-def by_shift(rows: Iterable[Assignment]) -> dict[tuple[int, date, str], list[Assignment]]:
+def by_shift(rows: Iterable[Assignment]) -> dict[ShiftKey, list[Assignment]]:
     """Rows grouped by (site id, day, shift kind), keeping their order."""
-    grouped: dict[tuple[int, date, str], list[Assignment]] = defaultdict(list)
+    grouped: dict[ShiftKey, list[Assignment]] = defaultdict(list)
     for a in rows:
         grouped[(a.site_id, a.day, a.shift)].append(a)
     return dict(grouped)
+
+
+def leads_at(volunteer_id: int, site_id: int, day: date) -> bool:
+    """Whether the volunteer leads a shift of the site on that day in the published roster
+    (and has not cancelled it): what lets a site lead print its sheet and check people in."""
+    return any(a.role.is_lead for a in on_duty(day, site_ids=[site_id], volunteer_id=volunteer_id))
