@@ -31,6 +31,8 @@ class PeriodData:
     start_date: date
     end_date: date
     site_ids: list[int] = field(default_factory=list)
+    # Volunteers with 2 or more no-shows before the period are rostered only when needed.
+    deprioritise_no_shows: bool = False
 
 
 def list_periods() -> list[PlanningPeriod]:
@@ -96,6 +98,7 @@ def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeri
     period.start_date = data.start_date
     period.end_date = data.end_date
     period.sites = sites
+    period.deprioritise_no_shows = bool(data.deprioritise_no_shows)
     db.session.commit()
     return period
 

@@ -26,6 +26,7 @@ from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
 
 from scheduler.htmx import is_htmx, render
+from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SITE_LEAD, VOLUNTEER, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.services import availability as avail
@@ -123,7 +124,7 @@ def _week_context(form_week: date | None, form_period: int | None) -> dict[str, 
 
 
 def _labels() -> dict[str, Any]:
-    return {"shift_labels": avail.SHIFT_LABELS, "shift_hours": avail.shift_hours}
+    return {"shift_labels": SHIFT_LABELS, "shift_hours": avail.shift_hours}
 
 
 def _grid_redirect(form: GridForm) -> Response:

@@ -19,10 +19,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from scheduler.forms import EmptyForm
 from scheduler.htmx import is_htmx, render
+from scheduler.labels import SHIFT_LABELS
 from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.services import inbox as inbox_service
 from scheduler.services import my_shifts, signup
-from scheduler.services.availability import SHIFT_LABELS
 from scheduler.volunteer.routes import _me, bp, volunteer_required
 
 SIGNUP_PAGE_SIZE = 30  # posts per day shown at once: the page stays small on mobile data
