@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +43,8 @@ from scheduler.models import (
     Site,
     Skill,
     SolveRun,
+    UrgentNeed,
+    UrgentRequest,
     User,
     Volunteer,
     VolunteerSkill,
@@ -70,6 +72,7 @@ Expected = int | str | None
 MON = date(2026, 12, 7)
 IMPORT_CSV = "姓名,手机号\n赵导入,13812340001\n".encode()
 NEW_PASSWORD = "brand-new-pass-77"
+CALENDAR_TOKEN = "the-volunteers-calendar-feed-token-000000000"
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,20 @@ ROWS: list[Row] = [
     R("volunteer.shift_cancel",           GET,  "/me/shifts/{own}/cancel",                                  LOGIN, 200,       200,       DASH,        DASH),
     R("volunteer.shift_cancel",           POST, "/me/shifts/{own}/cancel",                                  LOGIN, FEAT,      FEAT,      DASH,        DASH),
     R("volunteer.signup_list",            GET,  "/me/signup",                                               LOGIN, 200,       200,       DASH,        DASH),
+    # The world's volunteer leads a shift too (every post there is the site lead's): both may ask.
+    R("volunteer.urgent_requests",        GET,  "/me/urgent",                                               LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.urgent_requests",        POST, "/me/urgent",                                               LOGIN, 422,       422,       DASH,        DASH),
     R("volunteer.signup_claim",           POST, "/me/signup/claim",                                         LOGIN, FEAT,      FEAT,      DASH,        DASH),
     R("volunteer.signup_withdraw",        POST, "/me/signup/{own_signup}/withdraw",                         LOGIN, FEAT,      FEAT,      DASH,        DASH),
     R("volunteer.inbox",                  GET,  "/me/inbox",                                                LOGIN, 200,       200,       DASH,        DASH),
     R("volunteer.inbox_read",             POST, "/me/inbox/read",                                           LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.calendar",               GET,  "/me/calendar",                                             LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.calendar_ics",           GET,  "/me/calendar.ics",                                         LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.calendar_enable",        POST, "/me/calendar/enable",                                      LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.calendar_rotate",        POST, "/me/calendar/rotate",                                      LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    R("volunteer.calendar_revoke",        POST, "/me/calendar/revoke",                                      LOGIN, FEAT,      FEAT,      DASH,        DASH),
+    # The volunteer's calendar feed: the secret URL is the key, whoever (a calendar app) asks.
+    R("volunteer.calendar_feed",          GET,  "/calendar/{calendar_token}.ics",                           200,   200,       200,       200,         200),
     R("coordinator.dashboard",            GET,  "/coordinator/",                                            LOGIN, 403,       403,       200,         200),
     R("coordinator.sites_list",           GET,  "/coordinator/sites",                                       LOGIN, 403,       403,       200,         200),
     R("coordinator.site_new",             GET,  "/coordinator/sites/new",                                   LOGIN, 403,       403,       200,         200),
@@ -168,8 +181,28 @@ ROWS: list[Row] = [
     R("coordinator.roster_publish",       POST, "/coordinator/periods/{period}/roster/publish",             LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_repair_confirm", GET, "/coordinator/periods/{period}/roster/repair",             LOGIN, 403,       403,       200,         200),
     R("coordinator.roster_repair",        POST, "/coordinator/periods/{period}/roster/repair",              LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster_unfilled",      GET,  "/coordinator/periods/{period}/roster/unfilled",            LOGIN, 403,       403,       200,         200),
+    R("coordinator.urgent_requests",      GET,  "/coordinator/periods/{period}/urgent",                     LOGIN, 403,       403,       200,         200),
+    R("coordinator.urgent_requests",      POST, "/coordinator/periods/{period}/urgent",                     LOGIN, 403,       403,       422,         422),
+    R("coordinator.urgent_request",       GET,  "/coordinator/urgent/{urgent}",                             LOGIN, 403,       403,       200,         200),
+    R("coordinator.urgent_fill",          POST, "/coordinator/urgent/{urgent}/fill",                        LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.urgent_withdraw",      POST, "/coordinator/urgent/{urgent}/withdraw",                    LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_versions",      GET,  "/coordinator/periods/{period}/roster/versions",            LOGIN, 403,       403,       200,         200),
     R("coordinator.roster_version",       GET,  "/coordinator/periods/{period}/roster/versions/1",          LOGIN, 403,       403,       200,         200),
+    R("sheets.roster_csv",                GET,  "/sheets/periods/{period}/roster.csv",                      LOGIN, 403,       403,       200,         200),
+    R("sheets.roster_xlsx",               GET,  "/sheets/periods/{period}/roster.xlsx",                     LOGIN, 403,       403,       200,         200),
+    R("sheets.index",                     GET,  "/sheets/",                                                 LOGIN, 403,       403,       200,         200),
+    R("sheets.signin",                    GET,  "/sheets/sites/{site}/2026-12-11/signin",                   LOGIN, 403,       200,       200,         200),
+    R("sheets.signin_pdf",                GET,  "/sheets/sites/{site}/2026-12-11/signin.pdf",               LOGIN, 403,       200,       200,         200),
+    R("sheets.signin_day",                GET,  "/sheets/days/2026-12-11/signin",                           LOGIN, 403,       403,       200,         200),
+    R("sheets.signin_day_pdf",            GET,  "/sheets/days/2026-12-11/signin.pdf",                       LOGIN, 403,       403,       200,         200),
+    R("sheets.wall",                      GET,  "/sheets/periods/{period}/wall",                            LOGIN, 403,       403,       200,         200),
+    R("sheets.wall_pdf",                  GET,  "/sheets/periods/{period}/wall.pdf",                        LOGIN, 403,       403,       200,         200),
+    R("sheets.schedule",                  GET,  "/sheets/my-schedule",                                      LOGIN, 200,       200,       DASH,        DASH),
+    R("sheets.schedule_pdf",              GET,  "/sheets/my-schedule.pdf",                                  LOGIN, 200,       200,       DASH,        DASH),
+    R("sheets.headcount",                 GET,  "/sheets/headcount",                                        LOGIN, 403,       403,       200,         200),
+    R("sheets.headcount_pdf",             GET,  "/sheets/headcount.pdf",                                    LOGIN, 403,       403,       200,         200),
+    R("sheets.headcount_csv",             GET,  "/sheets/headcount.csv",                                    LOGIN, 403,       403,       200,         200),
     R("coordinator.period_self_signup",   POST, "/coordinator/periods/{period}/self-signup",                LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.districts",            GET,  "/coordinator/districts",                                   LOGIN, 403,       403,       200,         200),
     R("coordinator.districts",            POST, "/coordinator/districts",                                   LOGIN, 403,       403,       FEAT,        FEAT),
@@ -190,6 +223,18 @@ ROWS: list[Row] = [
     R("coordinator.import_preview",       GET,  "/coordinator/import/{token}",                              LOGIN, 403,       403,       200,         200),
     R("coordinator.import_confirm",       POST, "/coordinator/import/{token}",                              LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.import_discard",       POST, "/coordinator/import/{token}/discard",                      LOGIN, 403,       403,       FEAT,        FEAT),
+    # Check-in: the site lead leads the site's day shift on 12-11 (the volunteer leads 12-10 only).
+    R("checkin.index",                    GET,  "/checkin/",                                                LOGIN, 200,       200,       200,         200),
+    R("checkin.site_day",                 GET,  "/checkin/sites/{site}/2026-12-11",                         LOGIN, 403,       200,       200,         200),
+    R("checkin.mark",                     POST, "/checkin/sites/{site}/2026-12-11/day/{lead_volunteer}/status", LOGIN, 403,   FEAT,      FEAT,        FEAT),
+    R("checkin.times",                    POST, "/checkin/sites/{site}/2026-12-11/day/{lead_volunteer}/times", LOGIN, 403,    FEAT,      FEAT,        FEAT),
+    R("checkin.walk_in",                  POST, "/checkin/sites/{site}/2026-12-11/day/walk-ins",            LOGIN, 403,       FEAT,      FEAT,        FEAT),
+    R("checkin.hours_page",               GET,  "/checkin/hours",                                           LOGIN, 403,       403,       200,         200),
+    R("checkin.hours_xlsx",               GET,  "/checkin/hours.xlsx",                                      LOGIN, 403,       403,       200,         200),
+    R("checkin.hours_csv",                GET,  "/checkin/hours.csv",                                       LOGIN, 403,       403,       200,         200),
+    R("volunteer.hours",                  GET,  "/me/hours",                                                LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.hours_certificate",      GET,  "/me/hours/certificate",                                    LOGIN, 200,       200,       DASH,        DASH),
+    R("volunteer.hours_certificate_pdf",  GET,  "/me/hours/certificate.pdf",                                LOGIN, 200,       200,       DASH,        DASH),
     R("admin.index",                      GET,  "/admin/",                                                  LOGIN, 403,       403,       403,         "/admin/accounts"),
     R("admin.accounts",                   GET,  "/admin/accounts",                                          LOGIN, 403,       403,       403,         200),
     R("admin.change_role",                POST, "/admin/accounts/{user}/role",                              LOGIN, 403,       403,       403,         FEAT),
@@ -274,6 +319,9 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "coordinator.volunteer_verify": {"value": "1"},
     "coordinator.import_confirm": {"fingerprint": "{fingerprint}"},
+    "checkin.mark": {"status": "present"},
+    "checkin.times": {"time_in": "08:00", "time_out": "16:00"},
+    "checkin.walk_in": {"volunteer_id": "{volunteer}", "role_id": "{lead_role}"},
     "admin.change_role": {"role": ADMIN},
     "admin.set_password": {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
 }
@@ -382,7 +430,12 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
 
     medical = db.session.scalars(select(Skill).where(Skill.code == "medical")).one()
     users = {
-        VOLUNTEER: _account(VOLUNTEER, "13900000001", "林志愿", Volunteer(work_unit=unit)),
+        VOLUNTEER: _account(
+            VOLUNTEER,
+            "13900000001",
+            "林志愿",
+            Volunteer(work_unit=unit, calendar_token=CALENDAR_TOKEN),
+        ),
         SITE_LEAD: _account(SITE_LEAD, "13900000002", "陈点长", Volunteer(work_unit=unit)),
         COORDINATOR: _account(COORDINATOR, "13900000003", "协调员"),
         ADMIN: _account(
@@ -448,7 +501,17 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         delivery_status="sent",
         sent_at=utcnow(),
     )
-    db.session.add_all([others_post, own_signup, own_shift, lead_shift, note])
+    # An urgent request on the site, for its detail, fill and withdraw routes.
+    request = UrgentRequest(
+        period_id=period.id,
+        site_id=site.id,
+        day=date(2026, 12, 12),
+        start_time=time(10),
+        end_time=time(14),
+        created_by_id=users[COORDINATOR].id,
+        needs=[UrgentNeed(role_id=lead_role.id, headcount=1)],
+    )
+    db.session.add_all([others_post, own_signup, own_shift, lead_shift, note, request])
     db.session.commit()
 
     preview = importer.preview_import(IMPORT_CSV, "名单.csv", "甲单位")
@@ -484,6 +547,8 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         "own_signup": own_signup.id,
         "own": own_shift.id,
         "notification": note.id,
+        "calendar_token": CALENDAR_TOKEN,
+        "urgent": request.id,
     }
     # {own} is each volunteer's own published shift (the volunteer's by default).
     own = {SITE_LEAD: {"own": lead_shift.id}}
@@ -504,7 +569,7 @@ def snapshot(world: World) -> tuple[dict[str, list[str]], list[str]]:
 
 def check(response: TestResponse, expected: int | str, where: str) -> None:
     """Status (and for redirects the target path) as the table says."""
-    body = response.get_data(as_text=True)[:300]
+    body = response.get_data()[:300].decode(errors="replace")  # binary downloads too
     if isinstance(expected, int):
         assert response.status_code == expected, f"{where}: {response.status_code} {body}"
         return
