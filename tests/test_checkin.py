@@ -559,7 +559,9 @@ def test_adding_a_walk_in(app: Flask, world: World) -> None:
     assert record.status == "late"
     removed = client.post(mark, data={"status": "remove"}, headers={"HX-Request": "true"})
     assert removed.status_code == 200
-    assert removed.get_data(as_text=True) == ""
+    body = removed.get_data(as_text=True)
+    assert 'id="att-' not in body  # the row goes; only the shift's tally comes back
+    assert 'id="counts-day" hx-swap-oob="true"' in body
     assert records() == []
 
 

@@ -154,12 +154,15 @@ def site_day(site_id: int, day: str) -> str | Response:
 
 
 def _row(shift: ShiftCheckin, person: Person | None, error: str | None = None) -> Response:
-    """The person's row (empty when a walk-in was removed), for htmx."""
+    """The person's row (empty when a walk-in was removed) and, out of band, the shift's
+    tally read afresh, for htmx."""
     html = (
         render_template("checkin/_person.html", shift=shift, person=person, error=error)
         if person is not None
         else ""
     )
+    fresh = _shift_or_abort(shift.site.id, shift.day.isoformat(), shift.kind)
+    html += render_template("checkin/_counts.html", shift=fresh, oob=True)
     response = make_response(html)
     response.headers.add("Vary", "HX-Request")
     return response

@@ -109,6 +109,9 @@ def test_print_check_in_on_a_phone_and_export_the_hours(
     late = phone.locator(f"#att-evening-{ids['second']}")
     late.locator("button.ci-b-late").click()
     expect(late.locator('button.ci-b-late[aria-pressed="true"]')).to_be_visible()
+    # The shift's tally follows the taps: present, late, absent, unmarked (the lead).
+    tally = phone.locator("#counts-evening strong")
+    expect(tally).to_have_text(["1", "1", "0", "1"])
 
     # The first arrived on time at 16:00 and left at 19:30: the lead corrects the times.
     on_time = phone.locator(f"#att-evening-{ids['first']}")
