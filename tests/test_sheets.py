@@ -755,3 +755,39 @@ def test_only_the_sites_lead_of_that_day_and_staff_open_a_sign_in_sheet(
     # Staff pages stay staff-only, for leads too.
     assert status(world.lead, "/sheets/") == 403
     assert status(world.lead, f"/sheets/days/{DAY}/signin") == 403
+
+
+def test_a_demo_day_prints_with_the_font_embedded_and_no_volunteers_full_number(
+    app: Flask, tmp_path: Path
+) -> None:
+    """The seeded demo, solved and published, printed for its second day as the CLI does."""
+    runner = app.test_cli_runner()
+    seeded = runner.invoke(args=["seed-demo", "--volunteers", "90", "--seed", "5"])
+    assert seeded.exit_code == 0, seeded.output
+    solved = runner.invoke(args=["solve", "--period", "1", "--time-limit", "5", "--publish"])
+    assert solved.exit_code == 0, solved.output
+    period = db.session.get(PlanningPeriod, 1)
+    assert period is not None
+    day = date.fromordinal(period.start_date.toordinal() + 1)
+    out = tmp_path / "sheets"
+    printed = runner.invoke(
+        args=["export-sheets", "--date", day.isoformat(), "--out", str(out),
+              "--base-url", "https://muster.example.org"]
+    )  # fmt: skip
+    assert printed.exit_code == 0, printed.output
+    all_pdf = out / "all.pdf"
+    fonts = subprocess.run(["pdffonts", str(all_pdf)], check=True, capture_output=True, text=True)
+    assert re.search(r"WenQuanYi\S*\s.*\byes\b", fonts.stdout), fonts.stdout
+    text = subprocess.run(
+        ["pdftotext", str(all_pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    rows = duty.on_duty(day)
+    assert len(rows) > 20
+    leads = {a.volunteer.user.phone for a in rows if a.role.is_lead}
+    for a in rows:
+        user = a.volunteer.user
+        assert user.name in text
+        assert mask(user.phone) in text
+        if user.phone not in leads:
+            assert national(user.phone) not in text
+            assert spaced(user.phone) not in text
