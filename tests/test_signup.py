@@ -202,6 +202,8 @@ def test_no_claims_while_the_roster_is_being_regenerated(
         "1:2:3",
         "{period}:{site}:2026-12-07:day:999",
         "{period}:{site}:2026-13-07:day:1",
+        "{period}:{site}:20261207:day:1",
+        "{period}:99999999999999999999:2026-12-07:day:1",
     ],
 )
 def test_bad_or_ineligible_claims_write_nothing(

@@ -24,6 +24,7 @@ from scheduler.coordinator.routes import INVALID, bp
 from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
+from scheduler.parsing import iso_day
 from scheduler.services import delivery, editing, publishing
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import NOTE_MAX, EditError, EditOutcome
@@ -72,9 +73,8 @@ def _post(
     period = get_or_404(PlanningPeriod, period_id)
     site = get_or_404(Site, site_id)
     role = get_or_404(Role, role_id)
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
+    when = iso_day(day)
+    if when is None:
         abort(404)
     if (
         site not in period.sites

@@ -26,6 +26,7 @@ from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
+from scheduler.parsing import iso_day
 from scheduler.services import my_shifts, rosters
 from scheduler.services.rosters import DEFAULT_TIME_LIMIT, RosterError
 
@@ -221,9 +222,8 @@ def roster_shift(period_id: int, site_id: int, day: str, kind: str) -> str:
     """One shift of the draft: its posts, who fills them, and what is missing and why."""
     period = get_or_404(PlanningPeriod, period_id)
     site = get_or_404(Site, site_id)
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
+    when = iso_day(day)
+    if when is None:
         abort(404)
     if kind not in site.shift_kinds or not period.covers(when):
         abort(404)

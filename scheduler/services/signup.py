@@ -23,6 +23,7 @@ from scheduler.extensions import db
 from scheduler.models import Assignment, PlanningPeriod, Role, Roster, Site, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
+from scheduler.parsing import database_id, iso_day
 from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
 from scheduler.services.errors import ServiceError
 from scheduler.services.rosters import filled_per_post, solving
@@ -198,11 +199,14 @@ def ensure_draft(period: PlanningPeriod) -> Roster:
 
 def parse_post(value: str) -> tuple[int, int, date, str, int] | None:
     """'<period>:<site>:<ISO day>:<kind>:<role>' -> its parts, or None when malformed."""
-    try:
-        period_id, site_id, day, kind, role_id = value.split(":")
-        return int(period_id), int(site_id), date.fromisoformat(day), kind, int(role_id)
-    except ValueError:
+    parts = value.split(":")
+    if len(parts) != 5:
         return None
+    period_id, site_id, role_id = (database_id(parts[i]) for i in (0, 1, 4))
+    day = iso_day(parts[2])
+    if period_id is None or site_id is None or role_id is None or day is None:
+        return None
+    return period_id, site_id, day, parts[3], role_id
 
 
 def free_slot(roster_id: int, site_id: int, day: date, kind: str, role_id: int) -> int:

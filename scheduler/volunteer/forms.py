@@ -32,6 +32,7 @@ from wtforms.validators import (
 from scheduler.extensions import db
 from scheduler.i18n import localized_name
 from scheduler.models import SHIFT_KINDS, District, Skill, WorkUnit
+from scheduler.parsing import iso_day
 from scheduler.services.accounts import MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH, AccountError
 from scheduler.services.profile import (
     DEFAULT_WEEKLY_CAP,
@@ -186,10 +187,7 @@ class DeleteAccountForm(FlaskForm):
 
 def parse_week(raw: str | None) -> date | None:
     """A 'YYYY-MM-DD' query or form value, or None when missing or malformed."""
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    return iso_day(raw)
 
 
 def parse_int(raw: str | None) -> int | None:

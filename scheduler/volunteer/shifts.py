@@ -21,6 +21,7 @@ from scheduler.forms import EmptyForm
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models.responses import MAX_REASON_LENGTH
+from scheduler.parsing import iso_day
 from scheduler.services import inbox as inbox_service
 from scheduler.services import my_shifts, signup
 from scheduler.volunteer.routes import _me, bp, volunteer_required
@@ -48,10 +49,7 @@ class ReadForm(FlaskForm):
 
 
 def _parse_day(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
+    return iso_day(value)
 
 
 @bp.context_processor
