@@ -39,6 +39,7 @@ from scheduler.extensions import db
 from scheduler.htmx import is_htmx
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site
+from scheduler.parsing import iso_day
 from scheduler.services import attendance, hours
 from scheduler.services.attendance import (
     CheckinError,
@@ -74,7 +75,7 @@ def _site_and_day(site_id: int, day_text: str) -> tuple[Site, date]:
     """The site and date of a URL; unknown ones are 404 for staff and 403 for everyone else
     (who may not learn which sites exist)."""
     site = db.session.get(Site, site_id)
-    day = attendance.parse_day(day_text)
+    day = iso_day(day_text)
     if site is None or day is None:
         abort(404 if current_user.is_staff else 403)
     return site, day

@@ -49,7 +49,6 @@ from scheduler.models import (
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
 from scheduler.models.sites import span_label
-from scheduler.parsing import iso_day
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.duty import on_duty
 from scheduler.services.errors import ServiceError
@@ -193,11 +192,6 @@ class SiteDay:
     @property
     def next_day(self) -> date:
         return self.day + timedelta(days=1)
-
-
-def parse_day(text: str) -> date | None:
-    """A date from the URL (only YYYY-MM-DD), or None."""
-    return iso_day(text)
 
 
 def local_today(site: Site, now: datetime | None = None) -> date:
