@@ -384,6 +384,7 @@ def test_page_and_exports_agree_with_the_filters(app: Flask, world: World) -> No
     xlsx = client.get("/checkin/hours.xlsx", query_string=query)
     assert xlsx.status_code == 200
     assert "attachment" in xlsx.headers["Content-Disposition"]
+    assert xlsx.headers["Cache-Control"] == "private, no-store"  # full phone numbers
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet is not None
     cells = [list(row) for row in sheet.iter_rows(values_only=True)]

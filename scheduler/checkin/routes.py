@@ -35,6 +35,7 @@ from scheduler.checkin.forms import (
     WalkInForm,
     WalkInSearchForm,
 )
+from scheduler.downloads import file_response
 from scheduler.extensions import db
 from scheduler.htmx import is_htmx
 from scheduler.labels import SHIFT_LABELS
@@ -325,10 +326,8 @@ def hours_page() -> str:
 def _download(
     body: bytes, media_type: str, extension: str, period: PlanningPeriod | None
 ) -> Response:
-    response = Response(body, mimetype=media_type)
     name = f"service-hours-{period.start_date.isoformat() if period else 'all'}.{extension}"
-    response.headers.set("Content-Disposition", "attachment", filename=name)
-    return response
+    return file_response(body, media_type, name)
 
 
 @bp.get("/hours.xlsx")

@@ -21,7 +21,6 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC
-from urllib.parse import quote
 
 from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
@@ -52,7 +51,6 @@ __all__ = [
     "XLSX_MEDIA_TYPE",
     "ExportError",
     "RosterExport",
-    "content_disposition",
     "export_filename",
     "roster_csv",
     "roster_for_export",
@@ -256,9 +254,3 @@ def export_filename(export: RosterExport, extension: str) -> tuple[str, str]:
     name = name.replace('"', "_").strip() or "roster"
     suffix = f"-v{export.version}.{extension}"
     return name + suffix, f"roster-period-{export.period.id}{suffix}"
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """An attachment header with a quoted ASCII `filename` for old clients and the real name
-    as RFC 5987 `filename*` (UTF-8, percent-encoded)."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

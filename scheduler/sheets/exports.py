@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 
 from scheduler.access import get_or_404, staff_required
+from scheduler.downloads import file_response
 from scheduler.models import PlanningPeriod
 from scheduler.services import exports
-from scheduler.sheets import render
 from scheduler.sheets.forms import VersionForm
 from scheduler.sheets.routes import bp
 
@@ -34,8 +34,7 @@ def _download(period_id: int, extension: str) -> Response:
         body, media_type = exports.roster_csv(export), exports.CSV_MEDIA_TYPE
     else:
         body, media_type = exports.roster_xlsx(export), exports.XLSX_MEDIA_TYPE
-    # Full phone numbers: no shared cache may keep a copy (render.attachment says so).
-    return render.attachment(body, media_type, *exports.export_filename(export, extension))
+    return file_response(body, media_type, *exports.export_filename(export, extension))
 
 
 @bp.get("/periods/<int:period_id>/roster.csv")

@@ -23,9 +23,9 @@ from flask_login import current_user
 from markupsafe import Markup
 from weasyprint import Document
 
+from scheduler.downloads import file_response
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import Site
-from scheduler.services.exports import content_disposition
 from scheduler.services.pdf import combined_pdf, html_to_document, html_to_pdf
 from scheduler.services.sheets import (
     Headcount,
@@ -93,18 +93,9 @@ def render_sheet(template: str, *, pdf: bool, page_size: str, **context: Any) ->
 
 def pdf_response(html: str, filename: str) -> Response:
     """The page as a PDF, shown in the browser (saved under `filename`)."""
-    response = Response(html_to_pdf(html, request.url_root), mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=filename)
-    return response
-
-
-def attachment(body: bytes, media_type: str, filename: str, fallback: str) -> Response:
-    """A file to save (`filename`, `fallback` the ASCII name for old clients), never kept by
-    a shared cache: the files name people, some with full phone numbers."""
-    response = Response(body, content_type=media_type)
-    response.headers["Content-Disposition"] = content_disposition(filename, fallback)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(
+        html_to_pdf(html, request.url_root), "application/pdf", filename, inline=True
+    )
 
 
 # Headcount ---------------------------------------------------------------------------------
@@ -119,7 +110,7 @@ def headcount_download(form: Any, plan: Headcount, fmt: str) -> Response | str:
     """The headcount as `fmt`: 'csv' (a file), 'pdf', or 'html' (the page)."""
     name = f"headcount-{plan.first.isoformat()}-{plan.last.isoformat()}"
     if fmt == "csv":
-        return attachment(headcount_csv(plan), CSV_MEDIA_TYPE, f"{name}.csv", f"{name}.csv")
+        return file_response(headcount_csv(plan), CSV_MEDIA_TYPE, f"{name}.csv")
     if fmt == "pdf":
         return pdf_response(headcount_html(form, plan, pdf=True), f"{name}.pdf")
     return headcount_html(form, plan)
@@ -146,9 +137,7 @@ def signin_pdf_response(sheets: list[SignInSheet], day: date, site: Site | None 
     """One site's sheet, or every site's of the day (`site` None), as a PDF to show."""
     documents = signin_documents(sheets, day, request.url_root)
     body = documents[0].write_pdf() if site is not None else all_signin_pdf(documents, day)
-    response = Response(body, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=signin_filename(day, site))
-    return response
+    return file_response(body, "application/pdf", signin_filename(day, site), inline=True)
 
 
 def signin_filename(day: date, site: Site | None = None) -> str:

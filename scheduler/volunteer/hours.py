@@ -11,6 +11,7 @@ from flask import Response, current_app, render_template, request
 from flask_babel import gettext, to_user_timezone
 from flask_login import current_user
 
+from scheduler.downloads import file_response
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models.base import utcnow
 from scheduler.services import hours as hours_service
@@ -57,6 +58,5 @@ def hours_certificate() -> str:
 def hours_certificate_pdf() -> Response:
     """Volunteers: the certificate as an A4 PDF (Chinese font embedded)."""
     html = render_template("checkin/certificate_document.html", **_certificate_context())
-    response = Response(html_to_pdf(html, request.url_root), mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename="service-hours.pdf")
-    return response
+    pdf = html_to_pdf(html, request.url_root)
+    return file_response(pdf, "application/pdf", "service-hours.pdf", inline=True)
