@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -40,7 +40,6 @@ from scheduler.models import (
     SHIFT_KINDS,
     Assignment,
     Attendance,
-    PlanningPeriod,
     Role,
     Site,
     User,
@@ -49,7 +48,7 @@ from scheduler.models import (
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
 from scheduler.models.sites import span_label
-from scheduler.services.demand import PostKey, demand_of, urgent_extra
+from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.duty import on_duty
 from scheduler.services.errors import ServiceError
 from scheduler.services.hours import SERVED, UNMARKED, format_hours, local_clock, served_minutes
@@ -558,27 +557,11 @@ def set_times(
 # Walk-ins ---------------------------------------------------------------------------------------
 
 
-def _urgent_extra(site: Site, day: date) -> dict[PostKey, Counter[int]]:
-    """What open urgent requests add to the site's posts around `day`, over the periods that
-    hold the site on that date or the one before (a request may run past midnight)."""
-    period_ids = db.session.scalars(
-        select(PlanningPeriod.id).where(
-            PlanningPeriod.start_date <= day,
-            PlanningPeriod.end_date >= day - timedelta(days=1),
-            PlanningPeriod.sites.any(Site.id == site.id),
-        )
-    )
-    extra: dict[PostKey, Counter[int]] = defaultdict(Counter)
-    for period_id in period_ids:
-        for key, need in urgent_extra(period_id, [site.id]).items():
-            extra[key].update(need)
-    return dict(extra)
-
-
 def walk_in_roles(shift: ShiftCheckin) -> list[Role]:
     """Roles a walk-in can take: the ones the post asks for (urgent requests included) first,
     then the rest."""
-    wanted = demand_of(shift.site, shift.day, shift.kind, _urgent_extra(shift.site, shift.day))
+    extra = urgent_extra(None, [shift.site.id])
+    wanted = demand_of(shift.site, shift.day, shift.kind, extra)
     roles = list(db.session.scalars(select(Role).order_by(Role.sort_order, Role.id)))
     return sorted(roles, key=lambda r: (r.id not in wanted, r.is_lead, r.sort_order, r.id))
 

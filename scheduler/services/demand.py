@@ -67,10 +67,10 @@ def open_requests(
 
 
 def urgent_extra(
-    period_id: int, site_ids: Iterable[int] | None = None
+    period_id: int | None, site_ids: Iterable[int] | None = None
 ) -> dict[PostKey, Counter[int]]:
-    """Extra head count per post (site, day, shift) and role id from the period's open
-    requests."""
+    """Extra head count per post (site, day, shift) and role id from the open requests of
+    the period (of every period with None)."""
     extra: dict[PostKey, Counter[int]] = defaultdict(Counter)
     for request in open_requests(period_id, site_ids):
         posts = covered_posts(request.site, request.day, request.start_time, request.end_time)

@@ -11,28 +11,28 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
-from scheduler.models import Assignment, Role, Roster, ShiftResponse, Site, Volunteer
+from scheduler.models import Assignment, Attendance, Role, Roster, ShiftResponse, Site, Volunteer
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.services.my_shifts import latest_published_rosters
 
-__all__ = ["ShiftKey", "by_shift", "leads_at", "leads_of", "on_duty", "version_rows"]
+__all__ = ["ShiftKey", "by_shift", "cancelled", "leads_at", "leads_of", "on_duty", "version_rows"]
 
 ShiftKey = tuple[int, date, str]  # (site id, local day, shift kind)
 
 
-def _not_cancelled() -> object:
-    return ~exists().where(
-        and_(
-            ShiftResponse.volunteer_id == Assignment.volunteer_id,
-            ShiftResponse.site_id == Assignment.site_id,
-            ShiftResponse.day == Assignment.day,
-            ShiftResponse.shift == Assignment.shift,
-            ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
-        )
+def cancelled(post: type[Assignment] | type[Attendance]) -> ColumnElement[bool]:
+    """SQL: the volunteer cancelled this post — for rows of any table keyed like a post
+    (volunteer, site, day, shift): assignments, attendance records."""
+    return exists().where(
+        ShiftResponse.volunteer_id == post.volunteer_id,
+        ShiftResponse.site_id == post.site_id,
+        ShiftResponse.day == post.day,
+        ShiftResponse.shift == post.shift,
+        ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
     )
 
 
@@ -81,7 +81,7 @@ def _published(
         Assignment.roster_id.in_(rosters), Assignment.day.between(first_day, last_day)
     )
     if not include_cancelled:
-        query = query.where(_not_cancelled())
+        query = query.where(~cancelled(Assignment))
     if site_ids is not None:
         query = query.where(Assignment.site_id.in_(list(site_ids)))
     return query

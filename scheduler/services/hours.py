@@ -37,10 +37,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from scheduler.extensions import db
-from scheduler.models import Assignment, Attendance, ShiftResponse, Volunteer
+from scheduler.models import Assignment, Attendance, Volunteer
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
-from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
+from scheduler.services.duty import cancelled
 from scheduler.services.my_shifts import latest_published_rosters
 from scheduler.services.phones import national
 from scheduler.services.spreadsheets import csv_bytes, sheet_titles, write_table
@@ -73,14 +73,12 @@ def is_no_show() -> ColumnElement[bool]:
         Assignment.day == Attendance.day,
         Assignment.shift == Attendance.shift,
     )
-    cancelled = exists().where(
-        ShiftResponse.volunteer_id == Attendance.volunteer_id,
-        ShiftResponse.site_id == Attendance.site_id,
-        ShiftResponse.day == Attendance.day,
-        ShiftResponse.shift == Attendance.shift,
-        ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
+    return and_(
+        Attendance.status == ABSENT,
+        Attendance.walk_in.is_(False),
+        rostered,
+        ~cancelled(Attendance),
     )
-    return and_(Attendance.status == ABSENT, Attendance.walk_in.is_(False), rostered, ~cancelled)
 
 
 def no_show_counts(
