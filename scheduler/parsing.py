@@ -33,6 +33,8 @@ def iso_day(text: object) -> date | None:
 def database_id(text: object) -> int | None:
     """'42' -> 42; None for anything that is not a number from 1 to MAX_ID (blank, '0',
     '-1', '1e3', '９', 2**63)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)
     value = text.strip() if isinstance(text, str) else ""
     if not _DIGITS.fullmatch(value):
         return None

@@ -8,6 +8,7 @@ from wtforms import Field, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from scheduler.models.base import MAX_ID
+from scheduler.parsing import database_id
 from scheduler.services.attendance import MARKS, MAX_QUERY_LENGTH
 
 
@@ -60,19 +61,12 @@ class WalkInSearchForm(FlaskForm):
     walkin = HiddenField()
 
 
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
 class HoursFilterForm(FlaskForm):
     """Filters of the service-hours table (GET: a bookmarkable URL, no CSRF)."""
 
     class Meta:
         csrf = False
 
-    period = SelectField(_l("Period"), coerce=_int_or_none, validate_choice=False)
-    work_unit = SelectField(_l("Work unit"), coerce=_int_or_none, validate_choice=False)
+    period = SelectField(_l("Period"), coerce=database_id, validate_choice=False)
+    work_unit = SelectField(_l("Work unit"), coerce=database_id, validate_choice=False)
     page = IntegerField(validators=[Optional()])
