@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import selectinload
@@ -19,7 +19,16 @@ from scheduler.models import Assignment, Attendance, Role, Roster, ShiftResponse
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.services.my_shifts import latest_published_rosters
 
-__all__ = ["ShiftKey", "by_shift", "cancelled", "leads_at", "leads_of", "on_duty", "version_rows"]
+__all__ = [
+    "ShiftKey",
+    "by_shift",
+    "cancelled",
+    "leads_at",
+    "leads_of",
+    "not_ended",
+    "on_duty",
+    "version_rows",
+]
 
 ShiftKey = tuple[int, date, str]  # (site id, local day, shift kind)
 
@@ -85,6 +94,17 @@ def _published(
     if site_ids is not None:
         query = query.where(Assignment.site_id.in_(list(site_ids)))
     return query
+
+
+def not_ended(volunteer_id: int, now: datetime, days: int) -> list[Assignment]:
+    """The volunteer's published shifts that have not ended by `now`, up to `days` ahead
+    (from yesterday on: a night shift of yesterday may still run), in on_duty's order."""
+    first = (now - timedelta(days=1)).date()
+    return [
+        a
+        for a in on_duty(first, first + timedelta(days=days), volunteer_id=volunteer_id)
+        if a.site.shift_window(a.day, a.shift)[1] > now
+    ]
 
 
 def version_rows(roster: Roster, latest: Roster) -> list[Assignment]:

@@ -30,7 +30,7 @@ from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import utcnow
 from scheduler.models.sites import SHIFT_HOURS, SHIFT_KINDS, span_label
 from scheduler.services import publishing
-from scheduler.services.duty import by_shift, leads_of, on_duty, version_rows
+from scheduler.services.duty import by_shift, leads_of, not_ended, on_duty, version_rows
 from scheduler.services.errors import ServiceError
 from scheduler.services.my_shifts import latest_published_rosters
 from scheduler.services.phones import mask, national
@@ -387,13 +387,7 @@ class PersonalShift:
 def personal_schedule(volunteer: Volunteer, now: datetime | None = None) -> list[PersonalShift]:
     """The volunteer's published shifts that have not ended yet (the next SCHEDULE_DAYS days),
     by start, each with the site's address and the shift's lead."""
-    now = now or utcnow()
-    first = (now - timedelta(days=1)).date()  # a night shift of yesterday may still run
-    mine = [
-        a
-        for a in on_duty(first, first + timedelta(days=SCHEDULE_DAYS), volunteer_id=volunteer.id)
-        if a.site.shift_window(a.day, a.shift)[1] > now
-    ]
+    mine = not_ended(volunteer.id, now or utcnow(), SCHEDULE_DAYS)
     leads_by_shift = leads_of((a.site_id, a.day, a.shift) for a in mine)
     shifts = []
     for a in mine:

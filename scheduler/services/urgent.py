@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -39,7 +39,7 @@ from scheduler.services.repair import repair_time_limit
 OPEN, PARTLY_FILLED, FILLED, WITHDRAWN = "open", "partly_filled", "filled", "withdrawn"
 URGENT_REQUEST = "urgent_request"  # notification kind
 MAX_PROPOSALS = 5  # per role and shift
-LEAD_HORIZON = timedelta(days=62)  # how far ahead a site lead's shifts make them one
+LEAD_HORIZON_DAYS = 62  # how far ahead a site lead's shifts make them one
 
 __all__ = [
     "FILLED",
@@ -101,16 +101,11 @@ class Proposal:
 
 
 def _lead_shifts(user: User, now: datetime | None = None) -> list[Assignment]:
-    """The published shifts `user` leads that have not ended yet (within LEAD_HORIZON)."""
+    """The published shifts `user` leads that have not ended yet (within LEAD_HORIZON_DAYS)."""
     if user.volunteer is None:
         return []
-    now = now or utcnow()
-    today = now.date() - timedelta(days=1)  # yesterday's night may still run, in any zone
-    return [
-        a
-        for a in duty.on_duty(today, today + LEAD_HORIZON, volunteer_id=user.volunteer.id)
-        if a.role.is_lead and a.site.shift_window(a.day, a.shift)[1] > now
-    ]
+    shifts = duty.not_ended(user.volunteer.id, now or utcnow(), LEAD_HORIZON_DAYS)
+    return [a for a in shifts if a.role.is_lead]
 
 
 def lead_periods(user: User, now: datetime | None = None) -> list[PlanningPeriod]:
