@@ -34,6 +34,7 @@ from scheduler.models import SolveRun
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from scheduler.planning import build_problem, current_draft, save_solution
+from scheduler.services.coverage import held_in, roster_coverage
 
 __all__ = [
     "execute_run",
@@ -231,7 +232,9 @@ def execute_run(run_id: int) -> None:
         saved = save_solution(run, solution, problem, mapping)
         db.session.refresh(run)
         run.status = SUCCEEDED
-        run.posts_total, run.posts_filled = saved.posts_total, saved.posts_filled
+        # Counted the one way every page counts posts (services.coverage), on the solved sites.
+        counts = roster_coverage(run.period, held_in(saved.roster_id), mapping.site_ids).total
+        run.posts_total, run.posts_filled = counts.needed, counts.filled
         run.objective, run.bound = solution.objective, solution.bound
         # A cancel during the search stops it early; the best roster so far is kept.
         run.solver_status = STOPPED if progress.cancel_seen else solution.status

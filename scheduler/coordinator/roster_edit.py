@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,7 +28,7 @@ from scheduler.parsing import iso_day
 from scheduler.services import delivery, editing, publishing
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import NOTE_MAX, EditError, EditOutcome
-from scheduler.services.publishing import PublishError, RosterDiff
+from scheduler.services.publishing import NothingChanged, PublishError, RosterDiff
 
 
 class _ConfirmMixin:
@@ -291,15 +291,23 @@ def roster_swap_post(period_id: int, assignment_id: int) -> Any:
 
 @bp.get("/periods/<int:period_id>/roster/publish")
 @staff_required
-def roster_publish_confirm(period_id: int) -> str:
-    """What publishing would change (counts and who moved where), with the Publish button."""
+def roster_publish_confirm(period_id: int) -> Response:
+    """What publishing would change (coverage, counts per site and day, who is new, moved,
+    removed; the details folded), with the Publish button at the top, or why there is
+    nothing to publish. Never cached: browser back after publishing asks again."""
     period = get_or_404(PlanningPeriod, period_id)
-    return render_template(
-        "coordinator/roster_edit_publish.html",
-        period=period,
-        diff=publishing.draft_diff(period),
-        form=EmptyForm(),
+    summary = publishing.draft_summary(period)
+    response = make_response(
+        render_template(
+            "coordinator/roster_edit_publish.html",
+            period=period,
+            summary=summary,
+            diff=summary.diff if summary is not None else None,
+            form=EmptyForm(),
+        )
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/periods/<int:period_id>/roster/publish")
@@ -314,7 +322,8 @@ def roster_publish(period_id: int) -> Response:
         db.session.commit()
     except PublishError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        if not isinstance(error, NothingChanged):  # the page itself says nothing changed
+            flash(str(error), "error")
         return redirect(url_for("coordinator.roster_publish_confirm", period_id=period.id))
     except IntegrityError:
         db.session.rollback()
@@ -348,10 +357,12 @@ def roster_version(period_id: int, version: int) -> str:
     if roster is None:
         abort(404)
     previous = publishing.published_version(period.id, version - 1) if version > 1 else None
+    summary = publishing.summary(period, previous, roster)
     return render_template(
         "coordinator/roster_edit_version.html",
         period=period,
         roster=roster,
         rows=publishing.roster_rows(roster),
-        diff=publishing.diff(previous, roster),
+        summary=summary,
+        diff=summary.diff,
     )

@@ -90,7 +90,10 @@ def _status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, A
     return {
         "period": period,
         "run": run,
-        "unfilled_count": rosters.run_unfilled(run) if run is not None and not run.active else None,
+        # The run's own counts (services.coverage), never a count of stored rows.
+        "unfilled_count": run.posts_total - run.posts_filled
+        if run is not None and not run.active
+        else None,
         "cancel_form": EmptyForm(),
     }
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
@@ -32,25 +32,44 @@ from scheduler.models.base import MAX_ID, utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import PUBLISHED
 from scheduler.planning import current_draft
+from scheduler.services.coverage import Count, Coverage, coverage_sites, held_in, roster_coverage
+from scheduler.services.duty import cancelled
 from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
 
 __all__ = [
+    "NothingChanged",
     "PublishError",
     "RosterDiff",
     "Slot",
     "VersionNotFound",
     "diff",
+    "draft_summary",
     "latest_published",
     "publish",
     "published_or_latest",
     "published_version",
+    "summary",
     "versions",
 ]
 
 
 class PublishError(ServiceError):
     """Why the draft cannot be published (nothing was written)."""
+
+
+class NothingChanged(PublishError):
+    """The draft holds exactly the posts of the latest version: publishing it again would make
+    an identical version and tell nobody anything."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            _l(
+                "Nothing changed since version %(number)d: there is nothing to publish.",
+                number=version,
+            )
+        )
+        self.version = version
 
 
 @dataclass(frozen=True, order=True)
@@ -72,6 +91,17 @@ class PersonChange:
     name: str
     added: list[Slot] = field(default_factory=list)
     removed: list[Slot] = field(default_factory=list)
+    held_before: int = 0  # posts held in the old roster
+    held_after: int = 0  # posts held in the new roster
+
+    @property
+    def kind(self) -> str:
+        """ "new" (had no post before), "removed" (has none now) or "moved" (both)."""
+        if not self.held_before:
+            return "new"
+        if not self.held_after:
+            return "removed"
+        return "moved"
 
 
 @dataclass
@@ -97,6 +127,20 @@ class RosterDiff:
     def empty(self) -> bool:
         """Nothing changed."""
         return not self.changes
+
+    def people(self, kind: str) -> list[PersonChange]:
+        """The changes of one kind ("new", "moved", "removed"), by name."""
+        return [c for c in self.changes if c.kind == kind]
+
+    def by_site_day(self) -> dict[tuple[int, date], tuple[int, int]]:
+        """(posts added, posts removed) per (site id, day)."""
+        counts: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+        for change in self.changes:
+            for slot in change.added:
+                counts[(slot.site_id, slot.day)][0] += 1
+            for slot in change.removed:
+                counts[(slot.site_id, slot.day)][1] += 1
+        return {key: (a, r) for key, (a, r) in counts.items()}
 
 
 def latest_published(period_id: int) -> Roster | None:
@@ -194,7 +238,15 @@ def diff(old: Roster | None, new: Roster) -> RosterDiff:
         )
     }
     changes = [
-        PersonChange(vid, people[vid][0], people[vid][1], added, removed)
+        PersonChange(
+            vid,
+            people[vid][0],
+            people[vid][1],
+            added,
+            removed,
+            held_before=len(before.get(vid, ())),
+            held_after=len(after.get(vid, ())),
+        )
         for vid, (added, removed) in moved.items()
         if vid in people
     ]
@@ -214,17 +266,90 @@ def draft_diff(period: PlanningPeriod) -> RosterDiff | None:
     return diff(latest_published(period.id), draft)
 
 
+@dataclass
+class SiteLine:
+    """One site on the publish and version pages: posts added / removed per day, and how
+    many of its posts the roster fills (services.coverage)."""
+
+    site: Site
+    days: list[tuple[date, int, int]]  # day, posts added, posts removed
+    count: Count
+
+
+@dataclass
+class Summary:
+    """What the top of the publish page (and of a version page) says: the roster's coverage,
+    what it changes against the previous version per site and day, and who is new, moved,
+    removed. `unchanged_since` is the version it repeats exactly (nothing to publish)."""
+
+    diff: RosterDiff
+    coverage: Coverage
+    days: list[date]
+    sites: list[SiteLine]
+    unchanged_since: int | None = None
+
+
+def summary(period: PlanningPeriod, old: Roster | None, new: Roster) -> Summary:
+    """`new` against `old` (None: nothing published before) for the top of the pages."""
+    changes = diff(old, new)
+    coverage = roster_coverage(period, held_in(new.id))
+    per_day = changes.by_site_day()
+    per_site = coverage.by_site()
+    days = [
+        period.start_date + timedelta(days=i)
+        for i in range((period.end_date - period.start_date).days + 1)
+    ]
+    lines = [
+        SiteLine(
+            site,
+            [(day, *per_day.get((site.id, day), (0, 0))) for day in days],
+            per_site.get(site.id, Count()),
+        )
+        for site in coverage_sites(period, coverage, extra=changes.sites.values())
+    ]
+    unchanged = (
+        old.version
+        if old is not None and new.status != PUBLISHED and _repeats(old, new, changes)
+        else None
+    )
+    return Summary(changes, coverage, days, lines, unchanged)
+
+
+def draft_summary(period: PlanningPeriod) -> Summary | None:
+    """What publishing the draft now would do (None when there is no draft)."""
+    draft = current_draft(period.id)
+    if draft is None:
+        return None
+    return summary(period, latest_published(period.id), draft)
+
+
+def _repeats(previous: Roster, draft: Roster, changes: RosterDiff) -> bool:
+    """Whether publishing `draft` would only repeat `previous`: nobody gains or loses a post,
+    and nobody who cancelled a post is on it again (putting them back is a change: their
+    cancellation goes and they are told the shift is theirs, see `publish`)."""
+    if not changes.empty:
+        return False
+    return not db.session.scalar(
+        select(exists().where(Assignment.roster_id == draft.id, cancelled(Assignment)))
+    )
+
+
 def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff]:
     """Copy the draft into the next published version (1, 2, ...) with its unfilled posts, and
     queue a "shift_new" / "shift_removed" notification per post gained or lost by each
     volunteer compared with the previous version. The draft stays as the working copy.
 
+    Raises NothingChanged when the draft holds exactly the posts of the latest version.
     Flushes; the caller commits. Two publishes racing for the same number collide on the
     (period, version) unique constraint: the loser's transaction fails as a whole."""
     draft = current_draft(period.id)
     if draft is None:
         raise PublishError(_l("There is no draft to publish: generate a roster first."))
     previous = latest_published(period.id)
+    changes = diff(previous, draft)
+    if previous is not None and _repeats(previous, draft, changes):
+        assert previous.version is not None
+        raise NothingChanged(previous.version)
     number = (
         db.session.scalar(
             select(func.max(Roster.version)).where(
@@ -278,7 +403,6 @@ def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff
     ]
     if posts:
         db.session.execute(insert(UnfilledPost), posts)
-    changes = diff(previous, version)
     cancelled = _cancelled_answers(period)
     told_new = set()
     for change in changes.changes:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
@@ -40,6 +40,7 @@ from scheduler.models.rosters import (
     RUNNING,
 )
 from scheduler.planning import current_draft
+from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
 
@@ -165,21 +166,6 @@ def latest_run(period_id: int) -> SolveRun | None:
     )
 
 
-def run_unfilled(run: SolveRun) -> int | None:
-    """How many posts the roster a run wrote leaves short (None when it wrote none)."""
-    roster = db.session.scalar(select(Roster).where(Roster.created_from_run_id == run.id))
-    if roster is None:
-        return None
-    return (
-        db.session.scalar(
-            select(func.coalesce(func.sum(UnfilledPost.missing), 0)).where(
-                UnfilledPost.roster_id == roster.id
-            )
-        )
-        or 0
-    )
-
-
 # --- review ----------------------------------------------------------------------------------
 
 
@@ -244,22 +230,51 @@ class Fairness:
         return max((n for _, n in self.nights_histogram), default=0)
 
 
+@dataclass(frozen=True)
+class UnfilledLine:
+    """One need (a role on a shift) with posts nobody holds, and the solver's reasons when it
+    gave any (a hand edit or a new urgent request can open a hole it never saw)."""
+
+    site_id: int
+    day: date
+    shift: str
+    role_id: int
+    missing: int
+    reasons: list[dict[str, Any]]
+
+
 @dataclass
 class Review:
     """Everything the draft review shows. `names`/`sites`/`roles` resolve the ids stored in
-    unfilled posts' reasons."""
+    unfilled posts' reasons. Every count comes from `coverage` (services.coverage)."""
 
     period: PlanningPeriod
     draft: Roster | None
     days: list[date]
     heat: list[HeatRow]
-    posts_total: int
-    posts_filled: int
-    unfilled: list[UnfilledPost]
+    coverage: Coverage
+    unfilled: list[UnfilledLine]
     fairness: Fairness
     names: dict[int, str]
     sites: dict[int, Site]
     roles: dict[int, Role]
+
+    @property
+    def posts_total(self) -> int:
+        return self.coverage.posts
+
+    @property
+    def posts_filled(self) -> int:
+        return self.coverage.filled
+
+    @property
+    def posts_unfilled(self) -> int:
+        return self.coverage.unfilled
+
+    @property
+    def surplus(self) -> int:
+        """People above their post's head count."""
+        return self.coverage.surplus
 
     @property
     def missing_by_role(self) -> list[tuple[Role, int]]:
@@ -392,7 +407,7 @@ def _names(volunteer_ids: Iterable[int]) -> dict[int, str]:
     )
 
 
-def _reason_ids(posts: Iterable[UnfilledPost]) -> tuple[set[int], set[int]]:
+def _reason_ids(posts: Iterable[UnfilledPost | UnfilledLine]) -> tuple[set[int], set[int]]:
     people: set[int] = set()
     sites: set[int] = set()
     for post in posts:
@@ -402,7 +417,9 @@ def _reason_ids(posts: Iterable[UnfilledPost]) -> tuple[set[int], set[int]]:
     return people, sites
 
 
-def _lookups(posts: list[UnfilledPost]) -> tuple[dict[int, str], dict[int, Site], dict[int, Role]]:
+def _lookups(
+    posts: list[UnfilledPost] | list[UnfilledLine],
+) -> tuple[dict[int, str], dict[int, Site], dict[int, Role]]:
     people, site_ids = _reason_ids(posts)
     site_ids |= {p.site_id for p in posts}
     sites = (
@@ -414,12 +431,15 @@ def _lookups(posts: list[UnfilledPost]) -> tuple[dict[int, str], dict[int, Site]
     return _names(people), sites, roles
 
 
+_Post = TypeVar("_Post", UnfilledPost, "UnfilledLine")
+
+
 def _kind_order(kind: str) -> int:
     return SHIFT_KINDS.index(kind) if kind in SHIFT_KINDS else len(SHIFT_KINDS)
 
 
-def _sorted_unfilled(posts: Iterable[UnfilledPost], roles: dict[int, Role]) -> list[UnfilledPost]:
-    def key(p: UnfilledPost) -> tuple[Any, ...]:
+def _sorted_unfilled(posts: Iterable[_Post], roles: dict[int, Role]) -> list[_Post]:
+    def key(p: _Post) -> tuple[Any, ...]:
         role = roles.get(p.role_id)
         return (p.day, _kind_order(p.shift), p.site_id, role.sort_order if role else 0)
 
@@ -427,7 +447,9 @@ def _sorted_unfilled(posts: Iterable[UnfilledPost], roles: dict[int, Role]) -> l
 
 
 def review(period: PlanningPeriod) -> Review:
-    """The draft of `period` as the review page shows it (a fixed number of queries)."""
+    """The draft of `period` as the review page shows it (a fixed number of queries). The
+    unfilled list is the coverage's short needs, with the solver's reasons where it gave
+    them, so the list and every count agree."""
     draft = current_draft(period.id)
     days = period_days(period)
     sites = active_sites(period)
@@ -438,22 +460,30 @@ def review(period: PlanningPeriod) -> Review:
         sites += sorted(
             db.session.scalars(select(Site).where(Site.id.in_(extra))), key=lambda s: s.name
         )
-    heat, total, filled = _heat(sites, days, counts, urgent_extra(period.id))
-    posts: list[UnfilledPost] = []
+    heat, _total, _filled = _heat(sites, days, counts, urgent_extra(period.id))
+    coverage = roster_coverage(period, held_in(draft.id if draft is not None else None))
+    stored: dict[tuple[int, date, str, int], UnfilledPost] = {}
     if draft is not None:
-        posts = list(
-            db.session.scalars(select(UnfilledPost).where(UnfilledPost.roster_id == draft.id))
-        )
-    names, site_lookup, roles = _lookups(posts)
+        stored = {
+            (p.site_id, p.day, p.shift, p.role_id): p
+            for p in db.session.scalars(
+                select(UnfilledPost).where(UnfilledPost.roster_id == draft.id)
+            )
+        }
+    lines = [
+        UnfilledLine(*key, count.unfilled, list(stored[key].reasons or []) if key in stored else [])
+        for key, count in coverage.needs.items()
+        if count.unfilled
+    ]
+    names, site_lookup, roles = _lookups(lines)
     site_lookup.update({s.id: s for s in sites})
     return Review(
         period=period,
         draft=draft,
         days=days,
         heat=heat,
-        posts_total=total,
-        posts_filled=filled,
-        unfilled=_sorted_unfilled(posts, roles),
+        coverage=coverage,
+        unfilled=_sorted_unfilled(lines, roles),
         fairness=_fairness(period, draft.id if draft is not None else None, days),
         names=names,
         sites=site_lookup,
@@ -553,8 +583,10 @@ def text_report(period: PlanningPeriod, run: SolveRun) -> str:
         f"run {run.id}: {run.solver_status or run.status}, {run.elapsed:.1f} s, "
         f"objective {run.objective}, bound {run.bound}",
         f"coverage: {data.posts_filled} of {data.posts_total} posts filled ({share:.1f}%)",
-        f"unfilled posts: {len(data.unfilled)}",
+        f"unfilled posts: {data.posts_unfilled} (on {len(data.unfilled)} roles of a shift)",
     ]
+    if data.surplus:
+        lines.append(f"people above their post's head count: {data.surplus}")
     for post in data.unfilled:
         where = _plain(label(data.sites.get(post.site_id), post.day, post.shift))
         lines.append(f"  {where}, {data.roles[post.role_id].name_en}: {post.missing} missing")
