@@ -152,7 +152,7 @@ def test_xlsx_has_a_sheet_per_site_with_a_frozen_bold_header(roster2: Roster2) -
 
     long_title = wb.sheetnames[0]
     # Sites in pinyin order: nan, wu, xiao.
-    assert wb.sheetnames == [long_title, "乌鲁木齐点", "小海高速卡口", "Volunteers"]
+    assert wb.sheetnames == [long_title, "乌鲁木齐点", "小海高速卡口", "Coverage", "Volunteers"]
     assert len(long_title) <= 31
     assert not set("[]:*?/\\") & set(long_title)
     assert long_title.startswith("南通北_核酸_检测_2_号_社区_点位_")

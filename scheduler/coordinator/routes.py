@@ -81,17 +81,20 @@ def _field_error(form: Any, error: SiteError | PeriodError | CatalogueError) -> 
 @bp.get("/", endpoint="dashboard")  # the name base.html's navigation links to
 @staff_required
 def dashboard_view() -> str:
-    """Headline counts and the availability heat map of one open period (?period=<id>)."""
+    """Headline counts, each open period's state with the one step that moves it forward,
+    urgent requests waiting, and the availability heat map of one open period (?period=<id>)."""
     open_list = periods.open_periods()
     selected = next((p for p in open_list if p.id == request.args.get("period", type=int)), None)
     if selected is None and open_list:
         selected = open_list[0]
     heat = dashboard.heat_map(selected) if selected is not None else None
+    waiting = urgent.waiting()
     return render_template(
         "coordinator/dashboard.html",
         counts=dashboard.counts(),
-        urgent_waiting=urgent.waiting(),
+        urgent_waiting=waiting,
         open_periods=open_list,
+        states=dashboard.period_states(open_list, waiting),
         heat=heat,
     )
 

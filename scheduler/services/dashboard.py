@@ -5,7 +5,7 @@ number of queries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, func, or_, select
@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from scheduler.extensions import db
 from scheduler.models import (
     SHIFT_KINDS,
+    Assignment,
     Availability,
     Demand,
     PlanningPeriod,
@@ -21,7 +22,11 @@ from scheduler.models import (
     Volunteer,
     period_sites,
 )
+from scheduler.planning import current_draft
+from scheduler.services import my_shifts, publishing, rosters
+from scheduler.services.coverage import Count, NeedKey, held_in, roster_coverage
 from scheduler.services.periods import period_days
+from scheduler.services.urgent import RequestStatus
 
 
 @dataclass(frozen=True)
@@ -114,3 +119,95 @@ def heat_map(period: PlanningPeriod) -> HeatMap:
             )
         rows.append((day, cells))
     return HeatMap(period=period, rows=rows, needed=needed, max_available=peak)
+
+
+# --- what to do next ---------------------------------------------------------------------
+
+# The one step that moves a period forward, most urgent first (PeriodState.step).
+RUNNING_STEP, URGENT_STEP, REPAIR_STEP, PUBLISH_STEP, GENERATE_STEP, UP_TO_DATE, WAIT_STEP = (
+    "running",
+    "urgent",
+    "repair",
+    "publish",
+    "generate",
+    "up_to_date",
+    "wait",
+)
+
+
+@dataclass
+class PeriodState:
+    """Where an open period stands, and its next step (one of the *_STEP codes):
+
+    - `offered`: volunteers who entered availability for it;
+    - `draft`: the draft's coverage (services.coverage), None without a draft;
+    - `published`: the latest published version's number; `changes`: volunteers whose posts
+      the draft changes against it (every rostered volunteer when nothing is published);
+    - `cancelled`: published posts their volunteer cancelled that the draft has not filled
+      again (holes waiting for repair);
+    - `urgent`: urgent requests of the period still open or partly filled, soonest first."""
+
+    period: PlanningPeriod
+    offered: int
+    solving: bool
+    draft: Count | None
+    published: int | None
+    changes: int
+    cancelled: int
+    urgent: list[RequestStatus] = field(default_factory=list)
+
+    @property
+    def step(self) -> str:
+        if self.solving:
+            return RUNNING_STEP
+        if self.urgent:
+            return URGENT_STEP
+        if self.cancelled:
+            return REPAIR_STEP
+        if self.draft is not None and (self.changes or self.published is None):
+            return PUBLISH_STEP
+        if self.draft is None:
+            return GENERATE_STEP if self.offered else WAIT_STEP
+        return UP_TO_DATE
+
+
+def period_states(
+    periods: list[PlanningPeriod], urgent_waiting: list[RequestStatus]
+) -> list[PeriodState]:
+    """The state and next step of each period (the dashboard's first section)."""
+    states = []
+    for period in periods:
+        draft = current_draft(period.id)
+        latest = publishing.latest_published(period.id)
+        changes, coverage = 0, None
+        if draft is not None:
+            changes = len(publishing.diff(latest, draft).changes)
+            coverage = roster_coverage(period, held_in(draft.id))
+        holes = my_shifts.cancelled_posts(period) if latest is not None else []
+        waiting = [
+            hole
+            for hole in holes
+            if coverage is None or coverage.needs.get(_need_of(hole.assignment), Count()).unfilled
+        ]
+        offered = db.session.scalar(
+            select(func.count(func.distinct(Availability.volunteer_id))).where(
+                Availability.day.between(period.start_date, period.end_date)
+            )
+        )
+        states.append(
+            PeriodState(
+                period=period,
+                offered=offered or 0,
+                solving=rosters.solving(period.id),
+                draft=coverage.total if coverage is not None else None,
+                published=latest.version if latest is not None else None,
+                changes=changes,
+                cancelled=len(waiting),
+                urgent=[s for s in urgent_waiting if s.request.period_id == period.id],
+            )
+        )
+    return states
+
+
+def _need_of(a: Assignment) -> NeedKey:
+    return (a.site_id, a.day, a.shift, a.role_id)

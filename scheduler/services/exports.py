@@ -25,14 +25,17 @@ from datetime import UTC
 from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
-from scheduler.models import Assignment, PlanningPeriod, Roster, Site
+from scheduler.models import SHIFT_KINDS, Assignment, PlanningPeriod, Role, Roster, Site
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import MAX_ID
 from scheduler.services import publishing
+from scheduler.services.coverage import coverage_sites, held_of, roster_coverage
 from scheduler.services.duty import version_rows
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import national
@@ -179,7 +182,9 @@ def volunteer_totals(rows: Iterable[Assignment]) -> list[_Totals]:
 def roster_xlsx(export: RosterExport) -> bytes:
     """The workbook: one sheet per site (the period's sites and any site in the rows, by
     name in pinyin order), rows of date, shift, local start–end, role, volunteer, work unit
-    and full phone; then a sheet of totals per volunteer. Labels in the current language."""
+    and full phone; then a sheet of coverage (posts needed, filled, unfilled, above the head
+    count per site, date, shift and role) and one of totals per volunteer. Labels in the
+    current language."""
     sites: dict[int, Site] = {s.id: s for s in export.period.sites if s.archived_at is None}
     by_site: dict[int, list[Assignment]] = {}
     for a in export.rows:
@@ -187,7 +192,8 @@ def roster_xlsx(export: RosterExport) -> bytes:
         by_site.setdefault(a.site_id, []).append(a)
     ordered = sorted(sites.values(), key=lambda s: (name_sort_key(s.name), s.id))
     people_title = gettext("Volunteers")
-    titles = sheet_titles([s.name for s in ordered], reserved=[people_title])
+    coverage_title = gettext("Coverage")
+    titles = sheet_titles([s.name for s in ordered], reserved=[people_title, coverage_title])
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -217,6 +223,7 @@ def roster_xlsx(export: RosterExport) -> bytes:
             )
         write_table(ws, header, rows, formats={1: "yyyy-mm-dd"})
 
+    _coverage_sheet(wb.create_sheet(coverage_title), export, sites)
     ws = wb.create_sheet(people_title)
     write_table(
         ws,
@@ -238,6 +245,74 @@ def roster_xlsx(export: RosterExport) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _coverage_sheet(ws: Worksheet, export: RosterExport, sites: dict[int, Site]) -> None:
+    """Per site, date, shift and role: posts needed, filled, unfilled and people above the
+    head count, counted the one way the pages count them (services.coverage) from the rows
+    the file holds; a last row sums them."""
+    coverage = roster_coverage(export.period, held_of(export.rows))
+    roles = {a.role_id: a.role for a in export.rows}
+    missing = {key[3] for key in coverage.needs} - roles.keys()
+    if missing:
+        roles.update(
+            {r.id: r for r in db.session.scalars(select(Role).where(Role.id.in_(missing)))}
+        )
+    order = {kind: i for i, kind in enumerate(SHIFT_KINDS)}
+    for site in coverage_sites(export.period, coverage):
+        sites.setdefault(site.id, site)
+    keys = sorted(
+        coverage.needs,
+        key=lambda k: (
+            name_sort_key(sites[k[0]].name),
+            k[1],
+            order.get(k[2], 9),
+            roles[k[3]].sort_order,
+        ),
+    )
+    rows: list[list[object]] = []
+    for site_id, day, kind, role_id in keys:
+        c = coverage.needs[(site_id, day, kind, role_id)]
+        rows.append(
+            [
+                sites[site_id].name,
+                day,
+                str(SHIFT_LABELS.get(kind, kind)),
+                localized_name(roles[role_id]),
+                c.needed,
+                c.filled,
+                c.unfilled,
+                c.surplus,
+            ]
+        )
+    total = coverage.total
+    rows.append(
+        [
+            gettext("Total"),
+            None,
+            None,
+            None,
+            total.needed,
+            total.filled,
+            total.unfilled,
+            total.surplus,
+        ]
+    )
+    write_table(
+        ws,
+        [
+            gettext("Site"),
+            gettext("Date"),
+            gettext("Shift"),
+            gettext("Role"),
+            gettext("Posts"),
+            gettext("Filled"),
+            gettext("Unfilled"),
+            gettext("Above the head count"),
+        ],
+        rows,
+        formats={2: "yyyy-mm-dd"},
+    )
 
 
 def _number(hours: float) -> int | float:
