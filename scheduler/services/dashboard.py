@@ -143,6 +143,7 @@ class PeriodState:
     - `draft`: the draft's coverage (services.coverage), None without a draft;
     - `published`: the latest published version's number; `changes`: volunteers whose posts
       the draft changes against it (every rostered volunteer when nothing is published);
+      `publishable`: publishing the draft would not repeat that version (publishing.repeats);
     - `cancelled`: published posts their volunteer cancelled that the draft has not filled
       again (holes waiting for repair);
     - `urgent`: urgent requests of the period still open or partly filled, soonest first."""
@@ -153,6 +154,7 @@ class PeriodState:
     draft: Count | None
     published: int | None
     changes: int
+    publishable: bool
     cancelled: int
     urgent: list[RequestStatus] = field(default_factory=list)
 
@@ -164,7 +166,7 @@ class PeriodState:
             return URGENT_STEP
         if self.cancelled:
             return REPAIR_STEP
-        if self.draft is not None and (self.changes or self.published is None):
+        if self.draft is not None and self.publishable:
             return PUBLISH_STEP
         if self.draft is None:
             return GENERATE_STEP if self.offered else WAIT_STEP
@@ -179,9 +181,11 @@ def period_states(
     for period in periods:
         draft = current_draft(period.id)
         latest = publishing.latest_published(period.id)
-        changes, coverage = 0, None
+        changes, coverage, publishable = 0, None, False
         if draft is not None:
-            changes = len(publishing.diff(latest, draft).changes)
+            difference = publishing.diff(latest, draft)
+            changes = len(difference.changes)
+            publishable = latest is None or not publishing.repeats(latest, draft, difference)
             coverage = roster_coverage(period, held_in(draft.id))
         holes = my_shifts.cancelled_posts(period) if latest is not None else []
         waiting = [
@@ -202,6 +206,7 @@ def period_states(
                 draft=coverage.total if coverage is not None else None,
                 published=latest.version if latest is not None else None,
                 changes=changes,
+                publishable=publishable,
                 cancelled=len(waiting),
                 urgent=[s for s in urgent_waiting if s.request.period_id == period.id],
             )

@@ -49,6 +49,7 @@ __all__ = [
     "publish",
     "published_or_latest",
     "published_version",
+    "repeats",
     "summary",
     "versions",
 ]
@@ -309,7 +310,7 @@ def summary(period: PlanningPeriod, old: Roster | None, new: Roster) -> Summary:
     ]
     unchanged = (
         old.version
-        if old is not None and new.status != PUBLISHED and _repeats(old, new, changes)
+        if old is not None and new.status != PUBLISHED and repeats(old, new, changes)
         else None
     )
     return Summary(changes, coverage, days, lines, unchanged)
@@ -323,7 +324,7 @@ def draft_summary(period: PlanningPeriod) -> Summary | None:
     return summary(period, latest_published(period.id), draft)
 
 
-def _repeats(previous: Roster, draft: Roster, changes: RosterDiff) -> bool:
+def repeats(previous: Roster, draft: Roster, changes: RosterDiff) -> bool:
     """Whether publishing `draft` would only repeat `previous`: nobody gains or loses a post,
     and nobody who cancelled a post is on it again (putting them back is a change: their
     cancellation goes and they are told the shift is theirs, see `publish`)."""
@@ -347,7 +348,7 @@ def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff
         raise PublishError(_l("There is no draft to publish: generate a roster first."))
     previous = latest_published(period.id)
     changes = diff(previous, draft)
-    if previous is not None and _repeats(previous, draft, changes):
+    if previous is not None and repeats(previous, draft, changes):
         assert previous.version is not None
         raise NothingChanged(previous.version)
     number = (
