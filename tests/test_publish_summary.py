@@ -147,3 +147,22 @@ def test_the_publish_page_leads_with_the_summary_and_the_button(
     assert version.index('id="roster-counts"') < version.index('id="publish-sites"')
     assert version.index('id="publish-diff"') < version.index('id="version-assignments-list"')
     assert "<details" in version.split('id="version-assignments-list"')[0][-40:]
+
+
+def test_changed_people_counts_what_diff_lists(
+    any_db_app: Flask, make_site: Any, make_volunteer: Any
+) -> None:
+    """The dashboard's count of changes (set differences in SQL) agrees with the diff, on
+    SQLite and PostgreSQL."""
+    world = build_small_world(make_site, make_volunteer)
+    draft = _draft(world)
+    assert publishing.changed_people(None, draft) == 3
+    v1, _ = publishing.publish(world.period, None)
+    db.session.commit()
+    assert publishing.changed_people(v1, draft) == 0
+    rows = {a.role.code: a for a in draft.assignments}
+    rows["code_checker"].day = TUE  # moved
+    db.session.delete(rows["sampler"])  # taken off
+    db.session.commit()
+    assert publishing.changed_people(v1, draft) == len(publishing.diff(v1, draft).changes) == 2
+    assert not publishing.repeats(draft, 2)

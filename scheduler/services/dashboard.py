@@ -183,9 +183,8 @@ def period_states(
         latest = publishing.latest_published(period.id)
         changes, coverage, publishable = 0, None, False
         if draft is not None:
-            difference = publishing.diff(latest, draft)
-            changes = len(difference.changes)
-            publishable = latest is None or not publishing.repeats(latest, draft, difference)
+            changes = publishing.changed_people(latest, draft)
+            publishable = latest is None or not publishing.repeats(draft, changes)
             coverage = roster_coverage(period, held_in(draft.id))
         holes = my_shifts.cancelled_posts(period) if latest is not None else []
         waiting = [

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import Select, except_, exists, func, insert, select, union_all
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
@@ -43,6 +44,7 @@ __all__ = [
     "RosterDiff",
     "Slot",
     "VersionNotFound",
+    "changed_people",
     "diff",
     "draft_summary",
     "latest_published",
@@ -310,7 +312,7 @@ def summary(period: PlanningPeriod, old: Roster | None, new: Roster) -> Summary:
     ]
     unchanged = (
         old.version
-        if old is not None and new.status != PUBLISHED and repeats(old, new, changes)
+        if old is not None and new.status != PUBLISHED and repeats(new, changes)
         else None
     )
     return Summary(changes, coverage, days, lines, unchanged)
@@ -324,11 +326,35 @@ def draft_summary(period: PlanningPeriod) -> Summary | None:
     return summary(period, latest_published(period.id), draft)
 
 
-def repeats(previous: Roster, draft: Roster, changes: RosterDiff) -> bool:
-    """Whether publishing `draft` would only repeat `previous`: nobody gains or loses a post,
-    and nobody who cancelled a post is on it again (putting them back is a change: their
+def changed_people(old: Roster | None, new: Roster) -> int:
+    """How many volunteers gain or lose a post between `old` and `new`: the size of `diff`
+    in two set differences done by the database (for the dashboard, which only counts)."""
+
+    def posts(roster_id: int) -> Select[Any]:
+        return select(
+            Assignment.volunteer_id,
+            Assignment.day,
+            Assignment.shift,
+            Assignment.site_id,
+            Assignment.role_id,
+        ).where(Assignment.roster_id == roster_id)
+
+    if old is None:
+        moved = posts(new.id).subquery()
+    else:
+        # Each EXCEPT as its own subquery: SQLite takes no parenthesised compound selects.
+        gained = except_(posts(new.id), posts(old.id)).subquery()
+        lost = except_(posts(old.id), posts(new.id)).subquery()
+        moved = union_all(select(gained.c.volunteer_id), select(lost.c.volunteer_id)).subquery()
+    return db.session.scalar(select(func.count(func.distinct(moved.c.volunteer_id)))) or 0
+
+
+def repeats(draft: Roster, changes: RosterDiff | int) -> bool:
+    """Whether publishing `draft` would only repeat the latest version, given what it changes
+    against it (a diff, or the count of `changed_people`): nobody gains or loses a post, and
+    nobody who cancelled a post is on it again (putting them back is a change: their
     cancellation goes and they are told the shift is theirs, see `publish`)."""
-    if not changes.empty:
+    if (len(changes.changes) if isinstance(changes, RosterDiff) else changes) > 0:
         return False
     return not db.session.scalar(
         select(exists().where(Assignment.roster_id == draft.id, cancelled(Assignment)))
@@ -348,7 +374,7 @@ def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff
         raise PublishError(_l("There is no draft to publish: generate a roster first."))
     previous = latest_published(period.id)
     changes = diff(previous, draft)
-    if previous is not None and repeats(previous, draft, changes):
+    if previous is not None and repeats(draft, changes):
         assert previous.version is not None
         raise NothingChanged(previous.version)
     number = (
