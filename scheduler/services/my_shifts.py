@@ -327,6 +327,7 @@ def _free_post(
     cancellation (the volunteer, or a coordinator). No commit."""
     draft = current_draft(a.roster.period_id)
     if draft is not None:
+        draft.touch()
         db.session.execute(
             delete(Assignment).where(
                 Assignment.roster_id == draft.id,
