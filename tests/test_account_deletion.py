@@ -214,6 +214,11 @@ def test_deleting_an_account_keeps_history_and_cancels_upcoming_shifts(
     assert page.count("Urgent, within the cancel cut-off:") == 1
     assert f"Deleted volunteer #{user_id} cancelled their shift" in page
     assert "郑" not in page
+    # The repair page flags the hole inside the cut-off.
+    staff = any_db_app.test_client()
+    login(staff, coordinator)
+    repair = staff.get(f"/coordinator/periods/{period.id}/roster/repair").get_data(as_text=True)
+    assert repair.count('<strong class="coord-tag warn">Urgent</strong>') == 1
 
 
 def test_the_privacy_notice_says_exactly_what_deleting_does(any_db_app: Flask) -> None:

@@ -420,3 +420,32 @@ def test_the_publish_page_carries_the_revision_and_refuses_a_changed_draft(
     assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     db.session.expire_all()
     assert publishing.latest_published(world.period.id).version == 2  # type: ignore[union-attr]
+
+
+def test_the_pages_refuse_edits_and_publishing_while_a_run_is_active(
+    world: World, any_db_app: Flask, coordinator: User
+) -> None:
+    publish_v1(world)
+    staff: FlaskClient = any_db_app.test_client()
+    login(staff, coordinator)
+    base = f"/coordinator/periods/{world.period.id}/roster"
+    form = publish_form(staff, base)
+    draft = current_draft(world.period.id)
+    assert draft is not None
+    row = db.session.scalars(select(Assignment).where(Assignment.roster_id == draft.id)).first()
+    assert row is not None
+    row_id, revision = row.id, draft.revision
+    db.session.add(SolveRun(period_id=world.period.id, time_limit=30, status="queued"))
+    db.session.commit()
+    unassigned = staff.post(
+        f"{base}/assignments/{row_id}/unassign",
+        headers={"Accept-Language": "zh-CN"},
+        follow_redirects=True,
+    )
+    assert "本期正在生成排班：请在完成后再编辑草稿。" in unassigned.get_data(as_text=True)
+    published = staff.post(f"{base}/publish", data=form, follow_redirects=True)
+    assert "A roster is being generated for this period" in published.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Assignment, row_id) is not None
+    assert current_draft(world.period.id).revision == revision  # type: ignore[union-attr]
+    assert publishing.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
