@@ -56,6 +56,9 @@ class Config:
     SMTP_RECIPIENT_TEMPLATE = os.environ.get("SMTP_RECIPIENT_TEMPLATE")
     # One delivery pass in a background thread right after each publish.
     NOTIFY_AFTER_PUBLISH = os.environ.get("NOTIFY_AFTER_PUBLISH", "1").lower() in ("1", "true")
+    # A solve run still queued this many seconds after it was requested has lost its job (a
+    # worker or process that ended): it is failed so it no longer blocks runs and sign-up.
+    JOBS_QUEUED_TIMEOUT = int(os.environ.get("JOBS_QUEUED_TIMEOUT", "1800"))
     # Volunteers can cancel a published shift up to this many hours before it starts.
     CANCEL_CUTOFF_HOURS = int(os.environ.get("CANCEL_CUTOFF_HOURS", "12"))
     # Where the app is served (https://muster.example.org): links made outside a request, such

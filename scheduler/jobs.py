@@ -20,7 +20,7 @@ import logging
 import math
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -38,6 +38,7 @@ from scheduler.services.coverage import held_in, roster_coverage
 
 __all__ = [
     "execute_run",
+    "job_lost",
     "run_queued_job",
     "submit",
 ]
@@ -51,6 +52,9 @@ DEFAULT_QUEUE = "muster-solve"
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+# The thread runner's futures of this process, by run id: a queued run whose future is done
+# never ran (its thread died, or the pool was shut down) -- see job_lost.
+_futures: dict[int, Future[None]] = {}
 
 # solver_status of a run whose search a coordinator stopped (the roster found so far is kept).
 STOPPED = "STOPPED"
@@ -74,7 +78,12 @@ def submit(run_id: int) -> None:
             _mark_failed(run_id, f"could not reach the job queue: {error}")
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    _thread_pool().submit(_run_in_app, app, run_id)
+    with _executor_lock:
+        for done in [rid for rid, future in _futures.items() if future.done()]:
+            del _futures[done]
+    future = _thread_pool().submit(_run_in_app, app, run_id)
+    with _executor_lock:
+        _futures[run_id] = future
 
 
 def _thread_pool() -> ThreadPoolExecutor:
@@ -103,11 +112,52 @@ def queue_for(app: Flask) -> Any:
     return Queue(app.config.get("JOBS_QUEUE", DEFAULT_QUEUE), connection=connection)
 
 
+def rq_job_id(run_id: int) -> str:
+    """The RQ job id of a run (fixed, so the job can be looked up from the run alone)."""
+    return f"muster-solve-run-{run_id}"
+
+
 def _enqueue(run_id: int) -> None:
     run = db.session.get(SolveRun, run_id)
     limit = run.time_limit if run is not None else 0
     queue = queue_for(current_app._get_current_object())  # type: ignore[attr-defined]
-    queue.enqueue(run_queued_job, run_id, job_timeout=limit + JOB_GRACE)
+    queue.enqueue(run_queued_job, run_id, job_timeout=limit + JOB_GRACE, job_id=rq_job_id(run_id))
+
+
+# RQ job states in which a job whose run is still queued will never run it.
+_RQ_GONE = ("finished", "failed", "stopped", "canceled")
+
+
+def job_lost(run: SolveRun) -> bool:
+    """Whether a queued run's job is known to be gone, so the run will never start: its
+    thread in this process finished or died without claiming it, or (with REDIS_URL) its RQ
+    job is missing from Redis, failed, stopped or cancelled. False when nothing is known
+    (another process's thread, Redis unreachable): the age bound in
+    `scheduler.services.rosters.fail_stale_runs` covers those."""
+    config = current_app.config
+    if config.get("JOBS_SYNCHRONOUS"):
+        return False
+    if config.get("REDIS_URL"):
+        return _rq_job_lost(run.id)
+    with _executor_lock:
+        future = _futures.get(run.id)
+    return future is not None and future.done()
+
+
+def _rq_job_lost(run_id: int) -> bool:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        queue = queue_for(current_app._get_current_object())  # type: ignore[attr-defined]
+        job = Job.fetch(rq_job_id(run_id), connection=queue.connection)
+        status = job.get_status(refresh=False)
+    except NoSuchJobError:
+        return True
+    except Exception:  # Redis down: unknown, not lost
+        log.warning("could not look up the RQ job of solve run %s", run_id, exc_info=True)
+        return False
+    return status is None or str(getattr(status, "value", status)) in _RQ_GONE
 
 
 def run_queued_job(run_id: int) -> None:

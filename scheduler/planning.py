@@ -40,7 +40,6 @@ from scheduler.models import (
     Volunteer,
     VolunteerSkill,
 )
-from scheduler.models.base import utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
 from scheduler.services.demand import demand_of, urgent_extra
@@ -520,6 +519,82 @@ def _reason_facts(reason: Reason, mapping: PlanningMap) -> dict[str, Any]:
     return facts
 
 
+# Reason codes of a post left open because its volunteer changed something while the run was
+# solving (rendered in templates/coordinator/_roster_reasons.html).
+CANCELLED_DURING_RUN = "cancelled_during_run"
+DAY_OFF_DURING_RUN = "day_off_during_run"
+UNAVAILABLE_DURING_RUN = "unavailable_during_run"
+LEFT_DURING_RUN = "left_during_run"
+
+
+def _changed_since_build(
+    problem: solver.Problem,
+    solution: solver.Solution,
+    mapping: PlanningMap,
+    pins: set[tuple[str, str, str]],
+) -> dict[tuple[int, date, str], str]:
+    """(volunteer id, day, kind) of the solver's new assignments that the volunteers' data no
+    longer allows, with a reason code: the solver only assigns what the problem allowed, so
+    each of these was changed after the problem was built -- a cancellation, a day off, an
+    availability cell taken back, an account closed. Read now, in the saving transaction, with
+    four set queries over the period's days."""
+    wanted = {
+        (mapping.volunteers[a.person], mapping.shifts[a.shift].day, mapping.shifts[a.shift].kind)
+        for a in solution.assignments
+        if (a.person, a.shift, a.role) not in pins
+    }
+    if not wanted:
+        return {}
+    first, last = problem.first_day, problem.last_day
+    active = set(
+        db.session.scalars(
+            select(Volunteer.id).join(User, User.id == Volunteer.user_id).where(User.active)
+        )
+    )
+    cancelled = {
+        tuple(row)
+        for row in db.session.execute(
+            select(ShiftResponse.volunteer_id, ShiftResponse.day, ShiftResponse.shift).where(
+                ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
+                ShiftResponse.day.between(first, last),
+            )
+        )
+    }
+    off = {
+        tuple(row)
+        for row in db.session.execute(
+            select(DayOff.volunteer_id, DayOff.day).where(DayOff.day.between(first, last))
+        )
+    }
+    cells = {
+        tuple(row)
+        for row in db.session.execute(
+            select(Availability.volunteer_id, Availability.day, Availability.shift).where(
+                Availability.day.between(first, last)
+            )
+        )
+    }
+    changed: dict[tuple[int, date, str], str] = {}
+    for vid, day, kind in wanted:
+        if vid not in active:
+            changed[(vid, day, kind)] = LEFT_DURING_RUN
+        elif (vid, day, kind) in cancelled:
+            changed[(vid, day, kind)] = CANCELLED_DURING_RUN
+        elif (vid, day) in off:
+            changed[(vid, day, kind)] = DAY_OFF_DURING_RUN
+        elif (vid, day, kind) not in cells:
+            changed[(vid, day, kind)] = UNAVAILABLE_DURING_RUN
+    return changed
+
+
+def _changed_reasons(gone: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """One reason per code, naming the volunteers (as _reason_facts does)."""
+    people: dict[str, list[int]] = defaultdict(list)
+    for vid, code in gone:
+        people[code].append(vid)
+    return [{"code": code, "people": sorted(ids)} for code, ids in sorted(people.items())]
+
+
 @dataclass(frozen=True)
 class SavedRoster:
     """What `save_solution` wrote: the draft and its coverage of the solved sites."""
@@ -600,12 +675,20 @@ def save_solution(
         ).where(Assignment.roster_id == draft.id, Assignment.slot.is_not(None))
     ):
         used_slots[(site_id, day, kind, role_id)].add(slot)
+    pins = {(p.person, p.shift, p.role) for p in problem.pins}
+    changed = _changed_since_build(problem, solution, mapping, pins)
     rows = []
     for a in solution.assignments:
         key = mapping.shifts[a.shift]
         volunteer_id = mapping.volunteers[a.person]
+        if (a.person, a.shift, a.role) in pins:
+            # Kept as it is in the draft; one taken off the draft during the run (the
+            # volunteer cancelled it) stays off.
+            continue
         if (volunteer_id, key.day, key.kind) in taken:
             continue  # a pin or another site's assignment, kept as it was
+        if (volunteer_id, key.day, key.kind) in changed:
+            continue  # the volunteer's own change made during the run wins (see below)
         used = used_slots[(key.site_id, key.day, key.kind, mapping.roles[a.role])]
         slot = next(n for n in itertools.count(1) if n not in used)
         used.add(slot)
@@ -624,13 +707,23 @@ def save_solution(
         )
     if rows:
         db.session.execute(insert(Assignment), rows)
+    # Posts left open because their volunteer changed something during the run.
+    reopened: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    for a in solution.assignments:
+        key = mapping.shifts[a.shift]
+        volunteer_id = mapping.volunteers[a.person]
+        code = changed.get((volunteer_id, key.day, key.kind))
+        if code is not None and (a.person, a.shift, a.role) not in pins:
+            reopened[(a.shift, a.role)].append((volunteer_id, code))
     unfilled_rows = []
     missing_total = 0
     for post, post_reasons in reasons.items():
         if post.shift in mapping.fixed_shifts:
             continue
         key = mapping.shifts[post.shift]
-        missing_total += post.missing
+        gone = reopened.pop((post.shift, post.role), [])
+        missing = post.missing + len(gone)
+        missing_total += missing
         unfilled_rows.append(
             {
                 "roster_id": draft.id,
@@ -638,14 +731,29 @@ def save_solution(
                 "day": key.day,
                 "shift": key.kind,
                 "role_id": mapping.roles[post.role],
-                "missing": post.missing,
-                "reasons": [_reason_facts(r, mapping) for r in post_reasons],
+                "missing": missing,
+                "reasons": _changed_reasons(gone)
+                + [_reason_facts(r, mapping) for r in post_reasons],
+            }
+        )
+    for (sid, role), gone in sorted(reopened.items()):
+        key = mapping.shifts[sid]
+        missing_total += len(gone)
+        unfilled_rows.append(
+            {
+                "roster_id": draft.id,
+                "site_id": key.site_id,
+                "day": key.day,
+                "shift": key.kind,
+                "role_id": mapping.roles[role],
+                "missing": len(gone),
+                "reasons": _changed_reasons(gone),
             }
         )
     if unfilled_rows:
         db.session.execute(insert(UnfilledPost), unfilled_rows)
     draft.created_from_run_id = run.id
-    draft.updated_at = utcnow()
+    draft.touch()
     db.session.flush()
     return SavedRoster(
         roster_id=draft.id,

@@ -298,3 +298,14 @@ def cancel_shift(
     db.session.add(response)
     db.session.commit()
     return response
+
+
+def publish_form(client: FlaskClient, roster_url: str) -> dict[str, str]:
+    """What the Publish button posts: the draft revision its confirm page
+    (`<roster_url>/publish`) shows, so the publish is of the draft as reviewed."""
+    import re
+
+    page = client.get(f"{roster_url}/publish").get_data(as_text=True)
+    found = re.search(r'name="revision"[^>]*value="(\d+)"', page)
+    assert found, "the publish page has no draft revision"
+    return {"revision": found.group(1)}

@@ -18,7 +18,7 @@ from scheduler.models.rosters import DRAFT, PUBLISHED
 from scheduler.services import editing, publishing
 from scheduler.services.accounts import create_account
 from scheduler.services.editing import EditError
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, publish_form
 from tests.test_editing import D, EditWorld, put, role
 from tests.test_editing import world as world
 from tests.test_planning import build_small_world
@@ -57,7 +57,7 @@ def test_publish_twice_versions_diff_and_notifications(
     assert "&lt;script&gt;博&lt;/script&gt;" in html
     assert "<script>博" not in html
 
-    response = client.post(f"{base}/publish", data={})
+    response = client.post(f"{base}/publish", data=publish_form(client, base))
     assert response.status_code == 302
     assert response.location.endswith(f"{base}/versions/1")
     db.session.expire_all()
@@ -104,7 +104,7 @@ def test_publish_twice_versions_diff_and_notifications(
     assert "Compared with version 1." in page
     assert "1 posts added, 1 posts removed, 2 volunteers affected." in page
 
-    assert client.post(f"{base}/publish", data={}).status_code == 302
+    assert client.post(f"{base}/publish", data=publish_form(client, base)).status_code == 302
     db.session.expire_all()
     draft, v1, v2 = rosters_of(world)
     assert v2.version == 2
@@ -220,7 +220,8 @@ def test_publishing_delivers_the_notifications_right_away_when_configured(
         db.session.commit()
         client = app.test_client()
         login(client, staff)
-        assert client.post(f"/coordinator/periods/{period.id}/roster/publish").status_code == 302
+        base = f"/coordinator/periods/{period.id}/roster"
+        assert client.post(f"{base}/publish", data=publish_form(client, base)).status_code == 302
         db.session.expire_all()
         [note] = notes_for(user)
         assert (note.kind, note.delivery_status) == ("shift_new", "sent")

@@ -31,7 +31,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED
 from scheduler.planning import build_problem, current_draft, person_id, shift_id
 from scheduler.services import my_shifts, publishing
-from tests.conftest import login
+from tests.conftest import login, publish_form
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 
@@ -92,7 +92,12 @@ def publish_v1(world: RepairWorld, staff: FlaskClient) -> Roster:
         f"{base_url(world)}/runs", data={"site_ids": [world.site.id], "time_limit": "5"}
     )
     assert generated.status_code == 302
-    assert staff.post(f"{base_url(world)}/publish", data={}).status_code == 302
+    assert (
+        staff.post(
+            f"{base_url(world)}/publish", data=publish_form(staff, base_url(world))
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     v1 = publishing.latest_published(world.period.id)
     assert v1 is not None
@@ -168,7 +173,7 @@ def test_cancel_repair_confirm_publishes_version_2_with_the_hole_filled(
     assert canceller.name in html
     assert f'action="{base_url(world)}/publish"' in html
 
-    published = staff.post(f"{base_url(world)}/publish", data={})
+    published = staff.post(f"{base_url(world)}/publish", data=publish_form(staff, base_url(world)))
     assert published.status_code == 302
     assert published.location.endswith(f"{base_url(world)}/versions/2")
     db.session.expire_all()
@@ -210,7 +215,12 @@ def test_a_canceller_put_back_by_hand_sees_the_shift_again(
     before = db.session.scalar(
         select(func.count(Notification.id)).where(Notification.user_id == canceller.id)
     )
-    assert staff.post(f"{base_url(world)}/publish", data={}).status_code == 302
+    assert (
+        staff.post(
+            f"{base_url(world)}/publish", data=publish_form(staff, base_url(world))
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     answers = db.session.scalars(
         select(ShiftResponse).where(ShiftResponse.volunteer_id == volunteer_id)

@@ -18,7 +18,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED, SolveRun
 from scheduler.planning import current_draft
 from scheduler.services import publishing
-from tests.conftest import login
+from tests.conftest import login, publish_form
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 NAMES = ["安然", "博文", "陈静", "丁宁", "方圆"]
@@ -152,7 +152,7 @@ def test_generate_edit_pin_resolve_publish_cancel_repair(
     assert len(draft.assignments) == 4
 
     # Publish: version 1.
-    response = staff.post(f"{base}/publish", data={})
+    response = staff.post(f"{base}/publish", data=publish_form(staff, base))
     assert response.status_code == 302
     assert response.location.endswith(f"{base}/versions/1")
     db.session.expire_all()
@@ -190,7 +190,7 @@ def test_generate_edit_pin_resolve_publish_cancel_repair(
     assert "Compared with version 1." in confirm_html
     assert by_volunteer[chosen].name in confirm_html
 
-    response = staff.post(f"{base}/publish", data={})
+    response = staff.post(f"{base}/publish", data=publish_form(staff, base))
     assert response.status_code == 302
     assert response.location.endswith(f"{base}/versions/2")
     db.session.expire_all()
@@ -232,7 +232,7 @@ def test_a_drop_out_marked_by_the_coordinator_is_repaired_into_version_2(
         staff.post(f"{base}/runs", data={"site_ids": [site.id], "time_limit": "5"}).status_code
         == 302
     )
-    assert staff.post(f"{base}/publish", data={}).status_code == 302
+    assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     db.session.expire_all()
     v1 = publishing.latest_published(period.id)
     assert v1 is not None
@@ -250,7 +250,7 @@ def test_a_drop_out_marked_by_the_coordinator_is_repaired_into_version_2(
     assert f"Cancelled by volunteers ({len(gone_days)})" in page
 
     assert staff.post(f"{base}/repair", data={}).status_code == 302
-    response = staff.post(f"{base}/publish", data={})
+    response = staff.post(f"{base}/publish", data=publish_form(staff, base))
     assert response.location.endswith(f"{base}/versions/2")
     db.session.expire_all()
     v2 = publishing.latest_published(period.id)

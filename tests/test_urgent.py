@@ -33,7 +33,7 @@ from scheduler.planning import build_problem, shift_id
 from scheduler.services import delivery, publishing, urgent
 from scheduler.services.demand import covered_posts, demand_of, urgent_extra
 from scheduler.services.urgent import UrgentError
-from tests.conftest import login, make_roster
+from tests.conftest import login, make_roster, publish_form
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 
@@ -291,7 +291,8 @@ def test_coordinator_posts_fills_and_publishes_a_request(sync_app: Flask, world:
     assert filled.headers["Location"].endswith(f"/periods/{world.period.id}/roster/repair")
     confirm = staff.get(filled.headers["Location"]).get_data(as_text=True)
     assert "志愿者" in confirm
-    assert staff.post(f"/coordinator/periods/{world.period.id}/roster/publish").status_code == 302
+    base = f"/coordinator/periods/{world.period.id}/roster"
+    assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     db.session.expire_all()
     v2 = publishing.latest_published(world.period.id)
     assert v2 is not None

@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, IntegerField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from scheduler.access import get_or_404, staff_required
@@ -53,6 +53,22 @@ class SwapForm(_ConfirmMixin, FlaskForm):
     other_id = IntegerField(
         _l("Swap with"), validators=[InputRequired(message=_l("Choose a post."))]
     )
+
+
+class PublishForm(FlaskForm):
+    """The Publish button, with the draft revision the coordinator is looking at."""
+
+    revision = HiddenField(validators=[InputRequired()])
+
+    @classmethod
+    def for_period(cls, period: PlanningPeriod) -> PublishForm:
+        """The form for the draft as it is now: its revision, read before the diff shown."""
+        return cls(formdata=None, revision=publishing.draft_revision(period))
+
+    def seen_revision(self) -> int | None:
+        """The posted revision, None when missing or not a number."""
+        value = (self.revision.data or "").strip()
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 class PinForm(FlaskForm):
@@ -296,6 +312,7 @@ def roster_publish_confirm(period_id: int) -> Response:
     removed; the details folded), with the Publish button at the top, or why there is
     nothing to publish. Never cached: browser back after publishing asks again."""
     period = get_or_404(PlanningPeriod, period_id)
+    form = PublishForm.for_period(period)
     summary = publishing.draft_summary(period)
     response = make_response(
         render_template(
@@ -303,7 +320,7 @@ def roster_publish_confirm(period_id: int) -> Response:
             period=period,
             summary=summary,
             diff=summary.diff if summary is not None else None,
-            form=EmptyForm(),
+            form=form,
         )
     )
     response.headers["Cache-Control"] = "no-store"
@@ -315,10 +332,16 @@ def roster_publish_confirm(period_id: int) -> Response:
 def roster_publish(period_id: int) -> Response:
     """Publish the draft as the next version and queue the volunteers' notifications."""
     period = get_or_404(PlanningPeriod, period_id)
-    if not EmptyForm().validate_on_submit():
+    form = PublishForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
+    seen = form.seen_revision()
     try:
-        version, _changes = publishing.publish(period, current_user)
+        # A form without the revision it showed (-1, never a revision): what was reviewed is
+        # unknown, so the service refuses it as a changed draft.
+        version, _changes = publishing.publish(
+            period, current_user, revision=-1 if seen is None else seen
+        )
         db.session.commit()
     except PublishError as error:
         db.session.rollback()

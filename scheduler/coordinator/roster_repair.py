@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator.roster_edit import PublishForm
 from scheduler.coordinator.rosters import _status_context
 from scheduler.coordinator.routes import bp
 from scheduler.forms import EmptyForm
@@ -52,7 +53,7 @@ def roster_repair_confirm(period_id: int) -> str:
         requests=[
             r for r in urgent.requests_of(period) if r.status in (urgent.OPEN, urgent.PARTLY_FILLED)
         ],
+        form=PublishForm.for_period(period),
         diff=publishing.draft_diff(period),
-        form=EmptyForm(),
         **_status_context(period, run),
     )

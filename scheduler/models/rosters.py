@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -142,6 +143,10 @@ class Roster(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Bumped by `touch` on every change of a draft (a run saved, a hand edit, a pin, a
+    # cancellation freeing a post, a self-sign-up): the publish form carries the revision the
+    # coordinator reviewed, and publishing a draft that changed since is refused.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     period: Mapped[PlanningPeriod] = relationship()
     created_from_run: Mapped[SolveRun | None] = relationship()
@@ -151,6 +156,16 @@ class Roster(db.Model):
     unfilled_posts: Mapped[list[UnfilledPost]] = relationship(
         back_populates="roster", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    def touch(self) -> None:
+        """Record that the draft changed: the one place its revision is bumped (every code
+        that writes a draft's assignments or unfilled posts calls this). An SQL increment,
+        so concurrent changes each count; flushed with the caller's transaction."""
+        if inspect(self).persistent:
+            self.revision = type(self).revision + 1  # type: ignore[assignment]
+        else:
+            self.revision = (self.revision or 0) + 1
+        self.updated_at = utcnow()
 
 
 class Assignment(db.Model):

@@ -146,7 +146,9 @@ def render_message(
         what = _shift_text(payload, sites, roles)
         name = payload.get("volunteer_name", "")
         return (
-            gettext("Cancelled: %(name)s, %(shift)s", name=name, shift=what),
+            gettext("Urgent, within the cancel cut-off: %(name)s, %(shift)s", name=name, shift=what)
+            if payload.get("late")
+            else gettext("Cancelled: %(name)s, %(shift)s", name=name, shift=what),
             gettext(
                 "%(name)s cancelled %(shift)s. Reason: %(reason)s. The post is open until "
                 "it is refilled.",

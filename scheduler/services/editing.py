@@ -32,16 +32,18 @@ from scheduler.models import (
     PlanningPeriod,
     Role,
     Roster,
+    ShiftResponse,
     Site,
     UnfilledPost,
     User,
     Volunteer,
 )
-from scheduler.models.base import utcnow
+from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_HAND
 from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
+from scheduler.services.rosters import solving
 from scheduler.services.signup import free_slot
 
 __all__ = [
@@ -63,6 +65,9 @@ __all__ = [
 ]
 
 MAX_CANDIDATES = 40
+# The warning for putting a volunteer back on a shift time they cancelled (publishing then
+# withdraws their cancellation: scheduler.services.publishing).
+CANCELLED_RULE = "cancelled_by_volunteer"
 CHECKED_CANDIDATES = 120  # candidates run through solver.check, after a cheap first cut
 NOTE_MAX = 500
 
@@ -78,6 +83,10 @@ RULE_LABELS = {
     "day_off": _l("Works on a day off"),
     "max_consecutive_days": _l("Too many working days in a row"),
     "nights_7_days": _l("Too many night shifts in 7 days"),
+    CANCELLED_RULE: _l(
+        "Cancelled this shift themselves: confirming gives it back to them and withdraws "
+        "their cancellation"
+    ),
 }
 OTHER_RULE = _l("Breaks a roster rule")
 
@@ -127,9 +136,33 @@ class Candidate:
 
 
 def ensure_editable(roster: Roster) -> None:
-    """Refuse any change to a published roster: published versions are immutable."""
+    """Refuse any change to a published roster (published versions are immutable), and any
+    change to a draft while a run of its period is queued or running (the run would overwrite
+    the edit when it saves)."""
     if roster.status != DRAFT:
         raise EditError(_l("A published roster cannot be changed; edit the draft instead."))
+    if solving(roster.period_id):
+        raise EditError(
+            _l("A roster is being generated for this period: edit the draft when it has finished.")
+        )
+
+
+def _cancellation_warnings(moves: list[tuple[int, date, str]]) -> list[RuleWarning]:
+    """A warning for each (volunteer id, day, kind) the volunteer has cancelled themselves,
+    with the reason they gave."""
+    warnings = []
+    for volunteer_id, day, kind in moves:
+        reason = db.session.scalar(
+            select(ShiftResponse.reason).where(
+                ShiftResponse.volunteer_id == volunteer_id,
+                ShiftResponse.day == day,
+                ShiftResponse.shift == kind,
+                ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
+            )
+        )
+        if reason is not None:
+            warnings.append(RuleWarning(CANCELLED_RULE, volunteer_id, reason))
+    return warnings
 
 
 def editable_draft(period: PlanningPeriod) -> Roster:
@@ -238,6 +271,7 @@ def sync_unfilled(draft: Roster, site: Site, day: date, kind: str, role_id: int)
         )
     )
     missing = needed - (filled or 0)
+    draft.touch()
     if missing <= 0:
         if post is not None:
             db.session.delete(post)
@@ -258,7 +292,7 @@ def sync_unfilled(draft: Roster, site: Site, day: date, kind: str, role_id: int)
 
 
 def _touch(draft: Roster) -> None:
-    draft.updated_at = utcnow()
+    draft.touch()
     db.session.flush()
 
 
@@ -391,7 +425,8 @@ def assign(
     new = solver.Assignment(
         person=person_id(volunteer_id), shift=shift_id(site.id, day, kind), role=role.code
     )
-    warnings = _new_violations(ctx.problem, before, [*before, new])
+    warnings = _cancellation_warnings([(volunteer_id, day, kind)])
+    warnings += _new_violations(ctx.problem, before, [*before, new])
     if warnings and not confirm:
         return EditOutcome(applied=False, warnings=warnings)
     if warnings:
@@ -507,7 +542,13 @@ def swap(
                 _l("A volunteer would hold two posts on one shift time; unassign one first."),
                 "other_id",
             )
-    warnings = _new_violations(ctx.problem, before, after)
+    warnings = _cancellation_warnings(
+        [
+            (second.volunteer_id, first.day, first.shift),
+            (first.volunteer_id, second.day, second.shift),
+        ]
+    )
+    warnings += _new_violations(ctx.problem, before, after)
     if warnings and not confirm:
         return EditOutcome(applied=False, warnings=warnings)
     if warnings:

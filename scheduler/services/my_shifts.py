@@ -310,7 +310,7 @@ def cancel(
         raise ShiftError(_l("You have already cancelled this shift."))
     answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
     answer.source = FROM_VOLUNTEER
-    _free_post(volunteer, a, reason, source=FROM_VOLUNTEER)
+    _free_post(volunteer, a, reason, source=FROM_VOLUNTEER, now=now)
     _commit_answer()
 
 
@@ -320,13 +320,18 @@ def _free_post(
     reason: str,
     source: str,
     skip_user_id: int | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Take the volunteer off this post in the period's draft (published versions stay as
     they are) and notify every active coordinator and the shift's lead, except
     `skip_user_id` (the coordinator who recorded it); `source` says who reported the
-    cancellation (the volunteer, or a coordinator). No commit."""
+    cancellation (the volunteer, or a coordinator). A shift starting within the cut-off is
+    flagged urgent in the notification (`late`). No commit."""
+    start, _end = a.site.shift_window(a.day, a.shift)
+    late = start <= (now or utcnow()) + timedelta(hours=cutoff_hours())
     draft = current_draft(a.roster.period_id)
     if draft is not None:
+        draft.touch()
         db.session.execute(
             delete(Assignment).where(
                 Assignment.roster_id == draft.id,
@@ -368,6 +373,7 @@ def _free_post(
             role_id=a.role_id,
             reason=reason,
             source=source,
+            **({"late": True, "cutoff_hours": cutoff_hours()} if late else {}),
         )
 
 
@@ -419,23 +425,58 @@ def mark_unavailable(
             answer = _answer(volunteer.id, a)
         answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
         answer.source = FROM_COORDINATOR
-        _free_post(volunteer, a, reason, source=FROM_COORDINATOR, skip_user_id=by.id)
+        _free_post(volunteer, a, reason, source=FROM_COORDINATOR, skip_user_id=by.id, now=now)
         cancelled += 1
     _commit_answer()
     return cancelled
 
 
+def cancel_upcoming(volunteer: Volunteer, reason: str, now: datetime | None = None) -> int:
+    """Cancel, for the volunteer themselves, every shift of theirs in the latest published
+    versions that has not started yet -- the cut-off does not apply, the volunteer is leaving
+    (see scheduler.services.profile.delete_account) -- through the same steps as `cancel`:
+    the answer is recorded, the post is freed in the draft, every coordinator and the
+    shift's lead are notified, and a shift inside the cut-off is flagged urgent. Returns how
+    many were cancelled. No commit."""
+    now = now or utcnow()
+    answers = _responses(volunteer.id)
+    cancelled = 0
+    for a in db.session.scalars(
+        select(Assignment)
+        .where(
+            Assignment.volunteer_id == volunteer.id,
+            Assignment.roster_id.in_(latest_published_rosters()),
+        )
+        .options(selectinload(Assignment.site), selectinload(Assignment.roster))
+        .order_by(Assignment.day, Assignment.id)
+    ).all():
+        start, _end = a.site.shift_window(a.day, a.shift)
+        answer = answers.get((a.site_id, a.day, a.shift))
+        if start <= now or (answer is not None and answer.status == CANCELLED_BY_VOLUNTEER):
+            continue
+        if answer is None:
+            answer = answers[(a.site_id, a.day, a.shift)] = _answer(volunteer.id, a)
+        answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
+        answer.source = FROM_VOLUNTEER
+        _free_post(volunteer, a, reason, source=FROM_VOLUNTEER, now=now)
+        cancelled += 1
+    return cancelled
+
+
 @dataclass
 class CancelledPost:
-    """A post of the latest published version whose volunteer cancelled: a hole to refill."""
+    """A post of the latest published version whose volunteer cancelled: a hole to refill;
+    `urgent` when it starts within the cancel cut-off."""
 
     assignment: Assignment
     response: ShiftResponse
+    urgent: bool = False
 
 
-def cancelled_posts(period: PlanningPeriod) -> list[CancelledPost]:
+def cancelled_posts(period: PlanningPeriod, now: datetime | None = None) -> list[CancelledPost]:
     """The period's published posts that their volunteer has cancelled, by start: the holes
-    the coordinator's review and repair should show."""
+    the coordinator's review and repair should show (urgent when they start within the
+    cut-off and have not started)."""
     rows = db.session.execute(
         select(Assignment, ShiftResponse)
         .join(
@@ -457,6 +498,11 @@ def cancelled_posts(period: PlanningPeriod) -> list[CancelledPost]:
             selectinload(Assignment.volunteer).selectinload(Volunteer.user),
         )
     ).all()
-    posts = [CancelledPost(a, r) for a, r in rows]
+    now = now or utcnow()
+    cutoff = timedelta(hours=cutoff_hours())
+    posts = []
+    for a, r in rows:
+        start, _end = a.site.shift_window(a.day, a.shift)
+        posts.append(CancelledPost(a, r, urgent=now < start <= now + cutoff))
     posts.sort(key=lambda p: p.assignment.site.shift_window(p.assignment.day, p.assignment.shift))
     return posts

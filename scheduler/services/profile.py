@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
+    Assignment,
     Availability,
     DayOff,
     District,
+    Notification,
+    Roster,
+    ShiftResponse,
     Skill,
     User,
     Volunteer,
@@ -27,12 +33,16 @@ from scheduler.models import (
     WorkUnit,
 )
 from scheduler.models.accounts import DELETED_PASSWORD_HASH
+from scheduler.models.base import utcnow
+from scheduler.models.rosters import DRAFT
+from scheduler.services import my_shifts
 from scheduler.services.accounts import (
     MAX_NAME_LENGTH,
     MIN_PASSWORD_LENGTH,
     AccountError,
     phone_taken,
 )
+from scheduler.services.editing import sync_unfilled
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
 MAX_WORK_UNIT_LENGTH = 100
@@ -246,23 +256,76 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
-def delete_account(user: User, password: str) -> None:
-    """Delete the volunteer profile (skills, availability and days off with it) and anonymise
-    the account, as the privacy notice says: the name becomes 'Deleted volunteer', the phone a
-    placeholder, the password unusable, and the account inactive. The row itself stays so
-    that served shifts keep counting under an anonymous name. Raises AccountError."""
+def delete_account(user: User, password: str, now: datetime | None = None) -> None:
+    """Delete the account as the privacy notice says, keeping the records others rely on.
+
+    Every shift of theirs that has not started goes through the normal cancel path
+    (`my_shifts.cancel_upcoming`: the hole shows, every coordinator and the shift's lead are
+    told, a shift inside the cut-off is flagged urgent) and their upcoming posts leave every
+    draft. Personal data goes: the name becomes "Deleted volunteer #<account id>" (stored in
+    the deployment's language, as lists and sheets show it to everyone alike), the phone an
+    unusable placeholder (`deleted-<id>`, unique, never a valid mobile number), the emergency
+    contact, partner's number, calendar feed, skills, availability, days off and their own
+    inbox are removed, and the reasons they typed when cancelling are replaced by a neutral
+    one, also in the messages already sent about them. The password becomes unusable and the
+    account inactive, so nobody can log in. The volunteer row stays (work unit and district
+    only) so that published versions, attendance and service hours keep their rows.
+    Commits once. Raises AccountError (nothing changed) for a wrong password."""
     if not user.check_password(password or ""):
         raise AccountError(_l("The password is not correct."), "password")
-    volunteer = user.volunteer
-    if volunteer is not None:
-        db.session.execute(delete(Availability).where(Availability.volunteer_id == volunteer.id))
-        db.session.execute(delete(DayOff).where(DayOff.volunteer_id == volunteer.id))
-        user.volunteer = None  # delete-orphan cascade removes the profile and its skills
+    now = now or utcnow()
     # Stored in the deployment's language: lists and sheets show it to everyone alike.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        user.name = gettext("Deleted volunteer")
+        user.name = gettext("Deleted volunteer #%(number)d", number=user.id)
+        left = gettext("Deleted their account")
+    volunteer = user.volunteer
+    if volunteer is not None:
+        my_shifts.cancel_upcoming(volunteer, left, now)
+        _leave_drafts(volunteer, now)
+        # Their own words go, here and in the messages already sent about them.
+        for answer in db.session.scalars(
+            select(ShiftResponse).where(
+                ShiftResponse.volunteer_id == volunteer.id, ShiftResponse.reason.is_not(None)
+            )
+        ):
+            answer.reason = left
+        for note in db.session.scalars(
+            select(Notification).where(Notification.kind == my_shifts.VOLUNTEER_CANCELLED)
+        ):
+            payload = dict(note.payload or {})
+            if payload.get("volunteer_id") == volunteer.id:
+                payload.update(volunteer_name=user.name, reason=left)
+                note.payload = payload
+        db.session.execute(delete(Availability).where(Availability.volunteer_id == volunteer.id))
+        db.session.execute(delete(DayOff).where(DayOff.volunteer_id == volunteer.id))
+        volunteer.skills = []
+        volunteer.partner_phone = None
+        volunteer.emergency_name = None
+        volunteer.emergency_phone = None
+        volunteer.calendar_token = None
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
     user.phone = f"deleted-{user.id}"
     user.password_hash = DELETED_PASSWORD_HASH
     user.active = False
     user.locale = None
     db.session.commit()
+
+
+def _leave_drafts(volunteer: Volunteer, now: datetime) -> None:
+    """Take the volunteer off every draft post that has not started (posts not published yet;
+    published ones were freed by the cancel path), leaving each post unfilled. No commit."""
+    rows = db.session.scalars(
+        select(Assignment)
+        .join(Roster, Roster.id == Assignment.roster_id)
+        .where(Assignment.volunteer_id == volunteer.id, Roster.status == DRAFT)
+        .options(selectinload(Assignment.site), selectinload(Assignment.roster))
+    ).all()
+    for a in rows:
+        start, _end = a.site.shift_window(a.day, a.shift)
+        if start <= now:
+            continue
+        draft, site, day, kind, role_id = a.roster, a.site, a.day, a.shift, a.role_id
+        db.session.delete(a)
+        db.session.flush()
+        sync_unfilled(draft, site, day, kind, role_id)
+        draft.touch()

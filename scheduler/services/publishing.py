@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, except_, exists, func, insert, select, union_all
 from sqlalchemy.orm import selectinload
@@ -31,12 +32,13 @@ from scheduler.models import (
 )
 from scheduler.models.base import MAX_ID, utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
-from scheduler.models.rosters import PUBLISHED
+from scheduler.models.rosters import PUBLISHED, SOURCE_HAND
 from scheduler.planning import current_draft
 from scheduler.services.coverage import Count, Coverage, coverage_sites, held_in, roster_coverage
 from scheduler.services.duty import cancelled
 from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
+from scheduler.services.rosters import solving
 
 __all__ = [
     "NothingChanged",
@@ -361,17 +363,57 @@ def repeats(draft: Roster, changes: RosterDiff | int) -> bool:
     )
 
 
-def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff]:
+def draft_revision(period: PlanningPeriod) -> int | None:
+    """The revision of the period's draft (None when there is none): read it before the diff
+    a coordinator reviews, and publish with it (`publish(..., revision=)`)."""
+    draft = current_draft(period.id)
+    return draft.revision if draft is not None else None
+
+
+def publish(
+    period: PlanningPeriod, by: User | None, *, revision: int | None = None
+) -> tuple[Roster, RosterDiff]:
     """Copy the draft into the next published version (1, 2, ...) with its unfilled posts, and
     queue a "shift_new" / "shift_removed" notification per post gained or lost by each
     volunteer compared with the previous version. The draft stays as the working copy.
 
+    Refused (PublishError, nothing written) while a run of the period is queued or running
+    (it would rewrite the draft under the coordinator's eyes), when `revision` -- the draft
+    revision the coordinator reviewed; the publish form carries it -- is not the draft's
+    revision any more, and while the draft holds a post its volunteer cancelled that no
+    coordinator knowingly gave back to them (see `_unacknowledged_cancellations`).
+
     Raises NothingChanged when the draft holds exactly the posts of the latest version.
-    Flushes; the caller commits. Two publishes racing for the same number collide on the
-    (period, version) unique constraint: the loser's transaction fails as a whole."""
+
+    Flushes; the caller commits. The draft row is locked (FOR UPDATE on PostgreSQL) so no
+    change slips in between the revision check and the copy. Two publishes racing for the
+    same number collide on the (period, version) unique constraint: the loser's transaction
+    fails as a whole."""
     draft = current_draft(period.id)
     if draft is None:
         raise PublishError(_l("There is no draft to publish: generate a roster first."))
+    if solving(period.id):
+        raise PublishError(
+            _l("A roster is being generated for this period: publish when it has finished.")
+        )
+    current = db.session.scalar(
+        select(Roster.revision).where(Roster.id == draft.id).with_for_update()
+    )
+    if revision is not None and revision != current:
+        raise PublishError(_l("The draft changed — review it again."))
+    kept_back = _unacknowledged_cancellations(period, draft)
+    if kept_back:
+        a = kept_back[0]
+        raise PublishError(
+            _l(
+                "%(name)s cancelled their shift on %(day)s at %(site)s, but the draft still "
+                "has them on it: take them off that post, or assign them again by hand "
+                "(confirming the warning), then publish.",
+                name=a.volunteer.user.name,
+                day=format_date(a.day, "short"),
+                site=a.site.name,
+            )
+        )
     previous = latest_published(period.id)
     changes = diff(previous, draft)
     if previous is not None and repeats(draft, changes):
@@ -441,9 +483,9 @@ def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff
                 if kind == "shift_new":
                     told_new.add(key)
                 _notify_slot(change.user_id, kind, slot, number)
-    # A cancelled post can only be in the draft again if a coordinator put its volunteer back
-    # on purpose (cancelling removes it, and repairs never offer it to them): the old answer
-    # would hide the shift from them, so it goes, and they are told the shift is theirs.
+    # A cancelled post is in the draft again only because a coordinator put its volunteer
+    # back knowingly (checked above): the old answer would hide the shift from them, so it
+    # goes, and they are told the shift is theirs.
     for a in db.session.scalars(select(Assignment).where(Assignment.roster_id == version.id)):
         key = (a.volunteer_id, a.site_id, a.day, a.shift)
         answer = cancelled.get(key)
@@ -457,6 +499,31 @@ def publish(period: PlanningPeriod, by: User | None) -> tuple[Roster, RosterDiff
             _notify_slot(user_id, "shift_new", Slot(a.day, a.shift, a.site_id, a.role_id), number)
     db.session.flush()
     return version, changes
+
+
+def _unacknowledged_cancellations(period: PlanningPeriod, draft: Roster) -> list[Assignment]:
+    """Draft posts whose volunteer cancelled that very shift and that no coordinator gave back
+    to them knowingly -- a hand edit whose rule warning ("cancelled this shift themselves")
+    was confirmed, recorded as a rule override. Cancelling takes the post off the draft and a
+    run never puts it back (scheduler.planning), so this is a last guard: publishing such a
+    post would silently undo the volunteer's cancellation."""
+    cancelled = _cancelled_answers(period)
+    if not cancelled:
+        return []
+    return [
+        a
+        for a in db.session.scalars(
+            select(Assignment)
+            .where(Assignment.roster_id == draft.id)
+            .options(
+                selectinload(Assignment.volunteer).selectinload(Volunteer.user),
+                selectinload(Assignment.site),
+            )
+            .order_by(Assignment.day, Assignment.id)
+        )
+        if (a.volunteer_id, a.site_id, a.day, a.shift) in cancelled
+        and not (a.source == SOURCE_HAND and a.rule_override)
+    ]
 
 
 def _notify_slot(user_id: int, kind: str, slot: Slot, version: int) -> None:

@@ -11,10 +11,12 @@ from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any, TypeVar
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
+from scheduler import jobs
 from scheduler.extensions import db
 from scheduler.models import (
     SHIFT_KINDS,
@@ -62,9 +64,30 @@ def active_sites(period: PlanningPeriod) -> list[Site]:
 
 def fail_stale_runs(period_id: int) -> None:
     """Mark failed the period's running runs whose process died (killed, restarted): they are
-    long past their time limit and still not finished. Commits only when it changes a run."""
+    long past their time limit and still not finished; and its queued runs that will never
+    start: their job is gone (`scheduler.jobs.job_lost`) or they have waited longer than
+    JOBS_QUEUED_TIMEOUT seconds. Commits only when it changes a run."""
     now = utcnow()
     changed = False
+    queued_bound = timedelta(seconds=int(current_app.config.get("JOBS_QUEUED_TIMEOUT", 1800)))
+    for run in db.session.scalars(
+        select(SolveRun).where(SolveRun.period_id == period_id, SolveRun.status == QUEUED)
+    ):
+        if now > run.created_at + queued_bound:
+            error = "The run waited too long in the queue without starting: its job was lost."
+        elif jobs.job_lost(run):
+            error = "The run never started: its job was lost (its worker or thread ended)."
+        else:
+            continue
+        # Only while still queued: a worker claiming it at this moment keeps it.
+        changed |= bool(
+            db.session.execute(
+                update(SolveRun)
+                .where(SolveRun.id == run.id, SolveRun.status == QUEUED)
+                .values(status=FAILED, finished_at=now, error=error)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
     for run in db.session.scalars(
         select(SolveRun).where(SolveRun.period_id == period_id, SolveRun.status == RUNNING)
     ):

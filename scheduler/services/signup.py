@@ -250,7 +250,8 @@ def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> A
         )
     headcount = post.headcount
     volunteer_id = volunteer.id
-    draft_id = ensure_draft(period).id
+    draft = ensure_draft(period)
+    draft_id = draft.id
     for _attempt in range(MAX_CLAIM_ATTEMPTS):
         slots = list(
             db.session.scalars(
@@ -280,6 +281,7 @@ def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> A
             source=SOURCE_SELF_SIGNUP,
         )
         db.session.add(assignment)
+        draft.touch()
         try:
             db.session.commit()
         except IntegrityError:
@@ -356,5 +358,6 @@ def withdraw(volunteer: Volunteer, assignment_id: int) -> None:
         raise LookupError(assignment_id)
     if _published(a):
         raise SignupError(_l("This shift is already published: cancel it from your shifts."))
+    a.roster.touch()
     db.session.delete(a)
     db.session.commit()
