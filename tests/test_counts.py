@@ -22,7 +22,7 @@ from scheduler.models import Assignment, Demand, Role, Roster, SolveRun
 from scheduler.planning import current_draft
 from scheduler.services import exports
 from scheduler.services.coverage import Count, held_in, held_of, roster_coverage
-from tests.conftest import login, make_roster
+from tests.conftest import login, make_roster, publish_form
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world
 
 HX = {"HX-Request": "true"}
@@ -145,7 +145,7 @@ def test_every_page_counts_posts_the_same_way(world: SmallWorld, staff: FlaskCli
     assert filled in confirm
     assert unfilled in confirm
     assert surplus in confirm
-    assert staff.post(f"{base}/publish", data={}).status_code == 302
+    assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     version = _text(staff.get(f"{base}/versions/1").get_data(as_text=True))
     assert filled in version
     assert unfilled in version

@@ -3,6 +3,7 @@ and version pages put the summary and the button first with the details folded."
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from scheduler.models.rosters import PUBLISHED
 from scheduler.planning import current_draft
 from scheduler.services import editing, publishing
 from scheduler.services.publishing import NothingChanged
-from tests.conftest import login, make_roster
+from tests.conftest import login, make_roster, publish_form
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world
 
 
@@ -80,7 +81,8 @@ def test_browser_back_to_the_publish_page_after_publishing(
     first = staff.get(f"{base}/publish")
     assert first.headers["Cache-Control"] == "no-store"  # back asks the server again
     assert 'id="publish-button"' in first.get_data(as_text=True)
-    assert staff.post(f"{base}/publish", data={}).status_code == 302
+    old_form = {"revision": re.search(r'name="revision"[^>]*value="(\d+)"', first.text).group(1)}  # type: ignore[union-attr]
+    assert staff.post(f"{base}/publish", data=old_form).status_code == 302
 
     again = staff.get(f"{base}/publish")
     html = again.get_data(as_text=True)
@@ -91,7 +93,7 @@ def test_browser_back_to_the_publish_page_after_publishing(
     assert "0 posts added" not in html
 
     # The old page's button, pressed anyway: refused, no version 2.
-    pressed = staff.post(f"{base}/publish", data={})
+    pressed = staff.post(f"{base}/publish", data=old_form)
     assert pressed.status_code == 302
     assert pressed.location.endswith(f"{base}/publish")
     assert _versions(world) == 1
@@ -103,7 +105,7 @@ def test_the_publish_page_leads_with_the_summary_and_the_button(
 ) -> None:
     _draft(world)
     base = f"/coordinator/periods/{world.period.id}/roster"
-    assert staff.post(f"{base}/publish", data={}).status_code == 302
+    assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     # Version 2 moves the checker to Tuesday, takes the nurse off, adds a newcomer.
     draft = current_draft(world.period.id)
     assert draft is not None
@@ -142,7 +144,7 @@ def test_the_publish_page_leads_with_the_summary_and_the_button(
     assert "<details" in html.split('id="publish-diff"')[1]  # the details are folded
     assert "<details open" not in html
 
-    assert staff.post(f"{base}/publish", data={}).status_code == 302
+    assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     version = staff.get(f"{base}/versions/2").get_data(as_text=True)
     assert version.index('id="roster-counts"') < version.index('id="publish-sites"')
     assert version.index('id="publish-diff"') < version.index('id="version-assignments-list"')

@@ -400,6 +400,11 @@ def test_the_publish_page_carries_the_revision_and_refuses_a_changed_draft(
     staff: FlaskClient = any_db_app.test_client()
     login(staff, coordinator)
     base = f"/coordinator/periods/{world.period.id}/roster"
+    # Something to publish: a hand edit takes Monday's first post off the draft.
+    draft = current_draft(world.period.id)
+    assert draft is not None
+    editing.unassign(min((a for a in draft.assignments if a.day == MON), key=lambda a: a.id))
+    db.session.commit()
     reviewed = publish_form(staff, base)
     assert reviewed == {"revision": str(publishing.draft_revision(world.period))}
     mine = next(a for a in v1.assignments if a.day == TUE)
@@ -429,7 +434,8 @@ def test_the_pages_refuse_edits_and_publishing_while_a_run_is_active(
     staff: FlaskClient = any_db_app.test_client()
     login(staff, coordinator)
     base = f"/coordinator/periods/{world.period.id}/roster"
-    form = publish_form(staff, base)
+    # The revision a publish page showed before the run started.
+    form = {"revision": str(publishing.draft_revision(world.period))}
     draft = current_draft(world.period.id)
     assert draft is not None
     row = db.session.scalars(select(Assignment).where(Assignment.roster_id == draft.id)).first()
