@@ -10,12 +10,23 @@ from typing import ClassVar
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
-def _dev_secret_key() -> str:
+def _dev_secret_key(instance_dir: Path | None = None) -> str:
     """A per-checkout random key kept in instance/, so sessions survive restarts in development."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / "secret_key"
+    folder = instance_dir or INSTANCE_DIR
+    folder.mkdir(exist_ok=True)
+    path = folder / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        # Created readable by the owner only (0600): whoever reads the key can forge sessions.
+        # O_EXCL: two processes starting at once do not both write (the loser reads the file).
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # written world-readable by an older version
     return path.read_text().strip()
 
 

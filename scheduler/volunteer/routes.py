@@ -29,6 +29,7 @@ from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SITE_LEAD, VOLUNTEER, Volunteer
 from scheduler.models.base import utcnow
+from scheduler.parsing import database_id
 from scheduler.services import availability as avail
 from scheduler.services.accounts import AccountError
 from scheduler.services.phones import national
@@ -46,7 +47,6 @@ from scheduler.volunteer.forms import (
     PasswordForm,
     ProfileForm,
     add_error,
-    parse_int,
     parse_week,
 )
 
@@ -165,7 +165,7 @@ def _grid_fragment(form: GridForm) -> Response:
 def availability() -> Response:
     """Volunteers: the week grid of the open periods (?period=<id>&week=YYYY-MM-DD)."""
     context = _week_context(
-        parse_week(request.args.get("week")), parse_int(request.args.get("period"))
+        parse_week(request.args.get("week")), database_id(request.args.get("period"))
     )
     return render("volunteer/availability.html", "volunteer/_grid.html", **context)
 
