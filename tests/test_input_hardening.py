@@ -18,7 +18,7 @@ from scheduler.extensions import db
 from scheduler.models import Notification, User
 from tests.conftest import login
 from tests.test_editing import D, EditWorld, hand_rows, role
-from tests.test_editing import world as world  # noqa: F401 — the fixture, reused
+from tests.test_editing import world as world
 
 HUGE = str(2**40)
 
@@ -64,7 +64,7 @@ def test_inbox_read_with_a_bad_id_is_refused_and_changes_nothing(
 
 @pytest.mark.parametrize("value", ["²", HUGE])
 def test_hand_edit_ids_out_of_range_are_field_errors(
-    world: EditWorld,  # noqa: F811
+    world: EditWorld,
     client: FlaskClient,
     coordinator: User,
     value: str,
@@ -95,4 +95,3 @@ def test_a_world_readable_secret_key_is_locked_down(tmp_path: Path) -> None:
     os.chmod(path, 0o644)
     assert _dev_secret_key(tmp_path) == "k" * 64
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
