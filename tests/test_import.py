@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from scheduler.auth.sessions import SESSION_KEY, password_version
 from scheduler.extensions import db
 from scheduler.models import District, Skill, User, Volunteer, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
@@ -538,6 +539,7 @@ def test_upload_needs_a_csrf_token(
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+            session[SESSION_KEY] = password_version(user)
         response = upload(client, csv_bytes([HEADER_ZH, *GOOD_ROWS]))
         assert response.status_code == 400
         assert user_count() == 1

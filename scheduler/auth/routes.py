@@ -13,9 +13,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from scheduler.auth.forms import LoginForm, RegistrationForm
+from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm
 from scheduler.services.accounts import AccountError
@@ -50,7 +51,7 @@ def register() -> Response | tuple[str, int] | str:
         except AccountError as error:
             add_error(form, error)
         else:
-            login_user(registration.user)
+            log_in(registration.user)
             if registration.claimed:
                 flash(
                     gettext(
@@ -77,7 +78,7 @@ def login() -> Response | tuple[str, int]:
             return redirect(_home())
     if form.validate_on_submit():
         user = authenticate(form.phone.data or "", form.password.data or "")
-        if user is not None and login_user(user):
+        if user is not None and log_in(user):
             return redirect(safe_next(form.next.data) or _home())
         form.form_errors.append(gettext("Mobile number or password is not correct."))
     status = 422 if request.method == "POST" else 200

@@ -25,6 +25,7 @@ from flask import (
 from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
 
+from scheduler.auth.sessions import keep_session
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SITE_LEAD, VOLUNTEER, Volunteer
@@ -290,6 +291,7 @@ def password() -> Response | tuple[str, int]:
         except AccountError as error:
             add_error(form, error)
         else:
+            keep_session(current_user)  # every other session of the account ends
             flash(gettext("Your password is changed."), "success")
             return redirect(url_for("volunteer.me"))
     status = 422 if request.method == "POST" else 200
