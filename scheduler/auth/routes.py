@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,6 +18,7 @@ from scheduler.auth.forms import LoginForm, RegistrationForm
 from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm
+from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.services.accounts import AccountError
 from scheduler.services.registration import authenticate, register_volunteer, safe_next
 from scheduler.volunteer.forms import add_error
@@ -33,7 +33,7 @@ def _home() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("REGISTER_RATE_LIMIT_PER_IP"), methods=["POST"])
 def register() -> Response | tuple[str, int] | str:
     """Anyone not logged in: create a volunteer account (or complete the one a work unit's
     import created for this phone), then go to /me logged in."""
@@ -68,7 +68,13 @@ def register() -> Response | tuple[str, int] | str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("LOGIN_RATE_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(
+    setting("LOGIN_RATE_LIMIT_PER_PHONE"),
+    key_func=phone_key,
+    methods=["POST"],
+    deduct_when=failed_attempt,
+)
 def login() -> Response | tuple[str, int]:
     """Anyone: log in with mobile number and password; `next` only to a path on this site."""
     form = LoginForm()
