@@ -263,6 +263,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "weekly_cap": "2",
         "emergency_name": "某人",
         "emergency_phone": "13912345679",
+        "current_password": PASSWORD,
     },
     "volunteer.password": {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     "volunteer.delete": {"password": PASSWORD},

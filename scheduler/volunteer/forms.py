@@ -152,6 +152,18 @@ class ProfileForm(FlaskForm):
         )
 
 
+class ProfileEditForm(ProfileForm):
+    """The profile as its owner edits it: a new mobile number (the login) needs the current
+    password, so a session left open on someone else's phone cannot take the account."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        [Optional(), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+        description=_l("Needed only when you change your mobile number."),
+    )
+
+
 class PasswordForm(FlaskForm):
     current = PasswordField(
         _l("Current password"),
