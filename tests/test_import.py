@@ -157,8 +157,9 @@ def test_import_writes_exactly_the_previewed_rows(
 
     response = confirm(coordinator_client, token, page)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/coordinator/import")
-    flashed = coordinator_client.get("/coordinator/import").get_data(as_text=True)
+    # On to the claim codes of the people just imported (tests/test_claim_imported.py).
+    assert "/coordinator/import/codes/" in response.headers["Location"]
+    flashed = coordinator_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Imported 3 volunteers; 0 rows with errors were skipped" in flashed
 
     assert imported_phones() == GOOD_PHONES

@@ -35,15 +35,15 @@ def _home() -> str:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(setting("REGISTER_RATE_LIMIT_PER_IP"), methods=["POST"])
 def register() -> Response | tuple[str, int] | str:
-    """Anyone not logged in: create a volunteer account (or complete the one a work unit's
-    import created for this phone), then go to /me logged in."""
+    """Anyone not logged in: create a volunteer account, then go to /me logged in. (People
+    a work unit imported claim their account with a code instead: auth.claim.)"""
     if current_user.is_authenticated:
         return redirect(_home())
     form = RegistrationForm()
     context = form.load_choices()
     if form.validate_on_submit():
         try:
-            registration = register_volunteer(
+            user = register_volunteer(
                 form.profile_data(),
                 password=form.password.data or "",
                 consented=bool(form.consent.data),
@@ -51,17 +51,8 @@ def register() -> Response | tuple[str, int] | str:
         except AccountError as error:
             add_error(form, error)
         else:
-            log_in(registration.user)
-            if registration.claimed:
-                flash(
-                    gettext(
-                        "Welcome! Your union had already added you to Muster; your account "
-                        "is now complete. Now tell us when you can serve."
-                    ),
-                    "success",
-                )
-            else:
-                flash(gettext("Welcome! Now tell us when you can serve."), "success")
+            log_in(user)
+            flash(gettext("Welcome! Now tell us when you can serve."), "success")
             return redirect(url_for("volunteer.me"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form, **context), status
