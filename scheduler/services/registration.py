@@ -38,7 +38,15 @@ def _taken(phone: str) -> bool:
 
 
 def _already_registered() -> AccountError:
-    return AccountError(_l("This mobile number is already registered."), "phone")
+    # The same words for a number someone registered and one a work unit imported: which of
+    # the two it is stays unsaid; the second sentence helps the imported ones.
+    return AccountError(
+        _l(
+            "This mobile number is already registered. Added by your work unit? Claim your "
+            "account with the code from your slip (see the login page)."
+        ),
+        "phone",
+    )
 
 
 def register_volunteer(
@@ -61,7 +69,12 @@ def register_volunteer(
             if _taken(data.phone):
                 raise _already_registered()
             raise AccountError(_l("This field is required."), "work_unit")
-        clean = clean_profile(data)
+        try:
+            clean = clean_profile(data)
+        except AccountError as error:
+            if error.field == "phone" and _taken(data.phone):
+                raise _already_registered() from None
+            raise
         volunteer = Volunteer(consented_at=now or utcnow())
         # No autoflush: every INSERT waits for the commit, so a clash surfaces there.
         with db.session.no_autoflush:
@@ -77,6 +90,10 @@ def register_volunteer(
         try:
             commit_or_explain(clean.phone)
             return user
+        except AccountError as error:
+            if error.field == "phone":
+                raise _already_registered() from None
+            raise
         except IntegrityError:
             # The only other unique key written here is a new work unit's name: someone
             # registered the same new work unit at the same moment. It exists now; retry once.
