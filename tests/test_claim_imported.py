@@ -184,10 +184,25 @@ def test_the_phone_number_alone_claims_nothing(
         "/register", data=registration_form(phone=PHONE, name="冒名者", work_unit="某单位")
     )
     assert response.status_code == 422
-    assert "This mobile number is already registered." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "This mobile number is already registered." in html
+    assert "Claim your account with the code from your slip" in html
     assert_unclaimed(user.id)
     assert fresh(user.id).name == "张伟"
     assert client.get("/me").status_code == 302
+
+
+def test_registering_a_registered_or_an_imported_number_reads_the_same(
+    client: FlaskClient, imported: tuple[User, str], make_volunteer: Callable[..., User]
+) -> None:
+    make_volunteer(phone="13812340099")
+    answers = []
+    for phone in (PHONE, "13812340099"):
+        form = registration_form(phone=phone, name="某人", work_unit="某单位")
+        response = client.post("/register", data=form)
+        assert response.status_code == 422
+        answers.append(response.get_data(as_text=True).replace(phone, "N"))
+    assert answers[0] == answers[1]
 
 
 @pytest.mark.parametrize(
