@@ -15,8 +15,9 @@ from werkzeug.routing import IntegerConverter, Map
 
 from scheduler import models  # registers every table with the metadata
 from scheduler.config import CONFIGS, Config
-from scheduler.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from scheduler.extensions import babel, compress, csrf, db, login_manager, migrate
 from scheduler.i18n import localized_name, select_locale
+from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
 
@@ -53,7 +54,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
     compress.init_app(app)
-    limiter.init_app(app)
+    init_limits(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -89,9 +90,11 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
 @login_manager.user_loader
 def _load_user(user_id: str) -> models.User | None:
     # Flask-Login checks `is_active` only at login; checking here ends the session of an
-    # account deactivated (or deleted) while logged in.
+    # account deactivated (or deleted) while logged in, or whose password changed since.
+    from scheduler.auth.sessions import session_is_current
+
     user = db.session.get(models.User, int(user_id))
-    return user if user is not None and user.active else None
+    return user if user is not None and user.active and session_is_current(user) else None
 
 
 @event.listens_for(Engine, "connect")

@@ -10,12 +10,23 @@ from typing import ClassVar
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
-def _dev_secret_key() -> str:
+def _dev_secret_key(instance_dir: Path | None = None) -> str:
     """A per-checkout random key kept in instance/, so sessions survive restarts in development."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / "secret_key"
+    folder = instance_dir or INSTANCE_DIR
+    folder.mkdir(exist_ok=True)
+    path = folder / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        # Created readable by the owner only (0600): whoever reads the key can forge sessions.
+        # O_EXCL: two processes starting at once do not both write (the loser reads the file).
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # written world-readable by an older version
     return path.read_text().strip()
 
 
@@ -27,10 +38,24 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Rate limits (scheduler.limits): per account where guessing happens, and only a generous
+    # ceiling per address, which a whole office or a carrier's NAT shares. Limits are
+    # "N per minute;M per hour" strings; counters are in Redis when REDIS_URL is set.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1").lower() in ("1", "true")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
-    REGISTER_RATE_LIMIT = "20 per hour"
+    RATELIMIT_REQUIRE_SHARED_STORAGE = False  # production: refuse per-process counters
+    # How many reverse proxies stand in front of the app: X-Forwarded-For is believed only
+    # for that many hops (0: the address of the connection is the client's).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+    LOGIN_RATE_LIMIT_PER_PHONE = os.environ.get("LOGIN_RATE_LIMIT_PER_PHONE", "10 per 15 minutes")
+    LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "2000 per hour")
+    REGISTER_RATE_LIMIT_PER_IP = os.environ.get("REGISTER_RATE_LIMIT_PER_IP", "1000 per hour")
+    CLAIM_RATE_LIMIT_PER_PHONE = os.environ.get("CLAIM_RATE_LIMIT_PER_PHONE", "5 per 15 minutes")
+    CLAIM_RATE_LIMIT_PER_IP = os.environ.get("CLAIM_RATE_LIMIT_PER_IP", "1000 per hour")
+    PHONE_CHANGE_RATE_LIMIT = os.environ.get("PHONE_CHANGE_RATE_LIMIT", "5 per hour")
+    # How long a claim code printed for an imported volunteer stays valid.
+    CLAIM_CODE_DAYS = int(os.environ.get("CLAIM_CODE_DAYS") or 14)
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans", "en")
@@ -88,6 +113,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    RATELIMIT_REQUIRE_SHARED_STORAGE = True
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1").lower() in ("1", "true")
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

@@ -52,7 +52,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
-from scheduler.services import importer
+from scheduler.services import claims, importer
 from scheduler.services.accounts import create_account
 from scheduler.services.catalogue import ensure_default_catalogue
 from tests.conftest import PASSWORD, build_app
@@ -110,6 +110,8 @@ ROWS: list[Row] = [
     R("auth.login",                       GET,  "/login",                                                   200,   ME,        ME,        DASH,        DASH),
     R("auth.login",                       POST, "/login",                                                   422,   422,       422,       422,         422),
     R("auth.logout",                      POST, "/logout",                                                  "/",   "/",       "/",       "/",         "/"),
+    R("auth.claim",                       GET,  "/claim",                                                   200,   ME,        ME,        DASH,        DASH),
+    R("auth.claim",                       POST, "/claim",                                                   422,   ME,        ME,        DASH,        DASH),
     R("volunteer.me",                     GET,  "/me",                                                      LOGIN, 200,       200,       DASH,        DASH),
     R("volunteer.availability",           GET,  "/me/availability",                                         LOGIN, 200,       200,       DASH,        DASH),
     R("volunteer.availability_cell",      POST, "/me/availability/cell",                                    LOGIN, FEAT,      FEAT,      DASH,        DASH),
@@ -223,6 +225,14 @@ ROWS: list[Row] = [
     R("coordinator.import_preview",       GET,  "/coordinator/import/{token}",                              LOGIN, 403,       403,       200,         200),
     R("coordinator.import_confirm",       POST, "/coordinator/import/{token}",                              LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.import_discard",       POST, "/coordinator/import/{token}/discard",                      LOGIN, 403,       403,       FEAT,        FEAT),
+    # An import's claim codes: {codes} is each staff member's own (a colleague's is a redirect).
+    R("coordinator.import_codes",         GET,  "/coordinator/import/codes/{codes}",                        LOGIN, 403,       403,       200,         200),
+    R("coordinator.import_codes_csv",     GET,  "/coordinator/import/codes/{codes}/codes.csv",              LOGIN, 403,       403,       200,         200),
+    R("coordinator.import_codes_xlsx",    GET,  "/coordinator/import/codes/{codes}/codes.xlsx",             LOGIN, 403,       403,       200,         200),
+    R("coordinator.import_slips",         GET,  "/coordinator/import/codes/{codes}/slips/1",                LOGIN, 403,       403,       200,         200),
+    R("coordinator.import_slips_pdf",     GET,  "/coordinator/import/codes/{codes}/slips/1.pdf",            LOGIN, 403,       403,       200,         200),
+    R("coordinator.import_codes_discard", POST, "/coordinator/import/codes/{codes}/discard",                LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.volunteer_claim_code", POST, "/coordinator/volunteers/{claimable}/claim-code",           LOGIN, 403,       403,       FEAT,        FEAT),
     # Check-in: the site lead leads the site's day shift on 12-11 (the volunteer leads 12-10 only).
     R("checkin.index",                    GET,  "/checkin/",                                                LOGIN, 200,       200,       200,         200),
     R("checkin.site_day",                 GET,  "/checkin/sites/{site}/2026-12-11",                         LOGIN, 403,       200,       200,         200),
@@ -263,6 +273,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "weekly_cap": "2",
         "emergency_name": "某人",
         "emergency_phone": "13912345679",
+        "current_password": PASSWORD,
     },
     "volunteer.password": {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     "volunteer.delete": {"password": PASSWORD},
@@ -514,6 +525,17 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
     db.session.add_all([others_post, own_signup, own_shift, lead_shift, note, request])
     db.session.commit()
 
+    # An imported volunteer waiting to claim the account, and each staff member's copy of
+    # the claim codes of that import.
+    claim_csv = "姓名,手机号\n待认领,13800000077\n".encode()
+    (claim_slip,) = importer.write_import(importer.preview_import(claim_csv, "认领.csv", "甲单位"))
+    claimable = db.session.scalars(select(User).where(User.phone == "+8613800000077")).one()
+    assert claimable.volunteer is not None
+    codes = {
+        staff: claims.store_slips(import_dir, [claim_slip], user_id=users[staff].id)
+        for staff in (COORDINATOR, ADMIN)
+    }
+
     preview = importer.preview_import(IMPORT_CSV, "名单.csv", "甲单位")
     tokens = {
         staff: importer.store_upload(
@@ -549,9 +571,12 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         "notification": note.id,
         "calendar_token": CALENDAR_TOKEN,
         "urgent": request.id,
+        "codes": codes[COORDINATOR],
+        "claimable": claimable.volunteer.id,
+        "claim_code": claim_slip.code,
     }
     # {own} is each volunteer's own published shift (the volunteer's by default).
-    own = {SITE_LEAD: {"own": lead_shift.id}}
+    own = {SITE_LEAD: {"own": lead_shift.id}, ADMIN: {"codes": codes[ADMIN]}}
     return World(app, users, clients, other, ids, tokens, import_dir, own)
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from scheduler.auth.sessions import SESSION_KEY, password_version
 from scheduler.extensions import db
 from scheduler.models import User
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
@@ -314,6 +315,7 @@ def test_role_change_needs_csrf(
         with client.session_transaction() as session:
             session["_user_id"] = str(admin.id)
             session["_fresh"] = True
+            session[SESSION_KEY] = password_version(admin)
         response = client.post(f"/admin/accounts/{volunteer.id}/role", data={"role": "admin"})
         assert response.status_code == 400
         db.session.expire_all()

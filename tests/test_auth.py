@@ -340,7 +340,7 @@ def test_language_switch_wins_over_accept_language(client: FlaskClient) -> None:
 def test_many_wrong_passwords_get_429(
     app_factory: Callable[..., Flask], make_volunteer: Callable[..., User]
 ) -> None:
-    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="5 per minute")
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT_PER_PHONE="5 per minute")
     with app.app_context():
         make_volunteer(phone=PHONE)
         client = app.test_client()
@@ -356,7 +356,7 @@ def test_many_wrong_passwords_get_429(
 
 
 def test_registration_posts_are_rate_limited(app_factory: Callable[..., Flask]) -> None:
-    app = app_factory(RATELIMIT_ENABLED=True, REGISTER_RATE_LIMIT="2 per hour")
+    app = app_factory(RATELIMIT_ENABLED=True, REGISTER_RATE_LIMIT_PER_IP="2 per hour")
     with app.app_context():
         client = app.test_client()
         for _ in range(2):

@@ -36,6 +36,7 @@ POST_ROWS = [row for row in ROWS if row.method == POST]
 SENDER: dict[str, str] = {
     "auth.login": ANON,
     "auth.register": ANON,
+    "auth.claim": ANON,
     "volunteer.delete": VOLUNTEER,
 }
 
@@ -44,6 +45,13 @@ SENDER: dict[str, str] = {
 BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "main.set_language": lambda w: {"lang": "en", "next": "/privacy"},
     "auth.login": lambda w: {"phone": w.users[ADMIN].phone, "password": PASSWORD},
+    "auth.claim": lambda w: {
+        "phone": "13800000077",
+        "code": w.ids["claim_code"],
+        "password": "a-good-password-1",
+        "confirm": "a-good-password-1",
+        "consent": "y",
+    },
     "auth.register": lambda w: {
         "name": "新志愿者",
         "phone": "13711112222",

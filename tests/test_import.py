@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from scheduler.auth.sessions import SESSION_KEY, password_version
 from scheduler.extensions import db
 from scheduler.models import District, Skill, User, Volunteer, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
@@ -156,8 +157,9 @@ def test_import_writes_exactly_the_previewed_rows(
 
     response = confirm(coordinator_client, token, page)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/coordinator/import")
-    flashed = coordinator_client.get("/coordinator/import").get_data(as_text=True)
+    # On to the claim codes of the people just imported (tests/test_claim_imported.py).
+    assert "/coordinator/import/codes/" in response.headers["Location"]
+    flashed = coordinator_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Imported 3 volunteers; 0 rows with errors were skipped" in flashed
 
     assert imported_phones() == GOOD_PHONES
@@ -538,6 +540,7 @@ def test_upload_needs_a_csrf_token(
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+            session[SESSION_KEY] = password_version(user)
         response = upload(client, csv_bytes([HEADER_ZH, *GOOD_ROWS]))
         assert response.status_code == 400
         assert user_count() == 1

@@ -240,6 +240,7 @@ def test_profile_edit_saves_and_keeps_verified_skills(
             work_unit="如东县 总工会",
             skills=[str(skills["medical"].id), str(skills["disinfection"].id)],
             weekly_cap="0",
+            current_password=PASSWORD,  # a new mobile number needs it
         ),
     )
     assert response.status_code == 302
@@ -260,7 +261,10 @@ def test_profile_edit_saves_and_keeps_verified_skills(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"phone": "13900139000"}, "This mobile number is already registered."),
+        (
+            {"phone": "13900139000", "current_password": PASSWORD},
+            "This mobile number cannot be used for your account.",
+        ),
         ({"partner_phone": "138-0013-8000"}, "Your partner&#39;s number must not be your own."),
         ({"weekly_cap": "8"}, "Weekly cap must be between 0 and 7 shifts."),
         ({"name": "名" * 51}, "At most 50 characters."),

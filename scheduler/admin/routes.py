@@ -16,6 +16,7 @@ from scheduler.admin.forms import (
     ReturnForm,
     RoleForm,
 )
+from scheduler.auth.sessions import keep_session
 from scheduler.htmx import render
 from scheduler.models import User
 from scheduler.services import admin as admin_service
@@ -132,6 +133,10 @@ def set_password(user_id: int) -> Response | tuple[str, int]:
         except admin_service.AdminError as error:
             form.password.errors = [str(error.message)]
         else:
+            # The account's sessions end (the user loader sees the new hash); an admin
+            # resetting their own password stays logged in here.
+            if user.id == current_user.id:
+                keep_session(user)
             flash(
                 gettext(
                     "New password set for %(name)s. Tell them in person or by phone.",

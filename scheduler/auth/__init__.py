@@ -1,0 +1,1 @@
+from scheduler.auth import claim, routes  # noqa: F401

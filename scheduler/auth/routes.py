@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -13,11 +12,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from scheduler.auth.forms import LoginForm, RegistrationForm
+from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm
+from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.services.accounts import AccountError
 from scheduler.services.registration import authenticate, register_volunteer, safe_next
 from scheduler.volunteer.forms import add_error
@@ -32,17 +33,17 @@ def _home() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("REGISTER_RATE_LIMIT_PER_IP"), methods=["POST"])
 def register() -> Response | tuple[str, int] | str:
-    """Anyone not logged in: create a volunteer account (or complete the one a work unit's
-    import created for this phone), then go to /me logged in."""
+    """Anyone not logged in: create a volunteer account, then go to /me logged in. (People
+    a work unit imported claim their account with a code instead: auth.claim.)"""
     if current_user.is_authenticated:
         return redirect(_home())
     form = RegistrationForm()
     context = form.load_choices()
     if form.validate_on_submit():
         try:
-            registration = register_volunteer(
+            user = register_volunteer(
                 form.profile_data(),
                 password=form.password.data or "",
                 consented=bool(form.consent.data),
@@ -50,24 +51,21 @@ def register() -> Response | tuple[str, int] | str:
         except AccountError as error:
             add_error(form, error)
         else:
-            login_user(registration.user)
-            if registration.claimed:
-                flash(
-                    gettext(
-                        "Welcome! Your union had already added you to Muster; your account "
-                        "is now complete. Now tell us when you can serve."
-                    ),
-                    "success",
-                )
-            else:
-                flash(gettext("Welcome! Now tell us when you can serve."), "success")
+            log_in(user)
+            flash(gettext("Welcome! Now tell us when you can serve."), "success")
             return redirect(url_for("volunteer.me"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form, **context), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("LOGIN_RATE_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(
+    setting("LOGIN_RATE_LIMIT_PER_PHONE"),
+    key_func=phone_key,
+    methods=["POST"],
+    deduct_when=failed_attempt,
+)
 def login() -> Response | tuple[str, int]:
     """Anyone: log in with mobile number and password; `next` only to a path on this site."""
     form = LoginForm()
@@ -77,7 +75,7 @@ def login() -> Response | tuple[str, int]:
             return redirect(_home())
     if form.validate_on_submit():
         user = authenticate(form.phone.data or "", form.password.data or "")
-        if user is not None and login_user(user):
+        if user is not None and log_in(user):
             return redirect(safe_next(form.next.data) or _home())
         form.form_errors.append(gettext("Mobile number or password is not correct."))
     status = 422 if request.method == "POST" else 200

@@ -1,4 +1,5 @@
 from scheduler.coordinator import (  # noqa: F401
+    claim_codes,
     dropouts,
     imports,
     roster_edit,

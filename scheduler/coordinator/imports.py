@@ -21,7 +21,7 @@ from scheduler.coordinator.routes import bp
 from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import WorkUnit
-from scheduler.services import importer
+from scheduler.services import claims, importer
 
 PREVIEW_VALID_ROWS_SHOWN = 200
 
@@ -156,7 +156,7 @@ def import_confirm(token: str) -> Response | tuple[str, int]:
         )
         return _render_preview(upload, preview, form, 422)
     try:
-        created = importer.write_import(preview)
+        slips = importer.write_import(preview)
     except importer.ImportConflict as error:
         flash(str(error.message), "error")
         return _render_preview(upload, preview, form, 409, changed=True)
@@ -165,13 +165,17 @@ def import_confirm(token: str) -> Response | tuple[str, int]:
     flash(
         gettext(
             "Imported %(created)d volunteers; %(skipped)d rows with errors were skipped. "
-            "They set their own password by registering with their mobile number.",
-            created=created,
+            "Each claims their account with the mobile number and the claim code below: "
+            "print the slips or save the list now, the codes are not shown again.",
+            created=len(slips),
             skipped=skipped,
         ),
         "success",
     )
-    return redirect(url_for("coordinator.import_upload"))
+    if not slips:
+        return redirect(url_for("coordinator.import_upload"))
+    codes = claims.store_slips(_upload_dir(), slips, user_id=current_user.id)
+    return redirect(url_for("coordinator.import_codes", token=codes))
 
 
 @bp.route("/import/<token>/discard", methods=["POST"])

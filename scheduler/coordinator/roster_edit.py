@@ -16,13 +16,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, HiddenField, IntegerField, TextAreaField
+from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator.routes import INVALID, bp
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm
+from scheduler.forms import DatabaseIdField, EmptyForm
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.parsing import iso_day
 from scheduler.services import delivery, editing, publishing
@@ -42,16 +42,20 @@ class _ConfirmMixin:
 class AssignForm(_ConfirmMixin, FlaskForm):
     """Which volunteer takes the post; `confirm` and `note` when a rule is broken."""
 
-    volunteer_id = IntegerField(
-        _l("Volunteer"), validators=[InputRequired(message=_l("Choose a volunteer."))]
+    volunteer_id = DatabaseIdField(
+        _l("Volunteer"),
+        validators=[InputRequired(message=_l("Choose a volunteer."))],
+        message=_l("Choose a volunteer."),
     )
 
 
 class SwapForm(_ConfirmMixin, FlaskForm):
     """The other post whose volunteer changes places with this one's."""
 
-    other_id = IntegerField(
-        _l("Swap with"), validators=[InputRequired(message=_l("Choose a post."))]
+    other_id = DatabaseIdField(
+        _l("Swap with"),
+        validators=[InputRequired(message=_l("Choose a post."))],
+        message=_l("Choose a post."),
     )
 
 

@@ -40,8 +40,9 @@ from scheduler.models import (
     Volunteer,
     WorkUnit,
 )
+from scheduler.models.base import utcnow
 from scheduler.models.planning import MAX_PERIOD_DAYS
-from scheduler.services import catalogue_admin, dashboard, periods, pool, sites, urgent
+from scheduler.services import catalogue_admin, claims, dashboard, periods, pool, sites, urgent
 from scheduler.services.catalogue_admin import CatalogueError, RoleData, SkillData
 from scheduler.services.hours import volunteer_totals
 from scheduler.services.periods import PeriodData, PeriodError
@@ -552,6 +553,9 @@ def volunteer_detail(volunteer_id: int) -> str:
         volunteer=volunteer,
         verifiers=pool.verifier_names(volunteer),
         unavailable_form=UnavailableForm(formdata=None),
+        claimable=claims.is_claimable(volunteer.user),
+        claim_expires=claims.expires_on(volunteer.user, utcnow()),
+        claim_form=EmptyForm(),
     )
 
 

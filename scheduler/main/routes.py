@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from scheduler.extensions import csrf, db, limiter
 from scheduler.forms import EmptyForm
+from scheduler.services.registration import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -52,11 +53,8 @@ def set_language() -> Response:
         if current_user.is_authenticated:
             current_user.locale = lang
             db.session.commit()
-    target = request.form.get("next") or ""
-    # Only same-site relative paths: an open redirect here would be a phishing aid.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    # Only same-site relative paths (the login's rule): an open redirect would aid phishing.
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
 
 
 @bp.get("/privacy")

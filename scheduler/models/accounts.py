@@ -50,6 +50,10 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The one-time code an imported volunteer claims the account with (scheduler.services.
+    # claims): only its keyed digest is kept, cleared when the account is claimed.
+    claim_code_hash: Mapped[str | None] = mapped_column(String(64))
+    claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     volunteer: Mapped[Volunteer | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False

@@ -42,6 +42,8 @@ from sqlalchemy.exc import IntegrityError
 from scheduler.extensions import db
 from scheduler.models import VOLUNTEER, District, Skill, User, Volunteer, VolunteerSkill, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
+from scheduler.models.base import utcnow
+from scheduler.services.claims import ClaimSlip, assign_code
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, national, normalize_mobile
 
@@ -527,19 +529,21 @@ def preview_import(data: bytes, filename: str, default_work_unit: str | None) ->
     return ImportPreview(rows=tuple(rows), ignored_headers=table.ignored_headers)
 
 
-def write_import(preview: ImportPreview) -> int:
-    """Create a volunteer account for every valid row, all in one transaction, and return how
-    many were created. Work units named in the file that do not exist yet are created. Accounts
-    get an unusable password until the volunteer claims the account by registering with the
-    same phone (or an admin sets one). Qualifications
-    (e.g. medical) are imported unverified. A phone taken meanwhile (the unique constraint
-    catches a concurrent registration) rolls everything back and raises ImportConflict."""
+def write_import(preview: ImportPreview) -> list[ClaimSlip]:
+    """Create a volunteer account for every valid row, all in one transaction, and return a
+    claim slip (with its one-time code) per account created. Work units named in the file
+    that do not exist yet are created. Accounts get an unusable password until the volunteer
+    claims the account with their phone number and code (scheduler.services.claims), or an
+    admin sets one. Qualifications (e.g. medical) are imported unverified. A phone taken
+    meanwhile (the unique constraint catches a concurrent registration) rolls everything back
+    and raises ImportConflict."""
     rows = preview.valid_rows
     if not rows:
-        return 0
+        return []
     skills = {s.code: s for s in db.session.scalars(select(Skill))}
     districts = {d.name: d for d in db.session.scalars(select(District))}
     units = {u.name: u for u in db.session.scalars(select(WorkUnit))}
+    users: list[User] = []
     try:
         for row in rows:
             unit = None
@@ -557,15 +561,18 @@ def write_import(preview: ImportPreview) -> int:
                 emergency_phone=row.emergency_phone,
                 skills=[VolunteerSkill(skill=skills[code]) for code in row.skills],
             )
-            db.session.add(
-                User(
-                    name=row.name,
-                    phone=row.phone,
-                    role=VOLUNTEER,
-                    password_hash=IMPORTED_PASSWORD_HASH,
-                    volunteer=volunteer,
-                )
+            user = User(
+                name=row.name,
+                phone=row.phone,
+                role=VOLUNTEER,
+                password_hash=IMPORTED_PASSWORD_HASH,
+                volunteer=volunteer,
             )
+            db.session.add(user)
+            users.append(user)
+        db.session.flush()
+        now = utcnow()
+        slips = [assign_code(user, now) for user in users]
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -575,7 +582,7 @@ def write_import(preview: ImportPreview) -> int:
                 "Nothing was imported; check the preview and confirm again."
             )
         ) from error
-    return len(rows)
+    return slips
 
 
 # --- keeping the upload between preview and confirm -------------------------------------------

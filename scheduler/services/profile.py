@@ -225,18 +225,44 @@ def commit_or_explain(phone: str) -> None:
         raise
 
 
-def update_profile(user: User, data: ProfileData) -> None:
-    """Save an edited profile for `user` (who must have a volunteer profile). Raises
-    AccountError; nothing is written then."""
+# Said of any number the account cannot move to: it does not tell whether the number is
+# registered, imported from a work unit's list or deleted.
+PHONE_UNAVAILABLE = _l(
+    "This mobile number cannot be used for your account. If it is yours, ask a coordinator."
+)
+
+
+def changes_phone(user: User, data: ProfileData) -> bool:
+    """Whether saving `data` would move `user` to another (valid) mobile number."""
+    try:
+        return normalize_mobile(data.phone) != user.phone
+    except InvalidPhone:
+        return False
+
+
+def update_profile(user: User, data: ProfileData, *, password: str = "") -> None:
+    """Save an edited profile for `user` (who must have a volunteer profile). Moving to
+    another mobile number (the login) needs the current `password`, checked before anything
+    is looked up, and a number that cannot be used gets PHONE_UNAVAILABLE whatever the
+    reason. Raises AccountError; nothing is written then."""
     assert user.volunteer is not None
+    moving = changes_phone(user, data)
+    if moving and not user.check_password(password or ""):
+        raise AccountError(
+            _l("Enter your current password to change your mobile number."), "current_password"
+        )
     for attempt in range(2):
-        clean = clean_profile(data, user=user)
-        # No autoflush: the changes are written at the commit, where a clash is explained.
-        with db.session.no_autoflush:
-            apply_profile(user, user.volunteer, clean)
         try:
+            clean = clean_profile(data, user=user)
+            # No autoflush: the changes are written at the commit, where a clash is explained.
+            with db.session.no_autoflush:
+                apply_profile(user, user.volunteer, clean)
             commit_or_explain(clean.phone)
             return
+        except AccountError as error:
+            if moving and error.field == "phone":
+                raise AccountError(PHONE_UNAVAILABLE, "phone") from None
+            raise
         except IntegrityError:
             # A new work unit with the same name was created concurrently: it exists now.
             if attempt:

@@ -32,7 +32,7 @@ from wtforms.validators import (
 from scheduler.extensions import db
 from scheduler.i18n import localized_name
 from scheduler.models import SHIFT_KINDS, District, Skill, WorkUnit
-from scheduler.parsing import iso_day
+from scheduler.parsing import database_id, iso_day
 from scheduler.services.accounts import MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH, AccountError
 from scheduler.services.profile import (
     DEFAULT_WEEKLY_CAP,
@@ -152,6 +152,18 @@ class ProfileForm(FlaskForm):
         )
 
 
+class ProfileEditForm(ProfileForm):
+    """The profile as its owner edits it: a new mobile number (the login) needs the current
+    password, so a session left open on someone else's phone cannot take the account."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        [Optional(), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+        description=_l("Needed only when you change your mobile number."),
+    )
+
+
 class PasswordForm(FlaskForm):
     current = PasswordField(
         _l("Current password"),
@@ -190,10 +202,6 @@ def parse_week(raw: str | None) -> date | None:
     return iso_day(raw)
 
 
-def parse_int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else None
-
-
 class GridForm(FlaskForm):
     """What every grid button posts besides its own value: which week and period to show
     afterwards. Never a volunteer id: the volunteer is always the logged-in user."""
@@ -207,7 +215,7 @@ class GridForm(FlaskForm):
 
     @property
     def period_id(self) -> int | None:
-        return parse_int(self.period.data)
+        return database_id(self.period.data)
 
 
 class CellForm(GridForm):

@@ -25,15 +25,19 @@ from flask import (
 from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
 
+from scheduler.auth.sessions import keep_session
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
+from scheduler.limits import account_allowed, count_account_failure
 from scheduler.models import SITE_LEAD, VOLUNTEER, Volunteer
 from scheduler.models.base import utcnow
+from scheduler.parsing import database_id
 from scheduler.services import availability as avail
 from scheduler.services.accounts import AccountError
 from scheduler.services.phones import national
 from scheduler.services.profile import (
     change_password,
+    changes_phone,
     delete_account,
     profile_data_of,
     update_profile,
@@ -44,9 +48,8 @@ from scheduler.volunteer.forms import (
     DeleteAccountForm,
     GridForm,
     PasswordForm,
-    ProfileForm,
+    ProfileEditForm,
     add_error,
-    parse_int,
     parse_week,
 )
 
@@ -165,7 +168,7 @@ def _grid_fragment(form: GridForm) -> Response:
 def availability() -> Response:
     """Volunteers: the week grid of the open periods (?period=<id>&week=YYYY-MM-DD)."""
     context = _week_context(
-        parse_week(request.args.get("week")), parse_int(request.args.get("period"))
+        parse_week(request.args.get("week")), database_id(request.args.get("period"))
     )
     return render("volunteer/availability.html", "volunteer/_grid.html", **context)
 
@@ -249,17 +252,31 @@ def availability_week() -> Response:
 def profile() -> Response | tuple[str, int]:
     """Volunteers: edit their own profile (everything from registration but password and
     consent)."""
-    form = ProfileForm(data=None if request.method == "POST" else _initial_profile())
+    form = ProfileEditForm(data=None if request.method == "POST" else _initial_profile())
     context = form.load_choices()
-    if form.validate_on_submit():
-        try:
-            update_profile(current_user, form.profile_data())
-        except AccountError as error:
-            add_error(form, error)
-        else:
-            flash(gettext("Your profile is saved."), "success")
-            return redirect(url_for("volunteer.me"))
     status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        data = form.profile_data()
+        moving = changes_phone(current_user, data)
+        # Refused phone changes (wrong password, a number that cannot be used) are counted
+        # per account: probing which numbers exist stays slow.
+        key = str(current_user.id)
+        if moving and not account_allowed("PHONE_CHANGE_RATE_LIMIT", key):
+            form.phone.errors = [
+                *form.phone.errors,
+                gettext("Too many attempts. Please wait a few minutes and try again."),
+            ]
+            status = 429
+        else:
+            try:
+                update_profile(current_user, data, password=form.current_password.data or "")
+            except AccountError as error:
+                if moving and error.field in ("phone", "current_password"):
+                    count_account_failure("PHONE_CHANGE_RATE_LIMIT", key)
+                add_error(form, error)
+            else:
+                flash(gettext("Your profile is saved."), "success")
+                return redirect(url_for("volunteer.me"))
     return render_template("volunteer/profile.html", form=form, **context), status
 
 
@@ -290,6 +307,7 @@ def password() -> Response | tuple[str, int]:
         except AccountError as error:
             add_error(form, error)
         else:
+            keep_session(current_user)  # every other session of the account ends
             flash(gettext("Your password is changed."), "success")
             return redirect(url_for("volunteer.me"))
     status = 422 if request.method == "POST" else 200

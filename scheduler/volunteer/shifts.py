@@ -14,10 +14,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from scheduler.forms import EmptyForm
+from scheduler.forms import DatabaseIdField, EmptyForm
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models.responses import MAX_REASON_LENGTH
@@ -45,7 +45,7 @@ class ClaimForm(FlaskForm):
 
 
 class ReadForm(FlaskForm):
-    notification = IntegerField(validators=[Optional()])
+    notification = DatabaseIdField(validators=[Optional()])
 
 
 def _parse_day(value: object) -> date | None:

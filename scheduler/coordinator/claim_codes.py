@@ -1,0 +1,161 @@
+"""The claim codes of an import, and a new code for one imported volunteer.
+
+Registered on the coordinator blueprint. After an import the coordinator sees the codes once
+more as downloads: a CSV and an XLSX of every code, and per work unit a printable A4 page of
+slips to cut and hand out (a page the browser prints, and the same as a PDF). The plain codes
+stay in an owner-only file bound to the coordinator until they say they are done, a day at
+most (scheduler.services.claims); the database keeps only digests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from scheduler.access import staff_required
+from scheduler.coordinator.routes import _volunteer_or_404, bp
+from scheduler.downloads import file_response
+from scheduler.forms import EmptyForm
+from scheduler.services import claims
+from scheduler.services.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from scheduler.sheets import render
+
+
+def codes_dir() -> Path:
+    """Next to the import uploads (IMPORT_DIR, else instance/imports)."""
+    configured = current_app.config.get("IMPORT_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "imports"
+
+
+def _slips_or_gone(token: str) -> list[claims.ClaimSlip] | Response:
+    slips = claims.load_slips(codes_dir(), token, current_user.id)
+    if slips is None:
+        flash(
+            gettext(
+                "These claim codes are no longer kept. Give a volunteer a new code from their "
+                "page in the volunteer list."
+            ),
+            "warning",
+        )
+        return redirect(url_for("coordinator.import_upload"))
+    return slips
+
+
+def _claim_url() -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for("auth.claim")
+    return url_for("auth.claim", _external=True)
+
+
+@bp.get("/import/codes/<token>")
+@staff_required
+def import_codes(token: str) -> Response | str:
+    """The downloads of an import's claim codes."""
+    slips = _slips_or_gone(token)
+    if isinstance(slips, Response):
+        return slips
+    return render_template(
+        "coordinator/import_codes.html",
+        token=token,
+        slips=slips,
+        groups=claims.by_work_unit(slips),
+        form=EmptyForm(),
+    )
+
+
+@bp.get("/import/codes/<token>/codes.csv")
+@staff_required
+def import_codes_csv(token: str) -> Response:
+    slips = _slips_or_gone(token)
+    if isinstance(slips, Response):
+        return slips
+    return file_response(claims.slips_csv(slips), CSV_MEDIA_TYPE, "claim-codes.csv")
+
+
+@bp.get("/import/codes/<token>/codes.xlsx")
+@staff_required
+def import_codes_xlsx(token: str) -> Response:
+    slips = _slips_or_gone(token)
+    if isinstance(slips, Response):
+        return slips
+    return file_response(claims.slips_xlsx(slips), XLSX_MEDIA_TYPE, "claim-codes.xlsx")
+
+
+def _unit_slips(token: str, unit: int, pdf: bool) -> Response | str:
+    slips = _slips_or_gone(token)
+    if isinstance(slips, Response):
+        return slips
+    groups = claims.by_work_unit(slips)
+    if not 1 <= unit <= len(groups):
+        abort(404)
+    name, unit_slips = groups[unit - 1]
+    html = render.render_sheet(
+        "coordinator/claim_slips.html",
+        pdf=pdf,
+        page_size=render.PORTRAIT,
+        token=token,
+        unit=unit,
+        unit_name=name,
+        slips=unit_slips,
+        claim_url=_claim_url(),
+    )
+    if pdf:
+        return render.pdf_response(html, f"claim-slips-{unit}.pdf")
+    return html
+
+
+@bp.get("/import/codes/<token>/slips/<int:unit>")
+@staff_required
+def import_slips(token: str, unit: int) -> Response | str:
+    """One work unit's slips (the `unit`-th group of the downloads page) as a page to print."""
+    return _unit_slips(token, unit, pdf=False)
+
+
+@bp.get("/import/codes/<token>/slips/<int:unit>.pdf")
+@staff_required
+def import_slips_pdf(token: str, unit: int) -> Response | str:
+    """The same slips as a PDF (A4 portrait)."""
+    return _unit_slips(token, unit, pdf=True)
+
+
+@bp.post("/import/codes/<token>/discard")
+@staff_required
+def import_codes_discard(token: str) -> Response:
+    """The coordinator has printed or saved the codes: forget the plain copy."""
+    form = EmptyForm()
+    if form.validate_on_submit() and claims.load_slips(codes_dir(), token, current_user.id):
+        claims.discard_slips(codes_dir(), token)
+        flash(gettext("The claim codes are no longer kept on the server."), "success")
+    return redirect(url_for("coordinator.import_upload"))
+
+
+@bp.post("/volunteers/<int:volunteer_id>/claim-code")
+@staff_required
+def volunteer_claim_code(volunteer_id: int) -> Response | tuple[str, int]:
+    """A new claim code for an imported volunteer who has not claimed the account (the old
+    code stops working). Shown once, on this response, with a slip to print."""
+    volunteer = _volunteer_or_404(volunteer_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        slip = claims.reissue_code(volunteer.user)
+    except claims.ClaimError as error:
+        flash(str(error), "error")
+        return redirect(url_for("coordinator.volunteer_detail", volunteer_id=volunteer.id))
+    html = render.render_sheet(
+        "coordinator/claim_slips.html",
+        pdf=False,
+        page_size=render.PORTRAIT,
+        token=None,
+        unit=None,
+        unit_name=slip.work_unit,
+        slips=[slip],
+        claim_url=_claim_url(),
+        volunteer=volunteer,
+    )
+    return html, 200
