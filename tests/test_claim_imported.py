@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from scheduler.extensions import db
-from scheduler.models import COORDINATOR, District, Skill, User, WorkUnit
+from scheduler.models import COORDINATOR, District, User, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import importer, registration
 from tests.conftest import PASSWORD
@@ -83,9 +83,6 @@ def claim_form(**overrides: Any) -> dict[str, Any]:
             "name": "张伟伟",
             "phone": "138 1234 0001",
             "work_unit": "",
-            "emergency_name": "张母",
-            "emergency_phone": "13700137000",
-            "weekly_cap": "3",
             **overrides,
         }
     )
@@ -123,13 +120,15 @@ def test_claim_completes_the_imported_account_and_logs_in(
     assert volunteer.work_unit.name == UNIT
     assert db.session.scalar(select(func.count(WorkUnit.id))) == units_before
     assert volunteer.district_id == district_id
-    # Submitted: replaces the import (nights unticked, cap 3, new emergency contact).
+    # Submitted: replaces the import (nights unticked).
     assert volunteer.accepts_nights is False
-    assert volunteer.weekly_cap == 3
-    assert (volunteer.emergency_name, volunteer.emergency_phone) == ("张母", "+8613700137000")
-    # The verified qualification and the training stay; the unticked, unverified skill goes.
+    # Not asked at sign-up: what the union entered stays (cap, emergency contact, skills,
+    # the verified qualification still verified).
+    assert volunteer.weekly_cap == 4
+    assert (volunteer.emergency_name, volunteer.emergency_phone) == ("李娜", "+8613812349999")
     assert {vs.skill.code: vs.verified_at is not None for vs in volunteer.skills} == {
-        "medical": True
+        "medical": True,
+        "driving": False,
     }
     assert volunteer.trained_at is not None
     assert volunteer.consented_at is not None
@@ -141,14 +140,12 @@ def test_claim_completes_the_imported_account_and_logs_in(
     assert login.headers["Location"] == "/me"
 
 
-def test_claim_with_typed_work_unit_and_skills_replaces_the_imported_ones(
+def test_claim_with_typed_work_unit_replaces_the_imported_one(
     client: FlaskClient, app: Flask, imported: User
 ) -> None:
     user_id, imported_unit = imported.id, imported.volunteer.work_unit_id
-    disinfection = db.session.scalar(select(Skill.id).where(Skill.code == "disinfection"))
     response = client.post(
-        "/register",
-        data=claim_form(work_unit="南通供电公司", skills=[str(disinfection)], accepts_nights="y"),
+        "/register", data=claim_form(work_unit="南通供电公司", accepts_nights="y")
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -156,7 +153,7 @@ def test_claim_with_typed_work_unit_and_skills_replaces_the_imported_ones(
     assert volunteer.work_unit.name == "南通供电公司"
     assert volunteer.work_unit_id != imported_unit
     assert volunteer.accepts_nights is True
-    assert sorted(vs.skill.code for vs in volunteer.skills) == ["disinfection", "medical"]
+    assert sorted(vs.skill.code for vs in volunteer.skills) == ["driving", "medical"]
 
 
 def test_claim_escapes_the_typed_name(client: FlaskClient, imported: User) -> None:
@@ -199,7 +196,7 @@ def test_imported_account_with_a_password_is_not_claimed(
     imported.set_password("set-by-an-admin")  # as the admin's "set password" does
     db.session.commit()
     stored = imported.password_hash
-    response = client.post("/register", data=claim_form(password="x" * 10, confirm="x" * 10))
+    response = client.post("/register", data=claim_form(password="x" * 10))
     assert_refused_and_unchanged(response, imported.id, stored)
     db.session.expire_all()
     assert db.session.get(User, imported.id).check_password("set-by-an-admin")
@@ -237,9 +234,9 @@ def test_claim_needs_a_work_unit_when_the_import_had_none(client: FlaskClient, a
 
 
 def test_claim_with_invalid_input_writes_nothing(client: FlaskClient, imported: User) -> None:
-    response = client.post("/register", data=claim_form(emergency_phone="123"))
+    response = client.post("/register", data=claim_form(name="名" * 51))
     assert response.status_code == 422
-    assert "Not a valid Chinese mobile number." in response.get_data(as_text=True)
+    assert "At most 50 characters." in response.get_data(as_text=True)
     db.session.expire_all()
     user = db.session.get(User, imported.id)
     assert user.password_hash == IMPORTED_PASSWORD_HASH

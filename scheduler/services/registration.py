@@ -84,7 +84,8 @@ def _claim_data(data: ProfileData, volunteer: Volunteer) -> ProfileData:
         if normalise_text(data.work_unit) or volunteer.work_unit is None
         else volunteer.work_unit.name,
         district_id=data.district_id or volunteer.district_id,
-        skill_ids=frozenset(data.skill_ids) | verified,
+        # None: the form did not ask for skills, so the imported ones all stay.
+        skill_ids=None if data.skill_ids is None else frozenset(data.skill_ids) | verified,
     )
 
 
