@@ -4,7 +4,7 @@ of a post that is already full says so."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from playwright.sync_api import Browser, expect
 
@@ -41,8 +41,15 @@ def seed(server: LiveServer) -> dict[str, int]:
                 (site, FULL_DAY, "day", "code_checker", people[0]),
                 (site, FULL_DAY, "day", "code_checker", people[1]),
                 (site, FULL_DAY, "day", "site_lead", people[2]),
+                # 乙二 works the evening before and the night of OPEN_DAY: as a candidate for
+                # its day shift they break several rules, a long line of reasons.
+                (site, OPEN_DAY - timedelta(days=1), "evening", "code_checker", people[1]),
+                (site, OPEN_DAY, "night", "code_checker", people[1]),
             ],
         )
+        busy = people[1].volunteer
+        assert busy is not None
+        db.session.add(Availability(volunteer_id=busy.id, day=OPEN_DAY, shift="day"))
         newcomer = people[3].volunteer
         assert newcomer is not None
         db.session.add(Availability(volunteer_id=newcomer.id, day=OPEN_DAY, shift="day"))
@@ -76,6 +83,12 @@ def test_warnings_name_the_person_and_a_full_post_says_so(
 
     page.goto(f"{base}/{OPEN_DAY.isoformat()}/day/{ids['lead']}")
     expect(page.locator("#post-full")).to_have_count(0)
+    # The Assign button stays on one line at 1366 px, however long the reasons beside it.
+    for height, line in page.evaluate(
+        """[...document.querySelectorAll('#candidates button')].map(
+             b => [b.getBoundingClientRect().height, parseFloat(getComputedStyle(b).lineHeight)])"""
+    ):
+        assert height < 2 * line, (height, line)
     row = page.locator("#candidates tr", has_text="丁新手")
     row.get_by_role("button", name="安排").click()
     warnings = page.locator("#edit-warnings")
