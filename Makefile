@@ -6,9 +6,12 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 STAMP := $(VENV)/.installed
-DEB_PACKAGES := chromium fonts-wqy-microhei poppler-utils
+# What the app itself needs (the Chinese font WeasyPrint embeds in the sign-in sheets) and what
+# only the tests need (a browser, pdftotext to read the PDFs back).
+RUN_DEB_PACKAGES := fonts-wqy-microhei
+TEST_DEB_PACKAGES := chromium poppler-utils
 
-.PHONY: run test lint format bench translations deps system-deps clean
+.PHONY: run test lint format bench translations deps system-deps run-system-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,20 +21,28 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 deps: $(STAMP) compile-translations
 
-# Fonts for Chinese PDFs and a browser for the end-to-end tests. Installed only when missing,
-# so repeated runs cost nothing; the machine runs as root (sudo is used when it is not).
-system-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Debian packages, installed only when missing so repeated runs cost nothing; the machine runs
+# as root (sudo is used when it is not). `make run` needs the font for the printed sheets,
+# `make test` also the browser for the end-to-end tests and poppler's pdftotext.
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+run-system-deps:
+	$(call install_missing,$(RUN_DEB_PACKAGES))
+
+system-deps:
+	$(call install_missing,$(RUN_DEB_PACKAGES) $(TEST_DEB_PACKAGES))
 
 compile-translations: $(STAMP)
 	$(VENV)/bin/pybabel -q compile -d scheduler/translations
 
-run: deps
+run: deps run-system-deps
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@$(FLASK) demo-logins

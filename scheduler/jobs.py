@@ -35,6 +35,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from scheduler.planning import build_problem, current_draft, save_solution
 from scheduler.services.coverage import held_in, roster_coverage
+from solver.flow import coverage_bound
 
 __all__ = [
     "execute_run",
@@ -266,6 +267,7 @@ def execute_run(run_id: int) -> None:
             minimal_change=run.minimal_change,
         )
         run.posts_total = mapping.posts_total
+        run.posts_fillable = min(coverage_bound(problem), mapping.posts_total)
         db.session.commit()
         if _cancelled(run_id):
             raise RunCancelled

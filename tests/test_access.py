@@ -104,6 +104,8 @@ ROWS: list[Row] = [
     R("main.index",                       GET,  "/",                                                        200,   ME,        ME,        DASH,        DASH),
     R("main.healthz",                     GET,  "/healthz",                                                 200,   200,       200,       200,         200),
     R("main.privacy",                     GET,  "/privacy",                                                 200,   200,       200,       200,         200),
+    R("main.favicon",                     GET,  "/favicon.ico",                                             200,   200,       200,       200,         200),
+    R("main.manifest",                    GET,  "/manifest.webmanifest",                                    200,   200,       200,       200,         200),
     R("main.set_language",                POST, "/language",                                                "/privacy", "/privacy", "/privacy", "/privacy", "/privacy"),
     R("auth.register",                    GET,  "/register",                                                200,   ME,        ME,        DASH,        DASH),
     R("auth.register",                    POST, "/register",                                                422,   ME,        ME,        DASH,        DASH),

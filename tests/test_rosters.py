@@ -183,7 +183,7 @@ def test_status_fragment_polls_while_running_and_stops_when_finished(
     run = _run(small, "running", started_at=utcnow(), posts_total=15, posts_filled=6, elapsed=3.2)
     url = f"{roster_url(small)}/runs/{run.id}"
     html = staff.get(url, headers=HX).get_data(as_text=True)
-    assert 'hx-trigger="load delay:1s"' in html
+    assert 'hx-trigger="every 1s"' in html
     assert f'hx-get="{url}"' in html
     assert 'hx-swap="outerHTML"' in html
     assert '<progress value="6" max="15">' in html

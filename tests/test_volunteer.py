@@ -33,8 +33,18 @@ from tests.test_auth import (
 
 
 def profile_form(**overrides: Any) -> dict[str, Any]:
-    data = registration_form(**overrides)
-    for key in ("password", "confirm", "consent"):
+    """The profile page's form: sign-up's fields (without password and consent) plus what
+    sign-up leaves to the profile."""
+    data = registration_form(
+        **{
+            "weekly_cap": "5",
+            "partner_phone": "",
+            "emergency_name": "王大明",
+            "emergency_phone": "13700137000",
+            **overrides,
+        }
+    )
+    for key in ("password", "consent"):
         data.pop(key, None)
     return data
 

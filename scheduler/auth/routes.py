@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,7 +20,8 @@ from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm
 from scheduler.limits import failed_attempt, phone_key, setting
-from scheduler.services.accounts import AccountError
+from scheduler.services.accounts import AccountError, phone_taken
+from scheduler.services.phones import InvalidPhone, normalize_mobile
 from scheduler.services.registration import authenticate, register_volunteer, safe_next
 from scheduler.volunteer.forms import add_error
 
@@ -32,15 +34,24 @@ def _home() -> str:
     return url_for("volunteer.me")
 
 
+def phone_is_registered(raw: str) -> bool:
+    """Whether this typed number (any spelling) belongs to an account already."""
+    try:
+        return phone_taken(normalize_mobile(raw))
+    except InvalidPhone:
+        return False
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(setting("REGISTER_RATE_LIMIT_PER_IP"), methods=["POST"])
-def register() -> Response | tuple[str, int] | str:
+def register() -> Response:
     """Anyone not logged in: create a volunteer account, then go to /me logged in. (People
     a work unit imported claim their account with a code instead: auth.claim.)"""
     if current_user.is_authenticated:
         return redirect(_home())
     form = RegistrationForm()
     context = form.load_choices()
+    already_registered = False
     if form.validate_on_submit():
         try:
             user = register_volunteer(
@@ -50,12 +61,21 @@ def register() -> Response | tuple[str, int] | str:
             )
         except AccountError as error:
             add_error(form, error)
+            already_registered = error.field == "phone" and phone_is_registered(
+                form.phone.data or ""
+            )
         else:
             log_in(user)
             flash(gettext("Welcome! Now tell us when you can serve."), "success")
             return redirect(url_for("volunteer.me"))
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/register.html", form=form, **context), status
+    html = render_template(
+        "auth/register.html", form=form, already_registered=already_registered, **context
+    )
+    response = make_response(html, status)
+    # A re-rendered form carries the typed password back: never keep it in any cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])

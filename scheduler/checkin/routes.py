@@ -66,6 +66,7 @@ def _checkin_context() -> dict[str, Any]:
         "national": national,
         "mask": mask,
         "lead_edit_hours": int(attendance.LEAD_EDIT_WINDOW.total_seconds() // 3600),
+        "opens_before_hours": int(attendance.OPENS_BEFORE.total_seconds() // 3600),
     }
 
 

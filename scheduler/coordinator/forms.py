@@ -24,7 +24,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
-from scheduler.models import SHIFT_KINDS, District, Role, Site, Skill
+from scheduler.models import SHIFT_KINDS, District, Role, Site, Skill, User
 from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.services.pool import SORTS, PoolQuery
 from scheduler.services.sites import (
@@ -246,9 +246,26 @@ class PeriodForm(FlaskForm):
     end_date = DateField(_l("Last day"), validators=[InputRequired(message=_l("Enter a date."))])
     site_ids = MultiCheckboxField(_l("Sites"), coerce=int)
     deprioritise_no_shows = BooleanField(_l("Roster volunteers with repeated no-shows last"))
+    contact_id = SelectField(
+        _l("Coordinator on duty"),
+        coerce=_int_or_none,
+        default=NONE,
+        description=_l(
+            "Volunteers see this name and number on a shift that has no site lead, and when "
+            "it is too late to cancel online."
+        ),
+    )
 
     def set_sites(self, sites: Sequence[Site]) -> None:
         self.site_ids.choices = _choices((s.id, s.name) for s in sites)
+
+    def set_contacts(self, people: Sequence[User]) -> None:
+        self.contact_id.choices = _choices(
+            [
+                (NONE, _l("Not set: volunteers see every coordinator")),
+                *((u.id, u.name) for u in people),
+            ]
+        )
 
 
 # Districts and work units -----------------------------------------------------------------

@@ -141,8 +141,10 @@ def _post_page(
     outcome: EditOutcome | None = None,
     status: int = 200,
 ) -> Any:
+    fill = None
     try:
         ranked = editing.candidates(period, site, day, kind, role)
+        fill = editing.post_fill(period, site, day, kind, role)
     except EditError as error:
         ranked = []
         form.form_errors.append(error.message)
@@ -155,6 +157,7 @@ def _post_page(
             kind=kind,
             role=role,
             candidates=ranked,
+            fill=fill,
             form=form,
             outcome=outcome,
         ),

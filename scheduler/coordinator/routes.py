@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator.forms import (
+    NONE,
     MergeForm,
     NameForm,
     PeriodForm,
@@ -31,6 +32,7 @@ from scheduler.htmx import is_htmx, render
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import (
+    COORDINATOR,
     SHIFT_KINDS,
     District,
     PlanningPeriod,
@@ -320,9 +322,13 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
     if request.method == "GET" and period is not None:
         form = PeriodForm(obj=period)
         form.site_ids.data = [site.id for site in period.sites]
+        form.contact_id.data = period.contact_id or NONE
     else:
         form = PeriodForm()
+        if request.method == "GET" and current_user.role == COORDINATOR:
+            form.contact_id.data = current_user.id  # whoever sets a period up, by default
     form.set_sites(periods.selectable_sites(period))
+    form.set_contacts(periods.period_contacts(period))
     if form.validate_on_submit():
         data = PeriodData(
             name=form.name.data,
@@ -330,6 +336,7 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
             end_date=form.end_date.data,
             site_ids=list(form.site_ids.data or []),
             deprioritise_no_shows=bool(form.deprioritise_no_shows.data),
+            contact_id=form.contact_id.data or None,
         )
         try:
             saved = periods.save_period(period, data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     current_app,
@@ -12,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.wrappers import Response
@@ -60,3 +63,41 @@ def set_language() -> Response:
 @bp.get("/privacy")
 def privacy() -> str:
     return render_template("main/privacy.html")
+
+
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon() -> Response:
+    """Anyone: the tab icon, where browsers look for it without a link (a week's cache)."""
+    assert current_app.static_folder is not None
+    # 5 KB read whole (no open file handed to the server to stream and close later).
+    icon = (Path(current_app.static_folder) / "icons" / "favicon.ico").read_bytes()
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+@limiter.exempt
+def manifest() -> Response:
+    """Anyone: the web app manifest, so "add to home screen" gets the name and the icon."""
+    body = {
+        "name": gettext("Muster"),
+        "short_name": gettext("Muster"),
+        "start_url": url_for("main.index"),
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#b00020",
+        "icons": [
+            {
+                "src": url_for("static", filename=f"icons/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+            }
+            for size in (192, 512)
+        ],
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import db
 from scheduler.models.sites import SHIFT_KINDS, Site
+
+if TYPE_CHECKING:
+    from scheduler.models.accounts import User
 
 MAX_PERIOD_DAYS = 62
 
@@ -47,8 +51,12 @@ class PlanningPeriod(db.Model):
     # Volunteers who repeatedly did not turn up are rostered last (a soft weight; off unless
     # the coordinator turns it on).
     deprioritise_no_shows: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The coordinator on duty for this period: whom volunteers call about a shift that has
+    # no site lead, or when it is too late to cancel online. None: any active coordinator.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
+    contact: Mapped[User | None] = relationship()
 
     def covers(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date

@@ -89,6 +89,9 @@ class SolveRun(db.Model):
     elapsed: Mapped[float] = mapped_column(Float, default=0.0)
     posts_filled: Mapped[int] = mapped_column(Integer, default=0)
     posts_total: Mapped[int] = mapped_column(Integer, default=0)
+    # At most this many posts can be filled with the volunteers available (the max-flow
+    # bound of solver.flow): what a coordinator compares posts_filled against.
+    posts_fillable: Mapped[int | None] = mapped_column(Integer)
     objective: Mapped[int | None] = mapped_column(BigInteger)
     bound: Mapped[int | None] = mapped_column(BigInteger)
     solver_status: Mapped[str | None] = mapped_column(String(20))

@@ -128,14 +128,22 @@ class ShiftCheckin:
     staff: bool = False
     viewer_volunteer_id: int | None = None
     out_now_open: bool = True  # "Time out: now" still makes sense (see OUT_NOW_LIMIT)
+    not_open: bool = False  # check-in has not opened yet (see OPENS_BEFORE)
 
     def person(self, volunteer_id: int) -> Person | None:
         return next((p for p in self.people if p.volunteer.id == volunteer_id), None)
 
     @property
     def can_mark(self) -> bool:
-        """The viewer may record this shift now."""
-        return self.marker and not self.closed
+        """The viewer may record this shift now: they lead it (or are staff), it is open
+        (OPENS_BEFORE its start) and, for a lead, not yet closed."""
+        return self.marker and not self.closed and not self.not_open
+
+    @property
+    def opens_at(self) -> str:
+        """When check-in opens, as the site's local 'HH:MM' ('22:00 (-1)' when that is
+        the evening before the shift's date)."""
+        return local_clock(self.utc_start - OPENS_BEFORE, self.site.timezone, self.day)
 
     def may_mark(self, person: Person) -> bool:
         """The viewer may record this person (never a lead their own attendance)."""
@@ -143,8 +151,9 @@ class ShiftCheckin:
 
     def full_phone(self, person: Person) -> bool:
         """The viewer sees the person's phone in full: staff always, a lead only the people
-        rostered on the shift while they may mark it (a walk-in's stays masked)."""
-        return self.staff or (self.can_mark and person.rostered)
+        rostered on the shift they lead until its check-in closes (a walk-in's stays
+        masked)."""
+        return self.staff or (self.marker and not self.closed and person.rostered)
 
     @property
     def utc_start(self) -> datetime:
@@ -254,6 +263,7 @@ def _build(
             viewer_volunteer_id=viewer,
         )
         shift.out_now_open = now <= shift.utc_end + OUT_NOW_LIMIT
+        shift.not_open = now < shift.utc_start - OPENS_BEFORE
         seen: set[int] = set()
         for a in by_kind.get(kind, []):
             if a.volunteer_id in seen:

@@ -319,8 +319,15 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
 
     start = next_monday(today or date.today())
     end = start + timedelta(days=PERIOD_DAYS - 1)
-    period_name = f"第一期 {start.month}月{start.day}日—{end.month}月{end.day}日"
-    period = db.session.scalar(select(PlanningPeriod).where(PlanningPeriod.name == period_name))
+    # The name without its dates: every page shows a period's dates next to its name.
+    period_name = "第一期"
+    period = db.session.scalar(
+        select(PlanningPeriod).where(
+            PlanningPeriod.name == period_name,
+            PlanningPeriod.start_date == start,
+            PlanningPeriod.end_date == end,
+        )
+    )
     if period is None:
         period = PlanningPeriod(
             name=period_name, start_date=start, end_date=end, is_open=True, sites=sites

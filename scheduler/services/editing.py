@@ -52,12 +52,14 @@ __all__ = [
     "Candidate",
     "EditError",
     "EditOutcome",
+    "PostFill",
     "RuleWarning",
     "assign",
     "candidates",
     "draft_assignment",
     "editable_draft",
     "ensure_editable",
+    "post_fill",
     "set_pinned",
     "swap",
     "swap_partners",
@@ -97,16 +99,69 @@ class EditError(ServiceError):
 
 @dataclass(frozen=True)
 class RuleWarning:
-    """A hard rule an edit would break: the rule code, whom it concerns, the checker's detail."""
+    """A hard rule an edit would break: the rule code, whom it concerns, the checker's detail
+    (internal, for logs and tests: pages show `sentence`), and the person's name."""
 
     rule: str
     volunteer_id: int | None
     detail: str
+    name: str = ""
 
     @property
     def label(self) -> str:
         """The rule in words (translated)."""
         return str(RULE_LABELS.get(self.rule, OTHER_RULE))
+
+    @property
+    def sentence(self) -> str:
+        """'周点长：不具备此岗位的资质或未经培训': whom it concerns and the rule, in words."""
+        if not self.name:
+            return self.label
+        return str(_l("%(name)s: %(rule)s", name=self.name, rule=self.label))
+
+
+def _named(warnings: list[RuleWarning]) -> list[RuleWarning]:
+    """The warnings with the names of the volunteers they concern (one query)."""
+    ids = {w.volunteer_id for w in warnings if w.volunteer_id is not None}
+    if not ids:
+        return warnings
+    names = dict(
+        db.session.execute(
+            select(Volunteer.id, User.name).join(User).where(Volunteer.id.in_(ids))
+        ).all()
+    )
+    return [replace(w, name=names.get(w.volunteer_id, "")) for w in warnings]
+
+
+@dataclass(frozen=True)
+class PostFill:
+    """How many people the draft has on one post, against its head count."""
+
+    assigned: int
+    needed: int
+
+    @property
+    def full(self) -> bool:
+        return self.assigned >= self.needed
+
+
+def post_fill(period: PlanningPeriod, site: Site, day: date, kind: str, role: Role) -> PostFill:
+    """The draft's head count on one post (site, day, shift, role) and what it needs."""
+    draft = editable_draft(period)
+    needed = demand_of(site, day, kind, urgent_extra(period.id, [site.id])).get(role.id, 0)
+    assigned = (
+        db.session.scalar(
+            select(func.count(Assignment.id)).where(
+                Assignment.roster_id == draft.id,
+                Assignment.site_id == site.id,
+                Assignment.day == day,
+                Assignment.shift == kind,
+                Assignment.role_id == role.id,
+            )
+        )
+        or 0
+    )
+    return PostFill(assigned=assigned, needed=needed)
 
 
 @dataclass
@@ -428,7 +483,7 @@ def assign(
     warnings = _cancellation_warnings([(volunteer_id, day, kind)])
     warnings += _new_violations(ctx.problem, before, [*before, new])
     if warnings and not confirm:
-        return EditOutcome(applied=False, warnings=warnings)
+        return EditOutcome(applied=False, warnings=_named(warnings))
     if warnings:
         note = _require_note(note)
     db.session.add(
@@ -449,7 +504,7 @@ def assign(
     db.session.flush()
     sync_unfilled(draft, site, day, kind, role.id)
     _touch(draft)
-    return EditOutcome(applied=True, warnings=warnings)
+    return EditOutcome(applied=True, warnings=_named(warnings))
 
 
 def draft_assignment(period: PlanningPeriod, assignment_id: int) -> Assignment | None:
@@ -550,7 +605,7 @@ def swap(
     )
     warnings += _new_violations(ctx.problem, before, after)
     if warnings and not confirm:
-        return EditOutcome(applied=False, warnings=warnings)
+        return EditOutcome(applied=False, warnings=_named(warnings))
     if warnings:
         note = _require_note(note)
     # Update in place (ids stay, so anything that refers to a row keeps working), in an
@@ -571,4 +626,4 @@ def swap(
         a.rule_override = bool(warnings)
         a.override_note = note if warnings else None
     _touch(draft)
-    return EditOutcome(applied=True, warnings=warnings)
+    return EditOutcome(applied=True, warnings=_named(warnings))

@@ -4,15 +4,23 @@ first, with what each message refers to resolved for rendering in the reader's l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
 
 from scheduler.extensions import db
-from scheduler.models import Notification, Role, Site
+from scheduler.models import Notification, Role, ShiftResponse, Site, User
 from scheduler.models.base import utcnow
+from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
+from scheduler.parsing import iso_day
+from scheduler.services.duty import ShiftKey, on_duty
 
 INBOX_LIMIT = 100
+# Messages that tell the reader about a shift they have: their shift may since have been
+# cancelled by them or taken off the roster, which the inbox marks on the message.
+SHIFT_NEWS = ("shift_new", "shift_changed")
+CANCELLED, REMOVED = "cancelled", "removed"
 
 
 @dataclass
@@ -23,6 +31,49 @@ class Inbox:
     unread: int
     sites: dict[int, Site] = field(default_factory=dict)
     roles: dict[int, Role] = field(default_factory=dict)
+    # notification id -> CANCELLED (the reader cancelled that shift since) or REMOVED (it is
+    # no longer theirs in the published roster); absent while the shift stands.
+    since: dict[int, str] = field(default_factory=dict)
+
+
+def _shift_key(payload: dict[str, Any]) -> ShiftKey | None:
+    day = iso_day(payload.get("day")) if isinstance(payload.get("day"), str) else None
+    site_id, kind = payload.get("site_id"), payload.get("shift")
+    if day is None or not isinstance(site_id, int) or not isinstance(kind, str):
+        return None
+    return (site_id, day, kind)
+
+
+def _since(user_id: int, notes: list[Notification]) -> dict[int, str]:
+    """What became of the shifts that messages announced (see Inbox.since): two queries
+    whatever the number of messages."""
+    keyed = {n.id: k for n in notes if n.kind in SHIFT_NEWS and (k := _shift_key(n.payload or {}))}
+    user = db.session.get(User, user_id)
+    if not keyed or user is None or user.volunteer is None:
+        return {}
+    volunteer_id = user.volunteer.id
+    days: list[date] = [k[1] for k in keyed.values()]
+    cancelled = {
+        (r.site_id, r.day, r.shift)
+        for r in db.session.scalars(
+            select(ShiftResponse).where(
+                ShiftResponse.volunteer_id == volunteer_id,
+                ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
+                ShiftResponse.day.between(min(days), max(days)),
+            )
+        )
+    }
+    held = {
+        (a.site_id, a.day, a.shift)
+        for a in on_duty(min(days), max(days), volunteer_id=volunteer_id, include_cancelled=True)
+    }
+    since = {}
+    for note_id, key in keyed.items():
+        if key in cancelled:
+            since[note_id] = CANCELLED
+        elif key not in held:
+            since[note_id] = REMOVED
+    return since
 
 
 def _ids(payloads: list[dict[str, Any]], key: str) -> set[int]:
@@ -51,7 +102,7 @@ def inbox(user_id: int) -> Inbox:
         if role_ids
         else {}
     )
-    return Inbox(notes, unread_count(user_id), sites, roles)
+    return Inbox(notes, unread_count(user_id), sites, roles, _since(user_id, notes))
 
 
 def unread_count(user_id: int) -> int:

@@ -81,6 +81,9 @@ class ShiftCard:
     # Only when this volunteer leads the shift: the team's numbers, to call someone late.
     team_contacts: list[Contact] = field(default_factory=list)
     i_lead: bool = False
+    # Whom to call when the shift has no lead or it is too late to cancel online: the
+    # period's coordinator on duty, else every active coordinator.
+    coordinators: list[Contact] = field(default_factory=list)
     status: str | None = None  # None, "confirmed" or "cancelled"
     reason: str | None = None
     can_cancel: bool = False  # before the cutoff
@@ -141,12 +144,15 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
             .options(
                 selectinload(Assignment.site),
                 selectinload(Assignment.role),
-                selectinload(Assignment.roster).selectinload(Roster.period),
+                selectinload(Assignment.roster)
+                .selectinload(Roster.period)
+                .selectinload(PlanningPeriod.contact),
             )
         )
     )
     if not mine:
         return MyShifts([], [])
+    everyone: list[Contact] | None = None
     crew: dict[tuple[int, int, date, str], list[Assignment]] = defaultdict(list)
     for a in db.session.scalars(
         select(Assignment)
@@ -166,6 +172,12 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     upcoming, past = [], []
     for a in mine:
         card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)], volunteer.id)
+        contact = a.roster.period.contact
+        if contact is not None and contact.active:
+            card.coordinators = [Contact(contact.name, contact.phone)]
+        else:
+            everyone = coordinator_contacts() if everyone is None else everyone
+            card.coordinators = everyone
         answer = answers.get((a.site_id, a.day, a.shift))
         if answer is not None:
             card.status, card.reason = answer.status, answer.reason
@@ -228,7 +240,8 @@ def shift_card(volunteer: Volunteer, assignment_id: int, now: datetime | None = 
 
 
 def coordinator_contacts() -> list[Contact]:
-    """Active coordinators, to call when it is too late to cancel online."""
+    """Active coordinators, to call about a shift when its period names no coordinator on
+    duty."""
     return [
         Contact(u.name, u.phone)
         for u in db.session.scalars(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
-from scheduler.models import PlanningPeriod, Site
+from scheduler.models import ADMIN, COORDINATOR, PlanningPeriod, Site, User
 from scheduler.models.planning import MAX_PERIOD_DAYS
 from scheduler.services.errors import ServiceError
 
@@ -33,6 +33,8 @@ class PeriodData:
     site_ids: list[int] = field(default_factory=list)
     # Volunteers with 2 or more no-shows before the period are rostered only when needed.
     deprioritise_no_shows: bool = False
+    # The coordinator on duty (User id), or None: volunteers are shown every coordinator.
+    contact_id: int | None = None
 
 
 def list_periods() -> list[PlanningPeriod]:
@@ -69,6 +71,21 @@ def selectable_sites(period: PlanningPeriod | None) -> list[Site]:
     return sites
 
 
+def period_contacts(period: PlanningPeriod | None = None) -> list[User]:
+    """Who may be a period's coordinator on duty: active coordinators and admins, by name
+    (plus the period's current one, so editing never drops it silently)."""
+    people = list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role.in_((COORDINATOR, ADMIN)))
+            .order_by(User.name_pinyin, User.id)
+        )
+    )
+    if period is not None and period.contact is not None and period.contact not in people:
+        people.append(period.contact)
+    return people
+
+
 def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, list[Site]]:
     name = (data.name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
@@ -84,6 +101,10 @@ def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, lis
     wanted = list(dict.fromkeys(data.site_ids))
     if any(site_id not in allowed for site_id in wanted):
         raise PeriodError(_l("Choose sites from the list."), "site_ids")
+    if data.contact_id is not None and data.contact_id not in {
+        u.id for u in period_contacts(period)
+    }:
+        raise PeriodError(_l("Choose a coordinator from the list."), "contact_id")
     return name, [allowed[site_id] for site_id in wanted]
 
 
@@ -99,6 +120,7 @@ def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeri
     period.end_date = data.end_date
     period.sites = sites
     period.deprioritise_no_shows = bool(data.deprioritise_no_shows)
+    period.contact_id = data.contact_id
     db.session.commit()
     return period
 

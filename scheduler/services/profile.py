@@ -7,7 +7,7 @@ touching the session, so a rejected edit changes nothing."""
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -52,34 +52,41 @@ MIN_WEEKLY_CAP, MAX_WEEKLY_CAP, DEFAULT_WEEKLY_CAP = 0, 7, 5
 
 @dataclass(frozen=True)
 class ProfileData:
-    """What a volunteer tells us about themselves, as typed (normalised on saving)."""
+    """What a volunteer tells us about themselves, as typed (normalised on saving). The
+    fields after the district are None when the form did not ask for them (sign-up asks only
+    what the roster needs): a new account then gets the defaults, an existing one keeps what
+    it has."""
 
     name: str
     phone: str
     work_unit: str
     district_id: int | None = None
-    skill_ids: frozenset[int] = field(default_factory=frozenset)
+    skill_ids: frozenset[int] | None = None
     accepts_nights: bool = False
-    weekly_cap: int = DEFAULT_WEEKLY_CAP
-    partner_phone: str = ""
-    emergency_name: str = ""
-    emergency_phone: str = ""
+    weekly_cap: int | None = None
+    partner_phone: str | None = None
+    emergency_name: str | None = None
+    emergency_phone: str | None = None
 
 
 @dataclass(frozen=True)
 class CleanProfile:
-    """ProfileData after validation: phones in E.164, names trimmed, ids checked."""
+    """ProfileData after validation: phones in E.164, names trimmed, ids checked. None keeps
+    the stored value (see ProfileData)."""
 
     name: str
     phone: str
     work_unit_name: str
     district: District | None
-    skills: list[Skill]
+    skills: list[Skill] | None
     accepts_nights: bool
-    weekly_cap: int
+    weekly_cap: int | None
     partner_phone: str | None
-    emergency_name: str
-    emergency_phone: str
+    emergency_name: str | None
+    emergency_phone: str | None
+    # False when the form did not ask for the partner / the emergency contact: keep them.
+    partner_asked: bool = True
+    emergency_asked: bool = True
 
 
 def normalise_text(raw: str | None) -> str:
@@ -133,10 +140,12 @@ def clean_profile(data: ProfileData, *, user: User | None = None) -> CleanProfil
         district = db.session.get(District, data.district_id)
         if district is None:
             raise AccountError(_l("Choose a district from the list."), "district")
-    skills = list(db.session.scalars(select(Skill).where(Skill.id.in_(data.skill_ids))))
-    if len(skills) != len(set(data.skill_ids)):
-        raise AccountError(_l("Choose skills from the list."), "skills")
-    if not MIN_WEEKLY_CAP <= data.weekly_cap <= MAX_WEEKLY_CAP:
+    skills = None
+    if data.skill_ids is not None:
+        skills = list(db.session.scalars(select(Skill).where(Skill.id.in_(data.skill_ids))))
+        if len(skills) != len(set(data.skill_ids)):
+            raise AccountError(_l("Choose skills from the list."), "skills")
+    if data.weekly_cap is not None and not MIN_WEEKLY_CAP <= data.weekly_cap <= MAX_WEEKLY_CAP:
         raise AccountError(
             _l(
                 "Weekly cap must be between %(lo)d and %(hi)d shifts.",
@@ -146,21 +155,11 @@ def clean_profile(data: ProfileData, *, user: User | None = None) -> CleanProfil
             "weekly_cap",
         )
     partner = None
-    if data.partner_phone.strip():
+    if data.partner_phone and data.partner_phone.strip():
         partner = _mobile(data.partner_phone, "partner_phone")
         if partner == phone:
             raise AccountError(_l("Your partner's number must not be your own."), "partner_phone")
-    emergency_name = normalise_text(data.emergency_name)
-    if not emergency_name or len(emergency_name) > MAX_NAME_LENGTH:
-        raise AccountError(
-            _l("Emergency contact name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH),
-            "emergency_name",
-        )
-    emergency_phone = _mobile(data.emergency_phone, "emergency_phone")
-    if emergency_phone == phone:
-        raise AccountError(
-            _l("The emergency contact must be someone else's number."), "emergency_phone"
-        )
+    emergency_name, emergency_phone = _emergency_contact(data, phone)
     return CleanProfile(
         name=name,
         phone=phone,
@@ -172,7 +171,32 @@ def clean_profile(data: ProfileData, *, user: User | None = None) -> CleanProfil
         partner_phone=partner,
         emergency_name=emergency_name,
         emergency_phone=emergency_phone,
+        partner_asked=data.partner_phone is not None,
+        emergency_asked=data.emergency_name is not None or data.emergency_phone is not None,
     )
+
+
+def _emergency_contact(data: ProfileData, phone: str) -> tuple[str | None, str | None]:
+    """The emergency contact's name and E.164 number, or (None, None) when none is given. It
+    is optional (it can follow sign-up; /me reminds until it is there), but half of one is
+    a mistake worth telling."""
+    emergency_name = normalise_text(data.emergency_name)
+    raw_phone = (data.emergency_phone or "").strip()
+    if not emergency_name and not raw_phone:
+        return None, None
+    if not emergency_name or len(emergency_name) > MAX_NAME_LENGTH:
+        raise AccountError(
+            _l("Emergency contact name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH),
+            "emergency_name",
+        )
+    if not raw_phone:
+        raise AccountError(_l("Add the emergency contact's mobile number."), "emergency_phone")
+    emergency_phone = _mobile(raw_phone, "emergency_phone")
+    if emergency_phone == phone:
+        raise AccountError(
+            _l("The emergency contact must be someone else's number."), "emergency_phone"
+        )
+    return emergency_name, emergency_phone
 
 
 def apply_profile(user: User, volunteer: Volunteer, clean: CleanProfile) -> None:
@@ -183,16 +207,34 @@ def apply_profile(user: User, volunteer: Volunteer, clean: CleanProfile) -> None
     volunteer.work_unit = work_unit_named(clean.work_unit_name)
     volunteer.district = clean.district
     volunteer.accepts_nights = clean.accepts_nights
-    volunteer.weekly_cap = clean.weekly_cap
-    volunteer.partner_phone = clean.partner_phone
-    volunteer.emergency_name = clean.emergency_name
-    volunteer.emergency_phone = clean.emergency_phone
+    if clean.weekly_cap is not None:
+        volunteer.weekly_cap = clean.weekly_cap
+    elif volunteer.weekly_cap is None:
+        volunteer.weekly_cap = DEFAULT_WEEKLY_CAP
+    if clean.partner_asked:
+        volunteer.partner_phone = clean.partner_phone
+    if clean.emergency_asked:
+        volunteer.emergency_name = clean.emergency_name
+        volunteer.emergency_phone = clean.emergency_phone
+    if clean.skills is None:
+        return
     wanted = {s.id: s for s in clean.skills}
     volunteer.skills = [vs for vs in volunteer.skills if vs.skill_id in wanted]
     held = {vs.skill_id for vs in volunteer.skills}
     for skill_id, skill in wanted.items():
         if skill_id not in held:
             volunteer.skills.append(VolunteerSkill(skill=skill))
+
+
+def profile_gaps(volunteer: Volunteer) -> list[str]:
+    """What sign-up did not ask and the profile still lacks ("emergency_contact", "skills"),
+    for the reminder on /me."""
+    gaps = []
+    if not volunteer.emergency_phone:
+        gaps.append("emergency_contact")
+    if not volunteer.skills:
+        gaps.append("skills")
+    return gaps
 
 
 def profile_data_of(user: User) -> ProfileData:

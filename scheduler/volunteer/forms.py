@@ -61,6 +61,17 @@ def _too_long(n: int) -> LazyString:
     return _l("At most %(n)d characters.", n=n)
 
 
+def district_choices() -> list[tuple[int, str | LazyString]]:
+    """The district select's choices: a prompt (0), then every district by name."""
+    districts = db.session.scalars(select(District).order_by(District.name))
+    return [(0, _l("Choose your district")), *((d.id, d.name) for d in districts)]
+
+
+def work_unit_names() -> list[str]:
+    """Known work units, for the datalist under the work unit field."""
+    return list(db.session.scalars(select(WorkUnit.name).order_by(WorkUnit.name)))
+
+
 class ProfileForm(FlaskForm):
     """The profile fields a volunteer fills in on registration and edits later."""
 
@@ -113,13 +124,13 @@ class ProfileForm(FlaskForm):
     )
     emergency_name = StringField(
         _l("Name"),
-        [DataRequired(REQUIRED), Length(max=MAX_NAME_LENGTH, message=_too_long(MAX_NAME_LENGTH))],
+        [Optional(), Length(max=MAX_NAME_LENGTH, message=_too_long(MAX_NAME_LENGTH))],
         render_kw={"maxlength": MAX_NAME_LENGTH},
     )
     emergency_phone = StringField(
         _l("Mobile number"),
-        [DataRequired(REQUIRED), Length(max=PHONE_FIELD_LENGTH, message=_l("Too long."))],
-        render_kw=PHONE_ATTRS,
+        [Optional(), Length(max=PHONE_FIELD_LENGTH, message=_l("Too long."))],
+        render_kw={**PHONE_ATTRS, "autocomplete": "off"},
     )
 
     def load_choices(self) -> dict[str, Any]:
@@ -127,14 +138,9 @@ class ProfileForm(FlaskForm):
         needs besides the form: skills by id (to mark qualifications) and the known work
         units (for the datalist)."""
         skills = list(db.session.scalars(select(Skill).order_by(Skill.is_qualification, Skill.id)))
-        districts = db.session.scalars(select(District).order_by(District.name))
-        self.district.choices = [
-            (0, _l("Choose your district")),
-            *((d.id, d.name) for d in districts),
-        ]
+        self.district.choices = district_choices()
         self.skills.choices = [(s.id, localized_name(s)) for s in skills]
-        work_units = list(db.session.scalars(select(WorkUnit.name).order_by(WorkUnit.name)))
-        return {"skills": {s.id: s for s in skills}, "work_units": work_units}
+        return {"skills": {s.id: s for s in skills}, "work_units": work_unit_names()}
 
     def profile_data(self) -> ProfileData:
         """The submitted profile for the services."""

@@ -40,6 +40,7 @@ from scheduler.services.profile import (
     changes_phone,
     delete_account,
     profile_data_of,
+    profile_gaps,
     update_profile,
 )
 from scheduler.volunteer.forms import (
@@ -113,7 +114,11 @@ def me() -> Response | str:
         return redirect(url_for("coordinator.dashboard"))
     summaries = avail.summaries(volunteer) if volunteer is not None else []
     return render_template(
-        "volunteer/me.html", user=current_user, volunteer=volunteer, summaries=summaries
+        "volunteer/me.html",
+        user=current_user,
+        volunteer=volunteer,
+        summaries=summaries,
+        profile_gaps=profile_gaps(volunteer) if volunteer is not None else [],
     )
 
 

@@ -66,7 +66,6 @@ def _shift_helpers() -> dict[str, Any]:
     return {
         "my_shift_list": my_shift_list,
         "unread_notifications": unread_notifications,
-        "coordinator_contacts": my_shifts.coordinator_contacts,
         "cancel_cutoff_hours": my_shifts.cutoff_hours,
         "shift_name": SHIFT_LABELS,
         "parse_day": _parse_day,
