@@ -12,13 +12,14 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import Skill, User
+from tests.test_auth import PHONE
 from tests.test_volunteer import profile_form
 
 
 def test_profile_saves_without_an_emergency_contact(
     login_as: Callable[..., FlaskClient], make_volunteer: Callable[..., User]
 ) -> None:
-    user = make_volunteer(name="周一")
+    user = make_volunteer(name="周一", phone=PHONE)
     response = login_as(user).post(
         "/me/profile", data=profile_form(name="周一", emergency_name="", emergency_phone="")
     )
@@ -43,7 +44,7 @@ def test_half_an_emergency_contact_is_refused(
     field: str,
     message: str,
 ) -> None:
-    user = make_volunteer(name="周一")
+    user = make_volunteer(name="周一", phone=PHONE)
     response = login_as(user).post(
         "/me/profile", data=profile_form(**overrides), headers={"Accept-Language": "en"}
     )
@@ -58,7 +59,7 @@ def test_half_an_emergency_contact_is_refused(
 def test_me_reminds_until_emergency_contact_and_skills_are_there(
     login_as: Callable[..., FlaskClient], make_volunteer: Callable[..., User]
 ) -> None:
-    user = make_volunteer(name="周一")
+    user = make_volunteer(name="周一", phone=PHONE)
     client = login_as(user)
     zh = {"Accept-Language": "zh-CN"}
     html = client.get("/me", headers=zh).get_data(as_text=True)
