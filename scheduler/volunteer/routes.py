@@ -185,6 +185,9 @@ def availability_cell() -> Response:
     if cell is None:
         return _refused(gettext("Unknown shift."))
     day, start_hour = cell
+    # The reply is rendered in the user's language; settle it now, while the user row is
+    # loaded, rather than reloading the row the commit expires.
+    get_locale()
     try:
         available, day_off_removed = avail.toggle_cell(_me(), day, start_hour)
     except avail.AvailabilityError as error:
