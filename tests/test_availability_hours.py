@@ -131,7 +131,7 @@ def test_a_volunteer_who_offered_08_16_is_not_rostered_at_07(
     even though the one who offered 08:00–16:00 is free and the post would otherwise stay
     empty."""
     eight = offering(make_volunteer, (MON, 8))
-    problem, mapping = build_problem(mixed["period"])
+    problem, _mapping = build_problem(mixed["period"])
     solution = solver.solve(problem, time_limit=10)
     assert eight.volunteer is not None
     placed = {a.shift for a in solution.assignments if a.person == person_id(eight.volunteer.id)}
