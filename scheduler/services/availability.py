@@ -331,7 +331,9 @@ def toggle_cell(volunteer: Volunteer, day: date, start_hour: int) -> tuple[bool,
         Availability.day == day,
         Availability.start_hour == start_hour,
     )
-    state = db.session.execute(
+    # Core statements on the session's connection: the ORM adds nothing here but CPU.
+    connection = db.session.connection()
+    state = connection.execute(
         select(exists().where(mine), exists().where(cell))
         .select_from(PlanningPeriod)
         .where(
@@ -346,11 +348,11 @@ def toggle_cell(volunteer: Volunteer, day: date, start_hour: int) -> tuple[bool,
     was_day_off, was_on = bool(state[0]), bool(state[1])
     try:
         if was_day_off:
-            db.session.execute(delete(DayOff).where(mine))
+            connection.execute(delete(DayOff).where(mine))
         if was_on and not was_day_off:
-            db.session.execute(delete(Availability).where(cell))
+            connection.execute(delete(Availability).where(cell))
         elif not was_on:
-            db.session.execute(
+            connection.execute(
                 insert(Availability).values(
                     volunteer_id=volunteer.id, day=day, start_hour=start_hour
                 )
