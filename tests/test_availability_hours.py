@@ -203,9 +203,31 @@ def test_grid_shows_the_sites_real_spans_and_spans_offered_before(
     assert monday == [f"{MON.isoformat()} {h:02d}" for h in (0, 7, 8, 15, 16, 20)]
     for hours in ("07:00–15:00", "08:00–16:00", "15:00–23:00", "16:00–24:00"):
         assert hours in html
+    assert "Sites in this period run different hours" in html
     stale = re.search(rf'<button[^>]*value="{MON.isoformat()} 20"[^>]*>', html, re.S)
     assert stale is not None
     assert 'aria-pressed="true"' in stale.group(0)
+
+
+def test_grid_of_one_pattern_shows_its_hours_without_the_hint(
+    app: Flask,
+    make_site: Callable[..., Site],
+    make_period: Callable[..., PlanningPeriod],
+    make_volunteer: Callable[..., User],
+    client: FlaskClient,
+) -> None:
+    testing = make_site(kind="testing", first_shift_hour=23, runs_night=False)
+    make_period(start=MON, end=TUE, sites=[testing])
+    login(client, offering(make_volunteer))
+    html = client.get("/me/availability", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    monday = [c for c in grid_cells(html) if c.startswith(MON.isoformat())]
+    assert monday == [f"{MON.isoformat()} 07", f"{MON.isoformat()} 15"]
+    assert "白班" in html
+    assert "07:00–15:00" in html
+    assert "08:00–16:00" not in html
+    assert "各点位的班次时间不同" not in html
 
 
 def test_whole_day_offers_every_span_the_sites_run(

@@ -168,6 +168,13 @@ class WeekView:
         return sum(c.available for row in self.rows for c in row.cells)
 
     @property
+    def mixed_hours(self) -> bool:
+        """Two spans of one kind side by side (白班 07:00–15:00 and 08:00–16:00): the grid
+        says why."""
+        kinds = [c.kind for c in self.rows[0].cells] if self.rows else []
+        return len(kinds) != len(set(kinds))
+
+    @property
     def all_available(self) -> bool:
         """Every span of every day not marked off is available (the 'whole week' state)."""
         rows = [r for r in self.rows if not r.day_off]
