@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from scheduler.services import availability as avail
 from scheduler.services import editing, signup
 from scheduler.services.dashboard import heat_map
 from tests.conftest import build_app, login
+from tests.test_migrations import empty_database_url  # noqa: F401 (a fixture)
 
 MON = date(2026, 12, 7)
 TUE = MON + timedelta(days=1)
@@ -313,8 +313,10 @@ def test_a_tap_costs_four_sql_statements(
 # --- the data migration ---------------------------------------------------------------------
 
 
-def test_migration_keeps_every_cell_as_the_hours_its_grid_showed(tmp_path: Path) -> None:
-    app = build_app(f"sqlite:///{tmp_path / 'migrated.sqlite'}")
+def test_migration_keeps_every_cell_as_the_hours_its_grid_showed(
+    empty_database_url: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    app = build_app(empty_database_url)
     with app.app_context():
         upgrade(revision="aee36e0fba12")
         with db.engine.begin() as conn:
@@ -322,14 +324,16 @@ def test_migration_keeps_every_cell_as_the_hours_its_grid_showed(tmp_path: Path)
                 text(
                     "INSERT INTO users (id, phone, name, name_pinyin, password_hash, role, "
                     "active, created_at) VALUES (1, '+8613800000001', '王', 'wang', 'x', "
-                    "'volunteer', 1, '2026-12-01 00:00:00')"
-                )
+                    "'volunteer', :yes, '2026-12-01 00:00:00')"
+                ),
+                {"yes": True},
             )
             conn.execute(
                 text(
                     "INSERT INTO volunteers (id, user_id, accepts_nights, weekly_cap) "
-                    "VALUES (1, 1, 1, 5)"
-                )
+                    "VALUES (1, 1, :yes, 5)"
+                ),
+                {"yes": True},
             )
             conn.execute(
                 text(
@@ -343,7 +347,7 @@ def test_migration_keeps_every_cell_as_the_hours_its_grid_showed(tmp_path: Path)
             rows = conn.execute(
                 text("SELECT volunteer_id, day, start_hour FROM availability_hours ORDER BY 2, 3")
             ).all()
-        assert [tuple(r) for r in rows] == [
+        assert [(v, str(d), h) for v, d, h in rows] == [
             (1, "2026-12-07", 0),
             (1, "2026-12-07", 8),
             (1, "2026-12-08", 16),
@@ -360,10 +364,11 @@ def test_migration_keeps_every_cell_as_the_hours_its_grid_showed(tmp_path: Path)
             rows = conn.execute(
                 text("SELECT volunteer_id, day, shift FROM availability ORDER BY 2, 3")
             ).all()
-        assert [tuple(r) for r in rows] == [
+        assert [(v, str(d), k) for v, d, k in rows] == [
             (1, "2026-12-07", "day"),
             (1, "2026-12-07", "night"),
             (1, "2026-12-08", "evening"),
             (1, "2026-12-08", "night"),
         ]
+        downgrade(revision="base")
         db.engine.dispose()
