@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 
 import solver
 from scheduler.extensions import db
@@ -28,6 +28,8 @@ from scheduler.services import editing, signup
 from scheduler.services.dashboard import heat_map
 from tests.conftest import build_app, login
 from tests.test_migrations import empty_database_url  # noqa: F401 (a fixture)
+from tests.test_urgent import sync_app  # noqa: F401 (a fixture)
+from tests.test_urgent import world as urgent_world  # noqa: F401 (a fixture)
 
 MON = date(2026, 12, 7)
 TUE = MON + timedelta(days=1)
@@ -372,3 +374,25 @@ def test_migration_keeps_every_cell_as_the_hours_its_grid_showed(
         ]
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_urgent_proposals_leave_out_who_offered_other_hours(
+    urgent_world: Any,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """The urgent request's post is the 08:00–16:00 shift; 乙 moves their offer to 07:00–15:00
+    and is no longer proposed, though free, qualified and from the site's district."""
+    from scheduler.services import urgent
+    from tests.test_urgent import post
+
+    second = urgent_world.people[1]
+    assert second.volunteer is not None
+    db.session.execute(
+        update(Availability)
+        .where(Availability.volunteer_id == second.volunteer.id)
+        .values(start_hour=7)
+    )
+    db.session.commit()
+    (proposal,) = urgent.proposals(post(urgent_world))
+    names = [c.volunteer.user.name for c in proposal.candidates]
+    assert "志愿者乙" not in names
+    assert names[0] == "志愿者丁"
