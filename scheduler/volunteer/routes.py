@@ -27,7 +27,7 @@ from flask_login import current_user, login_required, logout_user
 
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
-from scheduler.models import SITE_LEAD, VOLUNTEER, Volunteer
+from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.services import availability as avail
 from scheduler.services.accounts import AccountError
@@ -209,7 +209,7 @@ def availability_cell() -> Response:
     )
 
 
-def _period_of(form: GridForm, day: date) -> Any:
+def _period_of(form: GridForm, day: date) -> PlanningPeriod | None:
     """The open period the grid showed, when it covers `day`; else one that does."""
     for period in avail.open_periods():
         if period.id == form.period_id and period.covers(day):
