@@ -42,6 +42,7 @@ from scheduler.models import (
 )
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
+from scheduler.services.availability import Offer, span_index
 from scheduler.services.demand import demand_of, urgent_extra
 from solver.explain import Reason, explain
 
@@ -171,8 +172,8 @@ def build_problem(
     Shifts: every day × every shift kind each site runs that has a head count. People: every
     volunteer with an active account; qualified for a role when they hold its required skill
     (verified, for a qualification) and, if it needs training, are trained; available for
-    every shift on a (day, kind) they tapped, except on their days off and on slots where they
-    cancelled a published shift. Pins: the draft's
+    every shift whose real hours lie inside the hours they offered (services.availability.Offer),
+    except on their days off and on slots where they cancelled a published shift. Pins: the draft's
     pinned assignments and everything the draft holds at sites not being solved.
     `baseline_roster`'s assignments become the baseline (minimal change when re-solving; with
     `minimal_change`, as for a repair, changing one costs more than any fairness gain).
@@ -233,7 +234,8 @@ def build_problem(
 
     extra = urgent_extra(period.id, chosen_ids)
     shifts: list[solver.Shift] = []
-    by_slot: dict[tuple[date, str], list[str]] = defaultdict(list)
+    # Shifts by their local start (an hour index): availability is matched on real hours.
+    by_start: dict[int, list[ShiftKey]] = defaultdict(list)
     posts_total = 0
     for site in chosen:
         for day in days:
@@ -269,7 +271,7 @@ def build_problem(
                     )
                 )
                 mapping.shifts[sid] = ShiftKey(site.id, day, kind)
-                by_slot[(day, kind)].append(sid)
+                by_start[span_index(start.date(), start.hour)].append(mapping.shifts[sid])
     fixed: set[str] = set()
     for sid, counts in sorted(kept_by_shift.items()):
         if sid in mapping.shifts:
@@ -297,7 +299,7 @@ def build_problem(
     mapping.posts_total = posts_total
 
     requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
-    people = _people(first, last, chosen, roles, by_slot, kept, requests)
+    people = _people(first, last, chosen, roles, by_start, kept, requests)
     mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
     known = set(mapping.volunteers)
 
@@ -387,7 +389,7 @@ def _people(
     last: date,
     chosen: list[Site],
     roles: dict[int, _RoleInfo],
-    by_slot: dict[tuple[date, str], list[str]],
+    by_start: dict[int, list[ShiftKey]],
     kept: list[Any],
     requests: dict[int, tuple[solver.Request, ...]],
 ) -> list[solver.Person]:
@@ -418,13 +420,15 @@ def _people(
     ):
         if not qualification or verified_at is not None:
             skills[vid].add(skill_id)
-    cells: dict[int, list[tuple[date, str]]] = defaultdict(list)
-    for vid, day, kind in db.session.execute(
-        select(Availability.volunteer_id, Availability.day, Availability.shift).where(
-            Availability.day.between(first, last)
+    # The day before and after count too: a 23:00 cell runs into the next date.
+    cells: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for vid, day, hour in db.session.execute(
+        select(Availability.volunteer_id, Availability.day, Availability.start_hour).where(
+            Availability.day.between(first - timedelta(days=1), last + timedelta(days=1))
         )
     ):
-        cells[vid].append((day, kind))
+        cells[vid].append((day, hour))
+    starts = sorted(by_start)
     days_off: dict[int, set[date]] = defaultdict(set)
     for vid, day in db.session.execute(
         select(DayOff.volunteer_id, DayOff.day).where(DayOff.day.between(first, last))
@@ -460,11 +464,13 @@ def _people(
             if (info.skill_id is None or info.skill_id in held) and (trained or not info.training)
         )
         off = days_off.get(v.id, set())
+        gone = cancelled.get(v.id, set())
+        # Available for a shift whose real hours lie inside the hours they offered.
         available = {
-            sid
-            for day, kind in cells.get(v.id, ())
-            if day not in off and (day, kind) not in cancelled.get(v.id, ())
-            for sid in by_slot[(day, kind)]
+            shift_id(*key)
+            for index in Offer(cells.get(v.id, ())).covered(starts)
+            for key in by_start[index]
+            if key.day not in off and (key.day, key.kind) not in gone
         }
         # A kept assignment was placed deliberately: it counts as availability (the checker
         # still reports a day off or a refused night it falls on).
@@ -538,12 +544,12 @@ def _changed_since_build(
     each of these was changed after the problem was built -- a cancellation, a day off, an
     availability cell taken back, an account closed. Read now, in the saving transaction, with
     four set queries over the period's days."""
-    wanted = {
-        (mapping.volunteers[a.person], mapping.shifts[a.shift].day, mapping.shifts[a.shift].kind)
+    where = {
+        (mapping.volunteers[a.person], mapping.shifts[a.shift])
         for a in solution.assignments
         if (a.person, a.shift, a.role) not in pins
     }
-    if not wanted:
+    if not where:
         return {}
     first, last = problem.first_day, problem.last_day
     active = set(
@@ -566,24 +572,33 @@ def _changed_since_build(
             select(DayOff.volunteer_id, DayOff.day).where(DayOff.day.between(first, last))
         )
     }
-    cells = {
-        tuple(row)
-        for row in db.session.execute(
-            select(Availability.volunteer_id, Availability.day, Availability.shift).where(
-                Availability.day.between(first, last)
-            )
+    # The day before counts too: a 23:00 cell runs into the next date.
+    cells: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for vid, day, hour in db.session.execute(
+        select(Availability.volunteer_id, Availability.day, Availability.start_hour).where(
+            Availability.day.between(first - timedelta(days=1), last)
+        )
+    ):
+        cells[vid].append((day, hour))
+    offers = {vid: Offer(hours) for vid, hours in cells.items()}
+    sites = {
+        site.id: site
+        for site in db.session.scalars(
+            select(Site).where(Site.id.in_({key.site_id for _vid, key in where}))
         )
     }
     changed: dict[tuple[int, date, str], str] = {}
-    for vid, day, kind in wanted:
+    for vid, key in where:
+        slot = (vid, key.day, key.kind)
+        start, _end = sites[key.site_id].shift_window(key.day, key.kind)
         if vid not in active:
-            changed[(vid, day, kind)] = LEFT_DURING_RUN
-        elif (vid, day, kind) in cancelled:
-            changed[(vid, day, kind)] = CANCELLED_DURING_RUN
-        elif (vid, day) in off:
-            changed[(vid, day, kind)] = DAY_OFF_DURING_RUN
-        elif (vid, day, kind) not in cells:
-            changed[(vid, day, kind)] = UNAVAILABLE_DURING_RUN
+            changed[slot] = LEFT_DURING_RUN
+        elif slot in cancelled:
+            changed[slot] = CANCELLED_DURING_RUN
+        elif (vid, key.day) in off:
+            changed[slot] = DAY_OFF_DURING_RUN
+        elif not offers.get(vid, Offer(())).covers(start.date(), start.hour):
+            changed[slot] = UNAVAILABLE_DURING_RUN
     return changed
 
 

@@ -54,6 +54,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
 from scheduler.services import claims, importer
 from scheduler.services.accounts import create_account
+from scheduler.services.availability import kind_of_start
 from scheduler.services.catalogue import ensure_default_catalogue
 from tests.conftest import PASSWORD, build_app
 
@@ -264,7 +265,7 @@ KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 # Bodies that would succeed for an authorised user, so "nothing changed" means the refusal held.
 BODIES: dict[str, dict[str, Any]] = {
     "main.set_language": {"next": "/privacy"},
-    "volunteer.availability_cell": {"cell": f"{MON} day", "period": "{period}", "week": f"{MON}"},
+    "volunteer.availability_cell": {"cell": f"{MON} 08", "period": "{period}", "week": f"{MON}"},
     "volunteer.availability_day": {"day": f"{MON}", "period": "{period}", "week": f"{MON}"},
     "volunteer.availability_day_off": {"day": f"{MON}", "period": "{period}", "week": f"{MON}"},
     "volunteer.availability_week": {"period": "{period}", "week": f"{MON}"},
@@ -466,7 +467,7 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
     assert other.volunteer is not None
     db.session.add_all(
         [
-            Availability(volunteer_id=other.volunteer.id, day=MON, shift="day"),
+            Availability(volunteer_id=other.volunteer.id, day=MON, start_hour=8),
             DayOff(volunteer_id=other.volunteer.id, day=date(2026, 12, 8)),
         ]
     )
@@ -699,7 +700,7 @@ def test_site_lead_without_a_volunteer_profile_is_sent_to_me(world: World) -> No
         response = client.get(path)
         assert response.status_code == 302, path
         assert urlsplit(response.headers["Location"]).path == ME, path
-    cell = {"cell": f"{MON} day", "period": str(world.ids["period"]), "week": f"{MON}"}
+    cell = {"cell": f"{MON} 08", "period": str(world.ids["period"]), "week": f"{MON}"}
     response = client.post("/me/availability/cell", data=cell)
     assert urlsplit(response.headers["Location"]).path == ME
     assert snapshot(world) == before
@@ -726,7 +727,7 @@ def other_state(world: World) -> tuple[Any, ...]:
         volunteer.trained_at,
         sorted((s.skill_id, s.verified_at) for s in volunteer.skills),
         sorted(
-            (a.day, a.shift)
+            (a.day, kind_of_start(a.start_hour))
             for a in db.session.scalars(
                 select(Availability).where(Availability.volunteer_id == volunteer.id)
             )
@@ -757,7 +758,7 @@ def own_cells(user_id: int) -> set[tuple[date, str]]:
     rows = db.session.scalars(
         select(Availability).where(Availability.volunteer_id == user.volunteer.id)
     )
-    return {(a.day, a.shift) for a in rows}
+    return {(a.day, kind_of_start(a.start_hour)) for a in rows}
 
 
 def own_days_off(user_id: int) -> set[date]:
@@ -786,14 +787,15 @@ def test_availability_posts_with_someone_elses_id_change_only_your_own(
     grid = {"period": str(world.ids["period"]), "week": f"{MON}", **injected(world)}
 
     assert (
-        client.post("/me/availability/cell", data={**grid, "cell": f"{MON} day"}).status_code == 302
+        client.post("/me/availability/cell", data={**grid, "cell": f"{MON} 08"}).status_code == 302
     )
     assert own_cells(me) == {(MON, "day")}
     assert (
         client.post("/me/availability/day", data={**grid, "day": "2026-12-09"}).status_code == 302
     )
+    # 'Whole day' offers every span the period's sites run: here only the day shift.
     assert {(d, s) for d, s in own_cells(me) if d == date(2026, 12, 9)} == {
-        (date(2026, 12, 9), shift) for shift in ("night", "day", "evening")
+        (date(2026, 12, 9), "day")
     }
     # The other volunteer's day off on 12-08 is theirs: marking the same date lands on me.
     assert (

@@ -64,7 +64,7 @@ def test_deleting_an_account_keeps_history_and_cancels_upcoming_shifts(
     assert mine is not None
     db.session.add_all(
         [
-            Availability(volunteer_id=mine.id, day=WED, shift="day"),
+            Availability(volunteer_id=mine.id, day=WED, start_hour=8),
             DayOff(volunteer_id=mine.id, day=TUE),
         ]
     )

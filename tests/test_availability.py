@@ -27,12 +27,13 @@ MON, TUE, WED = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)
 
 
 def cells_of(user: User) -> set[tuple[date, str]]:
+    """The volunteer's cells by date and kind (these tests use the default pattern)."""
     rows = db.session.execute(
-        select(Availability.day, Availability.shift).where(
+        select(Availability.day, Availability.start_hour).where(
             Availability.volunteer_id == user.volunteer.id
         )
     )
-    return {(d, s) for d, s in rows}
+    return {(d, avail.kind_of_start(h)) for d, h in rows}
 
 
 def days_off_of(user: User) -> set[date]:
@@ -66,9 +67,11 @@ def me(login_as: Callable[..., FlaskClient], volunteer: User) -> FlaskClient:
 
 
 def tap(client: FlaskClient, day: date, shift: str, htmx: bool = True, **extra: str) -> Any:
+    """Tap the cell of `shift` (a kind: its default-pattern span) on `day`."""
+    cell = f"{day.isoformat()} {avail.default_start(shift):02d}"
     return client.post(
         "/me/availability/cell",
-        data={"cell": f"{day.isoformat()} {shift}", "week": "2026-12-07", **extra},
+        data={"cell": cell, "week": "2026-12-07", **extra},
         headers=HTMX if htmx else {"Accept-Language": "en"},
     )
 
@@ -79,7 +82,7 @@ def tap(client: FlaskClient, day: date, shift: str, htmx: bool = True, **extra: 
 def test_grid_shows_week_of_open_period_with_accessible_cells(
     me: FlaskClient, period: PlanningPeriod, volunteer: User
 ) -> None:
-    db.session.add(Availability(volunteer_id=volunteer.volunteer.id, day=TUE, shift="night"))
+    db.session.add(Availability(volunteer_id=volunteer.volunteer.id, day=TUE, start_hour=0))
     db.session.commit()
     response = me.get(
         "/me/availability", query_string={"week": "2026-12-07"}, headers={"Accept-Language": "en"}
@@ -90,10 +93,10 @@ def test_grid_shows_week_of_open_period_with_accessible_cells(
     assert "00:00–08:00" in html
     assert "08:00–16:00" in html
     assert "16:00–24:00" in html
-    pressed = re.search(r'<button[^>]*value="2026-12-08 night"[^>]*>', html, re.S).group(0)
+    pressed = re.search(r'<button[^>]*value="2026-12-08 00"[^>]*>', html, re.S).group(0)
     assert 'aria-pressed="true"' in pressed
-    assert 'aria-label="Dec 8 Night available"' in pressed
-    other = re.search(r'<button[^>]*value="2026-12-08 day"[^>]*>', html, re.S).group(0)
+    assert 'aria-label="Dec 8 Night 00:00–08:00 available"' in pressed
+    other = re.search(r'<button[^>]*value="2026-12-08 08"[^>]*>', html, re.S).group(0)
     assert 'aria-pressed="false"' in other
     assert 'hx-post="/me/availability/cell"' in pressed
     assert 'hx-swap="outerHTML"' in pressed
@@ -121,13 +124,13 @@ def test_grid_htmx_request_gets_only_the_fragment(me: FlaskClient, period: Plann
 
 def test_grid_week_navigation_and_clamping(me: FlaskClient, period: PlanningPeriod) -> None:
     second = me.get("/me/availability", query_string={"week": "2026-12-16"}).get_data(as_text=True)
-    assert 'value="2026-12-14 night"' in second
-    assert 'value="2026-12-07 night"' not in second
+    assert 'value="2026-12-14 00"' in second
+    assert 'value="2026-12-07 00"' not in second
     assert "week=2026-12-07" in second
     assert "week=2026-12-21" not in second
     for bad in ("2027-05-01", "yesterday", ""):
         html = me.get("/me/availability", query_string={"week": bad}).get_data(as_text=True)
-        assert 'value="2026-12-07 night"' in html
+        assert 'value="2026-12-07 00"' in html
 
 
 def test_grid_only_shows_dates_inside_the_period(
@@ -149,9 +152,9 @@ def test_period_selector_lists_open_periods_only(
     assert "一期" in html
     assert "二期" in html
     assert "已关闭" not in html
-    assert 'value="2027-01-04 night"' in html
+    assert 'value="2027-01-04 00"' in html
     fallback = me.get("/me/availability", query_string={"period": closed.id}).get_data(as_text=True)
-    assert 'value="2026-12-07 night"' in fallback
+    assert 'value="2026-12-07 00"' in fallback
     assert first.name in fallback
 
 
@@ -176,7 +179,7 @@ def test_htmx_tap_toggles_one_cell_and_returns_it(
     assert html.lstrip().startswith("<button")
     assert "<html" not in html
     assert 'aria-pressed="true"' in html
-    assert 'value="2026-12-08 evening"' in html
+    assert 'value="2026-12-08 16"' in html
     assert cells_of(volunteer) == {(TUE, "evening")}
     off = tap(me, TUE, "evening")
     assert 'aria-pressed="false"' in off.get_data(as_text=True)
@@ -193,11 +196,11 @@ def test_plain_tap_redirects_back_to_the_same_week(
     assert response.headers["Location"] == f"/me/availability?period={period.id}&week=2026-12-14"
     assert cells_of(volunteer) == {(date(2026, 12, 15), "day")}
     page = me.get(response.headers["Location"]).get_data(as_text=True)
-    cell = re.search(r'<button[^>]*value="2026-12-15 day"[^>]*>', page, re.S).group(0)
+    cell = re.search(r'<button[^>]*value="2026-12-15 08"[^>]*>', page, re.S).group(0)
     assert 'aria-pressed="true"' in cell
 
 
-@pytest.mark.parametrize("cell", ["2026-12-21 night", "2026-12-06 day", "2027-01-01 evening"])
+@pytest.mark.parametrize("cell", ["2026-12-21 00", "2026-12-06 08", "2027-01-01 16"])
 def test_tap_outside_open_period_is_refused_and_writes_nothing(
     me: FlaskClient, period: PlanningPeriod, cell: str
 ) -> None:
@@ -213,7 +216,7 @@ def test_tap_in_closed_period_is_refused(
 ) -> None:
     make_period(start=MON, end=date(2026, 12, 20), is_open=False)
     for path, data in (
-        ("/me/availability/cell", {"cell": "2026-12-08 night"}),
+        ("/me/availability/cell", {"cell": "2026-12-08 00"}),
         ("/me/availability/day", {"day": "2026-12-08"}),
         ("/me/availability/day-off", {"day": "2026-12-08"}),
     ):
@@ -233,7 +236,8 @@ def test_plain_tap_outside_period_flashes_and_redirects(
 
 
 @pytest.mark.parametrize(
-    "cell", ["2026-12-08 brunch", "2026-12-08", "2026-13-40 night", "night 2026-12-08", ""]
+    "cell",
+    ["2026-12-08 brunch", "2026-12-08", "2026-13-40 00", "2026-12-08 24", "2026-12-08 ８", ""],
 )
 def test_malformed_cell_is_refused(me: FlaskClient, period: PlanningPeriod, cell: str) -> None:
     response = me.post("/me/availability/cell", data={"cell": cell}, headers=HTMX)
@@ -246,7 +250,7 @@ def test_a_volunteer_cannot_change_another_volunteers_cells(
     me: FlaskClient, period: PlanningPeriod, volunteer: User, make_volunteer: Callable[..., User]
 ) -> None:
     other = make_volunteer(name="别人")
-    db.session.add(Availability(volunteer_id=other.volunteer.id, day=TUE, shift="night"))
+    db.session.add(Availability(volunteer_id=other.volunteer.id, day=TUE, start_hour=0))
     db.session.commit()
     for field in ("volunteer_id", "volunteer", "user_id"):
         tap(me, TUE, "night", **{field: str(other.volunteer.id)})
@@ -369,10 +373,10 @@ def test_summaries_count_per_open_period(
 ) -> None:
     make_period(start=date(2027, 1, 4), end=date(2027, 1, 10), name="二期")
     v = volunteer.volunteer
-    avail.toggle_day(v, MON)
-    avail.toggle_cell(v, TUE, "night")
+    avail.toggle_day(v, period, MON)
+    avail.toggle_cell(v, TUE, 0)
     avail.toggle_day_off(v, WED)
-    avail.toggle_cell(v, date(2027, 1, 5), "day")
+    avail.toggle_cell(v, date(2027, 1, 5), 8)
     first, second = avail.summaries(v)
     assert (first.shifts, first.nights, first.days, first.days_off) == (4, 2, 2, 1)
     assert (second.shifts, second.nights, second.days, second.days_off) == (1, 0, 1, 0)
@@ -382,7 +386,7 @@ def test_summaries_count_per_open_period(
     ("first_hour", "expected"),
     [
         (0, ["00:00–08:00", "08:00–16:00", "16:00–24:00"]),
-        (7, ["07:00–15:00", "15:00–23:00", "23:00–07:00"]),
+        (7, ["07:00–15:00", "15:00–23:00", "23:00–07:00 (+1)"]),
     ],
 )
 def test_shift_hours(first_hour: int, expected: list[str]) -> None:
@@ -407,7 +411,7 @@ def test_availability_toggle_needs_csrf_token_header_or_field(
 
         refused = client.post(
             "/me/availability/cell",
-            data={"cell": "2026-12-08 night"},
+            data={"cell": "2026-12-08 00"},
             headers={"HX-Request": "true"},
         )
         assert refused.status_code == 400
@@ -417,14 +421,14 @@ def test_availability_toggle_needs_csrf_token_header_or_field(
         header_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
         htmx = client.post(
             "/me/availability/cell",
-            data={"cell": "2026-12-08 night"},
+            data={"cell": "2026-12-08 00"},
             headers={"HX-Request": "true", "X-CSRFToken": header_token},
         )
         assert htmx.status_code == 200
         assert 'aria-pressed="true"' in htmx.get_data(as_text=True)
         plain = client.post(
             "/me/availability/cell",
-            data={"cell": "2026-12-08 day", "csrf_token": csrf_token_from_grid(page)},
+            data={"cell": "2026-12-08 08", "csrf_token": csrf_token_from_grid(page)},
         )
         assert plain.status_code == 302
         assert cells_of(user) == {(TUE, "night"), (TUE, "day")}

@@ -19,6 +19,7 @@ from scheduler.models import (
     Volunteer,
     VolunteerSkill,
 )
+from scheduler.services.availability import starts_of_kind
 from scheduler.services.demo import DEMO_ACCOUNTS, PERIOD_DAYS, next_monday
 from scheduler.services.phones import normalize_mobile
 
@@ -39,7 +40,7 @@ def snapshot(app: Flask) -> list[tuple[Any, ...]]:
             details: tuple[Any, ...] = ()
             if volunteer is not None:
                 cells = db.session.execute(
-                    select(Availability.day, Availability.shift).where(
+                    select(Availability.day, Availability.start_hour).where(
                         Availability.volunteer_id == volunteer.id
                     )
                 ).all()
@@ -128,7 +129,9 @@ def test_demo_content_is_realistic(app_factory: Callable[..., Flask]) -> None:
         assert partnered
         assert all(by_phone[v.partner_phone].partner_phone == v.user.phone for v in partnered)
         night_cells = db.session.scalars(
-            select(Availability.volunteer_id).where(Availability.shift == "night")
+            select(Availability.volunteer_id).where(
+                Availability.start_hour.in_(starts_of_kind("night"))
+            )
         ).all()
         nightly = {v.id for v in volunteers if v.accepts_nights}
         assert set(night_cells) <= nightly

@@ -27,7 +27,8 @@ from scheduler.models import (
     WorkUnit,
 )
 from scheduler.services import catalogue_admin
-from scheduler.services.dashboard import availability_counts, demand_per_shift
+from scheduler.services.availability import default_start
+from scheduler.services.dashboard import availability_counts, demand_per_span
 from tests.conftest import login
 
 HX = {"HX-Request": "true"}
@@ -76,7 +77,9 @@ def world(
         for day, shift in cells:
             db.session.add(
                 Availability(
-                    volunteer_id=volunteer.volunteer.id, day=date(2026, 12, day), shift=shift
+                    volunteer_id=volunteer.volunteer.id,
+                    day=date(2026, 12, day),
+                    start_hour=default_start(shift),
                 )
             )
     db.session.commit()
@@ -195,10 +198,10 @@ def test_dashboard_counts_and_heat_map_match_availability(staff: FlaskClient, wo
 
 def test_dashboard_services_group_in_sql(world: dict) -> None:
     period = world["period"]
-    counts = availability_counts(period)
-    assert counts[(date(2026, 12, 7), "day")] == 3
-    assert (date(2026, 12, 30), "day") not in counts
-    assert demand_per_shift(period) == {"night": 3, "day": 6, "evening": 6}
+    counts = availability_counts(period, (0, 8, 16))
+    assert counts[(date(2026, 12, 7), 8)] == 3
+    assert (date(2026, 12, 30), 8) not in counts
+    assert demand_per_span(period) == {0: 3, 8: 6, 16: 6}
 
 
 def test_dashboard_ignores_archived_sites_and_inactive_volunteers(

@@ -135,7 +135,7 @@ def test_htmx_post_with_token_in_header_succeeds(
 
         response = client.post(
             "/me/availability/cell",
-            data={"cell": f"{MON} day", "period": str(world.ids["period"]), "week": f"{MON}"},
+            data={"cell": f"{MON} 08", "period": str(world.ids["period"]), "week": f"{MON}"},
             headers={"HX-Request": "true", "X-CSRFToken": match.group(1)},
         )
 
@@ -145,11 +145,11 @@ def test_htmx_post_with_token_in_header_succeeds(
         assert volunteer is not None
         assert volunteer.volunteer is not None
         cells = db.session.execute(
-            select(Availability.day, Availability.shift).where(
+            select(Availability.day, Availability.start_hour).where(
                 Availability.volunteer_id == volunteer.volunteer.id
             )
         ).all()
-        assert [tuple(cell) for cell in cells] == [(MON, "day")]
+        assert [tuple(cell) for cell in cells] == [(MON, 8)]
 
 
 def test_htmx_post_with_a_wrong_header_token_is_refused(
@@ -161,7 +161,7 @@ def test_htmx_post_with_a_wrong_header_token_is_refused(
         before = snapshot(world)
         response = world.client(VOLUNTEER).post(
             "/me/availability/cell",
-            data={"cell": f"{MON} day", "period": str(world.ids["period"]), "week": f"{MON}"},
+            data={"cell": f"{MON} 08", "period": str(world.ids["period"]), "week": f"{MON}"},
             headers={"HX-Request": "true", "X-CSRFToken": "forged"},
         )
         assert response.status_code == 400

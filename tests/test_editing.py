@@ -31,6 +31,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED
 from scheduler.services import editing
+from scheduler.services.availability import default_start
 from scheduler.services.editing import EditError
 from tests.conftest import login
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world, skill
@@ -100,7 +101,11 @@ def world(app: Flask, make_site: Any, make_volunteer: Any) -> EditWorld:
             continue  # tapped no availability at all
         for day in D:
             for kind in ("night", "day", "evening"):
-                db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, shift=kind))  # type: ignore[union-attr]
+                db.session.add(
+                    Availability(
+                        volunteer_id=user.volunteer.id, day=day, start_hour=default_start(kind)
+                    )
+                )  # type: ignore[union-attr]
     draft = Roster(period_id=period.id, status=DRAFT)
     db.session.add(draft)
     db.session.commit()

@@ -534,7 +534,7 @@ def candidates(
     flaky = make_volunteer(name="乙缺勤", trained_at=utcnow(), weekly_cap=5)
     keen = make_volunteer(name="甲可靠", trained_at=utcnow(), weekly_cap=5)
     for user in (flaky, keen):
-        db.session.add(Availability(volunteer_id=vid(user), day=DAY, shift="day"))
+        db.session.add(Availability(volunteer_id=vid(user), day=DAY, start_hour=8))
     once = make_volunteer(name="丙一次", trained_at=utcnow())
     db.session.commit()
     november = [(flaky, date(2026, 11, 3)), (flaky, date(2026, 11, 4))]

@@ -39,6 +39,7 @@ from scheduler.planning import (
     save_solution,
     shift_id,
 )
+from scheduler.services.availability import default_start
 
 MON, TUE, WED = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)
 
@@ -124,7 +125,9 @@ def build_small_world(make_site: Callable[..., Site], make_volunteer: Callable[.
     }
     for name, taps in cells.items():
         for day, kind in taps:
-            db.session.add(Availability(volunteer_id=vols[name].id, day=day, shift=kind))  # type: ignore[union-attr]
+            db.session.add(
+                Availability(volunteer_id=vols[name].id, day=day, start_hour=default_start(kind))
+            )  # type: ignore[union-attr]
     db.session.add(DayOff(volunteer_id=vols["off"].id, day=TUE))  # type: ignore[union-attr]
     db.session.commit()
     return SmallWorld(period, checkpoint, testing, people)

@@ -71,10 +71,10 @@ def pool_world(app: Flask, make_period: Callable[..., PlanningPeriod]) -> dict[s
     make_period(start=date(2027, 1, 4), end=date(2027, 1, 10), is_open=False, name="旧")
     db.session.add_all(
         [
-            Availability(volunteer_id=bai.id, day=date(2026, 12, 8), shift="night"),
-            Availability(volunteer_id=chen.id, day=date(2026, 12, 9), shift="day"),
+            Availability(volunteer_id=bai.id, day=date(2026, 12, 8), start_hour=0),
+            Availability(volunteer_id=chen.id, day=date(2026, 12, 9), start_hour=8),
             # only in a closed period: does not count as available
-            Availability(volunteer_id=zhang.id, day=date(2027, 1, 5), shift="day"),
+            Availability(volunteer_id=zhang.id, day=date(2027, 1, 5), start_hour=8),
         ]
     )
     db.session.commit()

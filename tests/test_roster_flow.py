@@ -64,7 +64,7 @@ def test_generate_edit_pin_resolve_publish_cancel_repair(
     people = [make_volunteer(name=f"志愿者{n}", trained_at=utcnow()) for n in NAMES]
     for user in people:
         for day in (MON, TUE):
-            db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, shift="day"))  # type: ignore[union-attr]
+            db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, start_hour=8))  # type: ignore[union-attr]
     db.session.commit()
     by_volunteer = {u.volunteer.id: u for u in people}  # type: ignore[union-attr]
     base = f"/coordinator/periods/{period.id}/roster"
@@ -223,7 +223,7 @@ def test_a_drop_out_marked_by_the_coordinator_is_repaired_into_version_2(
     people = [make_volunteer(name=f"志愿者{n}", trained_at=utcnow()) for n in NAMES]
     for user in people:
         for day in (MON, TUE):
-            db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, shift="day"))  # type: ignore[union-attr]
+            db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, start_hour=8))  # type: ignore[union-attr]
     db.session.commit()
     base = f"/coordinator/periods/{period.id}/roster"
     staff = sync_app.test_client()

@@ -30,6 +30,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.planning import build_problem, save_solution
 from scheduler.services import signup
+from scheduler.services.availability import default_start
 from tests.test_my_shifts import MON, Clock, client_for, make_roster, role_id
 
 TUE, WED, THU = (MON + timedelta(days=n) for n in (1, 2, 3))
@@ -47,7 +48,9 @@ def volunteer(
 ) -> User:
     user = make_volunteer(trained_at=utcnow(), **kw)
     for day, kind in cells:
-        db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, shift=kind))
+        db.session.add(
+            Availability(volunteer_id=user.volunteer.id, day=day, start_hour=default_start(kind))
+        )
     db.session.commit()
     return user
 
@@ -114,7 +117,7 @@ def test_only_eligible_posts_are_listed(
     assert key(period, site, MON, "day", "code_checker") in html
     # Untrained: no post needs no training in the default catalogue.
     untrained = make_volunteer()
-    db.session.add(Availability(volunteer_id=untrained.volunteer.id, day=MON, shift="day"))
+    db.session.add(Availability(volunteer_id=untrained.volunteer.id, day=MON, start_hour=8))
     db.session.commit()
     assert signup.open_posts(untrained.volunteer) == []
 

@@ -95,7 +95,7 @@ def world(
     lead = make_user("site_lead", name="点位长", trained_at=utcnow(), district_id=home.id)
     for user in people:
         assert user.volunteer is not None
-        db.session.add(Availability(volunteer_id=user.volunteer.id, day=MON, shift="day"))
+        db.session.add(Availability(volunteer_id=user.volunteer.id, day=MON, start_hour=8))
     db.session.commit()
     rows = [(site, MON, "day", "code_checker", people[0]), (site, MON, "day", "site_lead", lead)]
     make_roster(period, rows, version=1)

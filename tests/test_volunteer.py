@@ -23,6 +23,7 @@ from scheduler.models import (
     WorkUnit,
 )
 from scheduler.models.base import utcnow
+from scheduler.services.availability import kind_of_start
 from tests.conftest import PASSWORD, login
 from tests.test_auth import (
     E164,
@@ -91,13 +92,13 @@ def test_volunteer_journey_register_login_availability_me(
     assert f'aria-label="{date_text} ' in grid.get_data(as_text=True)
     tapped = client.post(
         "/me/availability/cell",
-        data={"cell": "2026-12-08 night", "week": "2026-12-07"},
+        data={"cell": "2026-12-08 00", "week": "2026-12-07"},
         headers={"HX-Request": "true"},
     )
     assert tapped.status_code == 200
     assert 'aria-pressed="true"' in tapped.get_data(as_text=True)
     plain = client.post(
-        "/me/availability/cell", data={"cell": "2026-12-09 day", "week": "2026-12-07"}
+        "/me/availability/cell", data={"cell": "2026-12-09 08", "week": "2026-12-07"}
     )
     assert plain.status_code == 302
     assert plain.headers["Location"].startswith("/me/availability?week=2026-12-07")
@@ -113,7 +114,9 @@ def test_volunteer_journey_register_login_availability_me(
     for text in english_only:
         assert text in html
     user = db.session.scalar(select(User).where(User.phone == E164))
-    assert {(a.day, a.shift) for a in db.session.scalars(select(Availability))} == {
+    assert {
+        (a.day, kind_of_start(a.start_hour)) for a in db.session.scalars(select(Availability))
+    } == {
         (date(2026, 12, 8), "night"),
         (date(2026, 12, 9), "day"),
     }
@@ -366,7 +369,7 @@ def test_delete_account_anonymises_and_blocks_login(
     user.volunteer.skills = [VolunteerSkill(skill=skills["driving"])]
     db.session.add_all(
         [
-            Availability(volunteer_id=user.volunteer.id, day=date(2026, 12, 7), shift="day"),
+            Availability(volunteer_id=user.volunteer.id, day=date(2026, 12, 7), start_hour=8),
             DayOff(volunteer_id=user.volunteer.id, day=date(2026, 12, 8)),
         ]
     )

@@ -45,6 +45,7 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.planning import MAX_PERIOD_DAYS
 from scheduler.services import catalogue_admin, claims, dashboard, periods, pool, sites, urgent
+from scheduler.services.availability import kind_of_start, span_hours
 from scheduler.services.catalogue_admin import CatalogueError, RoleData, SkillData
 from scheduler.services.hours import volunteer_totals
 from scheduler.services.periods import PeriodData, PeriodError
@@ -66,6 +67,9 @@ def _coordinator_context() -> dict[str, Any]:
         "max_period_days": MAX_PERIOD_DAYS,
         # A volunteer's hours and no-shows on their page (coordinator/volunteer.html).
         "service_hours": volunteer_totals,
+        # Availability spans by start hour (the volunteer page and the heat map).
+        "kind_of_start": kind_of_start,
+        "span_hours": span_hours,
     }
 
 

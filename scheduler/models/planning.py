@@ -11,13 +11,14 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Integer,
     String,
     Table,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import db
-from scheduler.models.sites import SHIFT_KINDS, Site
+from scheduler.models.sites import Site
 
 if TYPE_CHECKING:
     from scheduler.models.accounts import User
@@ -63,16 +64,21 @@ class PlanningPeriod(db.Model):
 
 
 class Availability(db.Model):
-    """One tapped cell: the volunteer can serve this shift on this date."""
+    """One tapped cell: the volunteer can serve from `start_hour`:00 on `day` for SHIFT_HOURS
+    hours, in local wall-clock time (a 23:00 start runs into the next date).
 
-    __tablename__ = "availability"
-    __table_args__ = (CheckConstraint(f"shift IN {SHIFT_KINDS!r}", name="shift_known"),)
+    A volunteer's cells together are the hours they offered: a site's shift is theirs to serve
+    when its real hours lie inside that union (scheduler.services.availability.Offer), so
+    nobody is placed at 07:00 who said 08:00."""
+
+    __tablename__ = "availability_hours"
+    __table_args__ = (CheckConstraint("start_hour BETWEEN 0 AND 23", name="start_hour_range"),)
 
     volunteer_id: Mapped[int] = mapped_column(
         ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    shift: Mapped[str] = mapped_column(String(10), primary_key=True)
+    start_hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class DayOff(db.Model):

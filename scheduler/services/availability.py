@@ -1,42 +1,142 @@
-"""Availability: which shifts a volunteer can serve on which dates of the open planning
-periods, and which dates they cannot serve at all (days off).
+"""Availability: the hours a volunteer can serve on the dates of the open planning periods, and
+the dates they cannot serve at all (days off).
+
+Design (issue 10, item 4). A tapped cell is an 8-hour span of local wall-clock time, stored as
+(date, start hour): the hours a volunteer offered are the union of their spans. A site's shift is
+theirs to serve only when its real hours lie inside that union (`Offer.covers`), so a volunteer
+who offered 白班 08:00–16:00 is never placed in a testing site's 07:00–15:00 shift, while one who
+offered 00:00–08:00 and 08:00–16:00 (the hours 00–16) may be. The grid of a period shows, per
+date, the distinct shift spans its sites run (白班 07:00–15:00 next to 白班 08:00–16:00 when both
+patterns are in use), in the order they start, plus any span the volunteer already offered that
+no site runs any more, so nothing that counts is hidden. A volunteer on a phone taps the hours
+they see; the solver gets exactly the shifts those hours cover.
 
 Only dates inside an open period can be changed; a volunteer only ever changes their own rows
 (the volunteer is always passed in by the caller from the logged-in user)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, exists, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
-from scheduler.models import SHIFT_KINDS, Availability, DayOff, PlanningPeriod, Volunteer
-from scheduler.models.sites import SHIFT_HOURS
+from scheduler.models import (
+    SHIFT_KINDS,
+    Availability,
+    DayOff,
+    PlanningPeriod,
+    Volunteer,
+    period_sites,
+)
+from scheduler.models.sites import SHIFT_HOURS, Site
 from scheduler.services.errors import ServiceError
 
 # Sites start their night shift at midnight unless configured otherwise (Site.first_shift_hour).
 DEFAULT_FIRST_SHIFT_HOUR = 0
+# The spans a period without sites offers: the default pattern 00–08, 08–16, 16–24.
+DEFAULT_STARTS = tuple(DEFAULT_FIRST_SHIFT_HOUR + SHIFT_HOURS * i for i in range(len(SHIFT_KINDS)))
 
 
 class AvailabilityError(ServiceError):
     """Why a change to availability was refused (a translatable message)."""
 
 
+def kind_of_start(hour: int) -> str:
+    """The shift kind a span starting at `hour` is called: nights start 20:00–03:00, days
+    04:00–11:00, evenings 12:00–19:00 (07, 08 -> day; 15, 16 -> evening; 23, 00 -> night)."""
+    return SHIFT_KINDS[((hour + 4) % 24) // SHIFT_HOURS]
+
+
+def default_start(kind: str) -> int:
+    """The start hour of `kind` in the default pattern: night 0, day 8, evening 16."""
+    return DEFAULT_STARTS[SHIFT_KINDS.index(kind)]
+
+
+def starts_of_kind(kind: str) -> list[int]:
+    """The start hours kind_of_start calls `kind`."""
+    return [h for h in range(24) if kind_of_start(h) == kind]
+
+
+def span_hours(start_hour: int) -> str:
+    """Local hours of a span: 8 -> '08:00–16:00', 16 -> '16:00–24:00', 23 -> '23:00–07:00 (+1)'."""
+    end = start_hour + SHIFT_HOURS
+    if end == 24:
+        return f"{start_hour:02d}:00–24:00"
+    suffix = " (+1)" if end > 24 else ""
+    return f"{start_hour:02d}:00–{end % 24:02d}:00{suffix}"
+
+
+def shift_hours(shift: str, first_hour: int = DEFAULT_FIRST_SHIFT_HOUR) -> str:
+    """Local start and end of a shift kind in the pattern starting at `first_hour`."""
+    return span_hours((first_hour + SHIFT_HOURS * SHIFT_KINDS.index(shift)) % 24)
+
+
+def _hour_index(day: date, hour: int) -> int:
+    return day.toordinal() * 24 + hour
+
+
+class Offer:
+    """The hours one volunteer offered, as merged runs of wall-clock hours: the one place that
+    decides whether a shift lies inside what they said they can serve."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, cells: Iterable[tuple[date, int]]) -> None:
+        runs: list[list[int]] = []
+        for start in sorted({_hour_index(d, h) for d, h in cells}):
+            if runs and start <= runs[-1][1]:
+                runs[-1][1] = max(runs[-1][1], start + SHIFT_HOURS)
+            else:
+                runs.append([start, start + SHIFT_HOURS])
+        self._starts = [a for a, _ in runs]
+        self._ends = [b for _, b in runs]
+
+    def __bool__(self) -> bool:
+        return bool(self._starts)
+
+    def covers(self, day: date, start_hour: int, hours: int = SHIFT_HOURS) -> bool:
+        """Whether the span from `start_hour`:00 on `day` for `hours` hours lies inside."""
+        start = _hour_index(day, start_hour)
+        i = bisect_right(self._starts, start) - 1
+        return i >= 0 and start + hours <= self._ends[i]
+
+    def covered(self, starts: list[int], hours: int = SHIFT_HOURS) -> Iterator[int]:
+        """The 8-hour spans among `starts` (sorted hour indexes, see span_index) that lie
+        inside: one bisection per run, whatever the number of spans."""
+        for a, b in zip(self._starts, self._ends, strict=True):
+            yield from starts[bisect_left(starts, a) : bisect_right(starts, b - hours)]
+
+
+def span_index(day: date, start_hour: int) -> int:
+    """A span's start as a sortable hour index, for Offer.covered."""
+    return _hour_index(day, start_hour)
+
+
 @dataclass(frozen=True)
 class Cell:
     day: date
-    shift: str
+    start_hour: int
     available: bool
 
     @property
     def key(self) -> str:
-        """The form value naming this cell: '2026-12-07 night'."""
-        return f"{self.day.isoformat()} {self.shift}"
+        """The form value naming this cell: '2026-12-07 08'."""
+        return f"{self.day.isoformat()} {self.start_hour:02d}"
+
+    @property
+    def kind(self) -> str:
+        return kind_of_start(self.start_hour)
+
+    @property
+    def hours(self) -> str:
+        return span_hours(self.start_hour)
 
 
 @dataclass(frozen=True)
@@ -44,10 +144,12 @@ class DayRow:
     day: date
     day_off: bool
     cells: tuple[Cell, ...]
+    starts: tuple[int, ...]  # the period's spans: what 'whole day' turns on
 
     @property
     def all_available(self) -> bool:
-        return all(c.available for c in self.cells)
+        on = {c.start_hour for c in self.cells if c.available}
+        return all(h in on for h in self.starts)
 
 
 @dataclass(frozen=True)
@@ -66,8 +168,15 @@ class WeekView:
         return sum(c.available for row in self.rows for c in row.cells)
 
     @property
+    def mixed_hours(self) -> bool:
+        """Two spans of one kind side by side (白班 07:00–15:00 and 08:00–16:00): the grid
+        says why."""
+        kinds = [c.kind for c in self.rows[0].cells] if self.rows else []
+        return len(kinds) != len(set(kinds))
+
+    @property
     def all_available(self) -> bool:
-        """Every cell of every day not marked off is available (the 'whole week' state)."""
+        """Every span of every day not marked off is available (the 'whole week' state)."""
         rows = [r for r in self.rows if not r.day_off]
         return bool(rows) and all(r.all_available for r in rows)
 
@@ -83,11 +192,28 @@ class PeriodSummary:
     days_off: int
 
 
-def shift_hours(shift: str, first_hour: int = DEFAULT_FIRST_SHIFT_HOUR) -> str:
-    """Local start and end of a shift with the default pattern: 'night' -> '00:00–08:00'."""
-    start = first_hour + SHIFT_HOURS * SHIFT_KINDS.index(shift)
-    end = start + SHIFT_HOURS
-    return f"{start % 24:02d}:00–{end if end == 24 else end % 24:02d}:00"
+def site_starts(site: Site) -> set[int]:
+    """The local start hours of the shifts `site` runs with a head count."""
+    return {
+        (site.first_shift_hour + SHIFT_HOURS * SHIFT_KINDS.index(kind)) % 24
+        for kind in site.shift_kinds
+        if site.demand_for(kind)
+    }
+
+
+def period_starts(period: PlanningPeriod) -> tuple[int, ...]:
+    """The distinct spans the period's active sites run, by start hour (the grid's columns);
+    the default pattern when no site runs a shift with a head count."""
+    sites = db.session.scalars(
+        select(Site)
+        .join(period_sites, period_sites.c.site_id == Site.id)
+        .where(period_sites.c.period_id == period.id, Site.archived_at.is_(None))
+        .options(selectinload(Site.demands))
+    )
+    starts: set[int] = set()
+    for site in sites:
+        starts |= site_starts(site)
+    return tuple(sorted(starts)) if starts else DEFAULT_STARTS
 
 
 def week_start_of(day: date) -> date:
@@ -119,14 +245,13 @@ def period_covering(day: date) -> PlanningPeriod | None:
     ).first()
 
 
-def check_editable(day: date, shift: str | None = None) -> None:
-    """Raise AvailabilityError unless `day` lies in an open period and `shift` is known."""
-    if shift is not None and shift not in SHIFT_KINDS:
-        raise AvailabilityError(_l("Unknown shift."))
+NOT_OPEN = _l("This date is not in an open planning period, so it cannot be changed.")
+
+
+def check_editable(day: date) -> None:
+    """Raise AvailabilityError unless `day` lies in an open period."""
     if period_covering(day) is None:
-        raise AvailabilityError(
-            _l("This date is not in an open planning period, so it cannot be changed.")
-        )
+        raise AvailabilityError(NOT_OPEN)
 
 
 def _commit() -> None:
@@ -136,21 +261,25 @@ def _commit() -> None:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise AvailabilityError(
-            _l("This was changed at the same moment in another window. Please try again.")
-        ) from error
+        raise _raced() from error
 
 
-def _available(volunteer: Volunteer, days: Iterable[date]) -> set[tuple[date, str]]:
+def _raced() -> AvailabilityError:
+    return AvailabilityError(
+        _l("This was changed at the same moment in another window. Please try again.")
+    )
+
+
+def _available(volunteer: Volunteer, days: Iterable[date]) -> set[tuple[date, int]]:
     days = list(days)
     if not days:
         return set()
     rows = db.session.execute(
-        select(Availability.day, Availability.shift).where(
+        select(Availability.day, Availability.start_hour).where(
             Availability.volunteer_id == volunteer.id, Availability.day.in_(days)
         )
     )
-    return {(d, s) for d, s in rows}
+    return {(d, h) for d, h in rows}
 
 
 def _days_off(volunteer: Volunteer, days: Iterable[date]) -> set[date]:
@@ -164,22 +293,27 @@ def _days_off(volunteer: Volunteer, days: Iterable[date]) -> set[date]:
     )
 
 
-def _set_cells(volunteer: Volunteer, cells: Iterable[tuple[date, str]], on: bool) -> None:
-    cells = list(cells)
+def _add_cells(volunteer: Volunteer, cells: Iterable[tuple[date, int]]) -> None:
+    """Insert the cells not yet stored (one multi-row INSERT)."""
+    cells = sorted(set(cells))
     have = _available(volunteer, {d for d, _ in cells})
-    for day, shift in cells:
-        if on and (day, shift) not in have:
-            db.session.add(Availability(volunteer_id=volunteer.id, day=day, shift=shift))
-            have.add((day, shift))
-        elif not on and (day, shift) in have:
-            db.session.execute(
-                delete(Availability).where(
-                    Availability.volunteer_id == volunteer.id,
-                    Availability.day == day,
-                    Availability.shift == shift,
-                )
+    rows = [
+        {"volunteer_id": volunteer.id, "day": d, "start_hour": h}
+        for d, h in cells
+        if (d, h) not in have
+    ]
+    if rows:
+        db.session.execute(insert(Availability), rows)
+
+
+def _clear_days(volunteer: Volunteer, days: Iterable[date]) -> None:
+    days = list(days)
+    if days:
+        db.session.execute(
+            delete(Availability).where(
+                Availability.volunteer_id == volunteer.id, Availability.day.in_(days)
             )
-            have.discard((day, shift))
+        )
 
 
 def _drop_days_off(volunteer: Volunteer, days: Iterable[date]) -> None:
@@ -190,29 +324,67 @@ def _drop_days_off(volunteer: Volunteer, days: Iterable[date]) -> None:
         )
 
 
-def toggle_cell(volunteer: Volunteer, day: date, shift: str) -> tuple[bool, bool]:
+def toggle_cell(volunteer: Volunteer, day: date, start_hour: int) -> tuple[bool, bool]:
     """Flip one cell. Tapping a cell on a day off ends the day off and makes the cell
-    available. Returns (the cell is now available, a day off was removed). Commits."""
-    check_editable(day, shift)
-    was_day_off = day in _days_off(volunteer, [day])
-    if was_day_off:
-        _drop_days_off(volunteer, [day])
-        now_on = True
-    else:
-        now_on = (day, shift) not in _available(volunteer, [day])
-    _set_cells(volunteer, [(day, shift)], now_on)
-    _commit()
-    return now_on, was_day_off
+    available. Returns (the cell is now available, a day off was removed). Commits.
+
+    This is the hot path of the availability page (every tap): one query reads whether the
+    date is open, a day off and already offered, then one write (two when a day off ends)."""
+    if not 0 <= start_hour <= 23:
+        raise AvailabilityError(_l("Unknown shift."))
+    mine = and_(DayOff.volunteer_id == volunteer.id, DayOff.day == day)
+    cell = and_(
+        Availability.volunteer_id == volunteer.id,
+        Availability.day == day,
+        Availability.start_hour == start_hour,
+    )
+    # Core statements on the session's connection: the ORM adds nothing here but CPU.
+    connection = db.session.connection()
+    state = connection.execute(
+        select(exists().where(mine), exists().where(cell))
+        .select_from(PlanningPeriod)
+        .where(
+            PlanningPeriod.is_open.is_(True),
+            PlanningPeriod.start_date <= day,
+            PlanningPeriod.end_date >= day,
+        )
+        .limit(1)
+    ).first()
+    if state is None:
+        raise AvailabilityError(NOT_OPEN)
+    was_day_off, was_on = bool(state[0]), bool(state[1])
+    try:
+        if was_day_off:
+            connection.execute(delete(DayOff).where(mine))
+        if was_on and not was_day_off:
+            connection.execute(delete(Availability).where(cell))
+        elif not was_on:
+            connection.execute(
+                insert(Availability).values(
+                    volunteer_id=volunteer.id, day=day, start_hour=start_hour
+                )
+            )
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise _raced() from error
+    return was_day_off or not was_on, was_day_off
 
 
-def toggle_day(volunteer: Volunteer, day: date) -> bool:
-    """'Whole day': make every shift of `day` available, or clear them all when they already
-    all are. Ends a day off. Returns whether the day is now fully available. Commits."""
-    check_editable(day)
+def toggle_day(volunteer: Volunteer, period: PlanningPeriod, day: date) -> bool:
+    """'Whole day': make every span the period runs on `day` available, or clear the day when
+    they already all are. Ends a day off. Returns whether the day is now fully available.
+    Commits."""
+    if not (period.is_open and period.covers(day)):
+        raise AvailabilityError(NOT_OPEN)
+    starts = period_starts(period)
     have = _available(volunteer, [day])
-    on = day in _days_off(volunteer, [day]) or len(have) < len(SHIFT_KINDS)
+    on = day in _days_off(volunteer, [day]) or any((day, h) not in have for h in starts)
     _drop_days_off(volunteer, [day])
-    _set_cells(volunteer, [(day, s) for s in SHIFT_KINDS], on)
+    if on:
+        _add_cells(volunteer, [(day, h) for h in starts])
+    else:
+        _clear_days(volunteer, [day])
     _commit()
     return on
 
@@ -224,21 +396,25 @@ def period_days_in_week(period: PlanningPeriod, week_start: date) -> list[date]:
 
 
 def toggle_week(volunteer: Volunteer, period: PlanningPeriod, week_start: date) -> bool:
-    """'Whole week': every shift of the week's dates in `period` becomes available, or all are
-    cleared when they already all are. Dates marked as days off are left as they are: the
-    volunteer said so explicitly. Returns whether the week is now fully available. Commits."""
+    """'Whole week': every span the period runs becomes available on the week's dates in
+    `period`, or the dates are cleared when they already all are. Dates marked as days off are
+    left as they are: the volunteer said so explicitly. Returns whether the week is now fully
+    available. Commits."""
     if not period.is_open:
-        raise AvailabilityError(
-            _l("This date is not in an open planning period, so it cannot be changed.")
-        )
+        raise AvailabilityError(NOT_OPEN)
     days = period_days_in_week(period, week_start_of(week_start))
     if not days:
         raise AvailabilityError(_l("This week is not in the planning period."))
     off = _days_off(volunteer, days)
     working = [d for d in days if d not in off]
-    cells = [(d, s) for d in working for s in SHIFT_KINDS]
-    on = len(_available(volunteer, working)) < len(cells)
-    _set_cells(volunteer, cells, on)
+    starts = period_starts(period)
+    cells = [(d, h) for d in working for h in starts]
+    have = _available(volunteer, working)
+    on = any(c not in have for c in cells)
+    if on:
+        _add_cells(volunteer, cells)
+    else:
+        _clear_days(volunteer, working)
     _commit()
     return on
 
@@ -251,7 +427,7 @@ def toggle_day_off(volunteer: Volunteer, day: date) -> bool:
         _drop_days_off(volunteer, [day])
         _commit()
         return False
-    _set_cells(volunteer, [(day, s) for s in SHIFT_KINDS], False)
+    _clear_days(volunteer, [day])
     db.session.add(DayOff(volunteer_id=volunteer.id, day=day))
     _commit()
     return True
@@ -283,16 +459,21 @@ def week_view(
     week: date | None,
     today: date,
 ) -> WeekView:
-    """The grid for one week of `period`: only the dates inside the period are shown."""
+    """The grid for one week of `period`: only the dates inside the period are shown; the
+    columns are the spans the period's sites run plus any other span the volunteer offered
+    that week (so every offered hour that counts can be seen and taken back)."""
     start = clamp_week(period, week, today)
     days = period_days_in_week(period, start)
     have = _available(volunteer, days)
     off = _days_off(volunteer, days)
+    starts = period_starts(period)
+    columns = tuple(sorted(set(starts) | {h for _, h in have}))
     rows = tuple(
         DayRow(
             day=d,
             day_off=d in off,
-            cells=tuple(Cell(d, s, (d, s) in have) for s in SHIFT_KINDS),
+            cells=tuple(Cell(d, h, (d, h) in have) for h in columns),
+            starts=starts,
         )
         for d in days
     )
@@ -308,17 +489,12 @@ def week_view(
     )
 
 
-def cell_view(volunteer: Volunteer, day: date, shift: str) -> Cell:
-    """One cell's current state (for the fragment returned after a tap)."""
-    return Cell(day, shift, (day, shift) in _available(volunteer, [day]))
-
-
 def summaries(volunteer: Volunteer) -> list[PeriodSummary]:
-    """Per open period: how many shifts, nights and days the volunteer offered, and days off."""
+    """Per open period: how many spans, nights and days the volunteer offered, and days off."""
     result = []
     for period in open_periods():
         cells = db.session.execute(
-            select(Availability.day, Availability.shift).where(
+            select(Availability.day, Availability.start_hour).where(
                 Availability.volunteer_id == volunteer.id,
                 Availability.day >= period.start_date,
                 Availability.day <= period.end_date,
@@ -335,7 +511,7 @@ def summaries(volunteer: Volunteer) -> list[PeriodSummary]:
             PeriodSummary(
                 period=period,
                 shifts=len(cells),
-                nights=sum(1 for _, s in cells if s == "night"),
+                nights=sum(1 for _, h in cells if kind_of_start(h) == "night"),
                 days=len({d for d, _ in cells}),
                 days_off=len(days_off),
             )

@@ -1,12 +1,15 @@
 """The coordinator's dashboard: headline counts and the availability heat map of an open period
-(volunteers available per date and shift against the head count the period's sites need).
+(volunteers whose offered hours cover each shift span, per date, against the head count the
+period's sites need).
 Everything is computed with grouped queries, so the cost does not grow with the pool size in
 number of queries."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
@@ -22,8 +25,10 @@ from scheduler.models import (
     Volunteer,
     period_sites,
 )
+from scheduler.models.sites import SHIFT_HOURS
 from scheduler.planning import current_draft
 from scheduler.services import my_shifts, publishing, rosters
+from scheduler.services.availability import DEFAULT_STARTS, Offer, span_index
 from scheduler.services.coverage import Count, NeedKey, held_in, roster_coverage
 from scheduler.services.periods import period_days
 from scheduler.services.urgent import RequestStatus
@@ -40,7 +45,7 @@ class Counts:
 
 @dataclass(frozen=True)
 class HeatCell:
-    """One date and shift: volunteers available, head count needed, and the shade (0..1)."""
+    """One date and span: volunteers available, head count needed, and the shade (0..1)."""
 
     available: int
     needed: int
@@ -53,11 +58,13 @@ class HeatCell:
 
 @dataclass(frozen=True)
 class HeatMap:
-    """Rows of (date, {shift: cell}) for a period."""
+    """Rows of (date, {start hour: cell}) for a period; the columns are the spans its sites
+    run (`starts`), each with the head count it needs on every date (`needed`)."""
 
     period: PlanningPeriod
-    rows: list[tuple[date, dict[str, HeatCell]]]
-    needed: dict[str, int]
+    starts: tuple[int, ...]
+    rows: list[tuple[date, dict[int, HeatCell]]]
+    needed: dict[int, int]
     max_available: int
 
 
@@ -73,52 +80,72 @@ def counts() -> Counts:
     return Counts(volunteers=volunteers or 0, active_sites=sites or 0, open_periods=periods or 0)
 
 
-def availability_counts(period: PlanningPeriod) -> dict[tuple[date, str], int]:
-    """Active volunteers available per (date, shift) within the period: one GROUP BY."""
-    rows = db.session.execute(
-        select(Availability.day, Availability.shift, func.count())
+def availability_counts(
+    period: PlanningPeriod, starts: Iterable[int]
+) -> dict[tuple[date, int], int]:
+    """Active volunteers whose offered hours cover each span (date, start hour) of the period:
+    the same rule as the roster (services.availability.Offer), so a volunteer who offered
+    08:00–16:00 is not counted for a 07:00–15:00 shift. One query; the cells of the day before
+    and after count too (a 23:00 span runs into the next date)."""
+    days = list(period_days(period))
+    starts = tuple(starts)
+    slots = sorted(span_index(d, h) for d in days for h in starts)
+    at = {span_index(d, h): (d, h) for d in days for h in starts}
+    cells: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for vid, day, hour in db.session.execute(
+        select(Availability.volunteer_id, Availability.day, Availability.start_hour)
         .join(Volunteer, Volunteer.id == Availability.volunteer_id)
         .join(User, User.id == Volunteer.user_id)
         .where(
             User.active.is_(True),
-            Availability.day.between(period.start_date, period.end_date),
+            Availability.day.between(
+                period.start_date - timedelta(days=1), period.end_date + timedelta(days=1)
+            ),
         )
-        .group_by(Availability.day, Availability.shift)
-    )
-    return {(day, shift): count for day, shift, count in rows}
+    ):
+        cells[vid].append((day, hour))
+    counts: Counter[tuple[date, int]] = Counter()
+    for offered in cells.values():
+        counts.update(at[i] for i in Offer(offered).covered(slots))
+    return dict(counts)
 
 
-def demand_per_shift(period: PlanningPeriod) -> dict[str, int]:
-    """Head count needed per shift kind on each date, summed over the period's active sites
-    that run that shift: one GROUP BY."""
+def demand_per_span(period: PlanningPeriod) -> dict[int, int]:
+    """Head count needed per span (start hour) on each date, summed over the period's active
+    sites that run that shift: one GROUP BY."""
     runs = or_(*(and_(Demand.shift == kind, getattr(Site, f"runs_{kind}")) for kind in SHIFT_KINDS))
     rows = db.session.execute(
-        select(Demand.shift, func.sum(Demand.headcount))
+        select(Site.first_shift_hour, Demand.shift, func.sum(Demand.headcount))
         .join(Site, Site.id == Demand.site_id)
         .join(period_sites, period_sites.c.site_id == Site.id)
         .where(period_sites.c.period_id == period.id, Site.archived_at.is_(None), runs)
-        .group_by(Demand.shift)
+        .group_by(Site.first_shift_hour, Demand.shift)
     )
-    needed = dict.fromkeys(SHIFT_KINDS, 0)
-    needed.update({shift: int(total or 0) for shift, total in rows})
-    return needed
+    needed: Counter[int] = Counter()
+    for first, kind, total in rows:
+        if total:
+            needed[(first + SHIFT_HOURS * SHIFT_KINDS.index(kind)) % 24] += int(total)
+    return dict(needed)
 
 
 def heat_map(period: PlanningPeriod) -> HeatMap:
     """The availability heat map of one period; shades are relative to the busiest cell."""
-    available = availability_counts(period)
-    needed = demand_per_shift(period)
+    needed = demand_per_span(period)
+    starts = tuple(sorted(needed)) or DEFAULT_STARTS
+    available = availability_counts(period, starts)
     peak = max(available.values(), default=0)
     rows = []
     for day in period_days(period):
         cells = {}
-        for shift in SHIFT_KINDS:
-            count = available.get((day, shift), 0)
-            cells[shift] = HeatCell(
-                available=count, needed=needed[shift], intensity=count / peak if peak else 0.0
+        for hour in starts:
+            count = available.get((day, hour), 0)
+            cells[hour] = HeatCell(
+                available=count,
+                needed=needed.get(hour, 0),
+                intensity=count / peak if peak else 0.0,
             )
         rows.append((day, cells))
-    return HeatMap(period=period, rows=rows, needed=needed, max_available=peak)
+    return HeatMap(period=period, starts=starts, rows=rows, needed=needed, max_available=peak)
 
 
 # --- what to do next ---------------------------------------------------------------------

@@ -38,6 +38,8 @@ from scheduler.models import (
 )
 from scheduler.models.accounts import hash_password, name_sort_key
 from scheduler.models.base import utcnow
+from scheduler.models.sites import SHIFT_KINDS
+from scheduler.services.availability import DEFAULT_STARTS, kind_of_start, site_starts
 from scheduler.services.catalogue import ensure_default_catalogue
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
@@ -155,7 +157,7 @@ class _Person:
     emergency_phone: str | None
     partner_phone: str | None = None
     days_off: list[int] = field(default_factory=list)
-    cells: list[tuple[int, str]] = field(default_factory=list)  # (day offset, shift)
+    cells: list[tuple[int, str]] = field(default_factory=list)  # (day offset, shift kind)
 
 
 def next_monday(today: date) -> date:
@@ -429,6 +431,15 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
         if volunteer_rows
         else []
     )
+    # A volunteer free for a kind of shift taps every span of that kind the sites run (白班
+    # 07:00–15:00 and 08:00–16:00): the hours they offer are the union, 07:00–16:00.
+    starts_of: dict[str, list[int]] = {
+        kind: sorted(
+            {h for site in sites for h in site_starts(site) if kind_of_start(h) == kind}
+            or {h for h in DEFAULT_STARTS if kind_of_start(h) == kind}
+        )
+        for kind in SHIFT_KINDS
+    }
     skill_rows: list[dict[str, Any]] = []
     cell_rows: list[dict[str, Any]] = []
     day_off_rows: list[dict[str, Any]] = []
@@ -443,7 +454,9 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
                 }
             )
         cell_rows.extend(
-            {"volunteer_id": vid, "day": start + timedelta(days=d), "shift": s} for d, s in p.cells
+            {"volunteer_id": vid, "day": start + timedelta(days=d), "start_hour": hour}
+            for d, kind in p.cells
+            for hour in starts_of[kind]
         )
         day_off_rows.extend(
             {"volunteer_id": vid, "day": start + timedelta(days=d)} for d in p.days_off

@@ -26,6 +26,7 @@ from scheduler.models import (
 )
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import utcnow
+from scheduler.services.availability import period_starts, starts_of_kind
 from scheduler.services.periods import open_periods, period_days
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
@@ -41,7 +42,8 @@ class PoolQuery:
     skill_id: int | None = None
     district_id: int | None = None
     trained: bool | None = None
-    # "open": has any availability in an open period; "slot": available on day + shift.
+    # "open": has any availability in an open period; "slot": offered hours of that shift
+    # kind on that day (a span starting in its hours, see availability.kind_of_start).
     availability: str = ""
     day: date | None = None
     shift: str | None = None
@@ -113,7 +115,7 @@ def _filtered(query: PoolQuery) -> Select[tuple[Volunteer]]:
             exists().where(
                 Availability.volunteer_id == Volunteer.id,
                 Availability.day == query.day,
-                Availability.shift == query.shift,
+                Availability.start_hour.in_(starts_of_kind(query.shift)),
             )
         )
     return stmt
@@ -185,8 +187,9 @@ class PeriodAvailability:
 
     period: PlanningPeriod
     days: list[date]
-    cells: set[tuple[date, str]] = field(default_factory=set)
+    cells: set[tuple[date, int]] = field(default_factory=set)  # (date, start hour)
     days_off: set[date] = field(default_factory=set)
+    starts: tuple[int, ...] = ()  # the columns: the period's spans and any other offered
 
 
 @dataclass
@@ -233,12 +236,12 @@ def volunteer_record(volunteer: Volunteer) -> VolunteerRecord:
         first = min(p.start_date for p in periods)
         last = max(p.end_date for p in periods)
         rows = db.session.execute(
-            select(Availability.day, Availability.shift).where(
+            select(Availability.day, Availability.start_hour).where(
                 Availability.volunteer_id == volunteer.id,
                 Availability.day.between(first, last),
             )
         )
-        cells = {(day, shift) for day, shift in rows}
+        cells = {(day, hour) for day, hour in rows}
         days_off = set(
             db.session.scalars(
                 select(DayOff.day).where(
@@ -247,8 +250,11 @@ def volunteer_record(volunteer: Volunteer) -> VolunteerRecord:
             )
         )
         for grid in grids:
-            grid.cells = {(d, s) for d, s in cells if grid.period.covers(d)}
+            grid.cells = {(d, h) for d, h in cells if grid.period.covers(d)}
             grid.days_off = {d for d in days_off if grid.period.covers(d)}
+            grid.starts = tuple(
+                sorted(set(period_starts(grid.period)) | {h for _, h in grid.cells})
+            )
     return VolunteerRecord(
         volunteer=volunteer, availability=grids, partner=resolve_partner(volunteer.partner_phone)
     )

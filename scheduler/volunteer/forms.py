@@ -31,7 +31,7 @@ from wtforms.validators import (
 
 from scheduler.extensions import db
 from scheduler.i18n import localized_name
-from scheduler.models import SHIFT_KINDS, District, Skill, WorkUnit
+from scheduler.models import District, Skill, WorkUnit
 from scheduler.parsing import database_id, iso_day
 from scheduler.services.accounts import MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH, AccountError
 from scheduler.services.profile import (
@@ -208,6 +208,16 @@ def parse_week(raw: str | None) -> date | None:
     return iso_day(raw)
 
 
+def parse_cell(raw: str | None) -> tuple[date, int] | None:
+    """A tapped cell's value, 'YYYY-MM-DD HH' (the date and the span's start hour), or None."""
+    day_text, _, hour = (raw or "").partition(" ")
+    day = parse_week(day_text)
+    if day is None or len(hour) != 2 or not hour.isascii() or not hour.isdigit():
+        return None
+    start_hour = int(hour)
+    return (day, start_hour) if start_hour <= 23 else None
+
+
 class GridForm(FlaskForm):
     """What every grid button posts besides its own value: which week and period to show
     afterwards. Never a volunteer id: the volunteer is always the logged-in user."""
@@ -222,27 +232,6 @@ class GridForm(FlaskForm):
     @property
     def period_id(self) -> int | None:
         return database_id(self.period.data)
-
-
-class CellForm(GridForm):
-    """One tapped cell: 'YYYY-MM-DD shift'."""
-
-    cell = StringField(validators=[DataRequired()])
-
-    def validate_cell(self, field: StringField) -> None:
-        day_text, _, shift = (field.data or "").partition(" ")
-        if parse_week(day_text) is None or shift not in SHIFT_KINDS:
-            raise ValidationError(_l("Unknown shift."))
-
-    @property
-    def day(self) -> date:
-        day = parse_week(self.cell.data.partition(" ")[0])
-        assert day is not None
-        return day
-
-    @property
-    def shift(self) -> str:
-        return self.cell.data.partition(" ")[2]
 
 
 class DayForm(GridForm):

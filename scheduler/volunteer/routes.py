@@ -29,7 +29,7 @@ from scheduler.auth.sessions import keep_session
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.limits import account_allowed, count_account_failure
-from scheduler.models import SITE_LEAD, VOLUNTEER, Volunteer
+from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.parsing import database_id
 from scheduler.services import availability as avail
@@ -44,13 +44,13 @@ from scheduler.services.profile import (
     update_profile,
 )
 from scheduler.volunteer.forms import (
-    CellForm,
     DayForm,
     DeleteAccountForm,
     GridForm,
     PasswordForm,
     ProfileEditForm,
     add_error,
+    parse_cell,
     parse_week,
 )
 
@@ -132,20 +132,22 @@ def _week_context(form_week: date | None, form_period: int | None) -> dict[str, 
 
 
 def _labels() -> dict[str, Any]:
-    return {"shift_labels": SHIFT_LABELS, "shift_hours": avail.shift_hours}
+    return {"shift_labels": SHIFT_LABELS}
 
 
-def _grid_redirect(form: GridForm) -> Response:
+def _grid_redirect() -> Response:
+    """Back to the week and period the grid form named (the no-JavaScript path)."""
+    week = parse_week(request.form.get("week"))
     return redirect(
         url_for(
             "volunteer.availability",
-            period=form.period_id,
-            week=form.week_date.isoformat() if form.week_date else None,
+            period=database_id(request.form.get("period")),
+            week=week.isoformat() if week else None,
         )
     )
 
 
-def _refused(message: str, form: GridForm) -> Response:
+def _refused(message: str) -> Response:
     """A refused change: 400 with the message for htmx, a flash and the same week otherwise."""
     if is_htmx():
         response = make_response(
@@ -156,14 +158,16 @@ def _refused(message: str, form: GridForm) -> Response:
         response.headers["HX-Reswap"] = "outerHTML"
         return response
     flash(message, "error")
-    return _grid_redirect(form)
+    return _grid_redirect()
 
 
-def _grid_fragment(form: GridForm) -> Response:
+def _grid_fragment() -> Response:
     return render(
         "volunteer/availability.html",
         "volunteer/_grid.html",
-        **_week_context(form.week_date, form.period_id),
+        **_week_context(
+            parse_week(request.form.get("week")), database_id(request.form.get("period"))
+        ),
         clear_error=True,
     )
 
@@ -181,29 +185,44 @@ def availability() -> Response:
 @bp.post("/availability/cell")
 @volunteer_required
 def availability_cell() -> Response:
-    """Volunteers: flip one of their own cells; htmx gets the cell back, others a redirect."""
-    form = CellForm()
-    if not form.validate_on_submit():
-        return _refused(gettext("Unknown shift."), form)
+    """Volunteers: flip one of their own cells; htmx gets the cell back, others a redirect.
+
+    The busiest POST of the app (every tap): the value is parsed by hand rather than through
+    a form class (CSRFProtect has already checked the token for every POST)."""
+    cell = parse_cell(request.form.get("cell"))
+    if cell is None:
+        return _refused(gettext("Unknown shift."))
+    day, start_hour = cell
+    # The reply is rendered in the user's language; settle it now, while the user row is
+    # loaded, rather than reloading the row the commit expires.
+    get_locale()
     try:
-        available, day_off_removed = avail.toggle_cell(_me(), form.day, form.shift)
+        available, day_off_removed = avail.toggle_cell(_me(), day, start_hour)
     except avail.AvailabilityError as error:
-        return _refused(str(error), form)
+        return _refused(str(error))
     if not is_htmx():
-        return _grid_redirect(form)
+        return _grid_redirect()
     if day_off_removed:  # the whole day's row changes: send the grid instead of the cell
-        response = _grid_fragment(form)
+        response = _grid_fragment()
         response.headers["HX-Retarget"] = "#availability-grid"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
     return render(
         "volunteer/availability.html",
         "volunteer/_cell.html",
-        cell=avail.Cell(form.day, form.shift, available),
+        cell=avail.Cell(day, start_hour, available),
         day_off=False,
         clear_error=True,
         **_labels(),
     )
+
+
+def _period_of(form: GridForm, day: date) -> PlanningPeriod | None:
+    """The open period the grid showed, when it covers `day`; else one that does."""
+    for period in avail.open_periods():
+        if period.id == form.period_id and period.covers(day):
+            return period
+    return avail.period_covering(day)
 
 
 @bp.post("/availability/day")
@@ -212,12 +231,15 @@ def availability_day() -> Response:
     """Volunteers: 'whole day' on (or off when already all on) for one of their dates."""
     form = DayForm()
     if not form.validate_on_submit():
-        return _refused(gettext("Unknown date."), form)
+        return _refused(gettext("Unknown date."))
+    period = _period_of(form, form.day_date)
+    if period is None:
+        return _refused(str(avail.NOT_OPEN))
     try:
-        avail.toggle_day(_me(), form.day_date)
+        avail.toggle_day(_me(), period, form.day_date)
     except avail.AvailabilityError as error:
-        return _refused(str(error), form)
-    return _grid_fragment(form) if is_htmx() else _grid_redirect(form)
+        return _refused(str(error))
+    return _grid_fragment() if is_htmx() else _grid_redirect()
 
 
 @bp.post("/availability/day-off")
@@ -226,12 +248,12 @@ def availability_day_off() -> Response:
     """Volunteers: mark one of their dates as a day off (clearing it), or undo that."""
     form = DayForm()
     if not form.validate_on_submit():
-        return _refused(gettext("Unknown date."), form)
+        return _refused(gettext("Unknown date."))
     try:
         avail.toggle_day_off(_me(), form.day_date)
     except avail.AvailabilityError as error:
-        return _refused(str(error), form)
-    return _grid_fragment(form) if is_htmx() else _grid_redirect(form)
+        return _refused(str(error))
+    return _grid_fragment() if is_htmx() else _grid_redirect()
 
 
 @bp.post("/availability/week")
@@ -242,14 +264,12 @@ def availability_week() -> Response:
     periods = avail.open_periods()
     period = next((p for p in periods if p.id == form.period_id), None)
     if not form.validate_on_submit() or period is None or form.week_date is None:
-        return _refused(
-            gettext("This date is not in an open planning period, so it cannot be changed."), form
-        )
+        return _refused(str(avail.NOT_OPEN))
     try:
         avail.toggle_week(_me(), period, form.week_date)
     except avail.AvailabilityError as error:
-        return _refused(str(error), form)
-    return _grid_fragment(form) if is_htmx() else _grid_redirect(form)
+        return _refused(str(error))
+    return _grid_fragment() if is_htmx() else _grid_redirect()
 
 
 @bp.route("/profile", methods=["GET", "POST"])

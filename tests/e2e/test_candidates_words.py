@@ -49,10 +49,10 @@ def seed(server: LiveServer) -> dict[str, int]:
         )
         busy = people[1].volunteer
         assert busy is not None
-        db.session.add(Availability(volunteer_id=busy.id, day=OPEN_DAY, shift="day"))
+        db.session.add(Availability(volunteer_id=busy.id, day=OPEN_DAY, start_hour=8))
         newcomer = people[3].volunteer
         assert newcomer is not None
-        db.session.add(Availability(volunteer_id=newcomer.id, day=OPEN_DAY, shift="day"))
+        db.session.add(Availability(volunteer_id=newcomer.id, day=OPEN_DAY, start_hour=8))
         db.session.commit()
         roles = {r.code: r.id for r in db.session.scalars(db.select(Role))}
         return {

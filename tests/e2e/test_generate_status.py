@@ -34,7 +34,7 @@ def seed(server: LiveServer) -> int:
             )
             assert user.volunteer is not None
             db.session.add(
-                Availability(volunteer_id=user.volunteer.id, day=date(2026, 12, 8), shift="day")
+                Availability(volunteer_id=user.volunteer.id, day=date(2026, 12, 8), start_hour=8)
             )
         db.session.commit()
         return period.id

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from scheduler.extensions import db
 from scheduler.models import Availability, PlanningPeriod, User
+from scheduler.services.availability import default_start, kind_of_start
 from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -20,9 +21,9 @@ pytestmark = pytest.mark.e2e
 
 def cells_in_db(server: LiveServer) -> set[tuple[date, str]]:
     with server.app.app_context():
-        rows = db.session.execute(select(Availability.day, Availability.shift)).all()
+        rows = db.session.execute(select(Availability.day, Availability.start_hour)).all()
         db.session.remove()
-    return {(d, s) for d, s in rows}
+    return {(d, kind_of_start(h)) for d, h in rows}
 
 
 def test_register_and_tap_availability_on_a_phone(
@@ -51,26 +52,23 @@ def test_register_and_tap_availability_on_a_phone(
 
     page.locator('a[href="/me/availability"]').tap()
     page.wait_for_url(f"{live_server.url}/me/availability")
-    night = page.locator('button[value="2026-12-08 night"]')
+    night = page.locator('button[value="2026-12-08 00"]')
     expect(night).to_have_attribute("aria-pressed", "false")
     # "12月8日 夜班 available" once the Chinese catalog translates the shift and the phrase.
     expect(night).to_have_attribute("aria-label", re.compile(r"^12月8日 \S+"))
 
     night.tap()
-    expect(page.locator('button[value="2026-12-08 night"]')).to_have_attribute(
-        "aria-pressed", "true"
-    )
-    page.locator('button[value="2026-12-09 day"]').tap()
-    expect(page.locator('button[value="2026-12-09 day"]')).to_have_attribute("aria-pressed", "true")
+    expect(page.locator('button[value="2026-12-08 00"]')).to_have_attribute("aria-pressed", "true")
+    page.locator('button[value="2026-12-09 08"]').tap()
+    expect(page.locator('button[value="2026-12-09 08"]')).to_have_attribute("aria-pressed", "true")
     # A second tap takes the first one back.
-    page.locator('button[value="2026-12-08 night"]').tap()
-    expect(page.locator('button[value="2026-12-08 night"]')).to_have_attribute(
-        "aria-pressed", "false"
-    )
+    page.locator('button[value="2026-12-08 00"]').tap()
+    expect(page.locator('button[value="2026-12-08 00"]')).to_have_attribute("aria-pressed", "false")
     # 'Whole day' swaps the grid: all three shifts of Friday are on.
     page.locator('#day-2026-12-11 button[formaction$="/availability/day"]').tap()
     for shift in ("night", "day", "evening"):
-        expect(page.locator(f'button[value="2026-12-11 {shift}"]')).to_have_attribute(
+        hour = f"{default_start(shift):02d}"
+        expect(page.locator(f'button[value="2026-12-11 {hour}"]')).to_have_attribute(
             "aria-pressed", "true"
         )
     # 'Cannot serve' on Saturday marks the day.
@@ -98,13 +96,11 @@ def test_register_and_tap_availability_on_a_phone(
         db.session.execute(update(PlanningPeriod).values(is_open=False))
         db.session.commit()
         db.session.remove()
-    page.locator('button[value="2026-12-10 evening"]').tap()
+    page.locator('button[value="2026-12-10 16"]').tap()
     error = page.locator("#availability-error")
     expect(error).to_have_attribute("role", "alert")
     expect(error).not_to_be_empty()
-    expect(page.locator('button[value="2026-12-10 evening"]')).to_have_attribute(
-        "aria-pressed", "false"
-    )
+    expect(page.locator('button[value="2026-12-10 16"]')).to_have_attribute("aria-pressed", "false")
     page.screenshot(path=str(tmp_path / "closed.png"))
     assert (date(2026, 12, 10), "evening") not in cells_in_db(live_server)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import Assignment, Availability, PlanningPeriod, Roster
+from scheduler.services.availability import kind_of_start
 from scheduler.services.demo import seed_demo
 from tests.e2e.conftest import LiveServer
 
@@ -31,12 +32,12 @@ def _demo_draft(server: LiveServer) -> tuple[int, int]:
             select(PlanningPeriod).where(PlanningPeriod.name.like("第一期%"))
         ).one()
         free: dict[tuple[date, str], list[int]] = defaultdict(list)
-        for vid, day, kind in db.session.execute(
-            select(Availability.volunteer_id, Availability.day, Availability.shift)
+        for vid, day, start_hour in db.session.execute(
+            select(Availability.volunteer_id, Availability.day, Availability.start_hour)
             .where(Availability.day.between(period.start_date, period.end_date))
             .order_by(Availability.volunteer_id)
         ):
-            free[(day, kind)].append(vid)
+            free[(day, kind_of_start(start_hour))].append(vid)
         draft = Roster(period_id=period.id, status="draft")
         db.session.add(draft)
         db.session.flush()
