@@ -37,7 +37,9 @@ def _demo_draft(server: LiveServer) -> tuple[int, int]:
             .where(Availability.day.between(period.start_date, period.end_date))
             .order_by(Availability.volunteer_id)
         ):
-            free[(day, kind_of_start(start_hour))].append(vid)
+            slot = free[(day, kind_of_start(start_hour))]
+            if not slot or slot[-1] != vid:  # two spans of one kind (07-15, 08-16) are one slot
+                slot.append(vid)
         draft = Roster(period_id=period.id, status="draft")
         db.session.add(draft)
         db.session.flush()
