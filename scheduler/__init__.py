@@ -14,12 +14,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from scheduler import models  # registers every table with the metadata
-from scheduler import static_assets
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from scheduler.i18n import localized_name, select_locale
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
+from scheduler.static_assets import init_app as init_static_assets
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
     compress.init_app(app)
-    static_assets.init_app(app)
+    init_static_assets(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
