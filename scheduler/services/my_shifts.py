@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -131,35 +131,26 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     """The volunteer's shifts in the latest published version of every period: upcoming (not
     yet ended, not cancelled) first by start, then past and cancelled ones, latest first."""
     now = now or utcnow()
+    mine_where = (
+        Assignment.volunteer_id == volunteer.id,
+        Assignment.roster_id.in_(latest_published_rosters()),
+    )
+    # Many-to-one rows come joined: one statement however many sites, days and periods.
     mine = list(
         db.session.scalars(
             select(Assignment)
-            .where(
-                Assignment.volunteer_id == volunteer.id,
-                Assignment.roster_id.in_(latest_published_rosters()),
-            )
+            .where(*mine_where)
             .options(
-                selectinload(Assignment.site),
-                selectinload(Assignment.role),
-                selectinload(Assignment.roster).selectinload(Roster.period),
+                joinedload(Assignment.site),
+                joinedload(Assignment.role),
+                joinedload(Assignment.roster).joinedload(Roster.period),
             )
         )
     )
     if not mine:
         return MyShifts([], [])
     crew: dict[tuple[int, int, date, str], list[Assignment]] = defaultdict(list)
-    for a in db.session.scalars(
-        select(Assignment)
-        .where(
-            Assignment.roster_id.in_({a.roster_id for a in mine}),
-            Assignment.day.in_({a.day for a in mine}),
-            Assignment.site_id.in_({a.site_id for a in mine}),
-        )
-        .options(
-            selectinload(Assignment.role),
-            selectinload(Assignment.volunteer).selectinload(Volunteer.user),
-        )
-    ):
+    for a in db.session.scalars(_crews_of(volunteer.id)):
         crew[(a.roster_id, a.site_id, a.day, a.shift)].append(a)
     answers = _responses(volunteer.id)
     cutoff = timedelta(hours=cutoff_hours())
@@ -177,6 +168,32 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     upcoming.sort(key=lambda c: c.start)
     past.sort(key=lambda c: c.start, reverse=True)
     return MyShifts(upcoming, past)
+
+
+def _crews_of(volunteer_id: int) -> Select[tuple[Assignment]]:
+    """The others on the volunteer's published shifts (same roster, site, day and shift), with
+    role and user: exactly the crews shown, in one statement, never the whole roster of every
+    site and day the volunteer appears on."""
+    mine = aliased(Assignment)
+    return (
+        select(Assignment)
+        .join(
+            mine,
+            (mine.roster_id == Assignment.roster_id)
+            & (mine.site_id == Assignment.site_id)
+            & (mine.day == Assignment.day)
+            & (mine.shift == Assignment.shift),
+        )
+        .where(
+            mine.volunteer_id == volunteer_id,
+            mine.roster_id.in_(latest_published_rosters()),
+            Assignment.volunteer_id != volunteer_id,
+        )
+        .options(
+            joinedload(Assignment.role),
+            joinedload(Assignment.volunteer).joinedload(Volunteer.user),
+        )
+    )
 
 
 def _card(a: Assignment, crew: list[Assignment], me: int) -> ShiftCard:
