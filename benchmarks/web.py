@@ -195,7 +195,7 @@ def gunicorn(database_url: str, workers: int, port: int, log: Path) -> Iterator[
     )
     app = "scheduler:create_app({'RATELIMIT_ENABLED': False})"
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync"]
-    command += ["-b", f"127.0.0.1:{port}", "--timeout", "120", app]
+    command += ["-b", f"127.0.0.1:{port}", "--timeout", "120", "--no-control-socket", app]
     with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     try:
