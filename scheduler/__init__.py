@@ -20,6 +20,7 @@ from scheduler.i18n import localized_name, select_locale
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
+from scheduler.static_assets import init_app as init_static_assets
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
     compress.init_app(app)
+    init_static_assets(app)
     init_limits(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

@@ -66,6 +66,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None  # a volunteer may leave the availability page open all evening
+    # Static files are streamed responses, and Flask-Compress streams only zstd, br and deflate
+    # by default: a browser offering just gzip got every stylesheet and script uncompressed.
+    COMPRESS_ALGORITHM_STREAMING = ("zstd", "br", "gzip", "deflate")
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # imports of a few thousand rows fit easily
     POOL_PAGE_SIZE = 25
     # Notification delivery (scheduler.services.delivery): "log" (default) or "smtp"; SMTP is

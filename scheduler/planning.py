@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -166,6 +166,7 @@ def build_problem(
     site_ids: Iterable[int] | None = None,
     baseline_roster: Roster | None = None,
     minimal_change: bool = False,
+    volunteer_ids: Collection[int] | None = None,
 ) -> tuple[solver.Problem, PlanningMap]:
     """The rostering problem of `period` for its active sites (or the chosen `site_ids`).
 
@@ -180,6 +181,9 @@ def build_problem(
     With the period's `deprioritise_no_shows`, volunteers with repeated no-shows before it get
     a soft off-request on each of its days (see _no_show_requests).
     Loads everything with a handful of set queries, whatever the number of volunteers.
+    With `volunteer_ids`, only those volunteers are people and only their draft rows are kept
+    (pins, other sites' rows): enough to judge what one volunteer may take (self-sign-up)
+    against what they hold, without loading the pool or the rest of the draft.
     """
     days = _days(period)
     first, last = days[0], days[-1]
@@ -206,7 +210,10 @@ def build_problem(
                     Assignment.volunteer_id,
                     Assignment.pinned,
                     Assignment.rule_override,
-                ).where(Assignment.roster_id == draft.id)
+                ).where(
+                    Assignment.roster_id == draft.id,
+                    *_among(Assignment.volunteer_id, volunteer_ids),
+                )
             )
         )
         # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
@@ -299,7 +306,7 @@ def build_problem(
     mapping.posts_total = posts_total
 
     requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
-    people = _people(first, last, chosen, roles, by_start, kept, requests)
+    people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
     mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
     known = set(mapping.volunteers)
 
@@ -384,6 +391,11 @@ def _no_show_requests(
     return requests
 
 
+def _among(column: Any, volunteer_ids: Collection[int] | None) -> list[Any]:
+    """Where-clauses keeping the rows of `volunteer_ids` (none: every volunteer)."""
+    return [] if volunteer_ids is None else [column.in_(list(volunteer_ids))]
+
+
 def _people(
     first: date,
     last: date,
@@ -392,8 +404,10 @@ def _people(
     by_start: dict[int, list[ShiftKey]],
     kept: list[Any],
     requests: dict[int, tuple[solver.Request, ...]],
+    volunteer_ids: Collection[int] | None = None,
 ) -> list[solver.Person]:
-    """Every active volunteer as a solver Person (six set queries, no per-person query)."""
+    """Every active volunteer (or those of `volunteer_ids`) as a solver Person (six set
+    queries, no per-person query)."""
     volunteers = db.session.execute(
         select(
             Volunteer.id,
@@ -405,7 +419,7 @@ def _people(
             User.phone,
         )
         .join(User, User.id == Volunteer.user_id)
-        .where(User.active.is_(True))
+        .where(User.active.is_(True), *_among(Volunteer.id, volunteer_ids))
         .order_by(Volunteer.id)
     ).all()
     ids = [v.id for v in volunteers]
@@ -416,7 +430,9 @@ def _people(
             VolunteerSkill.skill_id,
             VolunteerSkill.verified_at,
             Skill.is_qualification,
-        ).join(Skill, Skill.id == VolunteerSkill.skill_id)
+        )
+        .join(Skill, Skill.id == VolunteerSkill.skill_id)
+        .where(*_among(VolunteerSkill.volunteer_id, volunteer_ids))
     ):
         if not qualification or verified_at is not None:
             skills[vid].add(skill_id)
@@ -424,14 +440,17 @@ def _people(
     cells: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for vid, day, hour in db.session.execute(
         select(Availability.volunteer_id, Availability.day, Availability.start_hour).where(
-            Availability.day.between(first - timedelta(days=1), last + timedelta(days=1))
+            Availability.day.between(first - timedelta(days=1), last + timedelta(days=1)),
+            *_among(Availability.volunteer_id, volunteer_ids),
         )
     ):
         cells[vid].append((day, hour))
     starts = sorted(by_start)
     days_off: dict[int, set[date]] = defaultdict(set)
     for vid, day in db.session.execute(
-        select(DayOff.volunteer_id, DayOff.day).where(DayOff.day.between(first, last))
+        select(DayOff.volunteer_id, DayOff.day).where(
+            DayOff.day.between(first, last), *_among(DayOff.volunteer_id, volunteer_ids)
+        )
     ):
         days_off[vid].add(day)
     # A volunteer who cancelled a published shift is not offered that (day, kind) slot again,
@@ -439,7 +458,9 @@ def _people(
     cancelled: dict[int, set[tuple[date, str]]] = defaultdict(set)
     for vid, day, kind in db.session.execute(
         select(ShiftResponse.volunteer_id, ShiftResponse.day, ShiftResponse.shift).where(
-            ShiftResponse.status == CANCELLED_BY_VOLUNTEER, ShiftResponse.day.between(first, last)
+            ShiftResponse.status == CANCELLED_BY_VOLUNTEER,
+            ShiftResponse.day.between(first, last),
+            *_among(ShiftResponse.volunteer_id, volunteer_ids),
         )
     ):
         cancelled[vid].add((day, kind))

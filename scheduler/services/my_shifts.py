@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -134,44 +135,35 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     """The volunteer's shifts in the latest published version of every period: upcoming (not
     yet ended, not cancelled) first by start, then past and cancelled ones, latest first."""
     now = now or utcnow()
+    mine_where = (
+        Assignment.volunteer_id == volunteer.id,
+        Assignment.roster_id.in_(latest_published_rosters()),
+    )
+    # Many-to-one rows come joined: one statement however many sites, days and periods.
     mine = list(
         db.session.scalars(
             select(Assignment)
-            .where(
-                Assignment.volunteer_id == volunteer.id,
-                Assignment.roster_id.in_(latest_published_rosters()),
-            )
+            .where(*mine_where)
             .options(
-                selectinload(Assignment.site),
-                selectinload(Assignment.role),
-                selectinload(Assignment.roster)
-                .selectinload(Roster.period)
-                .selectinload(PlanningPeriod.contact),
+                joinedload(Assignment.site),
+                joinedload(Assignment.role),
+                joinedload(Assignment.roster)
+                .joinedload(Roster.period)
+                .joinedload(PlanningPeriod.contact),
             )
         )
     )
     if not mine:
         return MyShifts([], [])
     everyone: list[Contact] | None = None
-    crew: dict[tuple[int, int, date, str], list[Assignment]] = defaultdict(list)
-    for a in db.session.scalars(
-        select(Assignment)
-        .where(
-            Assignment.roster_id.in_({a.roster_id for a in mine}),
-            Assignment.day.in_({a.day for a in mine}),
-            Assignment.site_id.in_({a.site_id for a in mine}),
-        )
-        .options(
-            selectinload(Assignment.role),
-            selectinload(Assignment.volunteer).selectinload(Volunteer.user),
-        )
-    ):
-        crew[(a.roster_id, a.site_id, a.day, a.shift)].append(a)
+    crew: dict[tuple[int, int, date, str], list[CrewMember]] = defaultdict(list)
+    for row in db.session.execute(_crews_of(volunteer.id)):
+        crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
     answers = _responses(volunteer.id)
     cutoff = timedelta(hours=cutoff_hours())
     upcoming, past = [], []
     for a in mine:
-        card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)], volunteer.id)
+        card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)])
         contact = a.roster.period.contact
         if contact is not None and contact.active:
             card.coordinators = [Contact(contact.name, contact.phone)]
@@ -191,7 +183,52 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     return MyShifts(upcoming, past)
 
 
-def _card(a: Assignment, crew: list[Assignment], me: int) -> ShiftCard:
+class CrewMember(NamedTuple):
+    """Someone else on one of the volunteer's shifts: what the card shows of them."""
+
+    is_lead: bool
+    sort_order: int
+    name_pinyin: str
+    name: str
+    phone: str
+
+
+def _crews_of(volunteer_id: int) -> Select[Any]:
+    """The others on the volunteer's published shifts (same roster, site, day and shift), as
+    plain rows: exactly the crews shown, in one statement, never the whole roster of every
+    site and day the volunteer appears on."""
+    mine = aliased(Assignment)
+    return (
+        select(
+            Assignment.roster_id,
+            Assignment.site_id,
+            Assignment.day,
+            Assignment.shift,
+            Role.is_lead,
+            Role.sort_order,
+            User.name_pinyin,
+            User.name,
+            User.phone,
+        )
+        .join(
+            mine,
+            (mine.roster_id == Assignment.roster_id)
+            & (mine.site_id == Assignment.site_id)
+            & (mine.day == Assignment.day)
+            & (mine.shift == Assignment.shift),
+        )
+        .join(Role, Role.id == Assignment.role_id)
+        .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+        .join(User, User.id == Volunteer.user_id)
+        .where(
+            mine.volunteer_id == volunteer_id,
+            mine.roster_id.in_(latest_published_rosters()),
+            Assignment.volunteer_id != volunteer_id,
+        )
+    )
+
+
+def _card(a: Assignment, crew: list[CrewMember]) -> ShiftCard:
     start, end = a.site.shift_window(a.day, a.shift)
     card = ShiftCard(
         assignment_id=a.id,
@@ -204,17 +241,13 @@ def _card(a: Assignment, crew: list[Assignment], me: int) -> ShiftCard:
         end=end,
         i_lead=a.role.is_lead,
     )
-    for other in sorted(crew, key=lambda o: (o.role.sort_order, o.volunteer.user.name_pinyin)):
-        if other.volunteer_id == me:
-            continue
-        if other.role.is_lead:
-            card.leads.append(Contact(other.volunteer.user.name, other.volunteer.user.phone))
+    for other in sorted(crew, key=lambda o: (o.sort_order, o.name_pinyin)):
+        if other.is_lead:
+            card.leads.append(Contact(other.name, other.phone))
         else:
-            card.teammates.append(other.volunteer.user.name)
+            card.teammates.append(other.name)
             if card.i_lead:
-                card.team_contacts.append(
-                    Contact(other.volunteer.user.name, other.volunteer.user.phone)
-                )
+                card.team_contacts.append(Contact(other.name, other.phone))
     return card
 
 

@@ -10,11 +10,12 @@ source "self_signup", so re-solving keeps them."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -76,16 +77,27 @@ def signup_periods() -> list[PlanningPeriod]:
 
 
 def eligible_posts(
-    period: PlanningPeriod, volunteer: Volunteer, now: datetime | None = None
+    period: PlanningPeriod,
+    volunteer: Volunteer,
+    now: datetime | None = None,
+    only: tuple[int, date, str, int] | None = None,
 ) -> list[OpenPost]:
     """Posts of `period` not yet started that the volunteer may take, full ones included
     (free = 0): qualified, available (their cells, not a day off, nights only if accepted) and
-    rested (the solver's hard rules against everything they hold in the draft)."""
+    rested (the solver's hard rules against everything they hold in the draft).
+
+    The problem holds this volunteer alone (the rules judge one person against what that person
+    holds), and with `only` = (site id, day, kind, role id) just that post's site: a claim
+    judges the claimed post, at the same cost whatever the size of the period and the pool."""
     now = now or utcnow()
     try:
-        problem, mapping = build_problem(period)
+        problem, mapping = build_problem(
+            period,
+            site_ids=[only[0]] if only is not None else None,
+            volunteer_ids=[volunteer.id],
+        )
     except PlanningError:
-        return []  # no active sites, or a stale pin: nothing can be claimed right now
+        return []  # no active sites, a site not in the period, a stale pin: nothing to claim
     me = person_id(volunteer.id)
     if me not in mapping.volunteers:
         return []
@@ -94,23 +106,21 @@ def eligible_posts(
     held: list[solver.Assignment] = []
     mine: set[tuple[date, str]] = set()
     if draft is not None:
-        for vid, site_id, day, kind, role_id in db.session.execute(
-            select(
-                Assignment.volunteer_id,
-                Assignment.site_id,
-                Assignment.day,
-                Assignment.shift,
-                Assignment.role_id,
-            ).where(Assignment.roster_id == draft.id)
+        code_of = {rid: code for code, rid in mapping.roles.items()}
+        for site_id, day, kind, role_id in db.session.execute(
+            select(Assignment.site_id, Assignment.day, Assignment.shift, Assignment.role_id).where(
+                Assignment.roster_id == draft.id, Assignment.volunteer_id == volunteer.id
+            )
         ):
-            if vid == volunteer.id:
-                mine.add((day, kind))
-            sid, pid = shift_id(site_id, day, kind), person_id(vid)
-            code = next((c for c, rid in mapping.roles.items() if rid == role_id), None)
-            if sid in mapping.shifts and pid in mapping.volunteers and code is not None:
-                held.append(solver.Assignment(person=pid, shift=sid, role=code))
+            mine.add((day, kind))
+            sid, code = shift_id(site_id, day, kind), code_of.get(role_id)
+            if sid in mapping.shifts and code is not None:
+                held.append(solver.Assignment(person=me, shift=sid, role=code))
     state = RosterState(problem, held)
-    filled = filled_per_post(draft.id if draft is not None else None)
+    if only is not None:
+        filled = _filled_post(draft.id if draft is not None else None, *only)
+    else:
+        filled = filled_per_post(draft.id if draft is not None else None)
     sites = {s.id: s for s in period.sites}
     roles = {r.id: r for r in db.session.scalars(select(Role))}
     posts = []
@@ -118,10 +128,14 @@ def eligible_posts(
         if shift.id in mapping.fixed_shifts or shift.start <= now:
             continue
         key = mapping.shifts[shift.id]
+        if only is not None and (key.site_id, key.day, key.kind) != only[:3]:
+            continue
         if (key.day, key.kind) in mine or state.blocker(person, shift) is not None:
             continue
         for need in shift.demands:
             role_id = mapping.roles[need.role]
+            if only is not None and role_id != only[3]:
+                continue
             headcount = need.min  # the site's head count plus urgent requests
             if not headcount or state.static_block(person, shift, need.role) is not None:
                 continue
@@ -141,6 +155,24 @@ def eligible_posts(
             )
     posts.sort(key=lambda p: (p.start, p.site.name, p.role.sort_order))
     return posts
+
+
+def _filled_post(
+    roster_id: int | None, site_id: int, day: date, kind: str, role_id: int
+) -> Counter[tuple[int, date, str, int]]:
+    """filled_per_post for one post only."""
+    if roster_id is None:
+        return Counter()
+    count = db.session.scalar(
+        select(func.count()).where(
+            Assignment.roster_id == roster_id,
+            Assignment.site_id == site_id,
+            Assignment.day == day,
+            Assignment.shift == kind,
+            Assignment.role_id == role_id,
+        )
+    )
+    return Counter({(site_id, day, kind, role_id): count or 0})
 
 
 def open_posts(volunteer: Volunteer, now: datetime | None = None) -> list[OpenPost]:
@@ -237,12 +269,7 @@ def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> A
         raise SignupError(_l("The roster is being regenerated right now: try again in a minute."))
     _period_id, site_id, day, kind, role_id = parsed
     post = next(
-        (
-            p
-            for p in eligible_posts(period, volunteer, now)
-            if (p.site.id, p.day, p.kind, p.role.id) == (site_id, day, kind, role_id)
-        ),
-        None,
+        iter(eligible_posts(period, volunteer, now, only=(site_id, day, kind, role_id))), None
     )
     if post is None:
         raise SignupError(

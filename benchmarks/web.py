@@ -1,0 +1,779 @@
+"""The call-up night against real gunicorn: requests/s, latency and errors per scenario, with
+the rows counted afterwards.
+
+    python -m benchmarks.web                      # SQLite and PostgreSQL, 2 and 4 workers
+    python -m benchmarks.web --databases sqlite --workers 2 --json web.json
+
+For each database (a scratch SQLite file, and a scratch PostgreSQL database that is dropped and
+created: `--postgres`, on 127.0.0.1 only) the demo is seeded, a roster generated and
+published, and one self-sign-up post left with a single free place. Then for each worker
+count, gunicorn (sync workers, bound to 127.0.0.1) is started on the app and driven by
+`--clients` threads, each with its own `requests` session (cookies, keep-alive):
+
+- register: GET /register (the CSRF token), POST /register, GET /me (the redirect) — each
+  virtual volunteer once;
+- taps: each new volunteer opens its availability grid and taps `--taps` cells (some twice);
+- my_shifts: volunteers of the published roster open /me (their shifts with the crews);
+- claim: `--claims` volunteers claim the same last free place at once.
+
+Reported per scenario: requests/s, p50/p95/p99 latency (ms), statuses, errors by status, and
+the server's CPU per request (the gunicorn workers' user+system time; the database server's
+own CPU is not in it). Afterwards the rows are counted: users created == successful
+registrations, each volunteer's availability rows == its final toggle state, no duplicate
+rows, exactly one claim won the last place. One password hash is timed on this machine and
+registrations/s are reported as a share of the hash-bound limit (cores / hash time).
+
+The rate limiter is off in the served app (the per-IP limits would refuse one client machine);
+everything else is the app as configured by the environment. Every request count is bounded by
+the arguments and every scenario by `--max-seconds`. Numbers depend on the machine and its
+load: compare figures from one run, and state the cores (`machine` in the JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CLAIM_KEY = re.compile(r'name="post" value="([^"]+)"')
+PASSWORD = "bench-password-1"
+DEMO_PASSWORD = "muster-demo-4"  # every seeded demo volunteer's password (services.demo)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    """The requests of one scenario: (label, status, seconds), and its wall time."""
+
+    name: str
+    samples: list[tuple[str, int, float]] = field(default_factory=list)
+    wall: float = 0.0
+    cpu: float = 0.0  # seconds of gunicorn worker CPU during the scenario
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, label: str, status: int, seconds: float) -> None:
+        with self.lock:
+            self.samples.append((label, status, seconds))
+
+    def summary(self, expected: dict[str, set[int]]) -> dict[str, Any]:
+        times = sorted(s for _, _, s in self.samples)
+        errors = Counter(
+            f"{label} {status}"
+            for label, status, _ in self.samples
+            if status not in expected.get(label, {200})
+        )
+        return {
+            "requests": len(self.samples),
+            "wall_s": round(self.wall, 3),
+            "rps": round(len(self.samples) / self.wall, 1) if self.wall else 0.0,
+            "p50_ms": _ms(_quantile(times, 0.50)),
+            "p95_ms": _ms(_quantile(times, 0.95)),
+            "p99_ms": _ms(_quantile(times, 0.99)),
+            "statuses": dict(Counter(f"{label} {status}" for label, status, _ in self.samples)),
+            "errors": dict(errors),
+            "server_cpu_ms_per_request": _ms(self.cpu / len(self.samples))
+            if self.samples
+            else None,
+        }
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+class Client:
+    """One virtual user: a requests session against the server, timing every request."""
+
+    def __init__(self, base: str, scenario: Scenario | None = None) -> None:
+        self.base = base
+        self.http = requests.Session()
+        self.http.headers["Accept-Language"] = "zh-CN,zh;q=0.9"
+        self.http.headers["Accept-Encoding"] = "gzip, deflate, br"
+        self.scenario = scenario
+
+    def request(self, label: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("allow_redirects", False)
+        kwargs.setdefault("timeout", 60)
+        start = time.perf_counter()
+        try:
+            response = self.http.request(method, self.base + path, **kwargs)
+            status = response.status_code
+        except requests.RequestException:
+            response, status = None, 0  # type: ignore[assignment]
+        if self.scenario is not None:
+            self.scenario.record(label, status, time.perf_counter() - start)
+        if response is None:
+            raise ConnectionError(f"{method} {path} failed")
+        return response
+
+    def token(self, html: str) -> str:
+        match = CSRF.search(html)
+        if match is None:
+            raise ValueError("no CSRF token on the page")
+        return match.group(1)
+
+
+def run_threads(clients: int, work: Callable[[int], None], deadline: float) -> None:
+    """`work(i)` for i in 0..clients-1, each on its own thread; stops waiting at the deadline
+    (threads see the deadline themselves and stop issuing requests)."""
+    errors: list[BaseException] = []
+
+    def target(index: int) -> None:
+        try:
+            work(index)
+        except Exception as error:  # a refused connection ends that client, not the run
+            errors.append(error)
+
+    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()) + 30)
+    if errors:
+        print(f"    {len(errors)} client(s) stopped early: {errors[0]!r}", file=sys.stderr)
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU seconds of the gunicorn master's live children (its workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # fields[1] is the parent pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+@contextmanager
+def gunicorn(database_url: str, workers: int, port: int, log: Path) -> Iterator[int]:
+    """gunicorn with `workers` sync workers on 127.0.0.1:port; yields the master's pid."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    env.update(
+        DATABASE_URL=database_url,
+        MUSTER_ENV="development",
+        SECRET_KEY=env.get("SECRET_KEY") or "benchmarks-web-not-secret",
+        NOTIFY_AFTER_PUBLISH="0",
+    )
+    app = "scheduler:create_app({'RATELIMIT_ENABLED': False})"
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync"]
+    command += ["-b", f"127.0.0.1:{port}", "--timeout", "120", "--no-control-socket", app]
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({process.returncode}); see {log}")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer within 60 s; see {log}")
+            time.sleep(0.2)
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- the data ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """What the scenarios need from the seeded database."""
+
+    period_id: int
+    days: list[date]
+    starts: tuple[int, ...]  # the spans the period's grid shows, by start hour
+    rostered_phones: list[str]  # demo volunteers with published shifts
+    claim_key: str  # the post with one free place
+    claimant_phones: list[str]
+    claim_post: tuple[int, date, str, int]  # site, day, shift, role
+    claim_headcount: int
+
+
+def scratch_postgres(url: str) -> None:
+    """Drop and create the database named in `url` (on 127.0.0.1 only)."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise SystemExit(f"scratch database name must be lowercase letters, digits, _: {name!r}")
+    admin = f"postgresql://{parts.netloc}/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare(database_url: str, volunteers: int, claimants: int, solve_seconds: int) -> Prepared:
+    """Migrate, seed the demo, generate and publish a roster, and leave one post of the period
+    open for self-sign-up with exactly one free place, which `claimants` fresh volunteers
+    (available, rested and qualified for it) may claim."""
+    from flask_migrate import upgrade
+    from sqlalchemy import delete, func, insert, select
+
+    from scheduler import create_app, jobs
+    from scheduler.extensions import db
+    from scheduler.models import (
+        VOLUNTEER,
+        Assignment,
+        Availability,
+        PlanningPeriod,
+        Role,
+        Roster,
+        Site,
+        SolveRun,
+        User,
+        Volunteer,
+        WorkUnit,
+    )
+    from scheduler.models.accounts import hash_password, name_sort_key
+    from scheduler.models.base import utcnow
+    from scheduler.models.rosters import PUBLISHED
+    from scheduler.services import rosters, signup
+    from scheduler.services.availability import period_starts
+    from scheduler.services.demo import seed_demo
+    from scheduler.services.publishing import publish
+    from scheduler.services.rosters import filled_per_post
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False}
+        | {"NOTIFY_AFTER_PUBLISH": False, "REDIS_URL": None}
+    )
+    with app.app_context():
+        upgrade()
+        seed_demo(volunteers=volunteers, seed=1)
+        db.session.commit()
+        period = db.session.scalars(select(PlanningPeriod).order_by(PlanningPeriod.id)).first()
+        assert period is not None
+        run = rosters.start_run(
+            period, [s.id for s in rosters.active_sites(period)], solve_seconds, None
+        )
+        jobs.execute_run(run.id)
+        db.session.expire_all()
+        run = db.session.get(SolveRun, run.id)
+        if run is None or run.status != "succeeded":
+            raise RuntimeError(f"the roster run failed: {run and run.error}")
+        publish(period, None)
+        db.session.commit()
+        published = db.session.scalar(
+            select(Roster.id).where(Roster.period_id == period.id, Roster.status == PUBLISHED)
+        )
+        rostered = list(
+            db.session.scalars(
+                select(User.phone)
+                .join(Volunteer, Volunteer.user_id == User.id)
+                .join(Assignment, Assignment.volunteer_id == Volunteer.id)
+                .where(Assignment.roster_id == published, User.role == VOLUNTEER)
+                .group_by(User.phone)
+                .order_by(func.count(Assignment.id).desc(), User.phone)
+            )
+        )
+
+        # The last free place: a fully staffed post of a role anyone may take, on the last day.
+        period.self_signup_open = True
+        draft = signup.ensure_draft(period)
+        open_roles = {
+            r.id
+            for r in db.session.scalars(
+                select(Role).where(Role.required_skill_id.is_(None), Role.is_lead.is_(False))
+            )
+        }
+        filled = filled_per_post(draft.id)
+        last_day = period.end_date
+        candidates = sorted(
+            (key, count)
+            for key, count in filled.items()
+            if key[1] == last_day and key[2] == "day" and key[3] in open_roles and count >= 2
+        )
+        if not candidates:
+            raise RuntimeError("no fully staffed day-shift post on the last day to leave open")
+        (site_id, day, kind, role_id), _filled = candidates[0]
+        taken = db.session.scalars(
+            select(Assignment).where(
+                Assignment.roster_id == draft.id,
+                Assignment.site_id == site_id,
+                Assignment.day == day,
+                Assignment.shift == kind,
+                Assignment.role_id == role_id,
+            )
+        ).all()
+        db.session.execute(delete(Assignment).where(Assignment.id == taken[-1].id))
+        site = db.session.get(Site, site_id)
+        assert site is not None
+        start, _end = site.shift_window(day, kind)  # the claimants offer exactly its hours
+
+        unit = db.session.scalars(select(WorkUnit).order_by(WorkUnit.id)).first()
+        shared_hash = hash_password(DEMO_PASSWORD)
+        now = utcnow()
+        phones = [f"+861710{n:07d}" for n in range(1, claimants + 1)]
+        users = db.session.execute(
+            insert(User).returning(User.id, sort_by_parameter_order=True),
+            [
+                {
+                    "phone": phone,
+                    "name": f"抢岗{n}",
+                    "name_pinyin": name_sort_key(f"抢岗{n}"),
+                    "password_hash": shared_hash,
+                    "role": "volunteer",
+                    "active": True,
+                    "created_at": now,
+                }
+                for n, phone in enumerate(phones, 1)
+            ],
+        ).scalars()
+        volunteer_ids = db.session.execute(
+            insert(Volunteer).returning(Volunteer.id, sort_by_parameter_order=True),
+            [
+                {
+                    "user_id": uid,
+                    "work_unit_id": unit.id if unit else None,
+                    "accepts_nights": True,
+                    "weekly_cap": 7,
+                    "consented_at": now,
+                    "trained_at": now,
+                }
+                for uid in users
+            ],
+        ).scalars()
+        db.session.execute(
+            insert(Availability),
+            [{"volunteer_id": v, "day": day, "start_hour": start.hour} for v in volunteer_ids],
+        )
+        db.session.commit()
+        key = f"{period.id}:{site_id}:{day.isoformat()}:{kind}:{role_id}"
+        first = db.session.scalar(select(Volunteer).join(User).where(User.phone == phones[0]))
+        assert first is not None
+        post = next((p for p in signup.eligible_posts(period, first) if p.key == key), None)
+        if post is None or post.free != 1:
+            raise RuntimeError(f"the claim post {key} is not open with one place: {post}")
+        return Prepared(
+            period_id=period.id,
+            days=_days(period.start_date, period.end_date),
+            starts=period_starts(period),
+            rostered_phones=rostered,
+            claim_key=key,
+            claimant_phones=phones,
+            claim_post=(site_id, day, kind, role_id),
+            claim_headcount=post.headcount,
+        )
+
+
+def reopen_claim(database_url: str, prepared: Prepared) -> None:
+    """Free the claim post's self-sign-up place again (each configuration claims it anew)."""
+    from sqlalchemy import delete, select
+
+    from scheduler import create_app
+    from scheduler.extensions import db
+    from scheduler.models import Assignment, Roster
+    from scheduler.models.rosters import DRAFT, SOURCE_SELF_SIGNUP
+
+    site_id, day, kind, role_id = prepared.claim_post
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        db.session.execute(
+            delete(Assignment).where(
+                Assignment.roster_id.in_(
+                    select(Roster.id).where(
+                        Roster.period_id == prepared.period_id, Roster.status == DRAFT
+                    )
+                ),
+                Assignment.site_id == site_id,
+                Assignment.day == day,
+                Assignment.shift == kind,
+                Assignment.role_id == role_id,
+                Assignment.source == SOURCE_SELF_SIGNUP,
+            )
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def count_rows(
+    database_url: str,
+    prepared: Prepared,
+    registered: dict[str, set[tuple[date, int]]],
+    run_prefix: str,
+) -> dict[str, Any]:
+    """Rows after a run: users of this run's phones vs successful registrations, availability
+    vs each volunteer's final toggle state, duplicates, and the claimed post."""
+    from sqlalchemy import func, select
+
+    from scheduler import create_app
+    from scheduler.extensions import db
+    from scheduler.models import Assignment, Availability, Roster, User, Volunteer
+    from scheduler.models.rosters import DRAFT, SOURCE_SELF_SIGNUP
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        users = dict(
+            db.session.execute(
+                select(User.phone, Volunteer.id)
+                .join(Volunteer, Volunteer.user_id == User.id)
+                .where(User.phone.like(f"{run_prefix}%"))
+            ).all()
+        )
+        rows: dict[int, set[tuple[date, int]]] = {}
+        for vid, day, start_hour in db.session.execute(
+            select(Availability.volunteer_id, Availability.day, Availability.start_hour).where(
+                Availability.volunteer_id.in_(list(users.values()) or [0])
+            )
+        ):
+            rows.setdefault(vid, set()).add((day, start_hour))
+        mismatched = sorted(
+            phone
+            for phone, cells in registered.items()
+            if rows.get(users.get(phone, 0), set()) != cells
+        )
+        duplicate_phones = db.session.scalar(
+            select(func.count()).select_from(
+                select(User.phone).group_by(User.phone).having(func.count() > 1).subquery()
+            )
+        )
+        site_id, day, kind, role_id = prepared.claim_post
+        draft = select(Roster.id).where(
+            Roster.period_id == prepared.period_id, Roster.status == DRAFT
+        )
+        post = db.session.execute(
+            select(Assignment.volunteer_id, Assignment.source).where(
+                Assignment.roster_id.in_(draft),
+                Assignment.site_id == site_id,
+                Assignment.day == day,
+                Assignment.shift == kind,
+                Assignment.role_id == role_id,
+            )
+        ).all()
+        return {
+            "users_created": len(users),
+            "registrations_ok": len(registered),
+            "users_match": set(users) == set(registered),
+            "availability_rows": sum(len(c) for c in rows.values()),
+            "availability_expected": sum(len(c) for c in registered.values()),
+            "availability_mismatched_volunteers": len(mismatched),
+            "duplicate_phones": duplicate_phones,
+            "claim_post_filled": len(post),
+            "claim_post_headcount": prepared.claim_headcount,
+            "claims_won": sum(1 for _v, source in post if source == SOURCE_SELF_SIGNUP),
+            "claim_post_duplicate_volunteers": len(post) - len({v for v, _ in post}),
+        }
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+EXPECTED = {
+    "GET /register": {200},
+    "POST /register": {302},
+    "GET /me": {200},
+    "GET /me/availability": {200},
+    "POST /me/availability/cell": {200},
+    "POST /login": {302},
+    "GET /me/signup": {200},
+    "POST /me/signup/claim": {303},
+}
+
+
+def registration_form(token: str, phone: str, index: int) -> dict[str, str]:
+    return {
+        "csrf_token": token,
+        "name": f"压测{index}",
+        "phone": phone,
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "work_unit": "南通供电公司",
+        "district": "0",
+        "weekly_cap": "5",
+        "accepts_nights": "y",
+        "partner_phone": "",
+        "emergency_name": "王大明",
+        "emergency_phone": "13700137000",
+        "consent": "y",
+    }
+
+
+def login(base: str, phone: str, password: str) -> Client:
+    client = Client(base)
+    token = client.token(client.request("GET /login", "GET", "/login").text)
+    response = client.request(
+        "POST /login",
+        "POST",
+        "/login",
+        data={"csrf_token": token, "phone": phone, "password": password},
+    )
+    if response.status_code != 302:
+        raise RuntimeError(f"login as {phone} failed: {response.status_code}")
+    return client
+
+
+def run_config(
+    args: argparse.Namespace,
+    database_url: str,
+    prepared: Prepared,
+    workers: int,
+    run_index: int,
+    log: Path,
+) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{args.port}"
+    run_prefix = f"+861700{run_index:02d}"
+    phones = [f"{run_prefix}{n:05d}" for n in range(args.volunteers)]
+    rng = random.Random(run_index)
+    results: dict[str, Any] = {}
+    with gunicorn(database_url, workers, args.port, log) as master:
+
+        def measured(name: str, clients: int, work: Callable[[Scenario, int, float], None]) -> None:
+            scenario = Scenario(name)
+            cpu = worker_cpu_seconds(master)
+            start = time.monotonic()
+            deadline = start + args.max_seconds
+            run_threads(clients, lambda i: work(scenario, i, deadline), deadline)
+            scenario.wall = time.monotonic() - start
+            scenario.cpu = worker_cpu_seconds(master) - cpu
+            results[name] = scenario.summary(EXPECTED)
+            line = results[name]
+            print(
+                f"  {name:10} {line['requests']:6} req {line['rps']:8.1f}/s"
+                f"  p50 {line['p50_ms']:7.1f}"
+                f"  p95 {line['p95_ms']:7.1f}  p99 {line['p99_ms']:7.1f} ms  cpu/req "
+                f"{line['server_cpu_ms_per_request']} ms  errors {line['errors'] or 0}"
+            )
+
+        # register: every virtual volunteer once, spread over the clients.
+        sessions: dict[str, Client] = {}
+        registered: dict[str, set[tuple[date, int]]] = {}
+        lock = threading.Lock()
+
+        def register(scenario: Scenario, i: int, deadline: float) -> None:
+            for n in range(i, len(phones), args.clients):
+                if time.monotonic() > deadline:
+                    return
+                client = Client(base, scenario)
+                page = client.request("GET /register", "GET", "/register")
+                form = registration_form(client.token(page.text), phones[n], n)
+                posted = client.request("POST /register", "POST", "/register", data=form)
+                if posted.status_code == 302:
+                    with lock:
+                        sessions[phones[n]] = client
+                        registered[phones[n]] = set()
+                    client.request("GET /me", "GET", "/me")
+
+        measured("register", args.clients, register)
+        results["register"]["registrations"] = len(registered)
+        results["register"]["registrations_per_s"] = round(
+            len(registered) / results["register"]["wall_s"], 2
+        )
+
+        # taps: each new volunteer opens its grid and taps cells, some of them twice.
+        volunteers = sorted(sessions)
+        cells = [(d, h) for d in prepared.days[:7] for h in prepared.starts]
+
+        def taps(scenario: Scenario, i: int, deadline: float) -> None:
+            for phone in volunteers[i :: args.clients]:
+                client = sessions[phone]
+                client.scenario = scenario
+                week = prepared.days[0].isoformat()
+                grid = client.request(
+                    "GET /me/availability",
+                    "GET",
+                    f"/me/availability?period={prepared.period_id}&week={week}",
+                )
+                token = client.token(grid.text)
+                state = registered[phone]
+                for _ in range(args.taps):
+                    if time.monotonic() > deadline:
+                        return
+                    day, start_hour = rng.choice(cells)
+                    response = client.request(
+                        "POST /me/availability/cell",
+                        "POST",
+                        "/me/availability/cell",
+                        data={
+                            "csrf_token": token,
+                            "cell": f"{day.isoformat()} {start_hour:02d}",
+                            "week": week,
+                            "period": str(prepared.period_id),
+                        },
+                        headers={"HX-Request": "true"},
+                    )
+                    if response.status_code == 200:
+                        state.symmetric_difference_update({(day, start_hour)})
+
+        measured("taps", args.clients, taps)
+
+        # my_shifts: rostered demo volunteers open /me (their shifts, crews and leads).
+        rostered = prepared.rostered_phones[: args.clients]
+        logged_in = [login(base, phone, DEMO_PASSWORD) for phone in rostered]
+        per_client = max(1, args.me_requests // max(1, len(logged_in)))
+
+        def my_shifts(scenario: Scenario, i: int, deadline: float) -> None:
+            client = logged_in[i]
+            client.scenario = scenario
+            for _ in range(per_client):
+                if time.monotonic() > deadline:
+                    return
+                client.request("GET /me", "GET", "/me")
+
+        measured("my_shifts", len(logged_in), my_shifts)
+
+        # claim: the claimants load the sign-up page, then all claim the last place at once.
+        claimants = [login(base, p, DEMO_PASSWORD) for p in prepared.claimant_phones]
+        tokens = []
+        for client in claimants:
+            page = client.request("GET /me/signup", "GET", "/me/signup").text
+            tokens.append(client.token(page))
+        barrier = threading.Barrier(len(claimants))
+
+        def claim(scenario: Scenario, i: int, deadline: float) -> None:
+            client = claimants[i]
+            client.scenario = scenario
+            barrier.wait(timeout=60)
+            client.request(
+                "POST /me/signup/claim",
+                "POST",
+                "/me/signup/claim",
+                data={"csrf_token": tokens[i], "post": prepared.claim_key},
+            )
+
+        reopen_claim(database_url, prepared)  # the place a previous configuration gave away
+        measured("claim", len(claimants), claim)
+
+    results["rows"] = count_rows(database_url, prepared, registered, run_prefix)
+    return results
+
+
+def hash_seconds(repeat: int = 5) -> tuple[str, float]:
+    """The app's password hash method and the median time of one hash on this machine."""
+    from werkzeug.security import generate_password_hash
+
+    from scheduler.config import Config
+
+    method = Config.PASSWORD_HASH_METHOD
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        generate_password_hash(PASSWORD, method=method)
+        times.append(time.perf_counter() - start)
+    return method, statistics.median(times)
+
+
+def check_local(url: str) -> None:
+    host = urlsplit(url).hostname
+    if host not in LOCAL_HOSTS:
+        raise SystemExit(f"only a local database is used (127.0.0.1), not {host!r}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--workers", default="2,4", help="gunicorn sync worker counts")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/muster_bench_web",
+        help="a scratch database: dropped and created",
+    )
+    parser.add_argument("--port", type=int, default=5107)
+    parser.add_argument("--clients", type=int, default=32, help="concurrent virtual users")
+    parser.add_argument("--volunteers", type=int, default=320, help="registrations per run")
+    parser.add_argument("--taps", type=int, default=10, help="taps per new volunteer")
+    parser.add_argument("--me-requests", type=int, default=1600, help="GET /me in my_shifts")
+    parser.add_argument("--claims", type=int, default=50, help="concurrent claims of one place")
+    parser.add_argument("--seed-volunteers", type=int, default=300, help="demo pool size")
+    parser.add_argument("--solve-seconds", type=int, default=10)
+    parser.add_argument("--max-seconds", type=float, default=120, help="per scenario")
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    args = parser.parse_args(argv)
+    args.volunteers = min(args.volunteers, 99999)
+
+    method, hashed = hash_seconds()
+    cores = os.cpu_count() or 1
+    bound = cores / hashed
+    print(
+        f"{cores} cores; one {method} hash {hashed * 1000:.0f} ms"
+        f" -> bound {bound:.1f} registrations/s"
+    )
+    report: dict[str, Any] = {
+        "machine": {"cores": cores, "hash_method": method, "hash_ms": round(hashed * 1000, 1)},
+        "hash_bound_registrations_per_s": round(bound, 2),
+        "arguments": {k: str(v) for k, v in vars(args).items()},
+        "runs": [],
+    }
+    workdir = Path(tempfile.mkdtemp(prefix="muster-bench-web-"))
+    log = workdir / "gunicorn.log"
+    for database in args.databases.split(","):
+        if database == "sqlite":
+            url = f"sqlite:///{workdir / 'bench.sqlite'}"
+        elif database == "postgresql":
+            url = args.postgres
+            check_local(url)
+            scratch_postgres(url)
+        else:
+            parser.error(f"unknown database {database!r}")
+        print(f"{database}: seeding, solving and publishing ...")
+        prepared = prepare(url, args.seed_volunteers, args.claims, args.solve_seconds)
+        for index, workers in enumerate(int(w) for w in args.workers.split(",")):
+            print(f"{database}, gunicorn {workers} sync workers, {args.clients} clients:")
+            result = run_config(args, url, prepared, workers, index, log)
+            registered = result["register"]["registrations_per_s"]
+            result["register"]["share_of_hash_bound"] = round(registered / bound, 3)
+            print(
+                f"  registrations {registered}/s = {registered / bound:.0%} of the hash bound;"
+                f" rows {result['rows']}"
+            )
+            report["runs"].append({"database": database, "workers": workers, **result})
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        print(f"written {args.json}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""`python -m benchmarks.web` on a tiny load: it starts gunicorn, drives every scenario over
+real HTTP and counts the rows afterwards. Not timed: only that it runs and that nothing is
+lost, duplicated or refused."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_web_benchmark_runs_on_a_tiny_load(tmp_path: Path) -> None:
+    out = tmp_path / "web.json"
+    command = [sys.executable, "-m", "benchmarks.web", "--databases", "sqlite", "--workers", "2"]
+    command += ["--port", str(free_port()), "--clients", "2", "--volunteers", "3", "--taps", "3"]
+    command += ["--me-requests", "4", "--claims", "3", "--seed-volunteers", "30"]
+    command += ["--solve-seconds", "5", "--max-seconds", "60", "--json", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    report = json.loads(out.read_text())
+    assert report["machine"]["cores"] >= 1
+    assert report["hash_bound_registrations_per_s"] > 0
+    (run,) = report["runs"]
+    assert (run["database"], run["workers"]) == ("sqlite", 2)
+    for scenario in ("register", "taps", "my_shifts", "claim"):
+        assert run[scenario]["requests"] > 0, scenario
+        assert run[scenario]["errors"] == {}, (scenario, run[scenario]["errors"])
+        assert run[scenario]["p50_ms"] <= run[scenario]["p99_ms"]
+    assert run["register"]["registrations"] == 3
+    rows = run["rows"]
+    assert rows["users_created"] == rows["registrations_ok"] == 3
+    assert rows["users_match"]
+    assert rows["availability_rows"] == rows["availability_expected"]
+    assert rows["availability_mismatched_volunteers"] == 0
+    assert rows["duplicate_phones"] == 0
+    assert rows["claims_won"] == 1
+    assert rows["claim_post_filled"] == rows["claim_post_headcount"]
+    assert rows["claim_post_duplicate_volunteers"] == 0
