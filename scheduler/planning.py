@@ -195,6 +195,7 @@ def build_problem(
     draft = current_draft(period.id)
     mapping.draft_id = draft.id if draft is not None else None
     kept: list[Any] = []
+    overridden: Counter[tuple[str, int]] = Counter()
     if draft is not None:
         kept = list(
             db.session.execute(
@@ -211,7 +212,14 @@ def build_problem(
         )
         # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
         # person may be unqualified or unavailable): it stays in the draft but out of the
-        # problem, and save_solution skips solver rows that collide with it.
+        # problem, and save_solution skips solver rows that collide with it. A pinned one stays
+        # in the draft and holds its place: the solver's head count there is one lower, so
+        # nobody is sent on top of it.
+        overridden = Counter(
+            (shift_id(a.site_id, a.day, a.shift), a.role_id)
+            for a in kept
+            if a.rule_override and a.pinned and a.site_id in chosen_ids
+        )
         kept = [
             a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override
         ]
@@ -240,8 +248,12 @@ def build_problem(
         for day in days:
             for kind in site.shift_kinds:
                 sid = shift_id(site.id, day, kind)
-                need = {code_of[rid]: n for rid, n in demand_of(site, day, kind, extra).items()}
-                demands = [solver.Demand(role=code, min=n) for code, n in need.items()]
+                wanted = demand_of(site, day, kind, extra)
+                need = {code_of[rid]: n for rid, n in wanted.items()}
+                demands = [
+                    solver.Demand(role=code_of[rid], min=max(0, n - overridden[(sid, rid)]))
+                    for rid, n in wanted.items()
+                ]
                 # A pin on a role the shift no longer asks for (or above its head count)
                 # widens the demand so the pin stays valid; no shortfall is invented.
                 for code, count in kept_by_shift.get(sid, {}).items():
@@ -249,9 +261,7 @@ def build_problem(
                         demands.append(solver.Demand(role=code, min=0, max=count))
                     elif count > need[code]:
                         demands = [
-                            solver.Demand(role=code, min=need[code], max=count)
-                            if d.role == code
-                            else d
+                            solver.Demand(role=code, min=d.min, max=count) if d.role == code else d
                             for d in demands
                         ]
                 if not demands:
@@ -347,6 +357,8 @@ def build_problem(
             baseline=tuple(baseline),
             first_day=first,
             last_day=last,
+            # A head count is exact: nobody is sent to a post that does not need them.
+            cover_cap=True,
         )
     except ValueError as error:
         # Raised for a pin the volunteer is no longer qualified for (or a similar change

@@ -78,6 +78,7 @@ RULE_LABELS = {
     "day_off": _l("Works on a day off"),
     "max_consecutive_days": _l("Too many working days in a row"),
     "nights_7_days": _l("Too many night shifts in 7 days"),
+    "over_cover": _l("The post already has every person it needs"),
 }
 OTHER_RULE = _l("Breaks a roster rule")
 
