@@ -42,7 +42,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
-from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
+from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SOLVER
 from scheduler.services.demand import demand_of, urgent_extra
 from solver.explain import Reason, explain
 
@@ -53,6 +53,7 @@ __all__ = [
     "build_problem",
     "current_draft",
     "person_id",
+    "repair_holes",
     "save_solution",
     "shift_id",
 ]
@@ -365,6 +366,51 @@ def build_problem(
         # made after the assignment): the run fails with the solver library's words.
         raise PlanningError(str(error)) from error
     return problem, mapping
+
+
+def repair_holes(
+    period: PlanningPeriod, problem: solver.Problem, mapping: PlanningMap
+) -> dict[tuple[str, str], int]:
+    """The holes a repair of the period's draft fills, as solver (shift, role) -> how many
+    people the post may gain: what the latest published version held there and the draft
+    has lost since (a cancellation, a hand removal), plus what open urgent requests add —
+    never more than the post still misses. Every other post keeps what it holds (see
+    solver.solve_repair)."""
+    published = db.session.scalar(
+        select(Roster.id)
+        .where(Roster.period_id == period.id, Roster.status == PUBLISHED)
+        .order_by(Roster.version.desc())
+        .limit(1)
+    )
+
+    def held(roster_id: int | None) -> Counter[tuple[int, date, str, int]]:
+        if roster_id is None:
+            return Counter()
+        rows = db.session.execute(
+            select(Assignment.site_id, Assignment.day, Assignment.shift, Assignment.role_id).where(
+                Assignment.roster_id == roster_id
+            )
+        )
+        return Counter(tuple(r) for r in rows)  # type: ignore[misc]
+
+    told, now = held(published), held(mapping.draft_id)
+    extra = urgent_extra(period.id, mapping.site_ids)
+    in_problem = Counter((a.shift, a.role) for a in {*problem.pins, *problem.baseline})
+    holes = {}
+    for shift in problem.shifts:
+        if shift.id in mapping.fixed_shifts:
+            continue
+        key = mapping.shifts[shift.id]
+        for demand in shift.demands:
+            role_id = mapping.roles[demand.role]
+            post = (key.site_id, key.day, key.kind, role_id)
+            lost = max(0, told[post] - now[post])
+            gained = extra.get((key.site_id, key.day, key.kind), Counter())[role_id]
+            missing = demand.min - in_problem[(shift.id, demand.role)]
+            count = min(missing, lost + gained)
+            if count > 0:
+                holes[(shift.id, demand.role)] = count
+    return holes
 
 
 # Repeat no-shows (scheduler.services.hours.is_no_show) are rostered last when the period asks:

@@ -7,9 +7,9 @@ posts someone left (a cancellation) or that need more people than before (an urg
 * only the holes' *candidates* (people available and qualified for a hole) may leave a post
   they hold, and only for a hole or for a place another move vacated (everyone else's baseline
   becomes a pin, where it can be one);
-* nobody may be added anywhere but to a hole or to a place a move vacated: every post is
-  capped at what it holds now plus its hole (``Problem.caps``), so old unfilled posts stay as
-  they are;
+* nobody may be added anywhere but to a hole or to a place a move vacated (or a rule now
+  forbids its holder): every post is capped at what it holds now plus its hole
+  (``Problem.caps``), so old unfilled posts stay as they are;
 * each baseline assignment dropped still costs ``Rules.weight_baseline_change``, so a move is
   made only when it fills a hole (the app sets that weight above any comfort a move could
   buy and below an unfilled post).
@@ -52,8 +52,6 @@ def restrict(problem: Problem, holes: Mapping[Post, int]) -> Problem:
         and role in person.roles
         and (person.id, shift_id) not in pinned
     }
-    vacatable = {a.shift for a in baseline if a.person in candidates}
-    open_shifts = hole_shifts | vacatable
 
     # Everyone else keeps their baseline as pins, except assignments that break a hard rule
     # now (availability, qualification or a limit changed since): those stay soft, and the
@@ -74,6 +72,9 @@ def restrict(problem: Problem, holes: Mapping[Post, int]) -> Problem:
             and a.role in person.roles
         ):
             pins.append(a)
+    # Places that may be vacated (a candidate's, or one a rule now forbids) may be refilled.
+    kept = set(pins)
+    open_shifts = hole_shifts | {a.shift for a in baseline if a not in kept}
 
     own: dict[str, set[str]] = {}
     for a in (*problem.pins, *baseline):

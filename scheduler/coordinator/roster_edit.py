@@ -25,7 +25,7 @@ from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.parsing import iso_day
-from scheduler.services import delivery, editing, publishing
+from scheduler.services import delivery, editing, publishing, repair
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import NOTE_MAX, EditError, EditOutcome
 from scheduler.services.publishing import PublishError, RosterDiff
@@ -309,6 +309,15 @@ def roster_publish(period_id: int) -> Response:
     period = get_or_404(PlanningPeriod, period_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if repair.needs_approval(period):
+        flash(
+            gettext(
+                "This draft holds a repair that takes volunteers off shifts they were told: "
+                "tick those changes on the repair page to publish it."
+            ),
+            "error",
+        )
+        return redirect(url_for("coordinator.roster_repair_confirm", period_id=period.id))
     try:
         version, _changes = publishing.publish(period, current_user)
         db.session.commit()
