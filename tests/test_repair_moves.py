@@ -252,12 +252,19 @@ def test_a_chain_move_is_explained_and_needs_a_tick(
     assert bypass.status_code == 302
     assert bypass.location.endswith(f"{base}/repair")
     assert versions(world) == 1
-    # A tick for a line that is not proposed (the draft changed meanwhile) is refused too.
+    # A tick for a line that is not proposed (the draft changed meanwhile) is refused too, as
+    # is a page showing other changes than the draft now holds.
     stale = staff.post(f"{base}/repair/publish", data={"approve": [moved.key, "1:2:3:day:4"]})
     assert stale.status_code == 422
+    assert "changed since this page was shown" in stale.get_data(as_text=True)
+    other = staff.post(f"{base}/repair/publish", data={"approve": moved.key, "shown": "0" * 20})
+    assert other.status_code == 422
     assert versions(world) == 1
 
-    published = staff.post(f"{base}/repair/publish", data={"approve": moved.key})
+    assert f'name="shown" value="{found.digest}"' in page
+    published = staff.post(
+        f"{base}/repair/publish", data={"approve": moved.key, "shown": found.digest}
+    )
     assert published.status_code == 302
     assert published.location.endswith(f"{base}/versions/2")
     db.session.expire_all()

@@ -81,7 +81,9 @@ def roster_repair_publish(period_id: int) -> Any:
         abort(400)
     ticked = set(request.form.getlist("approve"))
     try:
-        version, _changes = repair.publish_repair(period, current_user, ticked)
+        version, _changes = repair.publish_repair(
+            period, current_user, ticked, request.form.get("shown")
+        )
         db.session.commit()
     except (RepairError, PublishError) as error:
         db.session.rollback()

@@ -17,6 +17,7 @@ version) needs the coordinator's tick: `publish_repair` refuses to publish untic
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -137,6 +138,13 @@ class RepairProposal:
     def told(self) -> list[RepairChange]:
         """The changes that need the coordinator's tick."""
         return [c for c in self.changes if c.told]
+
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of every change: the confirm form sends it back, so a draft
+        that changed after the page was shown is not published unseen."""
+        lines = sorted(f"{c.volunteer_id}|{c.added}|{c.removed}" for c in self.changes)
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20]
 
 
 def proposal(period: PlanningPeriod) -> RepairProposal | None:
@@ -292,18 +300,22 @@ def needs_approval(period: PlanningPeriod) -> bool:
 
 
 def publish_repair(
-    period: PlanningPeriod, by: User | None, approved: Collection[str]
+    period: PlanningPeriod,
+    by: User | None,
+    approved: Collection[str],
+    shown: str | None = None,
 ) -> tuple[Roster, RosterDiff]:
     """Publish the repaired draft as the next version, once every change that takes a
     volunteer off a shift they were told is in `approved` (RepairChange.key). Refuses when
-    one is not ticked, or when a ticked line is no longer proposed (the draft changed since
-    the page was shown). Flushes; the caller commits."""
+    one is not ticked, or when the draft changed since the page was shown (`shown`, the
+    proposal's digest the page carried, differs; or a ticked line is no longer proposed).
+    Flushes; the caller commits."""
     found = proposal(period)
     if found is None:
         raise RepairError(_l("There is no draft to publish: generate a roster first."))
     wanted = {c.key for c in found.told}
     ticked = set(approved)
-    if ticked - wanted:
+    if ticked - wanted or (shown is not None and shown != found.digest):
         raise RepairError(
             _l("The proposed moves have changed since this page was shown: check them again.")
         )

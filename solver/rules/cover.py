@@ -56,6 +56,9 @@ def post(ctx: Context) -> list[Term]:
             total = sum(filled)
             if under is not None and over is not None and demand.min == demand.upper:
                 model.add(total + under - over == demand.min)
+            elif under is not None and over is None and most <= demand.min:
+                # capped at (or below) the minimum: the shortfall is exactly what is missing
+                model.add(total + under == demand.min)
             else:
                 if under is not None:
                     model.add(total + under >= demand.min)
