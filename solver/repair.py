@@ -5,8 +5,9 @@ posts someone left (a cancellation) or that need more people than before (an urg
 :func:`restrict` turns the problem into one whose every roster is such a repair:
 
 * only the holes' *candidates* (people available and qualified for a hole) may leave a post
-  they hold, and only for a hole or for a place another move vacated (everyone else's baseline
-  becomes a pin, where it can be one);
+  they hold, one within a day of a hole (what keeps them from it: one shift a day, rest), and
+  only for a hole or for a place another move vacated (everyone else's baseline becomes a
+  pin, where it can be one);
 * nobody may be added anywhere but to a hole or to a place a move vacated (or a rule now
   forbids its holder): every post is capped at what it holds now plus its hole
   (``Problem.caps``), so old unfilled posts stay as they are;
@@ -32,6 +33,8 @@ from solver.model import Problem, Solution, UnfilledPost
 __all__ = ["restrict", "solve_repair"]
 
 Post = tuple[str, str]  # (shift id, role)
+# How many days from a hole a candidate's own post may be to be given up for it.
+CHAIN_DAYS = 1
 
 
 def restrict(problem: Problem, holes: Mapping[Post, int]) -> Problem:
@@ -60,11 +63,19 @@ def restrict(problem: Problem, holes: Mapping[Post, int]) -> Problem:
     unsafe_people = {v.person for v in report.violations if v.person and not v.shifts}
     unsafe = {(v.person, s) for v in report.violations if v.person for s in v.shifts}
     unsafe_posts = {(s, None) for v in report.violations if v.person is None for s in v.shifts}
+    # A candidate may leave only a post near a hole (same day or the next or previous one):
+    # that is what can keep them from it (one shift a day, rest between shifts).
+    hole_days = {shifts[shift_id].day for shift_id in hole_shifts}
+    near = {
+        shift.id
+        for shift in shifts.values()
+        if any(abs((shift.day - day).days) <= CHAIN_DAYS for day in hole_days)  # type: ignore[operator]
+    }
     pins = list(problem.pins)
     for a in baseline:
         person = problem.person(a.person)
         if (
-            a.person not in candidates
+            (a.person not in candidates or a.shift not in near)
             and a.person not in unsafe_people
             and (a.person, a.shift) not in unsafe
             and (a.shift, None) not in unsafe_posts
@@ -96,7 +107,32 @@ def restrict(problem: Problem, holes: Mapping[Post, int]) -> Problem:
     }
     if problem.caps:
         caps = {post: min(n, problem.caps.get(post, n)) for post, n in caps.items()}
-    return replace(problem, people=people, pins=tuple(pins), caps=caps)
+    # The search starts from the baseline: leave out of it what cannot be kept anyway (a rule
+    # forbids it now, or it is above a post's cap), so that it is a roster to start from. The
+    # repair is scored against the original baseline (solve_repair), so nothing is hidden.
+    room: Counter[Post] = Counter()
+    for shift in shifts.values():
+        for demand in shift.demands:
+            post = (shift.id, demand.role)
+            room[post] = min(caps[post], demand.upper) if problem.cover_cap else caps[post]
+    for a in pins:
+        room[(a.shift, a.role)] -= 1
+    start = []
+    for a in sorted(baseline, key=lambda a: (a.shift, a.role, a.person)):
+        if a in kept:
+            start.append(a)
+            continue
+        person = problem.person(a.person)
+        breaks = (
+            a.person in unsafe_people
+            or (a.person, a.shift) in unsafe
+            or a.shift not in person.available
+            or a.role not in person.roles
+        )
+        if not breaks and room[(a.shift, a.role)] > 0:
+            room[(a.shift, a.role)] -= 1
+            start.append(a)
+    return replace(problem, people=people, pins=tuple(pins), caps=caps, baseline=tuple(start))
 
 
 def solve_repair(
