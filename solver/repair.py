@@ -132,7 +132,29 @@ def restrict(problem: Problem, holes: Mapping[Post, int]) -> Problem:
         if not breaks and room[(a.shift, a.role)] > 0:
             room[(a.shift, a.role)] -= 1
             start.append(a)
-    return replace(problem, people=people, pins=tuple(pins), caps=caps, baseline=tuple(start))
+    # Posts that cannot gain anyone keep their old shortfall whatever the repair does: leave it
+    # out (minimums lowered to the caps), so the search looks only at the holes and the places
+    # a move opens. solve_repair scores the roster against the original demands.
+    lowered = tuple(
+        replace(
+            shift,
+            demands=tuple(
+                replace(d, min=min(d.min, caps[(shift.id, d.role)]))
+                if d.max is not None or d.min <= caps[(shift.id, d.role)]
+                else replace(d, min=caps[(shift.id, d.role)], max=d.min)
+                for d in shift.demands
+            ),
+        )
+        for shift in problem.shifts
+    )
+    return replace(
+        problem,
+        shifts=lowered,
+        people=people,
+        pins=tuple(pins),
+        caps=caps,
+        baseline=tuple(start),
+    )
 
 
 def solve_repair(
