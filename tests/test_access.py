@@ -186,6 +186,7 @@ ROWS: list[Row] = [
     R("coordinator.roster_publish",       POST, "/coordinator/periods/{period}/roster/publish",             LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_repair_confirm", GET, "/coordinator/periods/{period}/roster/repair",             LOGIN, 403,       403,       200,         200),
     R("coordinator.roster_repair",        POST, "/coordinator/periods/{period}/roster/repair",              LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster_repair_publish", POST, "/coordinator/periods/{period}/roster/repair/publish",     LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_unfilled",      GET,  "/coordinator/periods/{period}/roster/unfilled",            LOGIN, 403,       403,       200,         200),
     R("coordinator.urgent_requests",      GET,  "/coordinator/periods/{period}/urgent",                     LOGIN, 403,       403,       200,         200),
     R("coordinator.urgent_requests",      POST, "/coordinator/periods/{period}/urgent",                     LOGIN, 403,       403,       422,         422),

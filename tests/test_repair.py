@@ -171,7 +171,7 @@ def test_cancel_repair_confirm_publishes_version_2_with_the_hole_filled(
     assert "1 posts added, 1 posts removed, 2 volunteers affected." in html
     assert filler_name in html
     assert canceller.name in html
-    assert f'action="{base_url(world)}/publish"' in html
+    assert f'action="{base_url(world)}/repair/publish"' in html
 
     published = staff.post(f"{base_url(world)}/publish", data=publish_form(staff, base_url(world)))
     assert published.status_code == 302
