@@ -55,7 +55,8 @@ from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
 from scheduler.services import importer
 from scheduler.services.accounts import create_account
 from scheduler.services.catalogue import ensure_default_catalogue
-from tests.conftest import PASSWORD, build_app
+from tests.fixtures.app import build_app
+from tests.fixtures.auth import PASSWORD
 
 ANON = "anonymous"
 ROLES = (ANON, VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN)

@@ -33,7 +33,8 @@ from scheduler.models.base import MAX_ID, set_clock
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.services import attendance
 from scheduler.services.phones import mask, national
-from tests.conftest import login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import make_roster
 
 DAY = date(2026, 12, 10)
 # 09:30 in Asia/Shanghai on DAY: the day shift (08:00–16:00, 00:00–08:00 UTC) is running.

@@ -19,7 +19,7 @@ from scheduler.extensions import db
 from scheduler.models import COORDINATOR, District, Skill, User, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import importer, registration
-from tests.conftest import PASSWORD
+from tests.fixtures.auth import PASSWORD
 from tests.test_auth import registration_form
 from tests.test_registration_concurrency import register_in_parallel
 

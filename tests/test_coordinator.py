@@ -28,7 +28,7 @@ from scheduler.models import (
 )
 from scheduler.services import catalogue_admin
 from scheduler.services.dashboard import availability_counts, demand_per_shift
-from tests.conftest import login
+from tests.fixtures.auth import login
 
 HX = {"HX-Request": "true"}
 

@@ -36,7 +36,8 @@ from scheduler.models.base import set_clock, utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.planning import build_problem, person_id
 from scheduler.services import hours
-from tests.conftest import RosterRow, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import RosterRow, make_roster
 
 DAY = date(2026, 12, 10)
 AFTER = datetime(2026, 12, 20, tzinfo=UTC)  # every shift below has ended

@@ -26,7 +26,8 @@ from scheduler.models import (
 )
 from scheduler.services import my_shifts, signup
 from scheduler.services.phones import mask, national
-from tests.conftest import login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import make_roster
 
 MON = date(2026, 12, 7)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

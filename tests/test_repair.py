@@ -31,7 +31,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED
 from scheduler.planning import build_problem, current_draft, person_id, shift_id
 from scheduler.services import my_shifts, publishing
-from tests.conftest import login
+from tests.fixtures.auth import login
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 

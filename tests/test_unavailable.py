@@ -23,7 +23,8 @@ from scheduler.models import (
     User,
 )
 from scheduler.services import my_shifts
-from tests.conftest import RosterRow, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import RosterRow, make_roster
 
 MON = date(2026, 12, 7)
 THU = MON + timedelta(days=3)

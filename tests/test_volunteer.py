@@ -23,7 +23,7 @@ from scheduler.models import (
     WorkUnit,
 )
 from scheduler.models.base import utcnow
-from tests.conftest import PASSWORD, login
+from tests.fixtures.auth import PASSWORD, login
 from tests.test_auth import (
     E164,
     PHONE,

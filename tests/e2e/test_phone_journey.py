@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from scheduler.extensions import db
 from scheduler.models import Availability, PlanningPeriod, User
-from tests.e2e.conftest import LiveServer
+from tests.fixtures.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.models import Assignment, Availability, PlanningPeriod, Roster
 from scheduler.services.demo import seed_demo
-from tests.e2e.conftest import LiveServer
+from tests.fixtures.live_server import LiveServer
 
 LAPTOP = {"width": 1366, "height": 800}
 # The pages were ~56,000 px (publish) and ~112,000 px (version) tall on this roster.
