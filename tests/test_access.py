@@ -56,7 +56,8 @@ from scheduler.services import claims, importer
 from scheduler.services.accounts import create_account
 from scheduler.services.availability import kind_of_start
 from scheduler.services.catalogue import ensure_default_catalogue
-from tests.conftest import PASSWORD, build_app
+from tests.fixtures.app import build_app
+from tests.fixtures.auth import PASSWORD
 
 ANON = "anonymous"
 ROLES = (ANON, VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN)

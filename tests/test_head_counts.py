@@ -32,7 +32,8 @@ from scheduler.models.rosters import SUCCEEDED
 from scheduler.planning import build_problem, current_draft
 from scheduler.services import editing, publishing, rosters
 from scheduler.services.demand import demand_of, urgent_extra
-from tests.conftest import login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import make_roster
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 

@@ -31,7 +31,8 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED
 from scheduler.planning import build_problem, current_draft, person_id, shift_id
 from scheduler.services import my_shifts, publishing
-from tests.conftest import login, publish_form
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import publish_form
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 

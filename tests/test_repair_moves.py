@@ -41,7 +41,8 @@ from scheduler.planning import current_draft
 from scheduler.services import my_shifts, publishing, repair, rosters
 from scheduler.services.demo import seed_demo
 from scheduler.services.publishing import Slot
-from tests.conftest import login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import make_roster
 
 MON = date(2026, 12, 7)
 

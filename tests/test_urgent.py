@@ -33,7 +33,8 @@ from scheduler.planning import build_problem, shift_id
 from scheduler.services import delivery, publishing, repair, urgent
 from scheduler.services.demand import covered_posts, demand_of, urgent_extra
 from scheduler.services.urgent import UrgentError
-from tests.conftest import login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import make_roster
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 
