@@ -178,7 +178,7 @@ def run_baseline(name: str, size: str, seed: int, time_limit: float, workers: in
         assignments = greedy_signup(problem, index, seed)
         first.append(time.monotonic() - solve_started)
     elif name == "naive":
-        from solver.cpsat import solve
+        from solver import solve
 
         def progress(elapsed: float, *_: float) -> None:
             if not first:

@@ -6,8 +6,8 @@ the solver; ``explain(problem, roster)`` gives the :class:`Reason` for each unfi
 """
 
 from solver.check import CheckReport, Violation, check
-from solver.cpsat import solve
 from solver.decompose import solve_large
+from solver.dispatch import solve
 from solver.explain import Reason, explain
 from solver.model import (
     Assignment,

@@ -10,8 +10,8 @@ from solver_factories import posts_filled as filled
 
 from benchmarks.scenario import greedy_signup
 from benchmarks.scenario_gen import generate
+from solver import solve
 from solver.check import check
-from solver.cpsat import solve
 from solver.flow import SlotIndex, coverage_bound
 from solver.model import Person, Problem, Rules, Shift
 
