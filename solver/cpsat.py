@@ -136,6 +136,7 @@ class _Search:
         self.lock = threading.Lock()
         self.bound: float = -math.inf
         self.time_to_best = 0.0
+        self.time_to_first: float | None = None
         self.status = "UNKNOWN"
         self.spent_deterministic = 0.0
 
@@ -215,6 +216,8 @@ class _Search:
         if objective < self.best_seen - 1e-9:
             self.best_seen = objective
             self.time_to_best = self.elapsed()
+            if self.time_to_first is None:
+                self.time_to_first = self.time_to_best
             if self.on_progress is not None:
                 self.on_progress(self.time_to_best, objective, max(bound, self.bound), filled)
 
@@ -504,6 +507,7 @@ class _Search:
             ),
             wall_time=self.elapsed(),
             time_to_best=self.elapsed(),
+            time_to_first=self.time_to_first,
         )
 
     def _empty(self, status: str) -> Solution:
@@ -539,6 +543,7 @@ class _Search:
             ),
             wall_time=self.elapsed(),
             time_to_best=self.time_to_best,
+            time_to_first=self.time_to_first,
         )
 
 

@@ -698,6 +698,7 @@ class _Large:
             ),
             wall_time=self.elapsed(),
             time_to_best=self.time_to_best,
+            time_to_first=self.time_to_first,
         )
 
     def _repair(self, state: RosterState, report) -> RosterState:  # type: ignore[no-untyped-def]
