@@ -44,8 +44,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ortools.sat.python import cp_model
 
-from solver.build import build
+from solver.build import build, has_minimum_rules
 from solver.check import CheckReport, check
+from solver.construct import rolling_roster
 from solver.greedy import greedy_roster
 from solver.model import Assignment, Problem, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
@@ -72,6 +73,11 @@ NEIGHBOURHOOD_FLOOR = 0.1
 # Rough number of free variables the first neighbourhoods aim at.
 NEIGHBOURHOOD_VARIABLES = 800
 LARGE_MODEL_VARIABLES = 50_000
+# At most this share of the budget builds the window-by-window first roster (problems with
+# minimum rules), so that the first roster comes within a fifth of the time limit.
+ROLLING_SHARE = 0.15
+# ... and a window that finds nothing in its share may take more, up to this share in all.
+ROLLING_HARD_SHARE = 0.6
 
 
 def solve_flat(
@@ -139,6 +145,8 @@ class _Search:
         self.time_to_first: float | None = None
         self.status = "UNKNOWN"
         self.spent_deterministic = 0.0
+        # whether the first hint is the window-by-window roster of solver.construct
+        self.rolled = False
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -237,15 +245,27 @@ class _Search:
         model = self.built.ctx.model
         hint = self._initial_hint()
         self._hint(model, hint)
+        if self.rolled and self.remaining() > 0 and not self.stop():
+            # The window-by-window roster usually meets every rule: adopt it at once (a solve
+            # with the roster fixed, propagation only), so that a first roster exists early.
+            completed = self._complete(model, hint)
+            if completed is not None:
+                self._adopt(completed[0])
+                self.status = "FEASIBLE"
         share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
         solver, status = self._run(model, self.remaining() * share, full=True)
         self.spent_deterministic += solver.deterministic_time
         bounding = True  # whether the solver's bound bounds the problem
-        if status == cp_model.UNKNOWN and self.remaining() > 0 and not self.stop():
+        if (
+            status == cp_model.UNKNOWN
+            and self.best_values is None
+            and self.remaining() > 0
+            and not self.stop()
+        ):
             self.bound = max(self.bound, solver.best_objective_bound)
             # No roster yet: complete the hint into a full solution with the roster fixed
             # (propagation only), then the neighbourhood search starts from it.
-            completed = self._complete(model, hint)
+            completed = None if self.rolled else self._complete(model, hint)
             if completed is not None:
                 solver, status = completed
                 bounding = False
@@ -256,7 +276,7 @@ class _Search:
                     self.built = build(self.problem, elastic=True)
                     self.ctx = self.built.ctx
                     model = self.ctx.model
-                    self._hint(model, self._initial_hint())
+                    self._hint(model, hint)
                 solver, status = self._run(model, self.remaining(), full=True, first_only=True)
                 self.spent_deterministic += solver.deterministic_time
         name = solver.status_name(status)
@@ -295,11 +315,32 @@ class _Search:
         return solver, cp_model.FEASIBLE
 
     def _initial_hint(self) -> dict[int, int]:
-        """The baseline when re-solving, else a quick greedy roster, as x-index -> value."""
+        """The baseline when re-solving, else a constructive roster, as x-index -> value.
+
+        With minimum rules the roster is built window by window (:func:`rolling_roster`,
+        at most ``ROLLING_SHARE`` of the budget); otherwise, or when that finds none, it is
+        the quick greedy roster.
+        """
         chosen = {(a.person, a.shift, a.role) for a in self.problem.baseline}
         chosen |= {(a.person, a.shift, a.role) for a in self.problem.pins}
         if not self.problem.baseline:
-            chosen |= set(greedy_roster(self.ctx))
+            rolled = None
+            if has_minimum_rules(self.problem) and self.x_indices:
+                rolled, spent = rolling_roster(
+                    self.problem,
+                    time_limit=min(self.remaining(), ROLLING_SHARE * self.time_limit),
+                    workers=self.workers,
+                    seed=self.seed,
+                    stop=self.stop,
+                    deterministic=self.deterministic,
+                    hard_limit=self.remaining() * ROLLING_HARD_SHARE,
+                )
+                self.spent_deterministic += spent
+            if rolled is not None:
+                self.rolled = True
+                chosen |= {(a.person, a.shift, a.role) for a in rolled}
+            else:
+                chosen |= set(greedy_roster(self.ctx))
         return {i: int(t in chosen) for i, t in self.built.triples.items()}
 
     def _hint(self, model: cp_model.CpModel, values: dict[int, int]) -> None:

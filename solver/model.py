@@ -401,11 +401,11 @@ class UnfilledPost:
 class Solution:
     """A roster and how good it is.
 
-    ``status`` is CP-SAT's ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN", "MODEL_INVALID").
-    ``objective`` is the weighted sum of ``breakdown`` (term name -> weighted value); ``bound``
-    is the best proven lower bound on it. ``unfilled`` lists every post short of its minimum.
-``time_to_best`` and ``time_to_first`` are the seconds until the returned roster and until the
-first roster were found.
+        ``status`` is CP-SAT's ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN", "MODEL_INVALID").
+        ``objective`` is the weighted sum of ``breakdown`` (term name -> weighted value); ``bound``
+        is the best proven lower bound on it. ``unfilled`` lists every post short of its minimum.
+    ``time_to_best`` and ``time_to_first`` are the seconds until the returned roster and until the
+    first roster were found.
     """
 
     status: str
