@@ -218,10 +218,11 @@ def solve_window(
     def run(share: float) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
         nonlocal spent
         solver = cp_model.CpSolver()
-        solver.parameters.num_workers = max(1, workers)
+        # One worker: deterministic by itself, and on these small models far stronger than
+        # an (interleaved) portfolio on a shared machine.
+        solver.parameters.num_workers = 1
         solver.parameters.random_seed = seed
         if deterministic:
-            solver.parameters.interleave_search = True
             solver.parameters.max_deterministic_time = max(0.05, share * (budget - spent))
         else:
             left = budget - (time.monotonic() - started)
@@ -236,6 +237,14 @@ def solve_window(
         objective = sum(t.expr for t in built.terms)
         model.minimize(sum(built.ctx.deficits))
         solver, status = run(0.8)
+        log.debug(
+            "window %s..%s minimums: %s short %s bound %s",
+            sub.first_day,
+            sub.last_day,
+            solver.status_name(status),
+            solver.objective_value,
+            solver.best_objective_bound,
+        )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             model.clear_hints()
             model.proto.solution_hint.vars.extend(range(len(model.proto.variables)))
