@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 # Days kept per window, and days solved beyond them (and thrown away) so that what is kept
 # leaves the next window room to meet its minimums.
-WINDOW_DAYS = 14
+WINDOW_DAYS = 21
 LOOKAHEAD_DAYS = 7
 # Rolling back a window that has no roster: at most this many times in one construction.
 MAX_BACKTRACKS = 6
@@ -203,10 +203,14 @@ def solve_window(
     stop: Callable[[], bool] | None = None,
     *,
     deterministic: bool = False,
+    extra: float = 0.0,
 ) -> tuple[list[Assignment] | None, float, int]:
     """Solve a window problem (minimum minutes softened) within ``budget`` seconds (of
-    deterministic time when ``deterministic``); return its roster or None, the deterministic
-    time spent and the minutes its roster misses of the minimums."""
+    deterministic time when ``deterministic``), plus up to ``extra`` when no roster came in
+    ``budget``; return its roster or None, the deterministic time spent and the minutes its
+    roster misses of the minimums. ``workers`` is unused: one worker is deterministic by
+    itself and on these small models stronger than a portfolio on a shared machine."""
+    del workers
     started = time.monotonic()
     built = build(sub, elastic=True)
     model = built.ctx.model
@@ -215,56 +219,83 @@ def solve_window(
         model.add_hint(model.get_bool_var_from_proto_index(index), int(triple in chosen))
     spent = 0.0
 
-    def run(share: float) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+    def used() -> float:
+        return spent if deterministic else time.monotonic() - started
+
+    def run(
+        seconds: float, fixed: bool = False
+    ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
         nonlocal spent
         solver = cp_model.CpSolver()
-        # One worker: deterministic by itself, and on these small models far stronger than
-        # an (interleaved) portfolio on a shared machine.
         solver.parameters.num_workers = 1
+        if fixed:
+            solver.parameters.search_branching = cp_model.FIXED_SEARCH
         solver.parameters.random_seed = seed
         if deterministic:
-            solver.parameters.max_deterministic_time = max(0.05, share * (budget - spent))
+            solver.parameters.max_deterministic_time = max(0.05, seconds)
         else:
-            left = budget - (time.monotonic() - started)
-            solver.parameters.max_time_in_seconds = max(0.05, share * left)
+            solver.parameters.max_time_in_seconds = max(0.05, seconds)
         status = solver.solve(model, _StopWhen(stop) if stop is not None else None)
         spent += solver.deterministic_time
         return solver, status
 
+    found: list[int] | None = None
     if built.ctx.deficits:
         # First the minimums alone (people are nearly independent then, so this is quick),
         # then the whole objective from there: a missing minute costs more than any cover.
         objective = sum(t.expr for t in built.terms)
         model.minimize(sum(built.ctx.deficits))
-        solver, status = run(0.8)
+        # Work first: day by day, everybody works when the rules let them (propagation
+        # keeps every hard rule), which meets the minimums at once; the cover is then
+        # mended in the second solve.
+        work = [
+            lit for _, lit in sorted(built.ctx.work.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        ]
+        model.add_decision_strategy(work, cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
+        model.clear_hints()  # the hint would be followed first, and it leaves people idle
+        solver, status = run(0.7 * budget, fixed=True)
+        while (
+            status not in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            and used() < budget + extra
+            and not (stop is not None and stop())
+        ):
+            solver, status = run(min(budget + extra - used(), max(budget, 2 * used())))
         log.debug(
-            "window %s..%s minimums: %s short %s bound %s",
+            "window %s..%s minimums: %s short %s",
             sub.first_day,
             sub.last_day,
             solver.status_name(status),
             solver.objective_value,
-            solver.best_objective_bound,
         )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = list(solver.response_proto.solution)
             model.clear_hints()
             model.proto.solution_hint.vars.extend(range(len(model.proto.variables)))
-            model.proto.solution_hint.values.extend(solver.response_proto.solution)
+            model.proto.solution_hint.values.extend(found)
+        else:
+            for index, triple in built.triples.items():
+                model.add_hint(model.get_bool_var_from_proto_index(index), int(triple in chosen))
         model.minimize(objective)
-    solver, status = run(1.0)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        model.proto.search_strategy.clear()
+    solver, status = run(max(0.2 * budget, budget - used()))
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = list(solver.response_proto.solution)
+    elif found is None and used() < budget + extra and not (stop is not None and stop()):
+        solver, status = run(budget + extra - used())
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = list(solver.response_proto.solution)
+    if found is None:
         return None, spent, 0
-    solution = solver.response_proto.solution
-    short = sum(solution[v.index] for v in built.ctx.deficits)
+    short = sum(found[v.index] for v in built.ctx.deficits)
     log.debug(
-        "window %s..%s: %s objective %s, %d minutes short, %.2fs",
+        "window %s..%s: %s, %d minutes short, %.2fs",
         sub.first_day,
         sub.last_day,
         solver.status_name(status),
-        solver.objective_value,
         short,
         time.monotonic() - started,
     )
-    roster = [Assignment(*t) for index, t in built.triples.items() if solution[index]]
+    roster = [Assignment(*t) for index, t in built.triples.items() if found[index]]
     return roster, spent, short
 
 
@@ -364,23 +395,17 @@ def rolling_roster(
             targets=targets,
         )
         budget = remaining * (keep_end - start) / (horizon - start)
-        found = None
-        while found is None:
-            found, cost, short = solve_window(
-                window.problem,
-                [*window.pins, *lookahead],
-                budget,
-                workers,
-                seed,
-                stop,
-                deterministic=deterministic,
-            )
-            spent += cost
-            # nothing in its time: give the window more, up to the hard limit
-            left = hard_limit - used()
-            if found is not None or left <= 0 or (stop is not None and stop()):
-                break
-            budget = min(2 * budget, left)
+        found, cost, short = solve_window(
+            window.problem,
+            [*window.pins, *lookahead],
+            budget,
+            workers,
+            seed,
+            stop,
+            deterministic=deterministic,
+            extra=max(0.0, hard_limit - used() - budget),
+        )
+        spent += cost
         if found is not None and short and end == horizon and starts:
             # the last window cannot meet the minimums: take the one before back too
             found = None

@@ -1,9 +1,11 @@
 """Which search rosters a problem: :func:`solve` is the one entry point.
 
 Problems without minimum rules and with more than ``LARGE_PROBLEM_CHOICES`` candidate choices
-go to :func:`solver.decompose.solve_large`; everything else to the flat CP-SAT search of
-:func:`solver.cpsat.solve_flat`, which may fall back on the decomposition's construction.
-Imports run one way: this module -> decompose -> cpsat -> construct -> build.
+go to :func:`solver.decompose.solve_large`; large problems with minimum rules to the
+window-by-window search of :func:`solver.windowed.solve_windowed`; everything else to the flat
+CP-SAT search of :func:`solver.cpsat.solve_flat`, which may fall back on the decomposition's
+construction. Imports run one way: this module -> decompose -> cpsat -> construct -> build,
+and this module -> windowed -> construct.
 """
 
 from __future__ import annotations
@@ -15,14 +17,24 @@ from solver.build import candidate_choices, has_minimum_rules
 from solver.cpsat import solve_flat
 from solver.model import Problem, Solution
 from solver.progress import ProgressCallback, StopCallback
+from solver.windowed import solve_windowed
 
-__all__ = ["LARGE_PROBLEM_CHOICES", "is_large", "solve"]
+__all__ = ["LARGE_PROBLEM_CHOICES", "WINDOWED_CHOICES", "is_large", "is_windowed", "solve"]
 
 # Above this many candidate choices (sum over people of available shifts x roles held), a
 # non-deterministic solve without minimum rules goes to solver.decompose.solve_large.
 # 100,000: the 300-volunteer demo (about 144,000) filled 83 % with solve_large and 77 % flat
 # (1.8 GB) at 30 s; the S scenario (about 30,000) does best flat.
 LARGE_PROBLEM_CHOICES = 100_000
+# Above this many candidate choices a problem WITH minimum rules is searched window by window
+# (solver.windowed): the flat model of a year of 100+ people takes most of a minute and
+# gigabytes to build; Instance1-8 of the Curtois benchmark (up to about 3,400) stay flat.
+WINDOWED_CHOICES = 100_000
+
+
+def is_windowed(problem: Problem) -> bool:
+    """Whether :func:`solve` hands ``problem`` to :func:`solver.windowed.solve_windowed`."""
+    return has_minimum_rules(problem) and candidate_choices(problem) > WINDOWED_CHOICES
 
 
 def is_large(problem: Problem, *, deterministic: bool = False) -> bool:
@@ -69,7 +81,8 @@ def solve(
 
     Large problems (not ``deterministic``, no person with a minimum rule, and more than
     ``LARGE_PROBLEM_CHOICES`` candidate choices, see :func:`is_large`) are delegated to
-    :func:`solver.decompose.solve_large` with the same arguments.
+    :func:`solver.decompose.solve_large` with the same arguments; large ones with minimum rules
+    (see :func:`is_windowed`) to :func:`solver.windowed.solve_windowed`.
     """
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
@@ -80,6 +93,16 @@ def solve(
             workers=workers,
             seed=seed,
             on_progress=on_progress,
+            should_stop=should_stop,
+        )
+    if is_windowed(problem):
+        return solve_windowed(
+            problem,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            on_progress=on_progress,
+            deterministic=deterministic,
             should_stop=should_stop,
         )
     return solve_flat(
