@@ -18,7 +18,7 @@ people). :func:`rolling_roster` instead solves the horizon a window at a time:
   together.
 
 :func:`window_problem` is also the sub-model of a neighbourhood over days and people (see
-:mod:`solver.cpsat`): it is built from the freed days and people only, never by copying and
+:mod:`solver.windowed`): it is built from the freed days and people only, never by copying and
 fixing the whole model.
 """
 

@@ -12,6 +12,10 @@ The search has two phases sharing one time budget:
    finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
    per worker thread.
 
+With minimum rules (minimum minutes, minimum runs) the first hint is built window by window
+(:func:`solver.construct.rolling_roster`, at most ``ROLLING_SHARE`` of the budget) and, when
+it meets every rule, adopted as the first roster before the full-model phase starts.
+
 If the exact model yields no roster in its slice of time, the hint roster is completed by a solve
 with every roster variable fixed to it (cheap: propagation only), so the neighbourhood search can
 start from it; failing that the search goes on with minimum minutes softened (``elastic``), and

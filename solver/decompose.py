@@ -18,7 +18,7 @@ literals. :func:`solve_large` never builds that model:
 2. **Repair.** Ejection chains of length one: a qualified person blocked from a hole only by
    one of their own assignments moves onto it when someone else can take the post they leave.
 3. **Improve.** Large-neighbourhood search with the core CP-SAT model
-   (:func:`solver.cpsat.build`): pick a cluster of a few neighbouring sites (by site id, which
+   (:func:`solver.build.build`): pick a cluster of a few neighbouring sites (by site id, which
    groups districts) and a window of days — around an unfilled post while there are any —
    free every assignment there, add a few low-loaded candidates, and re-solve that
    sub-problem with everybody's other assignments pinned, so every hard rule still sees each
