@@ -166,10 +166,12 @@ def greedy_signup(problem: Problem, index: SlotIndex, seed: int) -> list[Assignm
     return state.assignments()
 
 
-def run_baseline(name: str, size: str, seed: int, time_limit: float, workers: int) -> dict:
+def run_baseline(
+    name: str, size: str, seed: int, time_limit: float, workers: int, days: int | None = None
+) -> dict:
     """Run one baseline in this process and return its metrics (the subprocess entry)."""
     started = time.monotonic()
-    problem = generate(size, seed).problem
+    problem = generate(size, seed, days).problem
     index = SlotIndex(problem)
     bound = coverage_bound(problem, index)
     solve_started = time.monotonic()
@@ -225,6 +227,8 @@ def baseline_in_subprocess(name: str, args: argparse.Namespace) -> dict:
         "--run-baseline",
         name,
     ]
+    if args.days is not None:
+        command += ["--days", str(args.days)]
 
     def limit_memory() -> None:
         if name == "naive":
@@ -312,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="S")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--days", type=int, help="horizon in days (default: the size's)")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, help="write the result object here")
@@ -326,13 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.run_baseline:
         result = run_baseline(
-            args.run_baseline, args.size, args.seed, args.time_limit, args.workers
+            args.run_baseline, args.size, args.seed, args.time_limit, args.workers, args.days
         )
         print(json.dumps(result))
         return 0
 
     started = time.monotonic()
-    scenario = generate(args.size, args.seed)
+    scenario = generate(args.size, args.seed, args.days)
     problem = scenario.problem
     generated = time.monotonic() - started
     first: list[float] = []
