@@ -27,9 +27,11 @@ must work near their cap while general volunteers work half of theirs), so
 skill set's own mean; ``nights_spread``: the standard deviation of night shifts among the
 volunteers who could work nights; ``hard_violations`` (:func:`solver.check`),
 ``time_to_first_s``, ``wall_s`` and ``peak_rss_mb`` (``ru_maxrss`` of the process, which
-includes generating the problem). ``--dropout`` also measures a re-solve after the busiest
-volunteer (a random one of those rostered) cancels: the time until the holes are refilled and
-how many assignments moved.
+includes generating the problem). For Muster's roster also ``fairness_bound``
+(:func:`solver.flow.fairness_bound`): the smallest ``fairness_spread`` any roster filling the
+coverage bound could have, rest rules relaxed — the yardstick for the spread. ``--dropout``
+also measures a re-solve after the busiest volunteer (a random one of those rostered) cancels:
+the time until the holes are refilled and how many assignments moved.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from benchmarks.scenario_gen import SIZES, generate
 from solver.check import check
 from solver.decompose import person_capacity, solve_large
 from solver.feasibility import RosterState
-from solver.flow import SlotIndex, coverage_bound
+from solver.flow import SlotIndex, coverage_bound, fairness_bound
 from solver.model import Assignment, Problem
 
 BASELINES = ("greedy", "naive")
@@ -370,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate_s": round(generated, 3),
     }
     result.update(metrics(problem, index, solution.assignments, bound))
+    capacity = {p.id: person_capacity(problem, index, p) for p in problem.people}
+    result["fairness_bound"] = round(fairness_bound(problem, capacity, index), 4)
     result.update(
         time_to_first_s=round(first[0], 3) if first else None,
         wall_s=round(wall, 3),
@@ -400,6 +404,13 @@ def print_table(result: dict) -> None:
         f"{result['coverage_bound']} ({result['cores']} cores, {result['workers']} workers, "
         f"limit {result['time_limit_s']} s)"
     )
+    if result.get("fairness_bound") is not None:
+        spread = result["fairness_spread"]
+        ratio = spread / result["fairness_bound"] if result["fairness_bound"] else None
+        print(
+            f"fairness: spread {spread:.3f}, lower bound {result['fairness_bound']:.3f}"
+            + ("" if ratio is None else f" ({ratio:.2f} x the bound)")
+        )
     header = (
         f"{'solver':<10}{'filled':>8}{'cover%':>9}{'fair sd':>9}{'in-skill':>9}{'night sd':>9}"
         f"{'viol':>6}{'first s':>9}{'wall s':>9}{'RSS MB':>9}"

@@ -62,7 +62,7 @@ def test_cli_smoke_writes_the_agreed_keys(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -70,6 +70,7 @@ def test_cli_smoke_writes_the_agreed_keys(tmp_path: Path) -> None:
     assert result.keys() >= KEYS
     assert result["hard_violations"] == 0
     assert result["filled"] <= result["coverage_bound"] <= result["posts"]
+    assert 0 <= result["fairness_bound"] <= result["fairness_spread"] + 1e-9
     assert set(result["baselines"]) == {"greedy", "naive"}
     for row in result["baselines"].values():
         assert row.keys() >= KEYS - {"size", "seed", "volunteers", "baselines"}
