@@ -36,7 +36,13 @@ from ortools.sat.python import cp_model
 from solver.build import build
 from solver.model import Assignment, Problem, Shift
 
-__all__ = ["WindowProblem", "history_days", "rolling_roster", "window_problem"]
+__all__ = [
+    "WindowProblem",
+    "history_days",
+    "rolling_roster",
+    "single_window",
+    "window_problem",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,11 @@ LOOKAHEAD_DAYS = 7
 MAX_BACKTRACKS = 6
 # Days of pinned context on each side: whole weeks, at least one, enough for runs.
 WEEK = 7
+
+
+def single_window(horizon: int) -> bool:
+    """Whether :func:`rolling_roster` solves a horizon of this many days as one window."""
+    return horizon < 2 * WINDOW_DAYS + LOOKAHEAD_DAYS
 
 
 def history_days(problem: Problem) -> int:

@@ -12,9 +12,11 @@ The search has two phases sharing one time budget:
    finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
    per worker thread.
 
-With minimum rules (minimum minutes, minimum runs) the first hint is built window by window
-(:func:`solver.construct.rolling_roster`, at most ``ROLLING_SHARE`` of the budget) and, when
-it meets every rule, adopted as the first roster before the full-model phase starts.
+With minimum rules (minimum minutes, minimum runs) and a horizon of several windows, the
+first hint is built window by window (:func:`solver.construct.rolling_roster`, at most
+``ROLLING_SHARE`` of the budget) and, when it meets every rule, adopted as the first roster
+before the full-model phase starts; on shorter horizons that roster is built only when the
+full-model phase found none and the greedy hint breaks a minimum.
 
 If the exact model yields no roster in its slice of time, the hint roster is completed by a solve
 with every roster variable fixed to it (cheap: propagation only), so the neighbourhood search can
@@ -50,7 +52,7 @@ from ortools.sat.python import cp_model
 
 from solver.build import build, has_minimum_rules
 from solver.check import CheckReport, check
-from solver.construct import rolling_roster
+from solver.construct import rolling_roster, single_window
 from solver.greedy import greedy_roster
 from solver.model import Assignment, Problem, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
@@ -270,6 +272,13 @@ class _Search:
             # No roster yet: complete the hint into a full solution with the roster fixed
             # (propagation only), then the neighbourhood search starts from it.
             completed = None if self.rolled else self._complete(model, hint)
+            if completed is None and not self.rolled and self.remaining() > 0:
+                # the greedy hint breaks a minimum: build the roster window by window
+                rolled = self._rolling()
+                if rolled is not None:
+                    hint = {i: int(t in rolled) for i, t in self.built.triples.items()}
+                    self._hint(model, hint)
+                    completed = self._complete(model, hint)
             if completed is not None:
                 solver, status = completed
                 bounding = False
@@ -329,23 +338,35 @@ class _Search:
         chosen |= {(a.person, a.shift, a.role) for a in self.problem.pins}
         if not self.problem.baseline:
             rolled = None
-            if has_minimum_rules(self.problem) and self.x_indices:
-                rolled, spent = rolling_roster(
-                    self.problem,
-                    time_limit=min(self.remaining(), ROLLING_SHARE * self.time_limit),
-                    workers=self.workers,
-                    seed=self.seed,
-                    stop=self.stop,
-                    deterministic=self.deterministic,
-                    hard_limit=self.remaining() * ROLLING_HARD_SHARE,
-                )
-                self.spent_deterministic += spent
+            # Over several windows only: on one window the full-model phase does the same
+            # work, and the rolling roster is kept for when that phase finds nothing.
+            if not single_window(len(self.ctx.days)):
+                rolled = self._rolling()
             if rolled is not None:
-                self.rolled = True
-                chosen |= {(a.person, a.shift, a.role) for a in rolled}
+                chosen |= rolled
             else:
                 chosen |= set(greedy_roster(self.ctx))
         return {i: int(t in chosen) for i, t in self.built.triples.items()}
+
+    def _rolling(self) -> set[tuple[str, str, str]] | None:
+        """:func:`rolling_roster` for problems with minimum rules, as triples (None: none)."""
+        if not has_minimum_rules(self.problem) or not self.x_indices or self.problem.baseline:
+            return None
+        rolled, spent = rolling_roster(
+            self.problem,
+            time_limit=min(self.remaining(), ROLLING_SHARE * self.time_limit),
+            workers=self.workers,
+            seed=self.seed,
+            stop=self.stop,
+            deterministic=self.deterministic,
+            hard_limit=self.remaining() * ROLLING_HARD_SHARE,
+        )
+        self.spent_deterministic += spent
+        if rolled is None:
+            return None
+        self.rolled = True
+        pins = {(a.person, a.shift, a.role) for a in self.problem.pins}
+        return pins | {(a.person, a.shift, a.role) for a in rolled}
 
     def _hint(self, model: cp_model.CpModel, values: dict[int, int]) -> None:
         model.clear_hints()
