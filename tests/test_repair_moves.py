@@ -38,12 +38,12 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import SUCCEEDED
 from scheduler.planning import current_draft
-from scheduler.services import my_shifts, publishing, repair, rosters
+from scheduler.services import editing, my_shifts, publishing, repair, rosters
 from scheduler.services.availability import period_starts
 from scheduler.services.demo import seed_demo
 from scheduler.services.publishing import Slot
 from tests.fixtures.auth import login
-from tests.fixtures.rosters import make_roster
+from tests.fixtures.rosters import make_roster, publish_form
 
 MON = date(2026, 12, 7)
 
@@ -279,6 +279,18 @@ def test_a_chain_move_is_explained_and_needs_a_tick(
         (world.checkpoint.id, "site_lead", world.able.volunteer.id),  # type: ignore[union-attr]
         (world.testing.id, "code_checker", world.free.volunteer.id),  # type: ignore[union-attr]
     }
+
+    # The repair is published: a hand edit after it is an ordinary change, published with the
+    # ordinary button (the repair page's ticks are for the repair's own moves only).
+    assert not repair.needs_approval(world.period)
+    draft = current_draft(world.period.id)
+    assert draft is not None
+    editing.unassign(next(a for a in draft.assignments if a.role.code == "code_checker"))
+    db.session.commit()
+    assert not repair.needs_approval(world.period)
+    again = staff.post(f"{base}/publish", data=publish_form(staff, base))
+    assert again.status_code == 302
+    assert again.location.endswith(f"{base}/versions/3")
 
 
 def test_publish_repair_refuses_unticked_moves_of_told_people(
