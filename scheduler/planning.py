@@ -43,7 +43,7 @@ from scheduler.models import (
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
 from scheduler.services.availability import Offer, span_index
-from scheduler.services.demand import demand_of, urgent_extra
+from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from solver.explain import Reason, explain
 
 __all__ = [
@@ -198,33 +198,85 @@ def build_problem(
 
     draft = current_draft(period.id)
     mapping.draft_id = draft.id if draft is not None else None
-    kept: list[Any] = []
-    if draft is not None:
-        kept = list(
-            db.session.execute(
-                select(
-                    Assignment.site_id,
-                    Assignment.day,
-                    Assignment.shift,
-                    Assignment.role_id,
-                    Assignment.volunteer_id,
-                    Assignment.pinned,
-                    Assignment.rule_override,
-                ).where(
-                    Assignment.roster_id == draft.id,
-                    *_among(Assignment.volunteer_id, volunteer_ids),
-                )
-            )
-        )
-        # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
-        # person may be unqualified or unavailable): it stays in the draft but out of the
-        # problem, and save_solution skips solver rows that collide with it.
-        kept = [
-            a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override
-        ]
+    kept = _kept_assignments(draft, chosen_ids, volunteer_ids)
+    site_rows = _site_rows(chosen, kept)
+    kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in kept:
+        kept_by_shift[shift_id(a.site_id, a.day, a.shift)][code_of[a.role_id]] += 1
 
-    # Sites of kept assignments outside the chosen ones carry only those assignments.
-    other_ids = {a.site_id for a in kept} - chosen_ids
+    extra = urgent_extra(period.id, chosen_ids)
+    solved, mapping.posts_total = _solved_shifts(chosen, days, code_of, extra, kept_by_shift)
+    solved_ids = {s.id for s in solved}
+    fixed = _fixed_shifts(
+        {sid: counts for sid, counts in kept_by_shift.items() if sid not in solved_ids},
+        site_rows,
+    )
+    shifts = solved + fixed
+    mapping.shifts = {s.id: _shift_key(s) for s in shifts}
+    mapping.fixed_shifts = frozenset(s.id for s in fixed)
+    # Solved shifts by their local start (an hour index): availability is matched on real hours.
+    by_start: dict[int, list[ShiftKey]] = defaultdict(list)
+    for s in solved:
+        by_start[span_index(s.start.date(), s.start.hour)].append(mapping.shifts[s.id])
+
+    requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
+    people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
+    mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
+    known = set(mapping.volunteers)
+
+    pins = _pins(kept, known, code_of)
+    baseline = (
+        _baseline(baseline_roster, shifts, known, code_of) if baseline_roster is not None else []
+    )
+    rules = _rules(roles, minimal_change=bool(baseline) and minimal_change)
+    try:
+        problem = solver.Problem(
+            shifts=tuple(shifts),
+            people=tuple(people),
+            rules=rules,
+            pins=tuple(pins),
+            baseline=tuple(baseline),
+            first_day=first,
+            last_day=last,
+        )
+    except ValueError as error:
+        # Raised for a pin the volunteer is no longer qualified for (or a similar change
+        # made after the assignment): the run fails with the solver library's words.
+        raise PlanningError(str(error)) from error
+    return problem, mapping
+
+
+def _kept_assignments(
+    draft: Roster | None, chosen_ids: set[int], volunteer_ids: Collection[int] | None
+) -> list[Any]:
+    """The draft's rows the solve keeps as pins: pinned ones, and all at sites not being
+    solved (only those of `volunteer_ids`, when given)."""
+    if draft is None:
+        return []
+    kept = db.session.execute(
+        select(
+            Assignment.site_id,
+            Assignment.day,
+            Assignment.shift,
+            Assignment.role_id,
+            Assignment.volunteer_id,
+            Assignment.pinned,
+            Assignment.rule_override,
+        ).where(
+            Assignment.roster_id == draft.id,
+            *_among(Assignment.volunteer_id, volunteer_ids),
+        )
+    )
+    # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
+    # person may be unqualified or unavailable): it stays in the draft but out of the
+    # problem, and save_solution skips solver rows that collide with it.
+    return [a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override]
+
+
+def _site_rows(chosen: list[Site], kept: list[Any]) -> dict[int, Site]:
+    """The chosen sites, and the sites of kept assignments outside them (which carry only
+    those assignments), by id."""
+    other_ids = {a.site_id for a in kept} - {s.id for s in chosen}
     site_rows = {s.id: s for s in chosen}
     if other_ids:
         site_rows.update(
@@ -235,14 +287,39 @@ def build_problem(
                 )
             }
         )
-    kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
-    for a in kept:
-        kept_by_shift[shift_id(a.site_id, a.day, a.shift)][code_of[a.role_id]] += 1
+    return site_rows
 
-    extra = urgent_extra(period.id, chosen_ids)
+
+def _shift(site: Site, day: date, kind: str, demands: Iterable[solver.Demand]) -> solver.Shift:
+    """A site's shift on a day as a solver Shift, at its real hours."""
+    start, end = site.shift_window(day, kind)
+    return solver.Shift(
+        id=shift_id(site.id, day, kind),
+        site=str(site.id),
+        start=start,
+        end=end,
+        kind=kind,
+        demands=tuple(demands),
+        day=day,
+    )
+
+
+def _shift_key(shift: solver.Shift) -> ShiftKey:
+    """Where and when a shift built by `_shift` is."""
+    assert shift.day is not None  # set by _shift (and by Shift itself when left out)
+    return ShiftKey(int(shift.site), shift.day, shift.kind)
+
+
+def _solved_shifts(
+    chosen: list[Site],
+    days: list[date],
+    code_of: dict[int, str],
+    extra: dict[PostKey, Counter[int]],
+    kept_by_shift: dict[str, Counter[str]],
+) -> tuple[list[solver.Shift], int]:
+    """Every day × shift kind of the chosen sites that has a head count, and the number of
+    their posts (the sum of the head counts)."""
     shifts: list[solver.Shift] = []
-    # Shifts by their local start (an hour index): availability is matched on real hours.
-    by_start: dict[int, list[ShiftKey]] = defaultdict(list)
     posts_total = 0
     for site in chosen:
         for day in days:
@@ -265,51 +342,27 @@ def build_problem(
                 if not demands:
                     continue
                 posts_total += sum(need.values())
-                start, end = site.shift_window(day, kind)
-                shifts.append(
-                    solver.Shift(
-                        id=sid,
-                        site=str(site.id),
-                        start=start,
-                        end=end,
-                        kind=kind,
-                        demands=tuple(demands),
-                        day=day,
-                    )
-                )
-                mapping.shifts[sid] = ShiftKey(site.id, day, kind)
-                by_start[span_index(start.date(), start.hour)].append(mapping.shifts[sid])
-    fixed: set[str] = set()
+                shifts.append(_shift(site, day, kind, demands))
+    return shifts, posts_total
+
+
+def _fixed_shifts(
+    kept_by_shift: dict[str, Counter[str]], site_rows: dict[int, Site]
+) -> list[solver.Shift]:
+    """Shifts present only to carry kept assignments (other sites' draft rows): each one's
+    demand is exactly what it holds."""
+    shifts = []
     for sid, counts in sorted(kept_by_shift.items()):
-        if sid in mapping.shifts:
-            continue
         site_part, day_part, kind = sid.split(":")
-        site = site_rows[int(site_part)]
-        day = date.fromisoformat(day_part)
-        start, end = site.shift_window(day, kind)
+        demands = (solver.Demand(role=code, min=n, max=n) for code, n in sorted(counts.items()))
         shifts.append(
-            solver.Shift(
-                id=sid,
-                site=str(site.id),
-                start=start,
-                end=end,
-                kind=kind,
-                demands=tuple(
-                    solver.Demand(role=code, min=n, max=n) for code, n in sorted(counts.items())
-                ),
-                day=day,
-            )
+            _shift(site_rows[int(site_part)], date.fromisoformat(day_part), kind, demands)
         )
-        mapping.shifts[sid] = ShiftKey(site.id, day, kind)
-        fixed.add(sid)
-    mapping.fixed_shifts = frozenset(fixed)
-    mapping.posts_total = posts_total
+    return shifts
 
-    requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
-    people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
-    mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
-    known = set(mapping.volunteers)
 
+def _pins(kept: list[Any], known: set[str], code_of: dict[int, str]) -> list[solver.Assignment]:
+    """The kept assignments as solver pins; each must belong to one of the problem's people."""
     pins = []
     for a in kept:
         pid = person_id(a.volunteer_id)
@@ -322,45 +375,42 @@ def build_problem(
                 person=pid, shift=shift_id(a.site_id, a.day, a.shift), role=code_of[a.role_id]
             )
         )
-    baseline = []
-    if baseline_roster is not None:
-        rows = db.session.execute(
-            select(
-                Assignment.site_id,
-                Assignment.day,
-                Assignment.shift,
-                Assignment.role_id,
-                Assignment.volunteer_id,
-            ).where(Assignment.roster_id == baseline_roster.id)
-        )
-        by_id = {s.id: s for s in shifts}
-        for r in rows:
-            sid, pid = shift_id(r.site_id, r.day, r.shift), person_id(r.volunteer_id)
-            code = code_of[r.role_id]
-            if sid in by_id and pid in known and by_id[sid].demand(code) is not None:
-                baseline.append(solver.Assignment(person=pid, shift=sid, role=code))
+    return pins
 
+
+def _baseline(
+    roster: Roster, shifts: list[solver.Shift], known: set[str], code_of: dict[int, str]
+) -> list[solver.Assignment]:
+    """`roster`'s assignments that still fit the problem (its shift, person and role)."""
+    rows = db.session.execute(
+        select(
+            Assignment.site_id,
+            Assignment.day,
+            Assignment.shift,
+            Assignment.role_id,
+            Assignment.volunteer_id,
+        ).where(Assignment.roster_id == roster.id)
+    )
+    by_id = {s.id: s for s in shifts}
+    baseline = []
+    for r in rows:
+        sid, pid = shift_id(r.site_id, r.day, r.shift), person_id(r.volunteer_id)
+        code = code_of[r.role_id]
+        if sid in by_id and pid in known and by_id[sid].demand(code) is not None:
+            baseline.append(solver.Assignment(person=pid, shift=sid, role=code))
+    return baseline
+
+
+def _rules(roles: dict[int, _RoleInfo], minimal_change: bool) -> solver.Rules:
+    """The solver's rules: the first lead role by sort order leads each shift; with
+    `minimal_change`, changing a baseline assignment costs more than any fairness gain."""
     leads = sorted((info.sort_order, info.id) for info in roles.values() if info.lead)
     rules = solver.Rules(lead_role=roles[leads[0][1]].code if leads else None)
-    if baseline and minimal_change:
+    if minimal_change:
         # Volunteers were told their shifts: a repair keeps them unless moving one fills a
         # post, rather than trading them for fairer loads.
         rules = replace(rules, weight_baseline_change=MINIMAL_CHANGE_WEIGHT)
-    try:
-        problem = solver.Problem(
-            shifts=tuple(shifts),
-            people=tuple(people),
-            rules=rules,
-            pins=tuple(pins),
-            baseline=tuple(baseline),
-            first_day=first,
-            last_day=last,
-        )
-    except ValueError as error:
-        # Raised for a pin the volunteer is no longer qualified for (or a similar change
-        # made after the assignment): the run fails with the solver library's words.
-        raise PlanningError(str(error)) from error
-    return problem, mapping
+    return rules
 
 
 # Repeat no-shows (scheduler.services.hours.is_no_show) are rostered last when the period asks:
