@@ -701,6 +701,31 @@ def save_solution(
     Only a roster `solver.check` accepts is written: otherwise `SolutionRejected` is raised
     and nothing changes. Flushes; the caller commits (with the run's outcome, atomically).
     """
+    _refuse_unusable(problem, solution)
+    reasons = explain(problem, solution)
+    draft = _draft_for(run, mapping)
+    _clear_solved_sites(draft, mapping)
+    pins = {(p.person, p.shift, p.role) for p in problem.pins}
+    changed = _changed_since_build(problem, solution, mapping, pins)
+    rows = _assignment_rows(draft, solution, mapping, pins, changed)
+    if rows:
+        db.session.execute(insert(Assignment), rows)
+    unfilled_rows, missing_total = _unfilled_rows(draft, solution, mapping, reasons, pins, changed)
+    if unfilled_rows:
+        db.session.execute(insert(UnfilledPost), unfilled_rows)
+    draft.created_from_run_id = run.id
+    draft.touch()
+    db.session.flush()
+    return SavedRoster(
+        roster_id=draft.id,
+        posts_total=mapping.posts_total,
+        posts_filled=mapping.posts_total - missing_total,
+        unfilled=len(unfilled_rows),
+    )
+
+
+def _refuse_unusable(problem: solver.Problem, solution: solver.Solution) -> None:
+    """Raise unless `solution` is a roster `solver.check` accepts."""
     if solution.status == "UNKNOWN":
         raise PlanningError(
             _l("The solver found no roster within the time limit: try a longer time limit.")
@@ -718,8 +743,10 @@ def save_solution(
         raise SolutionRejected(
             _l("The roster breaks a hard rule and was not saved: %(details)s", details=details)
         )
-    reasons = explain(problem, solution)
 
+
+def _draft_for(run: SolveRun, mapping: PlanningMap) -> Roster:
+    """The draft the problem was built from, else the period's draft, else a new one."""
     draft = db.session.get(Roster, mapping.draft_id) if mapping.draft_id is not None else None
     if draft is None:
         draft = current_draft(run.period_id)
@@ -727,6 +754,11 @@ def save_solution(
         draft = Roster(period_id=run.period_id, status=DRAFT)
         db.session.add(draft)
         db.session.flush()
+    return draft
+
+
+def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
+    """Delete the draft's unpinned assignments and its unfilled posts at the solved sites."""
     chosen = list(mapping.site_ids)
     db.session.execute(
         delete(Assignment).where(
@@ -740,6 +772,18 @@ def save_solution(
             UnfilledPost.roster_id == draft.id, UnfilledPost.site_id.in_(chosen)
         )
     )
+
+
+def _assignment_rows(
+    draft: Roster,
+    solution: solver.Solution,
+    mapping: PlanningMap,
+    pins: set[tuple[str, str, str]],
+    changed: dict[tuple[int, date, str], str],
+) -> list[dict[str, Any]]:
+    """The solver's new assignments as rows to insert into the (cleared) draft: not the pins,
+    not a (volunteer, day, kind) the draft still holds, not one the volunteer changed during the
+    run; each in the lowest free numbered place of its post and role."""
     taken = {
         (vid, day, kind)
         for vid, day, kind in db.session.execute(
@@ -761,8 +805,6 @@ def save_solution(
         ).where(Assignment.roster_id == draft.id, Assignment.slot.is_not(None))
     ):
         used_slots[(site_id, day, kind, role_id)].add(slot)
-    pins = {(p.person, p.shift, p.role) for p in problem.pins}
-    changed = _changed_since_build(problem, solution, mapping, pins)
     rows = []
     for a in solution.assignments:
         key = mapping.shifts[a.shift]
@@ -774,7 +816,7 @@ def save_solution(
         if (volunteer_id, key.day, key.kind) in taken:
             continue  # a pin or another site's assignment, kept as it was
         if (volunteer_id, key.day, key.kind) in changed:
-            continue  # the volunteer's own change made during the run wins (see below)
+            continue  # the volunteer's own change made during the run wins (_unfilled_rows)
         used = used_slots[(key.site_id, key.day, key.kind, mapping.roles[a.role])]
         slot = next(n for n in itertools.count(1) if n not in used)
         used.add(slot)
@@ -791,9 +833,20 @@ def save_solution(
                 "slot": slot,
             }
         )
-    if rows:
-        db.session.execute(insert(Assignment), rows)
-    # Posts left open because their volunteer changed something during the run.
+    return rows
+
+
+def _unfilled_rows(
+    draft: Roster,
+    solution: solver.Solution,
+    mapping: PlanningMap,
+    reasons: dict[solver.UnfilledPost, tuple[Reason, ...]],
+    pins: set[tuple[str, str, str]],
+    changed: dict[tuple[int, date, str], str],
+) -> tuple[list[dict[str, Any]], int]:
+    """The solved sites' open posts as rows to insert, with their reasons (`solver.explain`'s,
+    and the posts left open because their volunteer changed something during the run), and
+    the number of missing people in all."""
     reopened: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for a in solution.assignments:
         key = mapping.shifts[a.shift]
@@ -836,14 +889,4 @@ def save_solution(
                 "reasons": _changed_reasons(gone),
             }
         )
-    if unfilled_rows:
-        db.session.execute(insert(UnfilledPost), unfilled_rows)
-    draft.created_from_run_id = run.id
-    draft.touch()
-    db.session.flush()
-    return SavedRoster(
-        roster_id=draft.id,
-        posts_total=mapping.posts_total,
-        posts_filled=mapping.posts_total - missing_total,
-        unfilled=len(unfilled_rows),
-    )
+    return unfilled_rows, missing_total
