@@ -44,6 +44,7 @@ from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
 from scheduler.services.availability import Offer, span_index
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
+from scheduler.services.errors import ServiceError
 from solver.explain import Reason, explain
 
 __all__ = [
@@ -58,16 +59,9 @@ __all__ = [
 ]
 
 
-class PlanningError(Exception):
+class PlanningError(ServiceError):
     """The period cannot be turned into a problem, or a solution cannot be saved. The message
     is a lazy string, translated where it is shown (the run's error is stored in English)."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 class ShiftKey(NamedTuple):
