@@ -99,6 +99,7 @@ def solve(period_id: int, time_limit: int, publish: bool) -> None:
     from flask_babel import force_locale
 
     from scheduler import jobs
+    from scheduler.cli_report import text_report
     from scheduler.models import PlanningPeriod, SolveRun
     from scheduler.services import rosters
 
@@ -119,7 +120,7 @@ def solve(period_id: int, time_limit: int, publish: bool) -> None:
         assert run is not None
         if run.status != "succeeded":
             raise click.ClickException(f"run {run.status}: {run.error or ''}")
-        click.echo(rosters.text_report(period, run))
+        click.echo(text_report(period, run))
         if publish:
             from scheduler.services.publishing import publish as publish_draft
 

@@ -43,7 +43,8 @@ from scheduler.models import (
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SOLVER
 from scheduler.services.availability import Offer, span_index
-from scheduler.services.demand import demand_of, urgent_extra
+from scheduler.services.demand import PostKey, demand_of, urgent_extra
+from scheduler.services.errors import ServiceError
 from solver.explain import Reason, explain
 
 __all__ = [
@@ -59,16 +60,9 @@ __all__ = [
 ]
 
 
-class PlanningError(Exception):
+class PlanningError(ServiceError):
     """The period cannot be turned into a problem, or a solution cannot be saved. The message
     is a lazy string, translated where it is shown (the run's error is stored in English)."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 class ShiftKey(NamedTuple):
@@ -199,41 +193,100 @@ def build_problem(
 
     draft = current_draft(period.id)
     mapping.draft_id = draft.id if draft is not None else None
-    kept: list[Any] = []
-    overridden: Counter[tuple[str, int]] = Counter()
-    if draft is not None:
-        kept = list(
-            db.session.execute(
-                select(
-                    Assignment.site_id,
-                    Assignment.day,
-                    Assignment.shift,
-                    Assignment.role_id,
-                    Assignment.volunteer_id,
-                    Assignment.pinned,
-                    Assignment.rule_override,
-                ).where(
-                    Assignment.roster_id == draft.id,
-                    *_among(Assignment.volunteer_id, volunteer_ids),
-                )
+    kept, overridden = _kept_assignments(draft, chosen_ids, volunteer_ids)
+    site_rows = _site_rows(chosen, kept)
+    kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in kept:
+        kept_by_shift[shift_id(a.site_id, a.day, a.shift)][code_of[a.role_id]] += 1
+
+    extra = urgent_extra(period.id, chosen_ids)
+    solved, mapping.posts_total = _solved_shifts(
+        chosen, days, code_of, extra, kept_by_shift, overridden
+    )
+    solved_ids = {s.id for s in solved}
+    fixed = _fixed_shifts(
+        {sid: counts for sid, counts in kept_by_shift.items() if sid not in solved_ids},
+        site_rows,
+    )
+    shifts = solved + fixed
+    mapping.shifts = {s.id: _shift_key(s) for s in shifts}
+    mapping.fixed_shifts = frozenset(s.id for s in fixed)
+    # Solved shifts by their local start (an hour index): availability is matched on real hours.
+    by_start: dict[int, list[ShiftKey]] = defaultdict(list)
+    for s in solved:
+        by_start[span_index(s.start.date(), s.start.hour)].append(mapping.shifts[s.id])
+
+    requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
+    people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
+    mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
+    known = set(mapping.volunteers)
+
+    pins = _pins(kept, known, code_of)
+    baseline = (
+        _baseline(baseline_roster, shifts, known, code_of) if baseline_roster is not None else []
+    )
+    rules = _rules(roles, minimal_change=bool(baseline) and minimal_change)
+    try:
+        problem = solver.Problem(
+            shifts=tuple(shifts),
+            people=tuple(people),
+            rules=rules,
+            pins=tuple(pins),
+            baseline=tuple(baseline),
+            first_day=first,
+            last_day=last,
+            # A head count is exact: nobody is sent to a post that does not need them.
+            cover_cap=True,
+        )
+    except ValueError as error:
+        # Raised for a pin the volunteer is no longer qualified for (or a similar change
+        # made after the assignment): the run fails with the solver library's words.
+        raise PlanningError(str(error)) from error
+    return problem, mapping
+
+
+def _kept_assignments(
+    draft: Roster | None, chosen_ids: set[int], volunteer_ids: Collection[int] | None
+) -> tuple[list[Any], Counter[tuple[str, int]]]:
+    """The draft's rows the solve keeps as pins: pinned ones, and all at sites not being
+    solved (only those of `volunteer_ids`, when given); and how many pinned rule overrides
+    hold a place on each solved (shift, role id)."""
+    if draft is None:
+        return [], Counter()
+    kept = list(
+        db.session.execute(
+            select(
+                Assignment.site_id,
+                Assignment.day,
+                Assignment.shift,
+                Assignment.role_id,
+                Assignment.volunteer_id,
+                Assignment.pinned,
+                Assignment.rule_override,
+            ).where(
+                Assignment.roster_id == draft.id,
+                *_among(Assignment.volunteer_id, volunteer_ids),
             )
         )
-        # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
-        # person may be unqualified or unavailable): it stays in the draft but out of the
-        # problem, and save_solution skips solver rows that collide with it. A pinned one stays
-        # in the draft and holds its place: the solver's head count there is one lower, so
-        # nobody is sent on top of it.
-        overridden = Counter(
-            (shift_id(a.site_id, a.day, a.shift), a.role_id)
-            for a in kept
-            if a.rule_override and a.pinned and a.site_id in chosen_ids
-        )
-        kept = [
-            a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override
-        ]
+    )
+    # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
+    # person may be unqualified or unavailable): it stays in the draft but out of the
+    # problem, and save_solution skips solver rows that collide with it. A pinned one stays
+    # in the draft and holds its place: the solver's head count there is one lower, so
+    # nobody is sent on top of it.
+    overridden = Counter(
+        (shift_id(a.site_id, a.day, a.shift), a.role_id)
+        for a in kept
+        if a.rule_override and a.pinned and a.site_id in chosen_ids
+    )
+    pins = [a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override]
+    return pins, overridden
 
-    # Sites of kept assignments outside the chosen ones carry only those assignments.
-    other_ids = {a.site_id for a in kept} - chosen_ids
+
+def _site_rows(chosen: list[Site], kept: list[Any]) -> dict[int, Site]:
+    """The chosen sites, and the sites of kept assignments outside them (which carry only
+    those assignments), by id."""
+    other_ids = {a.site_id for a in kept} - {s.id for s in chosen}
     site_rows = {s.id: s for s in chosen}
     if other_ids:
         site_rows.update(
@@ -244,14 +297,41 @@ def build_problem(
                 )
             }
         )
-    kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
-    for a in kept:
-        kept_by_shift[shift_id(a.site_id, a.day, a.shift)][code_of[a.role_id]] += 1
+    return site_rows
 
-    extra = urgent_extra(period.id, chosen_ids)
+
+def _shift(site: Site, day: date, kind: str, demands: Iterable[solver.Demand]) -> solver.Shift:
+    """A site's shift on a day as a solver Shift, at its real hours."""
+    start, end = site.shift_window(day, kind)
+    return solver.Shift(
+        id=shift_id(site.id, day, kind),
+        site=str(site.id),
+        start=start,
+        end=end,
+        kind=kind,
+        demands=tuple(demands),
+        day=day,
+    )
+
+
+def _shift_key(shift: solver.Shift) -> ShiftKey:
+    """Where and when a shift built by `_shift` is."""
+    assert shift.day is not None  # set by _shift (and by Shift itself when left out)
+    return ShiftKey(int(shift.site), shift.day, shift.kind)
+
+
+def _solved_shifts(
+    chosen: list[Site],
+    days: list[date],
+    code_of: dict[int, str],
+    extra: dict[PostKey, Counter[int]],
+    kept_by_shift: dict[str, Counter[str]],
+    overridden: Counter[tuple[str, int]],
+) -> tuple[list[solver.Shift], int]:
+    """Every day × shift kind of the chosen sites that has a head count, and the number of
+    their posts (the sum of the head counts); a post a pinned rule override holds is not
+    offered to the solver."""
     shifts: list[solver.Shift] = []
-    # Shifts by their local start (an hour index): availability is matched on real hours.
-    by_start: dict[int, list[ShiftKey]] = defaultdict(list)
     posts_total = 0
     for site in chosen:
         for day in days:
@@ -276,51 +356,27 @@ def build_problem(
                 if not demands:
                     continue
                 posts_total += sum(need.values())
-                start, end = site.shift_window(day, kind)
-                shifts.append(
-                    solver.Shift(
-                        id=sid,
-                        site=str(site.id),
-                        start=start,
-                        end=end,
-                        kind=kind,
-                        demands=tuple(demands),
-                        day=day,
-                    )
-                )
-                mapping.shifts[sid] = ShiftKey(site.id, day, kind)
-                by_start[span_index(start.date(), start.hour)].append(mapping.shifts[sid])
-    fixed: set[str] = set()
+                shifts.append(_shift(site, day, kind, demands))
+    return shifts, posts_total
+
+
+def _fixed_shifts(
+    kept_by_shift: dict[str, Counter[str]], site_rows: dict[int, Site]
+) -> list[solver.Shift]:
+    """Shifts present only to carry kept assignments (other sites' draft rows): each one's
+    demand is exactly what it holds."""
+    shifts = []
     for sid, counts in sorted(kept_by_shift.items()):
-        if sid in mapping.shifts:
-            continue
         site_part, day_part, kind = sid.split(":")
-        site = site_rows[int(site_part)]
-        day = date.fromisoformat(day_part)
-        start, end = site.shift_window(day, kind)
+        demands = (solver.Demand(role=code, min=n, max=n) for code, n in sorted(counts.items()))
         shifts.append(
-            solver.Shift(
-                id=sid,
-                site=str(site.id),
-                start=start,
-                end=end,
-                kind=kind,
-                demands=tuple(
-                    solver.Demand(role=code, min=n, max=n) for code, n in sorted(counts.items())
-                ),
-                day=day,
-            )
+            _shift(site_rows[int(site_part)], date.fromisoformat(day_part), kind, demands)
         )
-        mapping.shifts[sid] = ShiftKey(site.id, day, kind)
-        fixed.add(sid)
-    mapping.fixed_shifts = frozenset(fixed)
-    mapping.posts_total = posts_total
+    return shifts
 
-    requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
-    people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
-    mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
-    known = set(mapping.volunteers)
 
+def _pins(kept: list[Any], known: set[str], code_of: dict[int, str]) -> list[solver.Assignment]:
+    """The kept assignments as solver pins; each must belong to one of the problem's people."""
     pins = []
     for a in kept:
         pid = person_id(a.volunteer_id)
@@ -333,47 +389,42 @@ def build_problem(
                 person=pid, shift=shift_id(a.site_id, a.day, a.shift), role=code_of[a.role_id]
             )
         )
-    baseline = []
-    if baseline_roster is not None:
-        rows = db.session.execute(
-            select(
-                Assignment.site_id,
-                Assignment.day,
-                Assignment.shift,
-                Assignment.role_id,
-                Assignment.volunteer_id,
-            ).where(Assignment.roster_id == baseline_roster.id)
-        )
-        by_id = {s.id: s for s in shifts}
-        for r in rows:
-            sid, pid = shift_id(r.site_id, r.day, r.shift), person_id(r.volunteer_id)
-            code = code_of[r.role_id]
-            if sid in by_id and pid in known and by_id[sid].demand(code) is not None:
-                baseline.append(solver.Assignment(person=pid, shift=sid, role=code))
+    return pins
 
+
+def _baseline(
+    roster: Roster, shifts: list[solver.Shift], known: set[str], code_of: dict[int, str]
+) -> list[solver.Assignment]:
+    """`roster`'s assignments that still fit the problem (its shift, person and role)."""
+    rows = db.session.execute(
+        select(
+            Assignment.site_id,
+            Assignment.day,
+            Assignment.shift,
+            Assignment.role_id,
+            Assignment.volunteer_id,
+        ).where(Assignment.roster_id == roster.id)
+    )
+    by_id = {s.id: s for s in shifts}
+    baseline = []
+    for r in rows:
+        sid, pid = shift_id(r.site_id, r.day, r.shift), person_id(r.volunteer_id)
+        code = code_of[r.role_id]
+        if sid in by_id and pid in known and by_id[sid].demand(code) is not None:
+            baseline.append(solver.Assignment(person=pid, shift=sid, role=code))
+    return baseline
+
+
+def _rules(roles: dict[int, _RoleInfo], minimal_change: bool) -> solver.Rules:
+    """The solver's rules: the first lead role by sort order leads each shift; with
+    `minimal_change`, changing a baseline assignment costs more than any fairness gain."""
     leads = sorted((info.sort_order, info.id) for info in roles.values() if info.lead)
     rules = solver.Rules(lead_role=roles[leads[0][1]].code if leads else None)
-    if baseline and minimal_change:
+    if minimal_change:
         # Volunteers were told their shifts: a repair keeps them unless moving one fills a
         # post, rather than trading them for fairer loads.
         rules = replace(rules, weight_baseline_change=MINIMAL_CHANGE_WEIGHT)
-    try:
-        problem = solver.Problem(
-            shifts=tuple(shifts),
-            people=tuple(people),
-            rules=rules,
-            pins=tuple(pins),
-            baseline=tuple(baseline),
-            first_day=first,
-            last_day=last,
-            # A head count is exact: nobody is sent to a post that does not need them.
-            cover_cap=True,
-        )
-    except ValueError as error:
-        # Raised for a pin the volunteer is no longer qualified for (or a similar change
-        # made after the assignment): the run fails with the solver library's words.
-        raise PlanningError(str(error)) from error
-    return problem, mapping
+    return rules
 
 
 def repair_holes(
@@ -709,6 +760,31 @@ def save_solution(
     Only a roster `solver.check` accepts is written: otherwise `SolutionRejected` is raised
     and nothing changes. Flushes; the caller commits (with the run's outcome, atomically).
     """
+    _refuse_unusable(problem, solution)
+    reasons = explain(problem, solution)
+    draft = _draft_for(run, mapping)
+    _clear_solved_sites(draft, mapping)
+    pins = {(p.person, p.shift, p.role) for p in problem.pins}
+    changed = _changed_since_build(problem, solution, mapping, pins)
+    rows = _assignment_rows(draft, solution, mapping, pins, changed)
+    if rows:
+        db.session.execute(insert(Assignment), rows)
+    unfilled_rows, missing_total = _unfilled_rows(draft, solution, mapping, reasons, pins, changed)
+    if unfilled_rows:
+        db.session.execute(insert(UnfilledPost), unfilled_rows)
+    draft.created_from_run_id = run.id
+    draft.touch()
+    db.session.flush()
+    return SavedRoster(
+        roster_id=draft.id,
+        posts_total=mapping.posts_total,
+        posts_filled=mapping.posts_total - missing_total,
+        unfilled=len(unfilled_rows),
+    )
+
+
+def _refuse_unusable(problem: solver.Problem, solution: solver.Solution) -> None:
+    """Raise unless `solution` is a roster `solver.check` accepts."""
     if solution.status == "UNKNOWN":
         raise PlanningError(
             _l("The solver found no roster within the time limit: try a longer time limit.")
@@ -726,8 +802,10 @@ def save_solution(
         raise SolutionRejected(
             _l("The roster breaks a hard rule and was not saved: %(details)s", details=details)
         )
-    reasons = explain(problem, solution)
 
+
+def _draft_for(run: SolveRun, mapping: PlanningMap) -> Roster:
+    """The draft the problem was built from, else the period's draft, else a new one."""
     draft = db.session.get(Roster, mapping.draft_id) if mapping.draft_id is not None else None
     if draft is None:
         draft = current_draft(run.period_id)
@@ -735,6 +813,11 @@ def save_solution(
         draft = Roster(period_id=run.period_id, status=DRAFT)
         db.session.add(draft)
         db.session.flush()
+    return draft
+
+
+def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
+    """Delete the draft's unpinned assignments and its unfilled posts at the solved sites."""
     chosen = list(mapping.site_ids)
     db.session.execute(
         delete(Assignment).where(
@@ -748,6 +831,18 @@ def save_solution(
             UnfilledPost.roster_id == draft.id, UnfilledPost.site_id.in_(chosen)
         )
     )
+
+
+def _assignment_rows(
+    draft: Roster,
+    solution: solver.Solution,
+    mapping: PlanningMap,
+    pins: set[tuple[str, str, str]],
+    changed: dict[tuple[int, date, str], str],
+) -> list[dict[str, Any]]:
+    """The solver's new assignments as rows to insert into the (cleared) draft: not the pins,
+    not a (volunteer, day, kind) the draft still holds, not one the volunteer changed during the
+    run; each in the lowest free numbered place of its post and role."""
     taken = {
         (vid, day, kind)
         for vid, day, kind in db.session.execute(
@@ -769,8 +864,6 @@ def save_solution(
         ).where(Assignment.roster_id == draft.id, Assignment.slot.is_not(None))
     ):
         used_slots[(site_id, day, kind, role_id)].add(slot)
-    pins = {(p.person, p.shift, p.role) for p in problem.pins}
-    changed = _changed_since_build(problem, solution, mapping, pins)
     rows = []
     for a in solution.assignments:
         key = mapping.shifts[a.shift]
@@ -782,7 +875,7 @@ def save_solution(
         if (volunteer_id, key.day, key.kind) in taken:
             continue  # a pin or another site's assignment, kept as it was
         if (volunteer_id, key.day, key.kind) in changed:
-            continue  # the volunteer's own change made during the run wins (see below)
+            continue  # the volunteer's own change made during the run wins (_unfilled_rows)
         used = used_slots[(key.site_id, key.day, key.kind, mapping.roles[a.role])]
         slot = next(n for n in itertools.count(1) if n not in used)
         used.add(slot)
@@ -799,9 +892,20 @@ def save_solution(
                 "slot": slot,
             }
         )
-    if rows:
-        db.session.execute(insert(Assignment), rows)
-    # Posts left open because their volunteer changed something during the run.
+    return rows
+
+
+def _unfilled_rows(
+    draft: Roster,
+    solution: solver.Solution,
+    mapping: PlanningMap,
+    reasons: dict[solver.UnfilledPost, tuple[Reason, ...]],
+    pins: set[tuple[str, str, str]],
+    changed: dict[tuple[int, date, str], str],
+) -> tuple[list[dict[str, Any]], int]:
+    """The solved sites' open posts as rows to insert, with their reasons (`solver.explain`'s,
+    and the posts left open because their volunteer changed something during the run), and
+    the number of missing people in all."""
     reopened: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for a in solution.assignments:
         key = mapping.shifts[a.shift]
@@ -844,14 +948,4 @@ def save_solution(
                 "reasons": _changed_reasons(gone),
             }
         )
-    if unfilled_rows:
-        db.session.execute(insert(UnfilledPost), unfilled_rows)
-    draft.created_from_run_id = run.id
-    draft.touch()
-    db.session.flush()
-    return SavedRoster(
-        roster_id=draft.id,
-        posts_total=mapping.posts_total,
-        posts_filled=mapping.posts_total - missing_total,
-        unfilled=len(unfilled_rows),
-    )
+    return unfilled_rows, missing_total

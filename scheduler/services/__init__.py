@@ -1,0 +1,45 @@
+"""Business operations: plain functions over models, no request or response objects. A refused
+operation raises `errors.ServiceError` (nothing written); the caller commits.
+
+Where each feature lives (services here; views in scheduler/<blueprint>/; templates/<dir>/):
+
+=====================  ==========================  ===============================  ============
+feature                services                    blueprint modules                templates
+=====================  ==========================  ===============================  ============
+sign-up, log in        registration, accounts,     auth/routes, auth/forms,         auth/
+                       profile, phones             auth/sessions
+home page, privacy     registration                main/routes                      main/
+claim an imported      claims, importer            auth/claim,                      auth/
+account, imports                                   coordinator/imports,             coordinator/
+                                                   coordinator/import_forms,
+                                                   coordinator/claim_codes
+availability, profile  availability, profile       volunteer/routes,                volunteer/
+                                                   volunteer/forms
+my shifts, inbox,      my_shifts, inbox, signup,   volunteer/shifts,                volunteer/
+self-sign-up, .ics     calendar                    volunteer/calendar,
+                                                   coordinator/signup_toggle
+periods, sites, pool,  periods, sites, pool,       coordinator/routes,              coordinator/
+catalogue, dashboard   catalogue_admin, catalogue, coordinator/forms
+                       dashboard
+roster runs, review    rosters, coverage, demand   coordinator/rosters              coordinator/
+                       (runs: ../jobs.py and
+                       ../planning.py)
+hand edits, publish    editing, publishing,        coordinator/roster_edit          coordinator/
+                       delivery, notifications
+drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,       coordinator/
+                                                   coordinator/dropouts
+urgent requests        urgent, demand,             coordinator/urgent,              coordinator/
+                       notifications               coordinator/urgent_forms,        volunteer/
+                                                   volunteer/urgent                 urgent/
+sheets and exports     sheets, duty, exports,      sheets/routes, sheets/render,    sheets/
+                       spreadsheets, pdf           sheets/exports, sheets/forms
+check-in and hours     attendance, hours, pdf      checkin/routes, checkin/forms,   checkin/
+                                                   volunteer/hours
+accounts (admin)       admin, accounts             admin/routes, admin/forms        admin/
+demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
+=====================  ==========================  ===============================  ============
+
+Shared by many: errors (ServiceError), coverage (what a post is and when it is filled),
+demand (a post's head count), duty (who is on duty in published versions), phones, spreadsheets.
+See docs/architecture.md for the data flow and the import layering.
+"""
