@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -14,6 +16,12 @@ from flask_wtf import CSRFProtect
 from scheduler.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. mypy cannot take a base class from an attribute of the `db` instance;
+# db.Model is Base plus Flask-SQLAlchemy's bookkeeping (the app never reads Model.query).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
