@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from babel.dates import format_skeleton
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     make_response,
@@ -24,6 +23,7 @@ from flask import (
 )
 from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
+from werkzeug.wrappers import Response
 
 from scheduler.auth.sessions import keep_session
 from scheduler.htmx import is_htmx, render
