@@ -109,7 +109,7 @@ def cutoff_hours() -> int:
     return int(current_app.config.get("CANCEL_CUTOFF_HOURS", 12))
 
 
-def latest_published_rosters() -> Select[tuple[int]]:
+def latest_published_rosters() -> Select[int]:
     """Ids of the latest published version of every period (a subquery)."""
     latest = (
         select(Roster.period_id, func.max(Roster.version).label("version"))
@@ -193,7 +193,7 @@ class CrewMember(NamedTuple):
     phone: str
 
 
-def _crews_of(volunteer_id: int) -> Select[Any]:
+def _crews_of(volunteer_id: int) -> Select[*tuple[Any, ...]]:
     """The others on the volunteer's published shifts (same roster, site, day and shift), as
     plain rows: exactly the crews shown, in one statement, never the whole roster of every
     site and day the volunteer appears on."""

@@ -82,7 +82,7 @@ def _open_availability_exists() -> object:
     )
 
 
-def _filtered(query: PoolQuery) -> Select[tuple[Volunteer]]:
+def _filtered(query: PoolQuery) -> Select[Volunteer]:
     stmt = select(Volunteer).join(Volunteer.user).where(User.active.is_(True))
     text = " ".join((query.text or "").split())[:MAX_QUERY_LENGTH]
     if text:
@@ -128,7 +128,7 @@ def _group_key(name: str) -> str:
 
 
 def _page_ids_by_group(
-    stmt: Select[tuple[Volunteer]], sort: str, offset: int, limit: int
+    stmt: Select[Volunteer], sort: str, offset: int, limit: int
 ) -> list[int]:
     """Ids of one page sorted by work unit or district name in pinyin order, then by name.
     Chinese collation is not portable across SQLite and PostgreSQL, so the (small) id/name

@@ -332,7 +332,7 @@ def changed_people(old: Roster | None, new: Roster) -> int:
     """How many volunteers gain or lose a post between `old` and `new`: the size of `diff`
     in two set differences done by the database (for the dashboard, which only counts)."""
 
-    def posts(roster_id: int) -> Select[Any]:
+    def posts(roster_id: int) -> Select[*tuple[Any, ...]]:
         return select(
             Assignment.volunteer_id,
             Assignment.day,
