@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 import solver
-from scheduler.extensions import db
+from scheduler.extensions import db, rowcount
 from scheduler.models import SolveRun
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
@@ -242,7 +242,7 @@ def execute_run(run_id: int) -> None:
     `solver.check` accepts it), record the outcome. Never raises: a failure is recorded on the
     run and nothing else is written."""
     # Claim the run atomically: only a queued run that nobody asked to cancel starts.
-    claimed = db.session.execute(
+    claimed = rowcount(
         update(SolveRun)
         .where(
             SolveRun.id == run_id,
@@ -250,7 +250,7 @@ def execute_run(run_id: int) -> None:
             SolveRun.cancel_requested.is_(False),
         )
         .values(status=RUNNING, started_at=utcnow())
-    ).rowcount
+    )
     db.session.commit()
     if not claimed:
         return  # gone, taken by another worker, or cancelled while queued (see services)

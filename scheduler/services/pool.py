@@ -127,9 +127,7 @@ def _group_key(name: str) -> str:
     return name_sort_key(name)
 
 
-def _page_ids_by_group(
-    stmt: Select[Volunteer], sort: str, offset: int, limit: int
-) -> list[int]:
+def _page_ids_by_group(stmt: Select[Volunteer], sort: str, offset: int, limit: int) -> list[int]:
     """Ids of one page sorted by work unit or district name in pinyin order, then by name.
     Chinese collation is not portable across SQLite and PostgreSQL, so the (small) id/name
     tuples of the filtered set are sorted here and only the page's volunteers are loaded."""
