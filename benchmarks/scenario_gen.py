@@ -136,11 +136,11 @@ def generate(size: str, seed: int = 0) -> Scenario:
         district = rng.choice(districts)
         person_district[pid] = district
         person_unit[pid] = rng.choice(units)
-        roles = set(GENERAL_ROLES)
+        person_roles = set(GENERAL_ROLES)
         if rng.random() < 0.15:
-            roles.add(LEAD)
+            person_roles.add(LEAD)
         if rng.random() < 0.08:
-            roles.add(SAMPLER)
+            person_roles.add(SAMPLER)
         accepts_nights = rng.random() >= 0.35
         if pairs and pairs[-1][1] == i:
             # the second of a pair mostly shares the first one's availability
@@ -162,7 +162,7 @@ def generate(size: str, seed: int = 0) -> Scenario:
         people.append(
             Person(
                 id=pid,
-                roles=frozenset(roles),
+                roles=frozenset(person_roles),
                 available=frozenset(available),
                 preferred_sites=preferred,
                 accepts_nights=accepts_nights,
