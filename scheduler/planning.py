@@ -573,6 +573,7 @@ def _changed_since_build(
     if not where:
         return {}
     first, last = problem.first_day, problem.last_day
+    assert first is not None and last is not None  # a solution with rows has days
     active = set(
         db.session.scalars(
             select(Volunteer.id).join(User, User.id == Volunteer.user_id).where(User.active)
@@ -710,6 +711,7 @@ def save_solution(
             Assignment.slot,
         ).where(Assignment.roster_id == draft.id, Assignment.slot.is_not(None))
     ):
+        assert slot is not None  # the query reads numbered rows only
         used_slots[(site_id, day, kind, role_id)].add(slot)
     pins = {(p.person, p.shift, p.role) for p in problem.pins}
     changed = _changed_since_build(problem, solution, mapping, pins)

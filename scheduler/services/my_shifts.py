@@ -161,7 +161,8 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
         crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
     answers = _responses(volunteer.id)
     cutoff = timedelta(hours=cutoff_hours())
-    upcoming, past = [], []
+    upcoming: list[ShiftCard] = []
+    past: list[ShiftCard] = []
     for a in mine:
         card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)])
         contact = a.roster.period.contact
@@ -405,7 +406,7 @@ def _free_post(
             )
         )
     )
-    recipients.discard(skip_user_id)  # type: ignore[arg-type]
+    recipients.discard(skip_user_id)
     for user_id in sorted(recipients):
         notify(
             user_id,
