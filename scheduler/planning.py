@@ -573,7 +573,8 @@ def _changed_since_build(
     if not where:
         return {}
     first, last = problem.first_day, problem.last_day
-    assert first is not None and last is not None  # a solution with rows has days
+    assert first is not None  # a solution with rows has days
+    assert last is not None
     active = set(
         db.session.scalars(
             select(Volunteer.id).join(User, User.id == Volunteer.user_id).where(User.active)

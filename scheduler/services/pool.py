@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Exists, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from scheduler.extensions import db
@@ -70,7 +70,7 @@ class PoolPage:
         return min(self.total, self.page * self.per_page)
 
 
-def _open_availability_exists() -> object:
+def _open_availability_exists() -> Exists:
     return exists().where(
         Availability.volunteer_id == Volunteer.id,
         select(PlanningPeriod.id)

@@ -493,9 +493,9 @@ def publish(
             db.session.delete(answer)
             if key in told_new:
                 continue
-            user_id = db.session.scalar(
+            user_id = db.session.execute(
                 select(Volunteer.user_id).where(Volunteer.id == a.volunteer_id)
-            )
+            ).scalar_one()
             _notify_slot(user_id, "shift_new", Slot(a.day, a.shift, a.site_id, a.role_id), number)
     db.session.flush()
     return version, changes
