@@ -165,7 +165,7 @@ class Roster(Model):
         that writes a draft's assignments or unfilled posts calls this). An SQL increment,
         so concurrent changes each count; flushed with the caller's transaction."""
         if inspect(self).persistent:
-            self.revision = type(self).revision + 1  # type: ignore[assignment]
+            self.revision = type(self).revision + 1
         else:
             self.revision = (self.revision or 0) + 1
         self.updated_at = utcnow()

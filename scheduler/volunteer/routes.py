@@ -312,7 +312,7 @@ def _initial_profile() -> dict[str, Any]:
         "phone": national(data.phone),
         "work_unit": data.work_unit,
         "district": data.district_id or 0,
-        "skills": sorted(data.skill_ids),
+        "skills": sorted(data.skill_ids or ()),
         "accepts_nights": data.accepts_nights,
         "weekly_cap": data.weekly_cap,
         "partner_phone": national(data.partner_phone) if data.partner_phone else "",
