@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from babel.dates import format_skeleton
 from flask import (
@@ -72,7 +72,7 @@ def volunteer_required(view: F) -> F:
             return redirect(url_for("volunteer.me"))
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return cast(F, wrapped)
 
 
 def _date_format(skeleton: str) -> Callable[[date], str]:
