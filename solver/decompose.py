@@ -259,7 +259,7 @@ class _Large:
             if (
                 demand is None
                 or a.shift in state.held.get(a.person, {})
-                or state.filled[(a.shift, a.role)] >= demand.upper
+                or state.filled[(a.shift, a.role)] >= self.most(a.shift, demand)
                 or state.static_block(person, shift, a.role) is not None
                 or state.blocker(person, shift) is not None
             ):
@@ -267,6 +267,16 @@ class _Large:
             state.add(a.person, shift, a.role)
         self.fill(state, range(len(self.index.slots)))
         return state
+
+    def target(self, shift_id: str, demand: Demand) -> int:
+        """How many people the constructions put on a post: its minimum, within its cap."""
+        cap = self.problem.cap(shift_id, demand.role)
+        return demand.min if cap is None else min(demand.min, cap)
+
+    def most(self, shift_id: str, demand: Demand) -> int:
+        """How many people a post may keep: its upper head count, within its cap."""
+        cap = self.problem.cap(shift_id, demand.role)
+        return demand.upper if cap is None else min(demand.upper, cap)
 
     def fill(self, state: RosterState, slots: range | list[int]) -> int:
         """Fill the open posts of ``slots`` in time order; return how many were filled."""
@@ -279,7 +289,7 @@ class _Large:
             open_posts: dict[str, list[list]] = defaultdict(list)
             for shift in slot.shifts:
                 for d in shift.demands:
-                    gap = d.min - state.filled[(shift.id, d.role)]
+                    gap = self.target(shift.id, d) - state.filled[(shift.id, d.role)]
                     if gap > 0:
                         open_posts[d.role].append([shift, gap])
             if not open_posts:
@@ -356,15 +366,16 @@ class _Large:
             (s, d.role)
             for s in self.problem.shifts
             for d in s.demands
-            if d.min > state.filled[(s.id, d.role)]
+            if self.target(s.id, d) > state.filled[(s.id, d.role)]
         ]
         self.rng.shuffle(holes)
         for shift, role in holes:
             demand = shift.demand(role)
             assert demand is not None
+            target = self.target(shift.id, demand)
             i = index.slot_of[shift.id]
             for pid in people_of_slot.get(i, ()):
-                if state.filled[(shift.id, role)] >= demand.min or self.elapsed() > deadline:
+                if state.filled[(shift.id, role)] >= target or self.elapsed() > deadline:
                     break
                 person = self.people[pid]
                 if state.static_block(person, shift, role) is not None:
@@ -474,7 +485,8 @@ class _Large:
                 (s.id, d.role)
                 for s in self.problem.shifts
                 for d in s.demands
-                if d.min > state.filled[(s.id, d.role)] and (s.id, d.role) not in tried_holes
+                if self.target(s.id, d) > state.filled[(s.id, d.role)]
+                and (s.id, d.role) not in tried_holes
             ]
             if holes:
                 shift_id, role = self.rng.choice(holes)
@@ -593,6 +605,8 @@ class _Large:
             baseline=tuple(incumbent),
             first_day=problem.first_day,
             last_day=problem.last_day,
+            cover_cap=problem.cover_cap,
+            caps={k: n for k, n in problem.caps.items() if k[0] in free_ids},
         )
         chosen = {(a.person, a.shift, a.role) for a in (*incumbent, *sub_pins)}
         self.sub_solves += 1
