@@ -399,7 +399,7 @@ def repair_holes(
                 Assignment.roster_id == roster_id
             )
         )
-        return Counter(tuple(r) for r in rows)  # type: ignore[misc]
+        return Counter((site, day, kind, role) for site, day, kind, role in rows)
 
     told, now = held(published), held(mapping.draft_id)
     extra = urgent_extra(period.id, mapping.site_ids)
