@@ -8,8 +8,8 @@ else the holes do not force.
 """
 
 from solver.check import CheckReport, Violation, check
-from solver.cpsat import solve
 from solver.decompose import solve_large
+from solver.dispatch import solve
 from solver.explain import Reason, explain
 from solver.model import (
     Assignment,

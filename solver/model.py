@@ -443,9 +443,11 @@ class UnfilledPost:
 class Solution:
     """A roster and how good it is.
 
-    ``status`` is CP-SAT's ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN", "MODEL_INVALID").
-    ``objective`` is the weighted sum of ``breakdown`` (term name -> weighted value); ``bound``
-    is the best proven lower bound on it. ``unfilled`` lists every post short of its minimum.
+        ``status`` is CP-SAT's ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN", "MODEL_INVALID").
+        ``objective`` is the weighted sum of ``breakdown`` (term name -> weighted value); ``bound``
+        is the best proven lower bound on it. ``unfilled`` lists every post short of its minimum.
+    ``time_to_best`` and ``time_to_first`` are the seconds until the returned roster and until the
+    first roster were found.
     """
 
     status: str
@@ -456,6 +458,8 @@ class Solution:
     unfilled: tuple[UnfilledPost, ...]
     wall_time: float
     time_to_best: float = 0.0
+    # seconds until the search held its first roster (None: no roster)
+    time_to_first: float | None = None
 
     @property
     def feasible(self) -> bool:

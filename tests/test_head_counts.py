@@ -74,7 +74,7 @@ def build_world(
     people = [make_volunteer(name=f"志愿者{i}", trained_at=utcnow()) for i in range(count)]
     for user in people:
         for day in (MON, TUE):
-            db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, shift="day"))  # type: ignore[union-attr]
+            db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, start_hour=8))  # type: ignore[union-attr]
     db.session.commit()
     return World(period, site, people)
 

@@ -38,11 +38,12 @@ from scheduler.models import (
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import SUCCEEDED
 from scheduler.planning import current_draft
-from scheduler.services import my_shifts, publishing, repair, rosters
+from scheduler.services import editing, my_shifts, publishing, repair, rosters
+from scheduler.services.availability import period_starts
 from scheduler.services.demo import seed_demo
 from scheduler.services.publishing import Slot
 from tests.fixtures.auth import login
-from tests.fixtures.rosters import make_roster
+from tests.fixtures.rosters import make_roster, publish_form
 
 MON = date(2026, 12, 7)
 
@@ -106,8 +107,10 @@ def test_a_demo_like_repair_refills_only_the_cancelled_place(
         )
     for n in range((period.end_date - period.start_date).days + 1):
         day = period.start_date.fromordinal(period.start_date.toordinal() + n)
-        for kind in ("night", "day", "evening"):
-            db.session.add(Availability(volunteer_id=newcomer.volunteer.id, day=day, shift=kind))  # type: ignore[union-attr]
+        for start_hour in period_starts(period):
+            db.session.add(
+                Availability(volunteer_id=newcomer.volunteer.id, day=day, start_hour=start_hour)  # type: ignore[union-attr]
+            )
     db.session.commit()
 
     gone = min(v1.assignments, key=lambda a: (a.day, a.site_id, a.shift, a.role_id, a.id))
@@ -171,7 +174,7 @@ def chain_world(
     free = make_volunteer(name="赵有空", trained_at=utcnow())
     leadership = db.session.scalars(select(Skill).where(Skill.code == "leadership")).one()
     for user in (lead, able, free):
-        db.session.add(Availability(volunteer_id=user.volunteer.id, day=MON, shift="day"))  # type: ignore[union-attr]
+        db.session.add(Availability(volunteer_id=user.volunteer.id, day=MON, start_hour=8))  # type: ignore[union-attr]
     for user in (lead, able):
         db.session.add(VolunteerSkill(volunteer_id=user.volunteer.id, skill_id=leadership.id))  # type: ignore[union-attr]
     db.session.commit()
@@ -277,6 +280,18 @@ def test_a_chain_move_is_explained_and_needs_a_tick(
         (world.testing.id, "code_checker", world.free.volunteer.id),  # type: ignore[union-attr]
     }
 
+    # The repair is published: a hand edit after it is an ordinary change, published with the
+    # ordinary button (the repair page's ticks are for the repair's own moves only).
+    assert not repair.needs_approval(world.period)
+    draft = current_draft(world.period.id)
+    assert draft is not None
+    editing.unassign(next(a for a in draft.assignments if a.role.code == "code_checker"))
+    db.session.commit()
+    assert not repair.needs_approval(world.period)
+    again = staff.post(f"{base}/publish", data=publish_form(staff, base))
+    assert again.status_code == 302
+    assert again.location.endswith(f"{base}/versions/3")
+
 
 def test_publish_repair_refuses_unticked_moves_of_told_people(
     sync_app: Flask, make_site: Any, make_volunteer: Any, make_period: Any
@@ -312,7 +327,7 @@ def test_a_removal_nobody_moved_says_why(
         )
     )
     extra = make_volunteer(name="钱多余", trained_at=utcnow())
-    db.session.add(Availability(volunteer_id=extra.volunteer.id, day=MON, shift="day"))  # type: ignore[union-attr]
+    db.session.add(Availability(volunteer_id=extra.volunteer.id, day=MON, start_hour=8))  # type: ignore[union-attr]
     v1 = publishing.latest_published(world.period.id)
     draft = current_draft(world.period.id)
     assert v1 is not None

@@ -295,6 +295,14 @@ def needs_approval(period: PlanningPeriod) -> bool:
     run = db.session.get(SolveRun, draft.created_from_run_id)
     if run is None or not run.minimal_change:
         return False
+    latest = publishing.latest_published(period.id)
+    if (
+        latest is not None
+        and latest.published_at is not None
+        and run.finished_at is not None
+        and latest.published_at >= run.finished_at
+    ):
+        return False  # that repair is published; later changes are ordinary hand edits
     found = proposal(period)
     return found is not None and bool(found.told)
 
