@@ -54,6 +54,7 @@ test: deps system-deps
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -69,4 +70,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.scenario --size L --seed 1 --time-limit 60 --json bench-scenario-L.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

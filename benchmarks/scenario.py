@@ -137,12 +137,12 @@ def greedy_signup(problem: Problem, index: SlotIndex, seed: int) -> list[Assignm
     # slot -> role -> shifts with an open post of that role
     open_posts: dict[int, dict[str, list]] = {}
     for slot in index.slots:
-        roles: dict[str, list] = {}
+        by_role: dict[str, list] = {}
         for shift in slot.shifts:
             for d in shift.demands:
                 if d.min > state.filled[(shift.id, d.role)]:
-                    roles.setdefault(d.role, []).append(shift)
-        open_posts[slot.index] = roles
+                    by_role.setdefault(d.role, []).append(shift)
+        open_posts[slot.index] = by_role
     for person in people:
         for i in index.person_slots.get(person.id, ()):
             roles = [r for r in sorted(person.roles) if open_posts[i].get(r)]
@@ -332,10 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-baseline", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_baseline:
-        result = run_baseline(
+        baseline = run_baseline(
             args.run_baseline, args.size, args.seed, args.time_limit, args.workers, args.days
         )
-        print(json.dumps(result))
+        print(json.dumps(baseline))
         return 0
 
     started = time.monotonic()

@@ -86,7 +86,7 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
             raise ValueError("days must be positive")
         day_count = days
         rng = random.Random(f"muster-scenario/{size}/{seed}/{days}")
-    days = [FIRST_DAY + timedelta(days=i) for i in range(day_count)]
+    horizon = [FIRST_DAY + timedelta(days=i) for i in range(day_count)]
     districts = [f"d{i:02d}" for i in range(max(2, round(site_count / 5)))]
 
     # Sites: checkpoints (24/7) and testing sites (day + evening), spread over districts.
@@ -103,7 +103,7 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
     for site_id, kind, _ in sites:
         if kind == "checkpoint":
             staff = {k: rng.randint(3, 5) for k in SHIFT_TIMES}  # plus the lead: 4-6 posts
-            for day in days:
+            for day in horizon:
                 for shift_kind in SHIFT_TIMES:
                     fewer = shift_kind == "night" and staff["night"] > 3
                     n = staff[shift_kind] - int(fewer)
@@ -113,7 +113,7 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
         else:
             samplers = rng.randint(1, 2)
             others = rng.randint(2, 4)
-            for day in days:
+            for day in horizon:
                 for shift_kind in ("day", "evening"):
                     extra = 1 if day.weekday() >= 5 and shift_kind == "day" else 0
                     roles = _spread(others + extra, ("code_check", "registrar", "marshal"))
@@ -143,17 +143,17 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
         district = rng.choice(districts)
         person_district[pid] = district
         person_unit[pid] = rng.choice(units)
-        roles = set(GENERAL_ROLES)
+        person_roles = set(GENERAL_ROLES)
         if rng.random() < 0.15:
-            roles.add(LEAD)
+            person_roles.add(LEAD)
         if rng.random() < 0.08:
-            roles.add(SAMPLER)
+            person_roles.add(SAMPLER)
         accepts_nights = rng.random() >= 0.35
         if pairs and pairs[-1][1] == i:
             # the second of a pair mostly shares the first one's availability
             pattern = [slot for slot in previous if rng.random() < 0.9]
         else:
-            pattern = _pattern(rng, days, accepts_nights)
+            pattern = _pattern(rng, horizon, accepts_nights)
             if rng.random() < 0.05 and i + 1 < volunteers:
                 pairs.append((i, i + 1))
         previous = pattern
@@ -169,7 +169,7 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
         people.append(
             Person(
                 id=pid,
-                roles=frozenset(roles),
+                roles=frozenset(person_roles),
                 available=frozenset(available),
                 preferred_sites=preferred,
                 accepts_nights=accepts_nights,

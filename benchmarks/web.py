@@ -129,7 +129,7 @@ class Client:
             response = self.http.request(method, self.base + path, **kwargs)
             status = response.status_code
         except requests.RequestException:
-            response, status = None, 0  # type: ignore[assignment]
+            response, status = None, 0
         if self.scenario is not None:
             self.scenario.record(label, status, time.perf_counter() - start)
         if response is None:
@@ -297,9 +297,9 @@ def prepare(database_url: str, volunteers: int, claimants: int, solve_seconds: i
         )
         jobs.execute_run(run.id)
         db.session.expire_all()
-        run = db.session.get(SolveRun, run.id)
-        if run is None or run.status != "succeeded":
-            raise RuntimeError(f"the roster run failed: {run and run.error}")
+        run = db.session.get_one(SolveRun, run.id)
+        if run.status != "succeeded":
+            raise RuntimeError(f"the roster run failed: {run.error}")
         publish(period, None)
         db.session.commit()
         published = db.session.scalar(

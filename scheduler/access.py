@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user, login_required
@@ -28,7 +28,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return cast(F, wrapped)
 
     return decorator
 

@@ -116,8 +116,7 @@ def solve(period_id: int, time_limit: int, publish: bool) -> None:
         click.echo(f"solving {period.name} ({len(rosters.active_sites(period))} sites) ...")
         jobs.execute_run(run.id)
         db.session.expire_all()
-        run = db.session.get(SolveRun, run.id)
-        assert run is not None
+        run = db.session.get_one(SolveRun, run.id)
         if run.status != "succeeded":
             raise click.ClickException(f"run {run.status}: {run.error or ''}")
         click.echo(text_report(period, run))

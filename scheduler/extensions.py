@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -10,10 +12,17 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import CursorResult, Executable
 
 from scheduler.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. mypy cannot take a base class from an attribute of the `db` instance;
+# db.Model is Base plus Flask-SQLAlchemy's bookkeeping (the app never reads Model.query).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -21,3 +30,10 @@ babel = Babel()
 # Volunteers register on mobile data: text responses and static assets go out compressed.
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def rowcount(statement: Executable) -> int:
+    """Execute an UPDATE or DELETE in the session; how many rows it matched. (Session.execute
+    is typed as returning a Result, which has no rowcount; for these statements it is a
+    CursorResult.)"""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount

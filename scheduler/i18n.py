@@ -21,7 +21,7 @@ def select_locale() -> str:
     then Chinese (the people Muster is for). Outside a request (CLI, jobs) the default."""
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = session.get("lang")
+    chosen = session.get("lang", "")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     if current_user.is_authenticated and current_user.locale in current_app.config["LANGUAGES"]:

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 import solver
-from scheduler.extensions import db
+from scheduler.extensions import db, rowcount
 from scheduler.models import SolveRun
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
@@ -78,6 +78,7 @@ def submit(run_id: int) -> None:
             log.exception("could not enqueue solve run %s", run_id)
             _mark_failed(run_id, f"could not reach the job queue: {error}")
         return
+    # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with _executor_lock:
         for done in [rid for rid, future in _futures.items() if future.done()]:
@@ -121,6 +122,7 @@ def rq_job_id(run_id: int) -> str:
 def _enqueue(run_id: int) -> None:
     run = db.session.get(SolveRun, run_id)
     limit = run.time_limit if run is not None else 0
+    # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
     queue = queue_for(current_app._get_current_object())  # type: ignore[attr-defined]
     queue.enqueue(run_queued_job, run_id, job_timeout=limit + JOB_GRACE, job_id=rq_job_id(run_id))
 
@@ -150,6 +152,7 @@ def _rq_job_lost(run_id: int) -> bool:
     from rq.job import Job
 
     try:
+        # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
         queue = queue_for(current_app._get_current_object())  # type: ignore[attr-defined]
         job = Job.fetch(rq_job_id(run_id), connection=queue.connection)
         status = job.get_status(refresh=False)
@@ -242,7 +245,7 @@ def execute_run(run_id: int) -> None:
     `solver.check` accepts it), record the outcome. Never raises: a failure is recorded on the
     run and nothing else is written."""
     # Claim the run atomically: only a queued run that nobody asked to cancel starts.
-    claimed = db.session.execute(
+    claimed = rowcount(
         update(SolveRun)
         .where(
             SolveRun.id == run_id,
@@ -250,7 +253,7 @@ def execute_run(run_id: int) -> None:
             SolveRun.cancel_requested.is_(False),
         )
         .values(status=RUNNING, started_at=utcnow())
-    ).rowcount
+    )
     db.session.commit()
     if not claimed:
         return  # gone, taken by another worker, or cancelled while queued (see services)

@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     if hops < 0:
         raise RuntimeError("TRUSTED_PROXIES must be a number of proxies, 0 or more")
     if hops:
+        # Flask's documented way to wrap its WSGI callable, which mypy sees as a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )

@@ -450,7 +450,7 @@ def repair_holes(
                 Assignment.roster_id == roster_id
             )
         )
-        return Counter(tuple(r) for r in rows)  # type: ignore[misc]
+        return Counter((site, day, kind, role) for site, day, kind, role in rows)
 
     told, now = held(published), held(mapping.draft_id)
     extra = urgent_extra(period.id, mapping.site_ids)
@@ -682,6 +682,8 @@ def _changed_since_build(
     if not where:
         return {}
     first, last = problem.first_day, problem.last_day
+    assert first is not None  # a solution with rows has days
+    assert last is not None
     active = set(
         db.session.scalars(
             select(Volunteer.id).join(User, User.id == Volunteer.user_id).where(User.active)
@@ -863,6 +865,7 @@ def _assignment_rows(
             Assignment.slot,
         ).where(Assignment.roster_id == draft.id, Assignment.slot.is_not(None))
     ):
+        assert slot is not None  # the query reads numbered rows only
         used_slots[(site_id, day, kind, role_id)].add(slot)
     rows = []
     for a in solution.assignments:

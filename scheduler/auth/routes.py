@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     flash,
     make_response,
     redirect,
@@ -14,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
 
 from scheduler.auth.forms import LoginForm, RegistrationForm
 from scheduler.auth.sessions import log_in

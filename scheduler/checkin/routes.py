@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     make_response,
@@ -26,6 +25,7 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from scheduler.access import staff_required
 from scheduler.checkin.forms import (

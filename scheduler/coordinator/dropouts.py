@@ -28,8 +28,8 @@ def volunteer_unavailable(volunteer_id: int) -> Any:
         try:
             count = my_shifts.mark_unavailable(
                 volunteer,
-                form.first_day.data,  # type: ignore[arg-type]
-                form.last_day.data,  # type: ignore[arg-type]
+                form.first_day.data,
+                form.last_day.data,
                 form.reason.data or "",
                 current_user,
             )

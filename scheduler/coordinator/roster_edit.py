@@ -181,6 +181,7 @@ def roster_assign(period_id: int, site_id: int, day: str, kind: str, role_id: in
     form = AssignForm()
     if not form.validate_on_submit():
         return _post_page(period, site, when, kind, role, form, status=INVALID)
+    assert form.volunteer_id.data is not None  # InputRequired, and a valid id
     try:
         outcome = editing.assign(
             period,
@@ -292,6 +293,7 @@ def roster_swap_post(period_id: int, assignment_id: int) -> Any:
     form = SwapForm()
     if not form.validate_on_submit():
         return _swap_page(period, assignment, form, status=INVALID)
+    assert form.other_id.data is not None  # InputRequired, and a valid id
     other = editing.draft_assignment(period, form.other_id.data)
     if other is None:
         form.other_id.errors = [*form.other_id.errors, _l("Choose a post.")]
@@ -368,6 +370,7 @@ def roster_publish(period_id: int) -> Response:
         db.session.rollback()
         flash(gettext("Someone published at the same time; check the versions."), "error")
         return redirect(url_for("coordinator.roster_versions", period_id=period.id))
+    # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
     delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     flash(gettext("Published as version %(number)d.", number=version.version))
     return redirect(

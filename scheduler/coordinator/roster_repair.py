@@ -92,6 +92,7 @@ def roster_repair_publish(period_id: int) -> Any:
         db.session.rollback()
         flash(gettext("Someone published at the same time; check the versions."), "error")
         return redirect(url_for("coordinator.roster_versions", period_id=period.id))
+    # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
     delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     flash(gettext("Published as version %(number)d.", number=version.version))
     return redirect(

@@ -528,7 +528,7 @@ def pool_view() -> Response:
     )
     form.validate()
     results = pool.search_pool(form.to_query(), current_app.config["POOL_PAGE_SIZE"])
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def page_url(number: int) -> str:
         return url_for("coordinator.pool", **args, page=number)

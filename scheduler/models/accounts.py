@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, ev
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.catalogue import Skill
 from scheduler.models.organisations import District, WorkUnit
@@ -29,7 +29,7 @@ IMPORTED_PASSWORD_HASH = UNUSABLE_PREFIX + "imported"
 DELETED_PASSWORD_HASH = UNUSABLE_PREFIX + "deleted"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """Anyone who logs in. The mobile number in E.164 form is the login."""
 
     __tablename__ = "users"
@@ -84,7 +84,7 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-class Volunteer(db.Model):
+class Volunteer(Model):
     """What a volunteer told us about themselves; one per user who serves."""
 
     __tablename__ = "volunteers"
@@ -114,7 +114,7 @@ class Volunteer(db.Model):
     )
 
 
-class VolunteerSkill(db.Model):
+class VolunteerSkill(Model):
     """A declared skill; for qualifications, who verified it and when."""
 
     __tablename__ = "volunteer_skills"

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 from scheduler.models.accounts import User, Volunteer
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.catalogue import Role
@@ -22,7 +22,7 @@ PRESENT, LATE, ABSENT = "present", "late", "absent"
 ATTENDANCE_STATUSES = (PRESENT, LATE, ABSENT)
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """One volunteer at one shift of one site: did they come, and when."""
 
     __tablename__ = "attendance"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 
 
-class Skill(db.Model):
+class Skill(Model):
     """A skill a volunteer declares; a qualification only counts once a coordinator verifies it."""
 
     __tablename__ = "skills"
@@ -20,7 +20,7 @@ class Skill(db.Model):
     is_qualification: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Role(db.Model):
+class Role(Model):
     """A post within a shift, e.g. site lead (点位长) or sampler (采样)."""
 
     __tablename__ = "roles"

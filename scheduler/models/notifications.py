@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 from scheduler.models.accounts import User
 from scheduler.models.base import UTCDateTime, utcnow
 
@@ -18,7 +18,7 @@ PENDING, SENT, FAILED = "pending", "sent", "failed"
 DELIVERY_STATUSES = (PENDING, SENT, FAILED)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message to one user. `kind` and `payload` are structured (not text) so the inbox
     and each sender render it in the recipient's language."""
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 
 
-class District(db.Model):
+class District(Model):
     """A city district (区县); sites and volunteers belong to one."""
 
     __tablename__ = "districts"
@@ -17,7 +17,7 @@ class District(db.Model):
     name: Mapped[str] = mapped_column(String(60), unique=True)
 
 
-class WorkUnit(db.Model):
+class WorkUnit(Model):
     """An organisation or grassroots union (工作单位 / 基层工会) that volunteers come from."""
 
     __tablename__ = "work_units"

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model, db
 from scheduler.models.sites import Site
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ period_sites = Table(
 )
 
 
-class PlanningPeriod(db.Model):
+class PlanningPeriod(Model):
     """A date range and the sites to roster in it; while open, volunteers enter availability."""
 
     __tablename__ = "planning_periods"
@@ -63,7 +63,7 @@ class PlanningPeriod(db.Model):
         return self.start_date <= day <= self.end_date
 
 
-class Availability(db.Model):
+class Availability(Model):
     """One tapped cell: the volunteer can serve from `start_hour`:00 on `day` for SHIFT_HOURS
     hours, in local wall-clock time (a 23:00 start runs into the next date).
 
@@ -81,7 +81,7 @@ class Availability(db.Model):
     start_hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
-class DayOff(db.Model):
+class DayOff(Model):
     """A date the volunteer has marked as unavailable (distinct from a day left blank)."""
 
     __tablename__ = "days_off"

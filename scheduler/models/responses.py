@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 from scheduler.models.accounts import Volunteer
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.sites import SHIFT_KINDS, Site
@@ -23,7 +23,7 @@ RESPONSE_SOURCES = (FROM_VOLUNTEER, FROM_COORDINATOR)
 MAX_REASON_LENGTH = 200
 
 
-class ShiftResponse(db.Model):
+class ShiftResponse(Model):
     """What one volunteer said about one of their shifts."""
 
     __tablename__ = "shift_responses"

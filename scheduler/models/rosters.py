@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model, db
 from scheduler.models.accounts import User, Volunteer
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.catalogue import Role
@@ -58,7 +58,7 @@ solve_run_sites = Table(
 )
 
 
-class SolveRun(db.Model):
+class SolveRun(Model):
     """One request to roster a period: what to solve, how it went, and its live progress.
 
     Written by the request that starts it and then only by the job runner (progress, outcome)
@@ -110,7 +110,7 @@ class SolveRun(db.Model):
         return self.status in ACTIVE_RUN_STATUSES
 
 
-class Roster(db.Model):
+class Roster(Model):
     """A period's roster: the one draft being worked on, or an immutable published version."""
 
     __tablename__ = "rosters"
@@ -165,13 +165,13 @@ class Roster(db.Model):
         that writes a draft's assignments or unfilled posts calls this). An SQL increment,
         so concurrent changes each count; flushed with the caller's transaction."""
         if inspect(self).persistent:
-            self.revision = type(self).revision + 1  # type: ignore[assignment]
+            self.revision = type(self).revision + 1
         else:
             self.revision = (self.revision or 0) + 1
         self.updated_at = utcnow()
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A volunteer on a post: site, local date, shift kind and role, in one roster."""
 
     __tablename__ = "assignments"
@@ -223,7 +223,7 @@ class Assignment(db.Model):
     volunteer: Mapped[Volunteer] = relationship()
 
 
-class UnfilledPost(db.Model):
+class UnfilledPost(Model):
     """Posts of one role on one shift a roster leaves short, and why (`reasons`: a list of
     {"code": ..., facts...} as produced by scheduler.planning from solver.explain, with
     volunteer, site and role ids so the page names them in the reader's language)."""

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.catalogue import Role
 from scheduler.models.organisations import District
@@ -19,7 +19,7 @@ SHIFT_KINDS = ("night", "day", "evening")
 SHIFT_HOURS = 8
 
 
-class Site(db.Model):
+class Site(Model):
     """A place that needs people: a highway checkpoint, a testing site, or another post."""
 
     __tablename__ = "sites"
@@ -78,7 +78,7 @@ def span_label(start: datetime, end: datetime) -> str:
     return f"{start:%H:%M}–{end:%H:%M}{suffix}"
 
 
-class Demand(db.Model):
+class Demand(Model):
     """How many people of a role one shift of a site needs."""
 
     __tablename__ = "demands"

@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.extensions import db
+from scheduler.extensions import Model
 from scheduler.models.accounts import User
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.catalogue import Role
@@ -20,7 +20,7 @@ MAX_NOTE_LENGTH = 500
 MAX_URGENT_HEADCOUNT = 50
 
 
-class UrgentRequest(db.Model):
+class UrgentRequest(Model):
     """An extra need at one site on one local date, from `start` to `end` local time (an end
     at or before the start runs past midnight). Withdrawn requests keep their row."""
 
@@ -48,7 +48,7 @@ class UrgentRequest(db.Model):
     )
 
 
-class UrgentNeed(db.Model):
+class UrgentNeed(Model):
     """How many people of one role the request asks for."""
 
     __tablename__ = "urgent_needs"

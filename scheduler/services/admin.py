@@ -36,7 +36,7 @@ class AccountPage:
     pages: int
 
 
-def _filtered(query: str, role: str | None, status: str | None) -> Select[tuple[User]]:
+def _filtered(query: str, role: str | None, status: str | None) -> Select[User]:
     statement = select(User)
     text = (query or "").strip()[:MAX_QUERY_LENGTH]
     if text:

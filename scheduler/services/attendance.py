@@ -751,15 +751,15 @@ def todays_shifts(user: User, now: datetime | None = None) -> list[IndexEntry]:
         for kind in SHIFT_KINDS:
             if kind not in kinds:
                 continue
-            mine = kind in led.get((site_id, day), set())
-            if not user.is_staff and not mine:
+            leads = kind in led.get((site_id, day), set())
+            if not user.is_staff and not leads:
                 continue
             _start, end = site.shift_window(day, kind)
             recent = end.astimezone(UTC) > now - RECENT
             if day != today and not (day == today - timedelta(days=1) and recent):
                 continue
             people = len({a.volunteer_id for a in kinds[kind]})
-            entry.shifts.append(IndexShift(kind, site.shift_span(day, kind), people, mine))
+            entry.shifts.append(IndexShift(kind, site.shift_span(day, kind), people, leads))
         if entry.shifts:
             entries.append(entry)
     entries.sort(key=lambda e: (e.day, e.site.name))

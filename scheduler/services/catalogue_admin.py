@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from scheduler.extensions import db
+from scheduler.extensions import db, rowcount
 from scheduler.models import Demand, District, Role, Site, Skill, Volunteer, WorkUnit
 from scheduler.services.errors import ServiceError
 
@@ -229,12 +229,12 @@ def merge_work_units(source: WorkUnit, target: WorkUnit) -> int:
         raise CatalogueError(_l("Choose a different work unit to merge into."), "target_id")
     source_id, target_id = source.id, target.id
     try:
-        moved = db.session.execute(
+        moved = rowcount(
             update(Volunteer)
             .where(Volunteer.work_unit_id == source_id)
             .values(work_unit_id=target_id)
             .execution_options(synchronize_session="fetch")
-        ).rowcount
+        )
         db.session.execute(delete(WorkUnit).where(WorkUnit.id == source_id))
         db.session.expunge(source)
         db.session.commit()

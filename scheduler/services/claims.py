@@ -40,7 +40,7 @@ from flask_babel import to_user_timezone
 from openpyxl import Workbook
 from sqlalchemy import select, update
 
-from scheduler.extensions import db
+from scheduler.extensions import db, rowcount
 from scheduler.models import VOLUNTEER, User
 from scheduler.models.accounts import UNUSABLE_PREFIX, hash_password, name_sort_key
 from scheduler.models.base import utcnow
@@ -193,7 +193,7 @@ def claim_account(
     new_hash = hash_password(password)  # before the UPDATE: hashing is slow, locks are not
     # One conditional UPDATE uses the code up: of two claims at once exactly one matches
     # (PostgreSQL re-checks the row after the other's commit; SQLite serialises writers).
-    claimed = db.session.execute(
+    claimed = rowcount(
         update(User)
         .where(
             User.id == user.id,
@@ -205,7 +205,7 @@ def claim_account(
         .values(password_hash=new_hash, claim_code_hash=None, claim_code_expires_at=None)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         db.session.rollback()
         raise ClaimError(CLAIM_REFUSED)
     assert user.volunteer is not None

@@ -111,8 +111,8 @@ def sender_from_config(config: Mapping[str, Any]) -> Sender:
 
 def _shift_text(payload: Mapping[str, Any], sites: dict[int, Site], roles: dict[int, Role]) -> str:
     day = date.fromisoformat(payload["day"])
-    site = sites.get(payload.get("site_id"))  # type: ignore[arg-type]
-    role = roles.get(payload.get("role_id"))  # type: ignore[arg-type]
+    site = sites.get(payload.get("site_id", 0))
+    role = roles.get(payload.get("role_id", 0))
     parts = [
         format_skeleton("MMMd", day, locale=str(get_locale())),
         str(SHIFT_LABELS.get(payload.get("shift", ""), payload.get("shift", ""))),
@@ -158,7 +158,7 @@ def render_message(
             ),
         )
     if notification.kind == "urgent_request" and "day" in payload:
-        site = sites.get(payload.get("site_id"))  # type: ignore[arg-type]
+        site = sites.get(payload.get("site_id", 0))
         what = " ".join(
             p
             for p in (

@@ -84,7 +84,7 @@ def _published(
     site_ids: Iterable[int] | None,
     roster: Roster | None,
     include_cancelled: bool,
-) -> Select[tuple[Assignment]]:
+) -> Select[Assignment]:
     rosters = [roster.id] if roster is not None else latest_published_rosters()
     query = select(Assignment).where(
         Assignment.roster_id.in_(rosters), Assignment.day.between(first_day, last_day)

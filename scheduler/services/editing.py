@@ -126,7 +126,7 @@ def _named(warnings: list[RuleWarning]) -> list[RuleWarning]:
     ids = {w.volunteer_id for w in warnings if w.volunteer_id is not None}
     if not ids:
         return warnings
-    names = dict(
+    names: dict[int | None, str] = dict(
         db.session.execute(
             select(Volunteer.id, User.name).join(User).where(Volunteer.id.in_(ids))
         ).all()

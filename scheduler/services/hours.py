@@ -218,7 +218,7 @@ class _Scope:
     work_unit_id: int | None = None
     volunteer_ids: tuple[int, ...] | None = None
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
+    def apply(self, query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
         if self.first is not None:
             query = query.where(Attendance.day >= self.first)
         if self.last is not None:

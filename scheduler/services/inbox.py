@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from scheduler.extensions import db
+from scheduler.extensions import db, rowcount
 from scheduler.models import Notification, Role, ShiftResponse, Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
@@ -125,6 +125,6 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    changed = db.session.execute(query.values(read_at=utcnow())).rowcount
+    changed = rowcount(query.values(read_at=utcnow()))
     db.session.commit()
     return changed

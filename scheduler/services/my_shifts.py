@@ -109,7 +109,7 @@ def cutoff_hours() -> int:
     return int(current_app.config.get("CANCEL_CUTOFF_HOURS", 12))
 
 
-def latest_published_rosters() -> Select[tuple[int]]:
+def latest_published_rosters() -> Select[int]:
     """Ids of the latest published version of every period (a subquery)."""
     latest = (
         select(Roster.period_id, func.max(Roster.version).label("version"))
@@ -161,7 +161,8 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
         crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
     answers = _responses(volunteer.id)
     cutoff = timedelta(hours=cutoff_hours())
-    upcoming, past = [], []
+    upcoming: list[ShiftCard] = []
+    past: list[ShiftCard] = []
     for a in mine:
         card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)])
         contact = a.roster.period.contact
@@ -193,7 +194,7 @@ class CrewMember(NamedTuple):
     phone: str
 
 
-def _crews_of(volunteer_id: int) -> Select[Any]:
+def _crews_of(volunteer_id: int) -> Select[*tuple[Any, ...]]:
     """The others on the volunteer's published shifts (same roster, site, day and shift), as
     plain rows: exactly the crews shown, in one statement, never the whole roster of every
     site and day the volunteer appears on."""
@@ -405,7 +406,7 @@ def _free_post(
             )
         )
     )
-    recipients.discard(skip_user_id)  # type: ignore[arg-type]
+    recipients.discard(skip_user_id)
     for user_id in sorted(recipients):
         notify(
             user_id,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Exists, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from scheduler.extensions import db
@@ -70,7 +70,7 @@ class PoolPage:
         return min(self.total, self.page * self.per_page)
 
 
-def _open_availability_exists() -> object:
+def _open_availability_exists() -> Exists:
     return exists().where(
         Availability.volunteer_id == Volunteer.id,
         select(PlanningPeriod.id)
@@ -82,7 +82,7 @@ def _open_availability_exists() -> object:
     )
 
 
-def _filtered(query: PoolQuery) -> Select[tuple[Volunteer]]:
+def _filtered(query: PoolQuery) -> Select[Volunteer]:
     stmt = select(Volunteer).join(Volunteer.user).where(User.active.is_(True))
     text = " ".join((query.text or "").split())[:MAX_QUERY_LENGTH]
     if text:
@@ -127,9 +127,7 @@ def _group_key(name: str) -> str:
     return name_sort_key(name)
 
 
-def _page_ids_by_group(
-    stmt: Select[tuple[Volunteer]], sort: str, offset: int, limit: int
-) -> list[int]:
+def _page_ids_by_group(stmt: Select[Volunteer], sort: str, offset: int, limit: int) -> list[int]:
     """Ids of one page sorted by work unit or district name in pinyin order, then by name.
     Chinese collation is not portable across SQLite and PostgreSQL, so the (small) id/name
     tuples of the filtered set are sorted here and only the page's volunteers are loaded."""

@@ -332,7 +332,7 @@ def changed_people(old: Roster | None, new: Roster) -> int:
     """How many volunteers gain or lose a post between `old` and `new`: the size of `diff`
     in two set differences done by the database (for the dashboard, which only counts)."""
 
-    def posts(roster_id: int) -> Select[Any]:
+    def posts(roster_id: int) -> Select[*tuple[Any, ...]]:
         return select(
             Assignment.volunteer_id,
             Assignment.day,
@@ -493,9 +493,9 @@ def publish(
             db.session.delete(answer)
             if key in told_new:
                 continue
-            user_id = db.session.scalar(
+            user_id = db.session.execute(
                 select(Volunteer.user_id).where(Volunteer.id == a.volunteer_id)
-            )
+            ).scalar_one()
             _notify_slot(user_id, "shift_new", Slot(a.day, a.shift, a.site_id, a.role_id), number)
     db.session.flush()
     return version, changes

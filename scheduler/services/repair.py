@@ -233,8 +233,8 @@ def _why_removed(period: PlanningPeriod, changes: list[RepairChange]) -> None:
     told: Counter[tuple[int, date, str, int]] = Counter()
     if latest is not None:
         told = Counter(
-            tuple(r)  # type: ignore[misc]
-            for r in db.session.execute(
+            (site, day, kind, role)
+            for site, day, kind, role in db.session.execute(
                 select(
                     Assignment.site_id, Assignment.day, Assignment.shift, Assignment.role_id
                 ).where(Assignment.roster_id == latest.id)

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from scheduler import jobs
-from scheduler.extensions import db
+from scheduler.extensions import db, rowcount
 from scheduler.models import (
     SHIFT_KINDS,
     Assignment,
@@ -81,12 +81,12 @@ def fail_stale_runs(period_id: int) -> None:
             continue
         # Only while still queued: a worker claiming it at this moment keeps it.
         changed |= bool(
-            db.session.execute(
+            rowcount(
                 update(SolveRun)
                 .where(SolveRun.id == run.id, SolveRun.status == QUEUED)
                 .values(status=FAILED, finished_at=now, error=error)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            )
         )
     for run in db.session.scalars(
         select(SolveRun).where(SolveRun.period_id == period_id, SolveRun.status == RUNNING)
@@ -164,11 +164,11 @@ def start_run(
 def cancel_run(run: SolveRun) -> None:
     """Cancel a run: a queued one at once; a running one stops before its search, or keeps the
     best roster its search finds (see scheduler.jobs). Finished runs are left as they are."""
-    cancelled_queued = db.session.execute(
+    cancelled_queued = rowcount(
         update(SolveRun)
         .where(SolveRun.id == run.id, SolveRun.status == QUEUED)
         .values(status=CANCELLED, cancel_requested=True, finished_at=utcnow())
-    ).rowcount
+    )
     if not cancelled_queued:
         db.session.execute(
             update(SolveRun)

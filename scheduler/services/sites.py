@@ -203,9 +203,9 @@ def save_site(site: Site | None, data: SiteData) -> Site:
     site.first_shift_hour = clean.first_shift_hour
     for kind in SHIFT_KINDS:
         setattr(site, f"runs_{kind}", kind in clean.shifts)
-    for key, row in existing.items():
+    for key, stale in existing.items():
         if key not in clean.demand:
-            site.demands.remove(row)  # delete-orphan: zero or a shift no longer run
+            site.demands.remove(stale)  # delete-orphan: zero or a shift no longer run
     for (shift, role_id), count in clean.demand.items():
         row = existing.get((shift, role_id))
         if row is None:

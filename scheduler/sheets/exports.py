@@ -5,7 +5,8 @@ period's versions page."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
 from scheduler.downloads import file_response

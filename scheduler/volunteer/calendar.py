@@ -15,6 +15,7 @@ from flask import Response, abort, flash, make_response, redirect, render_templa
 from flask.blueprints import BlueprintSetupState
 from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from scheduler.forms import EmptyForm
 from scheduler.models import Assignment, Volunteer
@@ -84,7 +85,7 @@ def _checked_form() -> None:
 
 @bp.post("/calendar/enable")
 @volunteer_required
-def calendar_enable() -> Response:
+def calendar_enable() -> BaseResponse:
     """Volunteers: turn their calendar subscription on (the URL stays if already on)."""
     _checked_form()
     cal.enable_feed(_me())
@@ -94,7 +95,7 @@ def calendar_enable() -> Response:
 
 @bp.post("/calendar/rotate")
 @volunteer_required
-def calendar_rotate() -> Response:
+def calendar_rotate() -> BaseResponse:
     """Volunteers: replace their subscription URL; the old one stops working."""
     _checked_form()
     cal.rotate_feed(_me())
@@ -107,7 +108,7 @@ def calendar_rotate() -> Response:
 
 @bp.post("/calendar/revoke")
 @volunteer_required
-def calendar_revoke() -> Response:
+def calendar_revoke() -> BaseResponse:
     """Volunteers: turn their subscription off; its URL stops working."""
     _checked_form()
     cal.revoke_feed(_me())

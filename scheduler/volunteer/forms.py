@@ -33,7 +33,8 @@ from scheduler.extensions import db
 from scheduler.i18n import localized_name
 from scheduler.models import District, Skill, WorkUnit
 from scheduler.parsing import database_id, iso_day
-from scheduler.services.accounts import MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH, AccountError
+from scheduler.services.accounts import MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH
+from scheduler.services.errors import ServiceError
 from scheduler.services.profile import (
     DEFAULT_WEEKLY_CAP,
     MAX_PASSWORD_LENGTH,
@@ -48,7 +49,7 @@ REQUIRED = _l("This field is required.")
 PHONE_ATTRS = {"inputmode": "tel", "autocomplete": "tel", "maxlength": PHONE_FIELD_LENGTH}
 
 
-def add_error(form: Form, error: AccountError) -> None:
+def add_error(form: Form, error: ServiceError) -> None:
     """Attach a service error to the form field it names (or to the form as a whole)."""
     field = form._fields.get(error.field or "")
     if field is not None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from babel.dates import format_skeleton
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     make_response,
@@ -24,6 +23,7 @@ from flask import (
 )
 from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
+from werkzeug.wrappers import Response
 
 from scheduler.auth.sessions import keep_session
 from scheduler.htmx import is_htmx, render
@@ -72,7 +72,7 @@ def volunteer_required(view: F) -> F:
             return redirect(url_for("volunteer.me"))
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return cast(F, wrapped)
 
 
 def _date_format(skeleton: str) -> Callable[[date], str]:
@@ -312,7 +312,7 @@ def _initial_profile() -> dict[str, Any]:
         "phone": national(data.phone),
         "work_unit": data.work_unit,
         "district": data.district_id or 0,
-        "skills": sorted(data.skill_ids),
+        "skills": sorted(data.skill_ids or ()),
         "accepts_nights": data.accepts_nights,
         "weekly_cap": data.weekly_cap,
         "partner_phone": national(data.partner_phone) if data.partner_phone else "",
