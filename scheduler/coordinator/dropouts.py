@@ -13,6 +13,7 @@ from scheduler.access import staff_required
 from scheduler.coordinator.forms import UnavailableForm
 from scheduler.coordinator.routes import INVALID, _volunteer_or_404, bp
 from scheduler.extensions import db
+from scheduler.forms import add_error
 from scheduler.services import my_shifts, pool
 from scheduler.services.my_shifts import ShiftError
 
@@ -35,11 +36,7 @@ def volunteer_unavailable(volunteer_id: int) -> Any:
             )
         except ShiftError as error:
             db.session.rollback()
-            field = getattr(form, error.field, None) if error.field else None
-            if field is None:
-                form.form_errors.append(error.message)
-            else:
-                field.errors = [*field.errors, error.message]
+            add_error(form, error)
         else:
             flash(
                 ngettext(

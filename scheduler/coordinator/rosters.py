@@ -21,7 +21,7 @@ from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator.forms import MultiCheckboxField, _choices
 from scheduler.coordinator.routes import INVALID, bp
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm
+from scheduler.forms import EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
@@ -138,11 +138,7 @@ def roster_generate(period_id: int) -> Any:
                 period, form.site_ids.data or [], form.time_limit.data, current_user
             )
         except RosterError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            if field is None:
-                form.form_errors.append(error.message)
-            else:
-                field.errors = [*field.errors, error.message]
+            add_error(form, error)
         else:
             jobs.submit(run.id)
             db.session.refresh(run)

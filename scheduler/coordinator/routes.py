@@ -27,7 +27,7 @@ from scheduler.coordinator.forms import (
     site_form,
 )
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm
+from scheduler.forms import EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
@@ -71,15 +71,6 @@ def _coordinator_context() -> dict[str, Any]:
         "kind_of_start": kind_of_start,
         "span_hours": span_hours,
     }
-
-
-def _field_error(form: Any, error: SiteError | PeriodError | CatalogueError) -> None:
-    """Attach a service's message to the field it names (or flash it when it names none)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        flash(str(error.message), "error")
-        return
-    field.errors = [*field.errors, error.message]
 
 
 # Dashboard --------------------------------------------------------------------------------
@@ -152,7 +143,7 @@ def _save_site(site: Site | None) -> Response | tuple[str, int]:
         try:
             saved = sites.save_site(site, form.to_data())
         except SiteError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Site “%(name)s” saved.", name=saved.name))
             return redirect(url_for("coordinator.sites_list"))
@@ -237,7 +228,7 @@ def _save_role(role: Role | None) -> Response | tuple[str, int]:
         try:
             saved = catalogue_admin.save_role(role, data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Role “%(name)s” saved.", name=localized_name(saved)))
             return redirect(url_for("coordinator.catalogue"))
@@ -288,7 +279,7 @@ def _save_skill(skill: Skill | None) -> Response | tuple[str, int]:
         try:
             saved = catalogue_admin.save_skill(skill, data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Skill “%(name)s” saved.", name=localized_name(saved)))
             return redirect(url_for("coordinator.catalogue"))
@@ -345,7 +336,7 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
         try:
             saved = periods.save_period(period, data)
         except PeriodError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Period “%(name)s” saved.", name=saved.name))
             return redirect(url_for("coordinator.periods_list"))
@@ -407,7 +398,7 @@ def districts() -> Response | tuple[str, int]:
         try:
             district = catalogue_admin.save_district(None, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("District “%(name)s” added.", name=district.name))
             return redirect(url_for("coordinator.districts"))
@@ -427,7 +418,7 @@ def district_edit(district_id: int) -> Response | tuple[str, int]:
         try:
             catalogue_admin.save_district(district, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("District “%(name)s” saved.", name=district.name))
             return redirect(url_for("coordinator.districts"))
@@ -444,7 +435,7 @@ def work_units() -> Response | tuple[str, int]:
         try:
             unit = catalogue_admin.save_work_unit(None, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Work unit “%(name)s” added.", name=unit.name))
             return redirect(url_for("coordinator.work_units"))
@@ -480,7 +471,7 @@ def work_unit_edit(unit_id: int) -> Response | tuple[str, int]:
         try:
             catalogue_admin.save_work_unit(unit, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Work unit “%(name)s” saved.", name=unit.name))
             return redirect(url_for("coordinator.work_units"))
@@ -501,7 +492,7 @@ def work_unit_merge(unit_id: int) -> Response | tuple[str, int]:
             try:
                 moved = catalogue_admin.merge_work_units(unit, target)
             except CatalogueError as error:
-                _field_error(form, error)
+                add_error(form, error, flash_if_no_field=True)
             else:
                 flash(
                     gettext(

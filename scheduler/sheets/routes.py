@@ -15,6 +15,7 @@ from flask_babel import gettext, to_user_timezone
 from flask_login import current_user, login_required
 
 from scheduler.access import get_or_404, staff_required
+from scheduler.forms import add_error
 from scheduler.models import PlanningPeriod, Roster, Site
 from scheduler.parsing import iso_day
 from scheduler.services import duty, sheets
@@ -220,8 +221,7 @@ def _headcount(fmt: str) -> Response | tuple[str, int] | str:
     try:
         plan = sheets.headcount(form.first_day.data, form.last_day.data)
     except SheetError as error:
-        field = getattr(form, error.field or "", form.last_day)
-        field.errors = [*field.errors, error.message]
+        add_error(form, error)
         return render.headcount_html(form, None), INVALID
     form.first_day.data, form.last_day.data = plan.first, plan.last
     return render.headcount_download(form, plan, fmt)

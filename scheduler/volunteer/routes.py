@@ -26,6 +26,7 @@ from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
 
 from scheduler.auth.sessions import keep_session
+from scheduler.forms import add_error
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.limits import account_allowed, count_account_failure
@@ -49,7 +50,6 @@ from scheduler.volunteer.forms import (
     GridForm,
     PasswordForm,
     ProfileEditForm,
-    add_error,
     parse_cell,
     parse_week,
 )
