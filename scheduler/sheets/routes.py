@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext, to_user_timezone
 from flask_login import current_user, login_required
 
-from scheduler.access import get_or_404, staff_required
+from scheduler.access import get_or_404, staff_required, volunteer_required
 from scheduler.forms import add_error
 from scheduler.models import PlanningPeriod, Roster, Site
 from scheduler.parsing import iso_day
@@ -22,7 +22,6 @@ from scheduler.services import duty, sheets
 from scheduler.services.sheets import SheetError
 from scheduler.sheets import render
 from scheduler.sheets.forms import DayForm, HeadcountForm, WallChartForm
-from scheduler.volunteer.routes import volunteer_required
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
 
