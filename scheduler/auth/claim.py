@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from scheduler.auth.routes import _home, bp
+from scheduler.auth import bp, home_url
 from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
 from scheduler.forms import add_error
@@ -79,7 +79,7 @@ def claim() -> Response | tuple[str, int]:
     """Anyone not logged in: set the password of the account a work unit imported for this
     phone, with the claim code from the slip; then check the imported details on /me/profile."""
     if current_user.is_authenticated:
-        return redirect(_home())
+        return redirect(home_url())
     form = ClaimForm()
     if form.validate_on_submit():
         try:

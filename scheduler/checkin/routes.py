@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -28,6 +27,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from scheduler.access import staff_required
+from scheduler.checkin import bp
 from scheduler.checkin.forms import (
     HoursFilterForm,
     StatusForm,
@@ -54,8 +54,6 @@ from scheduler.services.hours import STATUS_LABELS
 from scheduler.services.periods import list_periods
 from scheduler.services.phones import mask, national
 from scheduler.services.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
-
-bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
 
 @bp.context_processor

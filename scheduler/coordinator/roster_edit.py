@@ -20,9 +20,9 @@ from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from scheduler.access import get_or_404, staff_required
-from scheduler.coordinator.routes import INVALID, bp
+from scheduler.coordinator import bp
 from scheduler.extensions import db
-from scheduler.forms import DatabaseIdField, EmptyForm, add_error
+from scheduler.forms import INVALID, DatabaseIdField, EmptyForm, add_error
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.parsing import iso_day
 from scheduler.services import delivery, editing, publishing

@@ -12,9 +12,9 @@ from flask_login import current_user
 
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator import bp
 from scheduler.coordinator.roster_edit import PublishForm
-from scheduler.coordinator.rosters import _status_context
-from scheduler.coordinator.routes import bp
+from scheduler.coordinator.rosters import status_context
 from scheduler.forms import EmptyForm
 from scheduler.models import PlanningPeriod
 from scheduler.services import my_shifts, publishing, rosters, urgent
@@ -55,5 +55,5 @@ def roster_repair_confirm(period_id: int) -> str:
         ],
         form=PublishForm.for_period(period),
         diff=publishing.draft_diff(period),
-        **_status_context(period, run),
+        **status_context(period, run),
     )

@@ -18,10 +18,10 @@ from wtforms.validators import InputRequired, NumberRange
 
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator import bp
 from scheduler.coordinator.forms import MultiCheckboxField, _choices
-from scheduler.coordinator.routes import INVALID, bp
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm, add_error
+from scheduler.forms import INVALID, EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
@@ -86,7 +86,7 @@ def _period_run(period_id: int, run_id: int) -> tuple[PlanningPeriod, SolveRun]:
     return period, run
 
 
-def _status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, Any]:
+def status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, Any]:
     return {
         "period": period,
         "run": run,
@@ -109,7 +109,7 @@ def _roster_page(form: GenerateRosterForm, period: PlanningPeriod, status: int =
             unfilled_shown=UNFILLED_ON_REVIEW,
             cancelled=my_shifts.cancelled_posts(period),
             shift_kinds=SHIFT_KINDS,
-            **_status_context(period, run),
+            **status_context(period, run),
         ),
         status,
     )
@@ -146,7 +146,7 @@ def roster_generate(period_id: int) -> Any:
                 return render(
                     "coordinator/roster.html",
                     "coordinator/_solve_status.html",
-                    **_status_context(period, run),
+                    **status_context(period, run),
                 )
             flash(gettext("Roster generation started."))
             return redirect(url_for("coordinator.roster", period_id=period.id))
@@ -174,7 +174,7 @@ def roster_run_status(period_id: int, run_id: int) -> Any:
         form.set_sites(rosters.active_sites(period))
         return _roster_page(form, period)
     return render(
-        "coordinator/roster.html", "coordinator/_solve_status.html", **_status_context(period, run)
+        "coordinator/roster.html", "coordinator/_solve_status.html", **status_context(period, run)
     )
 
 
@@ -190,7 +190,7 @@ def roster_run_cancel(period_id: int, run_id: int) -> Any:
         return render(
             "coordinator/roster.html",
             "coordinator/_solve_status.html",
-            **_status_context(period, run),
+            **status_context(period, run),
         )
     flash(gettext("Cancel requested."))
     return redirect(url_for("coordinator.roster", period_id=period.id))

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import (
     NONE,
     MergeForm,
@@ -27,7 +28,7 @@ from scheduler.coordinator.forms import (
     site_form,
 )
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm, add_error
+from scheduler.forms import INVALID, EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
@@ -39,7 +40,6 @@ from scheduler.models import (
     Role,
     Site,
     Skill,
-    Volunteer,
     WorkUnit,
 )
 from scheduler.models.base import utcnow
@@ -51,10 +51,6 @@ from scheduler.services.hours import volunteer_totals
 from scheduler.services.periods import PeriodData, PeriodError
 from scheduler.services.phones import national
 from scheduler.services.sites import SiteError
-
-bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
-
-INVALID = 422  # status of a form re-rendered with errors
 
 
 @bp.context_processor
@@ -536,19 +532,12 @@ def pool_view() -> Response:
 # One volunteer ----------------------------------------------------------------------------
 
 
-def _volunteer_or_404(volunteer_id: int) -> Volunteer:
-    volunteer = pool.get_volunteer(volunteer_id)
-    if volunteer is None:
-        abort(404)
-    return volunteer
-
-
 @bp.get("/volunteers/<int:volunteer_id>")
 @staff_required
 def volunteer_detail(volunteer_id: int) -> str:
     """A volunteer's profile, skills (with verification), training, availability in the open
     periods and partner."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     return render_template(
         "coordinator/volunteer.html",
         record=pool.volunteer_record(volunteer),
@@ -565,7 +554,7 @@ def volunteer_detail(volunteer_id: int) -> str:
 @staff_required
 def volunteer_training(volunteer_id: int) -> Response:
     """Mark training done (value=1) or undo it (value=0). htmx gets the training fragment."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     form = ToggleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -582,7 +571,7 @@ def volunteer_training(volunteer_id: int) -> Response:
 @staff_required
 def volunteer_verify(volunteer_id: int, skill_id: int) -> Response:
     """Verify (value=1) or unverify (value=0) a declared qualification. htmx gets the row."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     entry = pool.get_volunteer_skill(volunteer.id, skill_id)
     if entry is None or not entry.skill.is_qualification:
         abort(404)

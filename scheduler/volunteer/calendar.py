@@ -20,7 +20,7 @@ from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import EmptyForm
 from scheduler.models import Assignment, Volunteer
 from scheduler.services import calendar as cal
-from scheduler.volunteer.routes import bp
+from scheduler.volunteer import bp
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models.base import utcnow
 from scheduler.services import hours as hours_service
 from scheduler.services.pdf import html_to_pdf
-from scheduler.volunteer.routes import bp
+from scheduler.volunteer import bp
 
 
 def _context() -> dict[str, Any]:

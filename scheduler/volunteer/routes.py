@@ -11,7 +11,6 @@ from typing import Any
 
 from babel.dates import format_skeleton
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -44,6 +43,7 @@ from scheduler.services.profile import (
     profile_gaps,
     update_profile,
 )
+from scheduler.volunteer import bp
 from scheduler.volunteer.forms import (
     DayForm,
     DeleteAccountForm,
@@ -53,8 +53,6 @@ from scheduler.volunteer.forms import (
     parse_cell,
     parse_week,
 )
-
-bp = Blueprint("volunteer", __name__, url_prefix="/me")
 
 
 def _date_format(skeleton: str) -> Callable[[date], str]:

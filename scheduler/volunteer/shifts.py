@@ -25,7 +25,7 @@ from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.parsing import iso_day
 from scheduler.services import inbox as inbox_service
 from scheduler.services import my_shifts, signup
-from scheduler.volunteer.routes import bp
+from scheduler.volunteer import bp
 
 SIGNUP_PAGE_SIZE = 30  # posts per day shown at once: the page stays small on mobile data
 

@@ -10,11 +10,11 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from scheduler.access import volunteer_required
-from scheduler.coordinator.routes import INVALID
 from scheduler.coordinator.urgent import new_request_form, post_request
+from scheduler.forms import INVALID
 from scheduler.models import SITE_LEAD
 from scheduler.services import urgent
-from scheduler.volunteer.routes import bp
+from scheduler.volunteer import bp
 
 
 @bp.route("/urgent", methods=["GET", "POST"])
