@@ -4,18 +4,32 @@ fields and coercions (built on `parsing.database_id`, the one integer parser).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, Form
+from wtforms.fields.choices import SelectChoice
 
 from scheduler.parsing import database_id
 from scheduler.services.errors import ServiceError
 
 INVALID = 422  # the status of a form re-rendered with its errors
+NONE = 0  # the "none" / "any" option of a select of ids (`id_or_none`)
+
+
+def select_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def id_or_none(value: object) -> int:
+    """`coerce` for a select of ids with a NONE option: a database id (`parsing.database_id`)
+    is itself; anything else (blank, '0', 'abc', '-1', a number no row can have) is NONE, which
+    the select's choices then accept or refuse."""
+    return database_id(value) or NONE
 
 
 class EmptyForm(FlaskForm):

@@ -3,11 +3,12 @@ form, whichever blueprint the form belongs to."""
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask, get_flashed_messages
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectField, StringField
 
-from scheduler.forms import add_error
+from scheduler.forms import NONE, add_error, id_or_none, select_choices
 from scheduler.services.errors import ServiceError
 
 
@@ -54,3 +55,42 @@ def test_pages_without_form_level_errors_flash_instead(app: Flask) -> None:
         assert get_flashed_messages(with_categories=True) == [
             ("error", "Unknown role in the demand.")
         ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("42", 42),
+        (" 7 ", 7),
+        (3, 3),
+        ("", NONE),
+        (None, NONE),
+        ("0", NONE),
+        ("abc", NONE),
+        ("-1", NONE),
+        ("1e3", NONE),
+        ("²", NONE),  # a digit to str.isdigit, not a number to int()
+        (str(2**40), NONE),  # more than an INTEGER column holds
+    ],
+)
+def test_a_select_of_ids_reads_only_database_ids(raw: object, expected: int) -> None:
+    assert id_or_none(raw) == expected
+
+
+def test_a_select_with_a_none_option_refuses_a_value_not_among_its_choices(app: Flask) -> None:
+    class PickForm(FlaskForm):
+        class Meta:
+            csrf = False
+
+        pick = SelectField(coerce=id_or_none)
+
+    with app.test_request_context(method="POST", data={"pick": "²"}):
+        form = PickForm()
+        form.pick.choices = select_choices([(NONE, "none"), (5, "five")])
+        assert form.validate()
+        assert form.pick.data == NONE
+    with app.test_request_context(method="POST", data={"pick": "6"}):
+        form = PickForm()
+        form.pick.choices = select_choices([(NONE, "none"), (5, "five")])
+        assert not form.validate()
+        assert form.pick.errors

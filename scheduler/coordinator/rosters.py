@@ -19,9 +19,9 @@ from wtforms.validators import InputRequired, NumberRange
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator import bp
-from scheduler.coordinator.forms import MultiCheckboxField, _choices
+from scheduler.coordinator.forms import MultiCheckboxField
 from scheduler.extensions import db
-from scheduler.forms import INVALID, EmptyForm, add_error
+from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
@@ -54,7 +54,7 @@ class GenerateRosterForm(FlaskForm):
     )
 
     def set_sites(self, sites: list[Site]) -> None:
-        self.site_ids.choices = _choices((s.id, s.name) for s in sites)
+        self.site_ids.choices = select_choices((s.id, s.name) for s in sites)
         if not self.is_submitted():
             self.site_ids.data = [s.id for s in sites]
 
