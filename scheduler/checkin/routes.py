@@ -37,7 +37,7 @@ from scheduler.checkin.forms import (
 )
 from scheduler.downloads import file_response
 from scheduler.extensions import db
-from scheduler.htmx import is_htmx
+from scheduler.htmx import fragment, is_htmx, varies
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site
 from scheduler.parsing import iso_day
@@ -141,14 +141,8 @@ def site_day(site_id: int, day: str) -> str | Response:
         "candidates": candidates,
     }
     if is_htmx() and searching is not None:
-        response = make_response(
-            render_template("checkin/_walk_in_results.html", shift=searching, **context)
-        )
-        response.headers.add("Vary", "HX-Request")
-        return response
-    response = make_response(render_template("checkin/site_day.html", **context))
-    response.headers.add("Vary", "HX-Request")
-    return response
+        return fragment("checkin/_walk_in_results.html", shift=searching, **context)
+    return varies(make_response(render_template("checkin/site_day.html", **context)))
 
 
 # Changes ----------------------------------------------------------------------------------------
@@ -164,9 +158,7 @@ def _row(shift: ShiftCheckin, person: Person | None, error: str | None = None) -
     )
     fresh = _shift_or_abort(shift.site.id, shift.day.isoformat(), shift.kind)
     html += render_template("checkin/_counts.html", shift=fresh, oob=True)
-    response = make_response(html)
-    response.headers.add("Vary", "HX-Request")
-    return response
+    return varies(make_response(html))
 
 
 def _after_change(
@@ -254,19 +246,15 @@ def walk_in(site_id: int, day: str, shift: str) -> Response:
         if error:
             flash(error, "error")
         return redirect(_page_url(checkin), code=303)
-    response = make_response(
-        render_template(
-            "checkin/_shift.html",
-            shift=checkin,
-            roles={checkin.kind: _roles(checkin)},
-            search_kind=checkin.kind if error else None,
-            query="",
-            candidates=[],
-            walk_in_error=error,
-        )
+    return fragment(
+        "checkin/_shift.html",
+        shift=checkin,
+        roles={checkin.kind: _roles(checkin)},
+        search_kind=checkin.kind if error else None,
+        query="",
+        candidates=[],
+        walk_in_error=error,
     )
-    response.headers.add("Vary", "HX-Request")
-    return response
 
 
 # Service hours ----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from scheduler.coordinator import bp
 from scheduler.coordinator.forms import MultiCheckboxField
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
-from scheduler.htmx import is_htmx, render
+from scheduler.htmx import is_htmx, render, retarget
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
@@ -153,12 +153,12 @@ def roster_generate(period_id: int) -> Any:
     if is_htmx():
         # htmx swaps only 2xx answers: the form with its errors comes back as 200 and is
         # retargeted onto itself (the status fragment stays as it was).
-        response = render(
-            "coordinator/roster.html", "coordinator/_roster_form.html", form=form, period=period
+        return retarget(
+            render(
+                "coordinator/roster.html", "coordinator/_roster_form.html", form=form, period=period
+            ),
+            "#roster-form",
         )
-        response.headers["HX-Retarget"] = "#roster-form"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
     return _roster_page(form, period, INVALID)
 
 

@@ -14,7 +14,6 @@ from flask import (
     Response,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -26,7 +25,7 @@ from flask_login import current_user, login_required, logout_user
 from scheduler.access import current_volunteer, volunteer_required
 from scheduler.auth.sessions import keep_session
 from scheduler.forms import add_error
-from scheduler.htmx import is_htmx, render
+from scheduler.htmx import fragment, is_htmx, render, retarget
 from scheduler.labels import SHIFT_LABELS
 from scheduler.limits import account_allowed, count_account_failure
 from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod
@@ -126,13 +125,10 @@ def _grid_redirect() -> Response:
 def _refused(message: str) -> Response:
     """A refused change: 400 with the message for htmx, a flash and the same week otherwise."""
     if is_htmx():
-        response = make_response(
-            render_template("volunteer/_availability_error.html", message=message), 400
+        return retarget(
+            fragment("volunteer/_availability_error.html", 400, message=message),
+            "#availability-error",
         )
-        response.headers.add("Vary", "HX-Request")
-        response.headers["HX-Retarget"] = "#availability-error"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
     flash(message, "error")
     return _grid_redirect()
 
@@ -179,10 +175,7 @@ def availability_cell() -> Response:
     if not is_htmx():
         return _grid_redirect()
     if day_off_removed:  # the whole day's row changes: send the grid instead of the cell
-        response = _grid_fragment()
-        response.headers["HX-Retarget"] = "#availability-grid"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+        return retarget(_grid_fragment(), "#availability-grid")
     return render(
         "volunteer/availability.html",
         "volunteer/_cell.html",
