@@ -16,8 +16,7 @@ from scheduler.models import User
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import admin as admin_service
 from scheduler.services.accounts import create_account
-from tests.conftest import PASSWORD
-from tests.fixtures.helpers import signed_in
+from tests.fixtures.auth import PASSWORD, signed_in
 
 NEW_PASSWORD = "new-secret-77"
 
