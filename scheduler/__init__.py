@@ -62,13 +62,13 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    from scheduler.admin.routes import bp as admin_bp
-    from scheduler.auth.routes import bp as auth_bp
-    from scheduler.checkin.routes import bp as checkin_bp
-    from scheduler.coordinator.routes import bp as coordinator_bp
-    from scheduler.main.routes import bp as main_bp
-    from scheduler.sheets.routes import bp as sheets_bp
-    from scheduler.volunteer.routes import bp as volunteer_bp
+    from scheduler.admin import bp as admin_bp
+    from scheduler.auth import bp as auth_bp
+    from scheduler.checkin import bp as checkin_bp
+    from scheduler.coordinator import bp as coordinator_bp
+    from scheduler.main import bp as main_bp
+    from scheduler.sheets import bp as sheets_bp
+    from scheduler.volunteer import bp as volunteer_bp
 
     for blueprint in (
         main_bp,

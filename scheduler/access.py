@@ -7,11 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort
+from flask import abort, redirect, url_for
 from flask_login import current_user, login_required
 
 from scheduler.extensions import db
-from scheduler.models import ADMIN, COORDINATOR, SITE_LEAD
+from scheduler.models import ADMIN, COORDINATOR, SITE_LEAD, Volunteer
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
@@ -36,6 +36,29 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 staff_required = roles_required(COORDINATOR, ADMIN)
 admin_required = roles_required(ADMIN)
 lead_or_staff_required = roles_required(SITE_LEAD, COORDINATOR, ADMIN)
+
+
+def volunteer_required(view: F) -> F:
+    """Logged-in users with a volunteer profile. Staff without one belong on the coordinator
+    dashboard; anyone else without one is sent to /me, which explains."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.volunteer is None:
+            if current_user.is_staff:
+                return redirect(url_for("coordinator.dashboard"))
+            return redirect(url_for("volunteer.me"))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def current_volunteer() -> Volunteer:
+    """The logged-in user's volunteer profile, in a view behind `volunteer_required`."""
+    volunteer = current_user.volunteer
+    assert volunteer is not None
+    return volunteer
 
 
 def get_or_404(model: type[M], ident: Any) -> M:

@@ -1,15 +1,35 @@
-"""Forms shared across blueprints."""
+"""The form kit every blueprint uses: the status of a refused form (`INVALID`), how a
+service's refusal lands on the form (`add_error`), the CSRF-only `EmptyForm` and the id
+fields and coercions (built on `parsing.database_id`, the one integer parser)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, Form
+from wtforms.fields.choices import SelectChoice
 
 from scheduler.parsing import database_id
+from scheduler.services.errors import ServiceError
+
+INVALID = 422  # the status of a form re-rendered with its errors
+NONE = 0  # the "none" / "any" option of a select of ids (`id_or_none`)
+
+
+def select_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def id_or_none(value: object) -> int:
+    """`coerce` for a select of ids with a NONE option: a database id (`parsing.database_id`)
+    is itself; anything else (blank, '0', 'abc', '-1', a number no row can have) is NONE, which
+    the select's choices then accept or refuse."""
+    return database_id(value) or NONE
 
 
 class EmptyForm(FlaskForm):
@@ -33,3 +53,17 @@ class DatabaseIdField(Field):
 
     def _value(self) -> str:
         return "" if self.data is None else str(self.data)
+
+
+def add_error(form: Form, error: ServiceError, *, flash_if_no_field: bool = False) -> None:
+    """Show a service's refusal on the form: on the field `error.field` names, else on the
+    form as a whole (`form.form_errors`), or as a flashed message for pages whose template
+    shows no form-level errors (`flash_if_no_field`)."""
+    message = str(error)
+    if error.field and error.field in form:
+        field = form[error.field]
+        field.errors = [*field.errors, message]
+    elif flash_if_no_field:
+        flash(message, "error")
+    else:
+        form.form_errors.append(message)

@@ -1,10 +1,12 @@
-"""The one place that reads HX-* headers and decides between a whole page and a fragment."""
+"""The one place that reads and writes HX-* headers: it decides between a whole page and a
+fragment, marks answers that vary on HX-Request, and retargets a swap."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import make_response, render_template, request
+from werkzeug.wrappers import Response
 
 
 def is_htmx() -> bool:
@@ -20,6 +22,24 @@ def render(page: str, fragment: str, status: int = 200, **context: Any) -> Respo
     """Render `fragment` for htmx requests and `page` (which includes the fragment) otherwise.
     The response varies on HX-Request so caches never serve one in place of the other."""
     template = fragment if is_htmx() else page
-    response = make_response(render_template(template, **context), status)
+    return varies(make_response(render_template(template, **context), status))
+
+
+def fragment(template: str, *, status: int = 200, **context: Any) -> Response:
+    """Render `template` alone, for a URL that answers htmx with it and others otherwise."""
+    return varies(make_response(render_template(template, **context), status))
+
+
+def varies(response: Response) -> Response:
+    """Mark `response` as depending on HX-Request (`Vary`), so a cache never serves a
+    fragment in place of a page or the other way round."""
     response.headers.add("Vary", "HX-Request")
+    return response
+
+
+def retarget(response: Response, selector: str) -> Response:
+    """Have htmx swap `response` over the element `selector` (outerHTML) instead of the
+    element that asked."""
+    response.headers["HX-Retarget"] = selector
+    response.headers["HX-Reswap"] = "outerHTML"
     return response

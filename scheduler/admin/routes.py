@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import admin_required, get_or_404
+from scheduler.admin import bp
 from scheduler.admin.forms import (
     ROLE_LABELS,
     STATUS_LABELS,
@@ -21,8 +22,6 @@ from scheduler.htmx import render
 from scheduler.models import User
 from scheduler.services import admin as admin_service
 from scheduler.services.phones import national
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _back(target: str | None) -> Response:

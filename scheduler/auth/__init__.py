@@ -1,1 +1,17 @@
-from scheduler.auth import claim, routes  # noqa: F401
+"""Registration, login and logout, and claiming an imported account."""
+
+from flask import Blueprint, url_for
+from flask_login import current_user
+
+bp = Blueprint("auth", __name__)
+
+
+def home_url() -> str:
+    """Where a logged-in user belongs: the dashboard for staff without a volunteer profile,
+    /me for everyone else."""
+    if current_user.is_authenticated and current_user.is_staff and current_user.volunteer is None:
+        return url_for("coordinator.dashboard")
+    return url_for("volunteer.me")
+
+
+from scheduler.auth import claim, routes  # noqa: E402, F401  (their views register on bp)

@@ -15,14 +15,15 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from scheduler.auth.routes import _home, bp
+from scheduler.auth import bp, home_url
 from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
+from scheduler.forms import add_error
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.claims import ClaimError, claim_account
 from scheduler.services.profile import MAX_PASSWORD_LENGTH
-from scheduler.volunteer.forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED, add_error
+from scheduler.volunteer.forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED
 
 
 class ClaimForm(FlaskForm):
@@ -78,7 +79,7 @@ def claim() -> Response | tuple[str, int]:
     """Anyone not logged in: set the password of the account a work unit imported for this
     phone, with the claim code from the slip; then check the imported details on /me/profile."""
     if current_user.is_authenticated:
-        return redirect(_home())
+        return redirect(home_url())
     form = ClaimForm()
     if form.validate_on_submit():
         try:

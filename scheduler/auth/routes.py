@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     flash,
     make_response,
     redirect,
@@ -15,23 +14,15 @@ from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from scheduler.auth import bp, home_url
 from scheduler.auth.forms import LoginForm, RegistrationForm
 from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
-from scheduler.forms import EmptyForm
+from scheduler.forms import EmptyForm, add_error
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.services.accounts import AccountError, phone_taken
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 from scheduler.services.registration import authenticate, register_volunteer, safe_next
-from scheduler.volunteer.forms import add_error
-
-bp = Blueprint("auth", __name__)
-
-
-def _home() -> str:
-    if current_user.is_authenticated and current_user.is_staff and current_user.volunteer is None:
-        return url_for("coordinator.dashboard")
-    return url_for("volunteer.me")
 
 
 def phone_is_registered(raw: str) -> bool:
@@ -48,7 +39,7 @@ def register() -> Response:
     """Anyone not logged in: create a volunteer account, then go to /me logged in. (People
     a work unit imported claim their account with a code instead: auth.claim.)"""
     if current_user.is_authenticated:
-        return redirect(_home())
+        return redirect(home_url())
     form = RegistrationForm()
     context = form.load_choices()
     already_registered = False
@@ -92,11 +83,11 @@ def login() -> Response | tuple[str, int]:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
         if current_user.is_authenticated:
-            return redirect(_home())
+            return redirect(home_url())
     if form.validate_on_submit():
         user = authenticate(form.phone.data or "", form.password.data or "")
         if user is not None and log_in(user):
-            return redirect(safe_next(form.next.data) or _home())
+            return redirect(safe_next(form.next.data) or home_url())
         form.form_errors.append(gettext("Mobile number or password is not correct."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

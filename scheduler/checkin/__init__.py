@@ -1,3 +1,7 @@
 """On-site check-in by the shift's site lead, and service hours."""
 
-from scheduler.checkin import routes  # noqa: F401  (adds routes to bp)
+from flask import Blueprint
+
+bp = Blueprint("checkin", __name__, url_prefix="/checkin")
+
+from scheduler.checkin import routes  # noqa: E402, F401  (their views register on bp)

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     make_response,
@@ -28,6 +27,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from scheduler.access import staff_required
+from scheduler.checkin import bp
 from scheduler.checkin.forms import (
     HoursFilterForm,
     StatusForm,
@@ -37,7 +37,7 @@ from scheduler.checkin.forms import (
 )
 from scheduler.downloads import file_response
 from scheduler.extensions import db
-from scheduler.htmx import is_htmx
+from scheduler.htmx import fragment, is_htmx, varies
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site
 from scheduler.parsing import iso_day
@@ -54,8 +54,6 @@ from scheduler.services.hours import STATUS_LABELS
 from scheduler.services.periods import list_periods
 from scheduler.services.phones import mask, national
 from scheduler.services.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
-
-bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
 
 @bp.context_processor
@@ -135,7 +133,7 @@ def site_day(site_id: int, day: str) -> str | Response:
     searching = next((s for s in view.shifts if s.kind == search.walkin.data and s.can_mark), None)
     query = (search.q.data or "").strip() if searching is not None else ""
     candidates = attendance.walk_in_candidates(searching, query) if searching else []
-    context = {
+    context: dict[str, Any] = {
         "view": view,
         "roles": {s.kind: _roles(s) for s in view.shifts},
         "search_kind": searching.kind if searching else None,
@@ -143,14 +141,8 @@ def site_day(site_id: int, day: str) -> str | Response:
         "candidates": candidates,
     }
     if is_htmx() and searching is not None:
-        response = make_response(
-            render_template("checkin/_walk_in_results.html", shift=searching, **context)
-        )
-        response.headers.add("Vary", "HX-Request")
-        return response
-    response = make_response(render_template("checkin/site_day.html", **context))
-    response.headers.add("Vary", "HX-Request")
-    return response
+        return fragment("checkin/_walk_in_results.html", shift=searching, **context)
+    return varies(make_response(render_template("checkin/site_day.html", **context)))
 
 
 # Changes ----------------------------------------------------------------------------------------
@@ -166,9 +158,7 @@ def _row(shift: ShiftCheckin, person: Person | None, error: str | None = None) -
     )
     fresh = _shift_or_abort(shift.site.id, shift.day.isoformat(), shift.kind)
     html += render_template("checkin/_counts.html", shift=fresh, oob=True)
-    response = make_response(html)
-    response.headers.add("Vary", "HX-Request")
-    return response
+    return varies(make_response(html))
 
 
 def _after_change(
@@ -256,19 +246,15 @@ def walk_in(site_id: int, day: str, shift: str) -> Response:
         if error:
             flash(error, "error")
         return redirect(_page_url(checkin), code=303)
-    response = make_response(
-        render_template(
-            "checkin/_shift.html",
-            shift=checkin,
-            roles={checkin.kind: _roles(checkin)},
-            search_kind=checkin.kind if error else None,
-            query="",
-            candidates=[],
-            walk_in_error=error,
-        )
+    return fragment(
+        "checkin/_shift.html",
+        shift=checkin,
+        roles={checkin.kind: _roles(checkin)},
+        search_kind=checkin.kind if error else None,
+        query="",
+        candidates=[],
+        walk_in_error=error,
     )
-    response.headers.add("Vary", "HX-Request")
-    return response
 
 
 # Service hours ----------------------------------------------------------------------------------

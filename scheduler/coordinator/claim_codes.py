@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import staff_required
-from scheduler.coordinator.routes import _volunteer_or_404, bp
+from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.downloads import file_response
 from scheduler.forms import EmptyForm
 from scheduler.services import claims
@@ -138,7 +138,7 @@ def import_codes_discard(token: str) -> Response:
 def volunteer_claim_code(volunteer_id: int) -> Response | tuple[str, int]:
     """A new claim code for an imported volunteer who has not claimed the account (the old
     code stops working). Shown once, on this response, with a slip to print."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)

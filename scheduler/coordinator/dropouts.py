@@ -10,9 +10,10 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from scheduler.access import staff_required
+from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import UnavailableForm
-from scheduler.coordinator.routes import INVALID, _volunteer_or_404, bp
 from scheduler.extensions import db
+from scheduler.forms import INVALID, add_error
 from scheduler.services import my_shifts, pool
 from scheduler.services.my_shifts import ShiftError
 
@@ -22,7 +23,7 @@ from scheduler.services.my_shifts import ShiftError
 def volunteer_unavailable(volunteer_id: int) -> Any:
     """Cancel the volunteer's published shifts from one day to another (a drop-out reported
     by phone); bad input re-renders the volunteer page with the errors and changes nothing."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     form = UnavailableForm()
     if form.validate_on_submit():
         try:
@@ -35,11 +36,7 @@ def volunteer_unavailable(volunteer_id: int) -> Any:
             )
         except ShiftError as error:
             db.session.rollback()
-            field = getattr(form, error.field, None) if error.field else None
-            if field is None:
-                form.form_errors.append(error.message)
-            else:
-                field.errors = [*field.errors, error.message]
+            add_error(form, error)
         else:
             flash(
                 ngettext(

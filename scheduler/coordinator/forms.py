@@ -3,7 +3,7 @@ what needs the database, such as unique names), so no path writes unchecked data
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from scheduler.forms import NONE, id_or_none, select_choices
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import SHIFT_KINDS, District, Role, Site, Skill, User
 from scheduler.models.responses import MAX_REASON_LENGTH
@@ -36,22 +37,10 @@ from scheduler.services.sites import (
 )
 
 COMMON_TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "UTC")
-NONE = 0  # the "no district" / "no skill" / "any" choice in integer selects
-
-
-def _choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
-    """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
-    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-def _int_or_none(value: Any) -> int:
-    """Coerce a select value; anything that is not a number means 'none'."""
-    text = str(value if value is not None else "").strip()
-    return int(text) if text.isdigit() else NONE
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -69,7 +58,7 @@ def _name_validators(limit: int) -> list[Any]:
 
 
 def _district_choices(districts: Sequence[District]) -> list[SelectChoice]:
-    return _choices([(NONE, _l("— none —")), *((d.id, d.name) for d in districts)])
+    return select_choices([(NONE, _l("— none —")), *((d.id, d.name) for d in districts)])
 
 
 # Sites ------------------------------------------------------------------------------------
@@ -79,7 +68,7 @@ class SiteForm(FlaskForm):
     """Site details and shift pattern. The demand grid fields (demand_<shift>_<role id>) are
     added per catalogue by `site_form`."""
 
-    kind = SelectField(_l("Kind"), choices=_choices(SITE_KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=select_choices(SITE_KIND_LABELS.items()))
     name = StringField(
         _lp("thing", "Name"), filters=[_strip], validators=_name_validators(MAX_NAME_LENGTH)
     )
@@ -88,7 +77,7 @@ class SiteForm(FlaskForm):
         filters=[_strip],
         validators=[Length(max=MAX_ADDRESS_LENGTH, message=_l("At most %(max)d characters."))],
     )
-    district_id = SelectField(_l("District"), coerce=_int_or_none)
+    district_id = SelectField(_l("District"), coerce=id_or_none)
     timezone = StringField(
         _l("Time zone"),
         default=DEFAULT_TIMEZONE,
@@ -105,7 +94,7 @@ class SiteForm(FlaskForm):
     )
     shifts = MultiCheckboxField(
         _l("Shifts the site runs"),
-        choices=_choices(SHIFT_LABELS.items()),
+        choices=select_choices(SHIFT_LABELS.items()),
         default=list(SHIFT_KINDS),
         validators=[InputRequired(message=_l("Choose at least one shift the site runs."))],
     )
@@ -205,7 +194,7 @@ class RoleForm(FlaskForm):
     )
     name_zh = StringField(_l("Chinese name"), filters=[_strip], validators=_name_validators(60))
     name_en = StringField(_l("English name"), filters=[_strip], validators=_name_validators(60))
-    required_skill_id = SelectField(_l("Required skill"), coerce=_int_or_none)
+    required_skill_id = SelectField(_l("Required skill"), coerce=id_or_none)
     requires_training = BooleanField(_l("Requires training"))
     is_lead = BooleanField(_l("Leads the shift (site lead)"))
     sort_order = IntegerField(
@@ -219,7 +208,7 @@ class RoleForm(FlaskForm):
 
     def set_skills(self, skills: Sequence[Skill], label: Any) -> None:
         """Fill the skill select; `label` renders a skill in the current locale."""
-        self.required_skill_id.choices = _choices(
+        self.required_skill_id.choices = select_choices(
             [(NONE, _l("— none —")), *((s.id, label(s)) for s in skills)]
         )
 
@@ -248,7 +237,7 @@ class PeriodForm(FlaskForm):
     deprioritise_no_shows = BooleanField(_l("Roster volunteers with repeated no-shows last"))
     contact_id = SelectField(
         _l("Coordinator on duty"),
-        coerce=_int_or_none,
+        coerce=id_or_none,
         default=NONE,
         description=_l(
             "Volunteers see this name and number on a shift that has no site lead, and when "
@@ -257,10 +246,10 @@ class PeriodForm(FlaskForm):
     )
 
     def set_sites(self, sites: Sequence[Site]) -> None:
-        self.site_ids.choices = _choices((s.id, s.name) for s in sites)
+        self.site_ids.choices = select_choices((s.id, s.name) for s in sites)
 
     def set_contacts(self, people: Sequence[User]) -> None:
-        self.contact_id.choices = _choices(
+        self.contact_id.choices = select_choices(
             [
                 (NONE, _l("Not set: volunteers see every coordinator")),
                 *((u.id, u.name) for u in people),
@@ -280,7 +269,7 @@ class NameForm(FlaskForm):
 class MergeForm(FlaskForm):
     """Merge one work unit into another."""
 
-    target_id = SelectField(_l("Merge into"), coerce=_int_or_none)
+    target_id = SelectField(_l("Merge into"), coerce=id_or_none)
 
 
 class ToggleForm(FlaskForm):
@@ -303,17 +292,19 @@ class PoolSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name, phone or work unit"), filters=[_strip], validators=[Length(max=100)])
-    skill = SelectField(_l("Skill"), coerce=_int_or_none, default=NONE)
-    district = SelectField(_l("District"), coerce=_int_or_none, default=NONE)
+    skill = SelectField(_l("Skill"), coerce=id_or_none, default=NONE)
+    district = SelectField(_l("District"), coerce=id_or_none, default=NONE)
     trained = SelectField(
         _l("Training"),
         default="",
-        choices=_choices([("", _l("any")), ("yes", _l("trained")), ("no", _l("not trained"))]),
+        choices=select_choices(
+            [("", _l("any")), ("yes", _l("trained")), ("no", _l("not trained"))]
+        ),
     )
     avail = SelectField(
         _l("Availability"),
         default="",
-        choices=_choices(
+        choices=select_choices(
             [
                 ("", _l("any")),
                 ("open", _l("available in an open period")),
@@ -323,12 +314,12 @@ class PoolSearchForm(FlaskForm):
     )
     day = DateField(_l("Date"), validators=[Optional()])
     shift = SelectField(
-        _l("Shift"), choices=_choices([("", "—"), *SHIFT_LABELS.items()]), default=""
+        _l("Shift"), choices=select_choices([("", "—"), *SHIFT_LABELS.items()]), default=""
     )
     sort = SelectField(
         _l("Sort by"),
         default="name",
-        choices=_choices(
+        choices=select_choices(
             [("name", _l("name")), ("work_unit", _l("work unit")), ("district", _l("district"))]
         ),
     )
@@ -337,8 +328,12 @@ class PoolSearchForm(FlaskForm):
     def set_choices(
         self, skills: Sequence[Skill], districts: Sequence[District], label: Any
     ) -> None:
-        self.skill.choices = _choices([(NONE, _l("any")), *((s.id, label(s)) for s in skills)])
-        self.district.choices = _choices([(NONE, _l("any")), *((d.id, d.name) for d in districts)])
+        self.skill.choices = select_choices(
+            [(NONE, _l("any")), *((s.id, label(s)) for s in skills)]
+        )
+        self.district.choices = select_choices(
+            [(NONE, _l("any")), *((d.id, d.name) for d in districts)]
+        )
 
     def to_query(self) -> PoolQuery:
         """The search to run: values that did not validate are left out, never a 500."""

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from scheduler.access import staff_required
+from scheduler.coordinator import bp
 from scheduler.coordinator.import_forms import ImportConfirmForm, ImportUploadForm
-from scheduler.coordinator.routes import bp
 from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import WorkUnit

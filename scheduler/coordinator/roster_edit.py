@@ -20,9 +20,9 @@ from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from scheduler.access import get_or_404, staff_required
-from scheduler.coordinator.routes import INVALID, bp
+from scheduler.coordinator import bp
 from scheduler.extensions import db
-from scheduler.forms import DatabaseIdField, EmptyForm
+from scheduler.forms import INVALID, DatabaseIdField, EmptyForm, add_error
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.parsing import iso_day
 from scheduler.services import delivery, editing, publishing, repair
@@ -123,14 +123,6 @@ def _assignment(period: PlanningPeriod, assignment_id: int) -> Assignment:
     return assignment
 
 
-def _field_error(form: FlaskForm, error: EditError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        form.form_errors.append(error.message)
-    else:
-        field.errors = [*field.errors, error.message]
-
-
 def _post_page(
     period: PlanningPeriod,
     site: Site,
@@ -147,7 +139,7 @@ def _post_page(
         fill = editing.post_fill(period, site, day, kind, role)
     except EditError as error:
         ranked = []
-        form.form_errors.append(error.message)
+        add_error(form, error)
     return (
         render_template(
             "coordinator/roster_edit.html",
@@ -195,7 +187,7 @@ def roster_assign(period_id: int, site_id: int, day: str, kind: str, role_id: in
         )
     except EditError as error:
         db.session.rollback()
-        _field_error(form, error)
+        add_error(form, error)
         return _post_page(period, site, when, kind, role, form, status=INVALID)
     except IntegrityError:
         db.session.rollback()
@@ -305,7 +297,7 @@ def roster_swap_post(period_id: int, assignment_id: int) -> Any:
         )
     except EditError as error:
         db.session.rollback()
-        _field_error(form, error)
+        add_error(form, error)
         return _swap_page(period, assignment, form, status=INVALID)
     if not outcome.applied:
         return _swap_page(period, assignment, form, outcome)

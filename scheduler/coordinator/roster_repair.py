@@ -13,17 +13,15 @@ from sqlalchemy.exc import IntegrityError
 
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
-from scheduler.coordinator.rosters import _status_context
-from scheduler.coordinator.routes import bp
+from scheduler.coordinator import bp
+from scheduler.coordinator.rosters import status_context
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm
+from scheduler.forms import INVALID, EmptyForm
 from scheduler.models import PlanningPeriod
 from scheduler.services import delivery, my_shifts, repair, rosters, urgent
 from scheduler.services.publishing import PublishError
 from scheduler.services.repair import RepairError, start_repair
 from scheduler.services.rosters import RosterError
-
-UNPROCESSABLE = 422
 
 
 @bp.post("/periods/<int:period_id>/roster/repair")
@@ -58,7 +56,7 @@ def _confirm_page(
         ticked=ticked or set(),
         error=error,
         form=EmptyForm(),
-        **_status_context(period, run),
+        **status_context(period, run),
     )
 
 
@@ -87,7 +85,7 @@ def roster_repair_publish(period_id: int) -> Any:
         db.session.commit()
     except (RepairError, PublishError) as error:
         db.session.rollback()
-        return _confirm_page(period, ticked, str(error.message)), UNPROCESSABLE
+        return _confirm_page(period, ticked, str(error.message)), INVALID
     except IntegrityError:
         db.session.rollback()
         flash(gettext("Someone published at the same time; check the versions."), "error")

@@ -18,11 +18,11 @@ from wtforms.validators import InputRequired, NumberRange
 
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
-from scheduler.coordinator.forms import MultiCheckboxField, _choices
-from scheduler.coordinator.routes import INVALID, bp
+from scheduler.coordinator import bp
+from scheduler.coordinator.forms import MultiCheckboxField
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm
-from scheduler.htmx import is_htmx, render
+from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
+from scheduler.htmx import is_htmx, render, retarget
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
@@ -54,7 +54,7 @@ class GenerateRosterForm(FlaskForm):
     )
 
     def set_sites(self, sites: list[Site]) -> None:
-        self.site_ids.choices = _choices((s.id, s.name) for s in sites)
+        self.site_ids.choices = select_choices((s.id, s.name) for s in sites)
         if not self.is_submitted():
             self.site_ids.data = [s.id for s in sites]
 
@@ -86,7 +86,7 @@ def _period_run(period_id: int, run_id: int) -> tuple[PlanningPeriod, SolveRun]:
     return period, run
 
 
-def _status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, Any]:
+def status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, Any]:
     return {
         "period": period,
         "run": run,
@@ -109,7 +109,7 @@ def _roster_page(form: GenerateRosterForm, period: PlanningPeriod, status: int =
             unfilled_shown=UNFILLED_ON_REVIEW,
             cancelled=my_shifts.cancelled_posts(period),
             shift_kinds=SHIFT_KINDS,
-            **_status_context(period, run),
+            **status_context(period, run),
         ),
         status,
     )
@@ -138,11 +138,7 @@ def roster_generate(period_id: int) -> Any:
                 period, form.site_ids.data or [], form.time_limit.data, current_user
             )
         except RosterError as error:
-            field = getattr(form, error.field, None) if error.field else None
-            if field is None:
-                form.form_errors.append(error.message)
-            else:
-                field.errors = [*field.errors, error.message]
+            add_error(form, error)
         else:
             jobs.submit(run.id)
             db.session.refresh(run)
@@ -150,19 +146,19 @@ def roster_generate(period_id: int) -> Any:
                 return render(
                     "coordinator/roster.html",
                     "coordinator/_solve_status.html",
-                    **_status_context(period, run),
+                    **status_context(period, run),
                 )
             flash(gettext("Roster generation started."))
             return redirect(url_for("coordinator.roster", period_id=period.id))
     if is_htmx():
         # htmx swaps only 2xx answers: the form with its errors comes back as 200 and is
         # retargeted onto itself (the status fragment stays as it was).
-        response = render(
-            "coordinator/roster.html", "coordinator/_roster_form.html", form=form, period=period
+        return retarget(
+            render(
+                "coordinator/roster.html", "coordinator/_roster_form.html", form=form, period=period
+            ),
+            "#roster-form",
         )
-        response.headers["HX-Retarget"] = "#roster-form"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
     return _roster_page(form, period, INVALID)
 
 
@@ -178,7 +174,7 @@ def roster_run_status(period_id: int, run_id: int) -> Any:
         form.set_sites(rosters.active_sites(period))
         return _roster_page(form, period)
     return render(
-        "coordinator/roster.html", "coordinator/_solve_status.html", **_status_context(period, run)
+        "coordinator/roster.html", "coordinator/_solve_status.html", **status_context(period, run)
     )
 
 
@@ -194,7 +190,7 @@ def roster_run_cancel(period_id: int, run_id: int) -> Any:
         return render(
             "coordinator/roster.html",
             "coordinator/_solve_status.html",
-            **_status_context(period, run),
+            **status_context(period, run),
         )
     flash(gettext("Cancel requested."))
     return redirect(url_for("coordinator.roster", period_id=period.id))

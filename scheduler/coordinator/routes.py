@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
+from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import (
     NONE,
     MergeForm,
@@ -27,7 +28,7 @@ from scheduler.coordinator.forms import (
     site_form,
 )
 from scheduler.extensions import db
-from scheduler.forms import EmptyForm
+from scheduler.forms import INVALID, EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
@@ -39,7 +40,6 @@ from scheduler.models import (
     Role,
     Site,
     Skill,
-    Volunteer,
     WorkUnit,
 )
 from scheduler.models.base import utcnow
@@ -51,10 +51,6 @@ from scheduler.services.hours import volunteer_totals
 from scheduler.services.periods import PeriodData, PeriodError
 from scheduler.services.phones import national
 from scheduler.services.sites import SiteError
-
-bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
-
-INVALID = 422  # status of a form re-rendered with errors
 
 
 @bp.context_processor
@@ -71,15 +67,6 @@ def _coordinator_context() -> dict[str, Any]:
         "kind_of_start": kind_of_start,
         "span_hours": span_hours,
     }
-
-
-def _field_error(form: Any, error: SiteError | PeriodError | CatalogueError) -> None:
-    """Attach a service's message to the field it names (or flash it when it names none)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        flash(str(error.message), "error")
-        return
-    field.errors = [*field.errors, error.message]
 
 
 # Dashboard --------------------------------------------------------------------------------
@@ -152,7 +139,7 @@ def _save_site(site: Site | None) -> Response | tuple[str, int]:
         try:
             saved = sites.save_site(site, form.to_data())
         except SiteError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Site “%(name)s” saved.", name=saved.name))
             return redirect(url_for("coordinator.sites_list"))
@@ -237,7 +224,7 @@ def _save_role(role: Role | None) -> Response | tuple[str, int]:
         try:
             saved = catalogue_admin.save_role(role, data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Role “%(name)s” saved.", name=localized_name(saved)))
             return redirect(url_for("coordinator.catalogue"))
@@ -288,7 +275,7 @@ def _save_skill(skill: Skill | None) -> Response | tuple[str, int]:
         try:
             saved = catalogue_admin.save_skill(skill, data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Skill “%(name)s” saved.", name=localized_name(saved)))
             return redirect(url_for("coordinator.catalogue"))
@@ -345,7 +332,7 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
         try:
             saved = periods.save_period(period, data)
         except PeriodError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Period “%(name)s” saved.", name=saved.name))
             return redirect(url_for("coordinator.periods_list"))
@@ -407,7 +394,7 @@ def districts() -> Response | tuple[str, int]:
         try:
             district = catalogue_admin.save_district(None, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("District “%(name)s” added.", name=district.name))
             return redirect(url_for("coordinator.districts"))
@@ -427,7 +414,7 @@ def district_edit(district_id: int) -> Response | tuple[str, int]:
         try:
             catalogue_admin.save_district(district, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("District “%(name)s” saved.", name=district.name))
             return redirect(url_for("coordinator.districts"))
@@ -444,7 +431,7 @@ def work_units() -> Response | tuple[str, int]:
         try:
             unit = catalogue_admin.save_work_unit(None, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Work unit “%(name)s” added.", name=unit.name))
             return redirect(url_for("coordinator.work_units"))
@@ -480,7 +467,7 @@ def work_unit_edit(unit_id: int) -> Response | tuple[str, int]:
         try:
             catalogue_admin.save_work_unit(unit, form.name.data)
         except CatalogueError as error:
-            _field_error(form, error)
+            add_error(form, error, flash_if_no_field=True)
         else:
             flash(gettext("Work unit “%(name)s” saved.", name=unit.name))
             return redirect(url_for("coordinator.work_units"))
@@ -501,7 +488,7 @@ def work_unit_merge(unit_id: int) -> Response | tuple[str, int]:
             try:
                 moved = catalogue_admin.merge_work_units(unit, target)
             except CatalogueError as error:
-                _field_error(form, error)
+                add_error(form, error, flash_if_no_field=True)
             else:
                 flash(
                     gettext(
@@ -545,19 +532,12 @@ def pool_view() -> Response:
 # One volunteer ----------------------------------------------------------------------------
 
 
-def _volunteer_or_404(volunteer_id: int) -> Volunteer:
-    volunteer = pool.get_volunteer(volunteer_id)
-    if volunteer is None:
-        abort(404)
-    return volunteer
-
-
 @bp.get("/volunteers/<int:volunteer_id>")
 @staff_required
 def volunteer_detail(volunteer_id: int) -> str:
     """A volunteer's profile, skills (with verification), training, availability in the open
     periods and partner."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     return render_template(
         "coordinator/volunteer.html",
         record=pool.volunteer_record(volunteer),
@@ -574,7 +554,7 @@ def volunteer_detail(volunteer_id: int) -> str:
 @staff_required
 def volunteer_training(volunteer_id: int) -> Response:
     """Mark training done (value=1) or undo it (value=0). htmx gets the training fragment."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     form = ToggleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -591,7 +571,7 @@ def volunteer_training(volunteer_id: int) -> Response:
 @staff_required
 def volunteer_verify(volunteer_id: int, skill_id: int) -> Response:
     """Verify (value=1) or unverify (value=0) a declared qualification. htmx gets the row."""
-    volunteer = _volunteer_or_404(volunteer_id)
+    volunteer = volunteer_or_404(volunteer_id)
     entry = pool.get_volunteer_skill(volunteer.id, skill_id)
     if entry is None or not entry.skill.is_qualification:
         abort(404)

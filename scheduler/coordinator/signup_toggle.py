@@ -7,7 +7,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
-from scheduler.coordinator.routes import bp
+from scheduler.coordinator import bp
 from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import PlanningPeriod

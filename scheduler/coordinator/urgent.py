@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
-from scheduler.coordinator.routes import INVALID, bp
+from scheduler.coordinator import bp
 from scheduler.coordinator.urgent_forms import UrgentRequestForm, urgent_request_form
-from scheduler.forms import EmptyForm
+from scheduler.forms import INVALID, EmptyForm, add_error
 from scheduler.models import PlanningPeriod, UrgentRequest
 from scheduler.models.base import utcnow
 from scheduler.services import urgent
@@ -62,8 +62,7 @@ def post_request(period: PlanningPeriod, form: UrgentRequestForm) -> UrgentReque
             current_user,
         )
     except UrgentError as error:
-        field = getattr(form, error.field, None) if error.field else None
-        (field.errors if field is not None else form.form_errors).append(str(error.message))
+        add_error(form, error)
         return None
 
 

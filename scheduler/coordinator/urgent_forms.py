@@ -11,13 +11,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Field, IntegerField, SelectField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from scheduler.coordinator.forms import _choices, _int_or_none
+from scheduler.forms import id_or_none, select_choices
 from scheduler.models import Role, Site
 from scheduler.models.urgent import MAX_NOTE_LENGTH, MAX_URGENT_HEADCOUNT
 
 
 class UrgentRequestForm(FlaskForm):
-    site_id = SelectField(_l("Site"), coerce=_int_or_none)
+    site_id = SelectField(_l("Site"), coerce=id_or_none)
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     start_time = TimeField(_l("From"), validators=[InputRequired(message=_l("Enter a time."))])
     end_time = TimeField(_l("Until"), validators=[InputRequired(message=_l("Enter a time."))])
@@ -60,5 +60,5 @@ def urgent_request_form(
     }
     form = type("UrgentNeedsForm", (UrgentRequestForm,), fields)(**kwargs)
     form.roles = list(roles)
-    form.site_id.choices = _choices((s.id, s.name) for s in sites)
+    form.site_id.choices = select_choices((s.id, s.name) for s in sites)
     return form

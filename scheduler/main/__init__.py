@@ -1,0 +1,7 @@
+"""Landing page, health check, language switch and privacy notice."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from scheduler.main import routes  # noqa: E402, F401  (their views register on bp)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import (
-    Blueprint,
     current_app,
     jsonify,
     redirect,
@@ -21,9 +20,8 @@ from werkzeug.wrappers import Response
 
 from scheduler.extensions import csrf, db, limiter
 from scheduler.forms import EmptyForm
+from scheduler.main import bp
 from scheduler.services.registration import safe_next
-
-bp = Blueprint("main", __name__)
 
 
 @bp.get("/")

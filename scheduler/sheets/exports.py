@@ -12,8 +12,8 @@ from scheduler.access import get_or_404, staff_required
 from scheduler.downloads import file_response
 from scheduler.models import PlanningPeriod
 from scheduler.services import exports
+from scheduler.sheets import bp
 from scheduler.sheets.forms import VersionForm
-from scheduler.sheets.routes import bp
 
 
 def _explained(period: PlanningPeriod, message: object) -> Response:

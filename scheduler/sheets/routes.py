@@ -10,22 +10,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Response, abort, render_template, request
 from flask_babel import gettext, to_user_timezone
 from flask_login import current_user, login_required
 
-from scheduler.access import get_or_404, staff_required
+from scheduler.access import get_or_404, staff_required, volunteer_required
+from scheduler.forms import INVALID, add_error
 from scheduler.models import PlanningPeriod, Roster, Site
 from scheduler.parsing import iso_day
 from scheduler.services import duty, sheets
 from scheduler.services.sheets import SheetError
-from scheduler.sheets import render
+from scheduler.sheets import bp, render
 from scheduler.sheets.forms import DayForm, HeadcountForm, WallChartForm
-from scheduler.volunteer.routes import volunteer_required
-
-bp = Blueprint("sheets", __name__, url_prefix="/sheets")
-
-INVALID = 422
 
 
 @bp.after_request
@@ -220,8 +216,7 @@ def _headcount(fmt: str) -> Response | tuple[str, int] | str:
     try:
         plan = sheets.headcount(form.first_day.data, form.last_day.data)
     except SheetError as error:
-        field = getattr(form, error.field or "", form.last_day)
-        field.errors = [*field.errors, error.message]
+        add_error(form, error)
         return render.headcount_html(form, None), INVALID
     form.first_day.data, form.last_day.data = plan.first, plan.last
     return render.headcount_download(form, plan, fmt)

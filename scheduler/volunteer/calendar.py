@@ -17,10 +17,11 @@ from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import EmptyForm
 from scheduler.models import Assignment, Volunteer
 from scheduler.services import calendar as cal
-from scheduler.volunteer.routes import _me, bp, volunteer_required
+from scheduler.volunteer import bp
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def _feed_urls(volunteer: Volunteer) -> tuple[str, str] | tuple[None, None]:
 @volunteer_required
 def calendar() -> Response:
     """Volunteers: download their shifts, or manage their calendar subscription."""
-    feed_url, webcal_url = _feed_urls(_me())
+    feed_url, webcal_url = _feed_urls(current_volunteer())
     response = make_response(
         render_template(
             "volunteer/calendar.html",
@@ -75,7 +76,7 @@ def calendar() -> Response:
 def calendar_ics() -> Response:
     """Volunteers: their own published shifts as an .ics file (a snapshot: it does not
     follow later changes; the subscription does)."""
-    return _ics_response(_me(), attachment=True)
+    return _ics_response(current_volunteer(), attachment=True)
 
 
 def _checked_form() -> None:
@@ -88,7 +89,7 @@ def _checked_form() -> None:
 def calendar_enable() -> BaseResponse:
     """Volunteers: turn their calendar subscription on (the URL stays if already on)."""
     _checked_form()
-    cal.enable_feed(_me())
+    cal.enable_feed(current_volunteer())
     flash(gettext("Your calendar link is ready. Add it to your calendar app."), "success")
     return redirect(url_for("volunteer.calendar"), 303)
 
@@ -98,7 +99,7 @@ def calendar_enable() -> BaseResponse:
 def calendar_rotate() -> BaseResponse:
     """Volunteers: replace their subscription URL; the old one stops working."""
     _checked_form()
-    cal.rotate_feed(_me())
+    cal.rotate_feed(current_volunteer())
     flash(
         gettext("You have a new calendar link. The old one no longer works: subscribe again."),
         "success",
@@ -111,7 +112,7 @@ def calendar_rotate() -> BaseResponse:
 def calendar_revoke() -> BaseResponse:
     """Volunteers: turn their subscription off; its URL stops working."""
     _checked_form()
-    cal.revoke_feed(_me())
+    cal.revoke_feed(current_volunteer())
     flash(gettext("Your calendar link is turned off."), "success")
     return redirect(url_for("volunteer.calendar"), 303)
 

@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    Form,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -34,7 +33,6 @@ from scheduler.i18n import localized_name
 from scheduler.models import District, Skill, WorkUnit
 from scheduler.parsing import database_id, iso_day
 from scheduler.services.accounts import MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH
-from scheduler.services.errors import ServiceError
 from scheduler.services.profile import (
     DEFAULT_WEEKLY_CAP,
     MAX_PASSWORD_LENGTH,
@@ -47,15 +45,6 @@ from scheduler.services.profile import (
 PHONE_FIELD_LENGTH = 32
 REQUIRED = _l("This field is required.")
 PHONE_ATTRS = {"inputmode": "tel", "autocomplete": "tel", "maxlength": PHONE_FIELD_LENGTH}
-
-
-def add_error(form: Form, error: ServiceError) -> None:
-    """Attach a service error to the form field it names (or to the form as a whole)."""
-    field = form._fields.get(error.field or "")
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 def _too_long(n: int) -> LazyString:

@@ -11,17 +11,18 @@ from flask import Response, current_app, render_template, request
 from flask_babel import gettext, to_user_timezone
 from flask_login import current_user
 
+from scheduler.access import current_volunteer, volunteer_required
 from scheduler.downloads import file_response
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models.base import utcnow
 from scheduler.services import hours as hours_service
 from scheduler.services.pdf import html_to_pdf
-from scheduler.volunteer.routes import _me, bp, volunteer_required
+from scheduler.volunteer import bp
 
 
 def _context() -> dict[str, Any]:
     return {
-        "mine": hours_service.my_hours(_me().id),
+        "mine": hours_service.my_hours(current_volunteer().id),
         "name": current_user.name,
         "local_clock": hours_service.local_clock,
         "shift_name": SHIFT_LABELS,

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from babel.dates import format_skeleton
 from flask import (
-    Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -25,11 +22,13 @@ from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
+from scheduler.access import current_volunteer, volunteer_required
 from scheduler.auth.sessions import keep_session
-from scheduler.htmx import is_htmx, render
+from scheduler.forms import add_error
+from scheduler.htmx import fragment, is_htmx, render, retarget
 from scheduler.labels import SHIFT_LABELS
 from scheduler.limits import account_allowed, count_account_failure
-from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod, Volunteer
+from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod
 from scheduler.models.base import utcnow
 from scheduler.parsing import database_id
 from scheduler.services import availability as avail
@@ -43,36 +42,16 @@ from scheduler.services.profile import (
     profile_gaps,
     update_profile,
 )
+from scheduler.volunteer import bp
 from scheduler.volunteer.forms import (
     DayForm,
     DeleteAccountForm,
     GridForm,
     PasswordForm,
     ProfileEditForm,
-    add_error,
     parse_cell,
     parse_week,
 )
-
-bp = Blueprint("volunteer", __name__, url_prefix="/me")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def volunteer_required(view: F) -> F:
-    """Logged-in users with a volunteer profile. Staff without one belong on the coordinator
-    dashboard; anyone else without one is sent to /me, which explains."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_user.volunteer is None:
-            if current_user.is_staff:
-                return redirect(url_for("coordinator.dashboard"))
-            return redirect(url_for("volunteer.me"))
-        return view(*args, **kwargs)
-
-    return cast(F, wrapped)
 
 
 def _date_format(skeleton: str) -> Callable[[date], str]:
@@ -92,12 +71,6 @@ def template_helpers() -> dict[str, Any]:
         "day_long": _date_format("yMMMd"),
         "national": national,
     }
-
-
-def _me() -> Volunteer:
-    volunteer = current_user.volunteer
-    assert volunteer is not None
-    return volunteer
 
 
 def _today() -> date:
@@ -126,7 +99,9 @@ def _week_context(form_week: date | None, form_period: int | None) -> dict[str, 
     periods = avail.open_periods()
     period = avail.choose_period(periods, form_period)
     view = (
-        avail.week_view(_me(), period, periods, form_week, _today()) if period is not None else None
+        avail.week_view(current_volunteer(), period, periods, form_week, _today())
+        if period is not None
+        else None
     )
     return {"view": view, "periods": periods, **_labels()}
 
@@ -150,13 +125,10 @@ def _grid_redirect() -> Response:
 def _refused(message: str) -> Response:
     """A refused change: 400 with the message for htmx, a flash and the same week otherwise."""
     if is_htmx():
-        response = make_response(
-            render_template("volunteer/_availability_error.html", message=message), 400
+        return retarget(
+            fragment("volunteer/_availability_error.html", status=400, message=message),
+            "#availability-error",
         )
-        response.headers.add("Vary", "HX-Request")
-        response.headers["HX-Retarget"] = "#availability-error"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
     flash(message, "error")
     return _grid_redirect()
 
@@ -197,16 +169,13 @@ def availability_cell() -> Response:
     # loaded, rather than reloading the row the commit expires.
     get_locale()
     try:
-        available, day_off_removed = avail.toggle_cell(_me(), day, start_hour)
+        available, day_off_removed = avail.toggle_cell(current_volunteer(), day, start_hour)
     except avail.AvailabilityError as error:
         return _refused(str(error))
     if not is_htmx():
         return _grid_redirect()
     if day_off_removed:  # the whole day's row changes: send the grid instead of the cell
-        response = _grid_fragment()
-        response.headers["HX-Retarget"] = "#availability-grid"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+        return retarget(_grid_fragment(), "#availability-grid")
     return render(
         "volunteer/availability.html",
         "volunteer/_cell.html",
@@ -236,7 +205,7 @@ def availability_day() -> Response:
     if period is None:
         return _refused(str(avail.NOT_OPEN))
     try:
-        avail.toggle_day(_me(), period, form.day_date)
+        avail.toggle_day(current_volunteer(), period, form.day_date)
     except avail.AvailabilityError as error:
         return _refused(str(error))
     return _grid_fragment() if is_htmx() else _grid_redirect()
@@ -250,7 +219,7 @@ def availability_day_off() -> Response:
     if not form.validate_on_submit():
         return _refused(gettext("Unknown date."))
     try:
-        avail.toggle_day_off(_me(), form.day_date)
+        avail.toggle_day_off(current_volunteer(), form.day_date)
     except avail.AvailabilityError as error:
         return _refused(str(error))
     return _grid_fragment() if is_htmx() else _grid_redirect()
@@ -266,7 +235,7 @@ def availability_week() -> Response:
     if not form.validate_on_submit() or period is None or form.week_date is None:
         return _refused(str(avail.NOT_OPEN))
     try:
-        avail.toggle_week(_me(), period, form.week_date)
+        avail.toggle_week(current_volunteer(), period, form.week_date)
     except avail.AvailabilityError as error:
         return _refused(str(error))
     return _grid_fragment() if is_htmx() else _grid_redirect()

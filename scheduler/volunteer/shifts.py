@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import DatabaseIdField, EmptyForm
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
@@ -24,7 +25,7 @@ from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.parsing import iso_day
 from scheduler.services import inbox as inbox_service
 from scheduler.services import my_shifts, signup
-from scheduler.volunteer.routes import _me, bp, volunteer_required
+from scheduler.volunteer import bp
 
 SIGNUP_PAGE_SIZE = 30  # posts per day shown at once: the page stays small on mobile data
 
@@ -58,7 +59,7 @@ def _shift_helpers() -> dict[str, Any]:
     show shifts or the inbox badge."""
 
     def my_shift_list() -> my_shifts.MyShifts:
-        return my_shifts.my_shifts(_me())
+        return my_shifts.my_shifts(current_volunteer())
 
     def unread_notifications() -> int:
         return inbox_service.unread_count(current_user.id)
@@ -76,7 +77,7 @@ def _shift_helpers() -> dict[str, Any]:
 
 def _card_or_404(assignment_id: int) -> my_shifts.ShiftCard:
     try:
-        return my_shifts.shift_card(_me(), assignment_id)
+        return my_shifts.shift_card(current_volunteer(), assignment_id)
     except my_shifts.ShiftNotFound:
         abort(404)
 
@@ -97,7 +98,7 @@ def shift_confirm(assignment_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        my_shifts.confirm(_me(), assignment_id)
+        my_shifts.confirm(current_volunteer(), assignment_id)
     except my_shifts.ShiftNotFound:
         abort(404)
     except my_shifts.ShiftError as error:
@@ -129,7 +130,7 @@ def shift_cancel(assignment_id: int) -> Response | tuple[str, int]:
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            my_shifts.cancel(_me(), assignment_id, form.reason.data or "")
+            my_shifts.cancel(current_volunteer(), assignment_id, form.reason.data or "")
         except my_shifts.ShiftNotFound:
             abort(404)
         except my_shifts.ShiftError as error:
@@ -146,7 +147,7 @@ def shift_cancel(assignment_id: int) -> Response | tuple[str, int]:
 def signup_list() -> str:
     """Volunteers: open posts they can claim (periods open for self-sign-up), one day at a
     time (?day=YYYY-MM-DD, else the first day with posts), and their own self-sign-ups."""
-    posts = signup.open_posts(_me())
+    posts = signup.open_posts(current_volunteer())
     days = sorted({p.day for p in posts})
     chosen = _parse_day(request.args.get("day", ""))
     if chosen not in days:
@@ -159,7 +160,7 @@ def signup_list() -> str:
         days=[(day, sum(1 for p in posts if p.day == day)) for day in days],
         chosen=chosen,
         periods=signup.signup_periods(),
-        mine=signup.my_signups(_me()),
+        mine=signup.my_signups(current_volunteer()),
         form=EmptyForm(),
     )
 
@@ -173,7 +174,7 @@ def signup_claim() -> Response:
         flash(gettext("This post is not open for self-sign-up."), "error")
         return redirect(url_for("volunteer.signup_list"))
     try:
-        signup.claim(_me(), form.post.data or "")
+        signup.claim(current_volunteer(), form.post.data or "")
     except signup.SignupError as error:
         flash(str(error), "error")
         return redirect(url_for("volunteer.signup_list"), 303)
@@ -188,7 +189,7 @@ def signup_withdraw(assignment_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        signup.withdraw(_me(), assignment_id)
+        signup.withdraw(current_volunteer(), assignment_id)
     except LookupError:
         abort(404)
     except signup.SignupError as error:

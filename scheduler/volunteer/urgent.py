@@ -9,11 +9,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from scheduler.coordinator.routes import INVALID
+from scheduler.access import volunteer_required
 from scheduler.coordinator.urgent import new_request_form, post_request
+from scheduler.forms import INVALID
 from scheduler.models import SITE_LEAD
 from scheduler.services import urgent
-from scheduler.volunteer.routes import bp, volunteer_required
+from scheduler.volunteer import bp
 
 
 @bp.route("/urgent", methods=["GET", "POST"])
