@@ -51,7 +51,7 @@ def volunteer_required(view: F) -> F:
             return redirect(url_for("volunteer.me"))
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return cast(F, wrapped)
 
 
 def current_volunteer() -> Volunteer:
