@@ -114,11 +114,6 @@ def current_draft(period_id: int) -> Roster | None:
 MINIMAL_CHANGE_WEIGHT = 600
 
 
-def _days(period: PlanningPeriod) -> list[date]:
-    count = (period.end_date - period.start_date).days + 1
-    return [period.start_date + timedelta(days=i) for i in range(count)]
-
-
 def _chosen_sites(period: PlanningPeriod, site_ids: Iterable[int] | None) -> list[Site]:
     sites = [s for s in period.sites if s.archived_at is None]
     if site_ids is not None:
@@ -185,7 +180,7 @@ def build_problem(
     (pins, other sites' rows): enough to judge what one volunteer may take (self-sign-up)
     against what they hold, without loading the pool or the rest of the draft.
     """
-    days = _days(period)
+    days = period.days
     first, last = days[0], days[-1]
     chosen = _chosen_sites(period, site_ids)
     chosen_ids = {s.id for s in chosen}

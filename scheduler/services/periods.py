@@ -3,9 +3,8 @@ their availability for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -129,11 +128,3 @@ def set_open(period: PlanningPeriod, is_open: bool) -> None:
     """Open a period for availability entry, or close it (volunteers can no longer change it)."""
     period.is_open = is_open
     db.session.commit()
-
-
-def period_days(period: PlanningPeriod) -> Iterable[date]:
-    """Every date of the period in order."""
-    return (
-        period.start_date + timedelta(days=offset)
-        for offset in range((period.end_date - period.start_date).days + 1)
-    )

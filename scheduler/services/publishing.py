@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import format_date
@@ -300,10 +300,7 @@ def summary(period: PlanningPeriod, old: Roster | None, new: Roster) -> Summary:
     coverage = roster_coverage(period, held_in(new.id))
     per_day = changes.by_site_day()
     per_site = coverage.by_site()
-    days = [
-        period.start_date + timedelta(days=i)
-        for i in range((period.end_date - period.start_date).days + 1)
-    ]
+    days = period.days
     lines = [
         SiteLine(
             site,

@@ -336,10 +336,7 @@ def wall_chart(period: PlanningPeriod, version: int | None = None) -> WallChart:
         roster, latest = publishing.published_or_latest(period, version)
     except publishing.VersionNotFound as error:
         raise SheetError(error.message) from error
-    days = [
-        period.start_date + timedelta(days=i)
-        for i in range((period.end_date - period.start_date).days + 1)
-    ]
+    days = period.days
     rows = version_rows(roster, latest)
     grouped = by_shift(rows)
     sites = {s.id: s for s in period.sites if s.archived_at is None}
