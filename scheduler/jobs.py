@@ -33,8 +33,9 @@ from scheduler.extensions import db
 from scheduler.models import SolveRun
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
-from scheduler.planning import build_problem, current_draft, save_solution
+from scheduler.planning import build_problem, save_solution
 from scheduler.services.coverage import held_in, roster_coverage
+from scheduler.services.lookups import current_draft
 from solver.flow import coverage_bound
 
 __all__ = [

@@ -44,6 +44,7 @@ from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
 from scheduler.services.availability import Offer, span_index
 from scheduler.services.demand import demand_of, urgent_extra
+from scheduler.services.lookups import current_draft
 from solver.explain import Reason, explain
 
 __all__ = [
@@ -51,7 +52,6 @@ __all__ = [
     "PlanningMap",
     "ShiftKey",
     "build_problem",
-    "current_draft",
     "person_id",
     "save_solution",
     "shift_id",
@@ -100,13 +100,6 @@ def shift_id(site_id: int, day: date, kind: str) -> str:
 def person_id(volunteer_id: int) -> str:
     """The solver id of a volunteer."""
     return f"v{volunteer_id}"
-
-
-def current_draft(period_id: int) -> Roster | None:
-    """The period's draft roster, if there is one."""
-    return db.session.scalar(
-        select(Roster).where(Roster.period_id == period_id, Roster.status == DRAFT)
-    )
 
 
 # Cost of dropping a baseline assignment in a minimal-change run (a repair): above the largest

@@ -30,7 +30,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.planning import build_problem, shift_id
-from scheduler.services import delivery, publishing, urgent
+from scheduler.services import delivery, lookups, urgent
 from scheduler.services.demand import covered_posts, demand_of, urgent_extra
 from scheduler.services.urgent import UrgentError
 from tests.conftest import login, make_roster, publish_form
@@ -294,7 +294,7 @@ def test_coordinator_posts_fills_and_publishes_a_request(sync_app: Flask, world:
     base = f"/coordinator/periods/{world.period.id}/roster"
     assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     db.session.expire_all()
-    v2 = publishing.latest_published(world.period.id)
+    v2 = lookups.latest_published(world.period.id)
     assert v2 is not None
     assert v2.version == 2
     monday = [a for a in v2.assignments if a.day == MON and a.role.code == "code_checker"]

@@ -26,10 +26,10 @@ from scheduler.models import (
     period_sites,
 )
 from scheduler.models.sites import SHIFT_HOURS
-from scheduler.planning import current_draft
-from scheduler.services import my_shifts, publishing, rosters
+from scheduler.services import lookups, my_shifts, publishing, rosters
 from scheduler.services.availability import DEFAULT_STARTS, Offer, span_index
 from scheduler.services.coverage import Count, NeedKey, held_in, roster_coverage
+from scheduler.services.lookups import current_draft
 from scheduler.services.urgent import RequestStatus
 
 
@@ -206,7 +206,7 @@ def period_states(
     states = []
     for period in periods:
         draft = current_draft(period.id)
-        latest = publishing.latest_published(period.id)
+        latest = lookups.latest_published(period.id)
         changes, coverage, publishable = 0, None, False
         if draft is not None:
             changes = publishing.changed_people(latest, draft)

@@ -41,7 +41,7 @@ from scheduler.models import Assignment, Attendance, Volunteer
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
 from scheduler.services.duty import cancelled
-from scheduler.services.my_shifts import latest_published_rosters
+from scheduler.services.lookups import latest_published_rosters
 from scheduler.services.phones import national
 from scheduler.services.spreadsheets import csv_bytes, sheet_titles, write_table
 

@@ -47,17 +47,6 @@ def list_periods() -> list[PlanningPeriod]:
     )
 
 
-def open_periods() -> list[PlanningPeriod]:
-    """The periods volunteers can enter availability for, earliest first."""
-    return list(
-        db.session.scalars(
-            select(PlanningPeriod)
-            .where(PlanningPeriod.is_open.is_(True))
-            .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
-        )
-    )
-
-
 def selectable_sites(period: PlanningPeriod | None) -> list[Site]:
     """Sites a period may cover: the active ones plus any archived site it already covers (so
     editing an old period does not silently drop it)."""

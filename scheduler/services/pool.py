@@ -27,7 +27,7 @@ from scheduler.models import (
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import utcnow
 from scheduler.services.availability import period_starts, starts_of_kind
-from scheduler.services.periods import open_periods
+from scheduler.services.lookups import open_periods
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
 SORTS = ("name", "work_unit", "district")

@@ -41,10 +41,10 @@ from scheduler.models.rosters import (
     QUEUED,
     RUNNING,
 )
-from scheduler.planning import current_draft
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft
 
 DEFAULT_TIME_LIMIT = 30
 # A running run that has not finished this long after its time limit has died with its process.

@@ -32,7 +32,7 @@ from scheduler.models.sites import SHIFT_HOURS, SHIFT_KINDS, span_label
 from scheduler.services import publishing
 from scheduler.services.duty import by_shift, leads_of, not_ended, on_duty, version_rows
 from scheduler.services.errors import ServiceError
-from scheduler.services.my_shifts import latest_published_rosters
+from scheduler.services.lookups import latest_published_rosters
 from scheduler.services.phones import mask, national
 from scheduler.services.spreadsheets import csv_bytes
 

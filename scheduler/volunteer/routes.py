@@ -33,6 +33,7 @@ from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.parsing import database_id
 from scheduler.services import availability as avail
+from scheduler.services import lookups
 from scheduler.services.accounts import AccountError
 from scheduler.services.phones import national
 from scheduler.services.profile import (
@@ -123,7 +124,7 @@ def me() -> Response | str:
 
 
 def _week_context(form_week: date | None, form_period: int | None) -> dict[str, Any]:
-    periods = avail.open_periods()
+    periods = lookups.open_periods()
     period = avail.choose_period(periods, form_period)
     view = (
         avail.week_view(_me(), period, periods, form_week, _today()) if period is not None else None
@@ -219,7 +220,7 @@ def availability_cell() -> Response:
 
 def _period_of(form: GridForm, day: date) -> PlanningPeriod | None:
     """The open period the grid showed, when it covers `day`; else one that does."""
-    for period in avail.open_periods():
+    for period in lookups.open_periods():
         if period.id == form.period_id and period.covers(day):
             return period
     return avail.period_covering(day)
@@ -261,7 +262,7 @@ def availability_day_off() -> Response:
 def availability_week() -> Response:
     """Volunteers: 'whole week' for the shown week of an open period."""
     form = GridForm()
-    periods = avail.open_periods()
+    periods = lookups.open_periods()
     period = next((p for p in periods if p.id == form.period_id), None)
     if not form.validate_on_submit() or period is None or form.week_date is None:
         return _refused(str(avail.NOT_OPEN))
