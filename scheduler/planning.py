@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -155,6 +155,7 @@ def build_problem(
     baseline_roster: Roster | None = None,
     minimal_change: bool = False,
     volunteer_ids: Collection[int] | None = None,
+    no_shows: Mapping[int, int] | None = None,
 ) -> tuple[solver.Problem, PlanningMap]:
     """The rostering problem of `period` for its active sites (or the chosen `site_ids`).
 
@@ -166,7 +167,8 @@ def build_problem(
     pinned assignments and everything the draft holds at sites not being solved.
     `baseline_roster`'s assignments become the baseline (minimal change when re-solving; with
     `minimal_change`, as for a repair, changing one costs more than any fairness gain).
-    With the period's `deprioritise_no_shows`, volunteers with repeated no-shows before it get
+    With the period's `deprioritise_no_shows`, volunteers with repeated `no_shows` (per volunteer
+    id, their no-shows before the period: the caller passes services.hours.no_show_counts) get
     a soft off-request on each of its days (see _no_show_requests).
     Loads everything with a handful of set queries, whatever the number of volunteers.
     With `volunteer_ids`, only those volunteers are people and only their draft rows are kept
@@ -293,7 +295,7 @@ def build_problem(
     mapping.fixed_shifts = frozenset(fixed)
     mapping.posts_total = posts_total
 
-    requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
+    requests = _no_show_requests(no_shows or {}, days) if period.deprioritise_no_shows else {}
     people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
     mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
     known = set(mapping.volunteers)
@@ -361,16 +363,12 @@ NO_SHOW_WEIGHT_CAP = 20
 
 
 def _no_show_requests(
-    period: PlanningPeriod, days: list[date]
+    no_shows: Mapping[int, int], days: list[date]
 ) -> dict[int, tuple[solver.Request, ...]]:
-    """Per volunteer id with NO_SHOW_THRESHOLD or more no-shows before the period: an
-    off-request for every day of it (an ungranted one costs its weight)."""
-    # Imported here: the no-show rule reads the published roster (services.my_shifts), which
-    # imports this module.
-    from scheduler.services.hours import no_show_counts
-
+    """Per volunteer id with NO_SHOW_THRESHOLD or more `no_shows`: an off-request for every
+    one of `days` (an ungranted one costs its weight)."""
     requests = {}
-    for volunteer_id, count in no_show_counts(before=period.start_date).items():
+    for volunteer_id, count in no_shows.items():
         if count >= NO_SHOW_THRESHOLD:
             weight = min(NO_SHOW_WEIGHT * count, NO_SHOW_WEIGHT_CAP)
             requests[volunteer_id] = tuple(
