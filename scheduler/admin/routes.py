@@ -16,11 +16,11 @@ from scheduler.admin.forms import (
     ReturnForm,
     RoleForm,
 )
-from scheduler.auth.sessions import keep_session
 from scheduler.htmx import render
 from scheduler.models import User
 from scheduler.services import admin as admin_service
 from scheduler.services.phones import national
+from scheduler.sessions import keep_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -25,7 +25,6 @@ from flask import (
 from flask_babel import get_locale, gettext, to_user_timezone
 from flask_login import current_user, login_required, logout_user
 
-from scheduler.auth.sessions import keep_session
 from scheduler.htmx import is_htmx, render
 from scheduler.labels import SHIFT_LABELS
 from scheduler.limits import account_allowed, count_account_failure
@@ -44,6 +43,7 @@ from scheduler.services.profile import (
     profile_gaps,
     update_profile,
 )
+from scheduler.sessions import keep_session
 from scheduler.volunteer.forms import (
     DayForm,
     DeleteAccountForm,
