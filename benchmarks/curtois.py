@@ -1,12 +1,17 @@
 """Solve the Curtois & Qu employee shift scheduling instances with Muster's solver.
 
-    python -m benchmarks.curtois [INSTANCE.txt ...] --time-limit 60 --workers 2 --seed 0 \\
+    python -m benchmarks.curtois [INSTANCE.txt ...] --time-limit 60 --workers 2 --seeds 0,1,2 \\
            --json results.json --solutions DIR
 
 Each instance is mapped onto :class:`solver.Problem` (one site, one role, one shift kind per
 ``SHIFTS`` line, day 0 a Monday), solved with the same :func:`solver.solve` the app uses, and
 every roster is re-scored by :mod:`benchmarks.curtois_evaluate`, which is written from the
 format's rules and shares no code with the solver.
+
+Each (instance, seed) runs in a fresh process, so ``peak_rss_mb`` is that run's own peak
+(reading the file, building and solving); ``wall_s`` is the wall time of the ``solve`` call
+and ``time_to_first_s`` the seconds until the solver held its first roster. With several
+seeds the summary gives the mean and the worst gap over every run.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
+import resource
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -143,16 +151,19 @@ def run_instance(
     instance = read_instance(path)
     best_known = best_known_values(path.parent).get(instance.name)
     problem = to_problem(instance)
+    started = time.monotonic()
     result = solver.solve(
         problem, time_limit=time_limit, workers=workers, seed=seed, deterministic=deterministic
     )
+    wall = time.monotonic() - started
     roster = to_roster(instance, result)
     evaluation = evaluate(instance, roster)
     if solutions is not None:
         solutions.mkdir(parents=True, exist_ok=True)
-        write_roster(solutions / f"{instance.name}.csv", instance, roster)
+        write_roster(solutions / f"{instance.name}_s{seed}.csv", instance, roster)
     record = {
         "instance": instance.name,
+        "seed": seed,
         "feasible": evaluation.feasible and result.feasible,
         "penalty": evaluation.penalty,
         "best_known": best_known,
@@ -160,11 +171,29 @@ def run_instance(
         "lower_bound": result.bound,
         "solver_objective": result.objective,
         "status": result.status,
+        "time_to_first_s": None if result.time_to_first is None else round(result.time_to_first, 2),
         "time_to_best_s": round(result.time_to_best, 2),
-        "wall_s": round(result.wall_time, 2),
+        "wall_s": round(wall, 2),
+        # ru_maxrss is in KiB on Linux: the peak of this process so far
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     if evaluation.problems:
         record["violations"] = list(evaluation.problems[:20])
+    return record
+
+
+def _run_in_child(queue: multiprocessing.Queue, path: Path, options: dict) -> None:
+    queue.put(run_instance(path, **options))
+
+
+def run_isolated(path: Path, **options: object) -> dict:
+    """:func:`run_instance` in a fresh process, so its peak memory is its own."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_run_in_child, args=(queue, path, options))
+    child.start()
+    record = queue.get()
+    child.join()
     return record
 
 
@@ -178,9 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="write the per-instance records here")
-    parser.add_argument("--solutions", type=Path, help="write DIR/<instance>.csv rosters here")
+    parser.add_argument("--seed", type=int, default=0, help="one seed (see --seeds)")
+    parser.add_argument(
+        "--seeds", help="comma-separated seeds, each instance runs once per seed (e.g. 0,1,2)"
+    )
+    parser.add_argument("--json", type=Path, help="write the per-run records here")
+    parser.add_argument("--solutions", type=Path, help="write DIR/<instance>_s<seed>.csv here")
     parser.add_argument(
         "--deterministic",
         action="store_true",
@@ -190,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s")
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
     paths = args.instances or sorted(
         DEFAULT_FOLDER.glob("Instance*.txt"), key=lambda p: (len(p.stem), p.stem)
     )
@@ -197,33 +230,50 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no instances given and none found in {DEFAULT_FOLDER}")
     records = []
     print(
-        f"cores: {os.cpu_count()}  workers: {args.workers}  "
-        f"time limit: {args.time_limit:g} s  seed: {args.seed}"
+        f"cores: {os.cpu_count()}  workers: {args.workers}  time limit: {args.time_limit:g} s  "
+        f"seeds: {','.join(map(str, seeds))}  deterministic: {args.deterministic}"
     )
     print(
-        f"{'instance':<12}{'feasible':>9}{'penalty':>9}{'best':>7}{'gap':>8}"
-        f"{'bound':>8}{'t_best':>8}{'wall':>7}"
+        f"{'instance':<22}{'seed':>5}{'feasible':>9}{'penalty':>9}{'best':>7}{'gap':>8}"
+        f"{'bound':>8}{'t_first':>8}{'t_best':>8}{'wall':>7}{'rss_mb':>7}"
     )
     for path in paths:
-        record = run_instance(
-            path,
-            time_limit=args.time_limit,
-            workers=args.workers,
-            seed=args.seed,
-            solutions=args.solutions,
-            deterministic=args.deterministic,
-        )
-        records.append(record)
-        gap = "" if record["gap"] is None else f"{100 * record['gap']:.1f}%"
-        print(
-            f"{record['instance']:<12}{record['feasible']!s:>9}{record['penalty']:>9}"
-            f"{record['best_known'] or '':>7}{gap:>8}{record['lower_bound'] or '':>8}"
-            f"{record['time_to_best_s']:>8}{record['wall_s']:>7}",
-            flush=True,
-        )
+        for seed in seeds:
+            record = run_isolated(
+                path,
+                time_limit=args.time_limit,
+                workers=args.workers,
+                seed=seed,
+                solutions=args.solutions,
+                deterministic=args.deterministic,
+            )
+            records.append(record)
+            gap = "" if record["gap"] is None else f"{100 * record['gap']:.1f}%"
+            first = "" if record["time_to_first_s"] is None else record["time_to_first_s"]
+            print(
+                f"{record['instance']:<22}{seed:>5}{record['feasible']!s:>9}"
+                f"{record['penalty']:>9}{record['best_known'] or '':>7}{gap:>8}"
+                f"{record['lower_bound'] or '':>8}{first:>8}{record['time_to_best_s']:>8}"
+                f"{record['wall_s']:>7}{record['peak_rss_mb']:>7}",
+                flush=True,
+            )
     gaps = [r["gap"] for r in records if r["gap"] is not None]
     if gaps:
-        print(f"mean gap {100 * sum(gaps) / len(gaps):.2f}%  max gap {100 * max(gaps):.2f}%")
+        per_instance: dict[str, list[float]] = {}
+        for r in records:
+            if r["gap"] is not None:
+                per_instance.setdefault(r["instance"], []).append(r["gap"])
+        if len(seeds) > 1:
+            for name, values in per_instance.items():
+                print(
+                    f"{name:<22} mean gap {100 * sum(values) / len(values):.2f}%  "
+                    f"worst {100 * max(values):.2f}%"
+                )
+        print(
+            f"mean gap {100 * sum(gaps) / len(gaps):.2f}%  worst gap {100 * max(gaps):.2f}%  "
+            f"({len(gaps)} runs)"
+        )
+    print(f"feasible {sum(r['feasible'] for r in records)} of {len(records)} runs")
     if args.json:
         args.json.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
     return 0 if all(r["feasible"] for r in records) else 1

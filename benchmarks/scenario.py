@@ -27,9 +27,11 @@ must work near their cap while general volunteers work half of theirs), so
 skill set's own mean; ``nights_spread``: the standard deviation of night shifts among the
 volunteers who could work nights; ``hard_violations`` (:func:`solver.check`),
 ``time_to_first_s``, ``wall_s`` and ``peak_rss_mb`` (``ru_maxrss`` of the process, which
-includes generating the problem). ``--dropout`` also measures a re-solve after the busiest
-volunteer (a random one of those rostered) cancels: the time until the holes are refilled and
-how many assignments moved.
+includes generating the problem). For Muster's roster also ``fairness_bound``
+(:func:`solver.flow.fairness_bound`): the smallest ``fairness_spread`` any roster filling the
+coverage bound could have, rest rules relaxed — the yardstick for the spread. ``--dropout``
+also measures a re-solve after the busiest volunteer (a random one of those rostered) cancels:
+the time until the holes are refilled and how many assignments moved.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from benchmarks.scenario_gen import SIZES, generate
 from solver.check import check
 from solver.decompose import person_capacity, solve_large
 from solver.feasibility import RosterState
-from solver.flow import SlotIndex, coverage_bound
+from solver.flow import SlotIndex, coverage_bound, fairness_bound
 from solver.model import Assignment, Problem
 
 BASELINES = ("greedy", "naive")
@@ -166,10 +168,12 @@ def greedy_signup(problem: Problem, index: SlotIndex, seed: int) -> list[Assignm
     return state.assignments()
 
 
-def run_baseline(name: str, size: str, seed: int, time_limit: float, workers: int) -> dict:
+def run_baseline(
+    name: str, size: str, seed: int, time_limit: float, workers: int, days: int | None = None
+) -> dict:
     """Run one baseline in this process and return its metrics (the subprocess entry)."""
     started = time.monotonic()
-    problem = generate(size, seed).problem
+    problem = generate(size, seed, days).problem
     index = SlotIndex(problem)
     bound = coverage_bound(problem, index)
     solve_started = time.monotonic()
@@ -178,7 +182,7 @@ def run_baseline(name: str, size: str, seed: int, time_limit: float, workers: in
         assignments = greedy_signup(problem, index, seed)
         first.append(time.monotonic() - solve_started)
     elif name == "naive":
-        from solver.cpsat import solve
+        from solver import solve
 
         def progress(elapsed: float, *_: float) -> None:
             if not first:
@@ -225,6 +229,8 @@ def baseline_in_subprocess(name: str, args: argparse.Namespace) -> dict:
         "--run-baseline",
         name,
     ]
+    if args.days is not None:
+        command += ["--days", str(args.days)]
 
     def limit_memory() -> None:
         if name == "naive":
@@ -312,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="S")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--days", type=int, help="horizon in days (default: the size's)")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, help="write the result object here")
@@ -326,13 +333,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.run_baseline:
         result = run_baseline(
-            args.run_baseline, args.size, args.seed, args.time_limit, args.workers
+            args.run_baseline, args.size, args.seed, args.time_limit, args.workers, args.days
         )
         print(json.dumps(result))
         return 0
 
     started = time.monotonic()
-    scenario = generate(args.size, args.seed)
+    scenario = generate(args.size, args.seed, args.days)
     problem = scenario.problem
     generated = time.monotonic() - started
     first: list[float] = []
@@ -365,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate_s": round(generated, 3),
     }
     result.update(metrics(problem, index, solution.assignments, bound))
+    capacity = {p.id: person_capacity(problem, index, p) for p in problem.people}
+    result["fairness_bound"] = round(fairness_bound(problem, capacity, index), 4)
     result.update(
         time_to_first_s=round(first[0], 3) if first else None,
         wall_s=round(wall, 3),
@@ -395,6 +404,13 @@ def print_table(result: dict) -> None:
         f"{result['coverage_bound']} ({result['cores']} cores, {result['workers']} workers, "
         f"limit {result['time_limit_s']} s)"
     )
+    if result.get("fairness_bound") is not None:
+        spread = result["fairness_spread"]
+        ratio = spread / result["fairness_bound"] if result["fairness_bound"] else None
+        print(
+            f"fairness: spread {spread:.3f}, lower bound {result['fairness_bound']:.3f}"
+            + ("" if ratio is None else f" ({ratio:.2f} x the bound)")
+        )
     header = (
         f"{'solver':<10}{'filled':>8}{'cover%':>9}{'fair sd':>9}{'in-skill':>9}{'night sd':>9}"
         f"{'viol':>6}{'first s':>9}{'wall s':>9}{'RSS MB':>9}"

@@ -75,10 +75,17 @@ def _shift(site: str, day: date, kind: str, demands: tuple[Demand, ...]) -> Shif
     )
 
 
-def generate(size: str, seed: int = 0) -> Scenario:
-    """Build the scenario of ``size`` (a key of :data:`SIZES`) for ``seed``."""
+def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
+    """Build the scenario of ``size`` (a key of :data:`SIZES`) for ``seed``; ``days``
+    replaces the size's horizon (a long call-up: 90 days and more)."""
     volunteers, site_count, day_count = SIZES[size]
-    rng = random.Random(f"muster-scenario/{size}/{seed}")
+    if days is None:
+        rng = random.Random(f"muster-scenario/{size}/{seed}")
+    else:
+        if days < 1:
+            raise ValueError("days must be positive")
+        day_count = days
+        rng = random.Random(f"muster-scenario/{size}/{seed}/{days}")
     days = [FIRST_DAY + timedelta(days=i) for i in range(day_count)]
     districts = [f"d{i:02d}" for i in range(max(2, round(site_count / 5)))]
 

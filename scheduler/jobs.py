@@ -33,7 +33,7 @@ from scheduler.extensions import db
 from scheduler.models import PlanningPeriod, SolveRun
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
-from scheduler.planning import build_problem, save_solution
+from scheduler.planning import build_problem, repair_holes, save_solution
 from scheduler.services.coverage import held_in, roster_coverage
 from scheduler.services.hours import no_show_counts
 from scheduler.services.lookups import current_draft
@@ -281,15 +281,20 @@ def execute_run(run_id: int) -> None:
         if _cancelled(run_id):
             raise RunCancelled
         progress = _Progress(db.engine, run_id)
-        # solver.solve itself sends city-scale problems to its decomposing solver.
-        solution = solver.solve(
-            problem,
-            time_limit=run.time_limit,
-            workers=current_app.config.get("JOBS_SOLVER_WORKERS", 2),
-            seed=0,
-            on_progress=progress,
-            should_stop=progress.stop_requested,
-        )
+        options: dict[str, Any] = {
+            "time_limit": run.time_limit,
+            "workers": current_app.config.get("JOBS_SOLVER_WORKERS", 2),
+            "seed": 0,
+            "on_progress": progress,
+            "should_stop": progress.stop_requested,
+        }
+        if run.minimal_change:
+            # A repair fills the holes and changes nothing else they do not force.
+            holes = repair_holes(run.period, problem, mapping)
+            solution = solver.solve_repair(problem, holes, **options)
+        else:
+            # solver.solve itself sends city-scale problems to its decomposing solver.
+            solution = solver.solve(problem, **options)
         saved = save_solution(run, solution, problem, mapping)
         db.session.refresh(run)
         run.status = SUCCEEDED

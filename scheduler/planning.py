@@ -41,7 +41,7 @@ from scheduler.models import (
     VolunteerSkill,
 )
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
-from scheduler.models.rosters import DRAFT, SOURCE_SOLVER
+from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SOLVER
 from scheduler.services.availability import Offer, span_index
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.lookups import current_draft
@@ -53,6 +53,7 @@ __all__ = [
     "ShiftKey",
     "build_problem",
     "person_id",
+    "repair_holes",
     "save_solution",
     "shift_id",
 ]
@@ -189,6 +190,7 @@ def build_problem(
     draft = current_draft(period.id)
     mapping.draft_id = draft.id if draft is not None else None
     kept: list[Any] = []
+    overridden: Counter[tuple[str, int]] = Counter()
     if draft is not None:
         kept = list(
             db.session.execute(
@@ -208,7 +210,14 @@ def build_problem(
         )
         # A deliberate rule override (scheduler.services.editing) cannot be a valid pin (the
         # person may be unqualified or unavailable): it stays in the draft but out of the
-        # problem, and save_solution skips solver rows that collide with it.
+        # problem, and save_solution skips solver rows that collide with it. A pinned one stays
+        # in the draft and holds its place: the solver's head count there is one lower, so
+        # nobody is sent on top of it.
+        overridden = Counter(
+            (shift_id(a.site_id, a.day, a.shift), a.role_id)
+            for a in kept
+            if a.rule_override and a.pinned and a.site_id in chosen_ids
+        )
         kept = [
             a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override
         ]
@@ -238,8 +247,12 @@ def build_problem(
         for day in days:
             for kind in site.shift_kinds:
                 sid = shift_id(site.id, day, kind)
-                need = {code_of[rid]: n for rid, n in demand_of(site, day, kind, extra).items()}
-                demands = [solver.Demand(role=code, min=n) for code, n in need.items()]
+                wanted = demand_of(site, day, kind, extra)
+                need = {code_of[rid]: n for rid, n in wanted.items()}
+                demands = [
+                    solver.Demand(role=code_of[rid], min=max(0, n - overridden[(sid, rid)]))
+                    for rid, n in wanted.items()
+                ]
                 # A pin on a role the shift no longer asks for (or above its head count)
                 # widens the demand so the pin stays valid; no shortfall is invented.
                 for code, count in kept_by_shift.get(sid, {}).items():
@@ -247,9 +260,7 @@ def build_problem(
                         demands.append(solver.Demand(role=code, min=0, max=count))
                     elif count > need[code]:
                         demands = [
-                            solver.Demand(role=code, min=need[code], max=count)
-                            if d.role == code
-                            else d
+                            solver.Demand(role=code, min=d.min, max=count) if d.role == code else d
                             for d in demands
                         ]
                 if not demands:
@@ -345,12 +356,59 @@ def build_problem(
             baseline=tuple(baseline),
             first_day=first,
             last_day=last,
+            # A head count is exact: nobody is sent to a post that does not need them.
+            cover_cap=True,
         )
     except ValueError as error:
         # Raised for a pin the volunteer is no longer qualified for (or a similar change
         # made after the assignment): the run fails with the solver library's words.
         raise PlanningError(str(error)) from error
     return problem, mapping
+
+
+def repair_holes(
+    period: PlanningPeriod, problem: solver.Problem, mapping: PlanningMap
+) -> dict[tuple[str, str], int]:
+    """The holes a repair of the period's draft fills, as solver (shift, role) -> how many
+    people the post may gain: what the latest published version held there and the draft
+    has lost since (a cancellation, a hand removal), plus what open urgent requests add —
+    never more than the post still misses. Every other post keeps what it holds (see
+    solver.solve_repair)."""
+    published = db.session.scalar(
+        select(Roster.id)
+        .where(Roster.period_id == period.id, Roster.status == PUBLISHED)
+        .order_by(Roster.version.desc())
+        .limit(1)
+    )
+
+    def held(roster_id: int | None) -> Counter[tuple[int, date, str, int]]:
+        if roster_id is None:
+            return Counter()
+        rows = db.session.execute(
+            select(Assignment.site_id, Assignment.day, Assignment.shift, Assignment.role_id).where(
+                Assignment.roster_id == roster_id
+            )
+        )
+        return Counter(tuple(r) for r in rows)  # type: ignore[misc]
+
+    told, now = held(published), held(mapping.draft_id)
+    extra = urgent_extra(period.id, mapping.site_ids)
+    in_problem = Counter((a.shift, a.role) for a in {*problem.pins, *problem.baseline})
+    holes = {}
+    for shift in problem.shifts:
+        if shift.id in mapping.fixed_shifts:
+            continue
+        key = mapping.shifts[shift.id]
+        for demand in shift.demands:
+            role_id = mapping.roles[demand.role]
+            post = (key.site_id, key.day, key.kind, role_id)
+            lost = max(0, told[post] - now[post])
+            gained = extra.get((key.site_id, key.day, key.kind), Counter())[role_id]
+            missing = demand.min - in_problem[(shift.id, demand.role)]
+            count = min(missing, lost + gained)
+            if count > 0:
+                holes[(shift.id, demand.role)] = count
+    return holes
 
 
 # Repeat no-shows (scheduler.services.hours.is_no_show) are rostered last when the period asks:

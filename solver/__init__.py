@@ -2,12 +2,14 @@
 
 ``solve(problem, time_limit=...)`` returns the best roster found (large problems go to
 ``solve_large``); ``check(problem, roster)`` validates and scores any roster independently of
-the solver; ``explain(problem, roster)`` gives the :class:`Reason` for each unfilled post.
+the solver; ``explain(problem, roster)`` gives the :class:`Reason` for each unfilled post;
+``solve_repair(problem, holes, time_limit=...)`` fills holes in a told roster changing nothing
+else the holes do not force.
 """
 
 from solver.check import CheckReport, Violation, check
-from solver.cpsat import solve
 from solver.decompose import solve_large
+from solver.dispatch import solve
 from solver.explain import Reason, explain
 from solver.model import (
     Assignment,
@@ -20,6 +22,7 @@ from solver.model import (
     Solution,
     UnfilledPost,
 )
+from solver.repair import solve_repair
 
 __all__ = [
     "Assignment",
@@ -38,4 +41,5 @@ __all__ = [
     "explain",
     "solve",
     "solve_large",
+    "solve_repair",
 ]

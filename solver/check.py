@@ -89,6 +89,7 @@ class _Checker:
         for person in self.problem.people:
             self.check_person(person)
         self.check_pins()
+        self.check_caps()
         self.score()
 
     # -- hard rules -------------------------------------------------------------------------
@@ -267,6 +268,23 @@ class _Checker:
         for pin in self.problem.pins:
             if (pin.person, pin.shift, pin.role) not in held:
                 self.flag("pin_dropped", pin.person, [pin.shift], f"pinned {pin.role} was dropped")
+
+    def check_caps(self) -> None:
+        """A capped post (:meth:`solver.model.Problem.cap`) holds no more than its cap."""
+        held: Counter[tuple[str, str]] = Counter(
+            (a.shift, a.role)
+            for a in self.assignments
+            if a.shift in self.shifts and a.person in self.people
+        )
+        for (shift_id, role), n in sorted(held.items()):
+            cap = self.problem.cap(shift_id, role)
+            if cap is not None and n > cap:
+                self.flag(
+                    "over_cover",
+                    None,
+                    [shift_id],
+                    f"{n} people on post {role}, at most {cap} needed",
+                )
 
     # -- soft terms -------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Build the CP-SAT model for a :class:`~solver.model.Problem` and search it.
+"""The flat CP-SAT search: the whole model of a :class:`~solver.model.Problem`, searched.
 
 The search has two phases sharing one time budget:
 
@@ -12,6 +12,12 @@ The search has two phases sharing one time budget:
    finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
    per worker thread.
 
+With minimum rules (minimum minutes, minimum runs) and a horizon of several windows, the
+first hint is built window by window (:func:`solver.construct.rolling_roster`, at most
+``ROLLING_SHARE`` of the budget) and, when it meets every rule, adopted as the first roster
+before the full-model phase starts; on shorter horizons that roster is built only when the
+full-model phase found none and the greedy hint breaks a minimum.
+
 If the exact model yields no roster in its slice of time, the hint roster is completed by a solve
 with every roster variable fixed to it (cheap: propagation only), so the neighbourhood search can
 start from it; failing that the search goes on with minimum minutes softened (``elastic``), and
@@ -19,8 +25,9 @@ only a roster meeting them all is returned. If the search still has no roster wh
 up (or it is stopped), the best constructive roster that :func:`solver.check` accepts is
 returned with status "FEASIBLE" (see :func:`solve`).
 
-Large problems without minimum rules go to :func:`solver.decompose.solve_large` (see
-:func:`solve`); it re-enters here through :func:`_solve_flat`, never through :func:`solve`.
+:func:`solver.dispatch.solve` sends large problems without minimum rules to
+:func:`solver.decompose.solve_large` and the rest here (:func:`solve_flat`); solve_large hands
+problems with minimum rules here too.
 
 Determinism: the neighbourhood sequence is drawn from ``random.Random(seed)`` and every CP-SAT
 call gets the same ``random_seed`` and worker count. With ``deterministic=True`` every call is
@@ -40,19 +47,22 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from solver.build import build, has_minimum_rules
 from solver.check import CheckReport, check
+from solver.construct import rolling_roster, single_window
 from solver.greedy import greedy_roster
 from solver.model import Assignment, Problem, Solution, UnfilledPost
-from solver.rules import RULES, Context, Term
-from solver.rules.eligibility import ineligibility
+from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
+
+__all__ = ["solve_flat"]
+
+# A constructive roster for the fallback (see solve_flat's ``construct``).
+Construct = Callable[[], Sequence[Assignment]]
 
 log = logging.getLogger(__name__)
-ProgressCallback = Callable[[float, float, float, int], None]
-StopCallback = Callable[[], bool]
 
 # Share of the budget the full model gets before the neighbourhood search takes over: enough
 # to prove small problems optimal; on larger ones the neighbourhood search improves faster.
@@ -69,134 +79,14 @@ NEIGHBOURHOOD_FLOOR = 0.1
 # Rough number of free variables the first neighbourhoods aim at.
 NEIGHBOURHOOD_VARIABLES = 800
 LARGE_MODEL_VARIABLES = 50_000
-# Above this many candidate choices (sum over people of available shifts x roles held), a
-# non-deterministic solve without minimum rules goes to solver.decompose.solve_large.
-# 100,000: the 300-volunteer demo (about 144,000) filled 83 % with solve_large and 77 % flat
-# (1.8 GB) at 30 s; the S scenario (about 30,000) does best flat.
-LARGE_PROBLEM_CHOICES = 100_000
-# on_progress is repeated with the current best at least this often (seconds) while the search
-# runs without improving.
-HEARTBEAT_SECONDS = 2.0
+# At most this share of the budget builds the window-by-window first roster (problems with
+# minimum rules), so that the first roster comes within a fifth of the time limit.
+ROLLING_SHARE = 0.15
+# ... and a window that finds nothing in its share may take more, up to this share in all.
+ROLLING_HARD_SHARE = 0.6
 
 
-@dataclass
-class Built:
-    """A built model: the context rules filled in plus the objective terms."""
-
-    ctx: Context
-    terms: list[Term]
-    # x variable index -> its (person, shift, role)
-    triples: dict[int, tuple[str, str, str]] = field(default_factory=dict)
-
-
-def build(problem: Problem, *, elastic: bool = False) -> Built:
-    """Create the variables, post every rule and set the weighted objective.
-
-    Variables exist only for (person, shift, role) where the person is available, qualified and
-    otherwise eligible (pins are always given their variable so that they can be enforced).
-    They are created first and in a fixed order, so their indices are the same in the exact
-    and the ``elastic`` model (see :mod:`solver.rules.totals`).
-    """
-    model = cp_model.CpModel()
-    days = problem.days
-    ctx = Context(
-        problem=problem,
-        model=model,
-        days=days,
-        day_index={d: i for i, d in enumerate(days)},
-        shifts={s.id: s for s in problem.shifts},
-        people={p.id: p for p in problem.people},
-        elastic=elastic,
-    )
-    order = {s.id: i for i, s in enumerate(problem.shifts)}
-    pinned = {(a.person, a.shift): a.role for a in problem.pins}
-    one_a_day = problem.rules.max_shifts_per_day == 1
-    built = Built(ctx=ctx, terms=[])
-    for person in problem.people:
-        candidates = []
-        for shift_id in sorted(person.available, key=order.__getitem__):
-            shift = ctx.shifts[shift_id]
-            pin_role = pinned.get((person.id, shift_id))
-            roles = [
-                d.role
-                for d in shift.demands
-                if d.role == pin_role
-                or (
-                    d.role in person.roles and ineligibility(problem, person, shift, d.role) is None
-                )
-            ]
-            if not roles:
-                continue
-            fills = []
-            for role in roles:
-                var = model.new_bool_var(f"x[{person.id},{shift_id},{role}]")
-                ctx.x[(person.id, shift_id, role)] = var
-                built.triples[var.index] = (person.id, shift_id, role)
-                fills.append(var)
-            if len(fills) == 1:
-                ctx.on_shift[(person.id, shift_id)] = fills[0]
-            else:
-                # One post per shift: the roles' variables sum to the on-shift literal.
-                on = model.new_bool_var(f"on[{person.id},{shift_id}]")
-                model.add(sum(fills) == on)
-                ctx.on_shift[(person.id, shift_id)] = on
-            candidates.append(shift)
-        if not candidates:
-            continue
-        candidates.sort(key=lambda s: (s.start, order[s.id]))
-        ctx.shifts_of[person.id] = candidates
-        by_day: dict[int, list] = defaultdict(list)
-        for shift in candidates:
-            by_day[ctx.day_of(shift)].append(shift)
-        for day, shifts in sorted(by_day.items()):
-            ctx.shifts_on_day[(person.id, day)] = shifts
-            literals = [ctx.on_shift[(person.id, s.id)] for s in shifts]
-            if len(literals) == 1:
-                ctx.work[(person.id, day)] = literals[0]
-                continue
-            work = model.new_bool_var(f"work[{person.id},{day}]")
-            if one_a_day:
-                model.add(sum(literals) == work)
-            else:
-                for lit in literals:
-                    model.add_implication(lit, work)
-                model.add_bool_or([work.negated(), *literals])
-            ctx.work[(person.id, day)] = work
-    for post in RULES:
-        built.terms.extend(post(ctx))
-    for a in problem.pins:
-        model.add(ctx.x[(a.person, a.shift, a.role)] == 1)
-    model.minimize(sum(t.expr for t in built.terms))
-    return built
-
-
-def has_minimum_rules(problem: Problem) -> bool:
-    """Whether any person has an effective minimum rule (minimum minutes, or a minimum run of
-    days on or off longer than one): constructive rosters cannot guarantee those."""
-    for p in problem.people:
-        if (problem.limit(p, "min_minutes") or 0) > 0:
-            return True
-        for name in ("min_consecutive_days", "min_consecutive_days_off"):
-            if (problem.limit(p, name) or 1) > 1:
-                return True
-    return False
-
-
-def candidate_choices(problem: Problem) -> int:
-    """Sum over people of (available shifts x roles held): the flat model's rough size."""
-    return sum(len(p.available) * len(p.roles) for p in problem.people)
-
-
-def is_large(problem: Problem, *, deterministic: bool = False) -> bool:
-    """Whether :func:`solve` hands ``problem`` to :func:`solver.decompose.solve_large`."""
-    return (
-        not deterministic
-        and not has_minimum_rules(problem)
-        and candidate_choices(problem) > LARGE_PROBLEM_CHOICES
-    )
-
-
-def solve(
+def solve_flat(
     problem: Problem,
     *,
     time_limit: float,
@@ -205,142 +95,19 @@ def solve(
     on_progress: ProgressCallback | None = None,
     deterministic: bool = False,
     should_stop: StopCallback | None = None,
+    construct: Construct | None = None,
 ) -> Solution:
-    """Roster ``problem`` within ``time_limit`` seconds and return the best roster found.
+    """:func:`solver.solve` on the one flat CP-SAT model, whatever the problem's size.
 
-    A roster always comes back: when the search finds none in time (a short limit on a big
-    problem, a busy machine) or is stopped first, the best constructive roster (the greedy hint
-    of :mod:`solver.greedy`, the baseline, or :func:`solver.decompose.solve_large`'s
-    construction) that :func:`solver.check` accepts is returned with status "FEASIBLE" and its
-    checked objective. Only when no such roster exists is there none: pins (or hard minimums
-    such as minimum minutes or minimum runs of days, which the constructions ignore)
-    contradicting the hard rules give status "INFEASIBLE" (proven) or "UNKNOWN" (no roster found
-    in time) and no assignments.
-
-    ``workers`` is the number of threads used (CP-SAT workers, then side-by-side neighbourhood
-    sub-solves). ``on_progress(elapsed_s, objective, bound, filled_posts)`` is called on every
-    improving roster and, once a roster exists, repeated with the current best values at least
-    every ``HEARTBEAT_SECONDS`` (2 s) while the search runs without improving; it may be called
-    from solver threads. ``deterministic=True`` budgets in CP-SAT deterministic time instead of
-    seconds (see the module docstring). ``should_stop()`` is asked in every CP-SAT solution
-    callback and before every phase and neighbourhood sub-solve; once it returns True the
-    search stops and the best roster so far is returned (status "FEASIBLE" unless already
-    proven optimal). It may be called from solver threads, so it must be cheap and
-    thread-safe. The returned roster has been re-checked by :func:`solver.check`; a roster it
-    rejects is a bug and raises ``AssertionError``.
-
-    Large problems (not ``deterministic``, no person with a minimum rule, and more than
-    ``LARGE_PROBLEM_CHOICES`` candidate choices, see :func:`is_large`) are delegated to
-    :func:`solver.decompose.solve_large` with the same arguments.
+    ``construct()``, when given, is one more constructive roster the fallback may return (the
+    dispatcher passes :func:`solver.decompose.construct` for problems without minimum rules).
     """
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
-    if is_large(problem, deterministic=deterministic):
-        from solver.decompose import solve_large  # late: decompose imports this module
-
-        return solve_large(
-            problem,
-            time_limit=time_limit,
-            workers=workers,
-            seed=seed,
-            on_progress=on_progress,
-            should_stop=should_stop,
-        )
-    return _solve_flat(
-        problem,
-        time_limit=time_limit,
-        workers=workers,
-        seed=seed,
-        on_progress=on_progress,
-        deterministic=deterministic,
-        should_stop=should_stop,
+    search = _Search(
+        problem, time_limit, workers, seed, on_progress, deterministic, should_stop, construct
     )
-
-
-def _solve_flat(
-    problem: Problem,
-    *,
-    time_limit: float,
-    workers: int = 2,
-    seed: int = 0,
-    on_progress: ProgressCallback | None = None,
-    deterministic: bool = False,
-    should_stop: StopCallback | None = None,
-) -> Solution:
-    """:func:`solve` on the one flat CP-SAT model, whatever the problem's size."""
-    if time_limit <= 0:
-        raise ValueError("time_limit must be positive")
-    search = _Search(problem, time_limit, workers, seed, on_progress, deterministic, should_stop)
     return search.run()
-
-
-class Stopper:
-    """Latches ``should_stop``: once it has returned True it is not asked again."""
-
-    def __init__(self, should_stop: StopCallback | None) -> None:
-        self.should_stop = should_stop
-        self.stopped = False
-
-    def __call__(self) -> bool:
-        if not self.stopped and self.should_stop is not None and self.should_stop():
-            self.stopped = True
-        return self.stopped
-
-
-class Heartbeat:
-    """Wraps an ``on_progress`` hook and, while used as a context manager, repeats the last
-    report (same objective, bound and filled posts, current elapsed time) whenever nothing was
-    reported for ``HEARTBEAT_SECONDS``, from a background thread."""
-
-    def __init__(self, on_progress: ProgressCallback, elapsed: Callable[[], float]) -> None:
-        self.on_progress = on_progress
-        self.elapsed = elapsed
-        self.lock = threading.Lock()
-        self.last: tuple[float, float, int] | None = None
-        self.at = 0.0
-        self.done = threading.Event()
-        self.thread: threading.Thread | None = None
-
-    def __call__(self, elapsed: float, objective: float, bound: float, filled: int) -> None:
-        with self.lock:
-            self.last = (objective, bound, filled)
-            self.at = time.monotonic()
-            self.on_progress(elapsed, objective, bound, filled)
-
-    def __enter__(self) -> Heartbeat:
-        self.done.clear()
-        self.thread = threading.Thread(target=self._beat, name="solver-heartbeat", daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        if self.thread is not None:
-            self.thread.join()
-
-    def _beat(self) -> None:
-        while not self.done.wait(min(0.5, HEARTBEAT_SECONDS / 4)):
-            with self.lock:
-                now = time.monotonic()
-                if self.last is None or now - self.at < HEARTBEAT_SECONDS:
-                    continue
-                self.at = now
-                try:
-                    self.on_progress(self.elapsed(), *self.last)
-                except Exception:  # a heartbeat must not kill its thread silently mid-run
-                    log.exception("on_progress failed in the heartbeat")
-
-
-class StopOnRequest(cp_model.CpSolverSolutionCallback):
-    """A solution callback that only stops the search once ``stopper()`` is True."""
-
-    def __init__(self, stopper: Stopper) -> None:
-        super().__init__()
-        self.stopper = stopper
-
-    def on_solution_callback(self) -> None:
-        if self.stopper():
-            self.stop_search()
 
 
 class _Search:
@@ -355,9 +122,11 @@ class _Search:
         on_progress: ProgressCallback | None,
         deterministic: bool,
         should_stop: StopCallback | None = None,
+        construct: Construct | None = None,
     ) -> None:
         self.started = time.monotonic()
         self.stop = Stopper(should_stop)
+        self.construct = construct
         self.problem = problem
         self.time_limit = time_limit
         self.workers = max(1, workers)
@@ -379,8 +148,11 @@ class _Search:
         self.lock = threading.Lock()
         self.bound: float = -math.inf
         self.time_to_best = 0.0
+        self.time_to_first: float | None = None
         self.status = "UNKNOWN"
         self.spent_deterministic = 0.0
+        # whether the first hint is the window-by-window roster of solver.construct
+        self.rolled = False
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -458,6 +230,8 @@ class _Search:
         if objective < self.best_seen - 1e-9:
             self.best_seen = objective
             self.time_to_best = self.elapsed()
+            if self.time_to_first is None:
+                self.time_to_first = self.time_to_best
             if self.on_progress is not None:
                 self.on_progress(self.time_to_best, objective, max(bound, self.bound), filled)
 
@@ -477,15 +251,34 @@ class _Search:
         model = self.built.ctx.model
         hint = self._initial_hint()
         self._hint(model, hint)
+        if self.rolled and self.remaining() > 0 and not self.stop():
+            # The window-by-window roster usually meets every rule: adopt it at once (a solve
+            # with the roster fixed, propagation only), so that a first roster exists early.
+            completed = self._complete(model, hint)
+            if completed is not None:
+                self._adopt(completed[0])
+                self.status = "FEASIBLE"
         share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
         solver, status = self._run(model, self.remaining() * share, full=True)
         self.spent_deterministic += solver.deterministic_time
         bounding = True  # whether the solver's bound bounds the problem
-        if status == cp_model.UNKNOWN and self.remaining() > 0 and not self.stop():
+        if (
+            status == cp_model.UNKNOWN
+            and self.best_values is None
+            and self.remaining() > 0
+            and not self.stop()
+        ):
             self.bound = max(self.bound, solver.best_objective_bound)
             # No roster yet: complete the hint into a full solution with the roster fixed
             # (propagation only), then the neighbourhood search starts from it.
-            completed = self._complete(model, hint)
+            completed = None if self.rolled else self._complete(model, hint)
+            if completed is None and not self.rolled and self.remaining() > 0:
+                # the greedy hint breaks a minimum: build the roster window by window
+                rolled = self._rolling()
+                if rolled is not None:
+                    hint = {i: int(t in rolled) for i, t in self.built.triples.items()}
+                    self._hint(model, hint)
+                    completed = self._complete(model, hint)
             if completed is not None:
                 solver, status = completed
                 bounding = False
@@ -496,7 +289,7 @@ class _Search:
                     self.built = build(self.problem, elastic=True)
                     self.ctx = self.built.ctx
                     model = self.ctx.model
-                    self._hint(model, self._initial_hint())
+                    self._hint(model, hint)
                 solver, status = self._run(model, self.remaining(), full=True, first_only=True)
                 self.spent_deterministic += solver.deterministic_time
         name = solver.status_name(status)
@@ -535,12 +328,45 @@ class _Search:
         return solver, cp_model.FEASIBLE
 
     def _initial_hint(self) -> dict[int, int]:
-        """The baseline when re-solving, else a quick greedy roster, as x-index -> value."""
+        """The baseline when re-solving, else a constructive roster, as x-index -> value.
+
+        With minimum rules the roster is built window by window (:func:`rolling_roster`,
+        at most ``ROLLING_SHARE`` of the budget); otherwise, or when that finds none, it is
+        the quick greedy roster.
+        """
         chosen = {(a.person, a.shift, a.role) for a in self.problem.baseline}
         chosen |= {(a.person, a.shift, a.role) for a in self.problem.pins}
         if not self.problem.baseline:
-            chosen |= set(greedy_roster(self.ctx))
+            rolled = None
+            # Over several windows only: on one window the full-model phase does the same
+            # work, and the rolling roster is kept for when that phase finds nothing.
+            if not single_window(len(self.ctx.days)):
+                rolled = self._rolling()
+            if rolled is not None:
+                chosen |= rolled
+            else:
+                chosen |= set(greedy_roster(self.ctx))
         return {i: int(t in chosen) for i, t in self.built.triples.items()}
+
+    def _rolling(self) -> set[tuple[str, str, str]] | None:
+        """:func:`rolling_roster` for problems with minimum rules, as triples (None: none)."""
+        if not has_minimum_rules(self.problem) or not self.x_indices or self.problem.baseline:
+            return None
+        rolled, spent = rolling_roster(
+            self.problem,
+            time_limit=min(self.remaining(), ROLLING_SHARE * self.time_limit),
+            workers=self.workers,
+            seed=self.seed,
+            stop=self.stop,
+            deterministic=self.deterministic,
+            hard_limit=self.remaining() * ROLLING_HARD_SHARE,
+        )
+        self.spent_deterministic += spent
+        if rolled is None:
+            return None
+        self.rolled = True
+        pins = {(a.person, a.shift, a.role) for a in self.problem.pins}
+        return pins | {(a.person, a.shift, a.role) for a in rolled}
 
     def _hint(self, model: cp_model.CpModel, values: dict[int, int]) -> None:
         model.clear_hints()
@@ -712,20 +538,18 @@ class _Search:
     def _fallback(self) -> Solution:
         """The best constructive roster :func:`solver.check` accepts, or no roster ("UNKNOWN").
 
-        Tried: the greedy roster (with the pins), the baseline (with the pins) and, for problems
-        without minimum rules, :func:`solver.decompose.solve_large`'s construction.
+        Tried: the greedy roster (with the pins), the baseline (with the pins) and the
+        ``construct`` roster given to :func:`solve_flat`.
         """
         pins = {(a.person, a.shift, a.role) for a in self.problem.pins}
         candidates: list[set[tuple[str, str, str]]] = [pins | set(greedy_roster(self.ctx))]
         if self.problem.baseline:
             candidates.append(pins | {(a.person, a.shift, a.role) for a in self.problem.baseline})
-        if not has_minimum_rules(self.problem):
+        if self.construct is not None:
             try:
-                from solver.decompose import construct  # late: decompose imports this module
-
-                candidates.append({(a.person, a.shift, a.role) for a in construct(self.problem)})
+                candidates.append({(a.person, a.shift, a.role) for a in self.construct()})
             except Exception:  # a fallback must not turn "no roster yet" into a crash
-                log.exception("solve_large's construction failed in the fallback")
+                log.exception("the constructive roster failed in the fallback")
         best: tuple[tuple[Assignment, ...], CheckReport] | None = None
         for triples in candidates:
             assignments = tuple(Assignment(*t) for t in sorted(triples))
@@ -749,6 +573,7 @@ class _Search:
             ),
             wall_time=self.elapsed(),
             time_to_best=self.elapsed(),
+            time_to_first=self.time_to_first,
         )
 
     def _empty(self, status: str) -> Solution:
@@ -784,6 +609,7 @@ class _Search:
             ),
             wall_time=self.elapsed(),
             time_to_best=self.time_to_best,
+            time_to_first=self.time_to_first,
         )
 
 

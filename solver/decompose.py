@@ -18,7 +18,7 @@ literals. :func:`solve_large` never builds that model:
 2. **Repair.** Ejection chains of length one: a qualified person blocked from a hole only by
    one of their own assignments moves onto it when someone else can take the post they leave.
 3. **Improve.** Large-neighbourhood search with the core CP-SAT model
-   (:func:`solver.cpsat.build`): pick a cluster of a few neighbouring sites (by site id, which
+   (:func:`solver.build.build`): pick a cluster of a few neighbouring sites (by site id, which
    groups districts) and a window of days — around an unfilled post while there are any —
    free every assignment there, add a few low-loaded candidates, and re-solve that
    sub-problem with everybody's other assignments pinned, so every hard rule still sees each
@@ -31,7 +31,7 @@ literals. :func:`solve_large` never builds that model:
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
-to the flat CP-SAT search of :func:`solver.solve` unchanged (``solver.cpsat._solve_flat``, so
+to the flat CP-SAT search unchanged (:func:`solver.cpsat.solve_flat`, below the dispatcher, so
 that :func:`solver.solve`'s dispatch to this module cannot recurse).
 
 ``should_stop()`` is asked before every phase and neighbourhood sub-solve and in the CP-SAT
@@ -45,28 +45,19 @@ import math
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
+from solver.build import build, has_minimum_rules
 from solver.check import check
-from solver.cpsat import (
-    Heartbeat,
-    StopCallback,
-    StopOnRequest,
-    Stopper,
-    _solve_flat,
-    build,
-    has_minimum_rules,
-)
+from solver.cpsat import solve_flat
 from solver.feasibility import RosterState
 from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
 from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, UnfilledPost
+from solver.progress import Heartbeat, ProgressCallback, StopCallback, StopOnRequest, Stopper
 
 __all__ = ["construct", "person_capacity", "solve_large"]
-
-ProgressCallback = Callable[[float, float, float, int], None]
 
 # Sites per cluster and days per window in the neighbourhood search, and the extra candidates
 # (not working in the neighbourhood) each sub-problem may draw on.
@@ -92,9 +83,6 @@ def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
     if max_shifts is not None:
         caps.append(int(max_shifts))
     return max(0, min(caps))
-
-
-_has_minimum_rules = has_minimum_rules
 
 
 def construct(problem: Problem, *, seed: int = 0) -> list[Assignment]:
@@ -127,7 +115,7 @@ def solve_large(
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
     if has_minimum_rules(problem):
-        return _solve_flat(
+        return solve_flat(
             problem,
             time_limit=time_limit,
             workers=workers,
@@ -259,7 +247,7 @@ class _Large:
             if (
                 demand is None
                 or a.shift in state.held.get(a.person, {})
-                or state.filled[(a.shift, a.role)] >= demand.upper
+                or state.filled[(a.shift, a.role)] >= self.most(a.shift, demand)
                 or state.static_block(person, shift, a.role) is not None
                 or state.blocker(person, shift) is not None
             ):
@@ -267,6 +255,16 @@ class _Large:
             state.add(a.person, shift, a.role)
         self.fill(state, range(len(self.index.slots)))
         return state
+
+    def target(self, shift_id: str, demand: Demand) -> int:
+        """How many people the constructions put on a post: its minimum, within its cap."""
+        cap = self.problem.cap(shift_id, demand.role)
+        return demand.min if cap is None else min(demand.min, cap)
+
+    def most(self, shift_id: str, demand: Demand) -> int:
+        """How many people a post may keep: its upper head count, within its cap."""
+        cap = self.problem.cap(shift_id, demand.role)
+        return demand.upper if cap is None else min(demand.upper, cap)
 
     def fill(self, state: RosterState, slots: range | list[int]) -> int:
         """Fill the open posts of ``slots`` in time order; return how many were filled."""
@@ -279,7 +277,7 @@ class _Large:
             open_posts: dict[str, list[list]] = defaultdict(list)
             for shift in slot.shifts:
                 for d in shift.demands:
-                    gap = d.min - state.filled[(shift.id, d.role)]
+                    gap = self.target(shift.id, d) - state.filled[(shift.id, d.role)]
                     if gap > 0:
                         open_posts[d.role].append([shift, gap])
             if not open_posts:
@@ -356,15 +354,16 @@ class _Large:
             (s, d.role)
             for s in self.problem.shifts
             for d in s.demands
-            if d.min > state.filled[(s.id, d.role)]
+            if self.target(s.id, d) > state.filled[(s.id, d.role)]
         ]
         self.rng.shuffle(holes)
         for shift, role in holes:
             demand = shift.demand(role)
             assert demand is not None
+            target = self.target(shift.id, demand)
             i = index.slot_of[shift.id]
             for pid in people_of_slot.get(i, ()):
-                if state.filled[(shift.id, role)] >= demand.min or self.elapsed() > deadline:
+                if state.filled[(shift.id, role)] >= target or self.elapsed() > deadline:
                     break
                 person = self.people[pid]
                 if state.static_block(person, shift, role) is not None:
@@ -474,7 +473,8 @@ class _Large:
                 (s.id, d.role)
                 for s in self.problem.shifts
                 for d in s.demands
-                if d.min > state.filled[(s.id, d.role)] and (s.id, d.role) not in tried_holes
+                if self.target(s.id, d) > state.filled[(s.id, d.role)]
+                and (s.id, d.role) not in tried_holes
             ]
             if holes:
                 shift_id, role = self.rng.choice(holes)
@@ -593,6 +593,8 @@ class _Large:
             baseline=tuple(incumbent),
             first_day=problem.first_day,
             last_day=problem.last_day,
+            cover_cap=problem.cover_cap,
+            caps={k: n for k, n in problem.caps.items() if k[0] in free_ids},
         )
         chosen = {(a.person, a.shift, a.role) for a in (*incumbent, *sub_pins)}
         self.sub_solves += 1
@@ -710,6 +712,7 @@ class _Large:
             ),
             wall_time=self.elapsed(),
             time_to_best=self.time_to_best,
+            time_to_first=self.time_to_first,
         )
 
     def _repair(self, state: RosterState, report) -> RosterState:  # type: ignore[no-untyped-def]

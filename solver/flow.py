@@ -21,7 +21,9 @@ at about (people x available days) arcs.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -30,7 +32,14 @@ from ortools.graph.python import max_flow, min_cost_flow
 
 from solver.model import Person, Problem, Shift
 
-__all__ = ["Slot", "SlotIndex", "coverage_bound", "plan_slots", "seven_day_cap"]
+__all__ = [
+    "Slot",
+    "SlotIndex",
+    "coverage_bound",
+    "fairness_bound",
+    "plan_slots",
+    "seven_day_cap",
+]
 
 WINDOW_DAYS = 7
 
@@ -157,14 +166,76 @@ def plan_slots(problem: Problem, index: SlotIndex, roles: set[str]) -> set[tuple
     return {key for key, arc in person_arcs.items() if flow.flow(arc) > 0}  # type: ignore[attr-defined]
 
 
+def fairness_bound(
+    problem: Problem,
+    capacity: Mapping[str, int],
+    index: SlotIndex | None = None,
+    *,
+    steps: int = 24,
+) -> float:
+    """A lower bound on the spread of load relative to capacity of a roster filling as many
+    posts as :func:`coverage_bound`: the smallest population standard deviation of
+    ``load / capacity[person]`` (over people with an open slot and a capacity) that any
+    maximum flow of the module docstring's graph allows.
+
+    The variance is ``min over c of mean((s - c)^2)``; for a fixed centre ``c`` that is a
+    convex separable cost (a person's k-th shift costs ``((k - c·cap)^2 - (k - 1 - c·cap)^2) /
+    cap^2``: piecewise-linear, increasing in k), solved as a min-cost max-flow; the variance
+    is convex in ``c`` too, so a ternary search over ``c`` finds its minimum. Rest,
+    consecutive-day and night rules are relaxed away like the coverage bound's, so every
+    roster with that coverage is one of the flows: its spread is at least this.
+    """
+    index = index or SlotIndex(problem)
+    counted = [p.id for p in problem.people if index.person_slots.get(p.id) and capacity.get(p.id)]
+    if not counted:
+        return 0.0
+    scale = 10**7
+
+    def variance(centre: float) -> float:
+        def unit_cost(person_id: str, k: int, total: int) -> int:
+            cap = capacity.get(person_id) or 0
+            if not cap:
+                return 0
+            step = ((k - centre * cap) ** 2 - (k - 1 - centre * cap) ** 2) / cap**2
+            return round(step * scale)
+
+        solver, person_arcs = _max_flow(problem, index, None, cost_of=unit_cost)
+        load: dict[str, int] = defaultdict(int)
+        if solver is not None:
+            for (person_id, _), arc_id in person_arcs.items():
+                load[person_id] += solver.flow(arc_id)  # type: ignore[attr-defined]
+        shares = [load[p] / capacity[p] for p in counted]
+        return sum((x - centre) ** 2 for x in shares) / len(shares)
+
+    low, high = 0.0, 1.0
+    for _ in range(steps):
+        a = low + (high - low) / 3
+        b = high - (high - low) / 3
+        if variance(a) <= variance(b):
+            high = b
+        else:
+            low = a
+    # the flow at the best centre has a variance around its own mean no larger than this
+    return math.sqrt(max(0.0, variance((low + high) / 2)))
+
+
 def _max_flow(
-    problem: Problem, index: SlotIndex, roles: set[str] | None, *, balanced: bool = False
+    problem: Problem,
+    index: SlotIndex,
+    roles: set[str] | None,
+    *,
+    balanced: bool = False,
+    cost_of: Callable[[str, int, int], int] | None = None,
 ) -> tuple[object | None, dict[tuple[str, int], int]]:
     """The flow graph of the module docstring, solved; and the (person, slot) arc ids.
 
     With ``balanced``, a min-cost max-flow: a person's k-th shift costs k / capacity, so among
     the maximum flows the one that spreads load in proportion to capacity is chosen.
+    ``cost_of(person, k, total)`` gives the k-th shift's cost instead (also a min-cost
+    max-flow; the costs must be non-decreasing in k).
     """
+    if cost_of is not None:
+        balanced = True
     per_day = problem.rules.max_shifts_per_day
     horizon = len(index.days)
     nodes = _Nodes()
@@ -207,7 +278,10 @@ def _max_flow(
         if total == 0:
             continue
         pnode = nodes[("p", person.id)]
-        if balanced:
+        if cost_of is not None:
+            for k in range(1, total + 1):
+                arc(source, pnode, 1, cost_of(person.id, k, total))
+        elif balanced:
             for k in range(1, total + 1):
                 arc(source, pnode, 1, (1000 * k) // total)
         else:

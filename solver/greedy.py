@@ -119,8 +119,10 @@ def greedy_roster(ctx: Context) -> list[tuple[str, str, str]]:
     ]
     posts.sort(key=lambda p: (ctx.day_of(p[0]), len(fillers[(p[0].id, p[1].role)]), p[0].id))
     for shift, demand in posts:
+        cap = problem.cap(shift.id, demand.role)
+        target = demand.min if cap is None else min(demand.min, cap)
         for person_id in sorted(fillers[(shift.id, demand.role)], key=need):
-            if filled[(shift.id, demand.role)] >= demand.min:
+            if filled[(shift.id, demand.role)] >= target:
                 break
             if (person_id, shift.id) in pinned or not fits(person_id, shift):
                 continue

@@ -294,6 +294,13 @@ class Problem:
     roster when re-solving: changing it costs ``Rules.weight_baseline_change`` per dropped
     assignment and it seeds the search. The horizon runs from ``first_day`` to ``last_day``
     (inclusive; by default the first and last shift days).
+
+    Over-cover is soft by default (benchmarks penalise it per person). With ``cover_cap`` a
+    demand's upper head count is a hard cap instead (the app: nobody is sent to a post that
+    does not need them); ``caps`` adds hard caps on single posts, ``(shift, role) -> most
+    people``, which may lie below the minimum (a repair that may only refill what was
+    vacated). A cap never falls below the pins on that post, so pins stay feasible; see
+    :meth:`cap`.
     """
 
     shifts: tuple[Shift, ...]
@@ -303,6 +310,8 @@ class Problem:
     baseline: tuple[Assignment, ...] = ()
     first_day: date | None = None
     last_day: date | None = None
+    cover_cap: bool = False
+    caps: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("shifts", "people", "pins", "baseline"):
@@ -346,6 +355,12 @@ class Problem:
                 _require(a.shift in shifts, f"{label}: unknown shift")
                 _require(shifts[a.shift].demand(a.role) is not None, f"{label}: shift has no role")
         _unique((f"{a.person}\0{a.shift}" for a in self.pins), "pin (person, shift)")
+        object.__setattr__(self, "caps", MappingProxyType(dict(self.caps)))
+        for (shift_id, role), most in self.caps.items():
+            label = f"cap {shift_id!r}/{role!r}"
+            _require(shift_id in shifts, f"{label}: unknown shift")
+            _require(shifts[shift_id].demand(role) is not None, f"{label}: shift has no role")
+            _non_negative(most, "most", label)
         for a in self.pins:
             label = f"pin {a.person!r}->{a.shift!r}/{a.role!r}"
             person = people[a.person]
@@ -367,6 +382,33 @@ class Problem:
     def person(self, person_id: str) -> Person:
         """The person with this id (``KeyError`` when unknown)."""
         return self._person_index()[person_id]
+
+    def cap(self, shift_id: str, role: str) -> int | None:
+        """The most people the post (``shift_id``, ``role``) may hold, or ``None`` (no hard cap).
+
+        The demand's upper head count with ``cover_cap``, lowered by an entry in ``caps``, but
+        never below the number of pins on the post: a pin kept after the head count was
+        lowered widens the cap instead of making the problem infeasible.
+        """
+        return self._cap_index().get((shift_id, role))
+
+    def _cap_index(self) -> dict[tuple[str, str], int]:
+        index = self.__dict__.get("_caps_by_post")
+        if index is None:
+            pinned: dict[tuple[str, str], int] = {}
+            for a in self.pins:
+                pinned[(a.shift, a.role)] = pinned.get((a.shift, a.role), 0) + 1
+            index = {}
+            for shift in self.shifts:
+                for demand in shift.demands:
+                    key = (shift.id, demand.role)
+                    most = demand.upper if self.cover_cap else None
+                    if key in self.caps:
+                        most = self.caps[key] if most is None else min(most, self.caps[key])
+                    if most is not None:
+                        index[key] = max(most, pinned.get(key, 0))
+            object.__setattr__(self, "_caps_by_post", index)
+        return index
 
     def _shift_index(self) -> dict[str, Shift]:
         index = self.__dict__.get("_shifts_by_id")
@@ -401,9 +443,11 @@ class UnfilledPost:
 class Solution:
     """A roster and how good it is.
 
-    ``status`` is CP-SAT's ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN", "MODEL_INVALID").
-    ``objective`` is the weighted sum of ``breakdown`` (term name -> weighted value); ``bound``
-    is the best proven lower bound on it. ``unfilled`` lists every post short of its minimum.
+        ``status`` is CP-SAT's ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN", "MODEL_INVALID").
+        ``objective`` is the weighted sum of ``breakdown`` (term name -> weighted value); ``bound``
+        is the best proven lower bound on it. ``unfilled`` lists every post short of its minimum.
+    ``time_to_best`` and ``time_to_first`` are the seconds until the returned roster and until the
+    first roster were found.
     """
 
     status: str
@@ -414,6 +458,8 @@ class Solution:
     unfilled: tuple[UnfilledPost, ...]
     wall_time: float
     time_to_best: float = 0.0
+    # seconds until the search held its first roster (None: no roster)
+    time_to_first: float | None = None
 
     @property
     def feasible(self) -> bool:

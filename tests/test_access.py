@@ -56,7 +56,8 @@ from scheduler.services import claims, importer
 from scheduler.services.accounts import create_account
 from scheduler.services.availability import kind_of_start
 from scheduler.services.catalogue import ensure_default_catalogue
-from tests.conftest import PASSWORD, build_app
+from tests.fixtures.app import build_app
+from tests.fixtures.auth import PASSWORD
 
 ANON = "anonymous"
 ROLES = (ANON, VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN)
@@ -186,6 +187,7 @@ ROWS: list[Row] = [
     R("coordinator.roster_publish",       POST, "/coordinator/periods/{period}/roster/publish",             LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_repair_confirm", GET, "/coordinator/periods/{period}/roster/repair",             LOGIN, 403,       403,       200,         200),
     R("coordinator.roster_repair",        POST, "/coordinator/periods/{period}/roster/repair",              LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.roster_repair_publish", POST, "/coordinator/periods/{period}/roster/repair/publish",     LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.roster_unfilled",      GET,  "/coordinator/periods/{period}/roster/unfilled",            LOGIN, 403,       403,       200,         200),
     R("coordinator.urgent_requests",      GET,  "/coordinator/periods/{period}/urgent",                     LOGIN, 403,       403,       200,         200),
     R("coordinator.urgent_requests",      POST, "/coordinator/periods/{period}/urgent",                     LOGIN, 403,       403,       422,         422),

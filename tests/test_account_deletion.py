@@ -31,7 +31,8 @@ from scheduler.models.base import set_clock
 from scheduler.services import lookups, my_shifts
 from scheduler.services.lookups import current_draft
 from scheduler.services.notifications import notify
-from tests.conftest import PASSWORD, login, make_roster
+from tests.fixtures.auth import PASSWORD, login
+from tests.fixtures.rosters import make_roster
 
 SUN, MON, TUE, WED = (date(2026, 12, 6) + timedelta(days=n) for n in range(4))
 PHONE = "13812345678"

@@ -16,8 +16,7 @@ from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import admin as admin_service
 from scheduler.services.accounts import create_account
 from scheduler.sessions import SESSION_KEY, password_version
-from tests.conftest import PASSWORD
-from tests.fixtures.helpers import signed_in
+from tests.fixtures.auth import PASSWORD, signed_in
 
 NEW_PASSWORD = "new-secret-77"
 

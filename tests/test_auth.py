@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from scheduler.config import Config
 from scheduler.extensions import db
 from scheduler.models import District, Skill, User, WorkUnit
-from tests.conftest import PASSWORD
+from tests.fixtures.auth import PASSWORD
 
 PHONE = "13800138000"
 E164 = "+8613800138000"

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from scheduler.extensions import db
 from scheduler.models import Availability, DayOff, PlanningPeriod, User
 from scheduler.services import availability as avail
-from tests.conftest import PASSWORD
+from tests.fixtures.auth import PASSWORD
 from tests.test_auth import (
     PHONE,
     csrf_token_from,

@@ -26,7 +26,8 @@ from scheduler.planning import build_problem, person_id, shift_id
 from scheduler.services import availability as avail
 from scheduler.services import editing, signup
 from scheduler.services.dashboard import heat_map
-from tests.conftest import build_app, login
+from tests.fixtures.app import build_app
+from tests.fixtures.auth import login
 from tests.test_migrations import empty_database_url  # noqa: F401 (a fixture)
 from tests.test_urgent import sync_app  # noqa: F401 (a fixture)
 from tests.test_urgent import world as urgent_world  # noqa: F401 (a fixture)
@@ -160,7 +161,7 @@ def test_hand_edit_candidates_rank_by_real_hours(
     mixed: dict[str, Any], make_volunteer: Callable[..., User]
 ) -> None:
     from scheduler.models import Role
-    from tests.conftest import make_roster
+    from tests.fixtures.rosters import make_roster
 
     eight = offering(make_volunteer, (MON, 8))
     seven = offering(make_volunteer, (MON, 7))

@@ -20,7 +20,8 @@ from icalendar import Calendar, Event
 from scheduler.extensions import db
 from scheduler.models import PlanningPeriod, Site, User, Volunteer
 from scheduler.services import calendar as cal
-from tests.conftest import PASSWORD, cancel_shift, login, make_roster
+from tests.fixtures.auth import PASSWORD, login
+from tests.fixtures.rosters import cancel_shift, make_roster
 
 URUMQI = ZoneInfo("Asia/Urumqi")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -21,19 +21,17 @@ from scheduler.extensions import db
 from scheduler.models import (
     ADMIN,
     Attendance,
-    PlanningPeriod,
     Role,
-    ShiftResponse,
     Site,
     UrgentNeed,
     UrgentRequest,
     User,
 )
 from scheduler.models.base import MAX_ID, set_clock
-from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.services import attendance
 from scheduler.services.phones import mask, national
-from tests.conftest import login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import PublishedRoster, cancel_shift, make_roster, publish_roster
 
 DAY = date(2026, 12, 10)
 # 09:30 in Asia/Shanghai on DAY: the day shift (08:00–16:00, 00:00–08:00 UTC) is running.
@@ -43,27 +41,16 @@ DAY_END = datetime(2026, 12, 10, 8, 0, tzinfo=UTC)
 HX = {"HX-Request": "true"}
 
 
-class World:
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-
-    def vid(self, name: str) -> int:
-        user = getattr(self, name)
-        return user.volunteer.id
-
-
 @pytest.fixture
 def world(
     app: Flask,
     make_site: Callable[..., Site],
-    make_period: Callable[..., PlanningPeriod],
     make_volunteer: Callable[..., User],
     make_user: Callable[..., User],
     coordinator: User,
-) -> World:
+) -> PublishedRoster:
     site = make_site(name="南通北卡口")
     other_site = make_site(name="小海卡口")
-    period = make_period(sites=[site, other_site])
     people = {
         "lead_day": make_volunteer(name="陈点长", phone="13900000010"),
         "alice": make_volunteer(name="李爱丽", phone="13900000011"),
@@ -74,11 +61,14 @@ def world(
         "dave": make_volunteer(name="取消者", phone="13900000016"),
         "walker": make_volunteer(name="张三丰", phone="13900000017"),
         "idle": make_volunteer(name="张闲人", phone="13900000018"),
+        "gone": make_volunteer(name="张停用", phone="13900000019"),
+        "coordinator": coordinator,
+        "admin": make_user(ADMIN, name="管理员"),
     }
-    gone = make_volunteer(name="张停用", phone="13900000019")
-    gone.active = False
-    make_roster(
-        period,
+    people["gone"].active = False
+    world = publish_roster(
+        {"site": site, "other_site": other_site},
+        people,
         [
             (site, DAY, "day", "site_lead", people["lead_day"]),
             (site, DAY, "day", "code_checker", people["alice"]),
@@ -88,29 +78,10 @@ def world(
             (site, DAY, "night", "code_checker", people["carol"]),
             (other_site, DAY, "day", "site_lead", people["lead_other"]),
         ],
-        version=1,
     )
-    db.session.add(
-        ShiftResponse(
-            volunteer_id=people["dave"].volunteer.id,
-            site_id=site.id,
-            day=DAY,
-            shift="day",
-            status=CANCELLED_BY_VOLUNTEER,
-            reason="家里有事",
-        )
-    )
-    db.session.commit()
+    cancel_shift(people["dave"], site, DAY, "day")
     set_clock(DURING_DAY)
-    return World(
-        site=site,
-        other_site=other_site,
-        period=period,
-        coordinator=coordinator,
-        admin=make_user(ADMIN, name="管理员"),
-        gone=gone,
-        **people,
-    )
+    return world
 
 
 def client_for(app: Flask, user: User | None) -> FlaskClient:
@@ -121,15 +92,17 @@ def client_for(app: Flask, user: User | None) -> FlaskClient:
     return client
 
 
-def page_url(world: World, day: date = DAY, site: Site | None = None) -> str:
+def page_url(world: PublishedRoster, day: date = DAY, site: Site | None = None) -> str:
     return f"/checkin/sites/{(site or world.site).id}/{day.isoformat()}"
 
 
-def mark_url(world: World, volunteer_id: int, kind: str = "day", day: date = DAY) -> str:
+def mark_url(world: PublishedRoster, volunteer_id: int, kind: str = "day", day: date = DAY) -> str:
     return f"{page_url(world, day)}/{kind}/{volunteer_id}/status"
 
 
-def times_url(world: World, volunteer_id: int, kind: str = "day", site: Site | None = None) -> str:
+def times_url(
+    world: PublishedRoster, volunteer_id: int, kind: str = "day", site: Site | None = None
+) -> str:
     return f"{page_url(world, site=site)}/{kind}/{volunteer_id}/times"
 
 
@@ -152,8 +125,10 @@ def record_of(volunteer_id: int, kind: str = "day") -> Attendance | None:
 
 
 @pytest.mark.parametrize("who", ["lead_day", "coordinator", "admin"])
-def test_the_shifts_lead_coordinators_and_admins_mark(app: Flask, world: World, who: str) -> None:
-    client = client_for(app, getattr(world, who))
+def test_the_shifts_lead_coordinators_and_admins_mark(
+    app: Flask, world: PublishedRoster, who: str
+) -> None:
+    client = client_for(app, world[who])
     assert client.get(page_url(world)).status_code == 200
 
     response = client.post(mark_url(world, world.vid("alice")), data={"status": "present"})
@@ -163,14 +138,16 @@ def test_the_shifts_lead_coordinators_and_admins_mark(app: Flask, world: World, 
     record = record_of(world.vid("alice"))
     assert record is not None
     assert (record.status, record.time_in, record.time_out) == ("present", DURING_DAY, None)
-    assert record.recorded_by_id == getattr(world, who).id
+    assert record.recorded_by_id == world[who].id
     assert not record.walk_in
 
 
 @pytest.mark.parametrize("who", ["alice", "lead_other", "idle"])
-def test_anyone_else_is_refused_and_nothing_is_written(app: Flask, world: World, who: str) -> None:
+def test_anyone_else_is_refused_and_nothing_is_written(
+    app: Flask, world: PublishedRoster, who: str
+) -> None:
     """A volunteer on the shift, the lead of another site, a volunteer with no shift."""
-    client = client_for(app, getattr(world, who))
+    client = client_for(app, world[who])
     assert client.get(page_url(world)).status_code == 403
     alice = world.vid("alice")
     assert client.post(mark_url(world, alice), data={"status": "present"}).status_code == 403
@@ -182,16 +159,16 @@ def test_anyone_else_is_refused_and_nothing_is_written(app: Flask, world: World,
 
 
 def test_the_lead_of_another_shift_of_the_site_reads_the_day_but_marks_only_theirs(
-    app: Flask, world: World
+    app: Flask, world: PublishedRoster
 ) -> None:
-    client = client_for(app, world.lead_night)
+    client = client_for(app, world["lead_night"])
     page = client.get(page_url(world))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "李爱丽" in html  # the day shift is listed, read-only, phones masked
-    assert mask(world.alice.phone) in html
-    assert national(world.alice.phone) not in html
-    assert national(world.carol.phone) in html  # their own shift's phones in full
+    assert mask(world["alice"].phone) in html
+    assert national(world["alice"].phone) not in html
+    assert national(world["carol"].phone) in html  # their own shift's phones in full
     assert "Read only: you do not lead this shift." in html
 
     refused = client.post(mark_url(world, world.vid("alice")), data={"status": "absent"})
@@ -207,7 +184,7 @@ def test_the_lead_of_another_shift_of_the_site_reads_the_day_but_marks_only_thei
     assert record.time_in == datetime(2026, 12, 9, 16, 0, tzinfo=UTC)
 
 
-def test_anonymous_is_sent_to_log_in_and_comes_back(app: Flask, world: World) -> None:
+def test_anonymous_is_sent_to_log_in_and_comes_back(app: Flask, world: PublishedRoster) -> None:
     client = client_for(app, None)
     response = client.get(page_url(world))
     assert response.status_code == 302
@@ -217,7 +194,7 @@ def test_anonymous_is_sent_to_log_in_and_comes_back(app: Flask, world: World) ->
     login_response = client.post(
         "/login",
         data={
-            "phone": world.lead_day.phone,
+            "phone": world["lead_day"].phone,
             "password": "correct-horse-9",
             "next": page_url(world),
         },
@@ -226,22 +203,22 @@ def test_anonymous_is_sent_to_log_in_and_comes_back(app: Flask, world: World) ->
     assert client.get(page_url(world)).status_code == 200
 
 
-def test_unknown_site_day_or_shift(app: Flask, world: World) -> None:
-    staff = client_for(app, world.coordinator)
+def test_unknown_site_day_or_shift(app: Flask, world: PublishedRoster) -> None:
+    staff = client_for(app, world["coordinator"])
     assert staff.get("/checkin/sites/9999/2026-12-10").status_code == 404
     assert staff.get(f"/checkin/sites/{world.site.id}/not-a-day").status_code == 404
     bad_kind = f"{page_url(world)}/brunch/{world.vid('alice')}/status"
     assert staff.post(bad_kind, data={"status": "present"}).status_code == 404
     # Non-staff never learn which sites exist.
-    lead = client_for(app, world.lead_day)
+    lead = client_for(app, world["lead_day"])
     assert lead.get("/checkin/sites/9999/2026-12-10").status_code == 403
     assert records() == []
 
 
 def test_a_post_for_someone_not_on_the_shift_is_404_and_writes_nothing(
-    app: Flask, world: World
+    app: Flask, world: PublishedRoster
 ) -> None:
-    client = client_for(app, world.lead_day)
+    client = client_for(app, world["lead_day"])
     for volunteer in ("carol", "walker", "dave"):  # other shift, not rostered, cancelled
         url = mark_url(world, world.vid(volunteer))
         assert client.post(url, data={"status": "present"}).status_code == 404, volunteer
@@ -253,18 +230,20 @@ def test_a_post_for_someone_not_on_the_shift_is_404_and_writes_nothing(
 # The page ---------------------------------------------------------------------------------------
 
 
-def test_the_page_lists_who_is_on_duty_without_cancelled_shifts(app: Flask, world: World) -> None:
-    html = client_for(app, world.lead_day).get(page_url(world)).get_data(as_text=True)
+def test_the_page_lists_who_is_on_duty_without_cancelled_shifts(
+    app: Flask, world: PublishedRoster
+) -> None:
+    html = client_for(app, world["lead_day"]).get(page_url(world)).get_data(as_text=True)
     for name in ("陈点长", "李爱丽", "王博", "赵卡罗"):
         assert name in html
     assert "取消者" not in html
     assert "小海长" not in html
-    assert f'href="tel:{national(world.bob.phone)}"' in html  # the lead calls a late volunteer
+    assert f'href="tel:{national(world["bob"].phone)}"' in html  # the lead calls a late volunteer
     assert html.index('id="shift-night"') < html.index('id="shift-day"')
 
 
-def test_htmx_mark_returns_only_the_row(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_htmx_mark_returns_only_the_row(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     bob = world.vid("bob")
     response = client.post(
         mark_url(world, bob), data={"status": "late"}, headers={"HX-Request": "true"}
@@ -280,8 +259,8 @@ def test_htmx_mark_returns_only_the_row(app: Flask, world: World) -> None:
     assert record.status == "late"
 
 
-def test_present_late_absent_keep_the_times_straight(app: Flask, world: World) -> None:
-    client = client_for(app, world.coordinator)
+def test_present_late_absent_keep_the_times_straight(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["coordinator"])
     alice = world.vid("alice")
     client.post(mark_url(world, alice), data={"status": "late"})
     set_clock(DURING_DAY + timedelta(minutes=30))
@@ -299,8 +278,8 @@ def test_present_late_absent_keep_the_times_straight(app: Flask, world: World) -
     assert record.time_in == DURING_DAY + timedelta(minutes=30)  # back: time in is now
 
 
-def test_an_unknown_status_is_refused(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_an_unknown_status_is_refused(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     response = client.post(
         mark_url(world, world.vid("alice")),
         data={"status": "asleep"},
@@ -310,8 +289,8 @@ def test_an_unknown_status_is_refused(app: Flask, world: World) -> None:
     assert records() == []
 
 
-def test_check_in_opens_two_hours_before_the_shift(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_check_in_opens_two_hours_before_the_shift(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     set_clock(datetime(2026, 12, 9, 21, 59, tzinfo=UTC))  # 05:59 local, the shift starts 08:00
     response = client.post(mark_url(world, world.vid("alice")), data={"status": "present"})
     assert response.status_code == 303
@@ -331,7 +310,7 @@ def test_check_in_opens_two_hours_before_the_shift(app: Flask, world: World) -> 
 
 def test_times_are_local_and_a_time_out_after_midnight_is_the_next_day(
     app: Flask,
-    world: World,
+    world: PublishedRoster,
     make_site: Callable[..., Site],
     make_volunteer: Callable[..., User],
 ) -> None:
@@ -382,9 +361,9 @@ def test_times_are_local_and_a_time_out_after_midnight_is_the_next_day(
     ],
 )
 def test_bad_times_are_refused_and_change_nothing(
-    app: Flask, world: World, time_in: str, time_out: str, message: str
+    app: Flask, world: PublishedRoster, time_in: str, time_out: str, message: str
 ) -> None:
-    client = client_for(app, world.lead_day)
+    client = client_for(app, world["lead_day"])
     alice = world.vid("alice")
     client.post(mark_url(world, alice), data={"status": "present"})
     before = records()
@@ -405,8 +384,8 @@ def test_bad_times_are_refused_and_change_nothing(
     assert records() == before
 
 
-def test_times_need_a_present_or_late_mark(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_times_need_a_present_or_late_mark(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     alice = world.vid("alice")
     response = client.post(
         times_url(world, alice), data={"time_in": "08:00"}, headers={"HX-Request": "true"}
@@ -418,8 +397,8 @@ def test_times_need_a_present_or_late_mark(app: Flask, world: World) -> None:
     assert records() == before
 
 
-def test_time_out_now_and_clearing_it(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_time_out_now_and_clearing_it(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     alice = world.vid("alice")
     client.post(mark_url(world, alice), data={"status": "present"})
     set_clock(DURING_DAY + timedelta(hours=2))
@@ -433,10 +412,12 @@ def test_time_out_now_and_clearing_it(app: Flask, world: World) -> None:
     assert (record.time_in, record.time_out) == (datetime(2026, 12, 10, 0, 5, tzinfo=UTC), None)
 
 
-def test_time_out_now_is_not_offered_long_after_the_shift(app: Flask, world: World) -> None:
+def test_time_out_now_is_not_offered_long_after_the_shift(
+    app: Flask, world: PublishedRoster
+) -> None:
     """A sheet entered the next day: the time in is the shift's start, and "now" would make a
     day-long shift, so the time out is typed."""
-    client = client_for(app, world.coordinator)
+    client = client_for(app, world["coordinator"])
     alice = world.vid("alice")
     set_clock(DURING_DAY + timedelta(days=1))
     client.post(mark_url(world, alice), data={"status": "present"})
@@ -459,7 +440,7 @@ def test_time_out_now_is_not_offered_long_after_the_shift(app: Flask, world: Wor
     assert record.time_out == datetime(2026, 12, 10, 8, 10, tzinfo=UTC)
 
 
-def test_place_time_takes_the_date_nearest_the_shift(app: Flask, world: World) -> None:
+def test_place_time_takes_the_date_nearest_the_shift(app: Flask, world: PublishedRoster) -> None:
     def placed(first_hour: int, kind: str, text: str, later: bool = False) -> datetime:
         site = Site(
             name="x", kind="checkpoint", first_shift_hour=first_hour, timezone="Asia/Shanghai"
@@ -491,35 +472,39 @@ def role_id(code: str) -> int:
 @pytest.mark.parametrize(
     "query", ["张三", "zhangsanfeng", "zhang san", "13900000017", "+86 139 0000 0017"]
 )
-def test_walk_in_search_by_name_pinyin_or_phone(app: Flask, world: World, query: str) -> None:
-    client = client_for(app, world.lead_day)
+def test_walk_in_search_by_name_pinyin_or_phone(
+    app: Flask, world: PublishedRoster, query: str
+) -> None:
+    client = client_for(app, world["lead_day"])
     response = client.get(page_url(world), query_string={"walkin": "day", "q": query}, headers=HX)
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="walkin-results-day">')
     assert "张三丰" in html
     assert "张停用" not in html  # inactive
-    assert mask(world.walker.phone) in html  # results show masked phones only
-    assert national(world.walker.phone) not in html
+    assert mask(world["walker"].phone) in html  # results show masked phones only
+    assert national(world["walker"].phone) not in html
 
 
-def search_results(client: FlaskClient, world: World, query: str) -> str:
+def search_results(client: FlaskClient, world: PublishedRoster, query: str) -> str:
     response = client.get(page_url(world), query_string={"walkin": "day", "q": query}, headers=HX)
     return response.get_data(as_text=True)
 
 
-def test_a_lead_finds_a_walk_in_by_the_whole_mobile_number_only(app: Flask, world: World) -> None:
+def test_a_lead_finds_a_walk_in_by_the_whole_mobile_number_only(
+    app: Flask, world: PublishedRoster
+) -> None:
     """Part of a number would let a lead read the masked digits one search at a time."""
-    lead = client_for(app, world.lead_day)
+    lead = client_for(app, world["lead_day"])
     for part in ("0017", "1390000", "900000017"):
         assert "张三丰" not in search_results(lead, world, part), part
-    staff = client_for(app, world.coordinator)
+    staff = client_for(app, world["coordinator"])
     html = search_results(staff, world, "0017")
     assert "张三丰" in html
-    assert national(world.walker.phone) not in html  # masked for staff too
+    assert national(world["walker"].phone) not in html  # masked for staff too
 
 
-def test_walk_in_search_leaves_out_who_is_on_the_shift(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_walk_in_search_leaves_out_who_is_on_the_shift(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     html = client.get(page_url(world), query_string={"walkin": "day", "q": "zh"}).get_data(
         as_text=True
     )
@@ -531,8 +516,8 @@ def test_walk_in_search_leaves_out_who_is_on_the_shift(app: Flask, world: World)
         assert busy not in results, busy
 
 
-def test_adding_a_walk_in(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_adding_a_walk_in(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     walker = world.vid("walker")
     response = client.post(
         f"{page_url(world)}/day/walk-ins",
@@ -548,7 +533,7 @@ def test_adding_a_walk_in(app: Flask, world: World) -> None:
     assert record is not None
     assert (record.status, record.walk_in, record.time_in) == ("present", True, DURING_DAY)
     assert record.role_id == role_id("registrar")
-    assert record.recorded_by_id == world.lead_day.id
+    assert record.recorded_by_id == world["lead_day"].id
 
     # The walk-in is now on the shift: marked like anyone, but removed rather than absent.
     mark = mark_url(world, walker)
@@ -565,13 +550,13 @@ def test_adding_a_walk_in(app: Flask, world: World) -> None:
     assert records() == []
 
 
-def test_walk_in_refuses_someone_already_on_the_shift(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_walk_in_refuses_someone_already_on_the_shift(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     url = f"{page_url(world)}/day/walk-ins"
     checker = role_id("code_checker")
     cases = [
         ({"volunteer_id": world.vid("bob"), "role_id": checker}, "王博 is already on this shift."),
-        ({"volunteer_id": world.gone.volunteer.id, "role_id": checker}, "Choose a volunteer"),
+        ({"volunteer_id": world.vid("gone"), "role_id": checker}, "Choose a volunteer"),
         ({"volunteer_id": world.vid("walker"), "role_id": 9999}, "Choose a role."),
         ({"volunteer_id": "", "role_id": checker}, "Choose a volunteer."),
     ]
@@ -590,16 +575,18 @@ def test_walk_in_refuses_someone_already_on_the_shift(app: Flask, world: World) 
 
 
 def test_walk_in_refuses_someone_checked_in_elsewhere_at_that_time(
-    app: Flask, world: World
+    app: Flask, world: PublishedRoster
 ) -> None:
-    other = client_for(app, world.lead_other)
+    other = client_for(app, world["lead_other"])
     checker = role_id("code_checker")
     walker = {"volunteer_id": world.vid("walker"), "role_id": checker}
-    added = other.post(f"{page_url(world, site=world.other_site)}/day/walk-ins", data=walker)
+    added = other.post(
+        f"{page_url(world, site=world.sites['other_site'])}/day/walk-ins", data=walker
+    )
     assert added.status_code == 303
     before = records()
     assert len(before) == 1
-    response = client_for(app, world.lead_day).post(
+    response = client_for(app, world["lead_day"]).post(
         f"{page_url(world)}/day/walk-ins", data=walker, headers={"HX-Request": "true"}
     )
     assert "张三丰 is already checked in at 小海卡口 at that time." in response.get_data(
@@ -611,42 +598,44 @@ def test_walk_in_refuses_someone_checked_in_elsewhere_at_that_time(
 # The index and the links to it ------------------------------------------------------------------
 
 
-def test_index_lists_the_shifts_a_lead_leads_today(app: Flask, world: World) -> None:
-    html = client_for(app, world.lead_day).get("/checkin/").get_data(as_text=True)
+def test_index_lists_the_shifts_a_lead_leads_today(app: Flask, world: PublishedRoster) -> None:
+    html = client_for(app, world["lead_day"]).get("/checkin/").get_data(as_text=True)
     assert "南通北卡口" in html
     assert f"{page_url(world)}#shift-day" in html
     assert "#shift-night" not in html
     assert "小海卡口" not in html
 
 
-def test_index_lists_every_site_with_people_today_for_staff(app: Flask, world: World) -> None:
-    html = client_for(app, world.coordinator).get("/checkin/").get_data(as_text=True)
+def test_index_lists_every_site_with_people_today_for_staff(
+    app: Flask, world: PublishedRoster
+) -> None:
+    html = client_for(app, world["coordinator"]).get("/checkin/").get_data(as_text=True)
     assert f"{page_url(world)}#shift-day" in html
     assert f"{page_url(world)}#shift-night" in html
-    assert f"{page_url(world, site=world.other_site)}#shift-day" in html
+    assert f"{page_url(world, site=world.sites['other_site'])}#shift-day" in html
     assert "/checkin/hours" in html
     # Tomorrow, today's shifts are gone (the night shift ended long ago).
     set_clock(DURING_DAY + timedelta(days=1))
-    later = client_for(app, world.coordinator).get("/checkin/").get_data(as_text=True)
+    later = client_for(app, world["coordinator"]).get("/checkin/").get_data(as_text=True)
     assert page_url(world) not in later
     assert "Nobody is on duty at any site today." in later
 
 
-def test_index_for_a_volunteer_who_leads_nothing(app: Flask, world: World) -> None:
-    html = client_for(app, world.alice).get("/checkin/").get_data(as_text=True)
+def test_index_for_a_volunteer_who_leads_nothing(app: Flask, world: PublishedRoster) -> None:
+    html = client_for(app, world["alice"]).get("/checkin/").get_data(as_text=True)
     assert "You lead no shift today." in html
 
 
-def test_shift_card_links_the_lead_to_check_in(app: Flask, world: World) -> None:
+def test_shift_card_links_the_lead_to_check_in(app: Flask, world: PublishedRoster) -> None:
     set_clock(datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
-    lead = client_for(app, world.lead_day).get("/me").get_data(as_text=True)
+    lead = client_for(app, world["lead_day"]).get("/me").get_data(as_text=True)
     assert f'href="{page_url(world)}#shift-day"' in lead
-    member = client_for(app, world.alice).get("/me").get_data(as_text=True)
+    member = client_for(app, world["alice"]).get("/me").get_data(as_text=True)
     assert "/checkin/" not in member
 
 
-def test_coordinator_nav_links_check_in(app: Flask, world: World) -> None:
-    html = client_for(app, world.coordinator).get("/coordinator/").get_data(as_text=True)
+def test_coordinator_nav_links_check_in(app: Flask, world: PublishedRoster) -> None:
+    html = client_for(app, world["coordinator"]).get("/coordinator/").get_data(as_text=True)
     assert 'href="/checkin/"' in html
 
 
@@ -659,32 +648,32 @@ def person_html(html: str, kind: str, volunteer_id: int) -> str:
 
 
 def test_a_walk_ins_phone_is_masked_for_the_lead_and_full_for_staff(
-    app: Flask, world: World
+    app: Flask, world: PublishedRoster
 ) -> None:
     """Adding anyone as a walk-in must not reveal their number to a lead."""
-    lead = client_for(app, world.lead_day)
+    lead = client_for(app, world["lead_day"])
     walker = world.vid("walker")
     data = {"volunteer_id": walker, "role_id": role_id("registrar")}
     section = lead.post(f"{page_url(world)}/day/walk-ins", data=data, headers=HX)
     assert section.status_code == 200
     for html in (section.get_data(as_text=True), lead.get(page_url(world)).get_data(as_text=True)):
         row = person_html(html, "day", walker)
-        assert mask(world.walker.phone) in row
-        assert national(world.walker.phone) not in html
-        assert national(world.alice.phone) in person_html(html, "day", world.vid("alice"))
+        assert mask(world["walker"].phone) in row
+        assert national(world["walker"].phone) not in html
+        assert national(world["alice"].phone) in person_html(html, "day", world.vid("alice"))
     marked = lead.post(mark_url(world, walker), data={"status": "late"}, headers=HX)
-    assert national(world.walker.phone) not in marked.get_data(as_text=True)
-    assert mask(world.walker.phone) in marked.get_data(as_text=True)
+    assert national(world["walker"].phone) not in marked.get_data(as_text=True)
+    assert mask(world["walker"].phone) in marked.get_data(as_text=True)
 
-    staff = client_for(app, world.coordinator).get(page_url(world)).get_data(as_text=True)
-    assert f'href="tel:{national(world.walker.phone)}"' in person_html(staff, "day", walker)
+    staff = client_for(app, world["coordinator"]).get(page_url(world)).get_data(as_text=True)
+    assert f'href="tel:{national(world["walker"].phone)}"' in person_html(staff, "day", walker)
 
 
 # A lead's own attendance, and the lead's window -------------------------------------------------
 
 
-def test_a_lead_may_not_record_their_own_attendance(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_a_lead_may_not_record_their_own_attendance(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     own = world.vid("lead_day")
     message = "You cannot record your own attendance: a coordinator records it for you."
     for status in ("present", "late", "absent"):
@@ -703,15 +692,17 @@ def test_a_lead_may_not_record_their_own_attendance(app: Flask, world: World) ->
     assert "A coordinator records your own attendance." in row
 
     # A coordinator records the lead.
-    staff = client_for(app, world.coordinator)
+    staff = client_for(app, world["coordinator"])
     assert staff.post(mark_url(world, own), data={"status": "present"}).status_code == 303
     record = record_of(own)
     assert record is not None
-    assert record.recorded_by_id == world.coordinator.id
+    assert record.recorded_by_id == world["coordinator"].id
 
 
-def test_the_leads_check_in_closes_a_day_after_the_shift_ends(app: Flask, world: World) -> None:
-    lead = client_for(app, world.lead_day)
+def test_the_leads_check_in_closes_a_day_after_the_shift_ends(
+    app: Flask, world: PublishedRoster
+) -> None:
+    lead = client_for(app, world["lead_day"])
     alice = world.vid("alice")
     set_clock(DAY_END + attendance.LEAD_EDIT_WINDOW - timedelta(minutes=1))  # the last minute
     assert lead.post(mark_url(world, alice), data={"status": "present"}).status_code == 303
@@ -730,11 +721,11 @@ def test_the_leads_check_in_closes_a_day_after_the_shift_ends(app: Flask, world:
     page = lead.get(page_url(world)).get_data(as_text=True)
     assert message in page
     assert 'name="status"' not in page
-    assert national(world.bob.phone) not in page  # read-only now: masked
+    assert national(world["bob"].phone) not in page  # read-only now: masked
 
     # Staff still type in a paper sheet, any time later.
     set_clock(DAY_END + timedelta(days=30))
-    staff = client_for(app, world.coordinator)
+    staff = client_for(app, world["coordinator"])
     assert staff.post(mark_url(world, world.vid("bob")), data={"status": "late"}).status_code == 303
     assert staff.post(times_url(world, alice), data=times).status_code == 303
     record = record_of(alice)
@@ -746,8 +737,8 @@ def test_the_leads_check_in_closes_a_day_after_the_shift_ends(app: Flask, world:
 # Absent, and the default time in ---------------------------------------------------------------
 
 
-def test_absent_only_once_the_shift_has_started(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_absent_only_once_the_shift_has_started(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     alice, bob = world.vid("alice"), world.vid("bob")
     set_clock(DAY_START - timedelta(hours=1))  # 07:00 local: check-in is open, the shift not
     refused = client.post(mark_url(world, alice), data={"status": "absent"}, headers=HX)
@@ -773,9 +764,9 @@ HUGE = str(10**20)
 
 @pytest.mark.parametrize("who", ["lead_day", "coordinator"])
 def test_ids_that_are_not_ids_get_a_clean_4xx_and_write_nothing(
-    app: Flask, world: World, who: str
+    app: Flask, world: PublishedRoster, who: str
 ) -> None:
-    client = client_for(app, getattr(world, who))
+    client = client_for(app, world[who])
     alice = world.vid("alice")
     body = {"status": "present", "time_in": "08:00", "time_out": "09:00"}
     for bad in (HUGE, str(MAX_ID + 1), "abc", "-1"):
@@ -809,7 +800,7 @@ def test_ids_that_are_not_ids_get_a_clean_4xx_and_write_nothing(
 # Double taps ------------------------------------------------------------------------------------
 
 
-def record_meanwhile(world: World, volunteer_id: int, walk_in: bool = False) -> None:
+def record_meanwhile(world: PublishedRoster, volunteer_id: int, walk_in: bool = False) -> None:
     """Another request (its own connection) records the person between this request's read
     and its write: the first of two taps."""
     with db.engine.begin() as other:
@@ -823,7 +814,7 @@ def record_meanwhile(world: World, volunteer_id: int, walk_in: bool = False) -> 
                 status="present",
                 time_in=DURING_DAY - timedelta(minutes=3),
                 walk_in=walk_in,
-                recorded_by_id=world.lead_day.id,
+                recorded_by_id=world["lead_day"].id,
                 updated_at=DURING_DAY,
             )
         )
@@ -831,14 +822,14 @@ def record_meanwhile(world: World, volunteer_id: int, walk_in: bool = False) -> 
 
 @pytest.mark.parametrize("status", ["present", "late"])
 def test_a_second_tap_racing_the_first_applies_to_the_same_record(
-    app: Flask, world: World, status: str
+    app: Flask, world: PublishedRoster, status: str
 ) -> None:
     alice = world.vid("alice")
-    shift = attendance.shift_checkin(world.site, DAY, "day", world.lead_day)
+    shift = attendance.shift_checkin(world.site, DAY, "day", world["lead_day"])
     assert shift.person(alice) is not None
     record_meanwhile(world, alice)
 
-    person = attendance.mark(shift, alice, status, world.lead_day)
+    person = attendance.mark(shift, alice, status, world["lead_day"])
 
     assert person is not None
     assert person.status == status
@@ -848,19 +839,19 @@ def test_a_second_tap_racing_the_first_applies_to_the_same_record(
     assert len(records()) == 1
 
 
-def test_a_double_tap_on_a_walk_in_adds_them_once(app: Flask, world: World) -> None:
+def test_a_double_tap_on_a_walk_in_adds_them_once(app: Flask, world: PublishedRoster) -> None:
     walker = world.vid("walker")
-    shift = attendance.shift_checkin(world.site, DAY, "day", world.lead_day)
+    shift = attendance.shift_checkin(world.site, DAY, "day", world["lead_day"])
     record_meanwhile(world, walker, walk_in=True)
 
-    person = attendance.add_walk_in(shift, walker, role_id("registrar"), world.lead_day)
+    person = attendance.add_walk_in(shift, walker, role_id("registrar"), world["lead_day"])
 
     assert person.walk_in
     assert len(records()) == 1
 
 
-def test_two_posts_for_the_same_person_record_them_once(app: Flask, world: World) -> None:
-    client = client_for(app, world.lead_day)
+def test_two_posts_for_the_same_person_record_them_once(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["lead_day"])
     bob = world.vid("bob")
     for _tap in range(2):
         response = client.post(mark_url(world, bob), data={"status": "present"}, headers=HX)
@@ -870,12 +861,12 @@ def test_two_posts_for_the_same_person_record_them_once(app: Flask, world: World
 
 
 def test_only_a_duplicate_record_is_reported_as_someone_elses(
-    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: PublishedRoster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Any other refusal by the database is a plain message, not "someone else just recorded
     this person". Here the times slip past the checks the way they did when they were compared
     on the wall clock: 01:50 after the clocks went back (06:50 UTC) and 01:55 before (05:55)."""
-    client = client_for(app, world.lead_day)
+    client = client_for(app, world["lead_day"])
     alice = world.vid("alice")
     client.post(mark_url(world, alice), data={"status": "present"})
     before = records()
@@ -903,34 +894,34 @@ SPRING = date(2027, 3, 14)  # New York's clocks go from 02:00 straight to 03:00
 
 @pytest.fixture
 def new_york(
-    world: World,
+    world: PublishedRoster,
     make_site: Callable[..., Site],
-    make_period: Callable[..., PlanningPeriod],
     make_volunteer: Callable[..., User],
-) -> World:
+) -> PublishedRoster:
     """A New York site whose night shift (00:00–08:00 local) on SPRING is 7 hours long."""
     site = make_site(name="纽约点", timezone="America/New_York")
-    period = make_period(start=date(2027, 3, 8), end=date(2027, 3, 21), sites=[site], name="春")
     lead, night = make_volunteer(name="纽约长"), make_volunteer(name="纽约夜")
-    make_roster(
-        period,
+    new_york = publish_roster(
+        {"site": site},
+        {"lead": lead, "night": night},
         [
             (site, SPRING, "night", "site_lead", lead),
             (site, SPRING, "night", "code_checker", night),
         ],
-        version=1,
+        start=date(2027, 3, 8),
+        end=date(2027, 3, 21),
+        period_name="春",
     )
     set_clock(datetime(2027, 3, 14, 13, 0, tzinfo=UTC))  # 09:00 EDT: the night shift is over
-    assert night.volunteer is not None
-    return World(site=site, lead=lead, night=night, vid=night.volunteer.id)
+    return new_york
 
 
-def test_times_across_the_spring_forward_gap(app: Flask, new_york: World) -> None:
-    client = client_for(app, new_york.lead)
-    url = f"/checkin/sites/{new_york.site.id}/{SPRING}/night/{new_york.vid}"
+def test_times_across_the_spring_forward_gap(app: Flask, new_york: PublishedRoster) -> None:
+    client = client_for(app, new_york["lead"])
+    url = f"/checkin/sites/{new_york.site.id}/{SPRING}/night/{new_york.vid('night')}"
     marked = client.post(f"{url}/status", data={"status": "present"}, headers=HX)
     assert "7 h" in marked.get_data(as_text=True)  # 00:00 EST to 08:00 EDT, no time out
-    record = record_of(new_york.vid, "night")
+    record = record_of(new_york.vid("night"), "night")
     assert record is not None
     assert record.time_in == datetime(2027, 3, 14, 5, 0, tzinfo=UTC)
     before = records()
@@ -952,7 +943,7 @@ def test_times_across_the_spring_forward_gap(app: Flask, new_york: World) -> Non
     assert "in 01:30" in html
     assert "out 03:15" in html
     assert "0.75 h" in html  # 45 minutes, not 1 h 45
-    record = record_of(new_york.vid, "night")
+    record = record_of(new_york.vid("night"), "night")
     assert record is not None
     assert record.time_in == datetime(2027, 3, 14, 6, 30, tzinfo=UTC)
     assert record.time_out == datetime(2027, 3, 14, 7, 15, tzinfo=UTC)
@@ -961,8 +952,10 @@ def test_times_across_the_spring_forward_gap(app: Flask, new_york: World) -> Non
 # Walk-in roles ----------------------------------------------------------------------------------
 
 
-def test_walk_in_roles_put_the_posts_urgent_requests_add_first(app: Flask, world: World) -> None:
-    shift = attendance.shift_checkin(world.site, DAY, "day", world.coordinator)
+def test_walk_in_roles_put_the_posts_urgent_requests_add_first(
+    app: Flask, world: PublishedRoster
+) -> None:
+    shift = attendance.shift_checkin(world.site, DAY, "day", world["coordinator"])
     codes = [r.code for r in attendance.walk_in_roles(shift)]
     assert codes[:3] == ["code_checker", "site_lead", "temperature"]
     db.session.add(
@@ -972,12 +965,12 @@ def test_walk_in_roles_put_the_posts_urgent_requests_add_first(app: Flask, world
             day=DAY,
             start_time=time(10),
             end_time=time(12),
-            created_by_id=world.coordinator.id,
+            created_by_id=world["coordinator"].id,
             needs=[UrgentNeed(role_id=role_id("registrar"), headcount=2)],
         )
     )
     db.session.commit()
     codes = [r.code for r in attendance.walk_in_roles(shift)]
     assert codes[:3] == ["code_checker", "registrar", "site_lead"]
-    night = attendance.shift_checkin(world.site, DAY, "night", world.coordinator)
+    night = attendance.shift_checkin(world.site, DAY, "night", world["coordinator"])
     assert "registrar" not in [r.code for r in attendance.walk_in_roles(night)][:3]

@@ -27,7 +27,7 @@ from scheduler.models import COORDINATOR, District, User
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.models.base import utcnow
 from scheduler.services import claims, importer
-from tests.conftest import PASSWORD, login
+from tests.fixtures.auth import PASSWORD, login
 from tests.test_auth import registration_form
 
 PHONE = "13812340001"

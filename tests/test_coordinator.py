@@ -29,7 +29,7 @@ from scheduler.models import (
 from scheduler.services import catalogue_admin
 from scheduler.services.availability import default_start
 from scheduler.services.dashboard import availability_counts, demand_per_span
-from tests.conftest import login
+from tests.fixtures.auth import login
 
 HX = {"HX-Request": "true"}
 

@@ -22,7 +22,8 @@ from scheduler.models import Assignment, Demand, Role, Roster, SolveRun
 from scheduler.services import exports
 from scheduler.services.coverage import Count, held_in, held_of, roster_coverage
 from scheduler.services.lookups import current_draft
-from tests.conftest import login, make_roster, publish_form
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import make_roster, publish_form
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world
 
 HX = {"HX-Request": "true"}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import ADMIN, COORDINATOR, VOLUNTEER, Availability, District, User
-from tests.conftest import PASSWORD
+from tests.fixtures.auth import PASSWORD
 from tests.test_access import (
     ANON,
     MON,

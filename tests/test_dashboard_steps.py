@@ -23,7 +23,8 @@ from scheduler.services.dashboard import (
     URGENT_STEP,
 )
 from scheduler.services.my_shifts import cancel
-from tests.conftest import cancel_shift, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import cancel_shift, make_roster
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world
 
 

@@ -33,7 +33,7 @@ from scheduler.models.rosters import DRAFT, PUBLISHED
 from scheduler.services import editing
 from scheduler.services.availability import default_start
 from scheduler.services.editing import EditError
-from tests.conftest import login
+from tests.fixtures.auth import login
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world, skill
 
 D = [date(2026, 12, 7) + timedelta(days=i) for i in range(14)]  # Mon 7 .. Sun 20 December

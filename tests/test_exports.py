@@ -24,7 +24,8 @@ from scheduler.models import PlanningPeriod, Site, User, WorkUnit
 from scheduler.services import exports, sheets
 from scheduler.services.exports import CSV_COLUMNS
 from scheduler.services.spreadsheets import sheet_titles
-from tests.conftest import cancel_shift, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import cancel_shift, make_roster
 
 D7, D8, D9 = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)
 LONG_NAME = "南通北:核酸/检测[2]号*社区?点位\\以及一个非常非常长的名字用来测试"

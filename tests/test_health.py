@@ -1,7 +1,7 @@
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import build_app
+from tests.fixtures.app import build_app
 
 
 def test_healthz_reports_database_ok(client: FlaskClient) -> None:

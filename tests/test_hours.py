@@ -10,9 +10,9 @@ import csv
 import io
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -38,7 +38,8 @@ from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.planning import build_problem, person_id
 from scheduler.services import hours, rosters
 from scheduler.services.lookups import current_draft
-from tests.conftest import RosterRow, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import PublishedRoster, RosterRow, make_roster, publish_roster
 
 DAY = date(2026, 12, 10)
 AFTER = datetime(2026, 12, 20, tzinfo=UTC)  # every shift below has ended
@@ -79,31 +80,49 @@ def record(
     return row
 
 
-class World:
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+@pytest.fixture
+def east_unit(app: Flask) -> WorkUnit:
+    return work_unit("甲单位")
+
+
+@pytest.fixture
+def west_unit(app: Flask) -> WorkUnit:
+    return work_unit("乙单位")
+
+
+def work_unit(name: str) -> WorkUnit:
+    unit = WorkUnit(name=name)
+    db.session.add(unit)
+    db.session.commit()
+    return unit
 
 
 @pytest.fixture
 def world(
     app: Flask,
+    east_unit: WorkUnit,
+    west_unit: WorkUnit,
     make_site: Callable[..., Site],
     make_period: Callable[..., PlanningPeriod],
     make_volunteer: Callable[..., User],
     coordinator: User,
-) -> World:
+) -> PublishedRoster:
     """Three volunteers of two work units with records in December (the period) and one in
     November (outside it). Ben's two absences are on his published shifts (no-shows)."""
-    east, west = WorkUnit(name="甲单位"), WorkUnit(name="乙单位")
-    db.session.add_all([east, west])
-    db.session.commit()
     town = make_site(name="社区检测点")  # night 00–08, day 08–16, evening 16–24 local
     highway = make_site(name="如东出口", first_shift_hour=23)  # night 23:00–07:00
-    period = make_period(start=date(2026, 12, 7), end=date(2026, 12, 20), sites=[town, highway])
+    ann = make_volunteer(name="安娜", phone="13900000021", work_unit=east_unit)
+    ben = make_volunteer(name="本杰", phone="13900000022", work_unit=west_unit)
+    cai = make_volunteer(name="蔡三", phone="13900000023", work_unit=east_unit)
+    world = publish_roster(
+        {"town": town, "highway": highway},
+        {"ann": ann, "ben": ben, "cai": cai, "coordinator": coordinator},
+        [
+            (town, DAY, "day", "code_checker", ben),
+            (town, DAY + timedelta(days=2), "day", "code_checker", ben),
+        ],
+    )
     make_period(start=date(2026, 11, 2), end=date(2026, 11, 8), name="十一月")
-    ann = make_volunteer(name="安娜", phone="13900000021", work_unit=east)
-    ben = make_volunteer(name="本杰", phone="13900000022", work_unit=west)
-    cai = make_volunteer(name="蔡三", phone="13900000023", work_unit=east)
     # Ann: a night 23:00–07:00 (8 h) and an evening with a late time out at 00:30 (8.5 h, late).
     record(
         ann, highway, DAY, "night", time_in=utc(2026, 12, 10, 15), time_out=utc(2026, 12, 10, 23)
@@ -117,15 +136,8 @@ def world(
         time_in=utc(2026, 12, 11, 8),
         time_out=utc(2026, 12, 11, 16, 30),
     )
-    # Ben: two no-shows, and a day shift checked in at 08:00 without a time out (counts to 16:00).
-    make_roster(
-        period,
-        [
-            (town, DAY, "day", "code_checker", ben),
-            (town, DAY + timedelta(days=2), "day", "code_checker", ben),
-        ],
-        version=1,
-    )
+    # Ben: two no-shows on his published shifts, and a day shift checked in at 08:00 without a
+    # time out (counts to 16:00).
     record(ben, town, DAY, "day", "absent")
     record(ben, town, DAY + timedelta(days=2), "day", "absent")
     record(ben, town, DAY + timedelta(days=3), "day", time_in=utc(2026, 12, 13, 0))
@@ -143,17 +155,7 @@ def world(
         cai, town, date(2026, 11, 3), "day", time_in=utc(2026, 11, 3), time_out=utc(2026, 11, 3, 8)
     )
     set_clock(AFTER)
-    return World(
-        east=east,
-        west=west,
-        town=town,
-        highway=highway,
-        period=period,
-        ann=ann,
-        ben=ben,
-        cai=cai,
-        coordinator=coordinator,
-    )
+    return world
 
 
 def client_for(app: Flask, user: User) -> FlaskClient:
@@ -171,38 +173,40 @@ def vid(user: User) -> int:
 # Counting ---------------------------------------------------------------------------------------
 
 
-def test_hours_across_midnight_and_late(world: World) -> None:
+def test_hours_across_midnight_and_late(world: PublishedRoster) -> None:
     table = hours.hours_table()
-    ann = next(r for r in table.rows if r.volunteer_id == vid(world.ann))
+    ann = next(r for r in table.rows if r.volunteer_id == world.vid("ann"))
     assert (ann.minutes, ann.shifts, ann.late, ann.no_shows) == (480 + 510, 2, 1, 0)
     assert ann.hours == "16.5"
 
 
-def test_without_a_time_out_counts_to_the_shifts_end_once_ended(world: World) -> None:
+def test_without_a_time_out_counts_to_the_shifts_end_once_ended(world: PublishedRoster) -> None:
     row = db.session.scalar(
         select(Attendance).where(
-            Attendance.volunteer_id == vid(world.ben), Attendance.status == "present"
+            Attendance.volunteer_id == world.vid("ben"), Attendance.status == "present"
         )
     )
     assert row is not None
     assert hours.served_minutes(row, AFTER) == 480
     # Not yet while the shift runs (13 Dec 08:00–16:00 local = 00:00–08:00 UTC).
     assert hours.served_minutes(row, utc(2026, 12, 13, 5)) is None
-    ben = hours.my_hours(vid(world.ben), utc(2026, 12, 13, 5))
+    ben = hours.my_hours(world.vid("ben"), utc(2026, 12, 13, 5))
     assert (ben.minutes, ben.shifts) == (0, 1)
     assert ben.entries[0].hours == ""
 
 
-def test_absent_is_no_hours_and_a_no_show_unless_a_walk_in(world: World) -> None:
+def test_absent_is_no_hours_and_a_no_show_unless_a_walk_in(world: PublishedRoster) -> None:
     table = hours.hours_table()
-    ben = next(r for r in table.rows if r.volunteer_id == vid(world.ben))
+    ben = next(r for r in table.rows if r.volunteer_id == world.vid("ben"))
     assert (ben.minutes, ben.shifts, ben.no_shows) == (480, 1, 2)
-    assert hours.no_show_counts() == {vid(world.ben): 2}
-    assert hours.no_show_counts(before=DAY + timedelta(days=1)) == {vid(world.ben): 1}
+    assert hours.no_show_counts() == {world.vid("ben"): 2}
+    assert hours.no_show_counts(before=DAY + timedelta(days=1)) == {world.vid("ben"): 1}
     assert hours.no_show_counts(before=DAY) == {}
 
 
-def test_table_filters_by_period_dates_and_work_unit_sorted_by_hours(world: World) -> None:
+def test_table_filters_by_period_dates_and_work_unit_sorted_by_hours(
+    world: PublishedRoster, east_unit: WorkUnit
+) -> None:
     everything = hours.hours_table()
     assert [r.name for r in everything.rows] == ["安娜", "蔡三", "本杰"]  # 16.5, 9.5, 8
     assert everything.minutes == 990 + 570 + 480
@@ -212,23 +216,27 @@ def test_table_filters_by_period_dates_and_work_unit_sorted_by_hours(world: Worl
         ("本杰", "8"),
         ("蔡三", "1.5"),
     ]
-    east = hours.hours_table(world.period.start_date, world.period.end_date, world.east.id)
+    east = hours.hours_table(world.period.start_date, world.period.end_date, east_unit.id)
     assert [r.name for r in east.rows] == ["安娜", "蔡三"]
     assert (east.minutes, east.shifts, east.late, east.no_shows) == (1080, 3, 1, 0)
     assert hours.format_hours(470) == "7.83"
 
 
-def test_an_absence_off_the_roster_or_cancelled_is_not_a_no_show(app: Flask, world: World) -> None:
+def test_an_absence_off_the_roster_or_cancelled_is_not_a_no_show(
+    app: Flask, world: PublishedRoster
+) -> None:
     """A republish that takes Ben off his second shift, then Ben cancelling the first: neither
     absence counts any more — in the table, his own hours, the coordinator's page or the
     counts the solver reads."""
-    assert hours.no_show_counts() == {vid(world.ben): 2}
-    make_roster(world.period, [(world.town, DAY, "day", "code_checker", world.ben)], version=2)
-    assert hours.no_show_counts() == {vid(world.ben): 1}
+    assert hours.no_show_counts() == {world.vid("ben"): 2}
+    make_roster(
+        world.period, [(world.sites["town"], DAY, "day", "code_checker", world["ben"])], version=2
+    )
+    assert hours.no_show_counts() == {world.vid("ben"): 1}
     db.session.add(
         ShiftResponse(
-            volunteer_id=vid(world.ben),
-            site_id=world.town.id,
+            volunteer_id=world.vid("ben"),
+            site_id=world.sites["town"].id,
             day=DAY,
             shift="day",
             status=CANCELLED_BY_VOLUNTEER,
@@ -237,31 +245,31 @@ def test_an_absence_off_the_roster_or_cancelled_is_not_a_no_show(app: Flask, wor
     )
     db.session.commit()
     assert hours.no_show_counts() == {}
-    ben = next(r for r in hours.hours_table().rows if r.volunteer_id == vid(world.ben))
+    ben = next(r for r in hours.hours_table().rows if r.volunteer_id == world.vid("ben"))
     assert (ben.minutes, ben.shifts, ben.no_shows) == (480, 1, 0)
-    mine = hours.my_hours(vid(world.ben))
+    mine = hours.my_hours(world.vid("ben"))
     assert mine.no_shows == 0
     assert [e.record.status for e in mine.entries] == ["present"]
-    assert hours.volunteer_totals(vid(world.ben)).no_shows == 0
-    page = client_for(app, world.coordinator).get(f"/coordinator/volunteers/{vid(world.ben)}")
+    assert hours.volunteer_totals(world.vid("ben")).no_shows == 0
+    page = client_for(app, world["coordinator"]).get(f"/coordinator/volunteers/{world.vid('ben')}")
     assert '<dd id="volunteer-no-shows">0</dd>' in page.get_data(as_text=True)
 
 
 def test_a_volunteer_with_only_excused_absences_is_not_listed(
-    world: World, make_volunteer: Callable[..., User]
+    world: PublishedRoster, make_volunteer: Callable[..., User]
 ) -> None:
     dan = make_volunteer(name="丁请假")
-    record(dan, world.town, DAY, "evening", "absent")  # never on the published roster
+    record(dan, world.sites["town"], DAY, "evening", "absent")  # never on the published roster
     assert vid(dan) not in {r.volunteer_id for r in hours.hours_table().rows}
     assert hours.volunteer_totals(vid(dan)) == hours.HoursRow(volunteer_id=vid(dan))
 
 
 def test_the_period_filter_keeps_to_the_periods_sites(
-    world: World, make_site: Callable[..., Site]
+    world: PublishedRoster, make_site: Callable[..., Site]
 ) -> None:
     elsewhere = make_site(name="别处点位")  # not in the period, same dates
     record(
-        world.ann,
+        world["ann"],
         elsewhere,
         DAY + timedelta(days=4),
         "day",
@@ -269,28 +277,28 @@ def test_the_period_filter_keeps_to_the_periods_sites(
         time_out=utc(2026, 12, 14, 8),
     )
     everything = hours.hours_table()
-    assert next(r for r in everything.rows if r.volunteer_id == vid(world.ann)).hours == "24.5"
+    assert next(r for r in everything.rows if r.volunteer_id == world.vid("ann")).hours == "24.5"
     period = hours.hours_table(
         world.period.start_date,
         world.period.end_date,
         site_ids=[s.id for s in world.period.sites],
     )
-    assert next(r for r in period.rows if r.volunteer_id == vid(world.ann)).hours == "16.5"
+    assert next(r for r in period.rows if r.volunteer_id == world.vid("ann")).hours == "16.5"
 
 
 def test_the_period_filter_of_the_page_keeps_to_the_periods_sites(
-    app: Flask, world: World, make_site: Callable[..., Site]
+    app: Flask, world: PublishedRoster, make_site: Callable[..., Site]
 ) -> None:
     elsewhere = make_site(name="别处点位")
     record(
-        world.ann,
+        world["ann"],
         elsewhere,
         DAY,
         "evening",
         time_in=utc(2026, 12, 10, 8),
         time_out=utc(2026, 12, 10, 16),
     )
-    client = client_for(app, world.coordinator)
+    client = client_for(app, world["coordinator"])
     html = client.get("/checkin/hours", query_string={"period": world.period.id})
     assert page_rows(html.get_data(as_text=True))[0][:3] == ["安娜", "甲单位", "16.5"]
     html = client.get("/checkin/hours")
@@ -370,9 +378,11 @@ def page_rows(html: str) -> list[list[str]]:
     return rows
 
 
-def test_page_and_exports_agree_with_the_filters(app: Flask, world: World) -> None:
-    client = client_for(app, world.coordinator)
-    query = {"period": world.period.id, "work_unit": world.east.id}
+def test_page_and_exports_agree_with_the_filters(
+    app: Flask, world: PublishedRoster, east_unit: WorkUnit
+) -> None:
+    client = client_for(app, world["coordinator"])
+    query = {"period": world.period.id, "work_unit": east_unit.id}
     page = client.get("/checkin/hours", query_string=query)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -414,10 +424,10 @@ def test_page_and_exports_agree_with_the_filters(app: Flask, world: World) -> No
 
 
 def test_the_page_is_paginated_and_exports_hold_every_row(
-    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: PublishedRoster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hours, "HOURS_PAGE_SIZE", 2)
-    client = client_for(app, world.coordinator)
+    client = client_for(app, world["coordinator"])
     first = client.get("/checkin/hours").get_data(as_text=True)
     assert [r[0] for r in page_rows(first)] == ["安娜", "蔡三"]
     assert "Page 1 of 2" in first
@@ -427,16 +437,18 @@ def test_the_page_is_paginated_and_exports_hold_every_row(
     assert [r[0] for r in rows[1:]] == ["安娜", "蔡三", "本杰"]
 
 
-def test_unknown_filters_show_everything(app: Flask, world: World) -> None:
-    client = client_for(app, world.coordinator)
+def test_unknown_filters_show_everything(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["coordinator"])
     html = client.get("/checkin/hours?period=999&work_unit=abc").get_data(as_text=True)
     assert [r[0] for r in page_rows(html)] == ["安娜", "蔡三", "本杰"]
 
 
-def test_coordinator_volunteer_page_shows_hours_and_no_shows(app: Flask, world: World) -> None:
+def test_coordinator_volunteer_page_shows_hours_and_no_shows(
+    app: Flask, world: PublishedRoster
+) -> None:
     html = (
-        client_for(app, world.coordinator)
-        .get(f"/coordinator/volunteers/{vid(world.ben)}")
+        client_for(app, world["coordinator"])
+        .get(f"/coordinator/volunteers/{world.vid('ben')}")
         .get_data(as_text=True)
     )
     assert '<dd id="volunteer-no-shows">2</dd>' in html
@@ -446,21 +458,21 @@ def test_coordinator_volunteer_page_shows_hours_and_no_shows(app: Flask, world: 
 # A volunteer's own hours ------------------------------------------------------------------------
 
 
-def test_a_volunteer_sees_only_their_own_hours(app: Flask, world: World) -> None:
-    client = client_for(app, world.ann)
-    html = client.get(f"/me/hours?volunteer_id={vid(world.ben)}").get_data(as_text=True)
+def test_a_volunteer_sees_only_their_own_hours(app: Flask, world: PublishedRoster) -> None:
+    client = client_for(app, world["ann"])
+    html = client.get(f"/me/hours?volunteer_id={world.vid('ben')}").get_data(as_text=True)
     assert "16.5" in html
     assert "如东出口" in html
     assert "07:00 (+1)" in html
     assert "本杰" not in html
     assert "Absent" not in html
-    ben = client_for(app, world.ben).get("/me/hours").get_data(as_text=True)
+    ben = client_for(app, world["ben"]).get("/me/hours").get_data(as_text=True)
     assert ben.count("Absent") == 2
     assert "如东出口" not in ben
 
 
-def test_the_certificate(app: Flask, world: World) -> None:
-    html = client_for(app, world.ann).get("/me/hours/certificate").get_data(as_text=True)
+def test_the_certificate(app: Flask, world: PublishedRoster) -> None:
+    html = client_for(app, world["ann"]).get("/me/hours/certificate").get_data(as_text=True)
     assert "Certificate of Volunteer Service Hours" in html
     assert '<span class="cert-figure">安娜</span>' in html
     assert '<span class="cert-figure">16.5</span>' in html
@@ -472,8 +484,8 @@ def test_the_certificate(app: Flask, world: World) -> None:
     assert "@media print" in css
 
 
-def test_the_certificate_as_pdf(app: Flask, world: World, tmp_path: Path) -> None:
-    response = client_for(app, world.ann).get("/me/hours/certificate.pdf")
+def test_the_certificate_as_pdf(app: Flask, world: PublishedRoster, tmp_path: Path) -> None:
+    response = client_for(app, world["ann"]).get("/me/hours/certificate.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
@@ -489,12 +501,12 @@ def test_the_certificate_as_pdf(app: Flask, world: World, tmp_path: Path) -> Non
 
 
 def test_the_certificate_escapes_the_name_and_names_the_configured_issuer(
-    app: Flask, world: World
+    app: Flask, world: PublishedRoster
 ) -> None:
-    world.ann.name = "<b>安娜</b>"
+    world["ann"].name = "<b>安娜</b>"
     db.session.commit()
     app.config["CERTIFICATE_ISSUER"] = "南通市总工会"
-    html = client_for(app, world.ann).get("/me/hours/certificate").get_data(as_text=True)
+    html = client_for(app, world["ann"]).get("/me/hours/certificate").get_data(as_text=True)
     assert "&lt;b&gt;安娜&lt;/b&gt;" in html
     assert "<b>安娜" not in html
     assert "南通市总工会" in html
@@ -519,13 +531,22 @@ def absences(
         record(user, site, day, "day", "absent")
 
 
+@dataclass(frozen=True)
+class Candidates:
+    site: Site
+    period: PlanningPeriod
+    keen: User
+    flaky: User
+    once: User
+
+
 @pytest.fixture
 def candidates(
     app: Flask,
     make_site: Callable[..., Site],
     make_period: Callable[..., PlanningPeriod],
     make_volunteer: Callable[..., User],
-) -> World:
+) -> Candidates:
     """One post (a day-shift code checker) and two identical volunteers for it; one of them
     did not turn up twice before the period. The flaky one is created first, so without the
     flag the solver's tie goes to them."""
@@ -543,7 +564,7 @@ def candidates(
     absences(make_period, site, [*november, (once, date(2026, 11, 3))], "十一月")
     # After the period starts: does not count.
     absences(make_period, site, [(flaky, DAY + timedelta(days=1))], "十二月后")
-    return World(site=site, period=period, keen=keen, flaky=flaky, once=once)
+    return Candidates(site=site, period=period, keen=keen, flaky=flaky, once=once)
 
 
 def solved(app: Flask, period: PlanningPeriod) -> list[str]:
@@ -565,7 +586,7 @@ def problem_of(period: PlanningPeriod) -> solver.Problem:
     return problem
 
 
-def test_with_the_flag_repeat_no_shows_get_off_requests(app: Flask, candidates: World) -> None:
+def test_with_the_flag_repeat_no_shows_get_off_requests(app: Flask, candidates: Candidates) -> None:
     # The same solve without the flag takes the flaky volunteer (the tie goes to them) ...
     assert solved(app, candidates.period) == [person_id(vid(candidates.flaky))]
 
@@ -582,14 +603,14 @@ def test_with_the_flag_repeat_no_shows_get_off_requests(app: Flask, candidates: 
     assert solved(app, candidates.period) == [person_id(vid(candidates.keen))]
 
 
-def test_without_the_flag_there_are_no_requests(candidates: World) -> None:
+def test_without_the_flag_there_are_no_requests(candidates: Candidates) -> None:
     assert candidates.period.deprioritise_no_shows is False
     problem = problem_of(candidates.period)
     assert all(p.requests == () for p in problem.people)
 
 
 def test_the_weight_grows_with_no_shows_and_is_capped(
-    candidates: World, make_period: Callable[..., PlanningPeriod]
+    candidates: Candidates, make_period: Callable[..., PlanningPeriod]
 ) -> None:
     october = [(candidates.flaky, date(2026, 10, 1) + timedelta(days=n)) for n in range(1, 13)]
     absences(make_period, candidates.site, october, "十月")
@@ -601,7 +622,7 @@ def test_the_weight_grows_with_no_shows_and_is_capped(
 
 
 def test_absences_off_the_roster_do_not_weigh(
-    candidates: World, make_period: Callable[..., PlanningPeriod]
+    candidates: Candidates, make_period: Callable[..., PlanningPeriod]
 ) -> None:
     """Absences the latest roster no longer holds are not no-shows for the solver either."""
     november = db.session.scalar(select(PlanningPeriod).where(PlanningPeriod.name == "十一月"))
@@ -614,7 +635,9 @@ def test_absences_off_the_roster_do_not_weigh(
     assert hours.no_show_counts() == {vid(candidates.flaky): 1}  # the one after the period
 
 
-def test_the_period_form_sets_the_flag(app: Flask, candidates: World, coordinator: User) -> None:
+def test_the_period_form_sets_the_flag(
+    app: Flask, candidates: Candidates, coordinator: User
+) -> None:
     client = client_for(app, coordinator)
     url = f"/coordinator/periods/{candidates.period.id}/edit"
     page = client.get(url).get_data(as_text=True)

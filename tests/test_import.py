@@ -23,8 +23,8 @@ from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import importer
 from scheduler.services.accounts import create_account
 from scheduler.sessions import SESSION_KEY, password_version
-from tests.conftest import PASSWORD, login
-from tests.fixtures.helpers import signed_in as signed_in_as
+from tests.fixtures.auth import PASSWORD, login
+from tests.fixtures.auth import signed_in as signed_in_as
 
 HEADER_ZH = [
     "序号",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.models import Notification, Role, Site, User
 from scheduler.services.notifications import notify
-from tests.conftest import login
+from tests.fixtures.auth import login
 
 MON = date(2026, 12, 7)
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from scheduler.config import _dev_secret_key
 from scheduler.extensions import db
 from scheduler.models import Notification, User
-from tests.conftest import login
+from tests.fixtures.auth import login
 from tests.test_editing import D, EditWorld, hand_rows, role
 from tests.test_editing import world as world
 

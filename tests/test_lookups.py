@@ -10,7 +10,7 @@ from flask import Flask
 from scheduler.extensions import db
 from scheduler.models import PlanningPeriod
 from scheduler.services import lookups
-from tests.conftest import make_roster
+from tests.fixtures.rosters import make_roster
 
 
 def test_a_period_s_days_are_every_date_from_start_to_end_in_order() -> None:

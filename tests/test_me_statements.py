@@ -16,7 +16,8 @@ from sqlalchemy import event
 from scheduler.extensions import db
 from scheduler.models import Assignment, PlanningPeriod, Site, User
 from scheduler.services import my_shifts
-from tests.conftest import RosterRow, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import RosterRow, make_roster
 
 MON = date(2026, 12, 7)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

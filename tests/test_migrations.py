@@ -11,7 +11,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from scheduler.extensions import db
-from tests.conftest import POSTGRES_URL, _postgres_schema_url, build_app
+from tests.fixtures.app import build_app
+from tests.fixtures.database import POSTGRES_URL, postgres_schema_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -20,7 +21,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id
         return f"sqlite:///{tmp_path / 'migrated.sqlite'}"
     if not POSTGRES_URL:
         pytest.skip("MUSTER_TEST_DATABASE_URL is not set: PostgreSQL variant not run")
-    return _postgres_schema_url(f"{worker_id}_migrations")
+    return postgres_schema_url(f"{worker_id}_migrations")
 
 
 def test_upgrade_matches_models_and_downgrades_cleanly(empty_database_url: str) -> None:

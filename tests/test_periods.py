@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from scheduler.extensions import db
 from scheduler.models import PlanningPeriod, Site, User
 from scheduler.models.planning import MAX_PERIOD_DAYS
-from tests.conftest import login
+from tests.fixtures.auth import login
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from scheduler.extensions import db
 from scheduler.models import User
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
-from tests.conftest import PASSWORD, login
+from tests.fixtures.auth import PASSWORD, login
 from tests.test_volunteer import profile_form
 
 MINE = "13800000001"

@@ -17,7 +17,8 @@ from scheduler.models.rosters import PUBLISHED
 from scheduler.services import editing, publishing
 from scheduler.services.lookups import current_draft
 from scheduler.services.publishing import NothingChanged
-from tests.conftest import login, make_roster, publish_form
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import make_roster, publish_form
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world
 
 

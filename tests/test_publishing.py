@@ -18,7 +18,8 @@ from scheduler.models.rosters import DRAFT, PUBLISHED
 from scheduler.services import editing, publishing
 from scheduler.services.accounts import create_account
 from scheduler.services.editing import EditError
-from tests.conftest import PASSWORD, login, publish_form
+from tests.fixtures.auth import PASSWORD, login
+from tests.fixtures.rosters import publish_form
 from tests.test_editing import D, EditWorld, put, role
 from tests.test_editing import world as world
 from tests.test_planning import build_small_world

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import User
-from tests.conftest import PASSWORD
+from tests.fixtures.auth import PASSWORD
 from tests.test_auth import registration_form
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,7 +32,8 @@ from scheduler.models.rosters import PUBLISHED, SUCCEEDED
 from scheduler.planning import build_problem, person_id, shift_id
 from scheduler.services import lookups, my_shifts, publishing
 from scheduler.services.lookups import current_draft
-from tests.conftest import login, publish_form
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import publish_form
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 
@@ -172,7 +173,7 @@ def test_cancel_repair_confirm_publishes_version_2_with_the_hole_filled(
     assert "1 posts added, 1 posts removed, 2 volunteers affected." in html
     assert filler_name in html
     assert canceller.name in html
-    assert f'action="{base_url(world)}/publish"' in html
+    assert f'action="{base_url(world)}/repair/publish"' in html
 
     published = staff.post(f"{base_url(world)}/publish", data=publish_form(staff, base_url(world)))
     assert published.status_code == 302

@@ -18,7 +18,8 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED, SolveRun
 from scheduler.services import lookups
 from scheduler.services.lookups import current_draft
-from tests.conftest import login, publish_form
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import publish_form
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 NAMES = ["安然", "博文", "陈静", "丁宁", "方圆"]

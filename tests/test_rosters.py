@@ -18,7 +18,7 @@ from scheduler.extensions import db
 from scheduler.models import Assignment, Role, Roster, SolveRun, UnfilledPost
 from scheduler.models.base import utcnow
 from scheduler.services import rosters
-from tests.conftest import login
+from tests.fixtures.auth import login
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world
 
 HX = {"HX-Request": "true"}

@@ -41,7 +41,8 @@ from scheduler.services import editing, lookups, my_shifts, publishing, rosters
 from scheduler.services.editing import EditError
 from scheduler.services.lookups import current_draft
 from scheduler.services.publishing import PublishError
-from tests.conftest import login, publish_form
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import publish_form
 
 MON, TUE = date(2026, 12, 7), date(2026, 12, 8)
 

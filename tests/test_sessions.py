@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from scheduler.extensions import db
 from scheduler.models import ADMIN, User
-from tests.conftest import PASSWORD, login
+from tests.fixtures.auth import PASSWORD, login
 
 NEW = "a-new-password-42"
 

@@ -24,7 +24,8 @@ from scheduler.extensions import db
 from scheduler.models import SITE_LEAD, District, PlanningPeriod, Roster, Site, User
 from scheduler.services import duty, sheets
 from scheduler.services.phones import mask, national
-from tests.conftest import cancel_shift, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import cancel_shift, make_roster
 
 DAY = date(2026, 12, 11)
 KINDS = ("night", "day", "evening")

@@ -31,7 +31,8 @@ from scheduler.models.base import utcnow
 from scheduler.planning import build_problem, save_solution
 from scheduler.services import signup
 from scheduler.services.availability import default_start
-from tests.test_my_shifts import MON, Clock, client_for, make_roster, role_id
+from tests.fixtures.rosters import make_roster
+from tests.test_my_shifts import MON, Clock, client_for, role_id
 
 TUE, WED, THU = (MON + timedelta(days=n) for n in (1, 2, 3))
 

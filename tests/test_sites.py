@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from scheduler.extensions import db
 from scheduler.models import Demand, District, Role, Site, User
 from scheduler.services.sites import SiteData, SiteError, save_site
-from tests.conftest import login
+from tests.fixtures.auth import login
 
 
 def role_ids() -> dict[str, int]:

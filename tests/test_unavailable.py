@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,13 +16,13 @@ from scheduler.extensions import db
 from scheduler.models import (
     Assignment,
     Notification,
-    PlanningPeriod,
     ShiftResponse,
     Site,
     User,
 )
 from scheduler.services import my_shifts
-from tests.conftest import RosterRow, login, make_roster
+from tests.fixtures.auth import login
+from tests.fixtures.rosters import PublishedRoster, RosterRow, publish_roster
 
 MON = date(2026, 12, 7)
 THU = MON + timedelta(days=3)
@@ -38,22 +37,15 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(my_shifts, "utcnow", lambda: NOW)
 
 
-class World:
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-
-
 @pytest.fixture
 def world(
     app: Flask,
     make_site: Callable[..., Site],
-    make_period: Callable[..., PlanningPeriod],
     make_volunteer: Callable[..., User],
     make_user: Callable[..., User],
     coordinator: User,
-) -> World:
+) -> PublishedRoster:
     site = make_site(name="西站卡口")
-    period = make_period(sites=[site])
     me = make_volunteer(name="电话请假人", phone="13900000001")
     lead = make_volunteer(name="点位长乙", phone="13900000002")
     mate = make_volunteer(name="队友丙", phone="13900000003")
@@ -65,23 +57,26 @@ def world(
         (site, THU, "day", "code_checker", me),
         (site, LATER, "day", "code_checker", me),  # outside the range below
     ]
-    published = make_roster(period, rows, version=1, published_at=NOW)
-    draft = make_roster(period, rows, version=None)
-    staff = app.test_client()
-    login(staff, coordinator)
-    return World(
-        site=site,
-        period=period,
-        me=me,
-        lead=lead,
-        mate=mate,
-        coordinator=coordinator,
-        other_coordinator=other_coordinator,
-        published=published,
-        draft=draft,
-        staff=staff,
-        url=f"/coordinator/volunteers/{me.volunteer.id}/unavailable",  # type: ignore[union-attr]
-    )
+    people = {
+        "me": me,
+        "lead": lead,
+        "mate": mate,
+        "coordinator": coordinator,
+        "other_coordinator": other_coordinator,
+    }
+    return publish_roster({"site": site}, people, rows, draft=rows, published_at=NOW)
+
+
+@pytest.fixture
+def staff(app: Flask, world: PublishedRoster) -> FlaskClient:
+    """The coordinator, logged in."""
+    client = app.test_client()
+    login(client, world["coordinator"])
+    return client
+
+
+def unavailable_url(world: PublishedRoster) -> str:
+    return f"/coordinator/volunteers/{world.vid('me')}/unavailable"
 
 
 def snapshot(roster_id: int) -> set[tuple[date, int]]:
@@ -100,23 +95,23 @@ def cancellations() -> list[tuple[int, date, str, str | None, str]]:
     ]
 
 
-def test_volunteer_page_offers_the_form(world: World) -> None:
-    page = world.staff.get(f"/coordinator/volunteers/{world.me.volunteer.id}")
+def test_volunteer_page_offers_the_form(world: PublishedRoster, staff: FlaskClient) -> None:
+    page = staff.get(f"/coordinator/volunteers/{world['me'].volunteer.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="volunteer-unavailable"' in html
-    assert f'action="{world.url}"' in html
+    assert f'action="{unavailable_url(world)}"' in html
     for name in ("first_day", "last_day", "reason"):
         assert f'name="{name}"' in html
 
 
 def test_marking_unavailable_cancels_the_shifts_in_range_and_shows_the_holes(
-    world: World,
+    world: PublishedRoster, staff: FlaskClient
 ) -> None:
-    me_id = world.me.volunteer.id
+    me_id = world["me"].volunteer.id
     published_before = snapshot(world.published.id)
-    response = world.staff.post(
-        world.url,
+    response = staff.post(
+        unavailable_url(world),
         data={
             "first_day": MON.isoformat(),
             "last_day": THU.isoformat(),
@@ -125,7 +120,7 @@ def test_marking_unavailable_cancels_the_shifts_in_range_and_shows_the_holes(
     )
     assert response.status_code == 302
     assert response.location.endswith(f"/coordinator/volunteers/{me_id}")
-    page = world.staff.get(response.location).get_data(as_text=True)
+    page = staff.get(response.location).get_data(as_text=True)
     assert "Marked unavailable: 2 shifts cancelled. Repair the roster to fill them." in page
 
     # Both shifts in the range (even MON's, inside the volunteer's cutoff) are cancelled.
@@ -141,27 +136,27 @@ def test_marking_unavailable_cancels_the_shifts_in_range_and_shows_the_holes(
     notes = db.session.scalars(select(Notification).order_by(Notification.id)).all()
     told = {(n.user_id, n.payload["day"]) for n in notes}
     assert told == {
-        (world.lead.id, MON.isoformat()),
-        (world.other_coordinator.id, MON.isoformat()),
-        (world.other_coordinator.id, THU.isoformat()),
+        (world["lead"].id, MON.isoformat()),
+        (world["other_coordinator"].id, MON.isoformat()),
+        (world["other_coordinator"].id, THU.isoformat()),
     }
     assert {n.kind for n in notes} == {"volunteer_cancelled"}
     assert {n.payload["source"] for n in notes} == {"coordinator"}
 
     # The holes show on the roster page with the Repair action.
-    roster_page = world.staff.get(f"/coordinator/periods/{world.period.id}/roster")
+    roster_page = staff.get(f"/coordinator/periods/{world.period.id}/roster")
     html = roster_page.get_data(as_text=True)
     assert "Cancelled by volunteers (2)" in html
     assert "电话告知：发烧" in html
     assert 'id="roster-repair-form"' in html
 
     # Doing it again finds nothing left to cancel and changes nothing.
-    again = world.staff.post(
-        world.url,
+    again = staff.post(
+        unavailable_url(world),
         data={"first_day": MON.isoformat(), "last_day": THU.isoformat(), "reason": "再次"},
     )
     assert again.status_code == 302
-    page = world.staff.get(again.location).get_data(as_text=True)
+    page = staff.get(again.location).get_data(as_text=True)
     assert "no upcoming published shift left to cancel" in page
     assert [c[3] for c in cancellations()] == ["电话告知：发烧", "电话告知：发烧"]
 
@@ -183,10 +178,10 @@ def test_marking_unavailable_cancels_the_shifts_in_range_and_shows_the_holes(
     ],
 )
 def test_bad_input_rerenders_the_page_and_changes_nothing(
-    world: World, data: dict[str, str], message: str | None
+    world: PublishedRoster, data: dict[str, str], message: str | None, staff: FlaskClient
 ) -> None:
     draft_before = snapshot(world.draft.id)
-    response = world.staff.post(world.url, data=data)
+    response = staff.post(unavailable_url(world), data=data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="volunteer-unavailable"' in html
@@ -200,18 +195,16 @@ def test_bad_input_rerenders_the_page_and_changes_nothing(
 
 
 def test_other_roles_cannot_mark_anyone_unavailable(
-    app: Flask, world: World, make_user: Callable[..., User]
+    app: Flask, world: PublishedRoster, make_user: Callable[..., User], staff: FlaskClient
 ) -> None:
     data = {"first_day": MON.isoformat(), "last_day": THU.isoformat(), "reason": "x"}
     anonymous = app.test_client()
-    response = anonymous.post(world.url, data=data)
+    response = anonymous.post(unavailable_url(world), data=data)
     assert response.status_code == 302
     assert "/login" in response.location
-    for user in (world.me, world.mate, make_user("site_lead", phone="13900000010")):
+    for user in (world["me"], world["mate"], make_user("site_lead", phone="13900000010")):
         client: FlaskClient = app.test_client()
         login(client, user)
-        assert client.post(world.url, data=data).status_code == 403
-    assert world.staff.post(
-        "/coordinator/volunteers/999999/unavailable", data=data
-    ).status_code == (404)
+        assert client.post(unavailable_url(world), data=data).status_code == 403
+    assert staff.post("/coordinator/volunteers/999999/unavailable", data=data).status_code == (404)
     assert cancellations() == []

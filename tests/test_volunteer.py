@@ -24,7 +24,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.services.availability import kind_of_start
-from tests.conftest import PASSWORD, login
+from tests.fixtures.auth import PASSWORD, login
 from tests.test_auth import (
     E164,
     PHONE,

@@ -25,7 +25,7 @@ from scheduler.extensions import db
 from scheduler.forms import DatabaseIdField, EmptyForm
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.parsing import iso_day
-from scheduler.services import delivery, editing, publishing
+from scheduler.services import delivery, editing, publishing, repair
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import NOTE_MAX, EditError, EditOutcome
 from scheduler.services.publishing import NothingChanged, PublishError, RosterDiff
@@ -342,6 +342,15 @@ def roster_publish(period_id: int) -> Response:
     form = PublishForm()
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
+    if repair.needs_approval(period):
+        flash(
+            gettext(
+                "This draft holds a repair that takes volunteers off shifts they were told: "
+                "tick those changes on the repair page to publish it."
+            ),
+            "error",
+        )
+        return redirect(url_for("coordinator.roster_repair_confirm", period_id=period.id))
     seen = form.seen_revision()
     try:
         # A form without the revision it showed (-1, never a revision): what was reviewed is

@@ -90,6 +90,7 @@ RULE_LABELS = {
         "Cancelled this shift themselves: confirming gives it back to them and withdraws "
         "their cancellation"
     ),
+    "over_cover": _l("The post already has every person it needs"),
 }
 OTHER_RULE = _l("Breaks a roster rule")
 

@@ -197,6 +197,8 @@ class HeatCell:
     day: date
     filled: int
     needed: int
+    # people above their role's head count on the shift: they fill no post and are shown apart
+    over: int = 0
 
     @property
     def share(self) -> float:
@@ -350,7 +352,8 @@ def _heat(
                 have = counts.get((site.id, day, kind), Counter())
                 got = sum(min(have[role], n) for role, n in demand.items())
                 need = sum(demand.values())
-                cells.append(HeatCell(day, got, need))
+                over = sum(max(0, n - demand.get(role, 0)) for role, n in have.items())
+                cells.append(HeatCell(day, got, need, over))
                 total += need
                 filled += got
             rows.append(HeatRow(site, kind, cells))

@@ -9,19 +9,18 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from scheduler.extensions import db
 from scheduler.models import Demand, District, PlanningPeriod, Role, Site, WorkUnit
 from scheduler.services.catalogue import ensure_default_catalogue
-from tests.conftest import build_app
+from tests.fixtures.app import build_app
+from tests.fixtures.live_server import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,12 +40,6 @@ class QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    app: Flask
-    url: str
 
 
 def _seed() -> None:

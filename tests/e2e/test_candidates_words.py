@@ -11,9 +11,10 @@ from playwright.sync_api import Browser, expect
 from scheduler.extensions import db
 from scheduler.models import Availability, PlanningPeriod, Role, Site, Volunteer
 from scheduler.services.accounts import create_account
-from tests.conftest import PASSWORD, make_roster
-from tests.e2e.conftest import LiveServer
 from tests.e2e.test_site_lead_checkin import log_in
+from tests.fixtures.auth import PASSWORD
+from tests.fixtures.live_server import LiveServer
+from tests.fixtures.rosters import make_roster
 
 SHOTS = "/tmp/shots-h10c"
 FULL_DAY, OPEN_DAY = date(2026, 12, 8), date(2026, 12, 9)

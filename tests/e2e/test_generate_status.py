@@ -12,9 +12,9 @@ from playwright.sync_api import Browser, Route, expect
 from scheduler.extensions import db
 from scheduler.models import Availability, PlanningPeriod, Volunteer
 from scheduler.services.accounts import create_account
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer
 from tests.e2e.test_site_lead_checkin import log_in
+from tests.fixtures.auth import PASSWORD
+from tests.fixtures.live_server import LiveServer
 
 SHOTS = "/tmp/shots-h10c"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
 from tests.e2e.test_site_lead_checkin import TOMORROW, log_in, seed_roster
+from tests.fixtures.live_server import LiveServer
 
 SHOTS = "/tmp/shots-h10c"
 

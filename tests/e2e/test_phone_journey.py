@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from scheduler.extensions import db
 from scheduler.models import Availability, PlanningPeriod, User
 from scheduler.services.availability import default_start, kind_of_start
-from tests.e2e.conftest import LiveServer
+from tests.fixtures.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from scheduler.extensions import db
 from scheduler.models import Assignment, Availability, PlanningPeriod, Roster
 from scheduler.services.availability import kind_of_start
 from scheduler.services.demo import seed_demo
-from tests.e2e.conftest import LiveServer
+from tests.fixtures.live_server import LiveServer
 
 LAPTOP = {"width": 1366, "height": 800}
 # The pages were ~56,000 px (publish) and ~112,000 px (version) tall on this roster.

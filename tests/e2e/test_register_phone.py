@@ -12,7 +12,7 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.models import User
 from scheduler.services.accounts import create_account
-from tests.e2e.conftest import LiveServer
+from tests.fixtures.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
 

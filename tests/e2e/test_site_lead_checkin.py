@@ -18,8 +18,9 @@ from playwright.sync_api import Browser, Page, expect
 from scheduler.extensions import db
 from scheduler.models import PlanningPeriod, Site, User, Volunteer
 from scheduler.services.accounts import create_account
-from tests.conftest import PASSWORD, make_roster
-from tests.e2e.conftest import LiveServer
+from tests.fixtures.auth import PASSWORD
+from tests.fixtures.live_server import LiveServer
+from tests.fixtures.rosters import make_roster
 
 TODAY, TOMORROW = date(2026, 11, 22), date(2026, 11, 23)
 

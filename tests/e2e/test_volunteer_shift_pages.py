@@ -12,9 +12,10 @@ from playwright.sync_api import Page, expect
 from scheduler.extensions import db
 from scheduler.models import Notification, PlanningPeriod, Site, Volunteer
 from scheduler.services.accounts import create_account
-from tests.conftest import PASSWORD, make_roster
-from tests.e2e.conftest import LiveServer
 from tests.e2e.test_site_lead_checkin import log_in
+from tests.fixtures.auth import PASSWORD
+from tests.fixtures.live_server import LiveServer
+from tests.fixtures.rosters import make_roster
 
 SHOTS = "/tmp/shots-h10c"
 DAY = date(2026, 11, 24)

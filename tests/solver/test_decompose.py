@@ -9,8 +9,8 @@ from solver_factories import post_shift as shift
 from solver_factories import posts_filled
 
 from benchmarks.scenario_gen import generate
+from solver import solve
 from solver.check import check
-from solver.cpsat import solve
 from solver.decompose import solve_large
 from solver.model import Assignment, Person, Problem
 

@@ -10,9 +10,9 @@ from solver_factories import posts_filled as filled
 
 from benchmarks.scenario import greedy_signup
 from benchmarks.scenario_gen import generate
+from solver import solve
 from solver.check import check
-from solver.cpsat import solve
-from solver.flow import SlotIndex, coverage_bound
+from solver.flow import SlotIndex, coverage_bound, fairness_bound
 from solver.model import Person, Problem, Rules, Shift
 
 
@@ -109,3 +109,24 @@ def test_bound_holds_for_the_large_solver_on_a_scenario() -> None:
     problem = generate("XS", 5).problem
     solution = solve_large(problem, time_limit=2, workers=1)
     assert filled(problem, solution.assignments) <= coverage_bound(problem)
+
+
+def test_the_fairness_bound_is_zero_when_all_can_share_and_exact_when_one_must_carry() -> None:
+    from solver.decompose import person_capacity
+
+    # two people, one post a day for four days: an even split is possible
+    shifts = tuple(shift(d, roles={"general": 1}) for d in range(4))
+    every = frozenset(s.id for s in shifts)
+    people = tuple(Person(p, frozenset({"general"}), every) for p in ("a", "b"))
+    rules = Rules(max_shifts_in_7_days=None)
+    problem = Problem(shifts, people, rules)
+    index = SlotIndex(problem)
+    capacity = {p.id: person_capacity(problem, index, p) for p in people}
+    assert capacity == {"a": 4, "b": 4}
+    assert fairness_bound(problem, capacity, index) < 1e-3
+    # "b" may work no shift at all: a works 4 of 4, b 0 of 4, a spread of 0.5 whatever the
+    # roster (b's capacity is still counted as what they offered)
+    blocked = Person("b", frozenset({"general"}), every, max_shifts=0)
+    lopsided = Problem(shifts, (people[0], blocked), rules)
+    index = SlotIndex(lopsided)
+    assert abs(fairness_bound(lopsided, capacity, index) - 0.5) < 1e-3

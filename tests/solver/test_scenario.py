@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.scenario_gen import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +62,7 @@ def test_cli_smoke_writes_the_agreed_keys(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -68,6 +70,17 @@ def test_cli_smoke_writes_the_agreed_keys(tmp_path: Path) -> None:
     assert result.keys() >= KEYS
     assert result["hard_violations"] == 0
     assert result["filled"] <= result["coverage_bound"] <= result["posts"]
+    assert 0 <= result["fairness_bound"] <= result["fairness_spread"] + 1e-9
     assert set(result["baselines"]) == {"greedy", "naive"}
     for row in result["baselines"].values():
         assert row.keys() >= KEYS - {"size", "seed", "volunteers", "baselines"}
+
+
+def test_days_sets_the_horizon_and_keeps_the_default_unchanged() -> None:
+    default = generate("XS", 3)
+    assert generate("XS", 3, None).problem == default.problem
+    long = generate("XS", 3, days=30).problem
+    assert len(long.days) == 30
+    assert len(long.days) != len(default.problem.days)
+    with pytest.raises(ValueError, match="positive"):
+        generate("XS", 3, days=0)

@@ -102,7 +102,7 @@ def test_instance1_reaches_its_optimum(tmp_path: Path) -> None:
     assert record["penalty"] == record["best_known"] == 607
     assert record["solver_objective"] == 607
     instance = read_instance(INSTANCE1)
-    roster = read_roster(tmp_path / "Instance1.csv")
+    roster = read_roster(tmp_path / "Instance1_s0.csv")
     assert list(roster) == [s.id for s in instance.staff]
     assert evaluate(instance, roster).penalty == 607
 

@@ -10,7 +10,7 @@ from ortools.sat.python import cp_model
 from solver_factories import bare_rules, day, make_person, make_shift
 
 import solver
-from solver import Problem, check, cpsat, decompose, solve
+from solver import Problem, check, cpsat, decompose, dispatch, progress, solve
 from solver.model import Solution
 
 
@@ -185,7 +185,7 @@ def test_should_stop_stops_solve_large_after_its_first_roster(
 
 def test_large_problems_are_dispatched_to_solve_large(monkeypatch: pytest.MonkeyPatch) -> None:
     problem = medium_problem()
-    assert cpsat.candidate_choices(problem) == 9 * 21
+    assert dispatch.candidate_choices(problem) == 9 * 21
     taken: list[dict] = []
 
     def fake_large(problem, **kwargs):  # type: ignore[no-untyped-def]
@@ -193,7 +193,7 @@ def test_large_problems_are_dispatched_to_solve_large(monkeypatch: pytest.Monkey
         return "large"
 
     monkeypatch.setattr(decompose, "solve_large", fake_large)
-    monkeypatch.setattr(cpsat, "LARGE_PROBLEM_CHOICES", 9 * 21 - 1)
+    monkeypatch.setattr(dispatch, "LARGE_PROBLEM_CHOICES", 9 * 21 - 1)
     stop = lambda: False  # noqa: E731
     assert solve(problem, time_limit=1, workers=1, seed=3, should_stop=stop) == "large"
     assert taken == [
@@ -202,20 +202,20 @@ def test_large_problems_are_dispatched_to_solve_large(monkeypatch: pytest.Monkey
     # deterministic solves stay flat
     assert isinstance(solve(problem, time_limit=1, workers=1, deterministic=True), Solution)
     # at the threshold: flat
-    monkeypatch.setattr(cpsat, "LARGE_PROBLEM_CHOICES", 9 * 21)
+    monkeypatch.setattr(dispatch, "LARGE_PROBLEM_CHOICES", 9 * 21)
     assert isinstance(solve(problem, time_limit=1, workers=1), Solution)
     assert len(taken) == 1
 
 
 def test_dispatch_to_the_real_solve_large_and_no_recursion(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cpsat, "LARGE_PROBLEM_CHOICES", 0)
+    monkeypatch.setattr(dispatch, "LARGE_PROBLEM_CHOICES", 0)
     problem = medium_problem()
-    assert cpsat.is_large(problem)
+    assert dispatch.is_large(problem)
     assert_checked(problem, solve(problem, time_limit=1, workers=1))
     # minimum rules keep a problem flat, and solve_large hands them to the flat search
     shifts = tuple(make_shift(n) for n in range(3))
     minimum = Problem(shifts, (make_person("p", shifts, min_minutes=480 * 3),), bare_rules())
-    assert not cpsat.is_large(minimum)
+    assert not dispatch.is_large(minimum)
     for solution in (
         solve(minimum, time_limit=1, workers=1),
         solver.solve_large(minimum, time_limit=1, workers=1),
@@ -225,9 +225,9 @@ def test_dispatch_to_the_real_solve_large_and_no_recursion(monkeypatch: pytest.M
 
 
 def test_heartbeat_repeats_progress(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cpsat, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(progress, "HEARTBEAT_SECONDS", 0.05)
     beats: list[tuple] = []
-    heartbeat = cpsat.Heartbeat(lambda *a: beats.append(a), lambda: 1.5)
+    heartbeat = progress.Heartbeat(lambda *a: beats.append(a), lambda: 1.5)
     with heartbeat:
         heartbeat(0.5, 10.0, 2.0, 5)
         waited = threading.Event()
@@ -244,9 +244,9 @@ def test_heartbeat_repeats_progress(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_heartbeat_before_the_first_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cpsat, "HEARTBEAT_SECONDS", 0.01)
+    monkeypatch.setattr(progress, "HEARTBEAT_SECONDS", 0.01)
     beats: list[tuple] = []
-    with cpsat.Heartbeat(lambda *a: beats.append(a), lambda: 0.0):
+    with progress.Heartbeat(lambda *a: beats.append(a), lambda: 0.0):
         threading.Event().wait(0.05)
     assert beats == []
 

@@ -7,7 +7,7 @@ from ortools.sat.python import cp_model
 from solver_factories import bare_rules, make_person, make_shift, run
 
 from solver import Problem, solve
-from solver.cpsat import build
+from solver.build import build
 from solver.rules.totals import DEFICIT_TERM, ELASTIC_WEIGHT
 
 

@@ -1,0 +1,327 @@
+"""Long horizons with minimum rules: a search that never builds the whole model.
+
+A year of 150 people with minimum minutes and minimum runs is millions of literals as one
+CP-SAT model: building it alone takes much of a minute and gigabytes, and every neighbourhood
+copied from it costs as much again. :func:`solve_windowed` works on windows of days instead:
+
+1. the first roster is :func:`solver.construct.rolling_roster`'s, built window by window;
+2. then, until the time is up, a window of days (around a post that is under- or over-covered
+   or a day of someone still short of their minimum, half the time) is re-solved as a problem
+   of its own (:func:`solver.construct.window_problem`): the freed people's assignments in
+   the window are free, everything else inside is pinned, everything outside is summed into
+   each person's remaining totals, and a week or more of pinned context on both sides keeps
+   every run and 7-day rule crossing the window's edges whole. Minimum minutes are softened
+   with :mod:`solver.rules.totals`' elastic weight, so a first roster still short of them is
+   driven up to them. The new window replaces the old one when its objective is no worse
+   (ties taken, to cross plateaus); windows grow while their sub-solves finish and shrink
+   when they run out of time.
+
+Only a roster :func:`solver.check` accepts is returned (status "FEASIBLE"); if none was found
+the status is "UNKNOWN" with no assignments. Every phase is bounded by the time limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from solver.build import build
+from solver.check import check
+from solver.construct import history_days, rolling_roster, window_problem
+from solver.model import Assignment, Problem, Solution, UnfilledPost
+from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
+from solver.rules.totals import ELASTIC_WEIGHT
+
+__all__ = ["solve_windowed"]
+
+log = logging.getLogger(__name__)
+
+# Share of the budget for the first roster, and the most it may take when a window needs more.
+FIRST_SHARE = 0.15
+FIRST_HARD_SHARE = 0.6
+# Days freed per neighbourhood at first (adapted), and the candidate choices (free people x
+# their shifts in the window) a neighbourhood aims at: people are sampled to stay near it.
+START_DAYS = 14
+FREE_CHOICES = 6_000
+SUB_SOLVE_SECONDS = (0.5, 4.0)
+# Kept for the end: checking the roster and building the solution.
+FINISH_SECONDS = 1.0
+
+
+def solve_windowed(
+    problem: Problem,
+    *,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+    deterministic: bool = False,
+    should_stop: StopCallback | None = None,
+) -> Solution:
+    """Roster ``problem`` window by window (see the module doc), with :func:`solver.solve`'s
+    arguments and promises."""
+    if time_limit <= 0:
+        raise ValueError("time_limit must be positive")
+    search = _Windowed(problem, time_limit, workers, seed, on_progress, deterministic, should_stop)
+    if on_progress is None:
+        return search.run()
+    beat = Heartbeat(on_progress, search.elapsed)
+    search.on_progress = beat
+    with beat:
+        return search.run()
+
+
+class _Windowed:
+    def __init__(
+        self,
+        problem: Problem,
+        time_limit: float,
+        workers: int,
+        seed: int,
+        on_progress: ProgressCallback | None,
+        deterministic: bool,
+        should_stop: StopCallback | None,
+    ) -> None:
+        self.started = time.monotonic()
+        self.problem = problem
+        self.time_limit = time_limit
+        self.workers = max(1, workers)
+        self.seed = seed
+        self.on_progress = on_progress
+        self.deterministic = deterministic
+        self.stop = Stopper(should_stop)
+        self.rng = random.Random(seed)
+        self.spent = 0.0  # deterministic time
+        self.days = problem.days
+        self.horizon = len(self.days)
+        self.day_index = {d: i for i, d in enumerate(self.days)}
+        self.shifts = problem._shift_index()
+        self.posts = sum(d.min for s in problem.shifts for d in s.demands)
+        self.time_to_first: float | None = None
+        self.time_to_best = 0.0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        used = self.spent if self.deterministic else self.elapsed()
+        return self.time_limit - used
+
+    def day_of(self, shift_id: str) -> int:
+        day = self.shifts[shift_id].day
+        assert day is not None
+        return self.day_index[day]
+
+    # -- the search -------------------------------------------------------------------------
+
+    def run(self) -> Solution:
+        problem = self.problem
+        roster, spent = rolling_roster(
+            problem,
+            time_limit=FIRST_SHARE * self.time_limit,
+            hard_limit=FIRST_HARD_SHARE * self.time_limit,
+            workers=self.workers,
+            seed=self.seed,
+            stop=self.stop,
+            deterministic=self.deterministic,
+        )
+        self.spent += spent
+        current = {(a.person, a.shift): a.role for a in roster or problem.pins}
+        report = check(problem, self._assignments(current))
+        self.penalty = float(report.objective)
+        self.short = self._short(current)
+        if report.ok:
+            self._note(current)
+        self._search(current)
+        final = check(problem, self._assignments(current))
+        if not final.ok:
+            return self._empty()
+        return Solution(
+            status="FEASIBLE",
+            assignments=self._assignments(current),
+            objective=final.objective,
+            bound=None,
+            breakdown=final.breakdown,
+            unfilled=tuple(
+                UnfilledPost(shift=s, role=r, missing=m) for (s, r), m in final.unfilled.items()
+            ),
+            wall_time=self.elapsed(),
+            time_to_best=self.time_to_best,
+            time_to_first=self.time_to_first,
+        )
+
+    def _search(self, current: dict[tuple[str, str], str]) -> None:
+        problem = self.problem
+        people = [p.id for p in problem.people]
+        history = history_days(problem)
+        length = float(min(START_DAYS, self.horizon))
+        budget = min(max(self.time_limit * 0.02, SUB_SOLVE_SECONDS[0]), SUB_SOLVE_SECONDS[1])
+        # rough candidate choices per person per day
+        per_day = {
+            p.id: max(1, len(p.available)) / max(1, self.horizon) * max(1, len(p.roles))
+            for p in problem.people
+        }
+        while self.remaining() > FINISH_SECONDS + 0.2 and not self.stop():
+            days = max(2, min(self.horizon, round(length)))
+            centre = self._centre(current)
+            first_free = min(max(0, centre - self.rng.randrange(days)), self.horizon - days)
+            free_days = range(first_free, first_free + days)
+            capacity = sum(per_day[p] for p in people) * days
+            if capacity <= FREE_CHOICES:
+                free_people = None
+            else:
+                count = max(2, round(len(people) * FREE_CHOICES / capacity))
+                free_people = set(self.rng.sample(people, min(count, len(people))))
+            first = max(0, first_free - history)
+            end = min(self.horizon, free_days.stop + history)
+            window = window_problem(
+                problem,
+                self._assignments(current),
+                first,
+                end,
+                free_days,
+                free_people,
+            )
+            seconds = min(budget, max(0.05, self.remaining() - FINISH_SECONDS))
+            outcome = self._improve(window.problem, window.freed, window.pins, seconds)
+            if outcome is None:
+                length = max(2.0, length * 0.85)
+                continue
+            delta, new, optimal = outcome
+            length = min(float(self.horizon), length * (1.15 if optimal else 0.85))
+            for a in window.freed:
+                del current[(a.person, a.shift)]
+            for a in new:
+                current[(a.person, a.shift)] = a.role
+            short = self._short(current)
+            self.penalty += delta - ELASTIC_WEIGHT * (short - self.short)
+            self.short = short
+            if delta < 0 or self.time_to_first is None:
+                self._note(current)
+
+    def _centre(self, current: dict[tuple[str, str], str]) -> int:
+        """A day to centre the next window on: half the time a day with a post under- or
+        over-covered, else any day."""
+        if self.rng.random() < 0.5:
+            count: dict[tuple[str, str], int] = defaultdict(int)
+            for (_, shift_id), role in current.items():
+                count[(shift_id, role)] += 1
+            gaps = [
+                s.id
+                for s in self.problem.shifts
+                for d in s.demands
+                if count[(s.id, d.role)] != d.min
+                and not (d.min <= count[(s.id, d.role)] <= d.upper)
+            ]
+            if gaps:
+                return self.day_of(self.rng.choice(gaps))
+        return self.rng.randrange(self.horizon)
+
+    def _improve(
+        self,
+        sub: Problem,
+        freed: list[Assignment],
+        pins: list[Assignment],
+        seconds: float,
+    ) -> tuple[float, list[Assignment], bool] | None:
+        """Re-solve a window; (objective change, new freed assignments, proven optimal) when
+        the result is no worse than the incumbent, else None."""
+        built = build(sub, elastic=True)
+        model = built.ctx.model
+        chosen = {(a.person, a.shift, a.role) for a in (*freed, *pins)}
+        fixed = model.clone()
+        for index, triple in built.triples.items():
+            domain = fixed.proto.variables[index].domain
+            value = int(triple in chosen)
+            domain[0] = value
+            domain[1] = value
+        first = self._solver(seconds / 3)
+        status = first.solve(fixed)
+        self.spent += first.deterministic_time
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or self.stop():
+            return None
+        before = first.objective_value
+        proto = model.proto
+        proto.solution_hint.vars.extend(range(len(proto.variables)))
+        proto.solution_hint.values.extend(first.response_proto.solution)
+        left = seconds - (0.0 if self.deterministic else first.wall_time)
+        second = self._solver(max(0.05, left))
+        status = second.solve(model)
+        self.spent += second.deterministic_time
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        if second.objective_value > before + 1e-6:
+            return None
+        solution = second.response_proto.solution
+        pinned = {(a.person, a.shift) for a in pins}
+        new = [
+            Assignment(*t)
+            for index, t in built.triples.items()
+            if solution[index] and (t[0], t[1]) not in pinned
+        ]
+        return second.objective_value - before, new, status == cp_model.OPTIMAL
+
+    def _solver(self, seconds: float) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.num_workers = 1
+        params.linearization_level = 2
+        params.random_seed = self.rng.randrange(1 << 30)
+        if self.deterministic:
+            params.max_deterministic_time = max(0.01, seconds)
+        else:
+            params.max_time_in_seconds = max(0.01, seconds)
+        return solver
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def _assignments(self, current: dict[tuple[str, str], str]) -> tuple[Assignment, ...]:
+        return tuple(Assignment(p, s, r) for (p, s), r in sorted(current.items()))
+
+    def _minutes(self, current: dict[tuple[str, str], str]) -> dict[str, int]:
+        minutes: dict[str, int] = defaultdict(int)
+        for person, shift_id in current:
+            minutes[person] += self.shifts[shift_id].minutes
+        return minutes
+
+    def _short(self, current: dict[tuple[str, str], str]) -> int:
+        minutes = self._minutes(current)
+        total = 0
+        for person in self.problem.people:
+            minimum = self.problem.limit(person, "min_minutes")
+            if minimum:
+                total += max(0, int(minimum) - minutes[person.id])
+        return total
+
+    def _note(self, current: dict[tuple[str, str], str]) -> None:
+        """Report the incumbent when it meets every minimum (a roster to return)."""
+        if self.short:
+            return
+        self.time_to_best = self.elapsed()
+        if self.time_to_first is None:
+            self.time_to_first = self.time_to_best
+        if self.on_progress is not None:
+            count: dict[tuple[str, str], int] = defaultdict(int)
+            for (_, shift_id), role in current.items():
+                count[(shift_id, role)] += 1
+            filled = sum(
+                min(d.min, count[(s.id, d.role)]) for s in self.problem.shifts for d in s.demands
+            )
+            self.on_progress(self.time_to_best, self.penalty, -math.inf, filled)
+
+    def _empty(self) -> Solution:
+        return Solution(
+            status="UNKNOWN",
+            assignments=(),
+            objective=None,
+            bound=None,
+            breakdown={},
+            unfilled=(),
+            wall_time=self.elapsed(),
+            time_to_best=0.0,
+        )
