@@ -29,7 +29,7 @@ def main(repo: str, fmt: str) -> None:
     from scheduler.models import PlanningPeriod, Volunteer
     from scheduler.services.accounts import create_account
     from scheduler.services.catalogue import ensure_default_catalogue
-    from tests.conftest import build_app
+    from tests.fixtures.app import build_app
 
     app = build_app(f"sqlite:///{tempfile.mkdtemp()}/taps.sqlite", RATELIMIT_ENABLED=False)
     with app.app_context():

@@ -93,7 +93,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
 def _load_user(user_id: str) -> models.User | None:
     # Flask-Login checks `is_active` only at login; checking here ends the session of an
     # account deactivated (or deleted) while logged in, or whose password changed since.
-    from scheduler.auth.sessions import session_is_current
+    from scheduler.sessions import session_is_current
 
     user = db.session.get(models.User, int(user_id))
     return user if user is not None and user.active and session_is_current(user) else None

@@ -218,8 +218,8 @@ def export_sheets(day: datetime, out: Path, base_url: str | None, lang: str | No
     from flask import current_app
     from flask_babel import force_locale
 
+    from scheduler.printing import export_signin_pdfs
     from scheduler.services.sheets import SheetError
-    from scheduler.sheets.render import export_signin_pdfs
 
     base_url = base_url or current_app.config.get("PUBLIC_BASE_URL")
     if not base_url:

@@ -30,11 +30,13 @@ from sqlalchemy.engine import Engine
 
 import solver
 from scheduler.extensions import db, rowcount
-from scheduler.models import SolveRun
+from scheduler.models import PlanningPeriod, SolveRun
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
-from scheduler.planning import build_problem, current_draft, repair_holes, save_solution
+from scheduler.planning import build_problem, repair_holes, save_solution
 from scheduler.services.coverage import held_in, roster_coverage
+from scheduler.services.hours import no_show_counts
+from scheduler.services.lookups import current_draft
 from solver.flow import coverage_bound
 
 __all__ = [
@@ -236,6 +238,12 @@ class _Progress:
             log.info("solve run %s: cancel requested during the search", self.run_id)
 
 
+def _no_shows(period: PlanningPeriod) -> dict[int, int] | None:
+    """What the solver weighs repeat no-shows by: each volunteer's no-shows before the period,
+    read only when the period asks to roster them last (scheduler.planning.build_problem)."""
+    return no_show_counts(before=period.start_date) if period.deprioritise_no_shows else None
+
+
 def _cancelled(run_id: int) -> bool:
     return bool(db.session.scalar(select(SolveRun.cancel_requested).where(SolveRun.id == run_id)))
 
@@ -268,6 +276,7 @@ def execute_run(run_id: int) -> None:
             site_ids,
             baseline_roster=current_draft(run.period_id),
             minimal_change=run.minimal_change,
+            no_shows=_no_shows(run.period),
         )
         run.posts_total = mapping.posts_total
         run.posts_fillable = min(coverage_bound(problem), mapping.posts_total)

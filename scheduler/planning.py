@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -45,6 +45,7 @@ from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SOLVER
 from scheduler.services.availability import Offer, span_index
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft
 from solver.explain import Reason, explain
 
 __all__ = [
@@ -52,7 +53,6 @@ __all__ = [
     "PlanningMap",
     "ShiftKey",
     "build_problem",
-    "current_draft",
     "person_id",
     "repair_holes",
     "save_solution",
@@ -97,21 +97,9 @@ def person_id(volunteer_id: int) -> str:
     return f"v{volunteer_id}"
 
 
-def current_draft(period_id: int) -> Roster | None:
-    """The period's draft roster, if there is one."""
-    return db.session.scalar(
-        select(Roster).where(Roster.period_id == period_id, Roster.status == DRAFT)
-    )
-
-
 # Cost of dropping a baseline assignment in a minimal-change run (a repair): above the largest
 # fairness term (weight_fair_load 5 × a 100 % peak load), below an unfilled post (1000).
 MINIMAL_CHANGE_WEIGHT = 600
-
-
-def _days(period: PlanningPeriod) -> list[date]:
-    count = (period.end_date - period.start_date).days + 1
-    return [period.start_date + timedelta(days=i) for i in range(count)]
 
 
 def _chosen_sites(period: PlanningPeriod, site_ids: Iterable[int] | None) -> list[Site]:
@@ -162,6 +150,7 @@ def build_problem(
     baseline_roster: Roster | None = None,
     minimal_change: bool = False,
     volunteer_ids: Collection[int] | None = None,
+    no_shows: Mapping[int, int] | None = None,
 ) -> tuple[solver.Problem, PlanningMap]:
     """The rostering problem of `period` for its active sites (or the chosen `site_ids`).
 
@@ -173,14 +162,15 @@ def build_problem(
     pinned assignments and everything the draft holds at sites not being solved.
     `baseline_roster`'s assignments become the baseline (minimal change when re-solving; with
     `minimal_change`, as for a repair, changing one costs more than any fairness gain).
-    With the period's `deprioritise_no_shows`, volunteers with repeated no-shows before it get
+    With the period's `deprioritise_no_shows`, volunteers with repeated `no_shows` (per volunteer
+    id, their no-shows before the period: the caller passes services.hours.no_show_counts) get
     a soft off-request on each of its days (see _no_show_requests).
     Loads everything with a handful of set queries, whatever the number of volunteers.
     With `volunteer_ids`, only those volunteers are people and only their draft rows are kept
     (pins, other sites' rows): enough to judge what one volunteer may take (self-sign-up)
     against what they hold, without loading the pool or the rest of the draft.
     """
-    days = _days(period)
+    days = period.days
     first, last = days[0], days[-1]
     chosen = _chosen_sites(period, site_ids)
     chosen_ids = {s.id for s in chosen}
@@ -216,7 +206,7 @@ def build_problem(
     for s in solved:
         by_start[span_index(s.start.date(), s.start.hour)].append(mapping.shifts[s.id])
 
-    requests = _no_show_requests(period, days) if period.deprioritise_no_shows else {}
+    requests = _no_show_requests(no_shows or {}, days) if period.deprioritise_no_shows else {}
     people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
     mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
     known = set(mapping.volunteers)
@@ -482,16 +472,12 @@ NO_SHOW_WEIGHT_CAP = 20
 
 
 def _no_show_requests(
-    period: PlanningPeriod, days: list[date]
+    no_shows: Mapping[int, int], days: list[date]
 ) -> dict[int, tuple[solver.Request, ...]]:
-    """Per volunteer id with NO_SHOW_THRESHOLD or more no-shows before the period: an
-    off-request for every day of it (an ungranted one costs its weight)."""
-    # Imported here: the no-show rule reads the published roster (services.my_shifts), which
-    # imports this module.
-    from scheduler.services.hours import no_show_counts
-
+    """Per volunteer id with NO_SHOW_THRESHOLD or more `no_shows`: an off-request for every
+    one of `days` (an ungranted one costs its weight)."""
     requests = {}
-    for volunteer_id, count in no_show_counts(before=period.start_date).items():
+    for volunteer_id, count in no_shows.items():
         if count >= NO_SHOW_THRESHOLD:
             weight = min(NO_SHOW_WEIGHT * count, NO_SHOW_WEIGHT_CAP)
             requests[volunteer_id] = tuple(

@@ -28,8 +28,8 @@ from scheduler.models import (
     VolunteerSkill,
 )
 from scheduler.models.base import set_clock
-from scheduler.planning import current_draft
-from scheduler.services import my_shifts, publishing
+from scheduler.services import lookups, my_shifts
+from scheduler.services.lookups import current_draft
 from scheduler.services.notifications import notify
 from tests.fixtures.auth import PASSWORD, login
 from tests.fixtures.rosters import make_roster
@@ -156,7 +156,7 @@ def test_deleting_an_account_keeps_history_and_cancels_upcoming_shifts(
         == published_before
     )
     assert db.session.scalars(select(Attendance)).one().volunteer_id == volunteer_id
-    assert publishing.latest_published(period.id).id == v1.id  # type: ignore[union-attr]
+    assert lookups.latest_published(period.id).id == v1.id  # type: ignore[union-attr]
 
     # Upcoming shifts went through the cancel path; the one already served did not.
     answers = {

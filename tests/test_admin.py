@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from scheduler.auth.sessions import SESSION_KEY, password_version
 from scheduler.extensions import db
 from scheduler.models import User
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import admin as admin_service
 from scheduler.services.accounts import create_account
+from scheduler.sessions import SESSION_KEY, password_version
 from tests.fixtures.auth import PASSWORD, signed_in
 
 NEW_PASSWORD = "new-secret-77"

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import Assignment, Demand, Role, Roster, SolveRun
-from scheduler.planning import current_draft
 from scheduler.services import exports
 from scheduler.services.coverage import Count, held_in, held_of, roster_coverage
+from scheduler.services.lookups import current_draft
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import make_roster, publish_form
 from tests.test_planning import MON, TUE, SmallWorld, build_small_world

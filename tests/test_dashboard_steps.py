@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from scheduler.extensions import db
 from scheduler.models import Assignment, Role, SolveRun, UrgentNeed, UrgentRequest
 from scheduler.models.base import utcnow
-from scheduler.services import dashboard, publishing, urgent
+from scheduler.services import dashboard, lookups, publishing, urgent
 from scheduler.services.dashboard import (
     GENERATE_STEP,
     PUBLISH_STEP,
@@ -124,7 +124,7 @@ def test_each_state_has_its_one_step(
 
 
 def _cancel(world: SmallWorld, name: str) -> None:
-    v1 = publishing.latest_published(world.period.id)
+    v1 = lookups.latest_published(world.period.id)
     assert v1 is not None
     (mine,) = [a for a in v1.assignments if a.volunteer_id == world.vid(name)]
     cancel(world.people[name].volunteer, mine.id, "发烧")
@@ -144,7 +144,7 @@ def test_a_repaired_hole_waits_for_publishing_not_for_repair(
     # The coordinator puts someone else on the hole in the draft.
     db.session.add(
         Assignment(
-            roster_id=publishing.current_draft(world.period.id).id,  # type: ignore[union-attr]
+            roster_id=lookups.current_draft(world.period.id).id,  # type: ignore[union-attr]
             site_id=world.checkpoint.id,
             day=TUE,
             shift="day",

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 import solver
+from scheduler import jobs
 from scheduler.extensions import db
 from scheduler.models import (
     Attendance,
@@ -35,7 +36,8 @@ from scheduler.models import (
 from scheduler.models.base import set_clock, utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.planning import build_problem, person_id
-from scheduler.services import hours
+from scheduler.services import hours, rosters
+from scheduler.services.lookups import current_draft
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import PublishedRoster, RosterRow, make_roster, publish_roster
 
@@ -565,19 +567,32 @@ def candidates(
     return Candidates(site=site, period=period, keen=keen, flaky=flaky, once=once)
 
 
-def solved(period: PlanningPeriod) -> list[str]:
-    problem, _mapping = build_problem(period)
-    solution = solver.solve(problem, time_limit=5, workers=1, seed=0)
-    return [a.person for a in solution.assignments]
+def solved(app: Flask, period: PlanningPeriod) -> list[str]:
+    """Who a solve run of the period (scheduler.jobs, as the coordinator starts it) rosters."""
+    app.config.update(JOBS_SYNCHRONOUS=True, JOBS_SOLVER_WORKERS=1)
+    run = rosters.start_run(period, [site.id for site in period.sites], 5, None)
+    jobs.submit(run.id)
+    db.session.expire_all()
+    draft = current_draft(period.id)
+    assert draft is not None
+    return [person_id(a.volunteer_id) for a in draft.assignments]
 
 
-def test_with_the_flag_repeat_no_shows_get_off_requests(candidates: Candidates) -> None:
+def problem_of(period: PlanningPeriod) -> solver.Problem:
+    """The period's problem with the no-show counts a solve run passes."""
+    problem, _mapping = build_problem(
+        period, no_shows=hours.no_show_counts(before=period.start_date)
+    )
+    return problem
+
+
+def test_with_the_flag_repeat_no_shows_get_off_requests(app: Flask, candidates: Candidates) -> None:
     # The same solve without the flag takes the flaky volunteer (the tie goes to them) ...
-    assert solved(candidates.period) == [person_id(vid(candidates.flaky))]
+    assert solved(app, candidates.period) == [person_id(vid(candidates.flaky))]
 
     candidates.period.deprioritise_no_shows = True
     db.session.commit()
-    problem, _mapping = build_problem(candidates.period)
+    problem = problem_of(candidates.period)
     people = {p.id: p for p in problem.people}
     flaky = people[person_id(vid(candidates.flaky))]
     assert flaky.requests == (solver.Request(on=False, day=DAY, weight=4),)
@@ -585,12 +600,12 @@ def test_with_the_flag_repeat_no_shows_get_off_requests(candidates: Candidates) 
     assert people[person_id(vid(candidates.once))].requests == ()  # one no-show is not "repeat"
 
     # ... and with it, the keen one.
-    assert solved(candidates.period) == [person_id(vid(candidates.keen))]
+    assert solved(app, candidates.period) == [person_id(vid(candidates.keen))]
 
 
 def test_without_the_flag_there_are_no_requests(candidates: Candidates) -> None:
     assert candidates.period.deprioritise_no_shows is False
-    problem, _mapping = build_problem(candidates.period)
+    problem = problem_of(candidates.period)
     assert all(p.requests == () for p in problem.people)
 
 
@@ -601,7 +616,7 @@ def test_the_weight_grows_with_no_shows_and_is_capped(
     absences(make_period, candidates.site, october, "十月")
     candidates.period.deprioritise_no_shows = True
     db.session.commit()
-    problem, _mapping = build_problem(candidates.period)
+    problem = problem_of(candidates.period)
     flaky = next(p for p in problem.people if p.id == person_id(vid(candidates.flaky)))
     assert [r.weight for r in flaky.requests] == [20]
 
@@ -615,7 +630,7 @@ def test_absences_off_the_roster_do_not_weigh(
     make_roster(november, [], version=2)  # republished without anyone
     candidates.period.deprioritise_no_shows = True
     db.session.commit()
-    problem, _mapping = build_problem(candidates.period)
+    problem = problem_of(candidates.period)
     assert all(p.requests == () for p in problem.people)
     assert hours.no_show_counts() == {vid(candidates.flaky): 1}  # the one after the period
 

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from scheduler.auth.sessions import SESSION_KEY, password_version
 from scheduler.extensions import db
 from scheduler.models import District, Skill, User, Volunteer, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.services import importer
 from scheduler.services.accounts import create_account
+from scheduler.sessions import SESSION_KEY, password_version
 from tests.fixtures.auth import PASSWORD, login
 from tests.fixtures.auth import signed_in as signed_in_as
 

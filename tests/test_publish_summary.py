@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from scheduler.extensions import db
 from scheduler.models import Assignment, Roster
 from scheduler.models.rosters import PUBLISHED
-from scheduler.planning import current_draft
 from scheduler.services import editing, publishing
+from scheduler.services.lookups import current_draft
 from scheduler.services.publishing import NothingChanged
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import make_roster, publish_form

@@ -29,8 +29,9 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED
-from scheduler.planning import build_problem, current_draft, person_id, shift_id
-from scheduler.services import my_shifts, publishing
+from scheduler.planning import build_problem, person_id, shift_id
+from scheduler.services import lookups, my_shifts, publishing
+from scheduler.services.lookups import current_draft
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import publish_form
 
@@ -100,7 +101,7 @@ def publish_v1(world: RepairWorld, staff: FlaskClient) -> Roster:
         == 302
     )
     db.session.expire_all()
-    v1 = publishing.latest_published(world.period.id)
+    v1 = lookups.latest_published(world.period.id)
     assert v1 is not None
     assert v1.version == 1
     return v1
@@ -178,7 +179,7 @@ def test_cancel_repair_confirm_publishes_version_2_with_the_hole_filled(
     assert published.status_code == 302
     assert published.location.endswith(f"{base_url(world)}/versions/2")
     db.session.expire_all()
-    v2 = publishing.latest_published(world.period.id)
+    v2 = lookups.latest_published(world.period.id)
     assert v2 is not None
     assert (v2.version, v2.status) == (2, PUBLISHED)
     v2_rows = rows(v2)
@@ -238,7 +239,7 @@ def test_a_canceller_put_back_by_hand_sees_the_shift_again(
     monday = [c for c in shifts.upcoming if c.day == MON]
     assert len(monday) == 1
     assert monday[0].status is None
-    v2 = publishing.latest_published(world.period.id)
+    v2 = lookups.latest_published(world.period.id)
     assert v2 is not None
     assert any(a.volunteer_id == volunteer_id and a.day == MON for a in v2.assignments)
 

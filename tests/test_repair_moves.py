@@ -37,8 +37,8 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import SUCCEEDED
-from scheduler.planning import current_draft
-from scheduler.services import editing, my_shifts, publishing, repair, rosters
+from scheduler.services.lookups import current_draft
+from scheduler.services import editing, lookups, my_shifts, publishing, repair, rosters
 from scheduler.services.availability import period_starts
 from scheduler.services.demo import seed_demo
 from scheduler.services.publishing import Slot
@@ -90,7 +90,7 @@ def test_a_demo_like_repair_refills_only_the_cancelled_place(
     db.session.expire_all()
     publishing.publish(period, None)
     db.session.commit()
-    v1 = publishing.latest_published(period.id)
+    v1 = lookups.latest_published(period.id)
     assert v1 is not None
     assert publishing.draft_diff(period).empty  # type: ignore[union-attr]
     old_holes = {(p.site_id, p.day, p.shift, p.role_id) for p in v1.unfilled_posts}
@@ -188,7 +188,7 @@ def chain_world(
 
 
 def cancel_lead(world: ChainWorld) -> None:
-    v1 = publishing.latest_published(world.period.id)
+    v1 = lookups.latest_published(world.period.id)
     assert v1 is not None
     mine = next(a for a in v1.assignments if a.volunteer_id == world.lead.volunteer.id)  # type: ignore[union-attr]
     my_shifts.cancel(world.lead.volunteer, mine.id, "家里有事")  # type: ignore[arg-type]
@@ -272,7 +272,7 @@ def test_a_chain_move_is_explained_and_needs_a_tick(
     assert published.status_code == 302
     assert published.location.endswith(f"{base}/versions/2")
     db.session.expire_all()
-    v2 = publishing.latest_published(world.period.id)
+    v2 = lookups.latest_published(world.period.id)
     assert v2 is not None
     held = {(a.site_id, a.role.code, a.volunteer_id) for a in v2.assignments}
     assert held == {
@@ -328,7 +328,7 @@ def test_a_removal_nobody_moved_says_why(
     )
     extra = make_volunteer(name="钱多余", trained_at=utcnow())
     db.session.add(Availability(volunteer_id=extra.volunteer.id, day=MON, start_hour=8))  # type: ignore[union-attr]
-    v1 = publishing.latest_published(world.period.id)
+    v1 = lookups.latest_published(world.period.id)
     draft = current_draft(world.period.id)
     assert v1 is not None
     assert draft is not None

@@ -16,8 +16,8 @@ from scheduler.extensions import db
 from scheduler.models import Assignment, Availability, PlanningPeriod, Roster, Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED, SUCCEEDED, SolveRun
-from scheduler.planning import current_draft
-from scheduler.services import publishing
+from scheduler.services import lookups
+from scheduler.services.lookups import current_draft
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import publish_form
 
@@ -157,7 +157,7 @@ def test_generate_edit_pin_resolve_publish_cancel_repair(
     assert response.status_code == 302
     assert response.location.endswith(f"{base}/versions/1")
     db.session.expire_all()
-    v1 = publishing.latest_published(period.id)
+    v1 = lookups.latest_published(period.id)
     assert v1 is not None
     assert (v1.version, v1.status) == (1, PUBLISHED)
     v1_rows = rows(v1)
@@ -195,7 +195,7 @@ def test_generate_edit_pin_resolve_publish_cancel_repair(
     assert response.status_code == 302
     assert response.location.endswith(f"{base}/versions/2")
     db.session.expire_all()
-    v2 = publishing.latest_published(period.id)
+    v2 = lookups.latest_published(period.id)
     assert v2 is not None
     assert (v2.version, v2.status) == (2, PUBLISHED)
     v2_rows = rows(v2)
@@ -235,7 +235,7 @@ def test_a_drop_out_marked_by_the_coordinator_is_repaired_into_version_2(
     )
     assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     db.session.expire_all()
-    v1 = publishing.latest_published(period.id)
+    v1 = lookups.latest_published(period.id)
     assert v1 is not None
     v1_rows = rows(v1)
     assert len(v1_rows) == 4
@@ -254,7 +254,7 @@ def test_a_drop_out_marked_by_the_coordinator_is_repaired_into_version_2(
     response = staff.post(f"{base}/publish", data=publish_form(staff, base))
     assert response.location.endswith(f"{base}/versions/2")
     db.session.expire_all()
-    v2 = publishing.latest_published(period.id)
+    v2 = lookups.latest_published(period.id)
     assert v2 is not None
     v2_rows = rows(v2)
     assert len(v2_rows) == 4  # every hole filled

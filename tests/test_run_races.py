@@ -37,9 +37,9 @@ from scheduler.models import (
     User,
 )
 from scheduler.models.base import utcnow
-from scheduler.planning import current_draft
-from scheduler.services import editing, my_shifts, publishing, rosters
+from scheduler.services import editing, lookups, my_shifts, publishing, rosters
 from scheduler.services.editing import EditError
+from scheduler.services.lookups import current_draft
 from scheduler.services.publishing import PublishError
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import publish_form
@@ -278,7 +278,7 @@ def test_publish_refuses_a_draft_that_still_holds_a_cancelled_post(world: World)
     with pytest.raises(PublishError, match="cancelled their shift"):
         publishing.publish(world.period, None)
     db.session.rollback()
-    assert publishing.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
+    assert lookups.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
     assert db.session.scalars(select(ShiftResponse)).one().status == "cancelled"
 
 
@@ -346,7 +346,7 @@ def test_publish_and_hand_edits_are_refused_while_a_run_is_active(
         db.session.rollback()
     db.session.expire_all()
     assert current_draft(world.period.id).revision == revision  # type: ignore[union-attr]
-    assert publishing.latest_published(world.period.id).id == v1.id  # type: ignore[union-attr]
+    assert lookups.latest_published(world.period.id).id == v1.id  # type: ignore[union-attr]
 
 
 def test_every_draft_change_bumps_the_revision(world: World) -> None:
@@ -387,7 +387,7 @@ def test_publishing_a_draft_changed_since_review_is_refused(world: World) -> Non
         publishing.publish(world.period, None, revision=reviewed)
     db.session.rollback()
     assert db.session.scalar(select(func.count(Notification.id))) == notes
-    assert publishing.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
+    assert lookups.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
     version, _changes = publishing.publish(
         world.period, None, revision=publishing.draft_revision(world.period)
     )
@@ -421,11 +421,11 @@ def test_the_publish_page_carries_the_revision_and_refuses_a_changed_draft(
     missing = staff.post(f"{base}/publish", data={}, follow_redirects=True)
     assert "The draft changed — review it again." in missing.get_data(as_text=True)
     db.session.expire_all()
-    assert publishing.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
+    assert lookups.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
     # Reviewed again: published.
     assert staff.post(f"{base}/publish", data=publish_form(staff, base)).status_code == 302
     db.session.expire_all()
-    assert publishing.latest_published(world.period.id).version == 2  # type: ignore[union-attr]
+    assert lookups.latest_published(world.period.id).version == 2  # type: ignore[union-attr]
 
 
 def test_the_pages_refuse_edits_and_publishing_while_a_run_is_active(
@@ -455,4 +455,4 @@ def test_the_pages_refuse_edits_and_publishing_while_a_run_is_active(
     db.session.expire_all()
     assert db.session.get(Assignment, row_id) is not None
     assert current_draft(world.period.id).revision == revision  # type: ignore[union-attr]
-    assert publishing.latest_published(world.period.id).version == 1  # type: ignore[union-attr]
+    assert lookups.latest_published(world.period.id).version == 1  # type: ignore[union-attr]

@@ -19,11 +19,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from scheduler import printing as render
 from scheduler.extensions import db
 from scheduler.models import SITE_LEAD, District, PlanningPeriod, Roster, Site, User
 from scheduler.services import duty, sheets
 from scheduler.services.phones import mask, national
-from scheduler.sheets import render
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import cancel_shift, make_roster
 

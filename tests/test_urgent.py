@@ -30,7 +30,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.planning import build_problem, shift_id
-from scheduler.services import delivery, publishing, repair, urgent
+from scheduler.services import delivery, lookups, repair, urgent
 from scheduler.services.demand import covered_posts, demand_of, urgent_extra
 from scheduler.services.urgent import UrgentError
 from tests.fixtures.auth import login
@@ -303,7 +303,7 @@ def test_coordinator_posts_fills_and_publishes_a_request(sync_app: Flask, world:
     )
     assert published.status_code == 302
     db.session.expire_all()
-    v2 = publishing.latest_published(world.period.id)
+    v2 = lookups.latest_published(world.period.id)
     assert v2 is not None
     assert v2.version == 2
     monday = [a for a in v2.assignments if a.day == MON and a.role.code == "code_checker"]

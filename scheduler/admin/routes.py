@@ -17,11 +17,11 @@ from scheduler.admin.forms import (
     ReturnForm,
     RoleForm,
 )
-from scheduler.auth.sessions import keep_session
 from scheduler.htmx import render
 from scheduler.models import User
 from scheduler.services import admin as admin_service
 from scheduler.services.phones import national
+from scheduler.sessions import keep_session
 
 
 def _back(target: str | None) -> Response:

@@ -16,13 +16,13 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from scheduler.auth import bp, home_url
-from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
 from scheduler.forms import add_error
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.claims import ClaimError, claim_account
 from scheduler.services.profile import MAX_PASSWORD_LENGTH
+from scheduler.sessions import log_in
 from scheduler.volunteer.forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED
 
 

@@ -16,13 +16,13 @@ from werkzeug.wrappers import Response
 
 from scheduler.auth import bp, home_url
 from scheduler.auth.forms import LoginForm, RegistrationForm
-from scheduler.auth.sessions import log_in
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm, add_error
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.services.accounts import AccountError, phone_taken
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 from scheduler.services.registration import authenticate, register_volunteer, safe_next
+from scheduler.sessions import log_in
 
 
 def phone_is_registered(raw: str) -> bool:

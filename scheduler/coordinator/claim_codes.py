@@ -15,13 +15,13 @@ from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from scheduler import printing as render
 from scheduler.access import staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.downloads import file_response
 from scheduler.forms import EmptyForm
 from scheduler.services import claims
 from scheduler.services.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
-from scheduler.sheets import render
 
 
 def codes_dir() -> Path:

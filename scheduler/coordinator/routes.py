@@ -48,6 +48,7 @@ from scheduler.services import catalogue_admin, claims, dashboard, periods, pool
 from scheduler.services.availability import kind_of_start, span_hours
 from scheduler.services.catalogue_admin import CatalogueError, RoleData, SkillData
 from scheduler.services.hours import volunteer_totals
+from scheduler.services.lookups import open_periods
 from scheduler.services.periods import PeriodData, PeriodError
 from scheduler.services.phones import national
 from scheduler.services.sites import SiteError
@@ -77,7 +78,7 @@ def _coordinator_context() -> dict[str, Any]:
 def dashboard_view() -> str:
     """Headline counts, each open period's state with the one step that moves it forward,
     urgent requests waiting, and the availability heat map of one open period (?period=<id>)."""
-    open_list = periods.open_periods()
+    open_list = open_periods()
     selected = next((p for p in open_list if p.id == request.args.get("period", type=int)), None)
     if selected is None and open_list:
         selected = open_list[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -61,6 +61,12 @@ class PlanningPeriod(Model):
 
     def covers(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date
+
+    @property
+    def days(self) -> list[date]:
+        """Every date of the period, in order."""
+        count = (self.end_date - self.start_date).days + 1
+        return [self.start_date + timedelta(days=i) for i in range(count)]
 
 
 class Availability(Model):

@@ -6,8 +6,8 @@ Where each feature lives (services here; views in scheduler/<blueprint>/; templa
 =====================  ==========================  ===============================  ============
 feature                services                    blueprint modules                templates
 =====================  ==========================  ===============================  ============
-sign-up, log in        registration, accounts,     auth/routes, auth/forms,         auth/
-                       profile, phones             auth/sessions
+sign-up, log in        registration, accounts,     auth/routes, auth/forms          auth/
+                       profile, phones             (sessions: ../sessions.py)
 home page, privacy     registration                main/routes                      main/
 claim an imported      claims, importer            auth/claim,                      auth/
 account, imports                                   coordinator/imports,             coordinator/
@@ -31,15 +31,16 @@ drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,   
 urgent requests        urgent, demand,             coordinator/urgent,              coordinator/
                        notifications               coordinator/urgent_forms,        volunteer/
                                                    volunteer/urgent                 urgent/
-sheets and exports     sheets, duty, exports,      sheets/routes, sheets/render,    sheets/
-                       spreadsheets, pdf           sheets/exports, sheets/forms
+sheets and exports     sheets, duty, exports,      sheets/routes, sheets/exports,   sheets/
+                       spreadsheets, pdf           sheets/forms (../printing.py)
 check-in and hours     attendance, hours, pdf      checkin/routes, checkin/forms,   checkin/
                                                    volunteer/hours
 accounts (admin)       admin, accounts             admin/routes, admin/forms        admin/
 demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
 =====================  ==========================  ===============================  ============
 
-Shared by many: errors (ServiceError), coverage (what a post is and when it is filled),
+Shared by many: lookups (the draft, the latest published version, open periods), errors
+(ServiceError), coverage (what a post is and when it is filled),
 demand (a post's head count), duty (who is on duty in published versions), phones, spreadsheets.
 See docs/architecture.md for the data flow and the import layering.
 """

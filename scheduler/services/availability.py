@@ -36,6 +36,7 @@ from scheduler.models import (
     period_sites,
 )
 from scheduler.models.sites import SHIFT_HOURS, Site
+from scheduler.services import lookups
 from scheduler.services.errors import ServiceError
 
 # Sites start their night shift at midnight unless configured otherwise (Site.first_shift_hour).
@@ -219,17 +220,6 @@ def period_starts(period: PlanningPeriod) -> tuple[int, ...]:
 def week_start_of(day: date) -> date:
     """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
-
-
-def open_periods() -> list[PlanningPeriod]:
-    """Open planning periods, earliest first."""
-    return list(
-        db.session.scalars(
-            select(PlanningPeriod)
-            .where(PlanningPeriod.is_open.is_(True))
-            .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
-        )
-    )
 
 
 def period_covering(day: date) -> PlanningPeriod | None:
@@ -492,7 +482,7 @@ def week_view(
 def summaries(volunteer: Volunteer) -> list[PeriodSummary]:
     """Per open period: how many spans, nights and days the volunteer offered, and days off."""
     result = []
-    for period in open_periods():
+    for period in lookups.open_periods():
         cells = db.session.execute(
             select(Availability.day, Availability.start_hour).where(
                 Availability.volunteer_id == volunteer.id,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -143,11 +143,6 @@ def held_of(rows: Iterable[Assignment]) -> Counter[NeedKey]:
     return Counter((a.site_id, a.day, a.shift, a.role_id) for a in rows)
 
 
-def _days(period: PlanningPeriod) -> list[date]:
-    count = (period.end_date - period.start_date).days + 1
-    return [period.start_date + timedelta(days=i) for i in range(count)]
-
-
 def roster_coverage(
     period: PlanningPeriod,
     held: Counter[NeedKey],
@@ -164,7 +159,7 @@ def roster_coverage(
     extra = urgent_extra(period.id, chosen)
     needs: dict[NeedKey, Count] = {}
     for site in sites:
-        for day in _days(period):
+        for day in period.days:
             for kind in site.shift_kinds:
                 for role_id, n in demand_of(site, day, kind, extra).items():
                     key = (site.id, day, kind, role_id)

@@ -26,11 +26,10 @@ from scheduler.models import (
     period_sites,
 )
 from scheduler.models.sites import SHIFT_HOURS
-from scheduler.planning import current_draft
-from scheduler.services import my_shifts, publishing, rosters
+from scheduler.services import lookups, my_shifts, publishing, rosters
 from scheduler.services.availability import DEFAULT_STARTS, Offer, span_index
 from scheduler.services.coverage import Count, NeedKey, held_in, roster_coverage
-from scheduler.services.periods import period_days
+from scheduler.services.lookups import current_draft
 from scheduler.services.urgent import RequestStatus
 
 
@@ -87,7 +86,7 @@ def availability_counts(
     the same rule as the roster (services.availability.Offer), so a volunteer who offered
     08:00–16:00 is not counted for a 07:00–15:00 shift. One query; the cells of the day before
     and after count too (a 23:00 span runs into the next date)."""
-    days = list(period_days(period))
+    days = period.days
     starts = tuple(starts)
     slots = sorted(span_index(d, h) for d in days for h in starts)
     at = {span_index(d, h): (d, h) for d in days for h in starts}
@@ -135,7 +134,7 @@ def heat_map(period: PlanningPeriod) -> HeatMap:
     available = availability_counts(period, starts)
     peak = max(available.values(), default=0)
     rows = []
-    for day in period_days(period):
+    for day in period.days:
         cells = {}
         for hour in starts:
             count = available.get((day, hour), 0)
@@ -207,7 +206,7 @@ def period_states(
     states = []
     for period in periods:
         draft = current_draft(period.id)
-        latest = publishing.latest_published(period.id)
+        latest = lookups.latest_published(period.id)
         changes, coverage, publishable = 0, None, False
         if draft is not None:
             changes = publishing.changed_people(latest, draft)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.extensions import db
 from scheduler.models import Assignment, Attendance, Role, Roster, ShiftResponse, Site, Volunteer
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
-from scheduler.services.my_shifts import latest_published_rosters
+from scheduler.services.lookups import latest_published_rosters
 
 __all__ = [
     "ShiftKey",

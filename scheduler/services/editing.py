@@ -40,9 +40,10 @@ from scheduler.models import (
 )
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_HAND
-from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
+from scheduler.planning import PlanningError, build_problem, person_id, shift_id
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft
 from scheduler.services.rosters import solving
 from scheduler.services.signup import free_slot
 

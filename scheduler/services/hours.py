@@ -11,7 +11,7 @@ How a record counts:
 - absent: no time. It is a no-show only under the one rule of `is_no_show` (rostered, still
   on duty in the latest published roster, not cancelled by the volunteer); every count of
   no-shows — the hours table, a volunteer's own hours, the solver's no-show weight
-  (scheduler.planning via `no_show_counts`) — goes through it.
+  (scheduler.jobs passes `no_show_counts` to scheduler.planning) — goes through it.
 
 Minutes are whole minutes (seconds dropped); hours are shown and exported as minutes / 60
 rounded to two decimals. The hours table sums in SQL (`MinutesBetween`); only records
@@ -41,7 +41,7 @@ from scheduler.models import Assignment, Attendance, Volunteer
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
 from scheduler.services.duty import cancelled
-from scheduler.services.my_shifts import latest_published_rosters
+from scheduler.services.lookups import latest_published_rosters
 from scheduler.services.phones import national
 from scheduler.services.spreadsheets import csv_bytes, sheet_titles, write_table
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -39,9 +39,8 @@ from scheduler.models.responses import (
     FROM_VOLUNTEER,
     MAX_REASON_LENGTH,
 )
-from scheduler.models.rosters import PUBLISHED
-from scheduler.planning import current_draft
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft, latest_published_rosters
 from scheduler.services.notifications import notify
 
 VOLUNTEER_CANCELLED = "volunteer_cancelled"
@@ -107,19 +106,6 @@ class MyShifts:
 def cutoff_hours() -> int:
     """Hours before a shift's start after which a volunteer can no longer cancel it."""
     return int(current_app.config.get("CANCEL_CUTOFF_HOURS", 12))
-
-
-def latest_published_rosters() -> Select[int]:
-    """Ids of the latest published version of every period (a subquery)."""
-    latest = (
-        select(Roster.period_id, func.max(Roster.version).label("version"))
-        .where(Roster.status == PUBLISHED)
-        .group_by(Roster.period_id)
-        .subquery()
-    )
-    return select(Roster.id).join(
-        latest, (latest.c.period_id == Roster.period_id) & (latest.c.version == Roster.version)
-    )
 
 
 def _responses(volunteer_id: int) -> dict[tuple[int, date, str], ShiftResponse]:

@@ -3,9 +3,8 @@ their availability for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -44,17 +43,6 @@ def list_periods() -> list[PlanningPeriod]:
             select(PlanningPeriod)
             .options(selectinload(PlanningPeriod.sites))
             .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id.desc())
-        )
-    )
-
-
-def open_periods() -> list[PlanningPeriod]:
-    """The periods volunteers can enter availability for, earliest first."""
-    return list(
-        db.session.scalars(
-            select(PlanningPeriod)
-            .where(PlanningPeriod.is_open.is_(True))
-            .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
         )
     )
 
@@ -129,11 +117,3 @@ def set_open(period: PlanningPeriod, is_open: bool) -> None:
     """Open a period for availability entry, or close it (volunteers can no longer change it)."""
     period.is_open = is_open
     db.session.commit()
-
-
-def period_days(period: PlanningPeriod) -> Iterable[date]:
-    """Every date of the period in order."""
-    return (
-        period.start_date + timedelta(days=offset)
-        for offset in range((period.end_date - period.start_date).days + 1)
-    )

@@ -27,7 +27,7 @@ from scheduler.models import (
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import utcnow
 from scheduler.services.availability import period_starts, starts_of_kind
-from scheduler.services.periods import open_periods, period_days
+from scheduler.services.lookups import open_periods
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
 SORTS = ("name", "work_unit", "district")
@@ -229,7 +229,7 @@ def resolve_partner(phone: str | None) -> User | None:
 def volunteer_record(volunteer: Volunteer) -> VolunteerRecord:
     """The volunteer's availability in every open period (two queries in all) and partner."""
     periods = open_periods()
-    grids = [PeriodAvailability(period=p, days=list(period_days(p))) for p in periods]
+    grids = [PeriodAvailability(period=p, days=p.days) for p in periods]
     if periods:
         first = min(p.start_date for p in periods)
         last = max(p.end_date for p in periods)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import format_date
@@ -33,10 +33,10 @@ from scheduler.models import (
 from scheduler.models.base import MAX_ID, utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import PUBLISHED, SOURCE_HAND
-from scheduler.planning import current_draft
 from scheduler.services.coverage import Count, Coverage, coverage_sites, held_in, roster_coverage
 from scheduler.services.duty import cancelled
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft, latest_published
 from scheduler.services.notifications import notify
 from scheduler.services.rosters import solving
 
@@ -49,7 +49,6 @@ __all__ = [
     "changed_people",
     "diff",
     "draft_summary",
-    "latest_published",
     "publish",
     "published_or_latest",
     "published_version",
@@ -146,16 +145,6 @@ class RosterDiff:
             for slot in change.removed:
                 counts[(slot.site_id, slot.day)][1] += 1
         return {key: (a, r) for key, (a, r) in counts.items()}
-
-
-def latest_published(period_id: int) -> Roster | None:
-    """The period's highest published version, if any."""
-    return db.session.scalar(
-        select(Roster)
-        .where(Roster.period_id == period_id, Roster.status == PUBLISHED)
-        .order_by(Roster.version.desc())
-        .limit(1)
-    )
 
 
 def versions(period_id: int) -> list[Roster]:
@@ -300,10 +289,7 @@ def summary(period: PlanningPeriod, old: Roster | None, new: Roster) -> Summary:
     coverage = roster_coverage(period, held_in(new.id))
     per_day = changes.by_site_day()
     per_site = coverage.by_site()
-    days = [
-        period.start_date + timedelta(days=i)
-        for i in range((period.end_date - period.start_date).days + 1)
-    ]
+    days = period.days
     lines = [
         SiteLine(
             site,

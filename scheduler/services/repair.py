@@ -38,8 +38,8 @@ from scheduler.models import (
     SolveRun,
     User,
 )
-from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
-from scheduler.services import my_shifts, publishing, rosters
+from scheduler.planning import PlanningError, build_problem, person_id, shift_id
+from scheduler.services import lookups, my_shifts, publishing, rosters
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import RULE_LABELS
 from scheduler.services.errors import ServiceError
@@ -229,7 +229,7 @@ def _why_removed(period: PlanningPeriod, changes: list[RepairChange]) -> None:
     fewer people now, a rule forbids it now, or else it was taken off the draft by hand."""
     if not changes:
         return
-    latest = publishing.latest_published(period.id)
+    latest = lookups.latest_published(period.id)
     told: Counter[tuple[int, date, str, int]] = Counter()
     if latest is not None:
         told = Counter(
@@ -289,13 +289,13 @@ def _why_removed(period: PlanningPeriod, changes: list[RepairChange]) -> None:
 def needs_approval(period: PlanningPeriod) -> bool:
     """Whether the draft holds a repair that takes volunteers off shifts they were told: then
     only `publish_repair`, with each such line ticked, may publish it."""
-    draft = current_draft(period.id)
+    draft = lookups.current_draft(period.id)
     if draft is None or draft.created_from_run_id is None:
         return False
     run = db.session.get(SolveRun, draft.created_from_run_id)
     if run is None or not run.minimal_change:
         return False
-    latest = publishing.latest_published(period.id)
+    latest = lookups.latest_published(period.id)
     if (
         latest is not None
         and latest.published_at is not None

@@ -41,10 +41,10 @@ from scheduler.models.rosters import (
     QUEUED,
     RUNNING,
 )
-from scheduler.planning import current_draft
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft
 
 DEFAULT_TIME_LIMIT = 30
 # A running run that has not finished this long after its time limit has died with its process.
@@ -310,11 +310,6 @@ class Review:
         return [(self.roles[rid], n) for rid, n in missing.most_common() if rid in self.roles]
 
 
-def period_days(period: PlanningPeriod) -> list[date]:
-    count = (period.end_date - period.start_date).days + 1
-    return [period.start_date + timedelta(days=i) for i in range(count)]
-
-
 def filled_per_post(roster_id: int | None) -> Counter[tuple[int, date, str, int]]:
     """How many people each post (site, day, shift, role) of a roster has, in one query."""
     if roster_id is None:
@@ -477,7 +472,7 @@ def review(period: PlanningPeriod) -> Review:
     unfilled list is the coverage's short needs, with the solver's reasons where it gave
     them, so the list and every count agree."""
     draft = current_draft(period.id)
-    days = period_days(period)
+    days = period.days
     sites = active_sites(period)
     counts = _filled_counts(draft.id) if draft is not None else {}
     shown = {s.id for s in sites}

@@ -32,7 +32,7 @@ from scheduler.models.sites import SHIFT_HOURS, SHIFT_KINDS, span_label
 from scheduler.services import publishing
 from scheduler.services.duty import by_shift, leads_of, not_ended, on_duty, version_rows
 from scheduler.services.errors import ServiceError
-from scheduler.services.my_shifts import latest_published_rosters
+from scheduler.services.lookups import latest_published_rosters
 from scheduler.services.phones import mask, national
 from scheduler.services.spreadsheets import csv_bytes
 
@@ -336,10 +336,7 @@ def wall_chart(period: PlanningPeriod, version: int | None = None) -> WallChart:
         roster, latest = publishing.published_or_latest(period, version)
     except publishing.VersionNotFound as error:
         raise SheetError(error.message) from error
-    days = [
-        period.start_date + timedelta(days=i)
-        for i in range((period.end_date - period.start_date).days + 1)
-    ]
+    days = period.days
     rows = version_rows(roster, latest)
     grouped = by_shift(rows)
     sites = {s.id: s for s in period.sites if s.archived_at is None}

@@ -23,10 +23,11 @@ import solver
 from scheduler.extensions import db
 from scheduler.models import Assignment, PlanningPeriod, Role, Roster, Site, Volunteer
 from scheduler.models.base import utcnow
-from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SELF_SIGNUP
+from scheduler.models.rosters import DRAFT, SOURCE_SELF_SIGNUP
 from scheduler.parsing import database_id, iso_day
-from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
+from scheduler.planning import PlanningError, build_problem, person_id, shift_id
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft, latest_published
 from scheduler.services.rosters import filled_per_post, solving
 from solver.feasibility import RosterState
 
@@ -183,16 +184,6 @@ def open_posts(volunteer: Volunteer, now: datetime | None = None) -> list[OpenPo
         for post in eligible_posts(period, volunteer, now)
         if post.free > 0
     ]
-
-
-def latest_published(period_id: int) -> Roster | None:
-    """The period's latest published version, if any."""
-    return db.session.scalar(
-        select(Roster)
-        .where(Roster.period_id == period_id, Roster.status == PUBLISHED)
-        .order_by(Roster.version.desc())
-        .limit(1)
-    )
 
 
 def ensure_draft(period: PlanningPeriod) -> Roster:

@@ -29,10 +29,10 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.urgent import MAX_NOTE_LENGTH, MAX_URGENT_HEADCOUNT
-from scheduler.planning import current_draft
 from scheduler.services import duty, editing, rosters
 from scheduler.services.demand import covered_posts, open_requests, request_window
 from scheduler.services.errors import ServiceError
+from scheduler.services.lookups import current_draft
 from scheduler.services.notifications import notify
 from scheduler.services.repair import repair_time_limit
 

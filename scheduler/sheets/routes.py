@@ -14,13 +14,14 @@ from flask import Response, abort, render_template, request
 from flask_babel import gettext, to_user_timezone
 from flask_login import current_user, login_required
 
+from scheduler import printing as render
 from scheduler.access import get_or_404, staff_required, volunteer_required
 from scheduler.forms import INVALID, add_error
 from scheduler.models import PlanningPeriod, Roster, Site
 from scheduler.parsing import iso_day
 from scheduler.services import duty, sheets
 from scheduler.services.sheets import SheetError
-from scheduler.sheets import bp, render
+from scheduler.sheets import bp
 from scheduler.sheets.forms import DayForm, HeadcountForm, WallChartForm
 
 

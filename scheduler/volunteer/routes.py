@@ -23,7 +23,6 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import current_volunteer, volunteer_required
-from scheduler.auth.sessions import keep_session
 from scheduler.forms import add_error
 from scheduler.htmx import fragment, is_htmx, render, retarget
 from scheduler.labels import SHIFT_LABELS
@@ -32,6 +31,7 @@ from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod
 from scheduler.models.base import utcnow
 from scheduler.parsing import database_id
 from scheduler.services import availability as avail
+from scheduler.services import lookups
 from scheduler.services.accounts import AccountError
 from scheduler.services.phones import national
 from scheduler.services.profile import (
@@ -42,6 +42,7 @@ from scheduler.services.profile import (
     profile_gaps,
     update_profile,
 )
+from scheduler.sessions import keep_session
 from scheduler.volunteer import bp
 from scheduler.volunteer.forms import (
     DayForm,
@@ -96,7 +97,7 @@ def me() -> Response | str:
 
 
 def _week_context(form_week: date | None, form_period: int | None) -> dict[str, Any]:
-    periods = avail.open_periods()
+    periods = lookups.open_periods()
     period = avail.choose_period(periods, form_period)
     view = (
         avail.week_view(current_volunteer(), period, periods, form_week, _today())
@@ -188,7 +189,7 @@ def availability_cell() -> Response:
 
 def _period_of(form: GridForm, day: date) -> PlanningPeriod | None:
     """The open period the grid showed, when it covers `day`; else one that does."""
-    for period in avail.open_periods():
+    for period in lookups.open_periods():
         if period.id == form.period_id and period.covers(day):
             return period
     return avail.period_covering(day)
@@ -230,7 +231,7 @@ def availability_day_off() -> Response:
 def availability_week() -> Response:
     """Volunteers: 'whole week' for the shown week of an open period."""
     form = GridForm()
-    periods = avail.open_periods()
+    periods = lookups.open_periods()
     period = next((p for p in periods if p.id == form.period_id), None)
     if not form.validate_on_submit() or period is None or form.week_date is None:
         return _refused(str(avail.NOT_OPEN))

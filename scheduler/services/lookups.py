@@ -1,0 +1,56 @@
+"""The one home of the roster and period lookups every feature asks for: a period's draft, its
+latest published version (one period's, or every period's as a subquery), the open periods.
+They import nothing from the app but the models, so any service and the solver bridge
+(scheduler.planning) can use them without an import cycle. A period's dates are
+`PlanningPeriod.days`."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+
+from scheduler.extensions import db
+from scheduler.models import PlanningPeriod, Roster
+from scheduler.models.rosters import DRAFT, PUBLISHED
+
+__all__ = ["current_draft", "latest_published", "latest_published_rosters", "open_periods"]
+
+
+def current_draft(period_id: int) -> Roster | None:
+    """The period's draft roster, if there is one."""
+    return db.session.scalar(
+        select(Roster).where(Roster.period_id == period_id, Roster.status == DRAFT)
+    )
+
+
+def latest_published(period_id: int) -> Roster | None:
+    """The period's highest published version, if any."""
+    return db.session.scalar(
+        select(Roster)
+        .where(Roster.period_id == period_id, Roster.status == PUBLISHED)
+        .order_by(Roster.version.desc())
+        .limit(1)
+    )
+
+
+def latest_published_rosters() -> Select[tuple[int]]:
+    """Ids of the latest published version of every period (a subquery)."""
+    latest = (
+        select(Roster.period_id, func.max(Roster.version).label("version"))
+        .where(Roster.status == PUBLISHED)
+        .group_by(Roster.period_id)
+        .subquery()
+    )
+    return select(Roster.id).join(
+        latest, (latest.c.period_id == Roster.period_id) & (latest.c.version == Roster.version)
+    )
+
+
+def open_periods() -> list[PlanningPeriod]:
+    """The periods volunteers can enter availability for, earliest first."""
+    return list(
+        db.session.scalars(
+            select(PlanningPeriod)
+            .where(PlanningPeriod.is_open.is_(True))
+            .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
+        )
+    )
