@@ -37,10 +37,10 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import SUCCEEDED
-from scheduler.services.lookups import current_draft
 from scheduler.services import editing, lookups, my_shifts, publishing, repair, rosters
 from scheduler.services.availability import period_starts
 from scheduler.services.demo import seed_demo
+from scheduler.services.lookups import current_draft
 from scheduler.services.publishing import Slot
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import make_roster, publish_form
