@@ -91,6 +91,8 @@ class PlanningMap:
     fixed_shifts: frozenset[str] = frozenset()
     draft_id: int | None = None
     posts_total: int = 0  # posts of the solved sites: the sum of their head counts
+    # Draft rows of inactive volunteers (deleted or deactivated accounts): kept as they are.
+    held_ids: frozenset[int] = frozenset()
 
 
 def shift_id(site_id: int, day: date, kind: str) -> str:
@@ -162,6 +164,19 @@ def _roles() -> dict[int, _RoleInfo]:
     }
 
 
+def _inactive_volunteers(volunteer_ids: set[int]) -> set[int]:
+    """Those of `volunteer_ids` whose account is not active (deleted or deactivated)."""
+    if not volunteer_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Volunteer.id)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_(volunteer_ids), User.active.is_(False))
+        )
+    )
+
+
 def build_problem(
     period: PlanningPeriod,
     site_ids: Iterable[int] | None = None,
@@ -205,6 +220,7 @@ def build_problem(
         kept = list(
             db.session.execute(
                 select(
+                    Assignment.id,
                     Assignment.site_id,
                     Assignment.day,
                     Assignment.shift,
@@ -228,8 +244,24 @@ def build_problem(
             for a in kept
             if a.rule_override and a.pinned and a.site_id in chosen_ids
         )
+        # A row of a volunteer whose account is no longer active (deleted: only posts that
+        # had started stay; deactivated: all stay) is the roster's history, not a choice to
+        # make again: it stays in the draft as it is, out of the problem (that person is no
+        # longer one of its people), and holds its place like a pinned override.
+        inactive = _inactive_volunteers({a.volunteer_id for a in kept})
+        held = [a for a in kept if a.volunteer_id in inactive and not a.rule_override]
+        overridden.update(
+            (shift_id(a.site_id, a.day, a.shift), a.role_id)
+            for a in held
+            if a.site_id in chosen_ids
+        )
+        mapping.held_ids = frozenset(a.id for a in held)
         kept = [
-            a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override
+            a
+            for a in kept
+            if (a.pinned or a.site_id not in chosen_ids)
+            and not a.rule_override
+            and a.volunteer_id not in inactive
         ]
 
     # Sites of kept assignments outside the chosen ones carry only those assignments.
@@ -741,6 +773,7 @@ def save_solution(
             Assignment.roster_id == draft.id,
             Assignment.site_id.in_(chosen),
             Assignment.pinned.is_(False),
+            Assignment.id.not_in(mapping.held_ids),
         )
     )
     db.session.execute(
