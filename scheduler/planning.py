@@ -648,18 +648,14 @@ def _changed_since_build(
     problem: solver.Problem,
     solution: solver.Solution,
     mapping: PlanningMap,
-    pins: set[tuple[str, str, str]],
 ) -> dict[tuple[int, date, str], str]:
     """(volunteer id, day, kind) of the solver's new assignments that the volunteers' data no
     longer allows, with a reason code: the solver only assigns what the problem allowed, so
     each of these was changed after the problem was built -- a cancellation, a day off, an
     availability cell taken back, an account closed. Read now, in the saving transaction, with
-    four set queries over the period's days."""
-    where = {
-        (mapping.volunteers[a.person], mapping.shifts[a.shift])
-        for a in solution.assignments
-        if (a.person, a.shift, a.role) not in pins
-    }
+    four set queries over the period's days. Pins are checked too: a pinned post (a
+    self-sign-up, say) cancelled during the run is a hole with a reason like any other."""
+    where = {(mapping.volunteers[a.person], mapping.shifts[a.shift]) for a in solution.assignments}
     if not where:
         return {}
     first, last = problem.first_day, problem.last_day
@@ -803,7 +799,7 @@ def save_solution(
     ):
         used_slots[(site_id, day, kind, role_id)].add(slot)
     pins = {(p.person, p.shift, p.role) for p in problem.pins}
-    changed = _changed_since_build(problem, solution, mapping, pins)
+    changed = _changed_since_build(problem, solution, mapping)
     rows = []
     for a in solution.assignments:
         key = mapping.shifts[a.shift]
@@ -840,8 +836,15 @@ def save_solution(
         key = mapping.shifts[a.shift]
         volunteer_id = mapping.volunteers[a.person]
         code = changed.get((volunteer_id, key.day, key.kind))
-        if code is not None and (a.person, a.shift, a.role) not in pins:
-            reopened[(a.shift, a.role)].append((volunteer_id, code))
+        if code is None:
+            continue
+        if (a.person, a.shift, a.role) in pins and (
+            # A pin still in the draft was kept (a coordinator gave the post back knowingly);
+            # another site's pin keeps its own unfilled posts.
+            (volunteer_id, key.day, key.kind) in taken or a.shift in mapping.fixed_shifts
+        ):
+            continue
+        reopened[(a.shift, a.role)].append((volunteer_id, code))
     unfilled_rows = []
     missing_total = 0
     for post, post_reasons in reasons.items():
