@@ -6,7 +6,7 @@ and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -54,9 +54,7 @@ def test_a_run_after_an_account_left_keeps_their_started_post(
     user = world.user_of(vid)
     if how == "deleted":
         # Monday's shift has started: that post stays in the draft (the roster's history).
-        profile.delete_account(
-            user, PASSWORD, now=datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
-        )
+        profile.delete_account(user, PASSWORD, now=datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
     else:
         user.active = False
         db.session.commit()
