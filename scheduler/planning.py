@@ -112,6 +112,13 @@ def current_draft(period_id: int) -> Roster | None:
     )
 
 
+def lock_draft(roster_id: int) -> None:
+    """Lock the draft row until the transaction ends (FOR UPDATE on PostgreSQL; SQLite has one
+    writer at a time): every change to a draft touches this row (Roster.touch), so a writer
+    that takes it first sees all others committed, and makes them wait."""
+    db.session.execute(select(Roster.id).where(Roster.id == roster_id).with_for_update())
+
+
 # Cost of dropping a baseline assignment in a minimal-change run (a repair): above the largest
 # fairness term (weight_fair_load 5 × a 100 % peak load), below an unfilled post (1000).
 MINIMAL_CHANGE_WEIGHT = 600
@@ -759,6 +766,10 @@ def save_solution(
     draft = db.session.get(Roster, mapping.draft_id) if mapping.draft_id is not None else None
     if draft is None:
         draft = current_draft(run.period_id)
+    if draft is not None:
+        # Before reading what changed during the run: a cancellation committing now waits
+        # for this run's commit, or is seen by it -- never undone by it.
+        lock_draft(draft.id)
     if draft is None:
         draft = Roster(period_id=run.period_id, status=DRAFT)
         db.session.add(draft)

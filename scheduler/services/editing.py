@@ -40,7 +40,14 @@ from scheduler.models import (
 )
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_HAND
-from scheduler.planning import PlanningError, build_problem, current_draft, person_id, shift_id
+from scheduler.planning import (
+    PlanningError,
+    build_problem,
+    current_draft,
+    lock_draft,
+    person_id,
+    shift_id,
+)
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
 from scheduler.services.rosters import solving
@@ -197,6 +204,8 @@ def ensure_editable(roster: Roster) -> None:
     the edit when it saves)."""
     if roster.status != DRAFT:
         raise EditError(_l("A published roster cannot be changed; edit the draft instead."))
+    # start_run takes the same lock: a run cannot start between this check and the edit.
+    lock_draft(roster.id)
     if solving(roster.period_id):
         raise EditError(
             _l("A roster is being generated for this period: edit the draft when it has finished.")
