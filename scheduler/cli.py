@@ -102,6 +102,7 @@ def solve(period_id: int, time_limit: int, publish: bool) -> None:
     from scheduler.cli_report import text_report
     from scheduler.models import PlanningPeriod, SolveRun
     from scheduler.services import rosters
+    from scheduler.services.lookups import current_draft
 
     period = db.session.get(PlanningPeriod, period_id)
     if period is None:
@@ -119,11 +120,20 @@ def solve(period_id: int, time_limit: int, publish: bool) -> None:
         run = db.session.get_one(SolveRun, run.id)
         if run.status != "succeeded":
             raise click.ClickException(f"run {run.status}: {run.error or ''}")
+        # The revision of the draft the report shows: publishing refuses a draft that
+        # changed after it (a volunteer's cancellation, a hand edit).
+        draft = current_draft(period.id)
+        revision = draft.revision if draft is not None else None
         click.echo(text_report(period, run))
         if publish:
+            from scheduler.services.publishing import PublishError
             from scheduler.services.publishing import publish as publish_draft
 
-            version, changes = publish_draft(period, None)
+            try:
+                version, changes = publish_draft(period, None, revision=revision)
+            except PublishError as error:  # NothingChanged included: nothing new to publish
+                db.session.rollback()
+                raise click.ClickException(str(error)) from error
             db.session.commit()
             click.echo(
                 f"published version {version.version}: {changes.added} posts added, "

@@ -87,6 +87,9 @@ class Config:
     # A solve run still queued this many seconds after it was requested has lost its job (a
     # worker or process that ended): it is failed so it no longer blocks runs and sign-up.
     JOBS_QUEUED_TIMEOUT = int(os.environ.get("JOBS_QUEUED_TIMEOUT", "1800"))
+    # With REDIS_URL, a queued run whose RQ job is missing counts as lost only once it is
+    # older than this many seconds: the run is committed just before its job is enqueued.
+    JOBS_ENQUEUE_GRACE = int(os.environ.get("JOBS_ENQUEUE_GRACE", "30"))
     # Volunteers can cancel a published shift up to this many hours before it starts.
     CANCEL_CUTOFF_HOURS = int(os.environ.get("CANCEL_CUTOFF_HOURS", "12"))
     # Where the app is served (https://muster.example.org): links made outside a request, such

@@ -21,6 +21,7 @@ import math
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -143,23 +144,27 @@ def job_lost(run: SolveRun) -> bool:
     if config.get("JOBS_SYNCHRONOUS"):
         return False
     if config.get("REDIS_URL"):
-        return _rq_job_lost(run.id)
+        return _rq_job_lost(run)
     with _executor_lock:
         future = _futures.get(run.id)
     return future is not None and future.done()
 
 
-def _rq_job_lost(run_id: int) -> bool:
+def _rq_job_lost(run: SolveRun) -> bool:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
+    run_id = run.id
     try:
         # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
         queue = queue_for(current_app._get_current_object())  # type: ignore[attr-defined]
         job = Job.fetch(rq_job_id(run_id), connection=queue.connection)
         status = job.get_status(refresh=False)
     except NoSuchJobError:
-        return True
+        # start_run commits the queued run before submit enqueues its job: a missing job
+        # is lost only once the run is older than that window (JOBS_ENQUEUE_GRACE).
+        grace = timedelta(seconds=current_app.config.get("JOBS_ENQUEUE_GRACE", 30))
+        return utcnow() - run.created_at > grace
     except Exception:  # Redis down: unknown, not lost
         log.warning("could not look up the RQ job of solve run %s", run_id, exc_info=True)
         return False

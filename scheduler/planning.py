@@ -45,7 +45,7 @@ from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SOLVER
 from scheduler.services.availability import Offer, span_index
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
-from scheduler.services.lookups import current_draft
+from scheduler.services.lookups import current_draft, lock_draft
 from solver.explain import Reason, explain
 
 __all__ = [
@@ -85,6 +85,8 @@ class PlanningMap:
     fixed_shifts: frozenset[str] = frozenset()
     draft_id: int | None = None
     posts_total: int = 0  # posts of the solved sites: the sum of their head counts
+    # Draft rows of inactive volunteers (deleted or deactivated accounts): kept as they are.
+    held_ids: frozenset[int] = frozenset()
 
 
 def shift_id(site_id: int, day: date, kind: str) -> str:
@@ -144,6 +146,19 @@ def _roles() -> dict[int, _RoleInfo]:
     }
 
 
+def _inactive_volunteers(volunteer_ids: set[int]) -> set[int]:
+    """Those of `volunteer_ids` whose account is not active (deleted or deactivated)."""
+    if not volunteer_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Volunteer.id)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_(volunteer_ids), User.active.is_(False))
+        )
+    )
+
+
 def build_problem(
     period: PlanningPeriod,
     site_ids: Iterable[int] | None = None,
@@ -183,7 +198,7 @@ def build_problem(
 
     draft = current_draft(period.id)
     mapping.draft_id = draft.id if draft is not None else None
-    kept, overridden = _kept_assignments(draft, chosen_ids, volunteer_ids)
+    kept, overridden, mapping.held_ids = _kept_assignments(draft, chosen_ids, volunteer_ids)
     site_rows = _site_rows(chosen, kept)
     kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
     for a in kept:
@@ -237,15 +252,17 @@ def build_problem(
 
 def _kept_assignments(
     draft: Roster | None, chosen_ids: set[int], volunteer_ids: Collection[int] | None
-) -> tuple[list[Any], Counter[tuple[str, int]]]:
+) -> tuple[list[Any], Counter[tuple[str, int]], frozenset[int]]:
     """The draft's rows the solve keeps as pins: pinned ones, and all at sites not being
-    solved (only those of `volunteer_ids`, when given); and how many pinned rule overrides
-    hold a place on each solved (shift, role id)."""
+    solved (only those of `volunteer_ids`, when given); how many rows out of the problem hold
+    a place on each solved (shift, role id); and the ids of the rows of inactive volunteers,
+    which stay in the draft as they are."""
     if draft is None:
-        return [], Counter()
+        return [], Counter(), frozenset()
     kept = list(
         db.session.execute(
             select(
+                Assignment.id,
                 Assignment.site_id,
                 Assignment.day,
                 Assignment.shift,
@@ -269,8 +286,23 @@ def _kept_assignments(
         for a in kept
         if a.rule_override and a.pinned and a.site_id in chosen_ids
     )
-    pins = [a for a in kept if (a.pinned or a.site_id not in chosen_ids) and not a.rule_override]
-    return pins, overridden
+    # A row of a volunteer whose account is no longer active (deleted: only posts that had
+    # started stay; deactivated: all stay) is the roster's history, not a choice to make
+    # again: it stays in the draft as it is, out of the problem (that person is no longer one
+    # of its people), and holds its place like a pinned override.
+    inactive = _inactive_volunteers({a.volunteer_id for a in kept})
+    held = [a for a in kept if a.volunteer_id in inactive and not a.rule_override]
+    overridden.update(
+        (shift_id(a.site_id, a.day, a.shift), a.role_id) for a in held if a.site_id in chosen_ids
+    )
+    pins = [
+        a
+        for a in kept
+        if (a.pinned or a.site_id not in chosen_ids)
+        and not a.rule_override
+        and a.volunteer_id not in inactive
+    ]
+    return pins, overridden, frozenset(a.id for a in held)
 
 
 def _site_rows(chosen: list[Site], kept: list[Any]) -> dict[int, Site]:
@@ -653,18 +685,14 @@ def _changed_since_build(
     problem: solver.Problem,
     solution: solver.Solution,
     mapping: PlanningMap,
-    pins: set[tuple[str, str, str]],
 ) -> dict[tuple[int, date, str], str]:
     """(volunteer id, day, kind) of the solver's new assignments that the volunteers' data no
     longer allows, with a reason code: the solver only assigns what the problem allowed, so
     each of these was changed after the problem was built -- a cancellation, a day off, an
     availability cell taken back, an account closed. Read now, in the saving transaction, with
-    four set queries over the period's days."""
-    where = {
-        (mapping.volunteers[a.person], mapping.shifts[a.shift])
-        for a in solution.assignments
-        if (a.person, a.shift, a.role) not in pins
-    }
+    four set queries over the period's days. Pins are checked too: a pinned post (a
+    self-sign-up, say) cancelled during the run is a hole with a reason like any other."""
+    where = {(mapping.volunteers[a.person], mapping.shifts[a.shift]) for a in solution.assignments}
     if not where:
         return {}
     first, last = problem.first_day, problem.last_day
@@ -753,11 +781,14 @@ def save_solution(
     draft = _draft_for(run, mapping)
     _clear_solved_sites(draft, mapping)
     pins = {(p.person, p.shift, p.role) for p in problem.pins}
-    changed = _changed_since_build(problem, solution, mapping, pins)
-    rows = _assignment_rows(draft, solution, mapping, pins, changed)
+    changed = _changed_since_build(problem, solution, mapping)
+    taken = _held_in(draft)
+    rows = _assignment_rows(draft, solution, mapping, pins, changed, taken)
     if rows:
         db.session.execute(insert(Assignment), rows)
-    unfilled_rows, missing_total = _unfilled_rows(draft, solution, mapping, reasons, pins, changed)
+    unfilled_rows, missing_total = _unfilled_rows(
+        draft, solution, mapping, reasons, pins, changed, taken
+    )
     if unfilled_rows:
         db.session.execute(insert(UnfilledPost), unfilled_rows)
     draft.created_from_run_id = run.id
@@ -797,6 +828,10 @@ def _draft_for(run: SolveRun, mapping: PlanningMap) -> Roster:
     draft = db.session.get(Roster, mapping.draft_id) if mapping.draft_id is not None else None
     if draft is None:
         draft = current_draft(run.period_id)
+    if draft is not None:
+        # Before reading what changed during the run: a cancellation committing now waits
+        # for this run's commit, or is seen by it -- never undone by it.
+        lock_draft(draft.id)
     if draft is None:
         draft = Roster(period_id=run.period_id, status=DRAFT)
         db.session.add(draft)
@@ -812,6 +847,7 @@ def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
             Assignment.roster_id == draft.id,
             Assignment.site_id.in_(chosen),
             Assignment.pinned.is_(False),
+            Assignment.id.not_in(mapping.held_ids),
         )
     )
     db.session.execute(
@@ -821,17 +857,10 @@ def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
     )
 
 
-def _assignment_rows(
-    draft: Roster,
-    solution: solver.Solution,
-    mapping: PlanningMap,
-    pins: set[tuple[str, str, str]],
-    changed: dict[tuple[int, date, str], str],
-) -> list[dict[str, Any]]:
-    """The solver's new assignments as rows to insert into the (cleared) draft: not the pins,
-    not a (volunteer, day, kind) the draft still holds, not one the volunteer changed during the
-    run; each in the lowest free numbered place of its post and role."""
-    taken = {
+def _held_in(draft: Roster) -> set[tuple[int, date, str]]:
+    """(volunteer id, day, kind) of what the (cleared) draft still holds: pins, other sites'
+    rows and rows of inactive volunteers."""
+    return {
         (vid, day, kind)
         for vid, day, kind in db.session.execute(
             select(Assignment.volunteer_id, Assignment.day, Assignment.shift).where(
@@ -839,6 +868,19 @@ def _assignment_rows(
             )
         )
     }
+
+
+def _assignment_rows(
+    draft: Roster,
+    solution: solver.Solution,
+    mapping: PlanningMap,
+    pins: set[tuple[str, str, str]],
+    changed: dict[tuple[int, date, str], str],
+    taken: set[tuple[int, date, str]],
+) -> list[dict[str, Any]]:
+    """The solver's new assignments as rows to insert into the (cleared) draft: not the pins,
+    not a (volunteer, day, kind) the draft still holds, not one the volunteer changed during the
+    run; each in the lowest free numbered place of its post and role."""
     # Rows that stay (pins first) keep their numbered places; the solver's rows take the
     # lowest free ones (see Assignment.slot: self-sign-up claims collide on these numbers).
     used_slots: dict[tuple[int, date, str, int], set[int]] = defaultdict(set)
@@ -891,6 +933,7 @@ def _unfilled_rows(
     reasons: dict[solver.UnfilledPost, tuple[Reason, ...]],
     pins: set[tuple[str, str, str]],
     changed: dict[tuple[int, date, str], str],
+    taken: set[tuple[int, date, str]],
 ) -> tuple[list[dict[str, Any]], int]:
     """The solved sites' open posts as rows to insert, with their reasons (`solver.explain`'s,
     and the posts left open because their volunteer changed something during the run), and
@@ -900,8 +943,15 @@ def _unfilled_rows(
         key = mapping.shifts[a.shift]
         volunteer_id = mapping.volunteers[a.person]
         code = changed.get((volunteer_id, key.day, key.kind))
-        if code is not None and (a.person, a.shift, a.role) not in pins:
-            reopened[(a.shift, a.role)].append((volunteer_id, code))
+        if code is None:
+            continue
+        if (a.person, a.shift, a.role) in pins and (
+            # A pin still in the draft was kept (a coordinator gave the post back knowingly);
+            # another site's pin keeps its own unfilled posts.
+            (volunteer_id, key.day, key.kind) in taken or a.shift in mapping.fixed_shifts
+        ):
+            continue
+        reopened[(a.shift, a.role)].append((volunteer_id, code))
     unfilled_rows = []
     missing_total = 0
     for post, post_reasons in reasons.items():

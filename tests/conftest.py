@@ -33,6 +33,14 @@ from scheduler.services.catalogue import ensure_default_catalogue
 from tests.fixtures.app import TEST_CLOCK_START, build_app
 from tests.fixtures.auth import PASSWORD, login
 from tests.fixtures.database import POSTGRES_URL, postgres_schema_url
+from tests.fixtures.translations import compile_catalogs
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the message catalogs once per session, before any test runs: in the xdist
+    controller (before it starts the workers), or in the one process without xdist."""
+    if not hasattr(config, "workerinput"):
+        compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

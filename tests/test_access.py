@@ -220,6 +220,7 @@ ROWS: list[Row] = [
     R("coordinator.work_unit_edit",       GET,  "/coordinator/work-units/{unit}/edit",                      LOGIN, 403,       403,       200,         200),
     R("coordinator.work_unit_edit",       POST, "/coordinator/work-units/{unit}/edit",                      LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.work_unit_merge",      POST, "/coordinator/work-units/{unit}/merge",                     LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.work_unit_claim_codes", POST, "/coordinator/work-units/{unit}/claim-codes",              LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.pool",                 GET,  "/coordinator/volunteers",                                  LOGIN, 403,       403,       200,         200),
     R("coordinator.volunteer_detail",     GET,  "/coordinator/volunteers/{volunteer}",                      LOGIN, 403,       403,       200,         200),
     R("coordinator.volunteer_training",   POST, "/coordinator/volunteers/{volunteer}/training",             LOGIN, 403,       403,       FEAT,        FEAT),

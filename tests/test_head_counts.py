@@ -29,9 +29,10 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import SUCCEEDED
-from scheduler.planning import build_problem, current_draft
+from scheduler.planning import build_problem
 from scheduler.services import editing, publishing, rosters
 from scheduler.services.demand import demand_of, urgent_extra
+from scheduler.services.lookups import current_draft
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import make_roster
 

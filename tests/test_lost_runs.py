@@ -142,9 +142,37 @@ def test_with_redis_a_run_whose_rq_job_is_gone_is_failed(
     run = start(small)
     jobs.submit(run.id)
     assert enqueued[0]["job_id"] == jobs.rq_job_id(run.id)
+    # Past the enqueue grace: a missing job is no longer one about to be enqueued.
+    set_clock(utcnow() + timedelta(seconds=current_app.config["JOBS_ENQUEUE_GRACE"] + 1))
     assert rosters.solving(small.period.id) is not lost
     assert fetched == [jobs.rq_job_id(run.id)]
     assert status_of(run.id).status == ("failed" if lost else "queued")
+
+
+def test_with_redis_a_run_not_enqueued_yet_is_not_lost_within_the_grace(
+    small: SmallWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """start_run commits the queued run before submit enqueues it: a solving() check in
+    that window finds no RQ job, and must not fail the run."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    def fetch(job_id: str, connection: Any = None) -> FakeJob:
+        raise NoSuchJobError(job_id)
+
+    class FakeQueue:
+        connection = object()
+
+    current_app.config.update(REDIS_URL="redis://example.invalid:1/0", JOBS_ENQUEUE_GRACE=30)
+    monkeypatch.setattr(jobs, "queue_for", lambda app: FakeQueue())
+    monkeypatch.setattr(Job, "fetch", staticmethod(fetch))
+    run = start(small)  # committed, not enqueued yet
+    set_clock(utcnow() + timedelta(seconds=29))
+    assert rosters.solving(small.period.id)
+    assert status_of(run.id).status == "queued"
+    set_clock(utcnow() + timedelta(seconds=2))
+    assert not rosters.solving(small.period.id)
+    assert status_of(run.id).status == "failed"
 
 
 def test_a_lost_queued_run_no_longer_blocks_self_signup(small: SmallWorld) -> None:

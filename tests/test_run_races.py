@@ -250,8 +250,11 @@ def test_a_pinned_post_cancelled_during_the_run_stays_off(
         my_shifts.cancel(canceller.volunteer, mine.id, "临时加班")  # type: ignore[arg-type]
 
     between_build_and_save(monkeypatch, cancel_now)
-    solve(world, minimal_change=True)
+    run = solve(world, minimal_change=True)
     assert not draft_holds(world, mine.volunteer_id, MON)
+    # The reopened post is a hole with its reason, counted in the run's figures.
+    assert {"code": "cancelled_during_run", "people": [mine.volunteer_id]} in monday_reasons(world)
+    assert (run.posts_total, run.posts_filled) == (4, 3)
 
 
 # --- publishing never withdraws a cancellation unless a coordinator did so knowingly ------

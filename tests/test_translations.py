@@ -6,7 +6,6 @@ entries in scheduler/translations/zh_Hans/LC_MESSAGES/messages.po and run the te
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
@@ -156,26 +154,6 @@ def test_catalog_is_up_to_date_with_the_sources(zh: Catalog) -> None:
 # --- (d) pages in Chinese show Chinese ----------------------------------------------------------
 
 
-def compile_if_stale(po_path: Path) -> None:
-    """Compile `po_path` to its .mo when the .mo is missing or older than the .po (the .mo
-    files are git-ignored and built by `make test`). Written to a temporary file and renamed,
-    so parallel workers never read half a file."""
-    mo_path = po_path.with_suffix(".mo")
-    if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-        return
-    catalog = load(po_path)
-    tmp = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as f:
-        write_mo(f, catalog)
-    os.replace(tmp, mo_path)
-
-
-@pytest.fixture(scope="session")
-def compiled_translations() -> None:
-    for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
-        compile_if_stale(po_path)
-
-
 def page(client: FlaskClient, path: str, accept: str) -> str:
     response = client.get(path, headers={"Accept-Language": accept})
     assert response.status_code == 200, path
@@ -194,7 +172,6 @@ ENGLISH = {
 }
 
 
-@pytest.mark.usefixtures("compiled_translations")
 @pytest.mark.parametrize("path", list(CHINESE))
 def test_pages_in_chinese(client: FlaskClient, path: str) -> None:
     html = page(client, path, "zh-CN")
@@ -205,7 +182,6 @@ def test_pages_in_chinese(client: FlaskClient, path: str) -> None:
     assert not leaked, f"{path} in Chinese still shows English {leaked}"
 
 
-@pytest.mark.usefixtures("compiled_translations")
 @pytest.mark.parametrize("path", list(ENGLISH))
 def test_pages_in_english(client: FlaskClient, path: str) -> None:
     html = page(client, path, "en")

@@ -8,9 +8,12 @@ most (scheduler.services.claims); the database keeps only digests."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -19,9 +22,24 @@ from scheduler import printing as render
 from scheduler.access import staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.downloads import file_response
+from scheduler.extensions import db
 from scheduler.forms import EmptyForm
+from scheduler.models import WorkUnit
 from scheduler.services import claims
 from scheduler.services.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+
+
+def no_store(view: Callable[..., Any]) -> Callable[..., Response]:
+    """A response carrying plain claim codes: no cache (the browser's or a proxy's) may keep
+    it (`Cache-Control: private, no-store`)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapped
 
 
 def codes_dir() -> Path:
@@ -53,6 +71,7 @@ def _claim_url() -> str:
 
 @bp.get("/import/codes/<token>")
 @staff_required
+@no_store
 def import_codes(token: str) -> Response | str:
     """The downloads of an import's claim codes."""
     slips = _slips_or_gone(token)
@@ -69,6 +88,7 @@ def import_codes(token: str) -> Response | str:
 
 @bp.get("/import/codes/<token>/codes.csv")
 @staff_required
+@no_store
 def import_codes_csv(token: str) -> Response:
     slips = _slips_or_gone(token)
     if isinstance(slips, Response):
@@ -78,6 +98,7 @@ def import_codes_csv(token: str) -> Response:
 
 @bp.get("/import/codes/<token>/codes.xlsx")
 @staff_required
+@no_store
 def import_codes_xlsx(token: str) -> Response:
     slips = _slips_or_gone(token)
     if isinstance(slips, Response):
@@ -110,6 +131,7 @@ def _unit_slips(token: str, unit: int, pdf: bool) -> Response | str:
 
 @bp.get("/import/codes/<token>/slips/<int:unit>")
 @staff_required
+@no_store
 def import_slips(token: str, unit: int) -> Response | str:
     """One work unit's slips (the `unit`-th group of the downloads page) as a page to print."""
     return _unit_slips(token, unit, pdf=False)
@@ -117,6 +139,7 @@ def import_slips(token: str, unit: int) -> Response | str:
 
 @bp.get("/import/codes/<token>/slips/<int:unit>.pdf")
 @staff_required
+@no_store
 def import_slips_pdf(token: str, unit: int) -> Response | str:
     """The same slips as a PDF (A4 portrait)."""
     return _unit_slips(token, unit, pdf=True)
@@ -135,6 +158,7 @@ def import_codes_discard(token: str) -> Response:
 
 @bp.post("/volunteers/<int:volunteer_id>/claim-code")
 @staff_required
+@no_store
 def volunteer_claim_code(volunteer_id: int) -> Response | tuple[str, int]:
     """A new claim code for an imported volunteer who has not claimed the account (the old
     code stops working). Shown once, on this response, with a slip to print."""
@@ -159,3 +183,32 @@ def volunteer_claim_code(volunteer_id: int) -> Response | tuple[str, int]:
         volunteer=volunteer,
     )
     return html, 200
+
+
+@bp.post("/work-units/<int:unit_id>/claim-codes")
+@staff_required
+def work_unit_claim_codes(unit_id: int) -> Response:
+    """New claim codes for every volunteer of the work unit who has not claimed their
+    account (those imported before claim codes existed have none): the same downloads and
+    slips as after an import."""
+    unit = db.session.get(WorkUnit, unit_id)
+    if unit is None:
+        abort(404)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        slips = claims.reissue_work_unit_codes(unit.id)
+    except claims.ClaimError as error:
+        flash(str(error), "error")
+        return redirect(url_for("coordinator.work_unit_edit", unit_id=unit.id))
+    flash(
+        gettext(
+            "%(num)d volunteers of %(name)s have new claim codes; their old codes no longer work.",
+            num=len(slips),
+            name=unit.name,
+        ),
+        "success",
+    )
+    token = claims.store_slips(codes_dir(), slips, user_id=current_user.id)
+    return redirect(url_for("coordinator.import_codes", token=token))

@@ -444,7 +444,11 @@ def work_units() -> Response | tuple[str, int]:
 
 def _work_unit_page(unit: WorkUnit, form: NameForm, merge_form: MergeForm, status: int) -> Any:
     return render_template(
-        "coordinator/work_unit_form.html", unit=unit, form=form, merge_form=merge_form
+        "coordinator/work_unit_form.html",
+        unit=unit,
+        form=form,
+        merge_form=merge_form,
+        claim_form=EmptyForm(),
     ), status
 
 

@@ -41,7 +41,7 @@ from openpyxl import Workbook
 from sqlalchemy import select, update
 
 from scheduler.extensions import db, rowcount
-from scheduler.models import VOLUNTEER, User
+from scheduler.models import VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import UNUSABLE_PREFIX, hash_password, name_sort_key
 from scheduler.models.base import utcnow
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
@@ -158,6 +158,27 @@ def reissue_code(user: User, now: datetime | None = None) -> ClaimSlip:
     slip = assign_code(user, now)
     db.session.commit()
     return slip
+
+
+def reissue_work_unit_codes(unit_id: int, now: datetime | None = None) -> list[ClaimSlip]:
+    """New codes for every volunteer of the work unit who has not claimed their account yet
+    (accounts imported before claim codes existed have none; old codes stop working), by
+    name. Commits. Raises ClaimError (nothing changed) when nobody there is waiting."""
+    users = [
+        user
+        for user in db.session.scalars(
+            select(User)
+            .join(Volunteer, Volunteer.user_id == User.id)
+            .where(Volunteer.work_unit_id == unit_id, User.active.is_(True))
+        )
+        if is_claimable(user)
+    ]
+    if not users:
+        raise ClaimError(_l("Nobody in this work unit is waiting to claim an account."))
+    users.sort(key=lambda u: (name_sort_key(u.name), u.id))
+    slips = [assign_code(user, now) for user in users]
+    db.session.commit()
+    return slips
 
 
 def claim_account(

@@ -43,7 +43,7 @@ from scheduler.models.rosters import DRAFT, SOURCE_HAND
 from scheduler.planning import PlanningError, build_problem, person_id, shift_id
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
-from scheduler.services.lookups import current_draft
+from scheduler.services.lookups import current_draft, lock_draft
 from scheduler.services.rosters import solving
 from scheduler.services.signup import free_slot
 
@@ -198,6 +198,8 @@ def ensure_editable(roster: Roster) -> None:
     the edit when it saves)."""
     if roster.status != DRAFT:
         raise EditError(_l("A published roster cannot be changed; edit the draft instead."))
+    # start_run takes the same lock: a run cannot start between this check and the edit.
+    lock_draft(roster.id)
     if solving(roster.period_id):
         raise EditError(
             _l("A roster is being generated for this period: edit the draft when it has finished.")

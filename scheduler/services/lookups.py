@@ -32,7 +32,7 @@ def latest_published(period_id: int) -> Roster | None:
     )
 
 
-def latest_published_rosters() -> Select[tuple[int]]:
+def latest_published_rosters() -> Select[int]:
     """Ids of the latest published version of every period (a subquery)."""
     latest = (
         select(Roster.period_id, func.max(Roster.version).label("version"))
@@ -54,3 +54,10 @@ def open_periods() -> list[PlanningPeriod]:
             .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
         )
     )
+
+
+def lock_draft(roster_id: int) -> None:
+    """Lock the draft row until the transaction ends (FOR UPDATE on PostgreSQL; SQLite has one
+    writer at a time): every change to a draft touches this row (Roster.touch), so a writer
+    that takes it first sees all others committed, and makes them wait."""
+    db.session.execute(select(Roster.id).where(Roster.id == roster_id).with_for_update())

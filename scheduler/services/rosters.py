@@ -44,7 +44,7 @@ from scheduler.models.rosters import (
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
-from scheduler.services.lookups import current_draft
+from scheduler.services.lookups import current_draft, lock_draft
 
 DEFAULT_TIME_LIMIT = 30
 # A running run that has not finished this long after its time limit has died with its process.
@@ -144,6 +144,10 @@ def start_run(
     by_id = {s.id: s for s in sites}
     if not chosen <= by_id.keys():
         raise RosterError(_l("Choose among this period's sites."), "site_ids")
+    draft = current_draft(period.id)
+    if draft is not None:
+        # A hand edit holds this lock between its check and its write (ensure_editable).
+        lock_draft(draft.id)
     if solving(period.id):
         raise RosterError(_l("A roster is already being generated for this period."))
     all_sites = chosen == by_id.keys()
