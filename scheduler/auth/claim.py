@@ -19,11 +19,11 @@ from scheduler.auth import bp, home_url
 from scheduler.extensions import limiter
 from scheduler.forms import add_error
 from scheduler.limits import failed_attempt, phone_key, setting
+from scheduler.profile_forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.claims import ClaimError, claim_account
 from scheduler.services.profile import MAX_PASSWORD_LENGTH
 from scheduler.sessions import log_in
-from scheduler.volunteer.forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED
 
 
 class ClaimForm(FlaskForm):

@@ -10,9 +10,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import PasswordInput
 
-from scheduler.services.accounts import MIN_PASSWORD_LENGTH
-from scheduler.services.profile import MAX_PASSWORD_LENGTH, MAX_WORK_UNIT_LENGTH, ProfileData
-from scheduler.volunteer.forms import (
+from scheduler.profile_forms import (
     PHONE_ATTRS,
     PHONE_FIELD_LENGTH,
     REQUIRED,
@@ -20,6 +18,8 @@ from scheduler.volunteer.forms import (
     district_choices,
     work_unit_names,
 )
+from scheduler.services.accounts import MIN_PASSWORD_LENGTH
+from scheduler.services.profile import MAX_PASSWORD_LENGTH, MAX_WORK_UNIT_LENGTH, ProfileData
 
 
 class RegistrationForm(FlaskForm):

@@ -3,10 +3,8 @@ each is filled, the proposed volunteers, fill it through the repair path, withdr
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext, to_user_timezone
+from flask_babel import gettext
 from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -14,13 +12,11 @@ from werkzeug.wrappers import Response
 from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator import bp
-from scheduler.coordinator.urgent_forms import UrgentRequestForm, urgent_request_form
-from scheduler.forms import INVALID, EmptyForm, add_error
+from scheduler.forms import INVALID, EmptyForm
 from scheduler.models import PlanningPeriod, UrgentRequest
-from scheduler.models.base import utcnow
 from scheduler.services import urgent
-from scheduler.services.catalogue_admin import list_roles
 from scheduler.services.urgent import UrgentError
+from scheduler.urgent_forms import new_request_form, post_request
 
 STATUS_LABELS = {
     urgent.OPEN: _lp("urgent request", "open"),
@@ -34,36 +30,6 @@ STATUS_LABELS = {
 def urgent_status(status: str) -> str:
     """An urgent request's status in the reader's language."""
     return str(STATUS_LABELS.get(status, status))
-
-
-def new_request_form(period: PlanningPeriod, **kwargs: Any) -> UrgentRequestForm:
-    """The form for `current_user`: the sites they may ask help for in `period`; the date is
-    today's (local) when it falls in the period."""
-    form = urgent_request_form(list_roles(), urgent.postable_sites(period, current_user), **kwargs)
-    today = to_user_timezone(utcnow()).date()
-    if not form.is_submitted() and period.covers(today):
-        form.day.data = today
-    return form
-
-
-def post_request(period: PlanningPeriod, form: UrgentRequestForm) -> UrgentRequest | None:
-    """Validate and post the request; on error the message goes on the form's field."""
-    if not form.validate_on_submit():
-        return None
-    try:
-        return urgent.create_request(
-            period,
-            form.site_id.data,
-            form.day.data,
-            form.start_time.data,
-            form.end_time.data,
-            form.needs(),
-            form.note.data or "",
-            current_user,
-        )
-    except UrgentError as error:
-        add_error(form, error)
-        return None
 
 
 @bp.route("/periods/<int:period_id>/urgent", methods=["GET", "POST"])

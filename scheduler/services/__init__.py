@@ -29,7 +29,7 @@ hand edits, publish    editing, publishing,        coordinator/roster_edit      
 drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,       coordinator/
                                                    coordinator/dropouts
 urgent requests        urgent, demand,             coordinator/urgent,              coordinator/
-                       notifications               coordinator/urgent_forms,        volunteer/
+                       notifications               (../urgent_forms.py),            volunteer/
                                                    volunteer/urgent                 urgent/
 sheets and exports     sheets, duty, exports,      sheets/routes, sheets/exports,   sheets/
                        spreadsheets, pdf           sheets/forms (../printing.py)

@@ -10,10 +10,10 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from scheduler.access import volunteer_required
-from scheduler.coordinator.urgent import new_request_form, post_request
 from scheduler.forms import INVALID
 from scheduler.models import SITE_LEAD
 from scheduler.services import urgent
+from scheduler.urgent_forms import new_request_form, post_request
 from scheduler.volunteer import bp
 
 

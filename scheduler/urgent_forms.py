@@ -1,5 +1,6 @@
 """The urgent-request form, shared by coordinators and site leads: site, date, time span,
-a head count per role and a note. The service checks everything again."""
+a head count per role and a note. The service checks everything again. Below the blueprints,
+since both the coordinator's and the site lead's pages post it."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, IntegerField, SelectField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from scheduler.forms import id_or_none, select_choices
-from scheduler.models import Role, Site
+from scheduler.forms import add_error, id_or_none, select_choices
+from scheduler.models import PlanningPeriod, Role, Site, UrgentRequest
+from scheduler.models.base import utcnow
 from scheduler.models.urgent import MAX_NOTE_LENGTH, MAX_URGENT_HEADCOUNT
+from scheduler.services import urgent
+from scheduler.services.catalogue_admin import list_roles
+from scheduler.services.urgent import UrgentError
 
 
 class UrgentRequestForm(FlaskForm):
@@ -62,3 +69,33 @@ def urgent_request_form(
     form.roles = list(roles)
     form.site_id.choices = select_choices((s.id, s.name) for s in sites)
     return form
+
+
+def new_request_form(period: PlanningPeriod, **kwargs: Any) -> UrgentRequestForm:
+    """The form for `current_user`: the sites they may ask help for in `period`; the date is
+    today's (local) when it falls in the period."""
+    form = urgent_request_form(list_roles(), urgent.postable_sites(period, current_user), **kwargs)
+    today = to_user_timezone(utcnow()).date()
+    if not form.is_submitted() and period.covers(today):
+        form.day.data = today
+    return form
+
+
+def post_request(period: PlanningPeriod, form: UrgentRequestForm) -> UrgentRequest | None:
+    """Validate and post the request; on error the message goes on the form's field."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return urgent.create_request(
+            period,
+            form.site_id.data,
+            form.day.data,
+            form.start_time.data,
+            form.end_time.data,
+            form.needs(),
+            form.note.data or "",
+            current_user,
+        )
+    except UrgentError as error:
+        add_error(form, error)
+        return None
