@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.model import Problem
+from solver.model import Problem, Shift
 from solver.rules import RULES, Context, Term
 from solver.rules.eligibility import ineligibility
 
-__all__ = ["Built", "build", "candidate_choices", "has_minimum_rules"]
+__all__ = ["Built", "build", "candidate_choices", "clear_hints", "has_minimum_rules"]
+
+
+def clear_hints(model: cp_model.CpModel) -> None:
+    """Drop every solution hint of ``model``."""
+    # OR-Tools leaves CpModel.clear_hints unannotated, so strict mypy calls it untyped.
+    model.clear_hints()  # type: ignore[no-untyped-call]
 
 
 @dataclass
@@ -83,7 +89,7 @@ def build(problem: Problem, *, elastic: bool = False) -> Built:
             continue
         candidates.sort(key=lambda s: (s.start, order[s.id]))
         ctx.shifts_of[person.id] = candidates
-        by_day: dict[int, list] = defaultdict(list)
+        by_day: dict[int, list[Shift]] = defaultdict(list)
         for shift in candidates:
             by_day[ctx.day_of(shift)].append(shift)
         for day, shifts in sorted(by_day.items()):

@@ -82,7 +82,8 @@ class _Checker:
 
     def limit(self, person: Person, name: str) -> int | float | None:
         own = getattr(person, name)
-        return own if own is not None else getattr(self.rules, name)
+        value: int | float | None = own if own is not None else getattr(self.rules, name)
+        return value
 
     def run(self) -> None:
         self.check_assignments()
@@ -204,6 +205,7 @@ class _Checker:
                 inside = [
                     s
                     for s in shifts
+                    # Shift.day is Optional only for the constructor: __post_init__ sets it
                     if first <= self.day_number[s.day] < first + 7  # type: ignore[index]
                     and (counted is None or s.kind in counted)
                 ]
@@ -312,8 +314,12 @@ class _Checker:
                 self.breakdown["shortfall"] += under_w * under
                 self.breakdown["over_cover"] += over_w * over
             lead = rules.lead_role
-            demand = shift.demand(lead) if lead is not None else None
-            if demand is not None and demand.min > 0 and filled[(shift.id, lead)] == 0:  # type: ignore[index]
+            if (
+                lead is not None
+                and (lead_demand := shift.demand(lead)) is not None
+                and lead_demand.min > 0
+                and filled[(shift.id, lead)] == 0
+            ):
                 self.breakdown["missing_lead"] += rules.weight_missing_lead
         on_shift = {(a.person, a.shift) for a in valid}
         working = {
@@ -339,13 +345,14 @@ class _Checker:
                 self.breakdown["preferred_site"] += rules.weight_preferred_site * away
         pairs = {frozenset((p.id, p.partner)) for p in self.problem.people if p.partner}
         for pair in pairs:
-            a, b = sorted(pair)
-            mine = {s.id for s in self.worked.get(a, [])}
-            theirs = {s.id for s in self.worked.get(b, [])}
+            one, other = sorted(pair)
+            mine = {s.id for s in self.worked.get(one, [])}
+            theirs = {s.id for s in self.worked.get(other, [])}
             self.breakdown["partner_apart"] += rules.weight_partner_apart * len(mine ^ theirs)
         for shifts in self.worked.values():
             sites_on: dict[date, set[str]] = defaultdict(set)
             for s in shifts:
+                # Shift.day is Optional only for the constructor: __post_init__ sets it
                 sites_on[s.day].add(s.site)  # type: ignore[index]
             for day, here in sites_on.items():
                 there = sites_on.get(day + timedelta(days=1))

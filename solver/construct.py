@@ -33,7 +33,7 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from solver.build import build
+from solver.build import build, clear_hints
 from solver.model import Assignment, Problem, Shift
 
 __all__ = [
@@ -113,7 +113,7 @@ class WindowProblem:
         minutes: dict[str, int] = defaultdict(int)
         count: dict[str, int] = defaultdict(int)
         kinds: dict[tuple[str, str], int] = defaultdict(int)
-        weekends: dict[str, set] = defaultdict(set)
+        weekends: dict[str, set[tuple[int, int]]] = defaultdict(set)
         fixed = {(a.person, a.shift) for a in problem.pins}
         pins: list[Assignment] = []
         freed: list[Assignment] = []
@@ -158,28 +158,30 @@ class WindowProblem:
                     for k, cap in person.max_shifts_by_kind.items()
                 },
             }
+            limits: dict[str, int] = {}
             for name, used in (
                 ("max_minutes", minutes[person.id]),
                 ("max_shifts", count[person.id]),
             ):
                 limit = problem.limit(person, name)
                 if limit is not None:
-                    changes[name] = max(0, int(limit) - used)
+                    limits[name] = max(0, int(limit) - used)
             if targets is not None and person.id in targets:
-                changes["min_minutes"] = max(0, targets[person.id])
+                limits["min_minutes"] = max(0, targets[person.id])
             else:
                 limit = problem.limit(person, "min_minutes")
                 if limit:
-                    changes["min_minutes"] = max(0, int(limit) - minutes[person.id])
-            if changes.get("min_minutes") and changes.get("max_minutes") is not None:
-                changes["min_minutes"] = min(changes["min_minutes"], changes["max_minutes"])  # type: ignore[type-var]
+                    limits["min_minutes"] = max(0, int(limit) - minutes[person.id])
+            if limits.get("min_minutes") and limits.get("max_minutes") is not None:
+                limits["min_minutes"] = min(limits["min_minutes"], limits["max_minutes"])
             cap = problem.limit(person, "max_weekends")
             if cap is not None:
                 # weekends worked outside the window (a weekend cut by its edge counts once)
                 outside = weekends[person.id] - window_weekends
                 cut = weekends[person.id] & window_weekends
-                changes["max_weekends"] = max(0, int(cap) - len(outside) - len(cut))
-            people.append(replace(person, **changes))  # type: ignore[arg-type]
+                limits["max_weekends"] = max(0, int(cap) - len(outside) - len(cut))
+            # replace() takes each field's own type; the values above were built to match them
+            people.append(replace(person, **changes, **limits))  # type: ignore[arg-type]
         self.freed = freed
         self.pins = pins
         self.problem = Problem(
@@ -263,7 +265,7 @@ def solve_window(
             lit for _, lit in sorted(built.ctx.work.items(), key=lambda kv: (kv[0][1], kv[0][0]))
         ]
         model.add_decision_strategy(work, cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
-        model.clear_hints()  # the hint would be followed first, and it leaves people idle
+        clear_hints(model)  # the hint would be followed first, and it leaves people idle
         solver, status = run(0.7 * budget, fixed=True)
         while (
             status not in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -280,7 +282,7 @@ def solve_window(
         )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = list(solver.response_proto.solution)
-            model.clear_hints()
+            clear_hints(model)
             model.proto.solution_hint.vars.extend(range(len(model.proto.variables)))
             model.proto.solution_hint.values.extend(found)
         else:

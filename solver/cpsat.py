@@ -50,7 +50,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ortools.sat.python import cp_model
 
-from solver.build import build, has_minimum_rules
+from solver.build import build, clear_hints, has_minimum_rules
 from solver.check import CheckReport, check
 from solver.construct import rolling_roster, single_window
 from solver.greedy import greedy_roster
@@ -316,7 +316,7 @@ class _Search:
         The bound of such a solve bounds only the hint, so it is not kept.
         """
         fixed = model.clone()
-        fixed.clear_hints()
+        clear_hints(fixed)
         for index, value in hint.items():
             domain = fixed.proto.variables[index].domain
             domain[0] = value
@@ -369,7 +369,7 @@ class _Search:
         return pins | {(a.person, a.shift, a.role) for a in rolled}
 
     def _hint(self, model: cp_model.CpModel, values: dict[int, int]) -> None:
-        model.clear_hints()
+        clear_hints(model)
         for index, value in values.items():
             model.add_hint(model.get_bool_var_from_proto_index(index), value)
 
@@ -403,7 +403,9 @@ class _Search:
         # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
         # the wall clock a finished worker starts on the newest incumbent at once; in
         # deterministic mode the workers go in lock-step rounds so the outcome is reproducible.
-        running: dict[Future, tuple[str, set[int]]] = {}
+        running: dict[
+            Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]], tuple[str, set[int]]
+        ] = {}
         success = dict.fromkeys(NEIGHBOURHOODS, 0.5)
 
         def launch(pool: ThreadPoolExecutor) -> None:
@@ -420,7 +422,7 @@ class _Search:
             )
             running[job] = (kind, free)
 
-        def finish(job: Future) -> float:
+        def finish(job: Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]]) -> float:
             kind, free = running.pop(job)
             solver, status = job.result()
             before = self.best_objective
@@ -472,7 +474,7 @@ class _Search:
     def _restricted(self, incumbent: dict[int, int], free: set[int]) -> cp_model.CpModel:
         """A copy of the model with every x outside ``free`` fixed to the incumbent's value."""
         model = self.ctx.model.clone()
-        model.clear_hints()
+        clear_hints(model)
         proto = model.proto
         for index, value in incumbent.items():
             if index in free:

@@ -46,11 +46,12 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import replace
+from typing import Any
 
 from ortools.sat.python import cp_model
 
 from solver.build import build, has_minimum_rules
-from solver.check import check
+from solver.check import CheckReport, check
 from solver.cpsat import solve_flat
 from solver.feasibility import RosterState
 from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
@@ -58,6 +59,10 @@ from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, U
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, StopOnRequest, Stopper
 
 __all__ = ["construct", "person_capacity", "solve_large"]
+
+# An open post being filled: [shift, how many more people it needs] (a list: the count drops
+# as people are placed).
+Entry = list[Any]
 
 # Sites per cluster and days per window in the neighbourhood search, and the extra candidates
 # (not working in the neighbourhood) each sub-problem may draw on.
@@ -274,7 +279,7 @@ class _Large:
         placed = 0
         for i in slots:
             slot = index.slots[i]
-            open_posts: dict[str, list[list]] = defaultdict(list)
+            open_posts: dict[str, list[Entry]] = defaultdict(list)
             for shift in slot.shifts:
                 for d in shift.demands:
                     gap = self.target(shift.id, d) - state.filled[(shift.id, d.role)]
@@ -310,7 +315,7 @@ class _Large:
 
                 def key(
                     pid: str, role: str = role, noise: dict[str, float] = noise, i: int = i
-                ) -> tuple:
+                ) -> tuple[float, ...]:
                     load = (state.load(pid) + 1) / self.capacity[pid]
                     if role in self.scarce:
                         return ((pid, i) not in self.plan, load, noise[pid])
@@ -380,7 +385,7 @@ class _Large:
                         if abs(state.day_of(self.shifts[sid]) - day) < 7
                         and (pid, sid) not in pinned
                     ),
-                    key=lambda s, day=day: abs(state.day_of(s) - day),
+                    key=lambda s: abs(state.day_of(s) - day),
                 )
                 for other in near:
                     old_role = state.remove(pid, other)
@@ -416,11 +421,11 @@ class _Large:
     def _choose(
         self,
         person: Person,
-        entries: list[list],
+        entries: list[Entry],
         state: RosterState,
         yesterday: int,
         partner_site: dict[str, str],
-    ) -> list | None:
+    ) -> Entry | None:
         """The open post (entry) a person should take: preferred site, continuity, partner."""
         wanted: list[str] = []
         if person.partner is not None and person.partner in partner_site:
@@ -715,7 +720,7 @@ class _Large:
             time_to_first=self.time_to_first,
         )
 
-    def _repair(self, state: RosterState, report) -> RosterState:  # type: ignore[no-untyped-def]
+    def _repair(self, state: RosterState, report: CheckReport) -> RosterState:
         """Drop any assignment a violation names (a safety net: construction should not need it)."""
         if report.ok:
             return state

@@ -43,9 +43,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from solver.feasibility import RosterState
-from solver.model import Assignment, Problem, Solution, UnfilledPost
+from solver.feasibility import Block, RosterState
+from solver.model import Assignment, Person, Problem, Solution, UnfilledPost
 
 __all__ = ["Reason", "explain", "explain_post"]
 
@@ -87,7 +88,7 @@ def explain(
         unfilled = solution.unfilled
     else:
         unfilled = tuple(_unfilled(problem, state))
-    holders: dict[str, list] = defaultdict(list)
+    holders: dict[str, list[Person]] = defaultdict(list)
     for person in problem.people:
         for role in person.roles:
             holders[role].append(person)
@@ -113,14 +114,14 @@ def _unfilled(problem: Problem, state: RosterState) -> Iterable[UnfilledPost]:
 
 
 def _reasons(
-    problem: Problem, state: RosterState, holders: dict[str, list], shift_id: str, role: str
+    problem: Problem, state: RosterState, holders: dict[str, list[Person]], shift_id: str, role: str
 ) -> tuple[Reason, ...]:
     shift = problem.shift(shift_id)
     qualified = holders.get(role, [])
-    base = {"shift": shift_id, "role": role, "day": shift.day, "kind": shift.kind}
+    base: dict[str, Any] = {"shift": shift_id, "role": role, "day": shift.day, "kind": shift.kind}
     if not qualified:
         return (Reason(code="no_one_qualified", **base),)
-    groups: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
+    groups: dict[str, list[tuple[str, Block]]] = defaultdict(list)
     for person in qualified:
         if shift_id in state.held.get(person.id, {}) and state.held[person.id][shift_id] == role:
             continue  # already on this very post
@@ -141,10 +142,12 @@ def _reasons(
     return tuple(reasons)
 
 
-def _group(state: RosterState, code: str, members: list[tuple[str, tuple]], base: dict) -> Reason:
+def _group(
+    state: RosterState, code: str, members: list[tuple[str, Block]], base: dict[str, Any]
+) -> Reason:
     people = tuple(sorted(pid for pid, _ in members))
     blocks = [b for _, b in members]
-    facts: dict = {}
+    facts: dict[str, Any] = {}
     if code in ("busy_elsewhere", "rest", "succession"):
         facts["shifts"] = tuple(sorted({b[1] for b in blocks}))
         if code == "busy_elsewhere":

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from solver.flow import WINDOW_DAYS, seven_day_cap
 from solver.model import Assignment, Person, Problem, Shift
@@ -20,7 +21,7 @@ from solver.model import Assignment, Person, Problem, Shift
 __all__ = ["Block", "RosterState"]
 
 # (code, *facts): e.g. ("rest", other_shift_id, gap_hours, needed_hours)
-Block = tuple
+Block = tuple[Any, ...]
 
 
 class RosterState:

@@ -151,7 +151,7 @@ def coverage_bound(problem: Problem, index: SlotIndex | None = None) -> int:
     sliding-window and night limits do not bind and availability is per slot.
     """
     flow, _ = _max_flow(problem, index or SlotIndex(problem), None)
-    return 0 if flow is None else int(flow.optimal_flow())  # type: ignore[attr-defined]
+    return 0 if flow is None else int(flow.optimal_flow())
 
 
 def plan_slots(problem: Problem, index: SlotIndex, roles: set[str]) -> set[tuple[str, int]]:
@@ -163,7 +163,7 @@ def plan_slots(problem: Problem, index: SlotIndex, roles: set[str]) -> set[tuple
     flow, person_arcs = _max_flow(problem, index, roles, balanced=True)
     if flow is None:
         return set()
-    return {key for key, arc in person_arcs.items() if flow.flow(arc) > 0}  # type: ignore[attr-defined]
+    return {key for key, arc in person_arcs.items() if flow.flow(arc) > 0}
 
 
 def fairness_bound(
@@ -203,7 +203,7 @@ def fairness_bound(
         load: dict[str, int] = defaultdict(int)
         if solver is not None:
             for (person_id, _), arc_id in person_arcs.items():
-                load[person_id] += solver.flow(arc_id)  # type: ignore[attr-defined]
+                load[person_id] += solver.flow(arc_id)
         shares = [load[p] / capacity[p] for p in counted]
         return sum((x - centre) ** 2 for x in shares) / len(shares)
 
@@ -226,7 +226,9 @@ def _max_flow(
     *,
     balanced: bool = False,
     cost_of: Callable[[str, int, int], int] | None = None,
-) -> tuple[object | None, dict[tuple[str, int], int]]:
+) -> tuple[
+    max_flow.SimpleMaxFlow | min_cost_flow.SimpleMinCostFlow | None, dict[tuple[str, int], int]
+]:
     """The flow graph of the module docstring, solved; and the (person, slot) arc ids.
 
     With ``balanced``, a min-cost max-flow: a person's k-th shift costs k / capacity, so among
@@ -296,8 +298,8 @@ def _max_flow(
             dnode = nodes[("d", person.id, day)]
             arc(bnode, dnode, len(slots) if per_day is None else min(per_day, len(slots)))
             for i in slots:
-                need = index.slots[i].need
-                wanted = frozenset(r for r in held if need.get(r, 0) > 0)
+                posts = index.slots[i].need
+                wanted = frozenset(r for r in held if posts.get(r, 0) > 0)
                 if not wanted:
                     continue
                 key = (i, wanted)
@@ -336,7 +338,7 @@ def _max_flow(
     return flow, person_arcs
 
 
-class _Nodes(dict):
+class _Nodes(dict[object, int]):
     """Node ids allocated on first use."""
 
     def __missing__(self, key: object) -> int:

@@ -62,11 +62,11 @@ def greedy_roster(ctx: Context) -> list[tuple[str, str, str]]:
         reach = 2 + int(rest / timedelta(days=1))
         for other_day in range(day - reach, day + reach + 1):
             for s in mine.get(other_day, ()):
-                first, second = (s, shift) if s.start <= shift.start else (shift, s)
-                if s.id == shift.id or second.start < first.end + rest:
+                earlier, later = (s, shift) if s.start <= shift.start else (shift, s)
+                if s.id == shift.id or later.start < earlier.end + rest:
                     return False
-                gap = ctx.day_of(second) - ctx.day_of(first)
-                if gap == 1 and (first.kind, second.kind) in rules.forbidden_successions:
+                gap = ctx.day_of(later) - ctx.day_of(earlier)
+                if gap == 1 and (earlier.kind, later.kind) in rules.forbidden_successions:
                     return False
         cap = person.max_shifts_by_kind.get(shift.kind)
         if cap is not None and per_kind[(person_id, shift.kind)] >= cap:

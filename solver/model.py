@@ -335,7 +335,10 @@ class Problem:
                         request.shift in shifts,
                         f"{owner}: request names unknown shift {request.shift!r}",
                     )
-        days = [s.day for s in self.shifts]
+        days: list[date] = []
+        for s in self.shifts:
+            assert s.day is not None  # Shift.__post_init__ fills it in
+            days.append(s.day)
         if self.first_day is None:
             object.__setattr__(self, "first_day", min(days, default=None))
         if self.last_day is None:
@@ -427,7 +430,8 @@ class Problem:
     def limit(self, person: Person, name: str) -> int | float | None:
         """The effective value of limit ``name`` for ``person``: their own, else the rule's."""
         own = getattr(person, name)
-        return own if own is not None else getattr(self.rules, name)
+        value: int | float | None = own if own is not None else getattr(self.rules, name)
+        return value
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ def restrict(problem: Problem, holes: Mapping[Post, int]) -> Problem:
     near = {
         shift.id
         for shift in shifts.values()
+        # Shift.day is Optional only for the constructor: __post_init__ sets it
         if any(abs((shift.day - day).days) <= CHAIN_DAYS for day in hole_days)  # type: ignore[operator]
     }
     pins = list(problem.pins)

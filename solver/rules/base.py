@@ -88,6 +88,6 @@ def add_clause(
     """
     if any(lit is None for lit in negative):
         return
-    literals = [lit for lit in positive if lit is not None]
-    literals += [lit.negated() for lit in negative if lit is not None]  # type: ignore[union-attr]
+    literals: list[cp_model.BoolVarT] = [lit for lit in positive if lit is not None]
+    literals += [lit.negated() for lit in negative if lit is not None]
     model.add_bool_or(literals)

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from ortools.sat.python import cp_model
+
 from solver.rules.base import Context, Term, add_clause
 
 
@@ -36,7 +38,9 @@ def post(ctx: Context) -> list[Term]:
     return []
 
 
-def _forbid_short_runs(ctx: Context, work: list, shortest: int, *, working: bool) -> None:
+def _forbid_short_runs(
+    ctx: Context, work: list[cp_model.IntVar | None], shortest: int, *, working: bool
+) -> None:
     """Forbid runs of ``length < shortest`` framed by the opposite state on both sides."""
     horizon = len(work)
     for start in range(1, horizon - 1):

@@ -35,8 +35,8 @@ def post(ctx: Context) -> list[Term]:
                 # at a tomorrow" is linear.
                 work_tomorrow = ctx.work[(person_id, day + 1)]
                 for site, here in today.items():
-                    there = sum(tomorrow.get(site, []))
-                    model.add(change >= sum(here) + work_tomorrow - there - 1)
+                    at_site_tomorrow = sum(tomorrow.get(site, []))
+                    model.add(change >= sum(here) + work_tomorrow - at_site_tomorrow - 1)
             else:
                 for site_a, here in today.items():
                     for site_b, there in tomorrow.items():

@@ -35,7 +35,10 @@ def post(ctx: Context) -> list[Term]:
             a = ctx.on_shift.get((first, shift_id))
             b = ctx.on_shift.get((second, shift_id))
             if a is None or b is None:
-                terms.append(Term("partner_apart", weight * (a if b is None else b)))
+                alone = a if b is None else b
+                # every shift id is one that at least one of the two can work
+                assert alone is not None
+                terms.append(Term("partner_apart", weight * alone))
                 continue
             apart = ctx.model.new_bool_var(f"apart[{first},{second},{shift_id}]")
             ctx.model.add(apart >= a - b)

@@ -17,7 +17,9 @@ def post(ctx: Context) -> list[Term]:
             if request.shift is not None:
                 literal = ctx.on_shift.get((person.id, request.shift))
             else:
-                day = ctx.day_index.get(request.day)  # type: ignore[arg-type]
+                # a request names exactly one of shift and day (Request.__post_init__)
+                assert request.day is not None
+                day = ctx.day_index.get(request.day)
                 literal = None if day is None else ctx.work.get((person.id, day))
             if request.on:
                 terms.append(
