@@ -278,9 +278,9 @@ def prepare(database_url: str, volunteers: int, claimants: int, solve_seconds: i
     from scheduler.models.rosters import PUBLISHED
     from scheduler.services import rosters, signup
     from scheduler.services.availability import period_starts
+    from scheduler.services.coverage import held_in, roster_coverage
     from scheduler.services.demo import seed_demo
     from scheduler.services.publishing import publish
-    from scheduler.services.rosters import filled_per_post
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False}
@@ -325,16 +325,20 @@ def prepare(database_url: str, volunteers: int, claimants: int, solve_seconds: i
                 select(Role).where(Role.required_skill_id.is_(None), Role.is_lead.is_(False))
             )
         }
-        filled = filled_per_post(draft.id)
-        last_day = period.end_date
+        # Fully staffed (people == head count): taking one person off leaves exactly one place.
+        # The latest day first (far from any cut-off), day shifts before others.
+        needs = roster_coverage(period, held_in(draft.id)).needs
         candidates = sorted(
-            (key, count)
-            for key, count in filled.items()
-            if key[1] == last_day and key[2] == "day" and key[3] in open_roles and count >= 2
+            (
+                key
+                for key, count in needs.items()
+                if key[3] in open_roles and count.needed >= 1 and count.held == count.needed
+            ),
+            key=lambda key: (-key[1].toordinal(), key[2] != "day", key),
         )
         if not candidates:
-            raise RuntimeError("no fully staffed day-shift post on the last day to leave open")
-        (site_id, day, kind, role_id), _filled = candidates[0]
+            raise RuntimeError("no fully staffed post of an open role to leave one place free")
+        site_id, day, kind, role_id = candidates[0]
         taken = db.session.scalars(
             select(Assignment).where(
                 Assignment.roster_id == draft.id,
