@@ -20,6 +20,7 @@ from scheduler.extensions import db
 from scheduler.models import Demand, District, PlanningPeriod, Role, Site, WorkUnit
 from scheduler.services.catalogue import ensure_default_catalogue
 from tests.fixtures.app import build_app
+from tests.fixtures.browser import phone_page
 from tests.fixtures.live_server import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -103,17 +104,5 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
-    """A fresh phone-sized browser context in Chinese, touch enabled."""
-    context = browser.new_context(
-        viewport=PHONE_VIEWPORT,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
+    """A fresh 390×844 phone in Chinese, touch enabled."""
+    yield from phone_page(browser, PHONE_VIEWPORT)

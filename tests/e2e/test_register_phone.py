@@ -12,6 +12,7 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.models import User
 from scheduler.services.accounts import create_account
+from tests.fixtures.browser import phone_page
 from tests.fixtures.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -22,19 +23,7 @@ SHOTS = "/tmp/shots-h10c"
 
 @pytest.fixture
 def small_phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport=SMALL_PHONE,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
+    yield from phone_page(browser, SMALL_PHONE)
 
 
 def visible_inputs(page: Page) -> int:
