@@ -165,7 +165,8 @@ def send_notifications(batch: int) -> None:
     run it from cron or a loop. Failed messages are retried on a later run."""
     from flask import current_app
 
-    from scheduler.services.delivery import deliver_pending, sender_from_config
+    from scheduler.services.delivery import deliver_pending
+    from scheduler.services.senders import sender_from_config
 
     report = deliver_pending(sender_from_config(current_app.config), batch=batch)
     click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")

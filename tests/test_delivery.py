@@ -14,28 +14,35 @@ from scheduler.extensions import db
 from scheduler.models import Role, User
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import Notification
-from scheduler.services import delivery
-from scheduler.services.delivery import (
-    MAX_ATTEMPTS,
+from scheduler.services import delivery, senders
+from scheduler.services.delivery import MAX_ATTEMPTS, deliver_pending
+from scheduler.services.notifications import notify
+from scheduler.services.senders import (
     LogSender,
+    Message,
+    PermanentFailure,
     SmtpSender,
-    deliver_pending,
+    channel_configured,
     sender_from_config,
 )
-from scheduler.services.notifications import notify
 
 
 class Recorder:
     def __init__(self) -> None:
-        self.sent: list[tuple[int, str, str]] = []
+        self.sent: list[Message] = []
 
-    def send(self, user: User, subject: str, body: str) -> None:
-        self.sent.append((user.id, subject, body))
+    def send(self, message: Message) -> None:
+        self.sent.append(message)
 
 
 class Broken:
-    def send(self, user: User, subject: str, body: str) -> None:
+    def send(self, message: Message) -> None:
         raise ConnectionError("gateway down")
+
+
+class Refusing:
+    def send(self, message: Message) -> None:
+        raise PermanentFailure("invalid number")
 
 
 @pytest.fixture
@@ -64,10 +71,11 @@ def test_a_message_is_rendered_in_the_recipients_language(
     sender = Recorder()
     report = deliver_pending(sender)
     assert (report.sent, report.retried, report.failed) == (1, 0, 0)
-    [(user_id, subject, body)] = sender.sent
-    assert user_id == user.id
-    assert "12月7日 夜班 南通北高速卡口 测温" in subject
-    assert "12月7日 夜班 南通北高速卡口 测温" in body
+    [message] = sender.sent
+    assert (message.to, message.kind, message.locale) == (user.phone, "shift_new", "zh_Hans")
+    assert message.message_id == f"n{note.id}"
+    assert "12月7日 夜班 南通北高速卡口 测温" in message.subject
+    assert "12月7日 夜班 南通北高速卡口 测温" in message.text
     db.session.expire_all()
     note = db.session.get(Notification, note.id)
     assert (note.delivery_status, note.attempts, note.last_error) == ("sent", 1, None)
@@ -84,7 +92,7 @@ def test_english_recipient_and_unknown_kind(app: Flask, make_volunteer: Any) -> 
     db.session.commit()
     sender = Recorder()
     assert deliver_pending(sender).sent == 3
-    subjects = [subject for _uid, subject, _body in sender.sent]
+    subjects = [message.subject for message in sender.sent]
     assert subjects[0].startswith("Shift removed: Dec 8 Day")
     assert subjects[1] == "A message from Muster"
     assert subjects[2] == "Shift update: Dec 9 Evening"
@@ -154,6 +162,8 @@ def test_senders_from_config_and_smtp(
         }
     )
     assert isinstance(smtp, SmtpSender)
+    assert channel_configured({"NOTIFY_SENDER": "smtp", "SMTP_HOST": "mail.example"})
+    assert not channel_configured({"NOTIFY_SENDER": "log"})
     sent: list[Any] = []
 
     class FakeSMTP:
@@ -172,12 +182,22 @@ def test_senders_from_config_and_smtp(
         def send_message(self, message: Any) -> None:
             sent.append(message["To"])
 
-    monkeypatch.setattr(delivery.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setattr(senders.smtplib, "SMTP", FakeSMTP)
     user, _note = queued
     assert deliver_pending(smtp).sent == 1
     assert sent == [("mail.example", 2525), "tls", f"{user.phone.lstrip('+')}@sms.example"]
     with pytest.raises(ValueError, match="SMTP_RECIPIENT_TEMPLATE"):
-        SmtpSender(host="mail.example").send(user, "s", "b")
+        SmtpSender(host="mail.example").send(Message(user.phone, "b", "k", "en", "m1"))
+
+
+def test_a_permanent_failure_is_not_retried(queued: tuple[User, Notification]) -> None:
+    _user, note = queued
+    report = deliver_pending(Refusing())
+    assert (report.sent, report.retried, report.failed) == (0, 0, 1)
+    db.session.expire_all()
+    note = db.session.get(Notification, note.id)
+    assert (note.delivery_status, note.attempts) == ("failed", 1)
+    assert "invalid number" in note.last_error
 
 
 def test_send_notifications_command(queued: tuple[User, Notification], runner: Any) -> None:

@@ -25,7 +25,8 @@ roster runs, review    rosters, coverage, demand   coordinator/rosters          
                        (runs: ../jobs.py and
                        ../planning.py)
 hand edits, publish    editing, publishing,        coordinator/roster_edit          coordinator/
-                       delivery, notifications
+                       delivery, notifications,
+                       senders (the channels)
 drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,       coordinator/
                                                    coordinator/dropouts
 urgent requests        urgent, demand,             coordinator/urgent,              coordinator/

@@ -2,20 +2,17 @@
 language and handed to a sender; a failure is recorded and retried later with a growing delay,
 so nothing is lost when a sender is down.
 
-Senders: `LogSender` (the default: writes the message to the log) and `SmtpSender` (used when
-NOTIFY_SENDER is "smtp" and SMTP_HOST is set). Run with `flask --app wsgi send-notifications`.
+The senders (channels) live in services.senders. Run with `flask --app wsgi send-notifications`.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any
 
 from babel.dates import format_skeleton
 from flask import Flask, current_app, g
@@ -25,21 +22,18 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
-from scheduler.models import Role, Site, User
+from scheduler.models import Role, Site
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification
+from scheduler.services.senders import Message, PermanentFailure, Sender, sender_from_config
 
 __all__ = [
     "BACKOFF_MINUTES",
     "MAX_ATTEMPTS",
     "DeliveryReport",
-    "LogSender",
-    "Sender",
-    "SmtpSender",
     "deliver_pending",
     "deliver_soon",
     "render_message",
-    "sender_from_config",
 ]
 
 log = logging.getLogger(__name__)
@@ -48,65 +42,6 @@ MAX_ATTEMPTS = 5
 # Minutes to wait after the 1st, 2nd, ... failed attempt.
 BACKOFF_MINUTES = (1, 5, 30, 120)
 ERROR_MAX = 500
-
-
-class Sender(Protocol):
-    """Something that delivers one message to one user, raising on failure."""
-
-    def send(self, user: User, subject: str, body: str) -> None: ...
-
-
-class LogSender:
-    """Writes each message to the application log (the default: nothing to configure)."""
-
-    def send(self, user: User, subject: str, body: str) -> None:
-        """Log the message for the user."""
-        log.info("notification to user %s: %s | %s", user.id, subject, body)
-
-
-@dataclass
-class SmtpSender:
-    """Sends each message by e-mail to `recipient_template` filled with the user's phone and id
-    (e.g. an e-mail-to-SMS gateway); without a template every send fails and is retried."""
-
-    host: str
-    port: int = 587
-    username: str | None = None
-    password: str | None = None
-    sender: str = "muster@localhost"
-    starttls: bool = True
-    timeout: float = 20.0
-    recipient_template: str | None = None
-
-    def send(self, user: User, subject: str, body: str) -> None:
-        """Send one e-mail; raises when no address is configured or the server refuses."""
-        if not self.recipient_template:
-            raise ValueError("SMTP_RECIPIENT_TEMPLATE is not set")
-        address = self.recipient_template.format(phone=user.phone.lstrip("+"), id=user.id)
-        message = EmailMessage()
-        message["Subject"], message["From"], message["To"] = subject, self.sender, address
-        message.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.username:
-                smtp.login(self.username, self.password or "")
-            smtp.send_message(message)
-
-
-def sender_from_config(config: Mapping[str, Any]) -> Sender:
-    """The sender the configuration asks for: SMTP only when chosen and configured."""
-    if config.get("NOTIFY_SENDER") == "smtp" and config.get("SMTP_HOST"):
-        return SmtpSender(
-            host=config["SMTP_HOST"],
-            port=int(config.get("SMTP_PORT") or 587),
-            username=config.get("SMTP_USERNAME"),
-            password=config.get("SMTP_PASSWORD"),
-            sender=config.get("SMTP_FROM") or "muster@localhost",
-            starttls=bool(config.get("SMTP_STARTTLS", True)),
-            recipient_template=config.get("SMTP_RECIPIENT_TEMPLATE"),
-        )
-    return LogSender()
 
 
 def _shift_text(payload: Mapping[str, Any], sites: dict[int, Site], roles: dict[int, Role]) -> str:
@@ -236,15 +171,24 @@ def deliver_pending(
     report = DeliveryReport()
     for notification in pending:
         user = notification.user
-        locale = user.locale if user.locale in languages else default
+        locale: str = user.locale if user.locale and user.locale in languages else default
         try:
             with force_locale(locale):
                 subject, body = render_message(notification, sites, roles)
-            sender.send(user, subject, body)
-        except Exception as error:  # any sender failure is retried later
+            sender.send(
+                Message(
+                    to=user.phone,
+                    text=body,
+                    kind=notification.kind,
+                    locale=locale,
+                    message_id=f"n{notification.id}",
+                    subject=subject,
+                )
+            )
+        except Exception as error:  # any sender failure is retried later, unless permanent
             notification.attempts += 1
             notification.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
-            if notification.attempts >= MAX_ATTEMPTS:
+            if isinstance(error, PermanentFailure) or notification.attempts >= MAX_ATTEMPTS:
                 notification.delivery_status = FAILED
                 report.failed += 1
             else:
