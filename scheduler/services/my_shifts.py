@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -143,7 +143,7 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
         return MyShifts([], [])
     everyone: list[Contact] | None = None
     crew: dict[tuple[int, int, date, str], list[CrewMember]] = defaultdict(list)
-    for row in db.session.execute(_crews_of(volunteer.id)):
+    for row in db.session.execute(_crews_of(volunteer.id, mine)):
         crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
     answers = _responses(volunteer.id)
     cutoff = timedelta(hours=cutoff_hours())
@@ -180,11 +180,14 @@ class CrewMember(NamedTuple):
     phone: str
 
 
-def _crews_of(volunteer_id: int) -> Select[*tuple[Any, ...]]:
+def _crews_of(volunteer_id: int, mine: list[Assignment]) -> Select[*tuple[Any, ...]]:
     """The others on the volunteer's published shifts (same roster, site, day and shift), as
     plain rows: exactly the crews shown, in one statement, never the whole roster of every
-    site and day the volunteer appears on."""
-    mine = aliased(Assignment)
+    site and day the volunteer appears on. The shifts are named by value rather than by a
+    self-join, so the plan is a few index lookups even while PostgreSQL's statistics still
+    describe the table as it was before a publish wrote thousands of rows (a self-join then
+    planned as a nested loop over the whole roster: 170 ms instead of 0.4 ms)."""
+    shifts = {(a.roster_id, a.site_id, a.day, a.shift) for a in mine}
     return (
         select(
             Assignment.roster_id,
@@ -197,19 +200,13 @@ def _crews_of(volunteer_id: int) -> Select[*tuple[Any, ...]]:
             User.name,
             User.phone,
         )
-        .join(
-            mine,
-            (mine.roster_id == Assignment.roster_id)
-            & (mine.site_id == Assignment.site_id)
-            & (mine.day == Assignment.day)
-            & (mine.shift == Assignment.shift),
-        )
         .join(Role, Role.id == Assignment.role_id)
         .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
         .join(User, User.id == Volunteer.user_id)
         .where(
-            mine.volunteer_id == volunteer_id,
-            mine.roster_id.in_(latest_published_rosters()),
+            tuple_(
+                Assignment.roster_id, Assignment.site_id, Assignment.day, Assignment.shift
+            ).in_(sorted(shifts)),
             Assignment.volunteer_id != volunteer_id,
         )
     )
