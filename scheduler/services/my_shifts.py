@@ -204,9 +204,9 @@ def _crews_of(volunteer_id: int, mine: list[Assignment]) -> Select[*tuple[Any, .
         .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
         .join(User, User.id == Volunteer.user_id)
         .where(
-            tuple_(
-                Assignment.roster_id, Assignment.site_id, Assignment.day, Assignment.shift
-            ).in_(sorted(shifts)),
+            tuple_(Assignment.roster_id, Assignment.site_id, Assignment.day, Assignment.shift).in_(
+                sorted(shifts)
+            ),
             Assignment.volunteer_id != volunteer_id,
         )
     )
