@@ -178,6 +178,28 @@ def test_last_place_then_just_taken(
     ]
 
 
+def test_a_claim_of_a_full_post_is_refused_before_the_rules_judge_it(
+    app: Flask,
+    open_period: tuple[PlanningPeriod, Site],
+    make_volunteer: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fifty claim the last place: the losers are told at the cost of a few lookups, without
+    building the problem (issue 9, item 11: a claim <= 15 ms of server CPU)."""
+    period, site = open_period
+    people = [volunteer(make_volunteer, [(MON, "day")]) for _ in range(3)]
+    post = key(period, site, MON, "day", "code_checker")
+    for user in people[:2]:
+        client_for(app, user).post("/me/signup/claim", data={"post": post})
+    judged: list[object] = []
+    real = signup.eligible_posts
+    monkeypatch.setattr(signup, "eligible_posts", lambda *a, **k: judged.append(a) or real(*a, **k))
+    with pytest.raises(signup.SignupError, match="just taken"):
+        signup.claim(people[2].volunteer, post)
+    assert judged == []
+    assert len(assignments()) == 2
+
+
 def test_no_claims_while_the_roster_is_being_regenerated(
     app: Flask, open_period: tuple[PlanningPeriod, Site], make_volunteer: Callable[..., User]
 ) -> None:

@@ -26,6 +26,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, SOURCE_SELF_SIGNUP
 from scheduler.parsing import database_id, iso_day
 from scheduler.planning import PlanningError, build_problem, person_id, shift_id
+from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published
 from scheduler.services.rosters import filled_per_post, solving
@@ -249,6 +250,9 @@ def free_slot(roster_id: int, site_id: int, day: date, kind: str, role_id: int) 
     return next(n for n in range(1, len(used) + 2) if n not in used)
 
 
+TAKEN = _l("Sorry, this post was just taken.")
+
+
 def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> Assignment:
     """Claim one open post for the volunteer (see the module docstring). Commits."""
     parsed = parse_post(post_key)
@@ -259,6 +263,10 @@ def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> A
         # The run would not know of the claim and could fill the same place again.
         raise SignupError(_l("The roster is being regenerated right now: try again in a minute."))
     _period_id, site_id, day, kind, role_id = parsed
+    if _already_full(period, site_id, day, kind, role_id):
+        # When fifty people claim the last place, forty-nine learn it at the cost of a few
+        # lookups instead of the rules judging them against the whole post first.
+        raise SignupError(TAKEN)
     post = next(
         iter(eligible_posts(period, volunteer, now, only=(site_id, day, kind, role_id))), None
     )
@@ -316,7 +324,19 @@ def claim(volunteer: Volunteer, post_key: str, now: datetime | None = None) -> A
                 raise SignupError(_l("You already have a shift at that time.")) from None
             continue  # someone took that place first: try the next one
         return assignment
-    raise SignupError(_l("Sorry, this post was just taken."))
+    raise SignupError(TAKEN)
+
+
+def _already_full(period: PlanningPeriod, site_id: int, day: date, kind: str, role_id: int) -> bool:
+    """Whether the draft already holds the post's head count (the site's demand plus urgent
+    requests); an unknown site is not full (the full check refuses it)."""
+    site = db.session.get(Site, site_id)
+    if site is None:
+        return False
+    headcount = demand_of(site, day, kind, urgent_extra(period.id, [site_id])).get(role_id, 0)
+    draft = current_draft(period.id)
+    filled = _filled_post(draft.id if draft is not None else None, site_id, day, kind, role_id)
+    return headcount > 0 and filled[(site_id, day, kind, role_id)] >= headcount
 
 
 def my_signups(volunteer: Volunteer) -> list[MySignup]:
