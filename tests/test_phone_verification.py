@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from scheduler.extensions import db
 from scheduler.models import User
@@ -32,8 +33,8 @@ def users() -> int:
     return db.session.scalar(select(func.count(User.id))) or 0
 
 
-def text(response: object) -> str:
-    return response.get_data(as_text=True)  # type: ignore[attr-defined,no-any-return]  # a TestResponse
+def text(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
 
 
 def password_works(app: Flask, phone: str, password: str = PASSWORD) -> bool:

@@ -84,7 +84,7 @@ class ForgotForm(FlaskForm):
 class ResetForm(FlaskForm):
     phone = _phone_field()
     code = StringField(
-        _l("Code"),
+        _l("One-time code"),
         [DataRequired(REQUIRED), Length(max=20)],
         render_kw=CODE_ATTRS,
         description=_l(
@@ -96,7 +96,7 @@ class ResetForm(FlaskForm):
 
 class PhoneCodeForm(FlaskForm):
     code = StringField(
-        _l("Code"),
+        _l("One-time code"),
         [DataRequired(REQUIRED), Length(max=20)],
         render_kw={**CODE_ATTRS, "inputmode": "numeric"},
         description=_l("The 6 digits of the text message."),
