@@ -9,13 +9,16 @@ ask a coordinator, whose reset code on a slip works on the same reset page."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.test import TestResponse
 
 from scheduler.extensions import db
@@ -467,3 +470,67 @@ def test_only_staff_issue_reset_codes(app: Flask, make_volunteer: Callable[..., 
     login(client, other)
     assert client.post(f"/coordinator/volunteers/{user.volunteer.id}/reset-code").status_code == 403
     assert db.session.scalar(select(func.count(OneTimeCode.id))) == 0
+
+
+# --- races ----------------------------------------------------------------------------------
+
+
+def test_two_resets_with_the_code_at_once_exactly_one_wins(
+    any_db_app: Flask, any_gateway: SmtpReceiver, make_volunteer: Callable[..., User]
+) -> None:
+    make_volunteer(phone=PHONE)
+    any_db_app.test_client().post("/password/forgot", data={"phone": PHONE})
+    code = any_gateway.code()
+    passwords = ["password-of-a-1", "password-of-b-2"]
+    barrier = threading.Barrier(2)
+    results = [0, 0]
+
+    def worker(i: int) -> None:
+        client = any_db_app.test_client()
+        client.get("/password/reset")
+        barrier.wait(timeout=10)
+        results[i] = client.post("/password/reset", data=reset_form(code, passwords[i])).status_code
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [302, 422]
+    winner = results.index(302)
+    assert password_works(any_db_app, PHONE, passwords[winner])
+    assert not password_works(any_db_app, PHONE, passwords[1 - winner])
+
+
+def test_a_reset_that_read_the_code_before_it_was_used_is_refused(
+    any_db_app: Flask,
+    any_gateway: SmtpReceiver,
+    make_volunteer: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race made deterministic: the second reset read the code row as unused, so only the
+    conditional UPDATE stands between it and a second password."""
+    make_volunteer(phone=PHONE)
+    any_db_app.test_client().post("/password/forgot", data={"phone": PHONE})
+    code = any_gateway.code()
+    assert (
+        any_db_app.test_client().post("/password/reset", data=reset_form(code)).status_code == 302
+    )
+
+    real_scalar = db.session.scalar
+
+    def stale_scalar(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        found = real_scalar(statement, *args, **kwargs)
+        if isinstance(found, OneTimeCode):
+            set_committed_value(found, "used_at", None)
+        return found
+
+    monkeypatch.setattr(db.session, "scalar", stale_scalar)
+    second = any_db_app.test_client().post(
+        "/password/reset", data=reset_form(code, "another-pass-77")
+    )
+    monkeypatch.undo()
+    assert second.status_code == 422
+    assert "no longer works" in text(second)
+    assert password_works(any_db_app, PHONE, NEW_PASSWORD)
+    assert not password_works(any_db_app, PHONE, "another-pass-77")
