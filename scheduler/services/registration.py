@@ -26,6 +26,7 @@ from scheduler.services.accounts import (
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 from scheduler.services.profile import (
     MAX_PASSWORD_LENGTH,
+    CleanProfile,
     ProfileData,
     apply_profile,
     clean_profile,
@@ -63,12 +64,18 @@ def check_registration(data: ProfileData, *, password: str, consented: bool) -> 
     if not consented:
         raise AccountError(_l("Please agree to the privacy notice to register."), "consent")
     _check_password(password)
+    _clean(data)
+
+
+def _clean(data: ProfileData) -> CleanProfile:
+    """The sign-up's profile, validated; a number that is taken is the first thing a
+    registration is told."""
     if not normalise_text(data.work_unit):
         if _taken(data.phone):
             raise _already_registered()
         raise AccountError(_l("This field is required."), "work_unit")
     try:
-        clean_profile(data)
+        return clean_profile(data)
     except AccountError as error:
         if error.field == "phone" and _taken(data.phone):
             raise _already_registered() from None
@@ -126,17 +133,7 @@ def register_volunteer(
             _l("Password must have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH), "password"
         )
     for attempt in range(2):
-        # A number that is taken is the first thing a registration is told.
-        if not normalise_text(data.work_unit):
-            if _taken(data.phone):
-                raise _already_registered()
-            raise AccountError(_l("This field is required."), "work_unit")
-        try:
-            clean = clean_profile(data)
-        except AccountError as error:
-            if error.field == "phone" and _taken(data.phone):
-                raise _already_registered() from None
-            raise
+        clean = _clean(data)
         volunteer = Volunteer(consented_at=now or utcnow())
         # No autoflush: every INSERT waits for the commit, so a clash surfaces there.
         with db.session.no_autoflush:
