@@ -56,6 +56,17 @@ class Config:
     PHONE_CHANGE_RATE_LIMIT = os.environ.get("PHONE_CHANGE_RATE_LIMIT", "5 per hour")
     # How long a claim code printed for an imported volunteer stays valid.
     CLAIM_CODE_DAYS = int(os.environ.get("CLAIM_CODE_DAYS") or 14)
+    # One-time codes (scheduler.services.codes): a code texted to a phone (a password reset,
+    # or with VERIFY_PHONE=sms a registration or claim) works for CODE_MINUTES; one printed by
+    # a coordinator for a password reset, RESET_SLIP_HOURS. Each phone may ask for a code
+    # CODE_RATE_LIMIT_PER_PHONE times; each address has a ceiling on asking and on entering.
+    CODE_MINUTES = int(os.environ.get("CODE_MINUTES") or 10)
+    RESET_SLIP_HOURS = int(os.environ.get("RESET_SLIP_HOURS") or 24)
+    CODE_RATE_LIMIT_PER_PHONE = os.environ.get("CODE_RATE_LIMIT_PER_PHONE", "5 per hour")
+    CODE_RATE_LIMIT_PER_IP = os.environ.get("CODE_RATE_LIMIT_PER_IP", "200 per hour")
+    # "sms": registrations and claims of imported accounts wait for a code texted to the
+    # number (only where a channel is configured, NOTIFY_SENDER); anything else: they do not.
+    VERIFY_PHONE = os.environ.get("VERIFY_PHONE", "")
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans", "en")

@@ -258,6 +258,15 @@ ROWS: list[Row] = [
     R("admin.reactivate",                 POST, "/admin/accounts/{inactive_user}/reactivate",               LOGIN, 403,       403,       403,         FEAT),
     R("admin.set_password",               GET,  "/admin/accounts/{user}/password",                          LOGIN, 403,       403,       403,         200),
     R("admin.set_password",               POST, "/admin/accounts/{user}/password",                          LOGIN, 403,       403,       403,         FEAT),
+    # Back into the account (issue 12): forgot password (no channel here: "ask a coordinator"),
+    # the reset page, the phone check of a registration or claim, a coordinator's reset slip.
+    R("auth.forgot_password",             GET,  "/password/forgot",                                         200,   ME,        ME,        DASH,        DASH),
+    R("auth.forgot_password",             POST, "/password/forgot",                                         200,   ME,        ME,        DASH,        DASH),
+    R("auth.reset_password",              GET,  "/password/reset",                                          200,   ME,        ME,        DASH,        DASH),
+    R("auth.reset_password",              POST, "/password/reset",                                          422,   ME,        ME,        DASH,        DASH),
+    R("auth.confirm_phone",               GET,  "/confirm-phone",                                           "/register", ME,  ME,        DASH,        DASH),
+    R("auth.confirm_phone",               POST, "/confirm-phone",                                           "/register", ME,  ME,        DASH,        DASH),
+    R("coordinator.volunteer_reset_code", POST, "/coordinator/volunteers/{volunteer}/reset-code",           LOGIN, 403,       403,       FEAT,        FEAT),
 ]
 # fmt: on
 

@@ -14,4 +14,4 @@ def home_url() -> str:
     return url_for("volunteer.me")
 
 
-from scheduler.auth import claim, routes  # noqa: E402, F401  (their views register on bp)
+from scheduler.auth import claim, codes, routes  # noqa: E402, F401  (their views register on bp)

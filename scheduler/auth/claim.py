@@ -16,12 +16,14 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from scheduler.auth import bp, home_url
+from scheduler.auth.codes import start_phone_check
 from scheduler.extensions import limiter
 from scheduler.forms import add_error
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.profile_forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
-from scheduler.services.claims import ClaimError, claim_account
+from scheduler.services.claims import ClaimError, claim_account, pending_claim
+from scheduler.services.codes import CLAIM, verify_by_sms
 from scheduler.services.profile import MAX_PASSWORD_LENGTH
 from scheduler.sessions import log_in
 
@@ -82,24 +84,27 @@ def claim() -> Response | tuple[str, int]:
         return redirect(home_url())
     form = ClaimForm()
     if form.validate_on_submit():
+        phone, code = form.phone.data or "", form.code.data or ""
+        password, consented = form.password.data or "", bool(form.consent.data)
         try:
-            user = claim_account(
-                form.phone.data or "",
-                form.code.data or "",
-                form.password.data or "",
-                consented=bool(form.consent.data),
-            )
+            if verify_by_sms():
+                # The claim waits for the code texted to the number (/confirm-phone).
+                e164, payload = pending_claim(phone, code, password, consented=consented)
+                sent = start_phone_check(form, CLAIM, e164, payload)
+                if sent is not None:
+                    return sent
+            else:
+                user = claim_account(phone, code, password, consented=consented)
+                log_in(user)
+                flash(
+                    gettext(
+                        "Welcome! Your union had already added you to Muster; your account is "
+                        "now yours. Check your details, then tell us when you can serve."
+                    ),
+                    "success",
+                )
+                return redirect(url_for("volunteer.profile"))
         except ClaimError as error:
             add_error(form, error)
-        else:
-            log_in(user)
-            flash(
-                gettext(
-                    "Welcome! Your union had already added you to Muster; your account is now "
-                    "yours. Check your details, then tell us when you can serve."
-                ),
-                "success",
-            )
-            return redirect(url_for("volunteer.profile"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/claim.html", form=form), status

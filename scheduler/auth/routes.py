@@ -15,13 +15,20 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from scheduler.auth import bp, home_url
+from scheduler.auth.codes import start_phone_check
 from scheduler.auth.forms import LoginForm, RegistrationForm
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm, add_error
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.services.accounts import AccountError, phone_taken
+from scheduler.services.codes import REGISTER, verify_by_sms
 from scheduler.services.phones import InvalidPhone, normalize_mobile
-from scheduler.services.registration import authenticate, register_volunteer, safe_next
+from scheduler.services.registration import (
+    authenticate,
+    pending_registration,
+    register_volunteer,
+    safe_next,
+)
 from scheduler.sessions import log_in
 
 
@@ -44,21 +51,30 @@ def register() -> Response:
     context = form.load_choices()
     already_registered = False
     if form.validate_on_submit():
+        password = form.password.data or ""
         try:
-            user = register_volunteer(
-                form.profile_data(),
-                password=form.password.data or "",
-                consented=bool(form.consent.data),
-            )
+            if verify_by_sms():
+                # The account waits for the code texted to the number (/confirm-phone).
+                payload = pending_registration(
+                    form.profile_data(), password=password, consented=bool(form.consent.data)
+                )
+                sent = start_phone_check(
+                    form, REGISTER, normalize_mobile(form.phone.data or ""), payload
+                )
+                if sent is not None:
+                    return sent
+            else:
+                user = register_volunteer(
+                    form.profile_data(), password=password, consented=bool(form.consent.data)
+                )
+                log_in(user)
+                flash(gettext("Welcome! Now tell us when you can serve."), "success")
+                return redirect(url_for("volunteer.me"))
         except AccountError as error:
             add_error(form, error)
             already_registered = error.field == "phone" and phone_is_registered(
                 form.phone.data or ""
             )
-        else:
-            log_in(user)
-            flash(gettext("Welcome! Now tell us when you can serve."), "success")
-            return redirect(url_for("volunteer.me"))
     status = 422 if request.method == "POST" else 200
     html = render_template(
         "auth/register.html", form=form, already_registered=already_registered, **context

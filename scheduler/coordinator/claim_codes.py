@@ -25,7 +25,7 @@ from scheduler.downloads import file_response
 from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import WorkUnit
-from scheduler.services import claims
+from scheduler.services import claims, codes
 from scheduler.services.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
 
@@ -62,11 +62,12 @@ def _slips_or_gone(token: str) -> list[claims.ClaimSlip] | Response:
     return slips
 
 
-def _claim_url() -> str:
+def _claim_url(endpoint: str = "auth.claim") -> str:
+    """The page a slip sends its reader to (the claim page, or the password reset page)."""
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
-        return base.rstrip("/") + url_for("auth.claim")
-    return url_for("auth.claim", _external=True)
+        return base.rstrip("/") + url_for(endpoint)
+    return url_for(endpoint, _external=True)
 
 
 @bp.get("/import/codes/<token>")
@@ -181,6 +182,37 @@ def volunteer_claim_code(volunteer_id: int) -> Response | tuple[str, int]:
         slips=[slip],
         claim_url=_claim_url(),
         volunteer=volunteer,
+    )
+    return html, 200
+
+
+@bp.post("/volunteers/<int:volunteer_id>/reset-code")
+@staff_required
+@no_store
+def volunteer_reset_code(volunteer_id: int) -> Response | tuple[str, int]:
+    """A one-time password reset code for a volunteer who forgot the password (the old
+    reset code stops working), for when no text message can reach them. Shown once, on this
+    response, on the same slip as a claim code."""
+    volunteer = volunteer_or_404(volunteer_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        slip = codes.issue_reset_slip(volunteer.user)
+    except codes.CodeError as error:
+        flash(str(error), "error")
+        return redirect(url_for("coordinator.volunteer_detail", volunteer_id=volunteer.id))
+    html = render.render_sheet(
+        "coordinator/claim_slips.html",
+        pdf=False,
+        page_size=render.PORTRAIT,
+        token=None,
+        unit=None,
+        unit_name=slip.work_unit,
+        slips=[slip],
+        claim_url=_claim_url("auth.reset_password"),
+        volunteer=volunteer,
+        reset=True,
     )
     return html, 200
 

@@ -13,6 +13,7 @@ from scheduler.models.accounts import (
 )
 from scheduler.models.attendance import Attendance
 from scheduler.models.catalogue import Role, Skill
+from scheduler.models.codes import OneTimeCode
 from scheduler.models.notifications import Notification
 from scheduler.models.organisations import District, WorkUnit
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
@@ -43,6 +44,7 @@ __all__ = [
     "Demand",
     "District",
     "Notification",
+    "OneTimeCode",
     "PlanningPeriod",
     "Role",
     "Roster",

@@ -13,6 +13,8 @@ claim an imported      claims, importer            auth/claim,                  
 account, imports                                   coordinator/imports,             coordinator/
                                                    coordinator/import_forms,
                                                    coordinator/claim_codes
+forgot password,       codes (senders), claims,    auth/codes,                      auth/
+codes by SMS           registration                coordinator/claim_codes          coordinator/
 availability, profile  availability, profile       volunteer/routes,                volunteer/
                                                    volunteer/forms
 my shifts, inbox,      my_shifts, inbox, signup,   volunteer/shifts,                volunteer/

@@ -32,14 +32,17 @@ def create_account(
     role: str = VOLUNTEER,
     volunteer: Volunteer | None = None,
     commit: bool = True,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a user (with a volunteer profile for volunteers). Raises AccountError."""
+    """Create a user (with a volunteer profile for volunteers) with `password`, or with
+    `password_hash` when the password was hashed earlier (a registration that waited for
+    its phone to be confirmed). Raises AccountError."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise AccountError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
     if role not in ACCOUNT_ROLES:
         raise AccountError(_l("Unknown account role."), "role")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+    if password_hash is None and len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _l("Password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password"
         )
@@ -50,7 +53,10 @@ def create_account(
     if phone_taken(phone):
         raise AccountError(_l("This mobile number is already registered."), "phone")
     user = User(name=name, phone=phone, role=role)
-    user.set_password(password)
+    if password_hash is None:
+        user.set_password(password)
+    else:
+        user.password_hash = password_hash
     if volunteer is None and role == VOLUNTEER:
         volunteer = Volunteer()
     if volunteer is not None:

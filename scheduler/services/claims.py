@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -136,15 +137,21 @@ def assign_code(user: User, now: datetime | None = None) -> ClaimSlip:
     days = int(current_app.config.get("CLAIM_CODE_DAYS") or 14)
     user.claim_code_hash = _digest(user.id, code)
     user.claim_code_expires_at = (now or utcnow()) + timedelta(days=days)
-    unit = user.volunteer.work_unit if user.volunteer is not None else None
     expiry = expires_on(user)
     assert expiry is not None
+    return slip_for(user, code, expiry.isoformat())
+
+
+def slip_for(user: User, code: str, expires: str) -> ClaimSlip:
+    """The slip that hands `user` the plain `code` (a claim code, or a coordinator's password
+    reset code: scheduler.services.codes), valid until `expires` as printed."""
+    unit = user.volunteer.work_unit if user.volunteer is not None else None
     return ClaimSlip(
         name=user.name,
         phone=national(user.phone),
         work_unit=unit.name if unit is not None else NO_UNIT,
         code=format_code(code),
-        expires=expiry.isoformat(),
+        expires=expires,
     )
 
 
@@ -187,6 +194,16 @@ def claim_account(
     """Complete an imported account: the phone and its unexpired code give it `password`;
     the code is used up. Raises ClaimError (one message for every failure, see CLAIM_REFUSED)
     or, for a bad password or missing consent, a ClaimError naming that field."""
+    user, digest = check_claim(phone, code, password, consented=consented, now=now)
+    return complete_claim(user, digest, hash_password(password), now=now)
+
+
+def check_claim(
+    phone: str, code: str, password: str, *, consented: bool, now: datetime | None = None
+) -> tuple[User, str]:
+    """The account this phone and code would claim, and the code's digest, writing nothing
+    (with VERIFY_PHONE=sms the claim then waits for the code texted to the phone). Raises
+    ClaimError as claim_account does."""
     if not consented:
         raise ClaimError(_l("Please agree to the privacy notice to register."), "consent")
     if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
@@ -211,7 +228,15 @@ def claim_account(
         or expiry <= now
     ):
         raise ClaimError(CLAIM_REFUSED)
-    new_hash = hash_password(password)  # before the UPDATE: hashing is slow, locks are not
+    return user, digest
+
+
+def complete_claim(
+    user: User, digest: str, password_hash: str, *, now: datetime | None = None
+) -> User:
+    """Give the account `password_hash` if its claim code (`digest`) still works, using the
+    code up; commits. Raises ClaimError(CLAIM_REFUSED) when it no longer works."""
+    now = now or utcnow()
     # One conditional UPDATE uses the code up: of two claims at once exactly one matches
     # (PostgreSQL re-checks the row after the other's commit; SQLite serialises writers).
     claimed = rowcount(
@@ -223,7 +248,7 @@ def claim_account(
             User.claim_code_hash == digest,
             User.claim_code_expires_at > now,
         )
-        .values(password_hash=new_hash, claim_code_hash=None, claim_code_expires_at=None)
+        .values(password_hash=password_hash, claim_code_hash=None, claim_code_expires_at=None)
         .execution_options(synchronize_session=False)
     )
     if claimed != 1:
@@ -234,6 +259,30 @@ def claim_account(
     db.session.commit()
     db.session.refresh(user)
     return user
+
+
+def pending_claim(
+    phone: str, code: str, password: str, *, consented: bool, now: datetime | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A claim that waits for the code texted to the phone (VERIFY_PHONE=sms): the account's
+    phone and what complete_pending_claim needs (the password already hashed). Writes
+    nothing; raises ClaimError as claim_account does."""
+    user, digest = check_claim(phone, code, password, consented=consented, now=now)
+    return user.phone, {
+        "user_id": user.id,
+        "digest": digest,
+        "password_hash": hash_password(password),
+    }
+
+
+def complete_pending_claim(payload: dict[str, Any], now: datetime | None = None) -> User:
+    """Claim the account of a pending_claim once its phone is confirmed. Commits; raises
+    ClaimError(CLAIM_REFUSED) when the claim code stopped working meanwhile."""
+    user = db.session.get(User, int(payload.get("user_id") or 0))
+    if user is None or not is_claimable(user):
+        db.session.rollback()
+        raise ClaimError(CLAIM_REFUSED)
+    return complete_claim(user, str(payload["digest"]), str(payload["password_hash"]), now=now)
 
 
 # --- the coordinator's copy of the codes ----------------------------------------------------

@@ -3,7 +3,9 @@ forms and call these."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
@@ -13,11 +15,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.extensions import db
 from scheduler.models import VOLUNTEER, User, Volunteer
+from scheduler.models.accounts import hash_password
 from scheduler.models.base import utcnow
-from scheduler.services.accounts import AccountError, create_account, phone_taken
+from scheduler.services.accounts import (
+    MIN_PASSWORD_LENGTH,
+    AccountError,
+    create_account,
+    phone_taken,
+)
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 from scheduler.services.profile import (
     MAX_PASSWORD_LENGTH,
+    CleanProfile,
     ProfileData,
     apply_profile,
     clean_profile,
@@ -49,32 +58,82 @@ def _already_registered() -> AccountError:
     )
 
 
+def check_registration(data: ProfileData, *, password: str, consented: bool) -> None:
+    """The checks of register_volunteer, writing nothing (with VERIFY_PHONE=sms the account
+    is created only once the code texted to the number is entered). Raises AccountError."""
+    if not consented:
+        raise AccountError(_l("Please agree to the privacy notice to register."), "consent")
+    _check_password(password)
+    _clean(data)
+
+
+def _clean(data: ProfileData) -> CleanProfile:
+    """The sign-up's profile, validated; a number that is taken is the first thing a
+    registration is told."""
+    if not normalise_text(data.work_unit):
+        if _taken(data.phone):
+            raise _already_registered()
+        raise AccountError(_l("This field is required."), "work_unit")
+    try:
+        return clean_profile(data)
+    except AccountError as error:
+        if error.field == "phone" and _taken(data.phone):
+            raise _already_registered() from None
+        raise
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("Password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password"
+        )
+    if len(password or "") > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("Password must have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH), "password"
+        )
+
+
+def pending_registration(data: ProfileData, *, password: str, consented: bool) -> dict[str, Any]:
+    """A registration that waits for the code texted to its number: what
+    complete_registration needs, with the password already hashed. Writes nothing; raises
+    AccountError as register_volunteer does."""
+    check_registration(data, password=password, consented=consented)
+    profile = {key: value for key, value in asdict(data).items() if value is not None}
+    profile.pop("skill_ids", None)  # sign-up does not ask for skills
+    return {"profile": profile, "password_hash": hash_password(password)}
+
+
+def complete_registration(payload: dict[str, Any], now: datetime | None = None) -> User:
+    """Create the account of a pending_registration once its number is confirmed. Commits;
+    raises AccountError (e.g. the number was registered meanwhile)."""
+    data = ProfileData(**payload["profile"])
+    return register_volunteer(
+        data, password_hash=str(payload["password_hash"]), consented=True, now=now
+    )
+
+
 def register_volunteer(
-    data: ProfileData, *, password: str, consented: bool, now: datetime | None = None
+    data: ProfileData,
+    *,
+    password: str = "",
+    consented: bool,
+    now: datetime | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a volunteer account with its profile in one commit. A number that already has
+    """Create a volunteer account with its profile in one commit, with `password` (or, for a
+    registration confirmed later, its `password_hash`). A number that already has
     an account is refused, including one a work unit imported: those are claimed with their
     one-time code (scheduler.services.claims), never by the phone number alone. Raises
     AccountError (with the form field it belongs to) for bad input and for a phone number
     that is registered (including by a concurrent registration); nothing is written then."""
     if not consented:
         raise AccountError(_l("Please agree to the privacy notice to register."), "consent")
-    if len(password or "") > MAX_PASSWORD_LENGTH:
+    if password_hash is None and len(password or "") > MAX_PASSWORD_LENGTH:
         raise AccountError(
             _l("Password must have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH), "password"
         )
     for attempt in range(2):
-        # A number that is taken is the first thing a registration is told.
-        if not normalise_text(data.work_unit):
-            if _taken(data.phone):
-                raise _already_registered()
-            raise AccountError(_l("This field is required."), "work_unit")
-        try:
-            clean = clean_profile(data)
-        except AccountError as error:
-            if error.field == "phone" and _taken(data.phone):
-                raise _already_registered() from None
-            raise
+        clean = _clean(data)
         volunteer = Volunteer(consented_at=now or utcnow())
         # No autoflush: every INSERT waits for the commit, so a clash surfaces there.
         with db.session.no_autoflush:
@@ -82,6 +141,7 @@ def register_volunteer(
                 name=clean.name,
                 phone=clean.phone,
                 password=password,
+                password_hash=password_hash,
                 role=VOLUNTEER,
                 volunteer=volunteer,
                 commit=False,
