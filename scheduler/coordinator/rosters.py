@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
-from babel.dates import format_skeleton
+from babel.dates import format_interval, format_skeleton
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,7 @@ from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
 from scheduler.parsing import iso_day
 from scheduler.services import my_shifts, rosters
+from scheduler.services.holes import HoleGroup
 from scheduler.services.rosters import DEFAULT_TIME_LIMIT, RosterError
 
 # The review lists only the first unfilled posts with their reasons (the demo leaves hundreds,
@@ -63,6 +65,29 @@ class GenerateRosterForm(FlaskForm):
 def month_day(day: date) -> str:
     """12月7日 in Chinese, Dec 7 in English."""
     return format_skeleton("MMMd", day, locale=str(get_locale()))
+
+
+@bp.app_template_filter("day_range")
+def day_range(first: date, last: date) -> str:
+    """12月9日至14日 in Chinese, Dec 9 – 14 in English; one day as `month_day`."""
+    if first == last:
+        return month_day(first)
+    return format_interval(first, last, "MMMd", locale=str(get_locale()))
+
+
+@bp.app_template_global("callup_url")
+def callup_url(period_id: int, group: HoleGroup) -> str:
+    """The call-up compose page prefilled for one group of holes, at the path agreed with the
+    call-up feature (built by hand until its endpoint is on this branch: then url_for)."""
+    query = urlencode(
+        {
+            "role": group.role_id,
+            "shift": group.shift,
+            "from": group.first.isoformat(),
+            "to": group.last.isoformat(),
+        }
+    )
+    return f"{request.script_root}/coordinator/periods/{period_id}/callups/new?{query}"
 
 
 @bp.app_template_filter("shift_name")

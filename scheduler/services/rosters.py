@@ -44,6 +44,7 @@ from scheduler.models.rosters import (
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
+from scheduler.services.holes import HoleGroup, fillable, group_holes, shown_fillable
 from scheduler.services.lookups import current_draft, lock_draft
 
 DEFAULT_TIME_LIMIT = 30
@@ -287,10 +288,28 @@ class Review:
     names: dict[int, str]
     sites: dict[int, Site]
     roles: dict[int, Role]
+    # the max-flow coverage bound of the period (services.holes.fillable); None: not known
+    bound: int | None = None
 
     @property
     def posts_total(self) -> int:
         return self.coverage.posts
+
+    @property
+    def posts_fillable(self) -> int | None:
+        """The most posts any roster could fill with the volunteers available."""
+        return shown_fillable(self.bound, self.posts_filled, self.posts_total)
+
+    @property
+    def posts_nobody(self) -> int:
+        """Posts nobody available could take, whatever the roster."""
+        fillable = self.posts_fillable
+        return 0 if fillable is None else self.posts_total - fillable
+
+    @property
+    def hole_groups(self) -> list[HoleGroup]:
+        """The unfilled posts by role × shift × run of consecutive days, the largest first."""
+        return group_holes(self.unfilled)
 
     @property
     def posts_filled(self) -> int:
@@ -513,6 +532,7 @@ def review(period: PlanningPeriod) -> Review:
         names=names,
         sites=site_lookup,
         roles=roles,
+        bound=fillable(period) if draft is not None else None,
     )
 
 
