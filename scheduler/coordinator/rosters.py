@@ -23,7 +23,7 @@ from scheduler.coordinator import bp
 from scheduler.coordinator.forms import MultiCheckboxField
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
-from scheduler.htmx import is_htmx, render, retarget
+from scheduler.htmx import RUN_FINISHED, RUN_STARTED, is_htmx, render, retarget, trigger
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
@@ -112,9 +112,15 @@ def _period_run(period_id: int, run_id: int) -> tuple[PlanningPeriod, SolveRun]:
 
 
 def status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, Any]:
+    """What the run status fragment (and the generate form) need: the run, whether its roster
+    has been superseded by later changes to the draft, the holes a repair run fills."""
     return {
         "period": period,
         "run": run,
+        "superseded": rosters.superseded(run),
+        "repair_holes": len(my_shifts.cancelled_posts(period))
+        if run is not None and run.active and run.minimal_change
+        else None,
         # The run's own counts (services.coverage), never a count of stored rows.
         "unfilled_count": run.posts_total - run.posts_filled
         if run is not None and not run.active
@@ -168,10 +174,13 @@ def roster_generate(period_id: int) -> Any:
             jobs.submit(run.id)
             db.session.refresh(run)
             if is_htmx():
-                return render(
-                    "coordinator/roster.html",
-                    "coordinator/_solve_status.html",
-                    **status_context(period, run),
+                return trigger(
+                    render(
+                        "coordinator/roster.html",
+                        "coordinator/_solve_status.html",
+                        **status_context(period, run),
+                    ),
+                    RUN_STARTED,
                 )
             flash(gettext("Roster generation started."))
             return redirect(url_for("coordinator.roster", period_id=period.id))
@@ -180,7 +189,10 @@ def roster_generate(period_id: int) -> Any:
         # retargeted onto itself (the status fragment stays as it was).
         return retarget(
             render(
-                "coordinator/roster.html", "coordinator/_roster_form.html", form=form, period=period
+                "coordinator/roster.html",
+                "coordinator/_roster_form.html",
+                form=form,
+                **status_context(period, rosters.latest_run(period.id)),
             ),
             "#roster-form",
         )
@@ -198,9 +210,11 @@ def roster_run_status(period_id: int, run_id: int) -> Any:
         form = GenerateRosterForm()
         form.set_sites(rosters.active_sites(period))
         return _roster_page(form, period)
-    return render(
+    response = render(
         "coordinator/roster.html", "coordinator/_solve_status.html", **status_context(period, run)
     )
+    # The fragment polls only while the run is active: an answer with it ended is the end.
+    return response if run.active else trigger(response, RUN_FINISHED)
 
 
 @bp.post("/periods/<int:period_id>/roster/runs/<int:run_id>/cancel")
@@ -212,11 +226,12 @@ def roster_run_cancel(period_id: int, run_id: int) -> Any:
         abort(400)
     rosters.cancel_run(run)
     if is_htmx():
-        return render(
+        response = render(
             "coordinator/roster.html",
             "coordinator/_solve_status.html",
             **status_context(period, run),
         )
+        return response if run.active else trigger(response, RUN_FINISHED)
     flash(gettext("Cancel requested."))
     return redirect(url_for("coordinator.roster", period_id=period.id))
 

@@ -40,6 +40,7 @@ from scheduler.models.rosters import (
     MIN_TIME_LIMIT,
     QUEUED,
     RUNNING,
+    SUCCEEDED,
 )
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
@@ -192,6 +193,15 @@ def latest_run(period_id: int) -> SolveRun | None:
         .order_by(SolveRun.created_at.desc(), SolveRun.id.desc())
         .limit(1)
     )
+
+
+def superseded(run: SolveRun | None) -> bool:
+    """Whether the roster `run` produced is no longer the draft as it stands: the draft was
+    changed after the run ended (a hand edit, a cancellation, a sign-up, another run)."""
+    if run is None or run.status != SUCCEEDED or run.finished_at is None:
+        return False
+    draft = current_draft(run.period_id)
+    return draft is not None and draft.updated_at > run.finished_at
 
 
 # --- review ----------------------------------------------------------------------------------
