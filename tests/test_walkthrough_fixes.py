@@ -33,9 +33,11 @@ EN = {"Accept-Language": "en"}
 CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "muster.css"
 
 
-@pytest.fixture
-def sync_app(app_factory: Callable[..., Flask]) -> Iterator[Flask]:
-    app = app_factory(JOBS_SYNCHRONOUS=True, JOBS_SOLVER_WORKERS=1, REPAIR_TIME_LIMIT=5)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sync_app(request: pytest.FixtureRequest, app_factory: Callable[..., Flask]) -> Iterator[Flask]:
+    """Runs inline (JOBS_SYNCHRONOUS), on SQLite and on PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    app = app_factory(url, JOBS_SYNCHRONOUS=True, JOBS_SOLVER_WORKERS=1, REPAIR_TIME_LIMIT=5)
     with app.app_context():
         yield app
 
@@ -74,7 +76,7 @@ def test_starting_and_ending_a_run_tell_the_page(small: SmallWorld, staff: Flask
     assert 'hx-trigger="roster-run-finished from:body"' in review.group(0)
     assert f'hx-get="{url}"' in review.group(0)
     assert 'hx-select="#roster-review"' in review.group(0)
-    box = re.search(r'<div id="roster-form-box"[^>]*>', page)
+    box = re.search(r'<div id="roster-submit"[^>]*>', page)
     assert box is not None
     assert "roster-run-started from:body, roster-run-finished from:body" in box.group(0)
 
