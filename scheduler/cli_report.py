@@ -27,6 +27,13 @@ def text_report(period: PlanningPeriod, run: SolveRun) -> str:
         f"coverage: {data.posts_filled} of {data.posts_total} posts filled ({share:.1f}%)",
         f"unfilled posts: {data.posts_unfilled} (on {len(data.unfilled)} roles of a shift)",
     ]
+    fillable = data.posts_fillable
+    if fillable is not None:
+        lines.insert(
+            2,
+            f"fillable: {data.posts_filled} of the {fillable} fillable; "
+            f"{data.posts_total - fillable} posts have nobody who can take them",
+        )
     if data.surplus:
         lines.append(f"people above their post's head count: {data.surplus}")
     for post in data.unfilled:

@@ -37,6 +37,18 @@ def varies(response: Response) -> Response:
     return response
 
 
+# Events the roster page's parts listen for (hx-trigger="… from:body"): a run was started, or
+# the run a status fragment followed has ended (the draft and the generate form reload).
+RUN_STARTED, RUN_FINISHED = "roster-run-started", "roster-run-finished"
+
+
+def trigger(response: Response, event: str) -> Response:
+    """Have htmx fire `event` on the element that asked (it bubbles to <body>), so other parts
+    of the page can reload themselves (`HX-Trigger`)."""
+    response.headers["HX-Trigger"] = event
+    return response
+
+
 def retarget(response: Response, selector: str) -> Response:
     """Have htmx swap `response` over the element `selector` (outerHTML) instead of the
     element that asked."""

@@ -36,9 +36,9 @@ from scheduler.models.base import utcnow
 from scheduler.models.rosters import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from scheduler.planning import build_problem, repair_holes, save_solution
 from scheduler.services.coverage import held_in, roster_coverage
+from scheduler.services.holes import fillable_of
 from scheduler.services.hours import no_show_counts
 from scheduler.services.lookups import current_draft
-from solver.flow import coverage_bound
 
 __all__ = [
     "execute_run",
@@ -284,7 +284,7 @@ def execute_run(run_id: int) -> None:
             no_shows=_no_shows(run.period),
         )
         run.posts_total = mapping.posts_total
-        run.posts_fillable = min(coverage_bound(problem), mapping.posts_total)
+        run.posts_fillable = fillable_of(problem, mapping)
         db.session.commit()
         if _cancelled(run_id):
             raise RunCancelled

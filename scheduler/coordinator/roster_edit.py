@@ -25,7 +25,7 @@ from scheduler.extensions import db
 from scheduler.forms import INVALID, DatabaseIdField, EmptyForm, add_error
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.parsing import iso_day
-from scheduler.services import delivery, editing, publishing, repair
+from scheduler.services import delivery, editing, holes, publishing, repair
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import NOTE_MAX, EditError, EditOutcome
 from scheduler.services.publishing import NothingChanged, PublishError, RosterDiff
@@ -306,6 +306,14 @@ def roster_swap_post(period_id: int, assignment_id: int) -> Any:
     return redirect(back)
 
 
+def _fillable(period: PlanningPeriod, summary: publishing.Summary | None) -> int | None:
+    """The most posts any roster of the period could fill, shown beside the summary's count."""
+    if summary is None:
+        return None
+    cov = summary.coverage
+    return holes.shown_fillable(holes.fillable(period), cov.filled, cov.posts)
+
+
 @bp.get("/periods/<int:period_id>/roster/publish")
 @staff_required
 def roster_publish_confirm(period_id: int) -> Response:
@@ -322,6 +330,7 @@ def roster_publish_confirm(period_id: int) -> Response:
             summary=summary,
             diff=summary.diff if summary is not None else None,
             form=form,
+            fillable=_fillable(period, summary),
         )
     )
     response.headers["Cache-Control"] = "no-store"
@@ -399,4 +408,5 @@ def roster_version(period_id: int, version: int) -> str:
         rows=publishing.roster_rows(roster),
         summary=summary,
         diff=summary.diff,
+        fillable=_fillable(period, summary),
     )

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
-from babel.dates import format_skeleton
+from babel.dates import format_interval, format_skeleton
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -22,12 +23,13 @@ from scheduler.coordinator import bp
 from scheduler.coordinator.forms import MultiCheckboxField
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
-from scheduler.htmx import is_htmx, render, retarget
+from scheduler.htmx import RUN_FINISHED, RUN_STARTED, is_htmx, render, retarget, trigger
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
 from scheduler.parsing import iso_day
 from scheduler.services import my_shifts, rosters
+from scheduler.services.holes import HoleGroup
 from scheduler.services.rosters import DEFAULT_TIME_LIMIT, RosterError
 
 # The review lists only the first unfilled posts with their reasons (the demo leaves hundreds,
@@ -65,6 +67,29 @@ def month_day(day: date) -> str:
     return format_skeleton("MMMd", day, locale=str(get_locale()))
 
 
+@bp.app_template_filter("day_range")
+def day_range(first: date, last: date) -> str:
+    """12月9日至14日 in Chinese, Dec 9 – 14 in English; one day as `month_day`."""
+    if first == last:
+        return month_day(first)
+    return format_interval(first, last, "MMMd", locale=str(get_locale()))
+
+
+@bp.app_template_global("callup_url")
+def callup_url(period_id: int, group: HoleGroup) -> str:
+    """The call-up compose page prefilled for one group of holes, at the path agreed with the
+    call-up feature (built by hand until its endpoint is on this branch: then url_for)."""
+    query = urlencode(
+        {
+            "role": group.role_id,
+            "shift": group.shift,
+            "from": group.first.isoformat(),
+            "to": group.last.isoformat(),
+        }
+    )
+    return f"{request.script_root}/coordinator/periods/{period_id}/callups/new?{query}"
+
+
 @bp.app_template_filter("shift_name")
 def shift_name(kind: str) -> str:
     """夜班 / 白班 / 晚班 (Night / Day / Evening)."""
@@ -87,9 +112,15 @@ def _period_run(period_id: int, run_id: int) -> tuple[PlanningPeriod, SolveRun]:
 
 
 def status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, Any]:
+    """What the run status fragment (and the generate form) need: the run, whether its roster
+    has been superseded by later changes to the draft, the holes a repair run fills."""
     return {
         "period": period,
         "run": run,
+        "superseded": rosters.superseded(run),
+        "repair_holes": len(my_shifts.cancelled_posts(period))
+        if run is not None and run.active and run.minimal_change
+        else None,
         # The run's own counts (services.coverage), never a count of stored rows.
         "unfilled_count": run.posts_total - run.posts_filled
         if run is not None and not run.active
@@ -143,10 +174,13 @@ def roster_generate(period_id: int) -> Any:
             jobs.submit(run.id)
             db.session.refresh(run)
             if is_htmx():
-                return render(
-                    "coordinator/roster.html",
-                    "coordinator/_solve_status.html",
-                    **status_context(period, run),
+                return trigger(
+                    render(
+                        "coordinator/roster.html",
+                        "coordinator/_solve_status.html",
+                        **status_context(period, run),
+                    ),
+                    RUN_STARTED,
                 )
             flash(gettext("Roster generation started."))
             return redirect(url_for("coordinator.roster", period_id=period.id))
@@ -155,7 +189,10 @@ def roster_generate(period_id: int) -> Any:
         # retargeted onto itself (the status fragment stays as it was).
         return retarget(
             render(
-                "coordinator/roster.html", "coordinator/_roster_form.html", form=form, period=period
+                "coordinator/roster.html",
+                "coordinator/_roster_form.html",
+                form=form,
+                **status_context(period, rosters.latest_run(period.id)),
             ),
             "#roster-form",
         )
@@ -173,9 +210,11 @@ def roster_run_status(period_id: int, run_id: int) -> Any:
         form = GenerateRosterForm()
         form.set_sites(rosters.active_sites(period))
         return _roster_page(form, period)
-    return render(
+    response = render(
         "coordinator/roster.html", "coordinator/_solve_status.html", **status_context(period, run)
     )
+    # The fragment polls only while the run is active: an answer with it ended is the end.
+    return response if run.active else trigger(response, RUN_FINISHED)
 
 
 @bp.post("/periods/<int:period_id>/roster/runs/<int:run_id>/cancel")
@@ -187,11 +226,12 @@ def roster_run_cancel(period_id: int, run_id: int) -> Any:
         abort(400)
     rosters.cancel_run(run)
     if is_htmx():
-        return render(
+        response = render(
             "coordinator/roster.html",
             "coordinator/_solve_status.html",
             **status_context(period, run),
         )
+        return response if run.active else trigger(response, RUN_FINISHED)
     flash(gettext("Cancel requested."))
     return redirect(url_for("coordinator.roster", period_id=period.id))
 

@@ -23,8 +23,8 @@ self-sign-up, .ics     calendar                    volunteer/calendar,
 periods, sites, pool,  periods, sites, pool,       coordinator/routes,              coordinator/
 catalogue, dashboard   catalogue_admin, catalogue, coordinator/forms
                        dashboard
-roster runs, review    rosters, coverage, demand   coordinator/rosters              coordinator/
-                       (runs: ../jobs.py and
+roster runs, review    rosters, coverage, demand,  coordinator/rosters              coordinator/
+                       holes (runs: ../jobs.py and
                        ../planning.py)
 hand edits, publish    editing, publishing,        coordinator/roster_edit          coordinator/
                        delivery, notifications,

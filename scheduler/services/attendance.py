@@ -141,8 +141,8 @@ class ShiftCheckin:
 
     @property
     def opens_at(self) -> str:
-        """When check-in opens, as the site's local 'HH:MM' ('22:00 (-1)' when that is
-        the evening before the shift's date)."""
+        """When check-in opens, as the site's local 'HH:MM' ('22:00 the day before' when
+        that is the evening before the shift's date)."""
         return local_clock(self.utc_start - OPENS_BEFORE, self.site.timezone, self.day)
 
     def may_mark(self, person: Person) -> bool:

@@ -141,12 +141,16 @@ def _minutes_between_sqlite(element: MinutesBetween, compiler: Any, **kw: Any) -
 
 def local_clock(moment: datetime | None, zone: str, day: date) -> str:
     """A UTC instant as local HH:MM in `zone`, with ' (+1)' when it falls on the date after
-    `day` (the shift's date) and ' (-1)' on the date before."""
+    `day` (the shift's date, as a span's end reads: 23:00–07:00 (+1)); on the date before, in
+    words ("前一天 22:00", "22:00 the day before"): a "(-1)" reads as nothing to a lead."""
     if moment is None:
         return ""
     here = moment.astimezone(ZoneInfo(zone))
+    clock = f"{here:%H:%M}"
     offset = (here.date() - day).days
-    return f"{here:%H:%M}" + (f" ({offset:+d})" if offset else "")
+    if offset == -1:
+        return gettext("%(time)s the day before", time=clock)
+    return clock + (f" ({offset:+d})" if offset else "")
 
 
 def format_hours(minutes: int) -> str:

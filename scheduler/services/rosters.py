@@ -40,10 +40,12 @@ from scheduler.models.rosters import (
     MIN_TIME_LIMIT,
     QUEUED,
     RUNNING,
+    SUCCEEDED,
 )
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
+from scheduler.services.holes import HoleGroup, fillable, group_holes, shown_fillable
 from scheduler.services.lookups import current_draft, lock_draft
 
 DEFAULT_TIME_LIMIT = 30
@@ -193,6 +195,15 @@ def latest_run(period_id: int) -> SolveRun | None:
     )
 
 
+def superseded(run: SolveRun | None) -> bool:
+    """Whether the roster `run` produced is no longer the draft as it stands: the draft was
+    changed after the run ended (a hand edit, a cancellation, a sign-up, another run)."""
+    if run is None or run.status != SUCCEEDED or run.finished_at is None:
+        return False
+    draft = current_draft(run.period_id)
+    return draft is not None and draft.updated_at > run.finished_at
+
+
 # --- review ----------------------------------------------------------------------------------
 
 
@@ -287,10 +298,28 @@ class Review:
     names: dict[int, str]
     sites: dict[int, Site]
     roles: dict[int, Role]
+    # the max-flow coverage bound of the period (services.holes.fillable); None: not known
+    bound: int | None = None
 
     @property
     def posts_total(self) -> int:
         return self.coverage.posts
+
+    @property
+    def posts_fillable(self) -> int | None:
+        """The most posts any roster could fill with the volunteers available."""
+        return shown_fillable(self.bound, self.posts_filled, self.posts_total)
+
+    @property
+    def posts_nobody(self) -> int:
+        """Posts nobody available could take, whatever the roster."""
+        fillable = self.posts_fillable
+        return 0 if fillable is None else self.posts_total - fillable
+
+    @property
+    def hole_groups(self) -> list[HoleGroup]:
+        """The unfilled posts by role × shift × run of consecutive days, the largest first."""
+        return group_holes(self.unfilled)
 
     @property
     def posts_filled(self) -> int:
@@ -513,6 +542,7 @@ def review(period: PlanningPeriod) -> Review:
         names=names,
         sites=site_lookup,
         roles=roles,
+        bound=fillable(period) if draft is not None else None,
     )
 
 
