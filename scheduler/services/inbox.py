@@ -14,9 +14,9 @@ from scheduler.extensions import db, rowcount
 from scheduler.models import Notification, Role, ShiftResponse, Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
-from scheduler.services.reminders import REMINDER
 from scheduler.parsing import iso_day
 from scheduler.services.duty import ShiftKey, on_duty
+from scheduler.services.reminders import REMINDER
 
 INBOX_LIMIT = 100
 # Messages that tell the reader about a shift they have: their shift may since have been
