@@ -100,7 +100,7 @@ def _key(note: Notification) -> _Key | None:
             int(payload["site_id"]),
             date.fromisoformat(payload["day"]),
             str(payload["shift"]),
-            note.next_attempt_at,
+            datetime.fromisoformat(payload["due"]),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -164,6 +164,8 @@ def sync_reminders(
                     "shift": a.shift,
                     "role_id": a.role_id,
                     "starts": w.start.isoformat(),
+                    # next_attempt_at moves on with retries: the due time stays here.
+                    "due": due.isoformat(),
                 },
             )
         )
