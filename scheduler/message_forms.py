@@ -56,9 +56,7 @@ class AudienceMessageForm(MessageForm):
     )
     site_id = SelectField(_l("Site"), coerce=id_or_none, default=NONE)
     day = DateField(_l("Date"), validators=[Optional()])
-    shift = SelectField(
-        _l("Shift"), choices=select_choices(SHIFT_LABELS.items()), default="day"
-    )
+    shift = SelectField(_l("Shift"), choices=select_choices(SHIFT_LABELS.items()), default="day")
     first_day = DateField(_l("First day"), validators=[Optional()])
     last_day = DateField(_l("Last day"), validators=[Optional()])
     period_id = SelectField(_l("Period"), coerce=id_or_none, default=NONE)
