@@ -267,6 +267,12 @@ ROWS: list[Row] = [
     R("auth.confirm_phone",               GET,  "/confirm-phone",                                           "/register", ME,  ME,        DASH,        DASH),
     R("auth.confirm_phone",               POST, "/confirm-phone",                                           "/register", ME,  ME,        DASH,        DASH),
     R("coordinator.volunteer_reset_code", POST, "/coordinator/volunteers/{volunteer}/reset-code",           LOGIN, 403,       403,       FEAT,        FEAT),
+    # Ad-hoc messages (issue 12): staff message any audience; a lead only the shift they lead
+    # (the site lead leads 12-11's day shift, the volunteer does not: 404, like no such shift).
+    R("coordinator.messages_page",        GET,  "/coordinator/messages",                                    LOGIN, 403,       403,       200,         200),
+    R("coordinator.messages_page",        POST, "/coordinator/messages",                                    LOGIN, 403,       403,       FEAT,        FEAT),
+    R("checkin.shift_message",            GET,  "/checkin/sites/{site}/2026-12-11/day/message",             LOGIN, 404,       200,       200,         200),
+    R("checkin.shift_message",            POST, "/checkin/sites/{site}/2026-12-11/day/message",             LOGIN, 404,       FEAT,      FEAT,        FEAT),
 ]
 # fmt: on
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
-from scheduler.checkin import routes  # noqa: E402, F401  (their views register on bp)
+from scheduler.checkin import messages, routes  # noqa: E402, F401  (their views register on bp)

@@ -1,5 +1,6 @@
 """The coordinator's pages: dashboard, sites, catalogue, periods, the volunteer pool, rosters
-(generate, review, edit, repair, publish), urgent requests, imports and claim codes."""
+(generate, review, edit, repair, publish), urgent requests, messages, imports and claim
+codes."""
 
 from flask import Blueprint, abort
 
@@ -21,6 +22,7 @@ from scheduler.coordinator import (  # noqa: E402, F401  (their views register o
     claim_codes,
     dropouts,
     imports,
+    messages,
     roster_edit,
     roster_repair,
     rosters,

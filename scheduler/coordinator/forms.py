@@ -26,6 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from scheduler.forms import NONE, id_or_none, select_choices
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import SHIFT_KINDS, District, Role, Site, Skill, User
+from scheduler.models.planning import MAX_REMINDER_HOURS
 from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.services.pool import SORTS, PoolQuery
 from scheduler.services.sites import (
@@ -243,6 +244,27 @@ class PeriodForm(FlaskForm):
             "Volunteers see this name and number on a shift that has no site lead, and when "
             "it is too late to cancel online."
         ),
+    )
+
+    reminder_evening_at = StringField(
+        _l("Reminder the evening before, at"),
+        filters=[_strip],
+        default="18:00",
+        validators=[Length(max=5, message=_l("Enter a time like 18:00."))],
+        description=_l("Local time at the site, e.g. 18:00; empty: no evening reminder."),
+    )
+    reminder_hours_before = IntegerField(
+        _l("Reminder this many hours before the start"),
+        default=2,
+        validators=[
+            Optional(),
+            NumberRange(
+                1,
+                MAX_REMINDER_HOURS,
+                message=_l("Enter 1 to %(n)d hours.", n=MAX_REMINDER_HOURS),
+            ),
+        ],
+        description=_l("Empty: no reminder before the start."),
     )
 
     def set_sites(self, sites: Sequence[Site]) -> None:

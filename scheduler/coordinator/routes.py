@@ -329,6 +329,8 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
             site_ids=list(form.site_ids.data or []),
             deprioritise_no_shows=bool(form.deprioritise_no_shows.data),
             contact_id=form.contact_id.data or None,
+            reminder_evening_at=form.reminder_evening_at.data or "",
+            reminder_hours_before=form.reminder_hours_before.data,
         )
         try:
             saved = periods.save_period(period, data)

@@ -15,7 +15,10 @@ from scheduler.models.accounts import User
 from scheduler.models.base import UTCDateTime, utcnow
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-DELIVERY_STATUSES = (PENDING, SENT, FAILED)
+# Never sent, on purpose: a reminder whose shift changed or was cancelled (withdrawn), or whose
+# shift had started before it could go out (expired). See services.reminders.
+WITHDRAWN, EXPIRED = "withdrawn", "expired"
+DELIVERY_STATUSES = (PENDING, SENT, FAILED, WITHDRAWN, EXPIRED)
 
 
 class Notification(Model):
@@ -40,5 +43,10 @@ class Notification(Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The published post a reminder is about (the latest version's row; re-linked on every
+    # publish), so a changed or cancelled post finds its pending reminders.
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignments.id", ondelete="SET NULL"), index=True
+    )
 
     user: Mapped[User] = relationship()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from scheduler.models.accounts import User
 
 MAX_PERIOD_DAYS = 62
+MAX_REMINDER_HOURS = 48
 
 period_sites = Table(
     "period_sites",
@@ -40,6 +41,9 @@ class PlanningPeriod(Model):
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="dates_ordered"),
         CheckConstraint("length(name) > 0", name="name_not_empty"),
+        CheckConstraint(
+            f"reminder_hours_before BETWEEN 1 AND {MAX_REMINDER_HOURS}", name="reminder_hours_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +59,14 @@ class PlanningPeriod(Model):
     # The coordinator on duty for this period: whom volunteers call about a shift that has
     # no site lead, or when it is too late to cancel online. None: any active coordinator.
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Reminders before every published shift (scheduler.services.reminders): the evening
+    # before at this local "HH:MM", and this many hours before the start; None: that one off.
+    reminder_evening_at: Mapped[str | None] = mapped_column(
+        String(5), default="18:00", server_default="18:00"
+    )
+    reminder_hours_before: Mapped[int | None] = mapped_column(
+        Integer, default=2, server_default="2"
+    )
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
     contact: Mapped[User | None] = relationship()

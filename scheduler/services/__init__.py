@@ -28,7 +28,11 @@ roster runs, review    rosters, coverage, demand,  coordinator/rosters          
                        ../planning.py)
 hand edits, publish    editing, publishing,        coordinator/roster_edit          coordinator/
                        delivery, notifications,
-                       senders (the channels)
+                       senders (the channels),
+                       reminders
+ad-hoc messages        messages                    coordinator/messages,            coordinator/
+                                                   checkin/messages                 checkin/
+                       (form: ../message_forms.py)                                  messages/
 drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,       coordinator/
                                                    coordinator/dropouts
 urgent requests        urgent, demand,             coordinator/urgent,              coordinator/

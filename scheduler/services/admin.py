@@ -15,6 +15,7 @@ from scheduler.models import ACCOUNT_ROLES, ADMIN, VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import UNUSABLE_PREFIX
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.errors import ServiceError
+from scheduler.services.reminders import sync_reminders, withdraw_user
 
 ACCOUNTS_PER_PAGE = 50
 MAX_PASSWORD_LENGTH = 128
@@ -108,7 +109,8 @@ def change_role(user: User, role: str) -> None:
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
-    """Deactivate (the account can no longer log in; its history stays) or reactivate."""
+    """Deactivate (the account can no longer log in, its pending reminders are withdrawn;
+    its history stays) or reactivate (its published shifts get their reminders again)."""
     if user.active == active:
         return
     if not active:
@@ -120,6 +122,10 @@ def set_active(actor: User, user: User, active: bool) -> None:
                 _l("This is the last active admin account; make someone else admin first.")
             )
     user.active = active
+    if not active:
+        withdraw_user(user)
+    elif user.volunteer is not None:
+        sync_reminders(volunteer_id=user.volunteer.id)
     db.session.commit()
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext
-from icalendar import Calendar, Event, vDuration
+from icalendar import Alarm, Calendar, Event, vDuration
 from sqlalchemy import select
 
 from scheduler.extensions import db
@@ -26,6 +26,7 @@ from scheduler.models import Assignment, User, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.services.duty import leads_of, on_duty
 from scheduler.services.phones import national
+from scheduler.services.reminders import due_times
 
 __all__ = [
     "CALENDAR_MEDIA_TYPE",
@@ -106,7 +107,8 @@ def calendar_ics(
     """The volunteer's shifts (see `feed_shifts`) as an iCalendar file in the current language:
     one event per shift in the site's time zone (with its VTIMEZONE), titled role · site, at
     the site's address, describing the role, the site and who leads it (name and full phone:
-    a volunteer's lead is meant to be called). `shift_url` gives each event a link back to
+    a volunteer's lead is meant to be called), with an alarm at each of the period's reminder
+    times (services.reminders.due_times). `shift_url` gives each event a link back to
     the shift's page."""
     mine = feed_shifts(volunteer, now)
     leads = leads_of((a.site_id, a.day, a.shift) for a in mine)
@@ -160,6 +162,13 @@ def calendar_ics(
             sequence=max((a.roster.version or 1) - 1, 0),
             url=url,
         )
+        for due in due_times(a.roster.period, a.site, a.day, a.shift):
+            # The same times as the reminders the outbox sends, relative to the start.
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", gettext("Reminder: %(shift)s", shift=event["summary"]))
+            alarm.add("trigger", due - start)
+            event.add_component(alarm)
         cal.add_component(event)
     if first is not None and last is not None:
         # Only the part of each zone's rules the events need: a small VTIMEZONE.

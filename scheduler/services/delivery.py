@@ -25,6 +25,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import Role, Site
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification
+from scheduler.services import messages, reminders
 from scheduler.services.senders import Message, PermanentFailure, Sender, sender_from_config
 
 __all__ = [
@@ -63,6 +64,10 @@ def render_message(
     """Subject and body of a notification in the current locale, e.g.
     ("新班次：12月7日 夜班 南通北高速卡口 测温", ...)."""
     payload = notification.payload or {}
+    if notification.kind == reminders.REMINDER and "day" in payload:
+        return reminders.render(notification, sites, roles)
+    if notification.kind == messages.MESSAGE:
+        return messages.render(notification)
     if notification.kind in ("shift_new", "shift_removed") and "day" in payload:
         what = _shift_text(payload, sites, roles)
         if notification.kind == "shift_new":
@@ -133,6 +138,7 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0  # reminders withdrawn or expired at sending time
 
 
 def _lookups(batch: list[Notification]) -> tuple[dict[int, Site], dict[int, Role]]:
@@ -170,6 +176,8 @@ def deliver_pending(
     g.muster_delivery = True
     report = DeliveryReport()
     for notification in pending:
+        if _skipped(notification, now, report):
+            continue
         user = notification.user
         locale: str = user.locale if user.locale and user.locale in languages else default
         try:
@@ -204,6 +212,18 @@ def deliver_pending(
             report.sent += 1
         db.session.commit()
     return report
+
+
+def _skipped(notification: Notification, now: datetime, report: DeliveryReport) -> bool:
+    """A due message that must not go out (services.reminders.unsendable: a reminder after
+    its shift started, or for a post that is gone) is marked so, not failed, and committed."""
+    status = reminders.unsendable(notification, now)
+    if status is None:
+        return False
+    notification.delivery_status = status
+    report.skipped += 1
+    db.session.commit()
+    return True
 
 
 def deliver_soon(app: Flask) -> None:

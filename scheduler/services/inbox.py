@@ -1,5 +1,6 @@
 """A user's inbox: the notifications addressed to them (the outbox table, read side), newest
-first, with what each message refers to resolved for rendering in the reader's language."""
+first, with what each message refers to resolved for rendering in the reader's language.
+Reminders before a shift (services.reminders) are sent, not kept here."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.parsing import iso_day
 from scheduler.services.duty import ShiftKey, on_duty
+from scheduler.services.reminders import REMINDER
 
 INBOX_LIMIT = 100
 # Messages that tell the reader about a shift they have: their shift may since have been
@@ -85,7 +87,7 @@ def inbox(user_id: int) -> Inbox:
     notes = list(
         db.session.scalars(
             select(Notification)
-            .where(Notification.user_id == user_id)
+            .where(Notification.user_id == user_id, Notification.kind != REMINDER)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(INBOX_LIMIT)
         )
@@ -110,7 +112,9 @@ def unread_count(user_id: int) -> int:
     return (
         db.session.scalar(
             select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+                Notification.kind != REMINDER,
             )
         )
         or 0

@@ -42,6 +42,7 @@ from scheduler.models.responses import (
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published_rosters
 from scheduler.services.notifications import notify
+from scheduler.services.reminders import withdraw_post
 
 VOLUNTEER_CANCELLED = "volunteer_cancelled"
 # Who reported a cancellation (in the notification payload).
@@ -353,12 +354,13 @@ def _free_post(
     now: datetime | None = None,
 ) -> None:
     """Take the volunteer off this post in the period's draft (published versions stay as
-    they are) and notify every active coordinator and the shift's lead, except
-    `skip_user_id` (the coordinator who recorded it); `source` says who reported the
-    cancellation (the volunteer, or a coordinator). A shift starting within the cut-off is
-    flagged urgent in the notification (`late`). No commit."""
+    they are), withdraw their reminders of it, and notify every active coordinator and the
+    shift's lead, except `skip_user_id` (the coordinator who recorded it); `source` says who
+    reported the cancellation (the volunteer, or a coordinator). A shift starting within the
+    cut-off is flagged urgent in the notification (`late`). No commit."""
     start, _end = a.site.shift_window(a.day, a.shift)
     late = start <= (now or utcnow()) + timedelta(hours=cutoff_hours())
+    withdraw_post(volunteer.id, a.site_id, a.day, a.shift)
     draft = current_draft(a.roster.period_id)
     if draft is not None:
         draft.touch()

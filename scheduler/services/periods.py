@@ -12,8 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import ADMIN, COORDINATOR, PlanningPeriod, Site, User
-from scheduler.models.planning import MAX_PERIOD_DAYS
+from scheduler.models.planning import MAX_PERIOD_DAYS, MAX_REMINDER_HOURS
 from scheduler.services.errors import ServiceError
+from scheduler.services.reminders import parse_clock, sync_reminders
 
 MAX_NAME_LENGTH = 100
 
@@ -34,6 +35,10 @@ class PeriodData:
     deprioritise_no_shows: bool = False
     # The coordinator on duty (User id), or None: volunteers are shown every coordinator.
     contact_id: int | None = None
+    # Reminders before each shift: the evening before at "HH:MM" local ("" none), and this
+    # many hours before the start (None: none).
+    reminder_evening_at: str = "18:00"
+    reminder_hours_before: int | None = 2
 
 
 def list_periods() -> list[PlanningPeriod]:
@@ -93,12 +98,27 @@ def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, lis
         u.id for u in period_contacts(period)
     }:
         raise PeriodError(_l("Choose a coordinator from the list."), "contact_id")
+    if data.reminder_evening_at.strip() and parse_clock(data.reminder_evening_at) is None:
+        raise PeriodError(
+            _l("Enter a time like 18:00, or leave it empty for no reminder."),
+            "reminder_evening_at",
+        )
+    hours = data.reminder_hours_before
+    if hours is not None and not 1 <= hours <= MAX_REMINDER_HOURS:
+        raise PeriodError(
+            _l(
+                "Enter 1 to %(n)d hours, or leave it empty for no reminder.",
+                n=MAX_REMINDER_HOURS,
+            ),
+            "reminder_hours_before",
+        )
     return name, [allowed[site_id] for site_id in wanted]
 
 
 def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeriod:
     """Create (period=None) or update a period in one commit; raises PeriodError with nothing
-    written. A new period starts open for availability."""
+    written. A new period starts open for availability. New reminder times move the pending
+    reminders of its published posts."""
     name, sites = _validate(data, period)
     if period is None:
         period = PlanningPeriod(is_open=True)
@@ -109,6 +129,16 @@ def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeri
     period.sites = sites
     period.deprioritise_no_shows = bool(data.deprioritise_no_shows)
     period.contact_id = data.contact_id
+    clock = parse_clock(data.reminder_evening_at)
+    evening = f"{clock:%H:%M}" if clock is not None else None
+    moved = (evening, data.reminder_hours_before) != (
+        period.reminder_evening_at,
+        period.reminder_hours_before,
+    )
+    period.reminder_evening_at = evening
+    period.reminder_hours_before = data.reminder_hours_before
+    if moved and period.id is not None:
+        sync_reminders(period)
     db.session.commit()
     return period
 

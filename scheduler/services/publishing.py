@@ -38,6 +38,7 @@ from scheduler.services.duty import cancelled
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published
 from scheduler.services.notifications import notify
+from scheduler.services.reminders import sync_reminders
 from scheduler.services.rosters import solving
 
 __all__ = [
@@ -361,7 +362,9 @@ def publish(
 ) -> tuple[Roster, RosterDiff]:
     """Copy the draft into the next published version (1, 2, ...) with its unfilled posts, and
     queue a "shift_new" / "shift_removed" notification per post gained or lost by each
-    volunteer compared with the previous version. The draft stays as the working copy.
+    volunteer compared with the previous version, and the reminders before each post (moved
+    or withdrawn where the version changes them, services.reminders). The draft stays as the
+    working copy.
 
     Refused (PublishError, nothing written) while a run of the period is queued or running
     (it would rewrite the draft under the coordinator's eyes), when `revision` -- the draft
@@ -484,6 +487,7 @@ def publish(
             ).scalar_one()
             _notify_slot(user_id, "shift_new", Slot(a.day, a.shift, a.site_id, a.role_id), number)
     db.session.flush()
+    sync_reminders(period, now=now)
     return version, changes
 
 

@@ -15,9 +15,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
-from scheduler.models import SHIFT_KINDS, SITE_KINDS, Demand, District, Role, Site
+from scheduler.models import (
+    SHIFT_KINDS,
+    SITE_KINDS,
+    Assignment,
+    Demand,
+    District,
+    PlanningPeriod,
+    Role,
+    Roster,
+    Site,
+)
 from scheduler.models.base import utcnow
+from scheduler.models.rosters import PUBLISHED
 from scheduler.services.errors import ServiceError
+from scheduler.services.reminders import sync_reminders
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_NAME_LENGTH = 100
@@ -199,6 +211,9 @@ def save_site(site: Site | None, data: SiteData) -> Site:
     site.name = clean.name
     site.address = clean.address
     site.district_id = clean.district_id
+    moved = site.id is not None and (
+        site.timezone != clean.timezone or site.first_shift_hour != clean.first_shift_hour
+    )
     site.timezone = clean.timezone
     site.first_shift_hour = clean.first_shift_hour
     for kind in SHIFT_KINDS:
@@ -213,11 +228,29 @@ def save_site(site: Site | None, data: SiteData) -> Site:
         else:
             row.headcount = count
     try:
+        if moved:  # its shifts start at other times: their reminders move with them
+            for period in rostered_periods(site):
+                sync_reminders(period)
         db.session.commit()
     except IntegrityError as error:  # a concurrent save took the name first
         db.session.rollback()
         raise SiteError(_l("A site with this name already exists."), "name") from error
     return site
+
+
+def rostered_periods(site: Site) -> list[PlanningPeriod]:
+    """The periods with a published post at the site."""
+    return list(
+        db.session.scalars(
+            select(PlanningPeriod).where(
+                PlanningPeriod.id.in_(
+                    select(Roster.period_id)
+                    .join(Assignment, Assignment.roster_id == Roster.id)
+                    .where(Assignment.site_id == site.id, Roster.status == PUBLISHED)
+                )
+            )
+        )
+    )
 
 
 def set_archived(site: Site, archived: bool) -> None:

@@ -1,0 +1,109 @@
+"""The message form, shared by coordinators (who pick the audience) and site leads (whose
+audience is the shift they lead), and the preview both pages show. Below the blueprints, since
+both the coordinator's and the check-in pages post it. The service checks everything again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from scheduler.extensions import db
+from scheduler.forms import NONE, id_or_none, select_choices
+from scheduler.labels import SHIFT_LABELS
+from scheduler.models import PlanningPeriod, Site, User
+from scheduler.services import messages
+from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience
+from scheduler.services.phones import mask
+
+PREVIEW, SEND = "preview", "send"
+
+AUDIENCE_LABELS = {
+    messages.SHIFT: _l("One shift at a site"),
+    messages.SITE: _l("Everyone at a site over some days"),
+    messages.PERIOD: _l("Everyone on a period's published roster"),
+    messages.PERIOD_LEADS: _l("The site leads of a period"),
+}
+
+
+class MessageForm(FlaskForm):
+    """The text, and which button was pressed (Preview or Send)."""
+
+    text = TextAreaField(
+        _l("Message"),
+        validators=[
+            Length(max=MAX_MESSAGE_LENGTH, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    action = HiddenField(default=PREVIEW)
+
+    @property
+    def sending(self) -> bool:
+        return self.action.data == SEND
+
+
+class AudienceMessageForm(MessageForm):
+    """A coordinator's message: the audience and its details, then the text."""
+
+    audience = SelectField(
+        _l("Send to"),
+        choices=select_choices(AUDIENCE_LABELS.items()),
+        default=messages.SHIFT,
+    )
+    site_id = SelectField(_l("Site"), coerce=id_or_none, default=NONE)
+    day = DateField(_l("Date"), validators=[Optional()])
+    shift = SelectField(_l("Shift"), choices=select_choices(SHIFT_LABELS.items()), default="day")
+    first_day = DateField(_l("First day"), validators=[Optional()])
+    last_day = DateField(_l("Last day"), validators=[Optional()])
+    period_id = SelectField(_l("Period"), coerce=id_or_none, default=NONE)
+
+    def set_choices(self, sites: Sequence[Site], periods: Sequence[PlanningPeriod]) -> None:
+        self.site_id.choices = select_choices(
+            [(NONE, _l("Choose a site")), *((s.id, s.name) for s in sites)]
+        )
+        self.period_id.choices = select_choices(
+            [(NONE, _l("Choose a period")), *((p.id, p.name) for p in periods)]
+        )
+
+    def chosen(self) -> Audience:
+        """The audience the form names (the service says what is missing)."""
+        site = db.session.get(Site, self.site_id.data) if self.site_id.data else None
+        period_id = self.period_id.data
+        period = db.session.get(PlanningPeriod, period_id) if period_id else None
+        return Audience(
+            self.audience.data or "",
+            site=site,
+            day=self.day.data,
+            shift=self.shift.data,
+            first_day=self.first_day.data,
+            last_day=self.last_day.data,
+            period=period,
+        )
+
+
+@dataclass
+class Preview:
+    """Who would get the message (names and masked phones) and what it costs in SMS."""
+
+    people: list[tuple[str, str]]
+    segments: int
+
+    @property
+    def count(self) -> int:
+        return len(self.people)
+
+    @property
+    def sms_total(self) -> int:
+        return self.count * self.segments
+
+
+def preview(people: Sequence[User], text: str) -> Preview:
+    """The preview of a message to `people`: masked phones, as on printed sheets (a preview
+    confirms who, it is not a call list)."""
+    return Preview(
+        [(u.name, mask(u.phone)) for u in people], messages.sms_segments((text or "").strip())
+    )
