@@ -25,6 +25,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import Role, Site
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification
+from scheduler.services import callups
 from scheduler.services.senders import Message, PermanentFailure, Sender, sender_from_config
 
 __all__ = [
@@ -62,6 +63,8 @@ def render_message(
 ) -> tuple[str, str]:
     """Subject and body of a notification in the current locale, e.g.
     ("新班次：12月7日 夜班 南通北高速卡口 测温", ...)."""
+    if notification.kind == callups.KIND:
+        return callups.render_callup(notification)
     payload = notification.payload or {}
     if notification.kind in ("shift_new", "shift_removed") and "day" in payload:
         what = _shift_text(payload, sites, roles)
