@@ -705,7 +705,7 @@ def describe(period: PlanningPeriod, audience: Audience) -> list[str]:
             )
         )
     if groups:
-        lines.append(gettext("Any of: %(groups)s", groups="; ".join(groups)))
+        lines.append(gettext("Any of: %(groups)s", groups=gettext("; ").join(groups)))
     if not lines:
         lines.append(gettext("Every active volunteer"))
     return lines
