@@ -554,3 +554,15 @@ def test_the_call_ups_page_shows_its_funnel(any_db_app: Flask, pool: Pool) -> No
     ).get_data(as_text=True)
     assert f"/coordinator/callups/{callup.id}" in listing
     assert "发集结号" in listing
+
+
+def test_public_page_of_a_closed_period_says_so(any_db_app: Flask, pool: Pool) -> None:
+    callup = send_one(pool)
+    pool.period.is_open = False
+    db.session.commit()
+    page = (
+        any_db_app.test_client()
+        .get(f"/c/{callup.token}", headers={"Accept-Language": "zh-CN"})
+        .get_data(as_text=True)
+    )
+    assert "本期已不再收集可服务时间" in page
