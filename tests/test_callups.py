@@ -6,6 +6,7 @@ availability entered afterwards), in Chinese and English, on SQLite and PostgreS
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -566,3 +567,36 @@ def test_public_page_of_a_closed_period_says_so(any_db_app: Flask, pool: Pool) -
         .get_data(as_text=True)
     )
     assert "本期已不再收集可服务时间" in page
+
+
+def test_the_same_call_up_sent_twice_at_once_goes_out_once(any_db_app: Flask, pool: Pool) -> None:
+    """A double click (or two tabs) posting the same form at the same moment: the public
+    token is unique, so one send wins and the other is told, never a 500 or a second SMS."""
+    client = staff_client(any_db_app, pool)
+    fields = form_fields(prefilled(client, pool))
+    fields["no_availability"] = ["y"]
+    barrier = threading.Barrier(2)
+    results: list[int | BaseException] = [RuntimeError("no result")] * 2
+
+    def worker(index: int) -> None:
+        try:
+            own = staff_client(any_db_app, pool)
+            barrier.wait(timeout=10)
+            response = own.post(
+                f"/coordinator/periods/{pool.period.id}/callups/new",
+                data={**fields, "action": "send"},
+            )
+            results[index] = response.status_code
+        except BaseException as error:  # reported in the test's thread
+            results[index] = error
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(r if isinstance(r, int) else -1 for r in results) == [302, 422], results
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(CallUp)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
+    assert db.session.scalar(select(func.count()).select_from(CallUpRecipient)) == 2
