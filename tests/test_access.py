@@ -32,6 +32,7 @@ from scheduler.models import (
     VOLUNTEER,
     Assignment,
     Availability,
+    CallUp,
     DayOff,
     Demand,
     District,
@@ -75,6 +76,7 @@ MON = date(2026, 12, 7)
 IMPORT_CSV = "姓名,手机号\n赵导入,13812340001\n".encode()
 NEW_PASSWORD = "brand-new-pass-77"
 CALENDAR_TOKEN = "the-volunteers-calendar-feed-token-000000000"
+CALLUP_TOKEN = "the-call-ups-public-page-token-000"
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,15 @@ ROWS: list[Row] = [
     R("coordinator.messages_page",        POST, "/coordinator/messages",                                    LOGIN, 403,       403,       FEAT,        FEAT),
     R("checkin.shift_message",            GET,  "/checkin/sites/{site}/2026-12-11/day/message",             LOGIN, 404,       200,       200,         200),
     R("checkin.shift_message",            POST, "/checkin/sites/{site}/2026-12-11/day/message",             LOGIN, 404,       FEAT,      FEAT,        FEAT),
+    # Call-ups (集结号): staff compose, preview, send and follow them; the public page is anyone's.
+    # "Opened" is recorded by a POST from the page (feature tests); an unknown token is a 404.
+    R("coordinator.callups_list",         GET,  "/coordinator/periods/{period}/callups",                    LOGIN, 403,       403,       200,         200),
+    R("coordinator.callup_new",           GET,  "/coordinator/periods/{period}/callups/new",                LOGIN, 403,       403,       200,         200),
+    R("coordinator.callup_compose",       POST, "/coordinator/periods/{period}/callups/new",                LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.callup_detail",        GET,  "/coordinator/callups/{callup}",                            LOGIN, 403,       403,       200,         200),
+    R("coordinator.callup_poster",        GET,  "/coordinator/callups/{callup}/poster.pdf",                 LOGIN, 403,       403,       200,         200),
+    R("main.callup_page",                 GET,  "/c/{callup_token}",                                        200,   200,       200,       200,         200),
+    R("main.callup_opened",               POST, "/c/no-such-call-up-token-000000/opened",                   404,   404,       404,       404,         404),
 ]
 # fmt: on
 
@@ -544,6 +555,16 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         needs=[UrgentNeed(role_id=lead_role.id, headcount=1)],
     )
     db.session.add_all([others_post, own_signup, own_shift, lead_shift, note, request])
+    # A call-up of the period (its page, funnel and poster; its public page by token).
+    callup = CallUp(
+        period_id=period.id,
+        token=CALLUP_TOKEN,
+        message="集结号",
+        audience={},
+        locale="zh_Hans",
+        created_by_id=users[COORDINATOR].id,
+    )
+    db.session.add(callup)
     db.session.commit()
 
     # An imported volunteer waiting to claim the account, and each staff member's copy of
@@ -595,6 +616,8 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         "codes": codes[COORDINATOR],
         "claimable": claimable.volunteer.id,
         "claim_code": claim_slip.code,
+        "callup": callup.id,
+        "callup_token": CALLUP_TOKEN,
     }
     # {own} is each volunteer's own published shift (the volunteer's by default).
     own = {SITE_LEAD: {"own": lead_shift.id}, ADMIN: {"codes": codes[ADMIN]}}

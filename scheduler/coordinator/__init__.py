@@ -19,6 +19,7 @@ def volunteer_or_404(volunteer_id: int) -> Volunteer:
 
 
 from scheduler.coordinator import (  # noqa: E402, F401  (their views register on bp)
+    callups,
     claim_codes,
     dropouts,
     imports,

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from scheduler.main import routes  # noqa: E402, F401  (their views register on bp)
+from scheduler.main import callup, routes  # noqa: E402, F401  (their views register on bp)

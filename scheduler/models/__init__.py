@@ -12,6 +12,7 @@ from scheduler.models.accounts import (
     VolunteerSkill,
 )
 from scheduler.models.attendance import Attendance
+from scheduler.models.callups import CallUp, CallUpEvent, CallUpRecipient
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.codes import OneTimeCode
 from scheduler.models.notifications import Notification
@@ -40,6 +41,9 @@ __all__ = [
     "Assignment",
     "Attendance",
     "Availability",
+    "CallUp",
+    "CallUpEvent",
+    "CallUpRecipient",
     "DayOff",
     "Demand",
     "District",

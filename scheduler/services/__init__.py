@@ -43,6 +43,8 @@ sheets and exports     sheets, duty, exports,      sheets/routes, sheets/exports
 check-in and hours     attendance, hours, pdf      checkin/routes, checkin/forms,   checkin/
                                                    volunteer/hours
 accounts (admin)       admin, accounts             admin/routes, admin/forms        admin/
+call-ups (集结号)        callups, notifications,     coordinator/callups,             coordinator/
+                       delivery, pdf               main/callup (/c/<token>)         main/
 demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
 =====================  ==========================  ===============================  ============
 

@@ -25,7 +25,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import Role, Site
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification
-from scheduler.services import messages, reminders
+from scheduler.services import callups, messages, reminders
 from scheduler.services.senders import Message, PermanentFailure, Sender, sender_from_config
 
 __all__ = [
@@ -63,6 +63,8 @@ def render_message(
 ) -> tuple[str, str]:
     """Subject and body of a notification in the current locale, e.g.
     ("新班次：12月7日 夜班 南通北高速卡口 测温", ...)."""
+    if notification.kind == callups.KIND:
+        return callups.render_callup(notification)
     payload = notification.payload or {}
     if notification.kind == reminders.REMINDER and "day" in payload:
         return reminders.render(notification, sites, roles)
