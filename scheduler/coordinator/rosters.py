@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from babel.dates import format_interval, format_skeleton
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -77,17 +76,14 @@ def day_range(first: date, last: date) -> str:
 
 @bp.app_template_global("callup_url")
 def callup_url(period_id: int, group: HoleGroup) -> str:
-    """The call-up compose page prefilled for one group of holes, at the path agreed with the
-    call-up feature (built by hand until its endpoint is on this branch: then url_for)."""
-    query = urlencode(
-        {
-            "role": group.role_id,
-            "shift": group.shift,
-            "from": group.first.isoformat(),
-            "to": group.last.isoformat(),
-        }
+    """The call-up compose page prefilled for one group of holes."""
+    return url_for(
+        "coordinator.callup_new",
+        period_id=period_id,
+        role=group.role_id,
+        shift=group.shift,
+        **{"from": group.first.isoformat(), "to": group.last.isoformat()},
     )
-    return f"{request.script_root}/coordinator/periods/{period_id}/callups/new?{query}"
 
 
 @bp.app_template_filter("shift_name")
