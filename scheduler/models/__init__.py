@@ -12,6 +12,7 @@ from scheduler.models.accounts import (
     VolunteerSkill,
 )
 from scheduler.models.attendance import Attendance
+from scheduler.models.audit import AuditEntry
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.notifications import Notification
 from scheduler.models.organisations import District, WorkUnit
@@ -38,6 +39,7 @@ __all__ = [
     "VOLUNTEER",
     "Assignment",
     "Attendance",
+    "AuditEntry",
     "Availability",
     "DayOff",
     "Demand",

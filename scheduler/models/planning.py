@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import Model, db
+from scheduler.models.base import UTCDateTime
 from scheduler.models.sites import Site
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ class PlanningPeriod(Model):
     # The coordinator on duty for this period: whom volunteers call about a shift that has
     # no site lead, or when it is too late to cancel online. None: any active coordinator.
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # When a coordinator closed the period because the emergency is over (None: still
+    # running). RETENTION_DAYS after that, volunteers with no later period are anonymised
+    # (scheduler.services.retention). Not the same as `is_open`, which is about availability.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
     contact: Mapped[User | None] = relationship()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.extensions import db
 from scheduler.models import SHIFT_KINDS, SITE_KINDS, Demand, District, Role, Site
 from scheduler.models.base import utcnow
+from scheduler.services import audit
 from scheduler.services.errors import ServiceError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -192,6 +193,7 @@ def save_site(site: Site | None, data: SiteData) -> Site:
     clean = _validate(data, site)
     # Read the current rows before changing anything, so no lazy load autoflushes half an edit.
     existing = {(d.shift, d.role_id): d for d in site.demands} if site is not None else {}
+    before = _audited(site_data_of(site)) if site is not None else None
     if site is None:
         site = Site()
         db.session.add(site)
@@ -213,6 +215,17 @@ def save_site(site: Site | None, data: SiteData) -> Site:
         else:
             row.headcount = count
     try:
+        db.session.flush()
+        audit.record(
+            audit.SITE_CREATE if before is None else audit.SITE_UPDATE,
+            object_type="site",
+            object_id=site.id,
+            summary=site.name,
+            before=before or {},
+            after=_audited(clean),
+            site_id=site.id,
+            district_id=site.district_id,
+        )
         db.session.commit()
     except IntegrityError as error:  # a concurrent save took the name first
         db.session.rollback()
@@ -223,8 +236,36 @@ def save_site(site: Site | None, data: SiteData) -> Site:
 def set_archived(site: Site, archived: bool) -> None:
     """Archive a site (it keeps its data and history but is no longer offered or rostered) or
     bring it back."""
+    if (site.archived_at is not None) == archived:
+        return
     site.archived_at = utcnow() if archived else None
+    audit.record(
+        audit.SITE_ARCHIVE if archived else audit.SITE_RESTORE,
+        object_type="site",
+        object_id=site.id,
+        summary=site.name,
+        site_id=site.id,
+        district_id=site.district_id,
+    )
     db.session.commit()
+
+
+def _audited(data: SiteData) -> dict[str, object]:
+    """A site's form values as the audit log compares them, one key per demand cell
+    ("demand day/3": head count of role 3 on the day shift) so a diff names just the cells
+    that changed."""
+    values: dict[str, object] = {
+        "kind": data.kind,
+        "name": data.name,
+        "address": data.address,
+        "district_id": data.district_id,
+        "timezone": data.timezone,
+        "first_shift_hour": data.first_shift_hour,
+        "shifts": list(data.shifts),
+    }
+    for (shift, role), n in sorted(data.demand.items()):
+        values[f"demand {shift}/{role}"] = n
+    return values
 
 
 def demand_totals(sites: Iterable[Site]) -> dict[int, int]:
