@@ -250,7 +250,7 @@ class LogPage:
     pages: int
 
 
-def _filtered(query: LogQuery, tz_offset: timedelta) -> Select[tuple[AuditEntry]]:
+def _filtered(query: LogQuery, tz_offset: timedelta) -> Select[AuditEntry]:
     stmt = select(AuditEntry)
     if query.actor_id is not None:
         stmt = stmt.where(AuditEntry.actor_id == query.actor_id)
@@ -291,7 +291,7 @@ def actors() -> list[tuple[int, str]]:
         .group_by(AuditEntry.actor_id)
         .order_by(func.max(AuditEntry.actor_name))
     )
-    return [(int(actor_id), str(name)) for actor_id, name in rows]
+    return [(int(actor_id), str(name)) for actor_id, name in rows if actor_id is not None]
 
 
 def object_types() -> list[str]:
