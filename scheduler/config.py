@@ -56,6 +56,9 @@ class Config:
     PHONE_CHANGE_RATE_LIMIT = os.environ.get("PHONE_CHANGE_RATE_LIMIT", "5 per hour")
     # How long a claim code printed for an imported volunteer stays valid.
     CLAIM_CODE_DAYS = int(os.environ.get("CLAIM_CODE_DAYS") or 14)
+    # Days after a planning period is closed (the emergency is over) until the personal data
+    # of its volunteers who have no later period is anonymised (`flask retention`).
+    RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS") or 180)
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans", "en")

@@ -33,6 +33,7 @@ def upgrade():
         sa.Column('object_id', sa.Integer(), nullable=True),
         sa.Column('summary', sa.String(length=200), nullable=False),
         sa.Column('changes', sa.JSON(), nullable=False),
+        sa.Column('details', sa.JSON(), nullable=False),
         sa.Column('period_id', sa.Integer(), nullable=True),
         sa.Column('site_id', sa.Integer(), nullable=True),
         sa.Column('volunteer_id', sa.Integer(), nullable=True),

@@ -38,8 +38,10 @@ class AuditEntry(Model):
     object_type: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(200))
-    # {"field": [before, after], ...} for an edit; extra facts of the action otherwise.
+    # {"field": [before, after], ...}: the fields the action changed.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Further facts of the action: counts, an override's rules and note, an export's filters.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Where the object sits, so a coordinator's view can be limited to their part of the
     # organisation: the period, site, volunteer and district the change concerns, if any.
     period_id: Mapped[int | None] = mapped_column(Integer)

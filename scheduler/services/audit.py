@@ -188,11 +188,7 @@ def record(
     assert action in ACTIONS, action
     found, ip = _current_actor()
     who = actor or found
-    changes: dict[str, Any] = {}
-    if before is not None or after is not None:
-        changes.update(diff(before or {}, after or {}))
-    if details:
-        changes.update(clean(dict(details)))
+    changes = diff(before or {}, after or {})
     entry = AuditEntry(
         at=utcnow(),
         actor_id=who.id if who is not None else None,
@@ -204,6 +200,7 @@ def record(
         object_id=object_id,
         summary=clean(summary)[:MAX_SUMMARY],
         changes=changes,
+        details=clean(dict(details or {})),
         period_id=period_id,
         site_id=site_id,
         volunteer_id=volunteer_id,
@@ -314,6 +311,7 @@ CSV_HEADER = (
     "object_id",
     "summary",
     "changes",
+    "details",
     "period_id",
     "site_id",
     "volunteer_id",
@@ -323,25 +321,18 @@ CSV_HEADER = (
 
 def export_csv(query: LogQuery, tz_offset: timedelta = timedelta(0)) -> bytes:
     """Every row the filters select (not only one page) as CSV, oldest first. The export is
-    itself recorded, before the rows are read, so the file includes its own row."""
-    record(
-        EXPORT,
-        object_type="audit_log",
-        object_id=None,
-        summary="audit log CSV",
-        details={
-            k: v
-            for k, v in {
-                "actor_id": query.actor_id,
-                "action": query.action,
-                "object_type": query.object_type,
-                "since": query.since,
-                "until": query.until,
-            }.items()
-            if v not in (None, "")
-        },
+    itself recorded (and committed) before the rows are read, so the file includes its own
+    row when the filters select it."""
+    filters = {
+        "actor_id": query.actor_id,
+        "action": query.action,
+        "object_type": query.object_type,
+        "since": query.since,
+        "until": query.until,
+    }
+    record_export(
+        "audit_log", "audit log CSV", {k: v for k, v in filters.items() if v not in (None, "")}
     )
-    db.session.flush()
     rows = (
         (
             e.id,
@@ -355,6 +346,7 @@ def export_csv(query: LogQuery, tz_offset: timedelta = timedelta(0)) -> bytes:
             e.object_id,
             e.summary,
             json.dumps(e.changes, ensure_ascii=False, sort_keys=True),
+            json.dumps(e.details, ensure_ascii=False, sort_keys=True),
             e.period_id,
             e.site_id,
             e.volunteer_id,

@@ -145,9 +145,11 @@ def _record(action: str, period: PlanningPeriod, **kwargs: Any) -> None:
 
 
 def set_open(period: PlanningPeriod, is_open: bool) -> None:
-    """Open a period for availability entry, or close it (volunteers can no longer change it)."""
+    """Open a period for availability entry, or close it (volunteers can no longer change it).
+    An ended period (close_period) is not opened again: PeriodError."""
     if period.is_open == is_open:
         return
+    _refuse_if_ended(period, is_open)
     period.is_open = is_open
     _record(audit.PERIOD_OPEN if is_open else audit.PERIOD_LOCK, period)
     db.session.commit()
@@ -157,6 +159,7 @@ def set_self_signup(period: PlanningPeriod, is_open: bool) -> None:
     """Let volunteers claim open posts of the period's draft, or stop it (claims stay)."""
     if period.self_signup_open == is_open:
         return
+    _refuse_if_ended(period, is_open)
     before = audit.snapshot(period, ("self_signup_open",))
     period.self_signup_open = is_open
     _record(
@@ -166,6 +169,11 @@ def set_self_signup(period: PlanningPeriod, is_open: bool) -> None:
         after=audit.snapshot(period, ("self_signup_open",)),
     )
     db.session.commit()
+
+
+def _refuse_if_ended(period: PlanningPeriod, opening: bool) -> None:
+    if opening and period.closed_at is not None:
+        raise PeriodError(_l("This period has ended: it cannot be opened again."))
 
 
 def close_period(period: PlanningPeriod, now: datetime | None = None) -> None:
