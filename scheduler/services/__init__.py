@@ -45,7 +45,7 @@ period                 profile (anonymise)         coordinator/period_end
 
 Shared by many: lookups (the draft, the latest published version, open periods), errors
 (ServiceError), audit (every staff change writes its row with audit.record), coverage (what
-a post is and when it is filled), demand (a post's head count), duty (who is on duty in published versions), phones,
-spreadsheets.
+a post is and when it is filled), demand (a post's head count), duty (who is on duty in
+published versions), phones, spreadsheets.
 See docs/architecture.md for the data flow and the import layering.
 """

@@ -181,7 +181,7 @@ def close_period(period: PlanningPeriod, now: datetime | None = None) -> None:
     up). RETENTION_DAYS later its volunteers' personal data is anonymised unless they serve
     in a later period (scheduler.services.retention). Raises PeriodError if already closed."""
     if period.closed_at is not None:
-        raise PeriodError(_l("This period is already closed."))
+        raise PeriodError(_l("This period has already ended."))
     before = audit.snapshot(period, ("closed_at", "is_open", "self_signup_open"))
     period.closed_at = now or utcnow()
     period.is_open = False
