@@ -271,7 +271,9 @@ def retention_command(dry_run: bool, days: int | None) -> None:
     verb = "would anonymise" if dry_run else "anonymised"
     click.echo(f"{verb} {len(outcome.due)} volunteer(s)")
     for item in outcome.due:
+        # The real run's output (a cron mail, a log) does not repeat the names it removed.
+        who = f"{item.name} {item.phone} " if dry_run else ""
         click.echo(
-            f"  volunteer {item.volunteer_id} (account {item.user_id}) {item.name} "
-            f"{item.phone} {item.work_unit or '-'} {item.district or '-'}"
+            f"  volunteer {item.volunteer_id} (account {item.user_id}) {who}"
+            f"{item.work_unit or '-'} {item.district or '-'}"
         )

@@ -243,6 +243,7 @@ def test_the_command_line_dry_run_and_real_run(world: World, any_db_app: Flask) 
     real = runner.invoke(args=["retention"])
     assert real.exit_code == 0, real.output
     assert "anonymised 3 volunteer(s)" in real.output
+    assert "张三" not in real.output  # the names it removed are not repeated
     assert "anonymised 0 volunteer(s)" in runner.invoke(args=["retention"]).output
 
 

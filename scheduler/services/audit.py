@@ -138,7 +138,9 @@ def clean(value: Any) -> Any:
         return value
     if isinstance(value, Enum):
         return clean(value.value)
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, datetime | time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): clean(v) for k, v in value.items()}
