@@ -28,7 +28,7 @@ from scheduler.models import (
     Volunteer,
     WorkUnit,
 )
-from scheduler.models.base import set_clock, utcnow
+from scheduler.models.base import set_clock
 from scheduler.services import audit, hours, periods, retention
 from scheduler.services.periods import PeriodError
 from tests.fixtures.app import TEST_CLOCK_START
@@ -235,7 +235,9 @@ def test_the_command_line_dry_run_and_real_run(world: World, any_db_app: Flask) 
     dry = runner.invoke(args=["retention", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "would anonymise 3 volunteer(s)" in dry.output
-    assert "张三" in dry.output and "李四" not in dry.output and "钱七" not in dry.output
+    assert "张三" in dry.output
+    assert "李四" not in dry.output
+    assert "钱七" not in dry.output
     assert "13900000001" not in dry.output
     db.session.expire_all()
     assert db.session.get(User, world.people["alice"].id).name == "张三"  # type: ignore[union-attr]  # the row exists
@@ -270,7 +272,7 @@ def test_ending_a_period_is_audited_refused_twice_and_it_cannot_be_reopened(
 ) -> None:
     period = make_period()
     periods.close_period(period)
-    assert period.closed_at == utcnow().replace(microsecond=period.closed_at.microsecond)  # type: ignore[union-attr]  # set just now
+    assert period.closed_at is not None
     assert not period.is_open
     rows = db.session.scalars(select(AuditEntry)).all()
     assert [r.action for r in rows] == [audit.PERIOD_CLOSE]
@@ -317,9 +319,11 @@ def test_coordinator_ends_a_period_on_its_page(
 def test_privacy_notice_tells_about_retention_in_both_languages(app: Flask) -> None:
     client = app.test_client()
     zh = client.get("/privacy", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    assert "180 天后" in zh and "已匿名志愿者" in zh
+    assert "180 天后" in zh
+    assert "已匿名志愿者" in zh
     en = client.get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "180 days later" in en and "Anonymised volunteer #N" in en
+    assert "180 days later" in en
+    assert "Anonymised volunteer #N" in en
 
 
 def test_clock_start_is_before_the_fixture_dates() -> None:
