@@ -51,6 +51,7 @@ AUDIT_ACTION_LABELS = {
     "account.password": _l("Password reset"),
     "volunteer.trained": _l("Training recorded"),
     "volunteer.skill_verified": _l("Qualification verification changed"),
+    "volunteer.unavailable": _l("Volunteer marked unavailable"),
     "export": _l("Personal data exported"),
     "retention.anonymise": _l("Anonymised after the retention period"),
 }

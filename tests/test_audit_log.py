@@ -33,6 +33,7 @@ from scheduler.services import (
     claims,
     editing,
     importer,
+    my_shifts,
     periods,
     pool,
     publishing,
@@ -269,6 +270,26 @@ def test_training_and_verification(
     pool.set_trained(person.volunteer, True)  # marking again keeps the date: no change
     assert [r.action for r in rows()] == [audit.VOLUNTEER_TRAINED]
     assert rows()[0].volunteer_id == person.volunteer.id
+
+
+def test_marking_a_volunteer_unavailable(
+    app: Flask, make_volunteer: Callable[..., User], coordinator: User
+) -> None:
+    person = make_volunteer()
+    assert person.volunteer is not None
+    with pytest.raises(my_shifts.ShiftError):
+        my_shifts.mark_unavailable(person.volunteer, DAY, DAY, "", coordinator)
+    db.session.rollback()
+    assert rows() == []
+    my_shifts.mark_unavailable(person.volunteer, DAY, DAY, "电话 13812345678 说病了", coordinator)
+    entry = one(audit.VOLUNTEER_UNAVAILABLE)
+    assert entry.actor_id == coordinator.id
+    assert entry.details == {
+        "first": "2026-12-08",
+        "last": "2026-12-08",
+        "reason": "电话 138****5678 说病了",
+        "shifts_cancelled": 0,
+    }
 
 
 # Hand edits, overrides, publish, urgent requests ------------------------------------------

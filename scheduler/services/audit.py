@@ -74,6 +74,7 @@ ROLE_CHANGE, ACCOUNT_ACTIVATE, ACCOUNT_DEACTIVATE, PASSWORD_RESET = (
     "account.password",
 )
 VOLUNTEER_TRAINED, SKILL_VERIFIED = "volunteer.trained", "volunteer.skill_verified"
+VOLUNTEER_UNAVAILABLE = "volunteer.unavailable"
 EXPORT = "export"
 RETENTION_ANONYMISE = "retention.anonymise"
 
@@ -112,6 +113,7 @@ ACTIONS = (
     PASSWORD_RESET,
     VOLUNTEER_TRAINED,
     SKILL_VERIFIED,
+    VOLUNTEER_UNAVAILABLE,
     EXPORT,
     RETENTION_ANONYMISE,
 )
