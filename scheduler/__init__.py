@@ -82,6 +82,11 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     ):
         app.register_blueprint(blueprint)
 
+    from scheduler.access import audit_actor
+    from scheduler.services import audit
+
+    audit.init_app(app, audit_actor)
+
     from scheduler.cli import register_cli
 
     register_cli(app)

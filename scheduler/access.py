@@ -7,11 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, redirect, url_for
+from flask import abort, has_request_context, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from scheduler.extensions import db
-from scheduler.models import ADMIN, COORDINATOR, SITE_LEAD, Volunteer
+from scheduler.models import ADMIN, COORDINATOR, SITE_LEAD, User, Volunteer
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
@@ -67,3 +67,13 @@ def get_or_404(model: type[M], ident: Any) -> M:
     if obj is None:
         abort(404)
     return obj
+
+
+def audit_actor() -> tuple[User | None, str | None]:
+    """Who is acting, for the audit log (scheduler.services.audit): the logged-in account and
+    the client's address (ProxyFix has applied TRUSTED_PROXIES), or (None, None) outside a
+    request or when nobody is logged in."""
+    if not has_request_context():
+        return None, None
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return user, (request.remote_addr or None)

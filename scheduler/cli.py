@@ -28,6 +28,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(send_notifications)
     app.cli.add_command(export_roster)
     app.cli.add_command(export_sheets)
+    app.cli.add_command(retention_command)
 
 
 @click.command("create-user")
@@ -243,3 +244,36 @@ def export_sheets(day: datetime, out: Path, base_url: str | None, lang: str | No
         with force_locale("en"):
             raise click.ClickException(str(error)) from error
     click.echo(f"wrote {len(paths)} files to {out}")
+
+
+@click.command("retention")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Only list who would be anonymised.")
+@click.option(
+    "--days",
+    type=click.IntRange(0, 100000),
+    help="Days after a period closed (default: the RETENTION_DAYS setting).",
+)
+def retention_command(dry_run: bool, days: int | None) -> None:
+    """Anonymise the volunteers of periods closed RETENTION_DAYS ago who have no later period
+    (see scheduler.services.retention). Idempotent; each volunteer is recorded in the audit
+    log. Run it daily (cron) or by hand with --dry-run first."""
+    from scheduler.services import retention
+
+    outcome = retention.run(days=days, dry_run=dry_run)
+    click.echo(f"cutoff: periods closed on or before {outcome.cutoff:%Y-%m-%d %H:%M} UTC")
+    if not outcome.retired_periods:
+        click.echo("no period was closed that long ago: nothing to do")
+        return
+    for period in outcome.retired_periods:
+        assert period.closed_at is not None
+        click.echo(f"period {period.id} {period.name}: closed {period.closed_at:%Y-%m-%d}")
+    verb = "would anonymise" if dry_run else "anonymised"
+    click.echo(f"{verb} {len(outcome.due)} volunteer(s)")
+    for item in outcome.due:
+        # The real run's output (a cron mail, a log) does not repeat the names it removed.
+        who = f"{item.name} {item.phone} " if dry_run else ""
+        click.echo(
+            f"  volunteer {item.volunteer_id} (account {item.user_id}) {who}"
+            f"{item.work_unit or '-'} {item.district or '-'}"
+        )

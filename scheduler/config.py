@@ -67,6 +67,9 @@ class Config:
     # "sms": registrations and claims of imported accounts wait for a code texted to the
     # number (only where a channel is configured, NOTIFY_SENDER); anything else: they do not.
     VERIFY_PHONE = os.environ.get("VERIFY_PHONE", "")
+    # Days after a planning period is closed (the emergency is over) until the personal data
+    # of its volunteers who have no later period is anonymised (`flask retention`).
+    RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS") or 180)
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans", "en")

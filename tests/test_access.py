@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from scheduler.extensions import db
@@ -31,6 +31,7 @@ from scheduler.models import (
     SITE_LEAD,
     VOLUNTEER,
     Assignment,
+    AuditEntry,
     Availability,
     CallUp,
     DayOff,
@@ -284,8 +285,26 @@ ROWS: list[Row] = [
     R("coordinator.callup_poster",        GET,  "/coordinator/callups/{callup}/poster.pdf",                 LOGIN, 403,       403,       200,         200),
     R("main.callup_page",                 GET,  "/c/{callup_token}",                                        200,   200,       200,       200,         200),
     R("main.callup_opened",               POST, "/c/no-such-call-up-token-000000/opened",                   404,   404,       404,       404,         404),
+    # The audit log (staff only; no route writes to it) and ending a period (retention).
+    R("coordinator.audit_log",            GET,  "/coordinator/audit",                                       LOGIN, 403,       403,       200,         200),
+    R("coordinator.audit_log_csv",        GET,  "/coordinator/audit.csv",                                   LOGIN, 403,       403,       200,         200),
+    R("coordinator.period_end",           GET,  "/coordinator/periods/{period}/end",                        LOGIN, 403,       403,       200,         200),
+    # Without the confirmation tick nothing happens (the feature test ends one).
+    R("coordinator.period_end",           POST, "/coordinator/periods/{period}/end",                        LOGIN, 403,       403,       422,         422),
 ]
 # fmt: on
+
+# Downloads of personal data: a staff GET of one of these writes its audit row (and only
+# that, only when the file is served); every other request leaves the log as it was.
+AUDITED_DOWNLOADS = {
+    "sheets.roster_csv",
+    "sheets.roster_xlsx",
+    "checkin.hours_csv",
+    "checkin.hours_xlsx",
+    "coordinator.import_codes_csv",
+    "coordinator.import_codes_xlsx",
+    "coordinator.audit_log_csv",
+}
 
 # Known access bugs: (method, endpoint, role) -> what is wrong. Each such case runs as its own
 # strict xfail, so the suite stays green while the bug is visible (and fixing it fails loudly).
@@ -631,9 +650,15 @@ def snapshot(world: World) -> tuple[dict[str, list[str]], list[str]]:
     tables = {
         table.name: sorted(repr(tuple(row)) for row in db.session.execute(select(table)))
         for table in db.metadata.sorted_tables
+        if table.name != "audit_entries"  # checked on its own (test_access_matrix)
     }
     files = sorted(p.name for p in world.import_dir.iterdir()) if world.import_dir.exists() else []
     return tables, files
+
+
+def audit_rows() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count(AuditEntry.id))) or 0
 
 
 def check(response: TestResponse, expected: int | str, where: str) -> None:
@@ -702,8 +727,15 @@ def test_access_matrix(shared_world: World, row: Row, roles: tuple[str, ...]) ->
         if expected is FEAT:
             continue
         before = snapshot(world)
-        check(world.request(row, role), expected, f"{row.id} as {role}")
+        logged = audit_rows()
+        response = world.request(row, role)
+        check(response, expected, f"{row.id} as {role}")
         assert snapshot(world) == before, f"{row.id} as {role} changed the database or uploads"
+        added = audit_rows() - logged
+        if row.endpoint in AUDITED_DOWNLOADS and response.status_code == 200:
+            assert added == 1, f"{row.id} as {role} wrote {added} audit rows"
+        else:
+            assert added == 0, f"{row.id} as {role} wrote to the audit log"
         checked += 1
     assert checked, "the row checks no role"
 

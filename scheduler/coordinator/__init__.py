@@ -19,11 +19,13 @@ def volunteer_or_404(volunteer_id: int) -> Volunteer:
 
 
 from scheduler.coordinator import (  # noqa: E402, F401  (their views register on bp)
+    audit_log,
     callups,
     claim_codes,
     dropouts,
     imports,
     messages,
+    period_end,
     roster_edit,
     roster_repair,
     rosters,

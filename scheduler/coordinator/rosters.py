@@ -77,13 +77,14 @@ def day_range(first: date, last: date) -> str:
 @bp.app_template_global("callup_url")
 def callup_url(period_id: int, group: HoleGroup) -> str:
     """The call-up compose page prefilled for one group of holes."""
-    return url_for(
-        "coordinator.callup_new",
-        period_id=period_id,
-        role=group.role_id,
-        shift=group.shift,
-        **{"from": group.first.isoformat(), "to": group.last.isoformat()},
-    )
+    # "from" is a Python keyword: the query is passed as a mapping.
+    query: dict[str, Any] = {
+        "role": group.role_id,
+        "shift": group.shift,
+        "from": group.first.isoformat(),
+        "to": group.last.isoformat(),
+    }
+    return url_for("coordinator.callup_new", period_id=period_id, **query)
 
 
 @bp.app_template_filter("shift_name")

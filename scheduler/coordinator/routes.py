@@ -361,7 +361,11 @@ def _set_period_open(period_id: int, is_open: bool) -> Response:
     period = get_or_404(PlanningPeriod, period_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    periods.set_open(period, is_open)
+    try:
+        periods.set_open(period, is_open)
+    except PeriodError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("coordinator.periods_list"))
     message = (
         "“%(name)s” is open for availability."
         if is_open

@@ -8,9 +8,10 @@ from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator import bp
-from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import PlanningPeriod
+from scheduler.services import periods
+from scheduler.services.periods import PeriodError
 
 
 @bp.post("/periods/<int:period_id>/self-signup")
@@ -22,8 +23,11 @@ def period_self_signup(period_id: int) -> Response:
     wanted = request.form.get("open")
     if not EmptyForm().validate_on_submit() or wanted not in ("0", "1"):
         abort(400)
-    period.self_signup_open = wanted == "1"
-    db.session.commit()
+    try:
+        periods.set_self_signup(period, wanted == "1")
+    except PeriodError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("coordinator.periods_list"))
     if period.self_signup_open:
         flash(gettext("Volunteers can now sign up for open posts of “%(name)s”.", name=period.name))
     else:

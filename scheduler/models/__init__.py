@@ -12,6 +12,7 @@ from scheduler.models.accounts import (
     VolunteerSkill,
 )
 from scheduler.models.attendance import Attendance
+from scheduler.models.audit import AuditEntry
 from scheduler.models.callups import CallUp, CallUpEvent, CallUpRecipient
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.codes import OneTimeCode
@@ -40,6 +41,7 @@ __all__ = [
     "VOLUNTEER",
     "Assignment",
     "Attendance",
+    "AuditEntry",
     "Availability",
     "CallUp",
     "CallUpEvent",

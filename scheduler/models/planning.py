@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import Model, db
+from scheduler.models.base import UTCDateTime
 from scheduler.models.sites import Site
 
 if TYPE_CHECKING:
@@ -67,6 +68,10 @@ class PlanningPeriod(Model):
     reminder_hours_before: Mapped[int | None] = mapped_column(
         Integer, default=2, server_default="2"
     )
+    # When a coordinator closed the period because the emergency is over (None: still
+    # running). RETENTION_DAYS after that, volunteers with no later period are anonymised
+    # (scheduler.services.retention). Not the same as `is_open`, which is about availability.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
     contact: Mapped[User | None] = relationship()

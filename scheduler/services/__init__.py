@@ -46,10 +46,14 @@ accounts (admin)       admin, accounts             admin/routes, admin/forms    
 call-ups (集结号)        callups, notifications,     coordinator/callups,             coordinator/
                        delivery, pdf               main/callup (/c/<token>)         main/
 demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
+audit log              audit                       coordinator/audit_log            coordinator/
+retention, ending a    retention, periods,         ../cli.py (retention),           coordinator/
+period                 profile (anonymise)         coordinator/period_end
 =====================  ==========================  ===============================  ============
 
 Shared by many: lookups (the draft, the latest published version, open periods), errors
-(ServiceError), coverage (what a post is and when it is filled),
-demand (a post's head count), duty (who is on duty in published versions), phones, spreadsheets.
+(ServiceError), audit (every staff change writes its row with audit.record), coverage (what
+a post is and when it is filled), demand (a post's head count), duty (who is on duty in
+published versions), phones, spreadsheets.
 See docs/architecture.md for the data flow and the import layering.
 """

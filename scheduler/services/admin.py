@@ -6,6 +6,7 @@ otherwise nobody could ever change a role again without shell access."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
@@ -13,8 +14,10 @@ from sqlalchemy import Select, func, or_, select
 from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, ADMIN, VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import UNUSABLE_PREFIX
+from scheduler.services import audit
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.errors import ServiceError
+from scheduler.services.phones import mask
 from scheduler.services.reminders import sync_reminders, withdraw_user
 
 ACCOUNTS_PER_PAGE = 50
@@ -102,9 +105,11 @@ def change_role(user: User, role: str) -> None:
         raise AdminError(
             _l("This is the last active admin account; make someone else admin first.")
         )
+    before = audit.snapshot(user, ("role",))
     user.role = role
     if role == VOLUNTEER and user.volunteer is None:
         user.volunteer = Volunteer()  # every volunteer account has a profile
+    _record(audit.ROLE_CHANGE, user, before=before, after=audit.snapshot(user, ("role",)))
     db.session.commit()
 
 
@@ -126,6 +131,13 @@ def set_active(actor: User, user: User, active: bool) -> None:
         withdraw_user(user)
     elif user.volunteer is not None:
         sync_reminders(volunteer_id=user.volunteer.id)
+    _record(
+        audit.ACCOUNT_ACTIVATE if active else audit.ACCOUNT_DEACTIVATE,
+        user,
+        before={"active": not active},
+        after={"active": active},
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -140,4 +152,18 @@ def set_password(user: User, password: str) -> None:
             )
         )
     user.set_password(password)
+    _record(audit.PASSWORD_RESET, user)  # never the password or its hash
     db.session.commit()
+
+
+def _record(action: str, user: User, **kwargs: Any) -> None:
+    volunteer = user.volunteer
+    audit.record(
+        action,
+        object_type="user",
+        object_id=user.id,
+        summary=f"{user.name} ({mask(user.phone)})",
+        volunteer_id=volunteer.id if volunteer is not None else None,
+        district_id=volunteer.district_id if volunteer is not None else None,
+        **kwargs,
+    )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db, rowcount
 from scheduler.models import Demand, District, Role, Site, Skill, Volunteer, WorkUnit
+from scheduler.services import audit
 from scheduler.services.errors import ServiceError
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -52,12 +53,54 @@ class SkillData:
     code: str = ""
 
 
-def _commit(message: object, field: str) -> None:
+ROLE_FIELDS = (
+    "code",
+    "name_zh",
+    "name_en",
+    "required_skill_id",
+    "requires_training",
+    "is_lead",
+    "sort_order",
+)
+SKILL_FIELDS = ("code", "name_zh", "name_en", "is_qualification")
+NAME_FIELDS = ("name",)
+_OBJECT_TYPES: dict[type, str] = {
+    Role: "role",
+    Skill: "skill",
+    District: "district",
+    WorkUnit: "work_unit",
+}
+
+
+def _commit(
+    message: object,
+    field: str,
+    obj: Role | Skill | District | WorkUnit | None = None,
+    before: dict[str, object] | None = None,
+    fields: tuple[str, ...] = (),
+) -> None:
+    """Commit (recording the saved `obj` in the audit log, fields compared with `before`);
+    a unique-name clash becomes CatalogueError(message, field) with nothing written."""
     try:
+        if obj is not None:
+            db.session.flush()
+            audit.record(
+                audit.CATALOGUE_SAVE,
+                object_type=_OBJECT_TYPES[type(obj)],
+                object_id=obj.id,
+                summary=_label(obj),
+                before=before or {},
+                after=audit.snapshot(obj, fields),
+                district_id=obj.id if isinstance(obj, District) else None,
+            )
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
         raise CatalogueError(message, field) from error
+
+
+def _label(obj: Role | Skill | District | WorkUnit) -> str:
+    return obj.name if isinstance(obj, District | WorkUnit) else f"{obj.name_zh} / {obj.name_en}"
 
 
 def _clean_name(value: str, limit: int, field: str) -> str:
@@ -102,6 +145,7 @@ def save_role(role: Role | None, data: RoleData) -> Role:
         )
     if data.required_skill_id is not None and db.session.get(Skill, data.required_skill_id) is None:
         raise CatalogueError(_l("Choose a skill from the list."), "required_skill_id")
+    before = audit.snapshot(role, ROLE_FIELDS) if role is not None else None
     if role is None:
         role = Role(code=_clean_code(data.code, Role))
         db.session.add(role)
@@ -111,7 +155,7 @@ def save_role(role: Role | None, data: RoleData) -> Role:
     role.requires_training = data.requires_training
     role.is_lead = data.is_lead
     role.sort_order = data.sort_order
-    _commit(_l("This code is already used."), "code")
+    _commit(_l("This code is already used."), "code", role, before, ROLE_FIELDS)
     return role
 
 
@@ -139,6 +183,13 @@ def delete_role(role: Role) -> None:
                 sites="、".join(sites[:5]) + ("…" if len(sites) > 5 else ""),
             )
         )
+    audit.record(
+        audit.CATALOGUE_DELETE,
+        object_type="role",
+        object_id=role.id,
+        summary=_label(role),
+        before=audit.snapshot(role, ROLE_FIELDS),
+    )
     db.session.delete(role)
     _commit(_l("This role is still in use and cannot be deleted."), "")
 
@@ -155,13 +206,14 @@ def save_skill(skill: Skill | None, data: SkillData) -> Skill:
     """Create (skill=None) or edit a skill; raises CatalogueError with nothing written."""
     name_zh = _clean_name(data.name_zh, MAX_CATALOGUE_NAME, "name_zh")
     name_en = _clean_name(data.name_en, MAX_CATALOGUE_NAME, "name_en")
+    before = audit.snapshot(skill, SKILL_FIELDS) if skill is not None else None
     if skill is None:
         skill = Skill(code=_clean_code(data.code, Skill))
         db.session.add(skill)
     skill.name_zh = name_zh
     skill.name_en = name_en
     skill.is_qualification = data.is_qualification
-    _commit(_l("This code is already used."), "code")
+    _commit(_l("This code is already used."), "code", skill, before, SKILL_FIELDS)
     return skill
 
 
@@ -181,11 +233,12 @@ def save_district(district: District | None, name: str) -> District:
         clash = clash.where(District.id != district.id)
     if db.session.scalar(clash) is not None:
         raise CatalogueError(_l("This name is already used."), "name")
+    before = audit.snapshot(district, NAME_FIELDS) if district is not None else None
     if district is None:
         district = District()
         db.session.add(district)
     district.name = name
-    _commit(_l("This name is already used."), "name")
+    _commit(_l("This name is already used."), "name", district, before, NAME_FIELDS)
     return district
 
 
@@ -214,11 +267,18 @@ def save_work_unit(unit: WorkUnit | None, name: str) -> WorkUnit:
         raise CatalogueError(
             _l("This name is already used. To combine the two, merge them instead."), "name"
         )
+    before = audit.snapshot(unit, NAME_FIELDS) if unit is not None else None
     if unit is None:
         unit = WorkUnit()
         db.session.add(unit)
     unit.name = name
-    _commit(_l("This name is already used. To combine the two, merge them instead."), "name")
+    _commit(
+        _l("This name is already used. To combine the two, merge them instead."),
+        "name",
+        unit,
+        before,
+        NAME_FIELDS,
+    )
     return unit
 
 
@@ -228,6 +288,7 @@ def merge_work_units(source: WorkUnit, target: WorkUnit) -> int:
     if source.id == target.id:
         raise CatalogueError(_l("Choose a different work unit to merge into."), "target_id")
     source_id, target_id = source.id, target.id
+    summary = f"{source.name} → {target.name}"
     try:
         moved = rowcount(
             update(Volunteer)
@@ -237,6 +298,13 @@ def merge_work_units(source: WorkUnit, target: WorkUnit) -> int:
         )
         db.session.execute(delete(WorkUnit).where(WorkUnit.id == source_id))
         db.session.expunge(source)
+        audit.record(
+            audit.WORK_UNIT_MERGE,
+            object_type="work_unit",
+            object_id=target_id,
+            summary=summary,
+            details={"merged_id": source_id, "volunteers_moved": moved or 0},
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()

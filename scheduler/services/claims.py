@@ -42,9 +42,10 @@ from openpyxl import Workbook
 from sqlalchemy import select, update
 
 from scheduler.extensions import db, rowcount
-from scheduler.models import VOLUNTEER, User, Volunteer
+from scheduler.models import VOLUNTEER, User, Volunteer, WorkUnit
 from scheduler.models.accounts import UNUSABLE_PREFIX, hash_password, name_sort_key
 from scheduler.models.base import utcnow
+from scheduler.services import audit
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, national, normalize_mobile
@@ -163,6 +164,15 @@ def reissue_code(user: User, now: datetime | None = None) -> ClaimSlip:
             _l("Only an imported volunteer who has not claimed the account gets a claim code.")
         )
     slip = assign_code(user, now)
+    volunteer = user.volunteer
+    audit.record(
+        audit.CLAIM_CODE_RESET,
+        object_type="user",
+        object_id=user.id,
+        summary=user.name,
+        volunteer_id=volunteer.id if volunteer is not None else None,
+        district_id=volunteer.district_id if volunteer is not None else None,
+    )
     db.session.commit()
     return slip
 
@@ -184,6 +194,14 @@ def reissue_work_unit_codes(unit_id: int, now: datetime | None = None) -> list[C
         raise ClaimError(_l("Nobody in this work unit is waiting to claim an account."))
     users.sort(key=lambda u: (name_sort_key(u.name), u.id))
     slips = [assign_code(user, now) for user in users]
+    unit = db.session.get(WorkUnit, unit_id)
+    audit.record(
+        audit.CLAIM_CODE_RESET,
+        object_type="work_unit",
+        object_id=unit_id,
+        summary=unit.name if unit is not None else str(unit_id),
+        details={"codes": len(users), "user_ids": [user.id for user in users]},
+    )
     db.session.commit()
     return slips
 
@@ -364,11 +382,19 @@ def slips_table(slips: Iterable[ClaimSlip]) -> list[tuple[str, str, str, str, st
     return [(s.name, s.phone, s.work_unit, s.code, s.expires) for s in slips]
 
 
-def slips_csv(slips: Iterable[ClaimSlip]) -> bytes:
+def _record_slips(slips: Sequence[ClaimSlip], what: str) -> None:
+    audit.record_export(what, f"{len(slips)} claim codes", {"rows": len(slips)})
+
+
+def slips_csv(slips: Sequence[ClaimSlip]) -> bytes:
+    """The slips as CSV (recorded in the audit log: names, phones and codes)."""
+    _record_slips(slips, "claim_codes_csv")
     return csv_bytes(_header(), slips_table(slips))
 
 
 def slips_xlsx(slips: Sequence[ClaimSlip]) -> bytes:
+    """The slips as XLSX (recorded in the audit log)."""
+    _record_slips(slips, "claim_codes_xlsx")
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

@@ -41,6 +41,7 @@ from scheduler.models import (
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_HAND
 from scheduler.planning import PlanningError, build_problem, person_id, shift_id
+from scheduler.services import audit
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, lock_draft
@@ -490,25 +491,63 @@ def assign(
         return EditOutcome(applied=False, warnings=_named(warnings))
     if warnings:
         note = _require_note(note)
-    db.session.add(
-        Assignment(
-            roster_id=draft.id,
-            site_id=site.id,
-            day=day,
-            shift=kind,
-            role_id=role.id,
-            volunteer_id=volunteer_id,
-            slot=free_slot(draft.id, site.id, day, kind, role.id),
-            pinned=False,
-            source=SOURCE_HAND,
-            rule_override=bool(warnings),
-            override_note=note if warnings else None,
-        )
+    row = Assignment(
+        roster_id=draft.id,
+        site_id=site.id,
+        day=day,
+        shift=kind,
+        role_id=role.id,
+        volunteer_id=volunteer_id,
+        slot=free_slot(draft.id, site.id, day, kind, role.id),
+        pinned=False,
+        source=SOURCE_HAND,
+        rule_override=bool(warnings),
+        override_note=note if warnings else None,
     )
+    db.session.add(row)
     db.session.flush()
+    named = _named(warnings)
+    _record(
+        audit.EDIT_OVERRIDE if warnings else audit.EDIT_ASSIGN,
+        row,
+        after={"volunteer_id": volunteer_id, "volunteer": volunteer.user.name},
+        details={"warnings": sorted({w.rule for w in named}), "note": note} if warnings else None,
+    )
     sync_unfilled(draft, site, day, kind, role.id)
     _touch(draft)
-    return EditOutcome(applied=True, warnings=_named(warnings))
+    return EditOutcome(applied=True, warnings=named)
+
+
+def _post_label(a: Assignment) -> str:
+    return f"{a.site.name} {a.day.isoformat()} {a.shift} #{a.role_id}"
+
+
+def _record(
+    action: str,
+    a: Assignment,
+    *,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """One audit row for a hand edit of draft post `a` (site, date, shift, role)."""
+    audit.record(
+        action,
+        object_type="assignment",
+        object_id=a.id,
+        summary=_post_label(a),
+        before=before,
+        after=after,
+        details=details,
+        period_id=a.roster.period_id,
+        site_id=a.site_id,
+        volunteer_id=a.volunteer_id,
+        district_id=a.site.district_id,
+    )
+
+
+def _person(a: Assignment) -> str:
+    return a.volunteer.user.name
 
 
 def draft_assignment(period: PlanningPeriod, assignment_id: int) -> Assignment | None:
@@ -522,6 +561,11 @@ def draft_assignment(period: PlanningPeriod, assignment_id: int) -> Assignment |
 def unassign(assignment: Assignment) -> None:
     """Take a volunteer off a post of the draft (the post shows as unfilled again)."""
     ensure_editable(assignment.roster)
+    _record(
+        audit.EDIT_UNASSIGN,
+        assignment,
+        before={"volunteer_id": assignment.volunteer_id, "volunteer": _person(assignment)},
+    )
     draft, site, day, kind, role_id = (
         assignment.roster,
         assignment.site,
@@ -538,6 +582,11 @@ def unassign(assignment: Assignment) -> None:
 def set_pinned(assignment: Assignment, pinned: bool) -> None:
     """Pin an assignment (re-solving keeps it) or release it to the solver."""
     ensure_editable(assignment.roster)
+    if assignment.pinned == pinned:
+        return
+    _record(
+        audit.EDIT_PIN, assignment, before={"pinned": assignment.pinned}, after={"pinned": pinned}
+    )
     assignment.pinned = pinned
     _touch(assignment.roster)
 
@@ -612,6 +661,16 @@ def swap(
         return EditOutcome(applied=False, warnings=_named(warnings))
     if warnings:
         note = _require_note(note)
+    for a, other in ((first, second), (second, first)):
+        _record(
+            audit.EDIT_OVERRIDE if warnings else audit.EDIT_SWAP,
+            a,
+            before={"volunteer_id": a.volunteer_id, "volunteer": _person(a)},
+            after={"volunteer_id": other.volunteer_id, "volunteer": _person(other)},
+            details={"warnings": sorted({w.rule for w in warnings}), "note": note}
+            if warnings
+            else None,
+        )
     # Update in place (ids stay, so anything that refers to a row keeps working), in an
     # order no unique constraint trips over half-way: posts on the same shift time exchange
     # their place (site, role, numbered place, pin) instead of their volunteers.

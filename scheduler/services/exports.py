@@ -34,7 +34,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, Assignment, PlanningPeriod, Role, Roster, Site
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import MAX_ID
-from scheduler.services import publishing
+from scheduler.services import audit, publishing
 from scheduler.services.coverage import coverage_sites, held_of, roster_coverage
 from scheduler.services.duty import version_rows
 from scheduler.services.errors import ServiceError
@@ -111,6 +111,15 @@ def roster_for_export(period_id: int, version: int | None = None) -> RosterExpor
     return RosterExport(period, roster, roster.id == latest.id, version_rows(roster, latest))
 
 
+def _record(export: RosterExport, what: str) -> None:
+    audit.record_export(
+        what,
+        f"{export.period.name} v{export.version}",
+        {"version": export.version, "rows": len(export.rows)},
+        period_id=export.period.id,
+    )
+
+
 def _work_unit(a: Assignment) -> str:
     unit = a.volunteer.work_unit
     return unit.name if unit is not None else ""
@@ -125,7 +134,8 @@ def roster_csv(export: RosterExport) -> bytes:
     site's UTC offset ('2026-12-07T23:00:00+08:00'); a shift belongs to the date it starts,
     so a night shift crossing midnight ends on the next date. `site_kind` and `shift` are
     codes ('checkpoint', 'night'); `role` is the role's name in the current language; the
-    phone is national ('13812345678')."""
+    phone is national ('13812345678'). Recorded in the audit log."""
+    _record(export, "roster_csv")
     rows = []
     for a in export.rows:
         start, end = a.site.shift_window(a.day, a.shift)
@@ -184,7 +194,8 @@ def roster_xlsx(export: RosterExport) -> bytes:
     name in pinyin order), rows of date, shift, local start–end, role, volunteer, work unit
     and full phone; then a sheet of coverage (posts needed, filled, unfilled, above the head
     count per site, date, shift and role) and one of totals per volunteer. Labels in the
-    current language."""
+    current language. Recorded in the audit log."""
+    _record(export, "roster_xlsx")
     sites: dict[int, Site] = {s.id: s for s in export.period.sites if s.archived_at is None}
     by_site: dict[int, list[Assignment]] = {}
     for a in export.rows:

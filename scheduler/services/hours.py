@@ -40,6 +40,7 @@ from scheduler.extensions import db
 from scheduler.models import Assignment, Attendance, Volunteer
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
+from scheduler.services import audit
 from scheduler.services.duty import cancelled
 from scheduler.services.lookups import latest_published_rosters
 from scheduler.services.phones import national
@@ -353,14 +354,25 @@ def _export_values(row: HoursRow) -> list[Any]:
     ]
 
 
+def _record(table: HoursTable, what: str) -> None:
+    first = table.first.isoformat() if table.first else ""
+    last = table.last.isoformat() if table.last else ""
+    audit.record_export(
+        what, f"{first}–{last}", {"first": table.first, "last": table.last, "rows": len(table.rows)}
+    )
+
+
 def export_csv(table: HoursTable) -> bytes:
-    """The whole table as CSV (see scheduler.services.spreadsheets)."""
+    """The whole table as CSV (see scheduler.services.spreadsheets). Recorded in the audit
+    log."""
+    _record(table, "hours_csv")
     return csv_bytes(_export_header(), [_export_values(row) for row in table.rows])
 
 
 def export_xlsx(table: HoursTable) -> bytes:
     """The whole table as an XLSX workbook of one sheet (hours as numbers), with the header
-    frozen and the columns sized like the roster export."""
+    frozen and the columns sized like the roster export. Recorded in the audit log."""
+    _record(table, "hours_xlsx")
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_titles([gettext("Service hours")])[0]

@@ -43,6 +43,7 @@ from scheduler.extensions import db
 from scheduler.models import VOLUNTEER, District, Skill, User, Volunteer, VolunteerSkill, WorkUnit
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.models.base import utcnow
+from scheduler.services import audit
 from scheduler.services.claims import ClaimSlip, assign_code
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, national, normalize_mobile
@@ -573,6 +574,17 @@ def write_import(preview: ImportPreview) -> list[ClaimSlip]:
         db.session.flush()
         now = utcnow()
         slips = [assign_code(user, now) for user in users]
+        audit.record(
+            audit.IMPORT,
+            object_type="import",
+            object_id=None,
+            summary=f"{len(users)} volunteers",
+            details={
+                "accounts_created": len(users),
+                "user_ids": [user.id for user in users],
+                "work_units": sorted({row.work_unit for row in rows if row.work_unit}),
+            },
+        )
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()

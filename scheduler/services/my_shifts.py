@@ -39,6 +39,7 @@ from scheduler.models.responses import (
     FROM_VOLUNTEER,
     MAX_REASON_LENGTH,
 )
+from scheduler.services import audit
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published_rosters
 from scheduler.services.notifications import notify
@@ -459,6 +460,16 @@ def mark_unavailable(
         answer.source = FROM_COORDINATOR
         _free_post(volunteer, a, reason, source=FROM_COORDINATOR, skip_user_id=by.id, now=now)
         cancelled += 1
+    audit.record(
+        audit.VOLUNTEER_UNAVAILABLE,
+        object_type="volunteer",
+        object_id=volunteer.id,
+        summary=volunteer.user.name,
+        details={"first": first, "last": last, "reason": reason, "shifts_cancelled": cancelled},
+        actor=by,
+        volunteer_id=volunteer.id,
+        district_id=volunteer.district_id,
+    )
     _commit_answer()
     return cancelled
 

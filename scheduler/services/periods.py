@@ -4,7 +4,8 @@ their availability for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -12,7 +13,9 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import ADMIN, COORDINATOR, PlanningPeriod, Site, User
+from scheduler.models.base import utcnow
 from scheduler.models.planning import MAX_PERIOD_DAYS, MAX_REMINDER_HOURS
+from scheduler.services import audit
 from scheduler.services.errors import ServiceError
 from scheduler.services.reminders import parse_clock, sync_reminders
 
@@ -120,6 +123,7 @@ def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeri
     written. A new period starts open for availability. New reminder times move the pending
     reminders of its published posts."""
     name, sites = _validate(data, period)
+    before = _audited(period) if period is not None else None
     if period is None:
         period = PlanningPeriod(is_open=True)
         db.session.add(period)
@@ -139,11 +143,83 @@ def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeri
     period.reminder_hours_before = data.reminder_hours_before
     if moved and period.id is not None:
         sync_reminders(period)
+    db.session.flush()
+    _record(
+        audit.PERIOD_CREATE if before is None else audit.PERIOD_UPDATE,
+        period,
+        before=before or {},
+        after=_audited(period),
+    )
     db.session.commit()
     return period
 
 
+AUDITED_FIELDS = ("name", "start_date", "end_date", "deprioritise_no_shows", "contact_id")
+
+
+def _audited(period: PlanningPeriod) -> dict[str, object]:
+    values = audit.snapshot(period, AUDITED_FIELDS)
+    values["site_ids"] = sorted(site.id for site in period.sites)
+    return values
+
+
+def _record(action: str, period: PlanningPeriod, **kwargs: Any) -> None:
+    audit.record(
+        action,
+        object_type="period",
+        object_id=period.id,
+        summary=period.name,
+        period_id=period.id,
+        **kwargs,
+    )
+
+
 def set_open(period: PlanningPeriod, is_open: bool) -> None:
-    """Open a period for availability entry, or close it (volunteers can no longer change it)."""
+    """Open a period for availability entry, or close it (volunteers can no longer change it).
+    An ended period (close_period) is not opened again: PeriodError."""
+    if period.is_open == is_open:
+        return
+    _refuse_if_ended(period, is_open)
     period.is_open = is_open
+    _record(audit.PERIOD_OPEN if is_open else audit.PERIOD_LOCK, period)
+    db.session.commit()
+
+
+def set_self_signup(period: PlanningPeriod, is_open: bool) -> None:
+    """Let volunteers claim open posts of the period's draft, or stop it (claims stay)."""
+    if period.self_signup_open == is_open:
+        return
+    _refuse_if_ended(period, is_open)
+    before = audit.snapshot(period, ("self_signup_open",))
+    period.self_signup_open = is_open
+    _record(
+        audit.PERIOD_SIGNUP,
+        period,
+        before=before,
+        after=audit.snapshot(period, ("self_signup_open",)),
+    )
+    db.session.commit()
+
+
+def _refuse_if_ended(period: PlanningPeriod, opening: bool) -> None:
+    if opening and period.closed_at is not None:
+        raise PeriodError(_l("This period has ended: it cannot be opened again."))
+
+
+def close_period(period: PlanningPeriod, now: datetime | None = None) -> None:
+    """The emergency is over: close the period for good (no more availability, no self-sign-
+    up). RETENTION_DAYS later its volunteers' personal data is anonymised unless they serve
+    in a later period (scheduler.services.retention). Raises PeriodError if already closed."""
+    if period.closed_at is not None:
+        raise PeriodError(_l("This period has already ended."))
+    before = audit.snapshot(period, ("closed_at", "is_open", "self_signup_open"))
+    period.closed_at = now or utcnow()
+    period.is_open = False
+    period.self_signup_open = False
+    _record(
+        audit.PERIOD_CLOSE,
+        period,
+        before=before,
+        after=audit.snapshot(period, ("closed_at", "is_open", "self_signup_open")),
+    )
     db.session.commit()

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Exists, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -26,6 +27,7 @@ from scheduler.models import (
 )
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import utcnow
+from scheduler.services import audit
 from scheduler.services.availability import period_starts, starts_of_kind
 from scheduler.services.lookups import open_periods
 from scheduler.services.phones import InvalidPhone, normalize_mobile
@@ -264,10 +266,14 @@ def volunteer_record(volunteer: Volunteer) -> VolunteerRecord:
 def set_trained(volunteer: Volunteer, done: bool, at: datetime | None = None) -> None:
     """Record that the volunteer completed the pre-duty training (培训上岗), or undo it.
     Marking again keeps the first date."""
+    before = audit.snapshot(volunteer, ("trained_at",))
     if done and volunteer.trained_at is None:
         volunteer.trained_at = at or utcnow()
     elif not done:
         volunteer.trained_at = None
+    after = audit.snapshot(volunteer, ("trained_at",))
+    if after != before:
+        _record(audit.VOLUNTEER_TRAINED, volunteer, before=before, after=after)
     db.session.commit()
 
 
@@ -276,13 +282,34 @@ def set_verified(entry: VolunteerSkill, verifier: User, verified: bool) -> None:
     counting for roles that require it. Only qualifications need verifying."""
     if not entry.skill.is_qualification:
         raise ValueError("only qualifications are verified")
+    before = audit.snapshot(entry, ("verified_at", "verified_by_id"))
     if verified:
         entry.verified_at = utcnow()
         entry.verified_by_id = verifier.id
     else:
         entry.verified_at = None
         entry.verified_by_id = None
+    _record(
+        audit.SKILL_VERIFIED,
+        entry.volunteer,
+        before=before,
+        after=audit.snapshot(entry, ("verified_at", "verified_by_id")),
+        details={"skill": entry.skill.code},
+        actor=verifier,
+    )
     db.session.commit()
+
+
+def _record(action: str, volunteer: Volunteer, **kwargs: Any) -> None:
+    audit.record(
+        action,
+        object_type="volunteer",
+        object_id=volunteer.id,
+        summary=volunteer.user.name,
+        volunteer_id=volunteer.id,
+        district_id=volunteer.district_id,
+        **kwargs,
+    )
 
 
 def get_volunteer_skill(volunteer_id: int, skill_id: int) -> VolunteerSkill | None:

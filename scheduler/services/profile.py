@@ -46,6 +46,8 @@ from scheduler.services.editing import sync_unfilled
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
 MAX_WORK_UNIT_LENGTH = 100
+# The phone of an anonymised account: unique, never a valid mobile number.
+ANONYMISED_PHONE_PREFIX = "deleted-"
 MAX_PASSWORD_LENGTH = 128
 MIN_WEEKLY_CAP, MAX_WEEKLY_CAP, DEFAULT_WEEKLY_CAP = 0, 7, 5
 
@@ -341,14 +343,23 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     Commits once. Raises AccountError (nothing changed) for a wrong password."""
     if not user.check_password(password or ""):
         raise AccountError(_l("The password is not correct."), "password")
-    now = now or utcnow()
     # Stored in the deployment's language: lists and sheets show it to everyone alike.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        user.name = gettext("Deleted volunteer #%(number)d", number=user.id)
+        name = gettext("Deleted volunteer #%(number)d", number=user.id)
         left = gettext("Deleted their account")
+    anonymise(user, name, left, now)
+    db.session.commit()
+
+
+def anonymise(user: User, name: str, reason: str, now: datetime | None = None) -> None:
+    """Remove `user`'s personal data as `delete_account` describes, naming them `name` and
+    replacing the reasons they typed by `reason`; shared by account deletion and the
+    retention job (scheduler.services.retention). No commit."""
+    now = now or utcnow()
+    user.name = name
     volunteer = user.volunteer
     if volunteer is not None:
-        my_shifts.cancel_upcoming(volunteer, left, now)
+        my_shifts.cancel_upcoming(volunteer, reason, now)
         _leave_drafts(volunteer, now)
         # Their own words go, here and in the messages already sent about them.
         for answer in db.session.scalars(
@@ -356,13 +367,13 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
                 ShiftResponse.volunteer_id == volunteer.id, ShiftResponse.reason.is_not(None)
             )
         ):
-            answer.reason = left
+            answer.reason = reason
         for note in db.session.scalars(
             select(Notification).where(Notification.kind == my_shifts.VOLUNTEER_CANCELLED)
         ):
             payload = dict(note.payload or {})
             if payload.get("volunteer_id") == volunteer.id:
-                payload.update(volunteer_name=user.name, reason=left)
+                payload.update(volunteer_name=user.name, reason=reason)
                 note.payload = payload
         db.session.execute(delete(Availability).where(Availability.volunteer_id == volunteer.id))
         db.session.execute(delete(DayOff).where(DayOff.volunteer_id == volunteer.id))
@@ -372,11 +383,12 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
         volunteer.emergency_phone = None
         volunteer.calendar_token = None
     db.session.execute(delete(Notification).where(Notification.user_id == user.id))
-    user.phone = f"deleted-{user.id}"
+    user.phone = f"{ANONYMISED_PHONE_PREFIX}{user.id}"
     user.password_hash = DELETED_PASSWORD_HASH
     user.active = False
     user.locale = None
-    db.session.commit()
+    user.claim_code_hash = None
+    user.claim_code_expires_at = None
 
 
 def _leave_drafts(volunteer: Volunteer, now: datetime) -> None:

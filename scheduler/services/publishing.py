@@ -33,6 +33,7 @@ from scheduler.models import (
 from scheduler.models.base import MAX_ID, utcnow
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import PUBLISHED, SOURCE_HAND
+from scheduler.services import audit
 from scheduler.services.coverage import Count, Coverage, coverage_sites, held_in, roster_coverage
 from scheduler.services.duty import cancelled
 from scheduler.services.errors import ServiceError
@@ -358,7 +359,11 @@ def draft_revision(period: PlanningPeriod) -> int | None:
 
 
 def publish(
-    period: PlanningPeriod, by: User | None, *, revision: int | None = None
+    period: PlanningPeriod,
+    by: User | None,
+    *,
+    revision: int | None = None,
+    audit_action: str = audit.PUBLISH,
 ) -> tuple[Roster, RosterDiff]:
     """Copy the draft into the next published version (1, 2, ...) with its unfilled posts, and
     queue a "shift_new" / "shift_removed" notification per post gained or lost by each
@@ -429,6 +434,21 @@ def publish(
     )
     db.session.add(version)
     db.session.flush()
+    audit.record(
+        audit_action,
+        object_type="roster",
+        object_id=version.id,
+        summary=f"{period.name} v{number}",
+        details={
+            "version": number,
+            "base_version": changes.base_version,
+            "posts_added": changes.added,
+            "posts_removed": changes.removed,
+            "people_changed": len(changes.changes),
+        },
+        actor=by,
+        period_id=period.id,
+    )
     rows = [
         {
             "roster_id": version.id,

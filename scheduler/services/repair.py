@@ -39,7 +39,7 @@ from scheduler.models import (
     User,
 )
 from scheduler.planning import PlanningError, build_problem, person_id, shift_id
-from scheduler.services import lookups, my_shifts, publishing, rosters
+from scheduler.services import audit, lookups, my_shifts, publishing, rosters
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.editing import RULE_LABELS
 from scheduler.services.errors import ServiceError
@@ -78,7 +78,14 @@ def start_repair(period: PlanningPeriod, user: User | None) -> SolveRun:
     if not my_shifts.cancelled_posts(period):
         raise RosterError(_l("No volunteer has cancelled a published shift: nothing to repair."))
     site_ids = [s.id for s in rosters.active_sites(period)]
-    return rosters.start_run(period, site_ids, repair_time_limit(), user, minimal_change=True)
+    return rosters.start_run(
+        period,
+        site_ids,
+        repair_time_limit(),
+        user,
+        minimal_change=True,
+        audit_action=audit.REPAIR_START,
+    )
 
 
 # Why a post needed the person who takes it (RepairChange.fills).
@@ -336,4 +343,4 @@ def publish_repair(
                 num=len(missing),
             )
         )
-    return publishing.publish(period, by)
+    return publishing.publish(period, by, audit_action=audit.REPAIR_PUBLISH)

@@ -42,6 +42,7 @@ from scheduler.models.rosters import (
     RUNNING,
     SUCCEEDED,
 )
+from scheduler.services import audit
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
@@ -124,10 +125,12 @@ def start_run(
     user: User | None,
     *,
     minimal_change: bool = False,
+    audit_action: str = audit.ROSTER_SOLVE,
+    audit_details: dict[str, object] | None = None,
 ) -> SolveRun:
     """Record a queued run of `period` for `site_ids` (all of them or a subset of its active
     sites) and commit; the caller hands it to scheduler.jobs.submit. One run per period at a
-    time."""
+    time. The audit row says `audit_action` (a repair and an urgent fill start runs too)."""
     if not MIN_TIME_LIMIT <= time_limit <= MAX_TIME_LIMIT:
         raise RosterError(
             _l(
@@ -163,6 +166,21 @@ def start_run(
         minimal_change=minimal_change,
     )
     db.session.add(run)
+    db.session.flush()
+    audit.record(
+        audit_action,
+        object_type="solve_run",
+        object_id=run.id,
+        summary=period.name,
+        details={
+            "sites": "all" if all_sites else sorted(chosen),
+            "time_limit": time_limit,
+            "minimal_change": minimal_change,
+            **(audit_details or {}),
+        },
+        actor=user,
+        period_id=period.id,
+    )
     db.session.commit()
     return run
 
@@ -175,11 +193,21 @@ def cancel_run(run: SolveRun) -> None:
         .where(SolveRun.id == run.id, SolveRun.status == QUEUED)
         .values(status=CANCELLED, cancel_requested=True, finished_at=utcnow())
     )
+    cancelled_running = 0
     if not cancelled_queued:
-        db.session.execute(
+        cancelled_running = rowcount(
             update(SolveRun)
             .where(SolveRun.id == run.id, SolveRun.status == RUNNING)
             .values(cancel_requested=True)
+        )
+    if cancelled_queued or cancelled_running:
+        audit.record(
+            audit.ROSTER_CANCEL_RUN,
+            object_type="solve_run",
+            object_id=run.id,
+            summary=run.period.name,
+            details={"was": "queued" if cancelled_queued else "running"},
+            period_id=run.period_id,
         )
     db.session.commit()
     db.session.refresh(run)

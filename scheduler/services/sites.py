@@ -28,6 +28,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED
+from scheduler.services import audit
 from scheduler.services.errors import ServiceError
 from scheduler.services.reminders import sync_reminders
 
@@ -204,6 +205,7 @@ def save_site(site: Site | None, data: SiteData) -> Site:
     clean = _validate(data, site)
     # Read the current rows before changing anything, so no lazy load autoflushes half an edit.
     existing = {(d.shift, d.role_id): d for d in site.demands} if site is not None else {}
+    before = _audited(site_data_of(site)) if site is not None else None
     if site is None:
         site = Site()
         db.session.add(site)
@@ -231,6 +233,17 @@ def save_site(site: Site | None, data: SiteData) -> Site:
         if moved:  # its shifts start at other times: their reminders move with them
             for period in rostered_periods(site):
                 sync_reminders(period)
+        db.session.flush()
+        audit.record(
+            audit.SITE_CREATE if before is None else audit.SITE_UPDATE,
+            object_type="site",
+            object_id=site.id,
+            summary=site.name,
+            before=before or {},
+            after=_audited(clean),
+            site_id=site.id,
+            district_id=site.district_id,
+        )
         db.session.commit()
     except IntegrityError as error:  # a concurrent save took the name first
         db.session.rollback()
@@ -256,8 +269,36 @@ def rostered_periods(site: Site) -> list[PlanningPeriod]:
 def set_archived(site: Site, archived: bool) -> None:
     """Archive a site (it keeps its data and history but is no longer offered or rostered) or
     bring it back."""
+    if (site.archived_at is not None) == archived:
+        return
     site.archived_at = utcnow() if archived else None
+    audit.record(
+        audit.SITE_ARCHIVE if archived else audit.SITE_RESTORE,
+        object_type="site",
+        object_id=site.id,
+        summary=site.name,
+        site_id=site.id,
+        district_id=site.district_id,
+    )
     db.session.commit()
+
+
+def _audited(data: SiteData) -> dict[str, object]:
+    """A site's form values as the audit log compares them, one key per demand cell
+    ("demand day/3": head count of role 3 on the day shift) so a diff names just the cells
+    that changed."""
+    values: dict[str, object] = {
+        "kind": data.kind,
+        "name": data.name,
+        "address": data.address,
+        "district_id": data.district_id,
+        "timezone": data.timezone,
+        "first_shift_hour": data.first_shift_hour,
+        "shifts": list(data.shifts),
+    }
+    for (shift, role), n in sorted(data.demand.items()):
+        values[f"demand {shift}/{role}"] = n
+    return values
 
 
 def demand_totals(sites: Iterable[Site]) -> dict[int, int]:

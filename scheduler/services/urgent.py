@@ -29,7 +29,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.urgent import MAX_NOTE_LENGTH, MAX_URGENT_HEADCOUNT
-from scheduler.services import duty, editing, rosters
+from scheduler.services import audit, duty, editing, rosters
 from scheduler.services.demand import covered_posts, open_requests, request_window
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft
@@ -183,6 +183,7 @@ def create_request(
     )
     db.session.add(request)
     db.session.flush()
+    _record(audit.URGENT_CREATE, request, by, {"needs": wanted, "note": note})
     _sync_draft(request)
     for user_id in db.session.scalars(
         select(User.id).where(User.role.in_(STAFF_ROLES), User.active.is_(True), User.id != by.id)
@@ -208,8 +209,27 @@ def withdraw(request: UrgentRequest, now: datetime | None = None) -> None:
         raise UrgentError(_l("This request has already been withdrawn."))
     request.withdrawn_at = now or utcnow()
     db.session.flush()
+    _record(audit.URGENT_WITHDRAW, request, None, {})
     _sync_draft(request)
     db.session.commit()
+
+
+def _record(
+    action: str, request: UrgentRequest, by: User | None, details: dict[str, object]
+) -> None:
+    site = request.site
+    audit.record(
+        action,
+        object_type="urgent_request",
+        object_id=request.id,
+        summary=f"{site.name} {request.day.isoformat()} "
+        f"{request.start_time:%H:%M}–{request.end_time:%H:%M}",
+        details={"day": request.day, **details},
+        actor=by,
+        period_id=request.period_id,
+        site_id=site.id,
+        district_id=site.district_id,
+    )
 
 
 def _sync_draft(request: UrgentRequest) -> None:
@@ -359,6 +379,14 @@ def start_fill(request: UrgentRequest, by: User | None) -> SolveRun:
     period = request.period
     site_ids = [s.id for s in rosters.active_sites(period)]
     try:
-        return rosters.start_run(period, site_ids, repair_time_limit(), by, minimal_change=True)
+        return rosters.start_run(
+            period,
+            site_ids,
+            repair_time_limit(),
+            by,
+            minimal_change=True,
+            audit_action=audit.URGENT_FILL,
+            audit_details={"urgent_request_id": request.id},
+        )
     except rosters.RosterError as error:
         raise UrgentError(error.message) from error

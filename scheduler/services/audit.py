@@ -1,0 +1,363 @@
+"""The audit log: `record` writes one AuditEntry into the current transaction, so the row is
+committed with the change it describes and rolled back with it. Services call it, never views.
+
+Who acted is not passed through every service: the app factory registers an actor source
+(`init_app`) that reads the logged-in account and the client address of the request; outside
+a request (the command line, the retention job) the actor is "system". A service that knows
+better passes `actor=`.
+
+There is deliberately no function here (or anywhere in the app) that updates or deletes a
+row: the log is append-only (tests/test_audit_log.py checks it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import Select, func, select
+
+from scheduler.extensions import db
+from scheduler.models import AuditEntry, User
+from scheduler.models.base import utcnow
+from scheduler.services.phones import mask
+from scheduler.services.spreadsheets import csv_bytes
+
+SYSTEM = "system"
+EXTENSION_KEY = "muster_audit_actor"
+MAX_SUMMARY = 200
+# A Chinese mobile number anywhere in a value (E.164, with 86, or national): masked the way
+# printed sheets show it, whatever field it sits in.
+_PHONE = re.compile(r"(?<!\d)(?:\+?86)?(1\d{2})\d{4}(\d{4})(?!\d)")
+
+# Action codes. Views show them through labels.audit_action; CSV has the code as well.
+SITE_CREATE, SITE_UPDATE, SITE_ARCHIVE, SITE_RESTORE = (
+    "site.create",
+    "site.update",
+    "site.archive",
+    "site.restore",
+)
+PERIOD_CREATE, PERIOD_UPDATE, PERIOD_OPEN, PERIOD_LOCK, PERIOD_CLOSE, PERIOD_SIGNUP = (
+    "period.create",
+    "period.update",
+    "period.open",
+    "period.lock",
+    "period.close",
+    "period.signup",
+)
+CATALOGUE_SAVE, CATALOGUE_DELETE, WORK_UNIT_MERGE = (
+    "catalogue.save",
+    "catalogue.delete",
+    "work_unit.merge",
+)
+IMPORT = "import.write"
+CLAIM_CODE_RESET = "claim_code.reset"
+ROSTER_SOLVE, ROSTER_CANCEL_RUN = "roster.solve", "roster.cancel_run"
+EDIT_ASSIGN, EDIT_UNASSIGN, EDIT_PIN, EDIT_SWAP = (
+    "edit.assign",
+    "edit.unassign",
+    "edit.pin",
+    "edit.swap",
+)
+EDIT_OVERRIDE = "edit.override"
+PUBLISH, REPAIR_START, REPAIR_PUBLISH = "roster.publish", "repair.start", "repair.publish"
+URGENT_CREATE, URGENT_WITHDRAW, URGENT_FILL = "urgent.create", "urgent.withdraw", "urgent.fill"
+ROLE_CHANGE, ACCOUNT_ACTIVATE, ACCOUNT_DEACTIVATE, PASSWORD_RESET = (
+    "account.role",
+    "account.activate",
+    "account.deactivate",
+    "account.password",
+)
+VOLUNTEER_TRAINED, SKILL_VERIFIED = "volunteer.trained", "volunteer.skill_verified"
+VOLUNTEER_UNAVAILABLE = "volunteer.unavailable"
+EXPORT = "export"
+RETENTION_ANONYMISE = "retention.anonymise"
+
+ACTIONS = (
+    SITE_CREATE,
+    SITE_UPDATE,
+    SITE_ARCHIVE,
+    SITE_RESTORE,
+    PERIOD_CREATE,
+    PERIOD_UPDATE,
+    PERIOD_OPEN,
+    PERIOD_LOCK,
+    PERIOD_CLOSE,
+    PERIOD_SIGNUP,
+    CATALOGUE_SAVE,
+    CATALOGUE_DELETE,
+    WORK_UNIT_MERGE,
+    IMPORT,
+    CLAIM_CODE_RESET,
+    ROSTER_SOLVE,
+    ROSTER_CANCEL_RUN,
+    EDIT_ASSIGN,
+    EDIT_OVERRIDE,
+    EDIT_UNASSIGN,
+    EDIT_PIN,
+    EDIT_SWAP,
+    PUBLISH,
+    REPAIR_START,
+    REPAIR_PUBLISH,
+    URGENT_CREATE,
+    URGENT_WITHDRAW,
+    URGENT_FILL,
+    ROLE_CHANGE,
+    ACCOUNT_ACTIVATE,
+    ACCOUNT_DEACTIVATE,
+    PASSWORD_RESET,
+    VOLUNTEER_TRAINED,
+    SKILL_VERIFIED,
+    VOLUNTEER_UNAVAILABLE,
+    EXPORT,
+    RETENTION_ANONYMISE,
+)
+
+ActorSource = Callable[[], tuple[User | None, str | None]]
+
+
+def init_app(app: Any, source: ActorSource) -> None:
+    """Tell `record` how to find who is acting (the app factory passes a function reading the
+    logged-in account and the request's client address)."""
+    app.extensions[EXTENSION_KEY] = source
+
+
+def _current_actor() -> tuple[User | None, str | None]:
+    if not has_app_context():
+        return None, None
+    source: ActorSource | None = current_app.extensions.get(EXTENSION_KEY)
+    return source() if source is not None else (None, None)
+
+
+def clean(value: Any) -> Any:
+    """A value as the log stores it: JSON-safe, every mobile number masked."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Enum):
+        return clean(value.value)
+    if isinstance(value, datetime | time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [clean(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    text = str(value)
+    if text.startswith("+86") and len(text) == 14:
+        return mask(text)
+    return _PHONE.sub(r"\1****\2", text)
+
+
+def snapshot(obj: object, fields: Iterable[str]) -> dict[str, Any]:
+    """The named attributes of `obj` (cleaned), to compare before and after a change."""
+    return {name: clean(getattr(obj, name)) for name in fields}
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields whose (cleaned) value changed."""
+    out: dict[str, list[Any]] = {}
+    for name in dict.fromkeys([*before, *after]):
+        old, new = clean(before.get(name)), clean(after.get(name))
+        if old != new:
+            out[name] = [old, new]
+    return out
+
+
+def record(
+    action: str,
+    *,
+    object_type: str,
+    object_id: int | None,
+    summary: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
+    actor: User | None = None,
+    period_id: int | None = None,
+    site_id: int | None = None,
+    volunteer_id: int | None = None,
+    district_id: int | None = None,
+) -> AuditEntry:
+    """Add one audit row to the session (committed or rolled back with the change).
+
+    `before`/`after` are snapshots (see `snapshot`): only changed fields are kept. `details`
+    are further facts of the action (counts, the export's name). Phones are masked."""
+    assert action in ACTIONS, action
+    found, ip = _current_actor()
+    who = actor or found
+    changes = diff(before or {}, after or {})
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=who.id if who is not None else None,
+        actor_name=(who.name if who is not None else SYSTEM)[:50],
+        actor_role=who.role if who is not None else None,
+        ip=ip,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=clean(summary)[:MAX_SUMMARY],
+        changes=changes,
+        details=clean(dict(details or {})),
+        period_id=period_id,
+        site_id=site_id,
+        volunteer_id=volunteer_id,
+        district_id=district_id,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_export(
+    what: str, summary: str, details: Mapping[str, Any], *, period_id: int | None = None
+) -> None:
+    """Record that the acting account downloaded personal data (`what`: roster_csv,
+    hours_xlsx, ...) and commit that row at once: an export changes nothing else, and the
+    record must not depend on the download finishing."""
+    record(
+        EXPORT,
+        object_type=what,
+        object_id=period_id,
+        summary=summary,
+        details=details,
+        period_id=period_id,
+    )
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """The log page's filters (all optional) and page."""
+
+    actor_id: int | None = None
+    action: str | None = None
+    object_type: str | None = None
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class LogPage:
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def _filtered(query: LogQuery, tz_offset: timedelta) -> Select[AuditEntry]:
+    stmt = select(AuditEntry)
+    if query.actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == query.actor_id)
+    if query.action:
+        stmt = stmt.where(AuditEntry.action == query.action)
+    if query.object_type:
+        stmt = stmt.where(AuditEntry.object_type == query.object_type)
+    if query.since is not None:
+        start = datetime.combine(query.since, time(), tzinfo=UTC) - tz_offset
+        stmt = stmt.where(AuditEntry.at >= start)
+    if query.until is not None:
+        end = datetime.combine(query.until + timedelta(days=1), time(), tzinfo=UTC) - tz_offset
+        stmt = stmt.where(AuditEntry.at < end)
+    return stmt
+
+
+def search(query: LogQuery, per_page: int, tz_offset: timedelta = timedelta(0)) -> LogPage:
+    """One page of the log, newest first. Dates are local days (`tz_offset` east of UTC)."""
+    stmt = _filtered(query, tz_offset)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, query.page), pages)
+    entries = list(
+        db.session.scalars(
+            stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return LogPage(entries=entries, total=total, page=page, pages=pages)
+
+
+def actors() -> list[tuple[int, str]]:
+    """Accounts that appear in the log (id, latest name snapshot), for the actor filter."""
+    rows = db.session.execute(
+        select(AuditEntry.actor_id, func.max(AuditEntry.actor_name))
+        .where(AuditEntry.actor_id.is_not(None))
+        .group_by(AuditEntry.actor_id)
+        .order_by(func.max(AuditEntry.actor_name))
+    )
+    return [(int(actor_id), str(name)) for actor_id, name in rows if actor_id is not None]
+
+
+def object_types() -> list[str]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
+        )
+    )
+
+
+CSV_HEADER = (
+    "id",
+    "at_utc",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "changes",
+    "details",
+    "period_id",
+    "site_id",
+    "volunteer_id",
+    "district_id",
+)
+
+
+def export_csv(query: LogQuery, tz_offset: timedelta = timedelta(0)) -> bytes:
+    """Every row the filters select (not only one page) as CSV, oldest first. The export is
+    itself recorded (and committed) before the rows are read, so the file includes its own
+    row when the filters select it."""
+    filters = {
+        "actor_id": query.actor_id,
+        "action": query.action,
+        "object_type": query.object_type,
+        "since": query.since,
+        "until": query.until,
+    }
+    record_export(
+        "audit_log", "audit log CSV", {k: v for k, v in filters.items() if v not in (None, "")}
+    )
+    rows = (
+        (
+            e.id,
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor_id,
+            e.actor_name,
+            e.actor_role,
+            e.ip,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.summary,
+            json.dumps(e.changes, ensure_ascii=False, sort_keys=True),
+            json.dumps(e.details, ensure_ascii=False, sort_keys=True),
+            e.period_id,
+            e.site_id,
+            e.volunteer_id,
+            e.district_id,
+        )
+        for e in db.session.scalars(
+            _filtered(query, tz_offset).order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )
+    return csv_bytes(CSV_HEADER, rows)
