@@ -21,6 +21,7 @@ from scheduler.coordinator import (  # noqa: E402, F401  (their views register o
     claim_codes,
     dropouts,
     imports,
+    messages,
     roster_edit,
     roster_repair,
     rosters,

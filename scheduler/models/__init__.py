@@ -13,7 +13,7 @@ from scheduler.models.accounts import (
 )
 from scheduler.models.attendance import Attendance
 from scheduler.models.catalogue import Role, Skill
-from scheduler.models.notifications import Notification
+from scheduler.models.notifications import Notification, RobotMessage
 from scheduler.models.organisations import District, WorkUnit
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
 from scheduler.models.responses import ShiftResponse
@@ -44,6 +44,7 @@ __all__ = [
     "District",
     "Notification",
     "PlanningPeriod",
+    "RobotMessage",
     "Role",
     "Roster",
     "ShiftResponse",

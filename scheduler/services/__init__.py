@@ -27,6 +27,9 @@ roster runs, review    rosters, coverage, demand   coordinator/rosters          
 hand edits, publish    editing, publishing,        coordinator/roster_edit          coordinator/
                        delivery, notifications,
                        senders (the channels)
+messages (outbox),     outbox, delivery, senders,  coordinator/messages,            coordinator/
+group chat robots      robots (runs:               coordinator/routes (site form)
+                       ../sending.py)
 drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,       coordinator/
                                                    coordinator/dropouts
 urgent requests        urgent, demand,             coordinator/urgent,              coordinator/
