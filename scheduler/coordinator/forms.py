@@ -101,7 +101,9 @@ class SiteForm(FlaskForm):
     # The site's group chat robot (services.robots validates the address).
     robot_kind = SelectField(
         _l("Group chat robot"),
-        choices=[("wecom", _l("WeCom (企业微信)")), ("dingtalk", _l("DingTalk (钉钉)"))],
+        choices=select_choices(
+            [("wecom", _l("WeCom (企业微信)")), ("dingtalk", _l("DingTalk (钉钉)"))]
+        ),
         default="wecom",
     )
     robot_url = StringField(
