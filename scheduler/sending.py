@@ -47,6 +47,16 @@ DEFAULT_SECONDS = 30
 
 _started = False
 _started_lock = threading.Lock()
+# Whether this process is a fork (RQ's work horse): its pooled connections are the parent's.
+_forked = False
+
+
+def _after_fork() -> None:
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _seconds(app: Flask) -> int:
@@ -139,8 +149,9 @@ def delivery_job() -> None:
     """The RQ job: one delivery pass, then the next one enqueued NOTIFY_LOOP_SECONDS later
     (whatever happened in this one)."""
     if has_app_context():
-        # RQ forks a child per job: the connections pooled by the parent must not be shared.
-        db.engine.dispose(close=False)
+        if _forked:
+            # RQ forks a child per job: the connections pooled by the parent are not ours.
+            db.engine.dispose(close=False)
         # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     else:

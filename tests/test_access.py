@@ -258,6 +258,9 @@ ROWS: list[Row] = [
     R("admin.reactivate",                 POST, "/admin/accounts/{inactive_user}/reactivate",               LOGIN, 403,       403,       403,         FEAT),
     R("admin.set_password",               GET,  "/admin/accounts/{user}/password",                          LOGIN, 403,       403,       403,         200),
     R("admin.set_password",               POST, "/admin/accounts/{user}/password",                          LOGIN, 403,       403,       403,         FEAT),
+    # Messages: what the outbox sent and failed, and sending failed ones again (staff only).
+    R("coordinator.messages",             GET,  "/coordinator/messages",                                    LOGIN, 403,       403,       200,         200),
+    R("coordinator.messages_retry",       POST, "/coordinator/messages/retry",                              LOGIN, 403,       403,       FEAT,        FEAT),
 ]
 # fmt: on
 
