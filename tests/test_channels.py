@@ -671,6 +671,9 @@ def test_the_messages_page_lists_failures_and_sends_them_again(
     queue_for([bad, make_volunteer(phone="13900050001"), make_volunteer(phone="13900050500")])
     deliver_pending(sender_from_config(app.config))
     client = login_as(coordinator)
+    dashboard = client.get("/coordinator/").get_data(as_text=True)
+    assert "1 message could not be sent." in dashboard
+    assert 'href="/coordinator/messages"' in dashboard
     page = client.get("/coordinator/messages").get_data(as_text=True)
     assert "Messages go out through: webhook" in page
     assert 'data-state="sent">1<' in page
