@@ -100,7 +100,7 @@ class SiteForm(FlaskForm):
     )
     # The site's group chat robot (services.robots validates the address).
     robot_kind = SelectField(
-        _l("Group chat robot"),
+        _l("Kind of robot"),
         choices=select_choices(
             [("wecom", _l("WeCom (企业微信)")), ("dingtalk", _l("DingTalk (钉钉)"))]
         ),

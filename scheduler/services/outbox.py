@@ -38,6 +38,15 @@ KIND_LABELS: dict[str, Any] = {
     "roster_published": _l("Shift list to the group chat"),
 }
 MAX_LISTED = 100
+# How services.delivery prefixes the channels' own refusals: shown without it.
+_PREFIXES = ("PermanentFailure: ", "RetryLater: ")
+
+
+def _reason(error: str | None) -> str:
+    text = error or ""
+    for prefix in _PREFIXES:
+        text = text.removeprefix(prefix)
+    return text
 
 
 @dataclass
@@ -95,7 +104,9 @@ def counts() -> dict[str, Counts]:
 def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
     """The latest failed messages (at most `limit` of each sort), newest first."""
     people = [
-        FailedMessage(n.id, False, n.kind, mask(phone), name, n.created_at, n.attempts, err or "")
+        FailedMessage(
+            n.id, False, n.kind, mask(phone), name, n.created_at, n.attempts, _reason(err)
+        )
         for n, phone, name, err in db.session.execute(
             select(Notification, User.phone, User.name, Notification.last_error)
             .join(User, User.id == Notification.user_id)
@@ -105,7 +116,7 @@ def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
         )
     ]
     robots = [
-        FailedMessage(m.id, True, m.kind, name, name, m.created_at, m.attempts, err or "")
+        FailedMessage(m.id, True, m.kind, name, name, m.created_at, m.attempts, _reason(err))
         for m, name, err in db.session.execute(
             select(RobotMessage, Site.name, RobotMessage.last_error)
             .join(Site, Site.id == RobotMessage.site_id)

@@ -152,6 +152,7 @@ def render_site_roster(message: RobotMessage) -> tuple[str, str]:
         key=lambda s: (s[0], SHIFT_KINDS.index(s[1])),
     )
     locale = str(get_locale())
+    colon = "：" if locale.startswith("zh") else ": "
     for day, shift in slots:
         heading = " ".join(
             (
@@ -172,7 +173,7 @@ def render_site_roster(message: RobotMessage) -> tuple[str, str]:
             if open_posts:
                 gap = gettext("%(n)d open", n=open_posts)
                 names = f"{names} **{gap}**" if names else f"**{gap}**"
-            lines.append(f"> {localized_name(role) if role else role_id}: {names}")
+            lines.append(f"> {localized_name(role) if role else role_id}{colon}{names}")
     base = current_app.config.get("PUBLIC_BASE_URL")
     link = f" {base.rstrip('/')}/" if base else ""
 
