@@ -37,6 +37,7 @@ from scheduler.services.senders import (
     LogSender,
     WebhookSender,
     aliyun_signature,
+    channel_configured,
     sender_from_config,
 )
 from tests.fixtures.rosters import publish_roster
@@ -269,8 +270,13 @@ def test_a_wrong_secret_is_refused_for_good(
 
 
 def test_webhook_without_secret_is_a_configuration_error(app: Flask) -> None:
+    unsigned = {"NOTIFY_SENDER": "webhook", "NOTIFY_WEBHOOK_URL": "http://x"}
     with pytest.raises(ValueError, match="NOTIFY_WEBHOOK_SECRET"):
-        sender_from_config({"NOTIFY_SENDER": "webhook", "NOTIFY_WEBHOOK_URL": "http://x"})
+        sender_from_config(unsigned)
+    assert channel_configured(unsigned) is False
+    assert channel_configured({**unsigned, "NOTIFY_WEBHOOK_SECRET": "s"}) is True
+    aliyun = {"NOTIFY_SENDER": "aliyun", "ALIYUN_SMS_ACCESS_KEY_ID": "LTAI"}
+    assert channel_configured(aliyun) is True
 
 
 # Aliyun SMS --------------------------------------------------------------------------------

@@ -419,5 +419,9 @@ def sender_from_config(config: Mapping[str, Any]) -> Sender:
 
 def channel_configured(config: Mapping[str, Any]) -> bool:
     """Whether messages actually reach people's phones (anything but the development log):
-    pages that would promise "we sent you a code" ask this first."""
-    return not isinstance(sender_from_config(config), LogSender)
+    pages that would promise "we sent you a code" ask this first. A channel chosen but set up
+    wrongly (webhook without its secret) counts as none."""
+    try:
+        return not isinstance(sender_from_config(config), LogSender)
+    except ValueError:
+        return False
