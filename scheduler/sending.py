@@ -44,6 +44,7 @@ NOTIFY_QUEUE = "muster-notify"
 # The Redis key the job chain refreshes: present while a chain is alive.
 CHAIN_KEY = "muster:delivery-chain"
 DEFAULT_SECONDS = 30
+BATCH = 100  # messages of each sort per pass
 
 _started = False
 _started_lock = threading.Lock()
@@ -63,12 +64,18 @@ def _seconds(app: Flask) -> int:
     return int(app.config.get("NOTIFY_LOOP_SECONDS", DEFAULT_SECONDS) or 0)
 
 
+def _more_waiting(report: DeliveryReport | None) -> bool:
+    """Whether the pass took a full batch (a publish to a thousand people): then the next
+    pass starts at once instead of after NOTIFY_LOOP_SECONDS."""
+    return report is not None and report.sent + report.retried + report.failed >= BATCH
+
+
 def deliver_once(app: Flask) -> DeliveryReport | None:
     """One delivery pass with the configured sender in its own app context; a failure is
     logged (the next pass tries again), never raised."""
     with app.app_context():
         try:
-            return deliver_pending(sender_from_config(app.config))
+            return deliver_pending(sender_from_config(app.config), batch=BATCH)
         except Exception:
             log.exception("delivery pass failed; the next one retries")
             db.session.rollback()
@@ -107,8 +114,8 @@ def start_delivery_thread(app: Flask, *, force: bool = False) -> threading.Threa
 
     def loop() -> None:
         while not stop.is_set():
-            deliver_once(app)
-            stop.wait(seconds)
+            report = deliver_once(app)
+            stop.wait(0 if _more_waiting(report) else seconds)
 
     thread = threading.Thread(target=loop, name="muster-delivery", daemon=True)
     thread.stop = stop  # type: ignore[attr-defined]  # tests stop the loop they forced
@@ -158,7 +165,8 @@ def delivery_job() -> None:
         from scheduler import create_app
 
         app = create_app()
+    report = None
     try:
-        deliver_once(app)
+        report = deliver_once(app)
     finally:
-        _schedule_next(app, notify_queue_for(app), _seconds(app))
+        _schedule_next(app, notify_queue_for(app), 1 if _more_waiting(report) else _seconds(app))

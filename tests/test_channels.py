@@ -739,6 +739,28 @@ def test_the_background_thread_delivers_what_was_queued_while_it_was_down(
         thread.join(5)
 
 
+def test_a_full_batch_is_followed_by_the_next_pass_at_once(
+    app: Flask, webhook: Endpoint, make_user: Callable[..., User]
+) -> None:
+    from scheduler.sending import BATCH, start_delivery_thread
+
+    user = make_user()  # one person, many messages: a publish to a thousand looks the same
+    for _ in range(BATCH + 50):
+        notify(user.id, "something_else")
+    db.session.commit()
+    app.config["NOTIFY_LOOP_SECONDS"] = 600
+    thread = start_delivery_thread(app, force=True)
+    assert thread is not None
+    try:
+        deadline = time.monotonic() + 30
+        while len(webhook.seen) < BATCH + 50 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(webhook.seen) == BATCH + 50  # not 100 now and the rest in ten minutes
+    finally:
+        thread.stop.set()  # type: ignore[attr-defined]  # the Event start_delivery_thread adds
+        thread.join(5)
+
+
 def test_the_thread_starts_only_in_the_process_flask_run_serves_from(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
