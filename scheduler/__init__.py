@@ -92,6 +92,10 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     register_cli(app)
     _register_error_handlers(app)
     _register_template_context(app)
+
+    from scheduler.sending import start_delivery_thread
+
+    start_delivery_thread(app)  # only under `flask run` (development): see scheduler.sending
     return app
 
 

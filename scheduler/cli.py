@@ -144,18 +144,35 @@ def solve(period_id: int, time_limit: int, publish: bool) -> None:
 
 @click.command("worker")
 @with_appcontext
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst: bool) -> None:
-    """Run an RQ worker that takes solve runs from the queue (needs REDIS_URL)."""
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice(["notify", "solve"]),
+    help="Only these queues (default both; run a notify-only worker too so messages never "
+    "wait behind a long solve).",
+)
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run an RQ worker (needs REDIS_URL) with RQ's scheduler: it delivers the message outbox
+    every NOTIFY_LOOP_SECONDS (the "notify" queue) and takes solve runs ("solve")."""
     from flask import current_app
     from rq import Worker
 
     from scheduler.jobs import queue_for
+    from scheduler.sending import ensure_delivery_chain, notify_queue_for
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: solve runs use the in-app thread")
-    queue = queue_for(current_app)
-    Worker([queue], connection=queue.connection).work(burst=burst)
+    chosen = queues or ("notify", "solve")
+    listen = []
+    if "notify" in chosen:
+        notify = notify_queue_for(current_app)
+        ensure_delivery_chain(current_app, notify)
+        listen.append(notify)
+    if "solve" in chosen:
+        listen.append(queue_for(current_app))
+    Worker(listen, connection=listen[0].connection).work(burst=burst, with_scheduler=True)
 
 
 @click.command("send-notifications")

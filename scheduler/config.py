@@ -85,10 +85,34 @@ class Config:
     COMPRESS_ALGORITHM_STREAMING = ("zstd", "br", "gzip", "deflate")
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # imports of a few thousand rows fit easily
     POOL_PAGE_SIZE = 25
-    # Notification delivery (scheduler.services.delivery): "log" (default) or "smtp"; SMTP is
-    # used only when SMTP_HOST is set too. SMTP_RECIPIENT_TEMPLATE turns a user into an
-    # address, e.g. "{phone}@sms-gateway.example" for an e-mail-to-SMS gateway.
+    # Notification delivery (scheduler.services.delivery, channels in services.senders):
+    # NOTIFY_SENDER is "log" (default: the application log), "smtp", "webhook" or "aliyun";
+    # each channel is used only when its settings below are set too. README: "Sending messages".
     NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER", "log")
+    # Seconds an HTTP channel (webhook, Aliyun, group robots) waits for an answer.
+    NOTIFY_HTTP_TIMEOUT = float(os.environ.get("NOTIFY_HTTP_TIMEOUT") or 10)
+    # Seconds between two delivery passes: the background thread of `flask run`, or the RQ
+    # worker's job chain (scheduler.sending). 0 turns the automatic passes off.
+    NOTIFY_LOOP_SECONDS = int(os.environ.get("NOTIFY_LOOP_SECONDS") or 30)
+    # webhook: POST JSON {to, text, kind, locale, message_id} to this URL, signed with an
+    # HMAC-SHA256 of the timestamp and body keyed with the secret (services.senders).
+    NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL")
+    NOTIFY_WEBHOOK_SECRET = os.environ.get("NOTIFY_WEBHOOK_SECRET")
+    # aliyun: Aliyun SMS SendSms. The AccessKey pair of a RAM user allowed to send SMS, the
+    # approved sign name (签名), the template code of a general template with one variable
+    # (ALIYUN_SMS_TEMPLATE_PARAM, default "content": "${content}"), optional template codes per
+    # message kind ("reset_code=SMS_1,shift_new=SMS_2"), and the endpoint (tests: 127.0.0.1).
+    ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID")
+    ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET")
+    ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME")
+    ALIYUN_SMS_TEMPLATE = os.environ.get("ALIYUN_SMS_TEMPLATE")
+    ALIYUN_SMS_TEMPLATE_PARAM = os.environ.get("ALIYUN_SMS_TEMPLATE_PARAM", "content")
+    ALIYUN_SMS_TEMPLATES = os.environ.get("ALIYUN_SMS_TEMPLATES")
+    ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+    ALIYUN_SMS_REGION = os.environ.get("ALIYUN_SMS_REGION", "cn-hangzhou")
+    # Group robots: a site's robot URL must be https on qyapi.weixin.qq.com (WeCom) or
+    # oapi.dingtalk.com (DingTalk) unless this is on (a self-hosted relay; tests).
+    ROBOT_ALLOW_ANY_URL = os.environ.get("ROBOT_ALLOW_ANY_URL", "").lower() in ("1", "true")
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT") or 587)
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME")

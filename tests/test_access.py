@@ -291,6 +291,9 @@ ROWS: list[Row] = [
     R("coordinator.period_end",           GET,  "/coordinator/periods/{period}/end",                        LOGIN, 403,       403,       200,         200),
     # Without the confirmation tick nothing happens (the feature test ends one).
     R("coordinator.period_end",           POST, "/coordinator/periods/{period}/end",                        LOGIN, 403,       403,       422,         422),
+    # Messages: what the outbox sent and failed, and sending failed ones again (staff only).
+    R("coordinator.delivery",             GET,  "/coordinator/delivery",                                    LOGIN, 403,       403,       200,         200),
+    R("coordinator.delivery_retry",       POST, "/coordinator/delivery/retry",                              LOGIN, 403,       403,       FEAT,        FEAT),
 ]
 # fmt: on
 

@@ -22,6 +22,7 @@ from scheduler.coordinator import (  # noqa: E402, F401  (their views register o
     audit_log,
     callups,
     claim_codes,
+    delivery,
     dropouts,
     imports,
     messages,

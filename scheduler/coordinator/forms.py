@@ -99,6 +99,22 @@ class SiteForm(FlaskForm):
         default=list(SHIFT_KINDS),
         validators=[InputRequired(message=_l("Choose at least one shift the site runs."))],
     )
+    # The site's group chat robot (services.robots validates the address).
+    robot_kind = SelectField(
+        _l("Kind of robot"),
+        choices=select_choices(
+            [("wecom", _l("WeCom (企业微信)")), ("dingtalk", _l("DingTalk (钉钉)"))]
+        ),
+        default="wecom",
+    )
+    robot_url = StringField(
+        _l("Robot webhook address"), filters=[_strip], validators=[Length(max=500)]
+    )
+    robot_secret = StringField(
+        _l("DingTalk signing secret (加签, optional)"),
+        filters=[_strip],
+        validators=[Length(max=200)],
+    )
 
     roles: list[Role]
 
@@ -130,6 +146,9 @@ class SiteForm(FlaskForm):
                 for role in self.roles
                 for shift in SHIFT_KINDS
             },
+            robot_kind=self.robot_kind.data,
+            robot_url=self.robot_url.data or None,
+            robot_secret=self.robot_secret.data or None,
         )
 
 
@@ -169,6 +188,9 @@ def site_form(
             "timezone": initial.timezone,
             "first_shift_hour": initial.first_shift_hour,
             "shifts": list(initial.shifts),
+            "robot_kind": initial.robot_kind or "wecom",
+            "robot_url": initial.robot_url or "",
+            "robot_secret": initial.robot_secret or "",
         }
         for (shift, role_id), count in initial.demand.items():
             data[demand_field_name(shift, role_id)] = count

@@ -44,7 +44,16 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.planning import MAX_PERIOD_DAYS
-from scheduler.services import catalogue_admin, claims, dashboard, periods, pool, sites, urgent
+from scheduler.services import (
+    catalogue_admin,
+    claims,
+    dashboard,
+    outbox,
+    periods,
+    pool,
+    sites,
+    urgent,
+)
 from scheduler.services.availability import kind_of_start, span_hours
 from scheduler.services.catalogue_admin import CatalogueError, RoleData, SkillData
 from scheduler.services.hours import volunteer_totals
@@ -91,6 +100,7 @@ def dashboard_view() -> str:
         open_periods=open_list,
         states=dashboard.period_states(open_list, waiting),
         heat=heat,
+        messages_failed=sum(c.failed for c in outbox.counts().values()),
     )
 
 

@@ -16,7 +16,7 @@ from scheduler.models.audit import AuditEntry
 from scheduler.models.callups import CallUp, CallUpEvent, CallUpRecipient
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.codes import OneTimeCode
-from scheduler.models.notifications import Notification
+from scheduler.models.notifications import Notification, RobotMessage
 from scheduler.models.organisations import District, WorkUnit
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
 from scheduler.models.responses import ShiftResponse
@@ -52,6 +52,7 @@ __all__ = [
     "Notification",
     "OneTimeCode",
     "PlanningPeriod",
+    "RobotMessage",
     "Role",
     "Roster",
     "ShiftResponse",

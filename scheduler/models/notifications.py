@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from scheduler.extensions import Model
 from scheduler.models.accounts import User
 from scheduler.models.base import UTCDateTime, utcnow
+from scheduler.models.sites import Site
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 # Never sent, on purpose: a reminder whose shift changed or was cancelled (withdrawn), or whose
@@ -50,3 +51,30 @@ class Notification(Model):
     )
 
     user: Mapped[User] = relationship()
+
+
+class RobotMessage(Model):
+    """One message to a site's group chat robot (e.g. its shift list after a publish), kept in
+    an outbox like `Notification`: written in the publish transaction, delivered and retried
+    by the same delivery pass (services.delivery). The text is rendered when it is sent, from
+    the published (never changed) version, to the site's robot as configured then."""
+
+    __tablename__ = "robot_messages"
+    __table_args__ = (
+        CheckConstraint(f"delivery_status IN {DELIVERY_STATUSES!r}", name="delivery_known"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        Index("ix_robot_messages_outbox", "delivery_status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivery_status: Mapped[str] = mapped_column(String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    site: Mapped[Site] = relationship()

@@ -17,6 +17,8 @@ SITE_KINDS = ("checkpoint", "testing", "other")
 # The three 8-hour shifts in the order they run from the site's first shift hour.
 SHIFT_KINDS = ("night", "day", "evening")
 SHIFT_HOURS = 8
+# Group chat robots a site's roster can be posted to (scheduler.services.robots).
+ROBOT_KINDS = ("wecom", "dingtalk")
 
 
 class Site(Model):
@@ -27,6 +29,9 @@ class Site(Model):
         CheckConstraint(f"kind IN {SITE_KINDS!r}", name="kind_known"),
         CheckConstraint("first_shift_hour BETWEEN 0 AND 23", name="first_shift_hour_range"),
         CheckConstraint("length(name) > 0", name="name_not_empty"),
+        CheckConstraint(
+            f"robot_kind IS NULL OR robot_kind IN {ROBOT_KINDS!r}", name="robot_kind_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +47,11 @@ class Site(Model):
     runs_evening: Mapped[bool] = mapped_column(Boolean, default=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The site's group chat robot (企业微信 or 钉钉 群机器人): its webhook URL receives the
+    # site's shift list when a version is published; DingTalk's optional 加签 secret.
+    robot_kind: Mapped[str | None] = mapped_column(String(10))
+    robot_url: Mapped[str | None] = mapped_column(String(500))
+    robot_secret: Mapped[str | None] = mapped_column(String(200))
 
     district: Mapped[District | None] = relationship()
     demands: Mapped[list[Demand]] = relationship(

@@ -33,6 +33,9 @@ hand edits, publish    editing, publishing,        coordinator/roster_edit      
 ad-hoc messages        messages                    coordinator/messages,            coordinator/
                                                    checkin/messages                 checkin/
                        (form: ../message_forms.py)                                  messages/
+messages (outbox),     outbox, delivery, senders,  coordinator/delivery,            coordinator/
+group chat robots      robots (runs:               coordinator/routes (site form)
+                       ../sending.py)
 drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,       coordinator/
                                                    coordinator/dropouts
 urgent requests        urgent, demand,             coordinator/urgent,              coordinator/

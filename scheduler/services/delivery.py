@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,9 +25,17 @@ from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import Role, Site
 from scheduler.models.base import utcnow
-from scheduler.models.notifications import FAILED, PENDING, SENT, Notification
+from scheduler.models.notifications import FAILED, PENDING, SENT, Notification, RobotMessage
 from scheduler.services import callups, messages, reminders
-from scheduler.services.senders import Message, PermanentFailure, Sender, sender_from_config
+from scheduler.services.robots import render_site_roster
+from scheduler.services.senders import (
+    HTTP_TIMEOUT,
+    Message,
+    PermanentFailure,
+    Sender,
+    post_to_robot,
+    sender_from_config,
+)
 
 __all__ = [
     "BACKOFF_MINUTES",
@@ -43,6 +52,9 @@ MAX_ATTEMPTS = 5
 # Minutes to wait after the 1st, 2nd, ... failed attempt.
 BACKOFF_MINUTES = (1, 5, 30, 120)
 ERROR_MAX = 500
+# A pass stops taking new messages after this many seconds (the rest go in the next pass), so
+# a gateway that times out on every message never holds a runner for long.
+PASS_SECONDS = 120
 
 
 def _shift_text(payload: Mapping[str, Any], sites: dict[int, Site], roles: dict[int, Role]) -> str:
@@ -153,24 +165,59 @@ def _lookups(batch: list[Notification]) -> tuple[dict[int, Site], dict[int, Role
     return sites, roles
 
 
-def deliver_pending(
-    sender: Sender, now: datetime | None = None, batch: int = 100
-) -> DeliveryReport:
-    """Send up to `batch` pending notifications that are due (next_attempt_at <= now), oldest
-    first, each in its recipient's locale. Success: sent with sent_at. Failure: attempts + 1,
-    the error kept, retried after BACKOFF_MINUTES; marked failed after MAX_ATTEMPTS. Commits
-    after each message, so a crash never loses or double-counts more than the one in hand."""
-    now = now or utcnow()
+def _record(row: Notification | RobotMessage, error: Exception | None, now: datetime) -> str:
+    """Write the outcome of one attempt on an outbox row: sent, retried later (after
+    BACKOFF_MINUTES) or failed (permanent, or MAX_ATTEMPTS used). Returns the new state."""
+    row.attempts += 1
+    if error is None:
+        row.delivery_status = SENT
+        row.sent_at = utcnow()
+        row.last_error = None
+        return SENT
+    row.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
+    if isinstance(error, PermanentFailure) or row.attempts >= MAX_ATTEMPTS:
+        row.delivery_status = FAILED
+        return FAILED
+    wait = BACKOFF_MINUTES[min(row.attempts, len(BACKOFF_MINUTES)) - 1]
+    row.next_attempt_at = now + timedelta(minutes=wait)
+    return PENDING
+
+
+def _count(report: DeliveryReport, state: str) -> None:
+    if state == SENT:
+        report.sent += 1
+    elif state == FAILED:
+        report.failed += 1
+    else:
+        report.retried += 1
+
+
+def _due(model: type[Notification] | type[RobotMessage], now: datetime, batch: int) -> Any:
     query = (
-        select(Notification)
-        .where(Notification.delivery_status == PENDING, Notification.next_attempt_at <= now)
-        .order_by(Notification.next_attempt_at, Notification.id)
+        select(model)
+        .where(model.delivery_status == PENDING, model.next_attempt_at <= now)
+        .order_by(model.next_attempt_at, model.id)
         .limit(batch)
     )
     if db.engine.dialect.name == "postgresql":
         # Two runners at once never take the same message.
         query = query.with_for_update(skip_locked=True)
-    pending = list(db.session.scalars(query))
+    return query
+
+
+def deliver_pending(
+    sender: Sender, now: datetime | None = None, batch: int = 100
+) -> DeliveryReport:
+    """Send up to `batch` pending notifications that are due (next_attempt_at <= now), oldest
+    first, each in its recipient's locale, then up to `batch` due group robot messages.
+    Success: sent with sent_at. Failure: attempts + 1, the error kept, retried after
+    BACKOFF_MINUTES; marked failed at once on a PermanentFailure, else after MAX_ATTEMPTS.
+    Commits after each message, so a crash never loses or double-counts more than the one in
+    hand; a failing message never stops the others. Stops taking new messages after
+    PASS_SECONDS (the next pass goes on)."""
+    now = now or utcnow()
+    started = time.monotonic()
+    pending = list(db.session.scalars(_due(Notification, now, batch)))
     sites, roles = _lookups(pending)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans")
     languages = current_app.config.get("LANGUAGES", ())
@@ -178,10 +225,13 @@ def deliver_pending(
     g.muster_delivery = True
     report = DeliveryReport()
     for notification in pending:
+        if time.monotonic() - started > PASS_SECONDS:
+            break
         if _skipped(notification, now, report):
             continue
         user = notification.user
         locale: str = user.locale if user.locale and user.locale in languages else default
+        error: Exception | None = None
         try:
             with force_locale(locale):
                 subject, body = render_message(notification, sites, roles)
@@ -195,25 +245,39 @@ def deliver_pending(
                     subject=subject,
                 )
             )
-        except Exception as error:  # any sender failure is retried later, unless permanent
-            notification.attempts += 1
-            notification.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
-            if isinstance(error, PermanentFailure) or notification.attempts >= MAX_ATTEMPTS:
-                notification.delivery_status = FAILED
-                report.failed += 1
-            else:
-                wait = BACKOFF_MINUTES[min(notification.attempts, len(BACKOFF_MINUTES)) - 1]
-                notification.next_attempt_at = now + timedelta(minutes=wait)
-                report.retried += 1
-            log.warning("notification %s not delivered: %s", notification.id, error)
-        else:
-            notification.attempts += 1
-            notification.delivery_status = SENT
-            notification.sent_at = utcnow()
-            notification.last_error = None
-            report.sent += 1
+        except Exception as failure:  # any sender failure is retried later, unless permanent
+            error = failure
+            log.warning("notification %s not delivered: %s", notification.id, failure)
+        _count(report, _record(notification, error, now))
         db.session.commit()
+    _deliver_robot_messages(report, now, batch, started, default)
     return report
+
+
+def _deliver_robot_messages(
+    report: DeliveryReport, now: datetime, batch: int, started: float, locale: str
+) -> None:
+    """The group robot part of a delivery pass: each due message rendered in the deployment's
+    language and posted to its site's robot as configured now (a fixed URL works on retry)."""
+    timeout = float(current_app.config.get("NOTIFY_HTTP_TIMEOUT") or HTTP_TIMEOUT)
+    for message in list(db.session.scalars(_due(RobotMessage, now, batch))):
+        if time.monotonic() - started > PASS_SECONDS:
+            break
+        site = message.site
+        error: Exception | None = None
+        try:
+            if not site.robot_url or not site.robot_kind:
+                raise PermanentFailure("the site has no group robot any more")
+            with force_locale(locale):
+                title, markdown = render_site_roster(message)
+            post_to_robot(
+                site.robot_kind, site.robot_url, title, markdown, site.robot_secret, timeout
+            )
+        except Exception as failure:  # any robot failure is retried later, unless permanent
+            error = failure
+            log.warning("robot message %s not delivered: %s", message.id, failure)
+        _count(report, _record(message, error, now))
+        db.session.commit()
 
 
 def _skipped(notification: Notification, now: datetime, report: DeliveryReport) -> bool:

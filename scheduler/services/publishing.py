@@ -40,6 +40,7 @@ from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published
 from scheduler.services.notifications import notify
 from scheduler.services.reminders import sync_reminders
+from scheduler.services.robots import queue_site_rosters
 from scheduler.services.rosters import solving
 
 __all__ = [
@@ -367,8 +368,9 @@ def publish(
 ) -> tuple[Roster, RosterDiff]:
     """Copy the draft into the next published version (1, 2, ...) with its unfilled posts, and
     queue a "shift_new" / "shift_removed" notification per post gained or lost by each
-    volunteer compared with the previous version, and the reminders before each post (moved
-    or withdrawn where the version changes them, services.reminders). The draft stays as the
+    volunteer compared with the previous version, the reminders before each post (moved
+    or withdrawn where the version changes them, services.reminders), and the shift list of
+    each changed site that has a group robot (services.robots). The draft stays as the
     working copy.
 
     Refused (PublishError, nothing written) while a run of the period is queued or running
@@ -506,6 +508,8 @@ def publish(
                 select(Volunteer.user_id).where(Volunteer.id == a.volunteer_id)
             ).scalar_one()
             _notify_slot(user_id, "shift_new", Slot(a.day, a.shift, a.site_id, a.role_id), number)
+    # Each site whose shifts changed posts its new shift list to its group robot, if it has one.
+    queue_site_rosters(version, {site_id for site_id, _day in changes.by_site_day()})
     db.session.flush()
     sync_reminders(period, now=now)
     return version, changes

@@ -8,21 +8,41 @@ template) and any other exception for a failure worth retrying (a timeout, a 500
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import smtplib
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
 
+from scheduler.models.sites import ROBOT_KINDS as SITE_ROBOT_KINDS
+
 __all__ = [
+    "ALIYUN_RETRY_CODES",
+    "ROBOT_KINDS",
+    "AliyunSmsSender",
     "LogSender",
     "Message",
     "PermanentFailure",
+    "RetryLater",
     "Sender",
     "SmtpSender",
+    "WebhookSender",
+    "aliyun_signature",
     "channel_configured",
+    "post_to_robot",
     "sender_from_config",
+    "webhook_signature",
 ]
 
 log = logging.getLogger(__name__)
@@ -94,9 +114,297 @@ class SmtpSender:
             smtp.send_message(email)
 
 
+# HTTP channels -----------------------------------------------------------------------------
+
+# Seconds an HTTP channel waits for an answer: a gateway that hangs costs one short wait per
+# message, then the message is retried later and the batch goes on.
+HTTP_TIMEOUT = 10.0
+# Statuses that say "later" rather than "never": a timeout, too early, too many requests.
+_RETRY_4XX = (408, 425, 429)
+
+
+class RetryLater(Exception):
+    """The channel failed in a way worth retrying (a 5xx, a rate limit, a timeout)."""
+
+
+def _post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> tuple[int, bytes]:
+    """POST `body`; (status, answer) for any HTTP answer. A network failure or a timeout
+    raises RetryLater; a URL that cannot work (not http/https) raises PermanentFailure."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise PermanentFailure(f"not an http(s) URL: {url[:80]}")
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read(65536)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(65536)
+    except TimeoutError as error:
+        raise RetryLater(f"no answer within {timeout:g} s") from error
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, TimeoutError):
+            raise RetryLater(f"no answer within {timeout:g} s") from error
+        raise RetryLater(f"cannot connect: {error.reason}") from error
+    except (ConnectionError, OSError) as error:
+        raise RetryLater(f"connection failed: {error}") from error
+
+
+def _refuse_or_retry(status: int, answer: bytes) -> None:
+    """Raise for an HTTP status that is not a success: retry on 5xx, 408, 425 and 429; never
+    retry another 4xx (a bad number or a bad request stays bad) or a redirect."""
+    if 200 <= status < 300:
+        return
+    detail = f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}"
+    if status >= 500 or status in _RETRY_4XX:
+        raise RetryLater(detail)
+    raise PermanentFailure(detail)
+
+
+def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Muster-Signature value: "sha256=" and the hex HMAC-SHA256, keyed with the
+    shared secret, of the timestamp, a dot and the raw body (b"1765000000." + body)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+@dataclass
+class WebhookSender:
+    """POSTs each message as JSON {to, text, kind, locale, message_id} to an organisation's
+    own gateway (its SMS provider, a chat bot, ...), signed so the gateway can trust it.
+
+    Headers: X-Muster-Timestamp (Unix seconds), X-Muster-Signature (`webhook_signature`:
+    "sha256=" + hex HMAC-SHA256 of timestamp + "." + raw body, keyed with the shared secret)
+    and X-Muster-Message-Id (the same message_id on every retry: de-duplicate on it). A
+    receiver recomputes the signature over the bytes it received, compares in constant time,
+    and refuses a timestamp more than a few minutes away from its clock (a replay).
+
+    Answers: 2xx sent; 400-499 refused for good (a bad number, a bad request) except 408, 425
+    and 429; 5xx, 408, 425, 429 and no answer within `timeout` are retried later."""
+
+    url: str
+    secret: str
+    timeout: float = HTTP_TIMEOUT
+
+    def send(self, message: Message) -> None:
+        """POST the message; raise PermanentFailure or RetryLater as the answer says."""
+        body = json.dumps(
+            {
+                "to": message.to,
+                "text": message.text,
+                "kind": message.kind,
+                "locale": message.locale,
+                "message_id": message.message_id,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Muster",
+            "X-Muster-Timestamp": timestamp,
+            "X-Muster-Signature": webhook_signature(self.secret, timestamp, body),
+            "X-Muster-Message-Id": message.message_id,
+        }
+        _refuse_or_retry(*_post(self.url, body, headers, self.timeout))
+
+
+# Aliyun SMS (阿里云短信服务) SendSms, RPC style with signature version 1.0 ---------------------
+
+ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
+# Error codes of SendSms worth retrying later: rate limits (per number, per day, per
+# account), an empty balance that will be topped up, and the provider's own faults. Every
+# other code (an illegal number, a refused sign name or template, a wrong key) is permanent:
+# a coordinator fixes the cause and retries from the Messages page.
+ALIYUN_RETRY_CODES = frozenset(
+    {
+        "isv.BUSINESS_LIMIT_CONTROL",
+        "isv.DAY_LIMIT_CONTROL",
+        "isv.AMOUNT_NOT_ENOUGH",
+        "isp.SYSTEM_ERROR",
+        "isp.GATEWAY_ERROR",
+        "SignatureNonceUsed",
+        "Throttling",
+        "Throttling.User",
+        "Throttling.Api",
+        "ServiceUnavailable",
+        "InternalError",
+    }
+)
+
+
+def _percent(value: str) -> str:
+    """Aliyun's percentEncode: RFC 3986, UTF-8, only A-Z a-z 0-9 - _ . ~ left as they are
+    (so a space is %20, "*" is %2A and "~" stays)."""
+    return urllib.parse.quote(value, safe="-_.~")
+
+
+def aliyun_signature(params: Mapping[str, str], secret: str, method: str = "POST") -> str:
+    """The Signature parameter of an Aliyun RPC request (signature version 1.0): HMAC-SHA1,
+    keyed with the AccessKey secret and "&", of method & percent("/") & percent(canonical
+    query), where the canonical query is the parameters (Signature excluded) sorted by name,
+    each name and value percent-encoded, joined with "=" and "&"; base64."""
+    canonical = "&".join(
+        f"{_percent(k)}={_percent(v)}" for k, v in sorted(params.items()) if k != "Signature"
+    )
+    to_sign = f"{method}&{_percent('/')}&{_percent(canonical)}"
+    digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+@dataclass
+class AliyunSmsSender:
+    """Sends each message with Aliyun SMS `SendSms`: the text goes into the template's one
+    parameter (`template_param`, e.g. a template "${content}"); `templates` picks another
+    template code per message kind. Numbers are sent without "+" (mainland ones without 86).
+    Answers: Code "OK" sent; codes in ALIYUN_RETRY_CODES and 5xx or no answer retried;
+    anything else (isv.MOBILE_NUMBER_ILLEGAL, a wrong key, a refused template) permanent."""
+
+    access_key_id: str
+    access_key_secret: str
+    sign_name: str
+    template: str
+    template_param: str = "content"
+    templates: dict[str, str] = field(default_factory=dict)
+    endpoint: str = ALIYUN_ENDPOINT
+    region: str = "cn-hangzhou"
+    timeout: float = HTTP_TIMEOUT
+
+    def params(self, message: Message) -> dict[str, str]:
+        """The signed request parameters for one message."""
+        phone = message.to[3:] if message.to.startswith("+86") else message.to.lstrip("+")
+        params = {
+            "AccessKeyId": self.access_key_id,
+            "Action": "SendSms",
+            "Format": "JSON",
+            "OutId": message.message_id[:64],
+            "PhoneNumbers": phone,
+            "RegionId": self.region,
+            "SignName": self.sign_name,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
+            "TemplateCode": self.templates.get(message.kind, self.template),
+            "TemplateParam": json.dumps(
+                {self.template_param: message.text}, ensure_ascii=False, separators=(",", ":")
+            ),
+            "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": "2017-05-25",
+        }
+        params["Signature"] = aliyun_signature(params, self.access_key_secret, "POST")
+        return params
+
+    def send(self, message: Message) -> None:
+        """POST SendSms; raise PermanentFailure or RetryLater as the answer's Code says."""
+        body = urllib.parse.urlencode(self.params(message), quote_via=urllib.parse.quote).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Muster"}
+        status, answer = _post(self.endpoint, body, headers, self.timeout)
+        try:
+            code = str(json.loads(answer).get("Code", ""))
+            detail = json.loads(answer).get("Message", "")
+        except (ValueError, AttributeError):
+            _refuse_or_retry(status, answer)
+            raise RetryLater(f"HTTP {status}: not a SendSms answer") from None
+        if code == "OK" and status == 200:
+            return
+        if code in ALIYUN_RETRY_CODES or (not code and status >= 500):
+            raise RetryLater(f"{code or status}: {detail}")
+        raise PermanentFailure(f"{code or status}: {detail}")
+
+
+# Group robots (WeCom 企业微信 and DingTalk 钉钉 群机器人) ----------------------------------------
+
+ROBOT_KINDS = SITE_ROBOT_KINDS
+# The hosts their webhook URLs live on (other hosts only with ROBOT_ALLOW_ANY_URL).
+ROBOT_HOSTS = {"wecom": "qyapi.weixin.qq.com", "dingtalk": "oapi.dingtalk.com"}
+# Longest markdown each accepts, in UTF-8 bytes (WeCom: 4096; DingTalk's limit is larger,
+# kept well under it).
+ROBOT_MAX_BYTES = {"wecom": 4096, "dingtalk": 15000}
+# errcodes that mean "later": WeCom -1 (busy), 45009 (over the 20 a minute); DingTalk 130101
+# (sending too fast), 90030 (over the webhook's quota), -1 (busy).
+_ROBOT_RETRY_CODES = {"wecom": {-1, 45009}, "dingtalk": {-1, 130101, 90030}}
+
+
+def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int | None = None) -> str:
+    """A DingTalk webhook URL with the 加签 query: timestamp (ms) and sign = URL-encoded
+    base64 of HMAC-SHA256, keyed with the secret, of the timestamp, a newline and
+    the secret."""
+    timestamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
+    mac = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
+    sign = urllib.parse.quote_plus(base64.b64encode(mac.digest()))
+    joiner = "&" if urllib.parse.urlsplit(url).query else "?"
+    return f"{url}{joiner}timestamp={timestamp}&sign={sign}"
+
+
+def post_to_robot(
+    kind: str,
+    url: str,
+    title: str,
+    markdown: str,
+    secret: str | None = None,
+    timeout: float = HTTP_TIMEOUT,
+) -> None:
+    """Post a markdown message to a WeCom or DingTalk group robot in their documented format
+    (WeCom {"msgtype":"markdown","markdown":{"content":...}}; DingTalk
+    {"msgtype":"markdown","markdown":{"title":...,"text":...}}, signed when a secret is set).
+    Both answer {"errcode":0} on success; raises PermanentFailure or RetryLater otherwise."""
+    if kind == "wecom":
+        payload: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": markdown}}
+    elif kind == "dingtalk":
+        payload = {"msgtype": "markdown", "markdown": {"title": title, "text": markdown}}
+        if secret:
+            url = dingtalk_signed_url(url, secret)
+    else:
+        raise PermanentFailure(f"unknown robot kind {kind!r}")
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Muster"}
+    status, answer = _post(url, body, headers, timeout)
+    _refuse_or_retry(status, answer)
+    try:
+        reply = json.loads(answer)
+        errcode = int(reply.get("errcode", 0))
+    except (ValueError, AttributeError, TypeError):
+        raise RetryLater(f"HTTP {status}: not a robot answer") from None
+    if errcode == 0:
+        return
+    detail = f"errcode {errcode}: {reply.get('errmsg', '')}"
+    if errcode in _ROBOT_RETRY_CODES[kind]:
+        raise RetryLater(detail)
+    raise PermanentFailure(detail)
+
+
+def _kind_templates(spec: str | None) -> dict[str, str]:
+    """ "reset_code=SMS_1,shift_new=SMS_2" -> {"reset_code": "SMS_1", "shift_new": "SMS_2"}."""
+    pairs = (item.split("=", 1) for item in (spec or "").split(",") if "=" in item)
+    return {kind.strip(): code.strip() for kind, code in pairs if kind.strip() and code.strip()}
+
+
 def sender_from_config(config: Mapping[str, Any]) -> Sender:
-    """The sender the configuration asks for: SMTP only when chosen and configured."""
-    if config.get("NOTIFY_SENDER") == "smtp" and config.get("SMTP_HOST"):
+    """The sender the configuration asks for (NOTIFY_SENDER): each channel only when its
+    settings are there too, else the development log."""
+    choice = config.get("NOTIFY_SENDER")
+    timeout = float(config.get("NOTIFY_HTTP_TIMEOUT") or HTTP_TIMEOUT)
+    if choice == "webhook" and config.get("NOTIFY_WEBHOOK_URL"):
+        if not config.get("NOTIFY_WEBHOOK_SECRET"):
+            # An unsigned gateway would accept anyone's messages: refuse to start unsigned.
+            raise ValueError("NOTIFY_SENDER=webhook needs NOTIFY_WEBHOOK_SECRET")
+        return WebhookSender(
+            url=config["NOTIFY_WEBHOOK_URL"],
+            secret=config["NOTIFY_WEBHOOK_SECRET"],
+            timeout=timeout,
+        )
+    if choice == "aliyun" and config.get("ALIYUN_SMS_ACCESS_KEY_ID"):
+        return AliyunSmsSender(
+            access_key_id=config["ALIYUN_SMS_ACCESS_KEY_ID"],
+            access_key_secret=config.get("ALIYUN_SMS_ACCESS_KEY_SECRET") or "",
+            sign_name=config.get("ALIYUN_SMS_SIGN_NAME") or "",
+            template=config.get("ALIYUN_SMS_TEMPLATE") or "",
+            template_param=config.get("ALIYUN_SMS_TEMPLATE_PARAM") or "content",
+            templates=_kind_templates(config.get("ALIYUN_SMS_TEMPLATES")),
+            endpoint=config.get("ALIYUN_SMS_ENDPOINT") or ALIYUN_ENDPOINT,
+            region=config.get("ALIYUN_SMS_REGION") or "cn-hangzhou",
+            timeout=timeout,
+        )
+    if choice == "smtp" and config.get("SMTP_HOST"):
         return SmtpSender(
             host=config["SMTP_HOST"],
             port=int(config.get("SMTP_PORT") or 587),
@@ -111,5 +419,9 @@ def sender_from_config(config: Mapping[str, Any]) -> Sender:
 
 def channel_configured(config: Mapping[str, Any]) -> bool:
     """Whether messages actually reach people's phones (anything but the development log):
-    pages that would promise "we sent you a code" ask this first."""
-    return not isinstance(sender_from_config(config), LogSender)
+    pages that would promise "we sent you a code" ask this first. A channel chosen but set up
+    wrongly (webhook without its secret) counts as none."""
+    try:
+        return not isinstance(sender_from_config(config), LogSender)
+    except ValueError:
+        return False

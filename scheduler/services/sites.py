@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ from scheduler.models.rosters import PUBLISHED
 from scheduler.services import audit
 from scheduler.services.errors import ServiceError
 from scheduler.services.reminders import sync_reminders
+from scheduler.services.robots import RobotError, check_robot
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_NAME_LENGTH = 100
@@ -72,6 +74,10 @@ class SiteData:
     first_shift_hour: int = 0
     shifts: tuple[str, ...] = SHIFT_KINDS
     demand: DemandGrid = field(default_factory=dict)
+    # The site's group chat robot (services.robots); no URL: none.
+    robot_kind: str | None = None
+    robot_url: str | None = None
+    robot_secret: str | None = None
 
 
 def shift_label_hours(first_shift_hour: int) -> dict[str, str]:
@@ -115,6 +121,9 @@ def site_data_of(site: Site) -> SiteData:
         first_shift_hour=site.first_shift_hour,
         shifts=site.shift_kinds,
         demand={(d.shift, d.role_id): d.headcount for d in site.demands},
+        robot_kind=site.robot_kind,
+        robot_url=site.robot_url,
+        robot_secret=site.robot_secret,
     )
 
 
@@ -177,6 +186,15 @@ def _validate(data: SiteData, site: Site | None) -> SiteData:
         clash = clash.where(Site.id != site.id)
     if db.session.scalar(clash) is not None:
         raise SiteError(_l("A site with this name already exists."), "name")
+    try:
+        robot = check_robot(
+            data.robot_kind,
+            data.robot_url,
+            data.robot_secret,
+            bool(current_app.config.get("ROBOT_ALLOW_ANY_URL")),
+        )
+    except RobotError as error:
+        raise SiteError(error.message, error.field) from error
     return SiteData(
         kind=data.kind,
         name=name,
@@ -186,6 +204,9 @@ def _validate(data: SiteData, site: Site | None) -> SiteData:
         first_shift_hour=data.first_shift_hour,
         shifts=shifts,
         demand=demand,
+        robot_kind=robot[0],
+        robot_url=robot[1],
+        robot_secret=robot[2],
     )
 
 
@@ -218,6 +239,8 @@ def save_site(site: Site | None, data: SiteData) -> Site:
     )
     site.timezone = clean.timezone
     site.first_shift_hour = clean.first_shift_hour
+    site.robot_kind, site.robot_url = clean.robot_kind, clean.robot_url
+    site.robot_secret = clean.robot_secret
     for kind in SHIFT_KINDS:
         setattr(site, f"runs_{kind}", kind in clean.shifts)
     for key, stale in existing.items():

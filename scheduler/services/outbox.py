@@ -1,0 +1,160 @@
+"""The coordinator's view of the outbox: how many messages went out, wait or failed (to people
+and to group chat robots), the failed ones with the reason, and giving them another go after
+the cause is fixed (a phone number, a template, a robot address)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from scheduler.extensions import db
+from scheduler.models import Site, User
+from scheduler.models.base import utcnow
+from scheduler.models.notifications import FAILED, PENDING, SENT, Notification, RobotMessage
+from scheduler.services.phones import mask
+from scheduler.services.senders import LogSender, sender_from_config
+
+__all__ = [
+    "KIND_LABELS",
+    "Counts",
+    "FailedMessage",
+    "channel_name",
+    "counts",
+    "failed",
+    "retry",
+]
+
+# What each kind of message is, as a coordinator reads it (unknown kinds show their code).
+KIND_LABELS: dict[str, Any] = {
+    "shift_new": _l("New shift"),
+    "shift_removed": _l("Shift removed"),
+    "volunteer_cancelled": _l("Cancellation"),
+    "urgent_request": _l("Urgent request"),
+    "roster_published": _l("Shift list to the group chat"),
+}
+MAX_LISTED = 100
+# How services.delivery prefixes the channels' own refusals: shown without it.
+_PREFIXES = ("PermanentFailure: ", "RetryLater: ")
+
+
+def _reason(error: str | None) -> str:
+    text = error or ""
+    for prefix in _PREFIXES:
+        text = text.removeprefix(prefix)
+    return text
+
+
+@dataclass
+class Counts:
+    """Messages by state; `retrying` are pending ones that failed at least once."""
+
+    sent: int = 0
+    pending: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+@dataclass
+class FailedMessage:
+    """One message that will not be sent unless retried: to a person (`robot` False, `to`
+    their masked phone) or a site's group chat (`robot` True, `to` the site)."""
+
+    id: int
+    robot: bool
+    kind: str
+    to: str
+    name: str
+    created_at: datetime
+    attempts: int
+    error: str
+
+    @property
+    def label(self) -> Any:
+        """The kind as people read it."""
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+def _counts(model: type[Notification] | type[RobotMessage]) -> Counts:
+    retrying = case((model.attempts > 0, 1), else_=0)
+    result = Counts()
+    for status, total, retried in db.session.execute(
+        select(model.delivery_status, func.count(), func.sum(retrying)).group_by(
+            model.delivery_status
+        )
+    ):
+        if status == SENT:
+            result.sent = total
+        elif status == PENDING:
+            result.pending, result.retrying = total, int(retried or 0)
+        elif status == FAILED:
+            result.failed = total
+    return result
+
+
+def counts() -> dict[str, Counts]:
+    """{"people": ..., "robots": ...}: messages to people and to group chats, by state."""
+    return {"people": _counts(Notification), "robots": _counts(RobotMessage)}
+
+
+def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
+    """The latest failed messages (at most `limit` of each sort), newest first."""
+    people = [
+        FailedMessage(
+            n.id, False, n.kind, mask(phone), name, n.created_at, n.attempts, _reason(err)
+        )
+        for n, phone, name, err in db.session.execute(
+            select(Notification, User.phone, User.name, Notification.last_error)
+            .join(User, User.id == Notification.user_id)
+            .where(Notification.delivery_status == FAILED)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    ]
+    robots = [
+        FailedMessage(m.id, True, m.kind, name, name, m.created_at, m.attempts, _reason(err))
+        for m, name, err in db.session.execute(
+            select(RobotMessage, Site.name, RobotMessage.last_error)
+            .join(Site, Site.id == RobotMessage.site_id)
+            .where(RobotMessage.delivery_status == FAILED)
+            .order_by(RobotMessage.created_at.desc(), RobotMessage.id.desc())
+            .limit(limit)
+        )
+    ]
+    rows = [*people, *robots]
+    rows.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+    return rows
+
+
+def retry(
+    notification_ids: Iterable[int] = (), robot_ids: Iterable[int] = (), everything: bool = False
+) -> int:
+    """Give failed messages another go now: pending again with a fresh count of attempts
+    (the last error stays until the next attempt). Only failed ones change; returns how
+    many. The next delivery pass sends them; the caller commits."""
+    now = utcnow()
+    rows: list[Notification | RobotMessage] = []
+    people = select(Notification).where(Notification.delivery_status == FAILED)
+    groups = select(RobotMessage).where(RobotMessage.delivery_status == FAILED)
+    if not everything:
+        people = people.where(Notification.id.in_(list(notification_ids)))
+        groups = groups.where(RobotMessage.id.in_(list(robot_ids)))
+    rows.extend(db.session.scalars(people))
+    rows.extend(db.session.scalars(groups))
+    for row in rows:
+        row.delivery_status, row.attempts, row.next_attempt_at = PENDING, 0, now
+    return len(rows)
+
+
+def channel_name(config: Mapping[str, Any]) -> tuple[str, bool]:
+    """(what NOTIFY_SENDER is set to, whether messages really leave the server)."""
+    choice = str(config.get("NOTIFY_SENDER") or "log")
+    try:
+        real = not isinstance(sender_from_config(config), LogSender)
+    except ValueError:  # a channel chosen but set up wrongly: nothing leaves
+        real = False
+    return choice, real
