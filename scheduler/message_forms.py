@@ -16,7 +16,7 @@ from scheduler.extensions import db
 from scheduler.forms import NONE, id_or_none, select_choices
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site, User
-from scheduler.services import messages
+from scheduler.services import messages, senders
 from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience
 from scheduler.services.phones import mask
 
@@ -105,5 +105,5 @@ def preview(people: Sequence[User], text: str) -> Preview:
     """The preview of a message to `people`: masked phones, as on printed sheets (a preview
     confirms who, it is not a call list)."""
     return Preview(
-        [(u.name, mask(u.phone)) for u in people], messages.sms_segments((text or "").strip())
+        [(u.name, mask(u.phone)) for u in people], senders.sms_segments((text or "").strip())
     )

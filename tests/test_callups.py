@@ -38,7 +38,7 @@ from scheduler.models.base import utcnow
 from scheduler.models.callups import LOGGED_IN, OPENED, REGISTERED
 from scheduler.services import callups, delivery
 from scheduler.services.callups import Audience, CallUpError, Gap
-from scheduler.services.senders import LogSender
+from scheduler.services.senders import LogSender, sms_segments
 from tests.fixtures.auth import PASSWORD, login
 
 FIRST, LAST = date(2026, 12, 9), date(2026, 12, 14)
@@ -207,7 +207,7 @@ def test_audience_round_trips_as_json(pool: Pool) -> None:
     ],
 )
 def test_sms_segments(text: str, segments: int) -> None:
-    assert callups.sms_segments(text) == segments
+    assert sms_segments(text) == segments
 
 
 # The compose page: prefill, preview, refusal, send ------------------------------------------

@@ -20,7 +20,7 @@ from scheduler.models import PlanningPeriod, Site, User
 from scheduler.models.notifications import Notification
 from scheduler.services import messages
 from scheduler.services.delivery import deliver_pending
-from scheduler.services.messages import MESSAGE, sms_segments
+from scheduler.services.messages import MESSAGE
 from scheduler.services.phones import mask, national
 from scheduler.services.senders import Message
 from tests.fixtures.auth import signed_in
@@ -257,25 +257,6 @@ def test_the_inbox_shows_the_message(world: World) -> None:
     )
     client = signed_in(world.app, world["alice"])
     assert "带好身份证 — 协调员" in client.get("/me/inbox").get_data(as_text=True)
-
-
-@pytest.mark.parametrize(
-    ("text", "parts"),
-    [
-        ("", 0),
-        ("好" * 70, 1),
-        ("好" * 71, 2),
-        ("好" * 134, 2),
-        ("好" * 135, 3),
-        ("a" * 160, 1),
-        ("a" * 161, 2),
-        ("a" * 306, 2),
-        ("a" * 307, 3),
-        ("a" * 159 + "好", 3),
-    ],
-)
-def test_sms_parts(text: str, parts: int) -> None:
-    assert sms_segments(text) == parts
 
 
 def test_the_preview_shows_the_sms_parts(world: World) -> None:

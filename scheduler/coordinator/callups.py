@@ -33,7 +33,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, CallUp, District, PlanningPeriod, Role, Skill, WorkUnit
 from scheduler.models.callups import MAX_CALLUP_MESSAGE
 from scheduler.parsing import database_id, iso_day
-from scheduler.services import callups, delivery
+from scheduler.services import callups, delivery, senders
 from scheduler.services.callups import (
     TRAINED_ANY,
     TRAINED_NO,
@@ -275,7 +275,7 @@ def callup_detail(callup_id: int) -> str:
         funnel=callups.funnel(callup),
         audience=callups.describe(callup.period, Audience.from_json(callup.audience or {})),
         public_url=public_url(callup.token),
-        segments=callups.sms_segments(callup.message),
+        segments=senders.sms_segments(callup.message),
     )
 
 

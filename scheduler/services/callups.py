@@ -12,7 +12,6 @@ recipient row and one outbox notification per person in one transaction."""
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Iterable
@@ -51,6 +50,7 @@ from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.models.callups import LOGGED_IN, MAX_CALLUP_MESSAGE, OPENED, REGISTERED
 from scheduler.models.notifications import FAILED, SENT
 from scheduler.models.sites import SHIFT_HOURS
+from scheduler.services import senders
 from scheduler.services.availability import Offer, default_start
 from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
@@ -277,26 +277,6 @@ def audience_people(period: PlanningPeriod, audience: Audience) -> list[Person]:
 
 # The message --------------------------------------------------------------------------------
 
-# The GSM 03.38 default alphabet; the extension table's characters take two septets.
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENDED = set("^{}\\[~]|€\f")
-
-
-def sms_segments(text: str) -> int:
-    """How many SMS one person receives for `text`: GSM-7 fits 160 characters in one, 153 per
-    part when concatenated; anything else (Chinese) is UCS-2, 70 in one and 67 per part
-    (counted in UTF-16 units: an emoji takes two)."""
-    if not text:
-        return 0
-    if all(ch in GSM7 or ch in GSM7_EXTENDED for ch in text):
-        units, single, part = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text), 160, 153
-    else:
-        units, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
-    return 1 if units <= single else math.ceil(units / part)
-
 
 def _day(day: date) -> str:
     return format_skeleton("MMMd", day, locale=str(get_locale()))
@@ -373,7 +353,7 @@ def preview(period: PlanningPeriod, audience: Audience, message: str) -> Preview
     return Preview(
         count=len(people),
         sample=people[:SAMPLE_SIZE],
-        segments=sms_segments(message),
+        segments=senders.sms_segments(message),
         characters=len(message),
     )
 

@@ -37,7 +37,6 @@ __all__ = [
     "recipients",
     "render",
     "send",
-    "sms_segments",
 ]
 
 MESSAGE = "message"
@@ -47,7 +46,6 @@ AUDIENCES = (SHIFT, SITE, PERIOD, PERIOD_LEADS)
 
 # SMS lengths: 160 characters in one GSM-7 message (153 per part of a longer one); 70 when any
 # character needs UCS-2, as every Chinese one does (67 per part).
-GSM_SINGLE, GSM_PART, UCS2_SINGLE, UCS2_PART = 160, 153, 70, 67
 
 
 class MessageError(ServiceError):
@@ -135,17 +133,6 @@ def recipients(sender: User, audience: Audience) -> list[User]:
         if user.active and user.id != sender.id:
             people[user.id] = user
     return sorted(people.values(), key=lambda u: (u.name_pinyin or u.name, u.id))
-
-
-def sms_segments(text: str) -> int:
-    """How many SMS parts the text takes (0 for no text): Chinese (any non-ASCII character)
-    70 in one message and 67 per part beyond; ASCII 160 and 153 (an approximation of GSM-7,
-    whose few two-byte characters are ignored)."""
-    length = len(text)
-    if not length:
-        return 0
-    single, part = (GSM_SINGLE, GSM_PART) if text.isascii() else (UCS2_SINGLE, UCS2_PART)
-    return 1 if length <= single else -(-length // part)
 
 
 def clean_text(text: str) -> str:

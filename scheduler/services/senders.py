@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import smtplib
 import time
 import urllib.error
@@ -42,6 +43,7 @@ __all__ = [
     "channel_configured",
     "post_to_robot",
     "sender_from_config",
+    "sms_segments",
     "webhook_signature",
 ]
 
@@ -425,3 +427,24 @@ def channel_configured(config: Mapping[str, Any]) -> bool:
         return not isinstance(sender_from_config(config), LogSender)
     except ValueError:
         return False
+
+
+# The GSM 03.38 default alphabet; the extension table's characters take two septets.
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS one person receives for `text`: GSM-7 fits 160 characters in one, 153 per
+    part when concatenated; anything else (Chinese) is UCS-2, 70 in one and 67 per part
+    (counted in UTF-16 units: an emoji takes two)."""
+    if not text:
+        return 0
+    if all(ch in GSM7 or ch in GSM7_EXTENDED for ch in text):
+        units, single, part = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text), 160, 153
+    else:
+        units, single, part = len(text.encode("utf-16-le")) // 2, 70, 67
+    return 1 if units <= single else math.ceil(units / part)
