@@ -445,22 +445,41 @@ def test_a_personal_data_export_is_recorded(
 # Append-only, and rows outlive accounts ----------------------------------------------------
 
 
-def test_rows_survive_the_deletion_of_the_account_that_made_them(
+def test_rows_survive_the_deletion_of_the_account_that_made_them_without_its_name(
     app: Flask, make_user: Callable[..., User], make_period: Callable[..., PlanningPeriod]
 ) -> None:
+    """The row stays (who did it: the account id), but the deleted person's name leaves the
+    log with the rest of their personal data, wherever the log names them."""
     lead = make_user("volunteer", name="王队长")
     period = make_period()
     audit.record(
         audit.PERIOD_SIGNUP, object_type="period", object_id=period.id, summary="x", actor=lead
     )
+    audit.record(
+        audit.PERIOD_UPDATE,
+        object_type="period",
+        object_id=period.id,
+        summary="王队长 改了名称",
+        before={"contact": "王队长"},
+        after={"contact": "李四"},
+    )
     db.session.commit()
     delete_account(lead, PASSWORD)
-    entry = one(audit.PERIOD_SIGNUP)
-    assert (entry.actor_id, entry.actor_name) == (lead.id, "王队长")
-    # Even a row removed from the database outright (the app never does) leaves it.
+    entry, other = rows()
+    anonymous = db.session.get(User, lead.id).name
+    assert (entry.actor_id, entry.actor_name) == (lead.id, anonymous)
+    assert other.summary == f"{anonymous} 改了名称"
+    assert other.changes == {"contact": [anonymous, "李四"]}
+    assert "王队长" not in repr(
+        [
+            (e.actor_name, e.summary, e.changes, e.details)
+            for e in db.session.scalars(select(AuditEntry))
+        ]
+    )
+    # A row removed from the database outright (the app never does) leaves the log as it is.
     db.session.delete(db.session.get(User, lead.id))
     db.session.commit()
-    assert one(audit.PERIOD_SIGNUP).actor_name == "王队长"
+    assert rows()[0].actor_name == anonymous
 
 
 def _names_in(path: Path) -> set[str]:

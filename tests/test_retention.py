@@ -179,6 +179,15 @@ def test_real_run_anonymises_exactly_them_keeps_hours_and_rosters_and_is_idempot
     world: World,
 ) -> None:
     set_clock(DUE_AT)
+    alice = world.people["alice"].name
+    audit.record(
+        audit.VOLUNTEER_UNAVAILABLE,
+        object_type="volunteer",
+        object_id=world.vid("alice"),
+        summary=alice,
+        volunteer_id=world.vid("alice"),
+    )
+    db.session.commit()
     hours_before = _hours_per_unit()
     posts_before = db.session.scalar(select(func.count(Assignment.id)))
     volunteers_before = db.session.scalar(select(func.count(Volunteer.id)))
@@ -223,6 +232,13 @@ def test_real_run_anonymises_exactly_them_keeps_hours_and_rosters_and_is_idempot
     assert {r.volunteer_id for r in rows} == {world.vid(n) for n in gone}
     assert all(r.actor_id is None and r.actor_name == audit.SYSTEM for r in rows)
     assert all("张三" not in r.summary for r in rows)
+    # Their names leave the log too (the rows stay).
+    log = [
+        (e.actor_name, e.summary, e.changes, e.details)
+        for e in db.session.scalars(select(AuditEntry))
+    ]
+    assert alice not in repr(log)
+    assert f"Anonymised volunteer #{world.people['alice'].id}" in repr(log)
 
     again = retention.run(dry_run=False)
     assert again.due == []

@@ -214,6 +214,43 @@ def record(
     return entry
 
 
+def forget_names(renamed: Mapping[str, str]) -> int:
+    """Anonymising people (account deletion, retention) takes their names out of the log as
+    well: every row that names them (as the actor, in the summary, in the changes or details)
+    gets the anonymous name instead. Rows are never removed, and nothing else in them changes:
+    this is the one change the log allows, because the privacy notice promises it. Returns the
+    number of rows changed; no commit."""
+    names = {old: new for old, new in renamed.items() if old and old != new}
+    if not names:
+        return 0
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in names.items():
+                value = value.replace(old, new)
+            return value
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    changed = 0
+    for entry in db.session.scalars(select(AuditEntry).execution_options(yield_per=500)):
+        fields = {
+            "actor_name": entry.actor_name,
+            "summary": entry.summary,
+            "changes": entry.changes,
+            "details": entry.details,
+        }
+        scrubbed = {name: scrub(value) for name, value in fields.items()}
+        if scrubbed != fields:
+            for name, value in scrubbed.items():
+                setattr(entry, name, value)
+            changed += 1
+    return changed
+
+
 def record_export(
     what: str, summary: str, details: Mapping[str, Any], *, period_id: int | None = None
 ) -> None:

@@ -35,7 +35,7 @@ from scheduler.models import (
 from scheduler.models.accounts import DELETED_PASSWORD_HASH
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT
-from scheduler.services import my_shifts
+from scheduler.services import audit, my_shifts
 from scheduler.services.accounts import (
     MAX_NAME_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -351,11 +351,16 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     db.session.commit()
 
 
-def anonymise(user: User, name: str, reason: str, now: datetime | None = None) -> None:
+def anonymise(
+    user: User, name: str, reason: str, now: datetime | None = None, *, in_log: bool = True
+) -> None:
     """Remove `user`'s personal data as `delete_account` describes, naming them `name` and
     replacing the reasons they typed by `reason`; shared by account deletion and the
-    retention job (scheduler.services.retention). No commit."""
+    retention job (scheduler.services.retention), which passes in_log=False and takes all
+    its names out of the audit log in one pass. No commit."""
     now = now or utcnow()
+    if in_log:
+        audit.forget_names({user.name: name})
     user.name = name
     volunteer = user.volunteer
     if volunteer is not None:

@@ -152,12 +152,14 @@ def run(now: datetime | None = None, days: int | None = None, *, dry_run: bool) 
         return found
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         reason = gettext("Removed after the retention period")
+        renamed: dict[str, str] = {}
         for item in found.due:
             user = db.session.get(User, item.user_id)
             assert user is not None
             assert user.volunteer is not None
             name = gettext("Anonymised volunteer #%(number)d", number=user.id)
-            anonymise(user, name, reason, now)
+            renamed[user.name] = name
+            anonymise(user, name, reason, now, in_log=False)
             audit.record(
                 audit.RETENTION_ANONYMISE,
                 object_type="volunteer",
@@ -170,5 +172,6 @@ def run(now: datetime | None = None, days: int | None = None, *, dry_run: bool) 
                 volunteer_id=item.volunteer_id,
                 district_id=user.volunteer.district_id,
             )
+        audit.forget_names(renamed)
     db.session.commit()
     return Outcome(found.cutoff, found.retired_periods, found.due, dry_run=False)
