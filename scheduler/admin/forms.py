@@ -18,6 +18,7 @@ ROLE_LABELS = {
     "site_lead": _l("Site lead"),
     "coordinator": _l("Coordinator"),
     "admin": _l("Admin"),
+    "liaison": _l("Liaison"),
 }
 STATUS_LABELS = {
     "active": _l("Active"),

@@ -4,6 +4,7 @@ from scheduler.models.accounts import (
     ACCOUNT_ROLES,
     ADMIN,
     COORDINATOR,
+    LIAISON,
     SITE_LEAD,
     STAFF_ROLES,
     VOLUNTEER,
@@ -14,7 +15,15 @@ from scheduler.models.accounts import (
 from scheduler.models.attendance import Attendance
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.notifications import Notification
-from scheduler.models.organisations import District, WorkUnit
+from scheduler.models.organisations import (
+    CITY,
+    DISTRICT,
+    GRASSROOTS,
+    ORG_KINDS,
+    District,
+    Organisation,
+    WorkUnit,
+)
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
 from scheduler.models.responses import ShiftResponse
 from scheduler.models.rosters import (
@@ -30,7 +39,12 @@ from scheduler.models.urgent import UrgentNeed, UrgentRequest
 __all__ = [
     "ACCOUNT_ROLES",
     "ADMIN",
+    "CITY",
     "COORDINATOR",
+    "DISTRICT",
+    "GRASSROOTS",
+    "LIAISON",
+    "ORG_KINDS",
     "SHIFT_KINDS",
     "SITE_KINDS",
     "SITE_LEAD",
@@ -43,6 +57,7 @@ __all__ = [
     "Demand",
     "District",
     "Notification",
+    "Organisation",
     "PlanningPeriod",
     "Role",
     "Roster",

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import Model, db
+from scheduler.models.organisations import Organisation
 from scheduler.models.sites import Site
 
 if TYPE_CHECKING:
@@ -55,9 +56,15 @@ class PlanningPeriod(Model):
     # The coordinator on duty for this period: whom volunteers call about a shift that has
     # no site lead, or when it is too late to cancel online. None: any active coordinator.
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The node that runs the period (its sites' district, else whoever created it):
+    # scheduler.services.periods sets it, scheduler.services.scope reads it.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
     contact: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
 
     def covers(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date
