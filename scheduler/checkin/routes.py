@@ -41,7 +41,7 @@ from scheduler.htmx import fragment, is_htmx, varies
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site
 from scheduler.parsing import iso_day
-from scheduler.services import attendance, hours
+from scheduler.services import attendance, hours, scope
 from scheduler.services.attendance import (
     CheckinError,
     NotAllowed,
@@ -76,7 +76,9 @@ def _site_and_day(site_id: int, day_text: str) -> tuple[Site, date]:
     (who may not learn which sites exist)."""
     site = db.session.get(Site, site_id)
     day = iso_day(day_text)
-    if site is None or day is None:
+    # Staff outside the site's scope learn no more than about a site that does not exist.
+    hidden = site is not None and current_user.is_staff and not scope.in_scope(site, current_user)
+    if site is None or day is None or hidden:
         abort(404 if current_user.is_staff else 403)
     return site, day
 
@@ -262,8 +264,8 @@ def walk_in(site_id: int, day: str, shift: str) -> Response:
 
 def _hours_table() -> tuple[HoursFilterForm, hours.HoursTable, PlanningPeriod | None]:
     form = HoursFilterForm(request.args)
-    periods = list_periods()
-    units = [unit for unit, _count in list_work_units()]
+    periods = list_periods(current_user)
+    units = [unit for unit, _count in list_work_units(current_user)]
     form.period.choices = [("", gettext("All dates"))] + [
         (str(p.id), f"{p.name} ({p.start_date.isoformat()} – {p.end_date.isoformat()})")
         for p in periods
@@ -281,6 +283,7 @@ def _hours_table() -> tuple[HoursFilterForm, hours.HoursTable, PlanningPeriod | 
         last=period.end_date if period else None,
         work_unit_id=unit_id,
         site_ids=[site.id for site in period.sites] if period else None,
+        user=current_user,
     )
     return form, table, period
 

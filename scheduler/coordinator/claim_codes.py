@@ -19,10 +19,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler import printing as render
-from scheduler.access import staff_required
+from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.downloads import file_response
-from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import WorkUnit
 from scheduler.services import claims
@@ -191,9 +190,7 @@ def work_unit_claim_codes(unit_id: int) -> Response:
     """New claim codes for every volunteer of the work unit who has not claimed their
     account (those imported before claim codes existed have none): the same downloads and
     slips as after an import."""
-    unit = db.session.get(WorkUnit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = get_or_404(WorkUnit, unit_id)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)

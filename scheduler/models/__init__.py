@@ -34,6 +34,7 @@ from scheduler.models.rosters import (
     solve_run_sites,
 )
 from scheduler.models.sites import SHIFT_KINDS, SITE_KINDS, Demand, Site
+from scheduler.models.tree_sync import root_id
 from scheduler.models.urgent import UrgentNeed, UrgentRequest
 
 __all__ = [
@@ -73,5 +74,6 @@ __all__ = [
     "VolunteerSkill",
     "WorkUnit",
     "period_sites",
+    "root_id",
     "solve_run_sites",
 ]

@@ -4,15 +4,14 @@ pick from on sign-up (districts and work units), each linked to its node of the 
 Scope follows the tree (scheduler.services.scope): a coordinator of a node sees what belongs to
 that node and the nodes below it. Volunteers, sites and periods carry the id of the node they
 belong to; for volunteers and sites it is kept in step with their work unit / district by the
-flush hook below, so every way a row is written (sign-up, import, profile, admin) agrees."""
+flush hook in scheduler.models.tree_sync, so every way a row is written agrees."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, event, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import Model
 from scheduler.models.base import UTCDateTime
@@ -73,62 +72,3 @@ class WorkUnit(Model):
     )
 
     organisation: Mapped[Organisation | None] = relationship()
-
-
-def root_id(session: Session) -> int | None:
-    """The city union's id (the one node without a parent), or None before there is a tree."""
-    with session.no_autoflush:
-        return session.scalars(
-            select(Organisation.id)
-            .where(Organisation.parent_id.is_(None))
-            .order_by(Organisation.id)
-        ).first()
-
-
-def _node_of(session: Session, model: type[Any], obj: Any, key: int | None) -> Organisation | None:
-    """The node of a district or work unit given as an object (maybe pending) or an id."""
-    row = obj if obj is not None else (session.get(model, key) if key is not None else None)
-    if row is None:
-        return None
-    if row.organisation is not None:
-        return row.organisation  # type: ignore[no-any-return]  # row is a District or WorkUnit
-    return session.get(Organisation, row.organisation_id) if row.organisation_id else None
-
-
-@event.listens_for(Session, "before_flush")
-def _keep_organisation_ids(session: Session, flush_context: object, instances: object) -> None:
-    """Volunteers belong to their work unit's node, else their district's, else the city's;
-    sites to their district's, else the city's. A new district gets a node under the city
-    union when there is a tree."""
-    # Imported here: accounts and sites import this module.
-    from scheduler.models.accounts import Volunteer
-    from scheduler.models.sites import Site
-
-    changed = [
-        obj
-        for obj in (*session.new, *session.dirty)
-        if isinstance(obj, District | Volunteer | Site)
-    ]
-    if not changed:
-        return
-    with session.no_autoflush:
-        root_key = root_id(session)
-        root = session.get(Organisation, root_key) if root_key is not None else None
-        for obj in changed:
-            if (
-                isinstance(obj, District)
-                and obj.organisation_id is None
-                and obj.organisation is None
-            ) and root is not None:
-                obj.organisation = Organisation(kind=DISTRICT, name=obj.name, parent=root)
-        for obj in changed:
-            if isinstance(obj, Volunteer):
-                obj.organisation = (
-                    _node_of(session, WorkUnit, obj.work_unit, obj.work_unit_id)
-                    or _node_of(session, District, obj.district, obj.district_id)
-                    or root
-                )
-            elif isinstance(obj, Site):
-                obj.organisation = (
-                    _node_of(session, District, obj.district, obj.district_id) or root
-                )

@@ -40,8 +40,10 @@ accounts (admin)       admin, accounts             admin/routes, admin/forms    
 demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
 =====================  ==========================  ===============================  ============
 
-Shared by many: lookups (the draft, the latest published version, open periods), errors
-(ServiceError), coverage (what a post is and when it is filled),
-demand (a post's head count), duty (who is on duty in published versions), phones, spreadsheets.
+Shared by many: scope (who sees what: a coordinator's or liaison's node of the union tree and
+below; every list and every id a view takes goes through it), lookups (the draft, the latest
+published version, open periods), errors (ServiceError), coverage (what a post is and when
+it is filled), demand (a post's head count), duty (who is on duty in published versions),
+phones, spreadsheets.
 See docs/architecture.md for the data flow and the import layering.
 """

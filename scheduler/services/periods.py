@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.extensions import db
 from scheduler.models import ADMIN, COORDINATOR, PlanningPeriod, Site, User
 from scheduler.models.planning import MAX_PERIOD_DAYS
+from scheduler.services import scope
 from scheduler.services.errors import ServiceError
 
 MAX_NAME_LENGTH = 100
@@ -36,23 +38,25 @@ class PeriodData:
     contact_id: int | None = None
 
 
-def list_periods() -> list[PlanningPeriod]:
-    """All periods, newest first, with their sites loaded."""
-    return list(
-        db.session.scalars(
-            select(PlanningPeriod)
-            .options(selectinload(PlanningPeriod.sites))
-            .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id.desc())
-        )
+def list_periods(user: Any = None) -> list[PlanningPeriod]:
+    """All periods (those in `user`'s scope when given), newest first, with their sites."""
+    stmt = (
+        select(PlanningPeriod)
+        .options(selectinload(PlanningPeriod.sites))
+        .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id.desc())
     )
+    if user is not None:
+        stmt = scope.restrict(stmt, PlanningPeriod.organisation_id, user)
+    return list(db.session.scalars(stmt))
 
 
-def selectable_sites(period: PlanningPeriod | None) -> list[Site]:
-    """Sites a period may cover: the active ones plus any archived site it already covers (so
-    editing an old period does not silently drop it)."""
-    sites = list(
-        db.session.scalars(select(Site).where(Site.archived_at.is_(None)).order_by(Site.name))
-    )
+def selectable_sites(period: PlanningPeriod | None, user: Any = None) -> list[Site]:
+    """Sites a period may cover: the active ones (in `user`'s scope when given) plus any
+    archived site it already covers (so editing an old period does not silently drop it)."""
+    stmt = select(Site).where(Site.archived_at.is_(None)).order_by(Site.name)
+    if user is not None:
+        stmt = scope.restrict(stmt, Site.organisation_id, user)
+    sites = list(db.session.scalars(stmt))
     if period is not None:
         known = {site.id for site in sites}
         sites += [site for site in period.sites if site.id not in known]
@@ -74,7 +78,9 @@ def period_contacts(period: PlanningPeriod | None = None) -> list[User]:
     return people
 
 
-def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, list[Site]]:
+def _validate(
+    data: PeriodData, period: PlanningPeriod | None, user: Any = None
+) -> tuple[str, list[Site]]:
     name = (data.name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise PeriodError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
@@ -85,7 +91,7 @@ def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, lis
         raise PeriodError(
             _l("A period can be at most %(n)d days long.", n=MAX_PERIOD_DAYS), "end_date"
         )
-    allowed = {site.id: site for site in selectable_sites(period)}
+    allowed = {site.id: site for site in selectable_sites(period, user)}
     wanted = list(dict.fromkeys(data.site_ids))
     if any(site_id not in allowed for site_id in wanted):
         raise PeriodError(_l("Choose sites from the list."), "site_ids")
@@ -96,10 +102,14 @@ def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, lis
     return name, [allowed[site_id] for site_id in wanted]
 
 
-def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeriod:
+def save_period(
+    period: PlanningPeriod | None, data: PeriodData, user: Any = None
+) -> PlanningPeriod:
     """Create (period=None) or update a period in one commit; raises PeriodError with nothing
-    written. A new period starts open for availability."""
-    name, sites = _validate(data, period)
+    written. A new period starts open for availability. It belongs to the one node all its
+    sites share, else to the node of whoever saves it (`user`), else the city's; sites are
+    chosen from `user`'s scope."""
+    name, sites = _validate(data, period, user)
     if period is None:
         period = PlanningPeriod(is_open=True)
         db.session.add(period)
@@ -109,8 +119,18 @@ def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeri
     period.sites = sites
     period.deprioritise_no_shows = bool(data.deprioritise_no_shows)
     period.contact_id = data.contact_id
+    period.organisation_id = _node_of_period(sites, user, period.organisation_id)
     db.session.commit()
     return period
+
+
+def _node_of_period(sites: list[Site], user: Any, current: int | None) -> int | None:
+    nodes = {site.organisation_id for site in sites}
+    if len(nodes) == 1 and None not in nodes:
+        return nodes.pop()
+    if current is not None:
+        return current
+    return scope.home_node_id(user)
 
 
 def set_open(period: PlanningPeriod, is_open: bool) -> None:
