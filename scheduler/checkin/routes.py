@@ -26,7 +26,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from scheduler.access import staff_required
+from scheduler.access import members_required
 from scheduler.checkin import bp
 from scheduler.checkin.forms import (
     HoursFilterForm,
@@ -297,7 +297,7 @@ def _filter_args(form: HoursFilterForm) -> dict[str, Any]:
 
 
 @bp.get("/hours")
-@staff_required
+@members_required
 def hours_page() -> str:
     """Coordinators: service hours per volunteer (hours, shifts served, late, no-shows),
     filtered by period (its dates and sites) and work unit, most hours first, in pages."""
@@ -321,7 +321,7 @@ def _download(
 
 
 @bp.get("/hours.xlsx")
-@staff_required
+@members_required
 def hours_xlsx() -> Response:
     """The filtered table (all pages) as XLSX."""
     _form, table, period = _hours_table()
@@ -329,7 +329,7 @@ def hours_xlsx() -> Response:
 
 
 @bp.get("/hours.csv")
-@staff_required
+@members_required
 def hours_csv() -> Response:
     """The filtered table (all pages) as CSV (UTF-8 with BOM)."""
     _form, table, period = _hours_table()

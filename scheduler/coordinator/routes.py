@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from scheduler.access import check_in_scope, get_or_404, staff_required
+from scheduler.access import check_in_scope, get_or_404, members_required, staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import (
     NONE,
@@ -528,7 +528,7 @@ def work_unit_merge(unit_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/volunteers", endpoint="pool")
-@staff_required
+@members_required
 def pool_view() -> Response:
     """Search, filter, sort and page the pool. htmx requests get the results fragment."""
     form = PoolSearchForm(formdata=request.args)
@@ -557,7 +557,7 @@ def pool_view() -> Response:
 
 
 @bp.get("/volunteers/<int:volunteer_id>")
-@staff_required
+@members_required
 def volunteer_detail(volunteer_id: int) -> str:
     """A volunteer's profile, skills (with verification), training, availability in the open
     periods and partner."""

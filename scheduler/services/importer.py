@@ -40,9 +40,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.extensions import db
-from scheduler.models import VOLUNTEER, District, Skill, User, Volunteer, VolunteerSkill, WorkUnit
+from scheduler.models import (
+    GRASSROOTS,
+    VOLUNTEER,
+    District,
+    Organisation,
+    Skill,
+    User,
+    Volunteer,
+    VolunteerSkill,
+    WorkUnit,
+)
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.models.base import utcnow
+from scheduler.services import scope
 from scheduler.services.claims import ClaimSlip, assign_code
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, national, normalize_mobile
@@ -529,32 +540,51 @@ def preview_import(data: bytes, filename: str, default_work_unit: str | None) ->
     return ImportPreview(rows=tuple(rows), ignored_headers=table.ignored_headers)
 
 
-def write_import(preview: ImportPreview) -> list[ClaimSlip]:
+def write_import(preview: ImportPreview, user: Any = None) -> list[ClaimSlip]:
     """Create a volunteer account for every valid row, all in one transaction, and return a
     claim slip (with its one-time code) per account created. Work units named in the file
     that do not exist yet are created. Accounts get an unusable password until the volunteer
     claims the account with their phone number and code (scheduler.services.claims), or an
     admin sets one. Qualifications (e.g. medical) are imported unverified. A phone taken
     meanwhile (the unique constraint catches a concurrent registration) rolls everything back
-    and raises ImportConflict."""
+    and raises ImportConflict.
+
+    Imported by a coordinator or liaison of a union (`user`), the members land in that union:
+    a liaison's import puts everyone in their grassroots union; a district coordinator's puts
+    new work units under the district and people without one in it. A row that would land
+    outside the importer's scope (a work unit of another district) fails the whole import."""
     rows = preview.valid_rows
     if not rows:
         return []
+    home = user.organisation if user is not None and not scope.sees_everything(user) else None
+    home_unit = home_district = None
+    if home is not None:
+        home_unit = db.session.scalars(
+            select(WorkUnit).where(WorkUnit.organisation_id == home.id)
+        ).first()
+        home_district = db.session.scalars(
+            select(District).where(District.organisation_id == home.id)
+        ).first()
     skills = {s.code: s for s in db.session.scalars(select(Skill))}
     districts = {d.name: d for d in db.session.scalars(select(District))}
     units = {u.name: u for u in db.session.scalars(select(WorkUnit))}
     users: list[User] = []
     try:
         for row in rows:
-            unit = None
-            if row.work_unit:
+            unit = home_unit
+            if row.work_unit and unit is None:
                 unit = units.get(row.work_unit)
                 if unit is None:
                     unit = units[row.work_unit] = WorkUnit(name=row.work_unit)
+                    if home is not None:
+                        unit.organisation = Organisation(
+                            kind=GRASSROOTS, name=row.work_unit[:100], parent=home
+                        )
                     db.session.add(unit)
+            district = districts.get(row.district) if row.district else None
             volunteer = Volunteer(
                 work_unit=unit,
-                district=districts.get(row.district) if row.district else None,
+                district=district or home_district,
                 accepts_nights=row.accepts_nights,
                 weekly_cap=row.weekly_cap,
                 emergency_name=row.emergency_name,
@@ -571,8 +601,18 @@ def write_import(preview: ImportPreview) -> list[ClaimSlip]:
             db.session.add(user)
             users.append(user)
         db.session.flush()
+        outside = [u for u in users if u.volunteer and not scope.in_scope(u.volunteer, user)]
+        if outside:
+            db.session.rollback()
+            raise ImportConflict(
+                _l(
+                    "%(name)s would belong to a union outside yours (their work unit or "
+                    "district). Nothing was imported; fix the file and upload it again.",
+                    name=outside[0].name,
+                )
+            )
         now = utcnow()
-        slips = [assign_code(user, now) for user in users]
+        slips = [assign_code(account, now) for account in users]
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
