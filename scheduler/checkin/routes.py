@@ -134,7 +134,7 @@ def site_day(site_id: int, day: str) -> str | Response:
     search = WalkInSearchForm(request.args)
     searching = next((s for s in view.shifts if s.kind == search.walkin.data and s.can_mark), None)
     query = (search.q.data or "").strip() if searching is not None else ""
-    candidates = attendance.walk_in_candidates(searching, query) if searching else []
+    candidates = attendance.walk_in_candidates(searching, query, current_user) if searching else []
     context: dict[str, Any] = {
         "view": view,
         "roles": {s.kind: _roles(s) for s in view.shifts},

@@ -591,17 +591,17 @@ def write_import(preview: ImportPreview, user: Any = None) -> list[ClaimSlip]:
                 emergency_phone=row.emergency_phone,
                 skills=[VolunteerSkill(skill=skills[code]) for code in row.skills],
             )
-            user = User(
+            account = User(
                 name=row.name,
                 phone=row.phone,
                 role=VOLUNTEER,
                 password_hash=IMPORTED_PASSWORD_HASH,
                 volunteer=volunteer,
             )
-            db.session.add(user)
-            users.append(user)
+            db.session.add(account)
+            users.append(account)
         db.session.flush()
-        outside = [u for u in users if u.volunteer and not scope.in_scope(u.volunteer, user)]
+        outside = [a for a in users if a.volunteer and not scope.in_scope(a.volunteer, user)]
         if outside:
             db.session.rollback()
             raise ImportConflict(

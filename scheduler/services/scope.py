@@ -73,6 +73,12 @@ def eligible_volunteer_ids(period: PlanningPeriod) -> Select[int]:
     return stmt if ids is None else stmt.where(Volunteer.organisation_id.in_(ids))
 
 
+def may_serve(period: PlanningPeriod, volunteer: Volunteer) -> bool:
+    """Whether the period may draw on the volunteer (see eligible_volunteer_ids)."""
+    ids = under(period.organisation_id)
+    return ids is None or volunteer.organisation_id in ids
+
+
 def visible_org_ids(user: Any) -> OrgIds:
     """The nodes `user` may see: None for everything (admins, city coordinators), a set of
     ids for district and grassroots appointments, the empty set for anyone else."""
