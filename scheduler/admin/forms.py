@@ -106,12 +106,12 @@ class OrganisationForm(FlaskForm):
         choices=[SelectChoice(k, ORG_KIND_LABELS[k]) for k in ("district", "grassroots")],
         validators=[DataRequired()],
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("Union name"), validators=[DataRequired(), Length(max=60)])
     parent_id = SelectField(_l("Under"), coerce=int, validate_choice=False)
 
 
 class OrganisationNameForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("Union name"), validators=[DataRequired(), Length(max=60)])
 
 
 class OrganisationParentForm(FlaskForm):
