@@ -56,6 +56,7 @@ from scheduler.services.accounts import create_account
 from scheduler.services.catalogue import ensure_default_catalogue
 from tests.fixtures.app import build_app
 from tests.fixtures.auth import PASSWORD
+from tests.fixtures.database import POSTGRES_URL, postgres_schema_url
 from tests.test_access import sign_in
 
 GET, POST = "GET", "POST"
@@ -461,10 +462,20 @@ def send(world: ScopedWorld, who: str, method: str, url: str, data: dict[str, An
     return client.post(url, data=data or {})
 
 
-@pytest.fixture(scope="module")
-def scoped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScopedWorld]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def scoped(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[ScopedWorld]:
+    """One world per database for the whole module: every request the tables send is
+    asserted to write nothing, so sharing it is safe."""
     folder = tmp_path_factory.mktemp("scope")
-    app = build_app(f"sqlite:///{folder / 'muster.sqlite'}")
+    if request.param == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("MUSTER_TEST_DATABASE_URL is not set: PostgreSQL variant not run")
+        url = postgres_schema_url(f"{worker_id}_scope")
+    else:
+        url = f"sqlite:///{folder / 'muster.sqlite'}"
+    app = build_app(url)
     with app.app_context():
         db.create_all()
         ensure_default_catalogue()
