@@ -61,7 +61,8 @@ def test_rows_at_the_previous_head_are_all_mapped(database_url: str) -> None:
             " runs_night, runs_day, runs_evening, created_at) VALUES"
             f" (1, 'testing', '甲点', '', 1, 'Asia/Shanghai', 0, true, true, true, '{NOW}'),"
             f" (2, 'testing', '乙点', '', 2, 'Asia/Shanghai', 0, true, true, true, '{NOW}'),"
-            f" (3, 'checkpoint', '无区点', '', NULL, 'Asia/Shanghai', 0, true, true, true, '{NOW}')",
+            f" (3, 'checkpoint', '无区点', '', NULL, 'Asia/Shanghai', 0, true, true, true,"
+            f" '{NOW}')",
             "INSERT INTO planning_periods (id, name, start_date, end_date, is_open,"
             " self_signup_open, deprioritise_no_shows) VALUES"
             " (1, '一区期', '2026-12-07', '2026-12-13', true, false, false),"
