@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,7 +51,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, PUBLISHED
-from scheduler.services import claims, dashboard, importer, scope
+from scheduler.services import attendance, claims, dashboard, importer, scope
 from scheduler.services.accounts import create_account
 from scheduler.services.catalogue import ensure_default_catalogue
 from tests.fixtures.app import build_app
@@ -574,6 +574,20 @@ def test_lists_and_counts_follow_the_scope(scoped: ScopedWorld) -> None:
     ) == (4, 2, 2)
     dash = scoped.clients[COORD_A].get("/coordinator/").get_data(as_text=True)
     assert "乙区一期" not in dash
+
+
+def test_checkin_index_and_period_counts_follow_the_scope(scoped: ScopedWorld) -> None:
+    """Today's check-in list shows a coordinator their scope's sites; a period's count of
+    volunteers who offered time counts only the people it may draw on."""
+    morning = datetime(2026, 12, 11, 2, tzinfo=UTC)  # 10:00 in Shanghai, both sites on duty
+    sites = {
+        who: {e.site.name for e in attendance.todays_shifts(scoped.users[who], morning)}
+        for who in (COORD_A, CITY_COORD)
+    }
+    assert sites == {COORD_A: {"甲区点位"}, CITY_COORD: {"甲区点位", "乙区点位"}}
+    period = db.session.get_one(PlanningPeriod, scoped.ids[A]["period"])
+    (state,) = dashboard.period_states([period], [])
+    assert state.offered == 1  # both volunteers offered Monday; only A's counts for A
 
 
 def test_scope_helpers(scoped: ScopedWorld) -> None:

@@ -731,7 +731,8 @@ class IndexEntry:
 
 
 def todays_shifts(user: User, now: datetime | None = None) -> list[IndexEntry]:
-    """For staff, every site with someone on duty today (the site's local today); for anyone
+    """For staff, every site in their scope with someone on duty today (the site's local
+    today); for anyone
     else, the shifts they lead today. Yesterday's shifts stay listed until RECENT after they
     end (an overnight shift)."""
     now = now or utcnow()
@@ -749,6 +750,9 @@ def todays_shifts(user: User, now: datetime | None = None) -> list[IndexEntry]:
         if not site_ids:
             return []
     duty = on_duty(first, last, site_ids=site_ids)
+    if user.is_staff:  # a coordinator's sites only (scheduler.services.scope)
+        visible = scope.node_filter(user)
+        duty = [a for a in duty if visible(a.site.organisation_id)]
     led = _led_kinds_by_site(user, duty)
     grouped: dict[tuple[int, date], dict[str, list[Assignment]]] = defaultdict(
         lambda: defaultdict(list)

@@ -238,7 +238,9 @@ def period_states(
         ]
         offered = db.session.scalar(
             select(func.count(func.distinct(Availability.volunteer_id))).where(
-                Availability.day.between(period.start_date, period.end_date)
+                Availability.day.between(period.start_date, period.end_date),
+                # Only the people the period may draw on (services.scope).
+                Availability.volunteer_id.in_(scope.eligible_volunteer_ids(period)),
             )
         )
         states.append(
