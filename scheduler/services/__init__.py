@@ -37,6 +37,7 @@ sheets and exports     sheets, duty, exports,      sheets/routes, sheets/exports
 check-in and hours     attendance, hours, pdf      checkin/routes, checkin/forms,   checkin/
                                                    volunteer/hours
 accounts (admin)       admin, accounts             admin/routes, admin/forms        admin/
+union tree (admin)     organisations, scope        admin/routes, admin/forms        admin/
 demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
 =====================  ==========================  ===============================  ============
 
