@@ -178,6 +178,18 @@ FIELDS: list[tuple[str, str, dict[str, Any], int | str]] = [
         "/coordinator/periods/new",
         POST,
         {
+            "name": "越界联系人",
+            "start_date": "2027-01-04",
+            "end_date": "2027-01-10",
+            "site_ids": ["{own_site}"],
+            "contact_id": "{coordinator}",
+        },
+        422,
+    ),
+    (
+        "/coordinator/periods/new",
+        POST,
+        {
             "name": "越界期",
             "start_date": "2027-01-04",
             "end_date": "2027-01-10",
@@ -413,6 +425,7 @@ def build_scoped_world(app: Flask, import_dir: Path) -> ScopedWorld:
             "org": district.organisation_id,
             "lead_role": lead.id,
             "lead_volunteer": volunteer.id,
+            "coordinator": coordinator.id,
             "city_org": city.id,
             "unit_org": unit.organisation_id,
         }

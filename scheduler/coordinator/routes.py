@@ -333,7 +333,7 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
         if request.method == "GET" and current_user.role == COORDINATOR:
             form.contact_id.data = current_user.id  # whoever sets a period up, by default
     form.set_sites(periods.selectable_sites(period, current_user))
-    form.set_contacts(periods.period_contacts(period))
+    form.set_contacts(periods.period_contacts(period, current_user))
     if form.validate_on_submit():
         data = PeriodData(
             name=form.name.data,

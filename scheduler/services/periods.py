@@ -63,14 +63,19 @@ def selectable_sites(period: PlanningPeriod | None, user: Any = None) -> list[Si
     return sites
 
 
-def period_contacts(period: PlanningPeriod | None = None) -> list[User]:
-    """Who may be a period's coordinator on duty: active coordinators and admins, by name
-    (plus the period's current one, so editing never drops it silently)."""
+def period_contacts(period: PlanningPeriod | None = None, user: Any = None) -> list[User]:
+    """Who may be a period's coordinator on duty: active coordinators and admins (those
+    appointed within `user`'s scope, when given), by name (plus the period's current one, so
+    editing never drops it silently)."""
     people = list(
         db.session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.role.in_((COORDINATOR, ADMIN)))
-            .order_by(User.name_pinyin, User.id)
+            scope.restrict(
+                select(User)
+                .where(User.active.is_(True), User.role.in_((COORDINATOR, ADMIN)))
+                .order_by(User.name_pinyin, User.id),
+                User.organisation_id,
+                user,
+            )
         )
     )
     if period is not None and period.contact is not None and period.contact not in people:
@@ -96,7 +101,7 @@ def _validate(
     if any(site_id not in allowed for site_id in wanted):
         raise PeriodError(_l("Choose sites from the list."), "site_ids")
     if data.contact_id is not None and data.contact_id not in {
-        u.id for u in period_contacts(period)
+        u.id for u in period_contacts(period, user)
     }:
         raise PeriodError(_l("Choose a coordinator from the list."), "contact_id")
     return name, [allowed[site_id] for site_id in wanted]
