@@ -562,6 +562,9 @@ def test_lists_and_counts_follow_the_scope(scoped: ScopedWorld) -> None:
     assert "甲区志愿者" in page[LIAISON_A]
     assert "乙区志愿者" not in page[LIAISON_A]
     assert "甲二" not in page[LIAISON_A]  # imported to a new unit of district A, not the liaison's
+    member = scoped.clients[LIAISON_A].get(f"/coordinator/volunteers/{scoped.ids[A]['volunteer']}")
+    assert member.status_code == 200
+    assert "甲区点位" in member.get_data(as_text=True)  # the member's upcoming published shift
     sites = scoped.clients[COORD_A].get("/coordinator/sites").get_data(as_text=True)
     assert "甲区点位" in sites
     assert "乙区点位" not in sites

@@ -51,6 +51,7 @@ from scheduler.services import (
     periods,
     pool,
     scope,
+    sheets,
     sites,
     urgent,
 )
@@ -559,12 +560,13 @@ def pool_view() -> Response:
 @bp.get("/volunteers/<int:volunteer_id>")
 @members_required
 def volunteer_detail(volunteer_id: int) -> str:
-    """A volunteer's profile, skills (with verification), training, availability in the open
-    periods and partner."""
+    """A volunteer's profile, skills (with verification), training, upcoming published
+    shifts, availability in the open periods and partner. A liaison sees their members'."""
     volunteer = volunteer_or_404(volunteer_id)
     return render_template(
         "coordinator/volunteer.html",
         record=pool.volunteer_record(volunteer),
+        upcoming=sheets.personal_schedule(volunteer),
         volunteer=volunteer,
         verifiers=pool.verifier_names(volunteer),
         unavailable_form=UnavailableForm(formdata=None),
