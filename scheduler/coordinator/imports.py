@@ -49,10 +49,14 @@ def _liaison_unit() -> str | None:
 def _render_upload(
     form: ImportUploadForm, status: int = 200, file_error: str | None = None
 ) -> tuple[str, int]:
+    liaison_unit = _liaison_unit()
+    if liaison_unit is not None:
+        form.work_unit.data = liaison_unit  # a liaison imports their own union's members
     return (
         render_template(
             "coordinator/import.html",
             form=form,
+            liaison_unit=liaison_unit,
             file_error=file_error,
             work_units=_work_unit_names(),
             max_rows=importer.MAX_IMPORT_ROWS,
@@ -105,7 +109,9 @@ def import_upload() -> Response | tuple[str, int]:
     data = storage.read(importer.MAX_IMPORT_BYTES + 1)
     work_unit = _liaison_unit() or (form.work_unit.data or "").strip() or None
     try:
-        importer.preview_import(data, storage.filename or "", work_unit)
+        importer.preview_import(
+            data, storage.filename or "", work_unit, force_work_unit=_liaison_unit() is not None
+        )
     except importer.ImportFileError as error:
         return _render_upload(form, 422, file_error=str(error.message))
     token = importer.store_upload(
@@ -126,7 +132,12 @@ def import_preview(token: str) -> Response | tuple[str, int]:
     if upload is None:
         return _expired()
     try:
-        preview = importer.preview_import(upload.data, upload.filename, upload.work_unit)
+        preview = importer.preview_import(
+            upload.data,
+            upload.filename,
+            upload.work_unit,
+            force_work_unit=_liaison_unit() is not None,
+        )
     except importer.ImportFileError:
         return _expired()
     return _render_preview(upload, preview, ImportConfirmForm(formdata=None))
@@ -143,7 +154,12 @@ def import_confirm(token: str) -> Response | tuple[str, int]:
         return _expired()
     form = ImportConfirmForm()
     try:
-        preview = importer.preview_import(upload.data, upload.filename, upload.work_unit)
+        preview = importer.preview_import(
+            upload.data,
+            upload.filename,
+            upload.work_unit,
+            force_work_unit=_liaison_unit() is not None,
+        )
     except importer.ImportFileError:
         return _expired()
     if not form.validate_on_submit() or form.fingerprint.data != preview.fingerprint:

@@ -373,6 +373,7 @@ def check_rows(
     *,
     default_work_unit: str | None,
     skill_lookup: Mapping[str, str],
+    force_work_unit: bool = False,
     district_names: Iterable[str],
     registered_phones: Iterable[str],
 ) -> list[ImportRow]:
@@ -418,7 +419,11 @@ def check_rows(
                 if phone in registered:
                     errors.append(_l("This mobile number is already registered."))
 
-        work_unit = cell(cells, "work_unit") or (default_work_unit or "").strip() or None
+        work_unit = (
+            (None if force_work_unit else cell(cells, "work_unit"))
+            or (default_work_unit or "").strip()
+            or None
+        )
         if work_unit and len(work_unit) > MAX_WORK_UNIT_LENGTH:
             errors.append(_l("Work unit is longer than %(n)d characters.", n=MAX_WORK_UNIT_LENGTH))
 
@@ -520,9 +525,12 @@ def _registered(phones: Sequence[str]) -> set[str]:
     return found
 
 
-def preview_import(data: bytes, filename: str, default_work_unit: str | None) -> ImportPreview:
-    """Read and check an upload against the current database; writes nothing.
-    Raises ImportFileError when the file as a whole is unusable."""
+def preview_import(
+    data: bytes, filename: str, default_work_unit: str | None, force_work_unit: bool = False
+) -> ImportPreview:
+    """Read and check an upload against the current database; writes nothing. With
+    `force_work_unit` (a liaison's import) every row is of `default_work_unit`, whatever the
+    file says. Raises ImportFileError when the file as a whole is unusable."""
     table = read_table(data, filename)
     phone_column = table.columns["phone"]
     candidates: list[str] = []
@@ -533,6 +541,7 @@ def preview_import(data: bytes, filename: str, default_work_unit: str | None) ->
     rows = check_rows(
         table,
         default_work_unit=default_work_unit,
+        force_work_unit=force_work_unit,
         skill_lookup=_skill_lookup(),
         district_names=db.session.scalars(select(District.name)),
         registered_phones=_registered(candidates),
