@@ -11,7 +11,8 @@ from flask import abort, has_request_context, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from scheduler.extensions import db
-from scheduler.models import ADMIN, COORDINATOR, SITE_LEAD, User, Volunteer
+from scheduler.models import ADMIN, COORDINATOR, LIAISON, SITE_LEAD, User, Volunteer
+from scheduler.services import scope
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
@@ -36,6 +37,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 staff_required = roles_required(COORDINATOR, ADMIN)
 admin_required = roles_required(ADMIN)
 lead_or_staff_required = roles_required(SITE_LEAD, COORDINATOR, ADMIN)
+# Pages a grassroots union's liaison shares with coordinators (their members only: scope).
+members_required = roles_required(LIAISON, COORDINATOR, ADMIN)
 
 
 def volunteer_required(view: F) -> F:
@@ -62,8 +65,20 @@ def current_volunteer() -> Volunteer:
 
 
 def get_or_404(model: type[M], ident: Any) -> M:
-    """Fetch by primary key or 404. Views that expose per-user data check ownership after."""
-    obj = db.session.get(model, ident)
+    """Fetch by primary key or 404 — also 404 when the row lies outside the logged-in user's
+    scope (scheduler.services.scope), so an id from another district is "not found" in every
+    view. Views that expose per-user data check ownership after."""
+    return get_in_scope_or_404(model, ident, current_user)
+
+
+def get_in_scope_or_404(model: type[M], ident: Any, user: Any) -> M:
+    """The row `ident` of `model` if `user` may see it, else 404. Volunteers and site leads
+    have no scope: their views check ownership (my shift, a shift I lead) instead."""
+    obj = (
+        scope.get_in_scope(model, ident, user)
+        if scope.is_scoped(user)
+        else db.session.get(model, ident)
+    )
     if obj is None:
         abort(404)
     return obj
@@ -77,3 +92,9 @@ def audit_actor() -> tuple[User | None, str | None]:
         return None, None
     user = current_user._get_current_object() if current_user.is_authenticated else None
     return user, (request.remote_addr or None)
+
+
+def check_in_scope(obj: object) -> None:
+    """404 unless the logged-in user may see `obj` (for rows a view found another way)."""
+    if scope.is_scoped(current_user) and not scope.in_scope(obj, current_user):
+        abort(404)

@@ -66,7 +66,7 @@ def seed_demo(volunteers: int, seed: int, if_empty: bool) -> None:
     if if_empty and db.session.scalar(select(func.count(User.id))):
         click.echo("database not empty: demo data left as it is")
         return
-    summary = build_demo(volunteers=volunteers, seed=seed)
+    summary = build_demo(volunteers=volunteers, seed=seed, district_period=True)
     click.echo(summary)
 
 
@@ -74,12 +74,12 @@ def seed_demo(volunteers: int, seed: int, if_empty: bool) -> None:
 @with_appcontext
 def demo_logins() -> None:
     """Print the demo accounts' logins (only those that exist)."""
-    from scheduler.services.demo import DEMO_ACCOUNTS
+    from scheduler.services.demo import DEMO_ACCOUNTS, DEMO_UNIONS
 
-    click.echo("Demo logins (phone / password):")
+    click.echo("Demo logins (phone / password / union):")
     for role, phone, password, _name in DEMO_ACCOUNTS:
         if db.session.scalar(select(User.id).where(User.phone == normalize_mobile(phone))):
-            click.echo(f"  {role:<12} {phone}  {password}")
+            click.echo(f"  {role:<12} {phone}  {password}  {DEMO_UNIONS.get(phone, '')}".rstrip())
 
 
 @click.command("solve")

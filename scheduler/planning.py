@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import selectinload
 
 import solver
@@ -42,6 +42,7 @@ from scheduler.models import (
 )
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, PUBLISHED, SOURCE_SOLVER
+from scheduler.services import scope
 from scheduler.services.availability import Offer, span_index
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
@@ -180,6 +181,8 @@ def build_problem(
     With the period's `deprioritise_no_shows`, volunteers with repeated `no_shows` (per volunteer
     id, their no-shows before the period: the caller passes services.hours.no_show_counts) get
     a soft off-request on each of its days (see _no_show_requests).
+    Only volunteers of the period's unions are people (services.scope: a district's period
+    draws on its district, a city-wide one on everybody).
     Loads everything with a handful of set queries, whatever the number of volunteers.
     With `volunteer_ids`, only those volunteers are people and only their draft rows are kept
     (pins, other sites' rows): enough to judge what one volunteer may take (self-sign-up)
@@ -222,7 +225,17 @@ def build_problem(
         by_start[span_index(s.start.date(), s.start.hour)].append(mapping.shifts[s.id])
 
     requests = _no_show_requests(no_shows or {}, days) if period.deprioritise_no_shows else {}
-    people = _people(first, last, chosen, roles, by_start, kept, requests, volunteer_ids)
+    people = _people(
+        first,
+        last,
+        chosen,
+        roles,
+        by_start,
+        kept,
+        requests,
+        volunteer_ids,
+        scope.eligible_volunteer_ids(period),
+    )
     mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
     known = set(mapping.volunteers)
 
@@ -532,9 +545,11 @@ def _people(
     kept: list[Any],
     requests: dict[int, tuple[solver.Request, ...]],
     volunteer_ids: Collection[int] | None = None,
+    eligible: Select[int] | None = None,
 ) -> list[solver.Person]:
-    """Every active volunteer (or those of `volunteer_ids`) as a solver Person (six set
-    queries, no per-person query)."""
+    """Every active volunteer (or those of `volunteer_ids`; only those `eligible` selects,
+    when given: the period's own unions) as a solver Person (six set queries, no per-person
+    query)."""
     volunteers = db.session.execute(
         select(
             Volunteer.id,
@@ -547,6 +562,7 @@ def _people(
         )
         .join(User, User.id == Volunteer.user_id)
         .where(User.active.is_(True), *_among(Volunteer.id, volunteer_ids))
+        .where(*([] if eligible is None else [Volunteer.id.in_(eligible)]))
         .order_by(Volunteer.id)
     ).all()
     ids = [v.id for v in volunteers]

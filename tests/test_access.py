@@ -38,6 +38,7 @@ from scheduler.models import (
     Demand,
     District,
     Notification,
+    Organisation,
     PlanningPeriod,
     Role,
     Roster,
@@ -294,6 +295,15 @@ ROWS: list[Row] = [
     # Messages: what the outbox sent and failed, and sending failed ones again (staff only).
     R("coordinator.delivery",             GET,  "/coordinator/delivery",                                    LOGIN, 403,       403,       200,         200),
     R("coordinator.delivery_retry",       POST, "/coordinator/delivery/retry",                              LOGIN, 403,       403,       FEAT,        FEAT),
+    # The union tree (issue 13): admins only. Scoped roles: tests/test_scope_access.py.
+    R("admin.organisations",              GET,  "/admin/organisations",                                     LOGIN, 403,       403,       403,         200),
+    R("admin.organisations",              POST, "/admin/organisations",                                     LOGIN, 403,       403,       403,         FEAT),
+    R("admin.organisation",               GET,  "/admin/organisations/{org}",                               LOGIN, 403,       403,       403,         200),
+    R("admin.organisation_rename",        POST, "/admin/organisations/{org}/rename",                        LOGIN, 403,       403,       403,         FEAT),
+    R("admin.organisation_move",          POST, "/admin/organisations/{org}/move",                          LOGIN, 403,       403,       403,         FEAT),
+    R("admin.organisation_merge",         POST, "/admin/organisations/{org}/merge",                         LOGIN, 403,       403,       403,         FEAT),
+    R("admin.organisation_archive",       POST, "/admin/organisations/{org}/archive",                       LOGIN, 403,       403,       403,         FEAT),
+    R("admin.organisation_appoint",       POST, "/admin/organisations/{org}/appoint",                       LOGIN, 403,       403,       403,         FEAT),
 ]
 # fmt: on
 
@@ -388,6 +398,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "checkin.times": {"time_in": "08:00", "time_out": "16:00"},
     "checkin.walk_in": {"volunteer_id": "{volunteer}", "role_id": "{lead_role}"},
     "admin.change_role": {"role": ADMIN},
+    "admin.organisations": {"kind": "district", "name": "新区", "parent_id": "{org}"},
+    "admin.organisation_rename": {"name": "改名"},
+    "admin.organisation_move": {"parent_id": "{org}"},
+    "admin.organisation_merge": {"target_id": "{org}"},
+    "admin.organisation_archive": {"archived": "1"},
+    "admin.organisation_appoint": {"phone": "13900000005", "role": "coordinator"},
     "admin.set_password": {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
 }
 
@@ -470,6 +486,9 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
     of them logged in. The volunteer and site lead have volunteer profiles, the coordinator none;
     the admin has one only when `admin_volunteer` (the CSRF tests post to /me pages as admin)."""
     app.config["IMPORT_DIR"] = str(import_dir)
+    city = Organisation(kind="city", name="市总工会")  # the union tree's root (issue 13)
+    db.session.add(city)
+    db.session.flush()
     district = District(name="崇川区")
     unit, other_unit = WorkUnit(name="甲单位"), WorkUnit(name="乙单位")
     skill = Skill(code="forklift", name_zh="叉车", name_en="Forklift")
@@ -634,6 +653,7 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
         "own": own_shift.id,
         "notification": note.id,
         "calendar_token": CALENDAR_TOKEN,
+        "org": city.id,
         "urgent": request.id,
         "codes": codes[COORDINATOR],
         "claimable": claimable.volunteer.id,

@@ -19,6 +19,7 @@ def test_demo_period_is_named_without_its_dates(app_factory: Callable[..., Flask
     for _ in range(2):  # a second run reuses the period
         assert runner.invoke(args=["seed-demo", "--volunteers", "20", "--seed", "3"]).exit_code == 0
     with app.app_context():
-        periods = list(db.session.scalars(select(PlanningPeriod)))
-        assert [p.name for p in periods] == ["第一期"]
-        assert "月" not in periods[0].name
+        periods = list(db.session.scalars(select(PlanningPeriod).order_by(PlanningPeriod.id)))
+        # The city's period, and 崇川区's own the fortnight after (issue 13).
+        assert [p.name for p in periods] == ["第一期", "崇川区第二期"]
+        assert not any("月" in p.name for p in periods)

@@ -18,6 +18,7 @@ ROLE_LABELS = {
     "site_lead": _l("Site lead"),
     "coordinator": _l("Coordinator"),
     "admin": _l("Admin"),
+    "liaison": _l("Liaison"),
 }
 STATUS_LABELS = {
     "active": _l("Active"),
@@ -85,4 +86,52 @@ class PasswordForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+# The union tree ---------------------------------------------------------------------------
+
+ORG_KIND_LABELS = {
+    "city": _l("City union"),
+    "district": _l("District or county union"),
+    "grassroots": _l("Grassroots union"),
+}
+
+
+class OrganisationForm(FlaskForm):
+    """Add a district or grassroots union under a parent."""
+
+    kind = SelectField(
+        _l("Kind"),
+        choices=[SelectChoice(k, ORG_KIND_LABELS[k]) for k in ("district", "grassroots")],
+        validators=[DataRequired()],
+    )
+    name = StringField(_l("Union name"), validators=[DataRequired(), Length(max=60)])
+    parent_id = SelectField(_l("Under"), coerce=int, validate_choice=False)
+
+
+class OrganisationNameForm(FlaskForm):
+    name = StringField(_l("Union name"), validators=[DataRequired(), Length(max=60)])
+
+
+class OrganisationParentForm(FlaskForm):
+    parent_id = SelectField(_l("Move under"), coerce=int, validate_choice=False)
+
+
+class OrganisationMergeForm(FlaskForm):
+    target_id = SelectField(_l("Merge into"), coerce=int, validate_choice=False)
+
+
+class OrganisationArchiveForm(FlaskForm):
+    archived = HiddenField()
+
+
+class AppointForm(FlaskForm):
+    """Appoint an account (by mobile number) coordinator or liaison of a union."""
+
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=32)])
+    role = SelectField(
+        _lp("account", "Role"),
+        choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ("coordinator", "liaison")],
+        validators=[DataRequired()],
     )

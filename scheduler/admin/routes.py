@@ -1,4 +1,5 @@
-"""Admin pages: accounts and their roles, deactivation, passwords. Admins only."""
+"""Admin pages: accounts and their roles, deactivation, passwords; the union tree and who
+coordinates each union. Admins only."""
 
 from __future__ import annotations
 
@@ -10,16 +11,26 @@ from werkzeug.wrappers import Response
 from scheduler.access import admin_required, get_or_404
 from scheduler.admin import bp
 from scheduler.admin.forms import (
+    ORG_KIND_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
     AccountSearchForm,
+    AppointForm,
+    OrganisationArchiveForm,
+    OrganisationForm,
+    OrganisationMergeForm,
+    OrganisationNameForm,
+    OrganisationParentForm,
     PasswordForm,
     ReturnForm,
     RoleForm,
 )
+from scheduler.extensions import db
+from scheduler.forms import INVALID, add_error
 from scheduler.htmx import render
-from scheduler.models import User
+from scheduler.models import Organisation, User
 from scheduler.services import admin as admin_service
+from scheduler.services import organisations as organisation_service
 from scheduler.services.phones import national
 from scheduler.sessions import keep_session
 
@@ -148,4 +159,180 @@ def set_password(user_id: int) -> Response | tuple[str, int]:
     return (
         render_template("admin/set_password.html", form=form, user=user, national=national),
         status,
+    )
+
+
+# The union tree ---------------------------------------------------------------------------
+
+
+def _node_or_404(org_id: int) -> Organisation:
+    return get_or_404(Organisation, org_id)
+
+
+def _choices(nodes: list[Organisation]) -> list[tuple[int, str]]:
+    return [(n.id, f"{n.name} ({ORG_KIND_LABELS[n.kind]})") for n in nodes]
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@admin_required
+def organisations() -> Response | tuple[str, int]:
+    """The union tree with its coordinators and liaisons; POST adds a union."""
+    form = OrganisationForm()
+    form.parent_id.choices = _choices(
+        organisation_service.parent_choices(None, "district")
+        + organisation_service.parent_choices(None, "grassroots")
+    )
+    if form.validate_on_submit():
+        parent = db.session.get(Organisation, form.parent_id.data)
+        try:
+            node = organisation_service.create(form.kind.data, form.name.data, parent)
+        except organisation_service.OrganisationError as error:
+            add_error(form, error, flash_if_no_field=True)
+        else:
+            flash(gettext("“%(name)s” added.", name=node.name), "success")
+            return redirect(url_for("admin.organisations"))
+    status = INVALID if form.is_submitted() else 200
+    return render_template(
+        "admin/organisations.html",
+        form=form,
+        rows=organisation_service.tree(),
+        kind_labels=ORG_KIND_LABELS,
+        role_labels=ROLE_LABELS,
+    ), status
+
+
+@bp.get("/organisations/<int:org_id>")
+@admin_required
+def organisation(org_id: int) -> str:
+    """One union: rename, move, merge, archive, appoint."""
+    node = _node_or_404(org_id)
+    name_form = OrganisationNameForm(formdata=None, name=node.name)
+    parent_form = OrganisationParentForm(formdata=None, parent_id=node.parent_id)
+    parent_form.parent_id.choices = _choices(organisation_service.parent_choices(node, node.kind))
+    merge_form = OrganisationMergeForm(formdata=None)
+    merge_form.target_id.choices = _choices(
+        [n for n in organisation_service.merge_choices(node) if n.id != node.id]
+    )
+    staff = next((r.staff for r in organisation_service.tree() if r.node.id == node.id), [])
+    return render_template(
+        "admin/organisation.html",
+        node=node,
+        name_form=name_form,
+        parent_form=parent_form,
+        merge_form=merge_form,
+        archive_form=OrganisationArchiveForm(formdata=None),
+        appoint_form=AppointForm(formdata=None),
+        staff=staff,
+        kind_labels=ORG_KIND_LABELS,
+        role_labels=ROLE_LABELS,
+        national=national,
+    )
+
+
+def _done(node_id: int, message: str | None, error: Exception | None = None) -> Response:
+    if error is not None:
+        flash(str(getattr(error, "message", error)), "error")
+    elif message:
+        flash(message, "success")
+    return redirect(url_for("admin.organisation", org_id=node_id))
+
+
+def _invalid(node_id: int) -> Response:
+    flash(gettext("Check the form and try again."), "error")
+    return redirect(url_for("admin.organisation", org_id=node_id))
+
+
+@bp.post("/organisations/<int:org_id>/rename")
+@admin_required
+def organisation_rename(org_id: int) -> Response:
+    node = _node_or_404(org_id)
+    form = OrganisationNameForm()
+    if not form.validate_on_submit():
+        return _invalid(node.id)
+    try:
+        organisation_service.rename(node, form.name.data)
+    except organisation_service.OrganisationError as error:
+        db.session.rollback()
+        return _done(org_id, None, error)
+    return _done(org_id, gettext("Saved."))
+
+
+@bp.post("/organisations/<int:org_id>/move")
+@admin_required
+def organisation_move(org_id: int) -> Response:
+    node = _node_or_404(org_id)
+    form = OrganisationParentForm()
+    if not form.validate_on_submit():
+        return _invalid(node.id)
+    try:
+        organisation_service.move(node, db.session.get(Organisation, form.parent_id.data))
+    except organisation_service.OrganisationError as error:
+        db.session.rollback()
+        return _done(org_id, None, error)
+    return _done(org_id, gettext("Saved."))
+
+
+@bp.post("/organisations/<int:org_id>/merge")
+@admin_required
+def organisation_merge(org_id: int) -> Response:
+    node = _node_or_404(org_id)
+    form = OrganisationMergeForm()
+    target = (
+        db.session.get(Organisation, form.target_id.data) if form.validate_on_submit() else None
+    )
+    if target is None:
+        return _invalid(node.id)
+    source_name = node.name
+    try:
+        moved = organisation_service.merge(node, target)
+    except organisation_service.OrganisationError as error:
+        db.session.rollback()
+        return _done(org_id, None, error)
+    flash(
+        gettext(
+            "“%(source)s” merged into “%(target)s”: %(n)d volunteers moved.",
+            source=source_name,
+            target=target.name,
+            n=moved,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.organisation", org_id=target.id))
+
+
+@bp.post("/organisations/<int:org_id>/archive")
+@admin_required
+def organisation_archive(org_id: int) -> Response:
+    node = _node_or_404(org_id)
+    form = OrganisationArchiveForm()
+    if not form.validate_on_submit():
+        return _invalid(node.id)
+    try:
+        organisation_service.set_archived(node, form.archived.data == "1")
+    except organisation_service.OrganisationError as error:
+        db.session.rollback()
+        return _done(org_id, None, error)
+    return _done(org_id, gettext("Saved."))
+
+
+@bp.post("/organisations/<int:org_id>/appoint")
+@admin_required
+def organisation_appoint(org_id: int) -> Response:
+    node = _node_or_404(org_id)
+    form = AppointForm()
+    if not form.validate_on_submit():
+        return _invalid(node.id)
+    try:
+        user = organisation_service.appoint(node, form.phone.data, form.role.data)
+    except organisation_service.OrganisationError as error:
+        db.session.rollback()
+        return _done(org_id, None, error)
+    return _done(
+        org_id,
+        gettext(
+            "%(name)s is now: %(role)s of %(org)s.",
+            name=user.name,
+            role=str(ROLE_LABELS[user.role]),
+            org=node.name,
+        ),
     )

@@ -11,6 +11,12 @@ def home_url() -> str:
     /me for everyone else."""
     if current_user.is_authenticated and current_user.is_staff and current_user.volunteer is None:
         return url_for("coordinator.dashboard")
+    if (
+        current_user.is_authenticated
+        and current_user.role == "liaison"
+        and not current_user.volunteer
+    ):
+        return url_for("coordinator.pool")  # a liaison's members
     return url_for("volunteer.me")
 
 

@@ -26,7 +26,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from scheduler.access import staff_required
+from scheduler.access import members_required
 from scheduler.checkin import bp
 from scheduler.checkin.forms import (
     HoursFilterForm,
@@ -41,7 +41,7 @@ from scheduler.htmx import fragment, is_htmx, varies
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site
 from scheduler.parsing import iso_day
-from scheduler.services import attendance, hours
+from scheduler.services import attendance, hours, scope
 from scheduler.services.attendance import (
     CheckinError,
     NotAllowed,
@@ -76,7 +76,9 @@ def _site_and_day(site_id: int, day_text: str) -> tuple[Site, date]:
     (who may not learn which sites exist)."""
     site = db.session.get(Site, site_id)
     day = iso_day(day_text)
-    if site is None or day is None:
+    # Staff outside the site's scope learn no more than about a site that does not exist.
+    hidden = site is not None and current_user.is_staff and not scope.in_scope(site, current_user)
+    if site is None or day is None or hidden:
         abort(404 if current_user.is_staff else 403)
     return site, day
 
@@ -132,7 +134,7 @@ def site_day(site_id: int, day: str) -> str | Response:
     search = WalkInSearchForm(request.args)
     searching = next((s for s in view.shifts if s.kind == search.walkin.data and s.can_mark), None)
     query = (search.q.data or "").strip() if searching is not None else ""
-    candidates = attendance.walk_in_candidates(searching, query) if searching else []
+    candidates = attendance.walk_in_candidates(searching, query, current_user) if searching else []
     context: dict[str, Any] = {
         "view": view,
         "roles": {s.kind: _roles(s) for s in view.shifts},
@@ -262,8 +264,8 @@ def walk_in(site_id: int, day: str, shift: str) -> Response:
 
 def _hours_table() -> tuple[HoursFilterForm, hours.HoursTable, PlanningPeriod | None]:
     form = HoursFilterForm(request.args)
-    periods = list_periods()
-    units = [unit for unit, _count in list_work_units()]
+    periods = list_periods(current_user)
+    units = [unit for unit, _count in list_work_units(current_user)]
     form.period.choices = [("", gettext("All dates"))] + [
         (str(p.id), f"{p.name} ({p.start_date.isoformat()} – {p.end_date.isoformat()})")
         for p in periods
@@ -281,6 +283,7 @@ def _hours_table() -> tuple[HoursFilterForm, hours.HoursTable, PlanningPeriod | 
         last=period.end_date if period else None,
         work_unit_id=unit_id,
         site_ids=[site.id for site in period.sites] if period else None,
+        user=current_user,
     )
     return form, table, period
 
@@ -294,7 +297,7 @@ def _filter_args(form: HoursFilterForm) -> dict[str, Any]:
 
 
 @bp.get("/hours")
-@staff_required
+@members_required
 def hours_page() -> str:
     """Coordinators: service hours per volunteer (hours, shifts served, late, no-shows),
     filtered by period (its dates and sites) and work unit, most hours first, in pages."""
@@ -318,7 +321,7 @@ def _download(
 
 
 @bp.get("/hours.xlsx")
-@staff_required
+@members_required
 def hours_xlsx() -> Response:
     """The filtered table (all pages) as XLSX."""
     _form, table, period = _hours_table()
@@ -326,7 +329,7 @@ def hours_xlsx() -> Response:
 
 
 @bp.get("/hours.csv")
-@staff_required
+@members_required
 def hours_csv() -> Response:
     """The filtered table (all pages) as CSV (UTF-8 with BOM)."""
     _form, table, period = _hours_table()

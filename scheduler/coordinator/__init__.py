@@ -3,17 +3,18 @@
 codes."""
 
 from flask import Blueprint, abort
+from flask_login import current_user
 
 from scheduler.models import Volunteer
-from scheduler.services import pool
+from scheduler.services import pool, scope
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
 
 def volunteer_or_404(volunteer_id: int) -> Volunteer:
-    """The volunteer the URL names, or 404."""
+    """The volunteer the URL names, or 404 (also when outside the user's scope)."""
     volunteer = pool.get_volunteer(volunteer_id)
-    if volunteer is None:
+    if volunteer is None or not scope.in_scope(volunteer, current_user):
         abort(404)
     return volunteer
 

@@ -19,10 +19,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler import printing as render
-from scheduler.access import staff_required
+from scheduler.access import get_or_404, members_required, staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.downloads import file_response
-from scheduler.extensions import db
 from scheduler.forms import EmptyForm
 from scheduler.models import WorkUnit
 from scheduler.services import claims, codes
@@ -71,7 +70,7 @@ def _claim_url(endpoint: str = "auth.claim") -> str:
 
 
 @bp.get("/import/codes/<token>")
-@staff_required
+@members_required
 @no_store
 def import_codes(token: str) -> Response | str:
     """The downloads of an import's claim codes."""
@@ -88,7 +87,7 @@ def import_codes(token: str) -> Response | str:
 
 
 @bp.get("/import/codes/<token>/codes.csv")
-@staff_required
+@members_required
 @no_store
 def import_codes_csv(token: str) -> Response:
     slips = _slips_or_gone(token)
@@ -98,7 +97,7 @@ def import_codes_csv(token: str) -> Response:
 
 
 @bp.get("/import/codes/<token>/codes.xlsx")
-@staff_required
+@members_required
 @no_store
 def import_codes_xlsx(token: str) -> Response:
     slips = _slips_or_gone(token)
@@ -131,7 +130,7 @@ def _unit_slips(token: str, unit: int, pdf: bool) -> Response | str:
 
 
 @bp.get("/import/codes/<token>/slips/<int:unit>")
-@staff_required
+@members_required
 @no_store
 def import_slips(token: str, unit: int) -> Response | str:
     """One work unit's slips (the `unit`-th group of the downloads page) as a page to print."""
@@ -139,7 +138,7 @@ def import_slips(token: str, unit: int) -> Response | str:
 
 
 @bp.get("/import/codes/<token>/slips/<int:unit>.pdf")
-@staff_required
+@members_required
 @no_store
 def import_slips_pdf(token: str, unit: int) -> Response | str:
     """The same slips as a PDF (A4 portrait)."""
@@ -147,7 +146,7 @@ def import_slips_pdf(token: str, unit: int) -> Response | str:
 
 
 @bp.post("/import/codes/<token>/discard")
-@staff_required
+@members_required
 def import_codes_discard(token: str) -> Response:
     """The coordinator has printed or saved the codes: forget the plain copy."""
     form = EmptyForm()
@@ -158,7 +157,7 @@ def import_codes_discard(token: str) -> Response:
 
 
 @bp.post("/volunteers/<int:volunteer_id>/claim-code")
-@staff_required
+@members_required
 @no_store
 def volunteer_claim_code(volunteer_id: int) -> Response | tuple[str, int]:
     """A new claim code for an imported volunteer who has not claimed the account (the old
@@ -218,14 +217,12 @@ def volunteer_reset_code(volunteer_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/work-units/<int:unit_id>/claim-codes")
-@staff_required
+@members_required
 def work_unit_claim_codes(unit_id: int) -> Response:
     """New claim codes for every volunteer of the work unit who has not claimed their
     account (those imported before claim codes existed have none): the same downloads and
     slips as after an import."""
-    unit = db.session.get(WorkUnit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = get_or_404(WorkUnit, unit_id)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)

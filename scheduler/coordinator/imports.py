@@ -15,13 +15,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from scheduler.access import staff_required
+from scheduler.access import members_required
 from scheduler.coordinator import bp
 from scheduler.coordinator.import_forms import ImportConfirmForm, ImportUploadForm
 from scheduler.extensions import db
 from scheduler.forms import EmptyForm
-from scheduler.models import WorkUnit
-from scheduler.services import claims, importer
+from scheduler.models import LIAISON, WorkUnit
+from scheduler.services import catalogue_admin, claims, importer
 
 PREVIEW_VALID_ROWS_SHOWN = 200
 
@@ -33,16 +33,30 @@ def _upload_dir() -> Path:
 
 
 def _work_unit_names() -> list[str]:
-    return list(db.session.scalars(select(WorkUnit.name).order_by(WorkUnit.name)))
+    """The work units the importer may name (a liaison: only their own union's)."""
+    return [unit.name for unit, _count in catalogue_admin.list_work_units(current_user)]
+
+
+def _liaison_unit() -> str | None:
+    """A liaison imports members of their own union only: its work unit's name."""
+    if current_user.role != LIAISON:
+        return None
+    return db.session.scalar(
+        select(WorkUnit.name).where(WorkUnit.organisation_id == current_user.organisation_id)
+    )
 
 
 def _render_upload(
     form: ImportUploadForm, status: int = 200, file_error: str | None = None
 ) -> tuple[str, int]:
+    liaison_unit = _liaison_unit()
+    if liaison_unit is not None:
+        form.work_unit.data = liaison_unit  # a liaison imports their own union's members
     return (
         render_template(
             "coordinator/import.html",
             form=form,
+            liaison_unit=liaison_unit,
             file_error=file_error,
             work_units=_work_unit_names(),
             max_rows=importer.MAX_IMPORT_ROWS,
@@ -84,7 +98,7 @@ def _expired() -> Response:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@staff_required
+@members_required
 def import_upload() -> Response | tuple[str, int]:
     """Step 1: upload a file. A file that cannot be imported at all is refused here, before
     anything is kept; otherwise it is stored and the coordinator goes to the preview."""
@@ -93,9 +107,11 @@ def import_upload() -> Response | tuple[str, int]:
         return _render_upload(form, 422 if form.is_submitted() else 200)
     storage = form.file.data
     data = storage.read(importer.MAX_IMPORT_BYTES + 1)
-    work_unit = (form.work_unit.data or "").strip() or None
+    work_unit = _liaison_unit() or (form.work_unit.data or "").strip() or None
     try:
-        importer.preview_import(data, storage.filename or "", work_unit)
+        importer.preview_import(
+            data, storage.filename or "", work_unit, force_work_unit=_liaison_unit() is not None
+        )
     except importer.ImportFileError as error:
         return _render_upload(form, 422, file_error=str(error.message))
     token = importer.store_upload(
@@ -109,21 +125,26 @@ def import_upload() -> Response | tuple[str, int]:
 
 
 @bp.route("/import/<token>", methods=["GET"])
-@staff_required
+@members_required
 def import_preview(token: str) -> Response | tuple[str, int]:
     """The rows as they would be imported, each bad row with its reasons; writes nothing."""
     upload = importer.load_upload(_upload_dir(), token, current_user.id)
     if upload is None:
         return _expired()
     try:
-        preview = importer.preview_import(upload.data, upload.filename, upload.work_unit)
+        preview = importer.preview_import(
+            upload.data,
+            upload.filename,
+            upload.work_unit,
+            force_work_unit=_liaison_unit() is not None,
+        )
     except importer.ImportFileError:
         return _expired()
     return _render_preview(upload, preview, ImportConfirmForm(formdata=None))
 
 
 @bp.route("/import/<token>", methods=["POST"])
-@staff_required
+@members_required
 def import_confirm(token: str) -> Response | tuple[str, int]:
     """Step 2: re-check the file and write every valid row in one transaction. If the outcome
     differs from what the preview showed (e.g. a phone was registered meanwhile), nothing is
@@ -133,7 +154,12 @@ def import_confirm(token: str) -> Response | tuple[str, int]:
         return _expired()
     form = ImportConfirmForm()
     try:
-        preview = importer.preview_import(upload.data, upload.filename, upload.work_unit)
+        preview = importer.preview_import(
+            upload.data,
+            upload.filename,
+            upload.work_unit,
+            force_work_unit=_liaison_unit() is not None,
+        )
     except importer.ImportFileError:
         return _expired()
     if not form.validate_on_submit() or form.fingerprint.data != preview.fingerprint:
@@ -156,7 +182,7 @@ def import_confirm(token: str) -> Response | tuple[str, int]:
         )
         return _render_preview(upload, preview, form, 422)
     try:
-        slips = importer.write_import(preview)
+        slips = importer.write_import(preview, current_user)
     except importer.ImportConflict as error:
         flash(str(error.message), "error")
         return _render_preview(upload, preview, form, 409, changed=True)
@@ -179,7 +205,7 @@ def import_confirm(token: str) -> Response | tuple[str, int]:
 
 
 @bp.route("/import/<token>/discard", methods=["POST"])
-@staff_required
+@members_required
 def import_discard(token: str) -> Response:
     """Throw an upload away without importing anything."""
     form = EmptyForm()

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from scheduler.access import get_or_404, staff_required
+from scheduler.access import check_in_scope, get_or_404, members_required, staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import (
     NONE,
@@ -51,6 +51,8 @@ from scheduler.services import (
     outbox,
     periods,
     pool,
+    scope,
+    sheets,
     sites,
     urgent,
 )
@@ -87,15 +89,15 @@ def _coordinator_context() -> dict[str, Any]:
 def dashboard_view() -> str:
     """Headline counts, each open period's state with the one step that moves it forward,
     urgent requests waiting, and the availability heat map of one open period (?period=<id>)."""
-    open_list = open_periods()
+    open_list = [p for p in open_periods() if scope.in_scope(p, current_user)]
     selected = next((p for p in open_list if p.id == request.args.get("period", type=int)), None)
     if selected is None and open_list:
         selected = open_list[0]
     heat = dashboard.heat_map(selected) if selected is not None else None
-    waiting = urgent.waiting()
+    waiting = [w for w in urgent.waiting() if scope.in_scope(w.request, current_user)]
     return render_template(
         "coordinator/dashboard.html",
-        counts=dashboard.counts(),
+        counts=dashboard.counts(current_user),
         urgent_waiting=waiting,
         open_periods=open_list,
         states=dashboard.period_states(open_list, waiting),
@@ -112,7 +114,7 @@ def dashboard_view() -> str:
 def sites_list() -> str:
     """Active sites (?archived=1 adds the archived ones)."""
     show_archived = request.args.get("archived") == "1"
-    rows = sites.list_sites(include_archived=show_archived)
+    rows = sites.list_sites(include_archived=show_archived, user=current_user)
     return render_template(
         "coordinator/sites.html",
         sites=rows,
@@ -138,7 +140,7 @@ def _site_page(form: Any, site: Site | None, status: int = 200) -> tuple[str, in
 
 def _save_site(site: Site | None) -> Response | tuple[str, int]:
     roles = sites.catalogue_roles()
-    districts = catalogue_admin.list_districts()
+    districts = catalogue_admin.list_districts(current_user)
     if request.method == "GET":
         if site is None:
             initial = sites.default_site_data(request.args.get("kind", "checkpoint"), roles)
@@ -148,7 +150,7 @@ def _save_site(site: Site | None) -> Response | tuple[str, int]:
     form = site_form(roles, districts)
     if form.validate_on_submit():
         try:
-            saved = sites.save_site(site, form.to_data())
+            saved = sites.save_site(site, form.to_data(), current_user)
         except SiteError as error:
             add_error(form, error, flash_if_no_field=True)
         else:
@@ -169,6 +171,8 @@ def site_new() -> Response | tuple[str, int]:
 def site_edit(site_id: int) -> Response | tuple[str, int]:
     """Edit a site's details, shift pattern and demand grid."""
     site = sites.get_site(site_id)
+    if site is not None:
+        check_in_scope(site)
     if site is None:
         abort(404)
     return _save_site(site)
@@ -316,7 +320,9 @@ def skill_edit(skill_id: int) -> Response | tuple[str, int]:
 def periods_list() -> str:
     """All planning periods with their sites and open/closed state."""
     return render_template(
-        "coordinator/periods.html", periods=periods.list_periods(), action_form=EmptyForm()
+        "coordinator/periods.html",
+        periods=periods.list_periods(current_user),
+        action_form=EmptyForm(),
     )
 
 
@@ -329,8 +335,8 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
         form = PeriodForm()
         if request.method == "GET" and current_user.role == COORDINATOR:
             form.contact_id.data = current_user.id  # whoever sets a period up, by default
-    form.set_sites(periods.selectable_sites(period))
-    form.set_contacts(periods.period_contacts(period))
+    form.set_sites(periods.selectable_sites(period, current_user))
+    form.set_contacts(periods.period_contacts(period, current_user))
     if form.validate_on_submit():
         data = PeriodData(
             name=form.name.data,
@@ -343,7 +349,7 @@ def _save_period(period: PlanningPeriod | None) -> Response | tuple[str, int]:
             reminder_hours_before=form.reminder_hours_before.data,
         )
         try:
-            saved = periods.save_period(period, data)
+            saved = periods.save_period(period, data, current_user)
         except PeriodError as error:
             add_error(form, error, flash_if_no_field=True)
         else:
@@ -417,7 +423,9 @@ def districts() -> Response | tuple[str, int]:
             return redirect(url_for("coordinator.districts"))
     status = INVALID if form.is_submitted() else 200
     return render_template(
-        "coordinator/districts.html", form=form, districts=catalogue_admin.list_districts()
+        "coordinator/districts.html",
+        form=form,
+        districts=catalogue_admin.list_districts(current_user),
     ), status
 
 
@@ -454,7 +462,9 @@ def work_units() -> Response | tuple[str, int]:
             return redirect(url_for("coordinator.work_units"))
     status = INVALID if form.is_submitted() else 200
     return render_template(
-        "coordinator/work_units.html", form=form, units=catalogue_admin.list_work_units()
+        "coordinator/work_units.html",
+        form=form,
+        units=catalogue_admin.list_work_units(current_user),
     ), status
 
 
@@ -504,7 +514,7 @@ def work_unit_merge(unit_id: int) -> Response | tuple[str, int]:
     form = _merge_form(unit)
     if form.validate_on_submit():
         target = db.session.get(WorkUnit, form.target_id.data)
-        if target is not None:
+        if target is not None and scope.in_scope(target, current_user):
             source_name = unit.name
             try:
                 moved = catalogue_admin.merge_work_units(unit, target)
@@ -527,15 +537,17 @@ def work_unit_merge(unit_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/volunteers", endpoint="pool")
-@staff_required
+@members_required
 def pool_view() -> Response:
     """Search, filter, sort and page the pool. htmx requests get the results fragment."""
     form = PoolSearchForm(formdata=request.args)
     form.set_choices(
-        catalogue_admin.list_skills(), catalogue_admin.list_districts(), localized_name
+        catalogue_admin.list_skills(), catalogue_admin.list_districts(current_user), localized_name
     )
     form.validate()
-    results = pool.search_pool(form.to_query(), current_app.config["POOL_PAGE_SIZE"])
+    results = pool.search_pool(
+        form.to_query(), current_app.config["POOL_PAGE_SIZE"], user=current_user
+    )
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def page_url(number: int) -> str:
@@ -554,14 +566,15 @@ def pool_view() -> Response:
 
 
 @bp.get("/volunteers/<int:volunteer_id>")
-@staff_required
+@members_required
 def volunteer_detail(volunteer_id: int) -> str:
-    """A volunteer's profile, skills (with verification), training, availability in the open
-    periods and partner."""
+    """A volunteer's profile, skills (with verification), training, upcoming published
+    shifts, availability in the open periods and partner. A liaison sees their members'."""
     volunteer = volunteer_or_404(volunteer_id)
     return render_template(
         "coordinator/volunteer.html",
         record=pool.volunteer_record(volunteer),
+        upcoming=sheets.personal_schedule(volunteer),
         volunteer=volunteer,
         verifiers=pool.verifier_names(volunteer),
         unavailable_form=UnavailableForm(formdata=None),

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from scheduler.extensions import csrf, db, limiter
 from scheduler.forms import EmptyForm
 from scheduler.main import bp
+from scheduler.models import LIAISON
 from scheduler.services.registration import safe_next
 
 
@@ -29,6 +30,8 @@ def index() -> Response | str:
     if current_user.is_authenticated:
         if current_user.is_staff:
             return redirect(url_for("coordinator.dashboard"))
+        if current_user.role == LIAISON and current_user.volunteer is None:
+            return redirect(url_for("coordinator.pool"))  # a liaison's members
         return redirect(url_for("volunteer.me"))
     return render_template("main/index.html")
 

@@ -4,6 +4,7 @@ from scheduler.models.accounts import (
     ACCOUNT_ROLES,
     ADMIN,
     COORDINATOR,
+    LIAISON,
     SITE_LEAD,
     STAFF_ROLES,
     VOLUNTEER,
@@ -17,7 +18,15 @@ from scheduler.models.callups import CallUp, CallUpEvent, CallUpRecipient
 from scheduler.models.catalogue import Role, Skill
 from scheduler.models.codes import OneTimeCode
 from scheduler.models.notifications import Notification, RobotMessage
-from scheduler.models.organisations import District, WorkUnit
+from scheduler.models.organisations import (
+    CITY,
+    DISTRICT,
+    GRASSROOTS,
+    ORG_KINDS,
+    District,
+    Organisation,
+    WorkUnit,
+)
 from scheduler.models.planning import Availability, DayOff, PlanningPeriod, period_sites
 from scheduler.models.responses import ShiftResponse
 from scheduler.models.rosters import (
@@ -28,12 +37,18 @@ from scheduler.models.rosters import (
     solve_run_sites,
 )
 from scheduler.models.sites import SHIFT_KINDS, SITE_KINDS, Demand, Site
+from scheduler.models.tree_sync import root_id
 from scheduler.models.urgent import UrgentNeed, UrgentRequest
 
 __all__ = [
     "ACCOUNT_ROLES",
     "ADMIN",
+    "CITY",
     "COORDINATOR",
+    "DISTRICT",
+    "GRASSROOTS",
+    "LIAISON",
+    "ORG_KINDS",
     "SHIFT_KINDS",
     "SITE_KINDS",
     "SITE_LEAD",
@@ -51,6 +66,7 @@ __all__ = [
     "District",
     "Notification",
     "OneTimeCode",
+    "Organisation",
     "PlanningPeriod",
     "RobotMessage",
     "Role",
@@ -67,5 +83,6 @@ __all__ = [
     "VolunteerSkill",
     "WorkUnit",
     "period_sites",
+    "root_id",
     "solve_run_sites",
 ]

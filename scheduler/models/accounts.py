@@ -14,13 +14,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from scheduler.extensions import Model
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.catalogue import Skill
-from scheduler.models.organisations import District, WorkUnit
+from scheduler.models.organisations import District, Organisation, WorkUnit
 
 VOLUNTEER = "volunteer"
 SITE_LEAD = "site_lead"
 COORDINATOR = "coordinator"
 ADMIN = "admin"
-ACCOUNT_ROLES = (VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN)
+# A grassroots union's liaison (联络员): sees, imports and helps register its own members.
+LIAISON = "liaison"
+ACCOUNT_ROLES = (VOLUNTEER, SITE_LEAD, COORDINATOR, ADMIN, LIAISON)
 STAFF_ROLES = (COORDINATOR, ADMIN)
 # Hashes starting with "!" match no password (werkzeug rejects them as malformed): accounts
 # created by an import before anyone set a password, and deleted accounts.
@@ -54,7 +56,13 @@ class User(UserMixin, Model):
     # claims): only its keyed digest is kept, cleared when the account is claimed.
     claim_code_hash: Mapped[str | None] = mapped_column(String(64))
     claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The node a coordinator or liaison is appointed to (scheduler.services.scope); for a
+    # coordinator or admin None means the whole city.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
 
+    organisation: Mapped[Organisation | None] = relationship()
     volunteer: Mapped[Volunteer | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False
     )
@@ -96,6 +104,11 @@ class Volunteer(Model):
         ForeignKey("work_units.id", ondelete="SET NULL")
     )
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"))
+    # The node the volunteer belongs to: kept in step with work unit and district on flush
+    # (scheduler.models.organisations).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
     accepts_nights: Mapped[bool] = mapped_column(Boolean, default=False)
     weekly_cap: Mapped[int] = mapped_column(Integer, default=5)
     partner_phone: Mapped[str | None] = mapped_column(String(32))
@@ -109,6 +122,7 @@ class Volunteer(Model):
     user: Mapped[User] = relationship(back_populates="volunteer")
     work_unit: Mapped[WorkUnit | None] = relationship()
     district: Mapped[District | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
     skills: Mapped[list[VolunteerSkill]] = relationship(
         back_populates="volunteer", cascade="all, delete-orphan"
     )

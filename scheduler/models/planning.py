@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import Model, db
 from scheduler.models.base import UTCDateTime
+from scheduler.models.organisations import Organisation
 from scheduler.models.sites import Site
 
 if TYPE_CHECKING:
@@ -72,9 +73,15 @@ class PlanningPeriod(Model):
     # running). RETENTION_DAYS after that, volunteers with no later period are anonymised
     # (scheduler.services.retention). Not the same as `is_open`, which is about availability.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The node that runs the period (its sites' district, else whoever created it):
+    # scheduler.services.periods sets it, scheduler.services.scope reads it.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
 
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
     contact: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
 
     def covers(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date

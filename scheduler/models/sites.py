@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from scheduler.extensions import Model
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.models.catalogue import Role
-from scheduler.models.organisations import District
+from scheduler.models.organisations import District, Organisation
 
 SITE_KINDS = ("checkpoint", "testing", "other")
 # The three 8-hour shifts in the order they run from the site's first shift hour.
@@ -39,6 +39,10 @@ class Site(Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     address: Mapped[str] = mapped_column(String(200), default="")
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"))
+    # Its district's node, else the city's (kept in step on flush: models.organisations).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
     timezone: Mapped[str] = mapped_column(String(50), default="Asia/Shanghai")
     # Hour the night shift starts; day and evening follow 8 and 16 hours later.
     first_shift_hour: Mapped[int] = mapped_column(Integer, default=0)
@@ -54,6 +58,7 @@ class Site(Model):
     robot_secret: Mapped[str | None] = mapped_column(String(200))
 
     district: Mapped[District | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
     demands: Mapped[list[Demand]] = relationship(
         back_populates="site", cascade="all, delete-orphan"
     )

@@ -48,15 +48,17 @@ check-in and hours     attendance, hours, pdf      checkin/routes, checkin/forms
 accounts (admin)       admin, accounts             admin/routes, admin/forms        admin/
 call-ups (集结号)        callups, notifications,     coordinator/callups,             coordinator/
                        delivery, pdf               main/callup (/c/<token>)         main/
+union tree (admin)     organisations, scope        admin/routes, admin/forms        admin/
 demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
 audit log              audit                       coordinator/audit_log            coordinator/
 retention, ending a    retention, periods,         ../cli.py (retention),           coordinator/
 period                 profile (anonymise)         coordinator/period_end
 =====================  ==========================  ===============================  ============
 
-Shared by many: lookups (the draft, the latest published version, open periods), errors
-(ServiceError), audit (every staff change writes its row with audit.record), coverage (what
-a post is and when it is filled), demand (a post's head count), duty (who is on duty in
-published versions), phones, spreadsheets.
+Shared by many: scope (who sees what: a coordinator's or liaison's node of the union tree and
+below; every list and every id a view takes goes through it), lookups (the draft, the latest
+published version, open periods), errors (ServiceError), audit (every staff change writes its
+row with audit.record), coverage (what a post is and when it is filled), demand (a post's head
+count), duty (who is on duty in published versions), phones, spreadsheets.
 See docs/architecture.md for the data flow and the import layering.
 """

@@ -28,6 +28,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -48,6 +49,7 @@ from scheduler.models import (
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
 from scheduler.models.sites import span_label
+from scheduler.services import scope
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.duty import on_duty
 from scheduler.services.errors import ServiceError
@@ -576,10 +578,19 @@ def walk_in_roles(shift: ShiftCheckin) -> list[Role]:
     return sorted(roles, key=lambda r: (r.id not in wanted, r.is_lead, r.sort_order, r.id))
 
 
-def walk_in_candidates(shift: ShiftCheckin, text: str) -> list[Volunteer]:
+def _scoped(user: Any) -> list[Any]:
+    """Where-clauses keeping a coordinator's walk-in search inside their scope (a site lead
+    may add anyone who turns up)."""
+    if user is None or not scope.is_scoped(user):
+        return []
+    ids = scope.visible_org_ids(user)
+    return [] if ids is None else [Volunteer.organisation_id.in_(ids)]
+
+
+def walk_in_candidates(shift: ShiftCheckin, text: str, user: Any = None) -> list[Volunteer]:
     """Active volunteers not on the shift whose name, pinyin ('zhangsan', 'zhang san') or
     mobile number contains `text` (for a lead, a mobile number only as a whole); at most
-    WALK_IN_RESULTS, by pinyin."""
+    WALK_IN_RESULTS, by pinyin. A coordinator (`user`) finds only volunteers in their scope."""
     text = " ".join((text or "").split())[:MAX_QUERY_LENGTH]
     if not text:
         return []
@@ -599,6 +610,7 @@ def walk_in_candidates(shift: ShiftCheckin, text: str) -> list[Volunteer]:
         select(Volunteer)
         .join(User, User.id == Volunteer.user_id)
         .where(User.active.is_(True), or_(*conditions))
+        .where(*_scoped(user))
         .options(selectinload(Volunteer.user), selectinload(Volunteer.work_unit))
         .order_by(User.name_pinyin, User.id)
         .limit(WALK_IN_RESULTS)
@@ -622,7 +634,7 @@ def add_walk_in(
         .where(Volunteer.id == volunteer_id, User.active.is_(True))
         .options(selectinload(Volunteer.user), selectinload(Volunteer.work_unit))
     )
-    if volunteer is None:
+    if volunteer is None or (scope.is_scoped(user) and not scope.in_scope(volunteer, user)):
         raise CheckinError(_l("Choose a volunteer from the search results."), "volunteer_id")
     _check_may_record(shift, volunteer.id, user, now)
     if shift.person(volunteer.id) is not None:
@@ -719,7 +731,8 @@ class IndexEntry:
 
 
 def todays_shifts(user: User, now: datetime | None = None) -> list[IndexEntry]:
-    """For staff, every site with someone on duty today (the site's local today); for anyone
+    """For staff, every site in their scope with someone on duty today (the site's local
+    today); for anyone
     else, the shifts they lead today. Yesterday's shifts stay listed until RECENT after they
     end (an overnight shift)."""
     now = now or utcnow()
@@ -737,6 +750,9 @@ def todays_shifts(user: User, now: datetime | None = None) -> list[IndexEntry]:
         if not site_ids:
             return []
     duty = on_duty(first, last, site_ids=site_ids)
+    if user.is_staff:  # a coordinator's sites only (scheduler.services.scope)
+        visible = scope.node_filter(user)
+        duty = [a for a in duty if visible(a.site.organisation_id)]
     led = _led_kinds_by_site(user, duty)
     grouped: dict[tuple[int, date], dict[str, list[Assignment]]] = defaultdict(
         lambda: defaultdict(list)

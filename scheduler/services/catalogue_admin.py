@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db, rowcount
 from scheduler.models import Demand, District, Role, Site, Skill, Volunteer, WorkUnit
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -220,9 +221,10 @@ def save_skill(skill: Skill | None, data: SkillData) -> Skill:
 # Districts and work units ----------------------------------------------------------------
 
 
-def list_districts() -> list[District]:
-    """All districts by name."""
-    return list(db.session.scalars(select(District).order_by(District.name)))
+def list_districts(user: Any = None) -> list[District]:
+    """All districts by name (those in `user`'s scope when given)."""
+    stmt = select(District).order_by(District.name)
+    return list(db.session.scalars(scope.restrict(stmt, District.organisation_id, user)))
 
 
 def save_district(district: District | None, name: str) -> District:
@@ -242,17 +244,22 @@ def save_district(district: District | None, name: str) -> District:
     return district
 
 
-def list_work_units() -> list[tuple[WorkUnit, int]]:
-    """Work units by name, each with how many volunteers belong to it (one grouped query)."""
+def list_work_units(user: Any = None) -> list[tuple[WorkUnit, int]]:
+    """Work units by name (those in `user`'s scope when given), each with how many volunteers
+    belong to it (one grouped query)."""
     counts = (
         select(Volunteer.work_unit_id, func.count(Volunteer.id).label("n"))
         .group_by(Volunteer.work_unit_id)
         .subquery()
     )
     rows = db.session.execute(
-        select(WorkUnit, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.work_unit_id == WorkUnit.id)
-        .order_by(WorkUnit.name)
+        scope.restrict(
+            select(WorkUnit, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.work_unit_id == WorkUnit.id)
+            .order_by(WorkUnit.name),
+            WorkUnit.organisation_id,
+            user,
+        )
     )
     return [(unit, count) for unit, count in rows]
 

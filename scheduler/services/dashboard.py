@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
@@ -26,7 +27,7 @@ from scheduler.models import (
     period_sites,
 )
 from scheduler.models.sites import SHIFT_HOURS
-from scheduler.services import lookups, my_shifts, publishing, rosters
+from scheduler.services import lookups, my_shifts, publishing, rosters, scope
 from scheduler.services.availability import DEFAULT_STARTS, Offer, span_index
 from scheduler.services.coverage import Count, NeedKey, held_in, roster_coverage
 from scheduler.services.lookups import current_draft
@@ -67,14 +68,29 @@ class HeatMap:
     max_available: int
 
 
-def counts() -> Counts:
-    """Active volunteers, active (not archived) sites and open planning periods."""
+def counts(user: Any = None) -> Counts:
+    """Active volunteers, active (not archived) sites and open planning periods (those in
+    `user`'s scope when given)."""
     volunteers = db.session.scalar(
-        select(func.count(Volunteer.id)).join(Volunteer.user).where(User.active.is_(True))
+        scope.restrict(
+            select(func.count(Volunteer.id)).join(Volunteer.user).where(User.active.is_(True)),
+            Volunteer.organisation_id,
+            user,
+        )
     )
-    sites = db.session.scalar(select(func.count(Site.id)).where(Site.archived_at.is_(None)))
+    sites = db.session.scalar(
+        scope.restrict(
+            select(func.count(Site.id)).where(Site.archived_at.is_(None)),
+            Site.organisation_id,
+            user,
+        )
+    )
     periods = db.session.scalar(
-        select(func.count(PlanningPeriod.id)).where(PlanningPeriod.is_open.is_(True))
+        scope.restrict(
+            select(func.count(PlanningPeriod.id)).where(PlanningPeriod.is_open.is_(True)),
+            PlanningPeriod.organisation_id,
+            user,
+        )
     )
     return Counts(volunteers=volunteers or 0, active_sites=sites or 0, open_periods=periods or 0)
 
@@ -97,6 +113,8 @@ def availability_counts(
         .join(User, User.id == Volunteer.user_id)
         .where(
             User.active.is_(True),
+            # Only the people the period may draw on (its unions), as the roster does.
+            Volunteer.id.in_(scope.eligible_volunteer_ids(period)),
             Availability.day.between(
                 period.start_date - timedelta(days=1), period.end_date + timedelta(days=1)
             ),
@@ -220,7 +238,9 @@ def period_states(
         ]
         offered = db.session.scalar(
             select(func.count(func.distinct(Availability.volunteer_id))).where(
-                Availability.day.between(period.start_date, period.end_date)
+                Availability.day.between(period.start_date, period.end_date),
+                # Only the people the period may draw on (services.scope).
+                Availability.volunteer_id.in_(scope.eligible_volunteer_ids(period)),
             )
         )
         states.append(

@@ -5,6 +5,11 @@ Everything is drawn from `random.Random(seed)`, so the same seed gives the same 
 and availability. The only thing that depends on the calendar is the planning period: the two
 weeks from next Monday, so the demo is usable whenever it is run (availability is stored per
 day offset into that period, so it repeats exactly).
+
+The unions form the tree of issue 13: the city union (its coordinator sees everything), three
+district unions each with its own coordinator, and company and hospital unions under their
+districts, three of them with a liaison. With `district_period`, 崇川区 also runs a period of
+its own (the fortnight after the city's), which only its coordinator and the city's see.
 """
 
 from __future__ import annotations
@@ -20,13 +25,17 @@ from sqlalchemy import insert, select
 from scheduler.extensions import db
 from scheduler.models import (
     ADMIN,
+    CITY,
     COORDINATOR,
+    GRASSROOTS,
+    LIAISON,
     SITE_LEAD,
     VOLUNTEER,
     Availability,
     DayOff,
     Demand,
     District,
+    Organisation,
     PlanningPeriod,
     Role,
     Site,
@@ -49,7 +58,38 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     (COORDINATOR, "13912340002", "muster-demo-2", "李晓梅"),
     (SITE_LEAD, "13912340003", "muster-demo-3", "侯志强"),
     (VOLUNTEER, "13912340004", "muster-demo-4", "陈静"),
+    (COORDINATOR, "13912340005", "muster-demo-5", "周海燕"),
+    (COORDINATOR, "13912340006", "muster-demo-6", "吴国平"),
+    (COORDINATOR, "13912340007", "muster-demo-7", "徐丽华"),
+    (LIAISON, "13912340008", "muster-demo-8", "朱永红"),
+    (LIAISON, "13912340009", "muster-demo-9", "郑晓东"),
+    (LIAISON, "13912340010", "muster-demo-10", "马春燕"),
 )
+CITY_UNION = "南通市总工会"
+# The union each demo coordinator and liaison is appointed to (phone -> union name; the city
+# coordinator is the city union's). Printed by `flask demo-logins`.
+DEMO_UNIONS: dict[str, str] = {
+    "13912340002": CITY_UNION,
+    "13912340005": "崇川区",
+    "13912340006": "通州区",
+    "13912340007": "海门区",
+    "13912340008": "国网南通供电公司工会",
+    "13912340009": "南通大学附属医院工会",
+    "13912340010": "林森物流集团工会",
+}
+# The district each company's or hospital's union sits under; its members live there too.
+# The district unions' own staff (崇川区总工会, ...) have no grassroots union of their own:
+# they belong to their district's union.
+UNIT_DISTRICTS: dict[str, str] = {
+    "国网南通供电公司工会": "崇川区",
+    "南通大学工会": "崇川区",
+    "南通大学附属医院工会": "崇川区",
+    "江苏银行南通分行工会": "崇川区",
+    "中天科技工会": "如东县",
+    "林森物流集团工会": "通州区",
+    "南通中远海运川崎工会": "开发区",
+}
+DISTRICT_PERIOD = ("崇川区", "崇川区第二期")
 PERIOD_DAYS = 14
 
 DISTRICTS: tuple[tuple[str, float], ...] = (
@@ -306,7 +346,31 @@ def _sites(districts: dict[str, District], roles: dict[str, Role]) -> list[Site]
     return sites
 
 
-def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
+def _tree(districts: dict[str, District], units: dict[str, WorkUnit]) -> Organisation:
+    """The city union (created when there is no tree yet), a node per district (the flush hook
+    gives each new district one) and the grassroots unions of UNIT_DISTRICTS."""
+    root = db.session.scalar(select(Organisation).where(Organisation.parent_id.is_(None)))
+    if root is None:
+        root = Organisation(kind=CITY, name=CITY_UNION)
+        db.session.add(root)
+        db.session.flush()
+    for district in districts.values():
+        if district.organisation_id is None:
+            district.organisation = Organisation(kind="district", name=district.name, parent=root)
+    db.session.flush()
+    for name, home in UNIT_DISTRICTS.items():
+        unit = units[name]
+        if unit.organisation_id is None:
+            unit.organisation = Organisation(
+                kind=GRASSROOTS, name=name, parent_id=districts[home].organisation_id
+            )
+    db.session.flush()
+    return root
+
+
+def seed_demo(
+    volunteers: int, seed: int, today: date | None = None, district_period: bool = False
+) -> str:
     """Create the demo and return a one-line summary. On an empty database the result is the
     same for the same seed. Sites, districts, units, the period and the demo accounts are
     reused when they already exist; the generated volunteers are always added (with phones
@@ -315,8 +379,14 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
     ensure_default_catalogue()
     roles = {r.code: r for r in db.session.scalars(select(Role))}
     skills = {s.code: s for s in db.session.scalars(select(Skill))}
+    if db.session.scalar(select(Organisation.id).where(Organisation.parent_id.is_(None))) is None:
+        db.session.add(Organisation(kind=CITY, name=CITY_UNION))
+        db.session.flush()  # new districts get their node under it on flush
     districts = _get_or_create_named(District, [name for name, _ in DISTRICTS])
     units = _get_or_create_named(WorkUnit, [name for name, _ in WORK_UNITS])
+    root = _tree(districts, units)
+    nodes = {n.name: n.id for n in db.session.scalars(select(Organisation))}
+    nodes[CITY_UNION] = root.id
     sites = _sites(districts, roles)
 
     start = next_monday(today or date.today())
@@ -332,9 +402,31 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
     )
     if period is None:
         period = PlanningPeriod(
-            name=period_name, start_date=start, end_date=end, is_open=True, sites=sites
+            name=period_name,
+            start_date=start,
+            end_date=end,
+            is_open=True,
+            sites=sites,
+            organisation_id=root.id,
         )
         db.session.add(period)
+    own_district, own_name = DISTRICT_PERIOD
+    own_start = end + timedelta(days=1)
+    if district_period and not db.session.scalar(
+        select(PlanningPeriod.id).where(
+            PlanningPeriod.name == own_name, PlanningPeriod.start_date == own_start
+        )
+    ):
+        db.session.add(
+            PlanningPeriod(
+                name=own_name,
+                start_date=own_start,
+                end_date=own_start + timedelta(days=PERIOD_DAYS - 1),
+                is_open=True,
+                sites=[s for s in sites if s.district_id == districts[own_district].id],
+                organisation_id=districts[own_district].organisation_id,
+            )
+        )
 
     taken = set(db.session.scalars(select(User.phone)))
     now = utcnow()
@@ -381,9 +473,11 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
                 "role": role,
                 "active": True,
                 "created_at": now,
+                "organisation_id": nodes.get(DEMO_UNIONS.get(raw_phone, "")),
             }
         )
     for person in _people(rng, volunteers, taken):
+        person.district = UNIT_DISTRICTS.get(person.work_unit, person.district)
         people.append((VOLUNTEER, person))
         account_rows.append(
             {
@@ -394,6 +488,7 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
                 "role": VOLUNTEER,
                 "active": True,
                 "created_at": now,
+                "organisation_id": None,
             }
         )
 
@@ -412,6 +507,9 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
             "user_id": uid,
             "work_unit_id": units[p.work_unit].id,
             "district_id": districts[p.district].id,
+            # Bulk inserts pass no flush hook: the node as models.tree_sync would set it.
+            "organisation_id": units[p.work_unit].organisation_id
+            or districts[p.district].organisation_id,
             "accepts_nights": p.accepts_nights,
             "weekly_cap": p.weekly_cap,
             "partner_phone": p.partner_phone,
@@ -453,8 +551,11 @@ def seed_demo(volunteers: int, seed: int, today: date | None = None) -> str:
                     "verified_at": now if verified and skills[code].is_qualification else None,
                 }
             )
+        # 崇川区's own period follows the city's: its members offer the same pattern again.
+        again = (0, PERIOD_DAYS) if district_period and p.district == own_district else (0,)
         cell_rows.extend(
-            {"volunteer_id": vid, "day": start + timedelta(days=d), "start_hour": hour}
+            {"volunteer_id": vid, "day": start + timedelta(days=d + shift), "start_hour": hour}
+            for shift in again
             for d, kind in p.cells
             for hour in starts_of[kind]
         )

@@ -41,7 +41,7 @@ from scheduler.models import (
 from scheduler.models.responses import CANCELLED_BY_VOLUNTEER
 from scheduler.models.rosters import DRAFT, SOURCE_HAND
 from scheduler.planning import PlanningError, build_problem, person_id, shift_id
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.demand import demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, lock_draft
@@ -472,7 +472,8 @@ def assign(
     _check_post(period, site, day, kind, role)
     note = _clean_note(note)
     volunteer = db.session.get(Volunteer, volunteer_id)
-    if volunteer is None or not volunteer.user.active:
+    # Someone the period may not draw on (another district's) is as unknown as no one.
+    if volunteer is None or not volunteer.user.active or not scope.may_serve(period, volunteer):
         raise EditError(_l("Choose an active volunteer."), "volunteer_id")
     ctx = _context(period, draft)
     for a in ctx.rows:

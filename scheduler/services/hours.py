@@ -40,7 +40,7 @@ from scheduler.extensions import db
 from scheduler.models import Assignment, Attendance, Volunteer
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.duty import cancelled
 from scheduler.services.lookups import latest_published_rosters
 from scheduler.services.phones import national
@@ -283,18 +283,26 @@ def hours_table(
     work_unit_id: int | None = None,
     site_ids: Iterable[int] | None = None,
     now: datetime | None = None,
+    user: Any = None,
 ) -> HoursTable:
     """Totals per volunteer from the records dated `first`..`last` (a shift's date is the day
     it starts), optionally only at `site_ids` and of volunteers of one work unit; volunteers
     who neither served nor failed to show are left out. Sorted by hours (most first), then by
-    name in pinyin order."""
-    scope = _Scope(first, last, tuple(site_ids) if site_ids is not None else None, work_unit_id)
-    rows = _totals(scope, now or utcnow())
+    name in pinyin order. Only volunteers in `user`'s scope (scheduler.services.scope) when
+    given."""
+    window = _Scope(first, last, tuple(site_ids) if site_ids is not None else None, work_unit_id)
+    totals = _totals(window, now or utcnow())
+    rows = {}
     for v in db.session.scalars(
-        select(Volunteer)
-        .where(Volunteer.id.in_(list(rows)))
-        .options(selectinload(Volunteer.user), selectinload(Volunteer.work_unit))
+        scope.restrict(
+            select(Volunteer)
+            .where(Volunteer.id.in_(list(totals)))
+            .options(selectinload(Volunteer.user), selectinload(Volunteer.work_unit)),
+            Volunteer.organisation_id,
+            user,
+        )
     ):
+        rows[v.id] = totals[v.id]
         row = rows[v.id]
         row.name, row.name_pinyin, row.phone = v.user.name, v.user.name_pinyin, v.user.phone
         row.work_unit = v.work_unit.name if v.work_unit else ""

@@ -40,10 +40,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.extensions import db
-from scheduler.models import VOLUNTEER, District, Skill, User, Volunteer, VolunteerSkill, WorkUnit
+from scheduler.models import (
+    GRASSROOTS,
+    VOLUNTEER,
+    District,
+    Organisation,
+    Skill,
+    User,
+    Volunteer,
+    VolunteerSkill,
+    WorkUnit,
+)
 from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.models.base import utcnow
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.claims import ClaimSlip, assign_code
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, national, normalize_mobile
@@ -363,6 +373,7 @@ def check_rows(
     *,
     default_work_unit: str | None,
     skill_lookup: Mapping[str, str],
+    force_work_unit: bool = False,
     district_names: Iterable[str],
     registered_phones: Iterable[str],
 ) -> list[ImportRow]:
@@ -408,7 +419,11 @@ def check_rows(
                 if phone in registered:
                     errors.append(_l("This mobile number is already registered."))
 
-        work_unit = cell(cells, "work_unit") or (default_work_unit or "").strip() or None
+        work_unit = (
+            (None if force_work_unit else cell(cells, "work_unit"))
+            or (default_work_unit or "").strip()
+            or None
+        )
         if work_unit and len(work_unit) > MAX_WORK_UNIT_LENGTH:
             errors.append(_l("Work unit is longer than %(n)d characters.", n=MAX_WORK_UNIT_LENGTH))
 
@@ -510,9 +525,12 @@ def _registered(phones: Sequence[str]) -> set[str]:
     return found
 
 
-def preview_import(data: bytes, filename: str, default_work_unit: str | None) -> ImportPreview:
-    """Read and check an upload against the current database; writes nothing.
-    Raises ImportFileError when the file as a whole is unusable."""
+def preview_import(
+    data: bytes, filename: str, default_work_unit: str | None, force_work_unit: bool = False
+) -> ImportPreview:
+    """Read and check an upload against the current database; writes nothing. With
+    `force_work_unit` (a liaison's import) every row is of `default_work_unit`, whatever the
+    file says. Raises ImportFileError when the file as a whole is unusable."""
     table = read_table(data, filename)
     phone_column = table.columns["phone"]
     candidates: list[str] = []
@@ -523,6 +541,7 @@ def preview_import(data: bytes, filename: str, default_work_unit: str | None) ->
     rows = check_rows(
         table,
         default_work_unit=default_work_unit,
+        force_work_unit=force_work_unit,
         skill_lookup=_skill_lookup(),
         district_names=db.session.scalars(select(District.name)),
         registered_phones=_registered(candidates),
@@ -530,50 +549,79 @@ def preview_import(data: bytes, filename: str, default_work_unit: str | None) ->
     return ImportPreview(rows=tuple(rows), ignored_headers=table.ignored_headers)
 
 
-def write_import(preview: ImportPreview) -> list[ClaimSlip]:
+def write_import(preview: ImportPreview, user: Any = None) -> list[ClaimSlip]:
     """Create a volunteer account for every valid row, all in one transaction, and return a
     claim slip (with its one-time code) per account created. Work units named in the file
     that do not exist yet are created. Accounts get an unusable password until the volunteer
     claims the account with their phone number and code (scheduler.services.claims), or an
     admin sets one. Qualifications (e.g. medical) are imported unverified. A phone taken
     meanwhile (the unique constraint catches a concurrent registration) rolls everything back
-    and raises ImportConflict."""
+    and raises ImportConflict.
+
+    Imported by a coordinator or liaison of a union (`user`), the members land in that union:
+    a liaison's import puts everyone in their grassroots union; a district coordinator's puts
+    new work units under the district and people without one in it. A row that would land
+    outside the importer's scope (a work unit of another district) fails the whole import."""
     rows = preview.valid_rows
     if not rows:
         return []
+    home = user.organisation if user is not None and not scope.sees_everything(user) else None
+    home_unit = home_district = None
+    if home is not None:
+        home_unit = db.session.scalars(
+            select(WorkUnit).where(WorkUnit.organisation_id == home.id)
+        ).first()
+        home_district = db.session.scalars(
+            select(District).where(District.organisation_id == home.id)
+        ).first()
     skills = {s.code: s for s in db.session.scalars(select(Skill))}
     districts = {d.name: d for d in db.session.scalars(select(District))}
     units = {u.name: u for u in db.session.scalars(select(WorkUnit))}
     users: list[User] = []
     try:
         for row in rows:
-            unit = None
-            if row.work_unit:
+            unit = home_unit
+            if row.work_unit and unit is None:
                 unit = units.get(row.work_unit)
                 if unit is None:
                     unit = units[row.work_unit] = WorkUnit(name=row.work_unit)
+                    if home is not None:
+                        unit.organisation = Organisation(
+                            kind=GRASSROOTS, name=row.work_unit[:100], parent=home
+                        )
                     db.session.add(unit)
+            district = districts.get(row.district) if row.district else None
             volunteer = Volunteer(
                 work_unit=unit,
-                district=districts.get(row.district) if row.district else None,
+                district=district or home_district,
                 accepts_nights=row.accepts_nights,
                 weekly_cap=row.weekly_cap,
                 emergency_name=row.emergency_name,
                 emergency_phone=row.emergency_phone,
                 skills=[VolunteerSkill(skill=skills[code]) for code in row.skills],
             )
-            user = User(
+            account = User(
                 name=row.name,
                 phone=row.phone,
                 role=VOLUNTEER,
                 password_hash=IMPORTED_PASSWORD_HASH,
                 volunteer=volunteer,
             )
-            db.session.add(user)
-            users.append(user)
+            db.session.add(account)
+            users.append(account)
         db.session.flush()
+        outside = [a for a in users if a.volunteer and not scope.in_scope(a.volunteer, user)]
+        if outside:
+            db.session.rollback()
+            raise ImportConflict(
+                _l(
+                    "%(name)s would belong to a union outside yours (their work unit or "
+                    "district). Nothing was imported; fix the file and upload it again.",
+                    name=outside[0].name,
+                )
+            )
         now = utcnow()
-        slips = [assign_code(user, now) for user in users]
+        slips = [assign_code(account, now) for account in users]
         audit.record(
             audit.IMPORT,
             object_type="import",
@@ -581,7 +629,7 @@ def write_import(preview: ImportPreview) -> list[ClaimSlip]:
             summary=f"{len(users)} volunteers",
             details={
                 "accounts_created": len(users),
-                "user_ids": [user.id for user in users],
+                "user_ids": [account.id for account in users],
                 "work_units": sorted({row.work_unit for row in rows if row.work_unit}),
             },
         )

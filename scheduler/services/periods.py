@@ -15,7 +15,7 @@ from scheduler.extensions import db
 from scheduler.models import ADMIN, COORDINATOR, PlanningPeriod, Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.planning import MAX_PERIOD_DAYS, MAX_REMINDER_HOURS
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError
 from scheduler.services.reminders import parse_clock, sync_reminders
 
@@ -44,37 +44,44 @@ class PeriodData:
     reminder_hours_before: int | None = 2
 
 
-def list_periods() -> list[PlanningPeriod]:
-    """All periods, newest first, with their sites loaded."""
-    return list(
-        db.session.scalars(
-            select(PlanningPeriod)
-            .options(selectinload(PlanningPeriod.sites))
-            .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id.desc())
-        )
+def list_periods(user: Any = None) -> list[PlanningPeriod]:
+    """All periods (those in `user`'s scope when given), newest first, with their sites."""
+    stmt = (
+        select(PlanningPeriod)
+        .options(selectinload(PlanningPeriod.sites))
+        .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id.desc())
     )
+    if user is not None:
+        stmt = scope.restrict(stmt, PlanningPeriod.organisation_id, user)
+    return list(db.session.scalars(stmt))
 
 
-def selectable_sites(period: PlanningPeriod | None) -> list[Site]:
-    """Sites a period may cover: the active ones plus any archived site it already covers (so
-    editing an old period does not silently drop it)."""
-    sites = list(
-        db.session.scalars(select(Site).where(Site.archived_at.is_(None)).order_by(Site.name))
-    )
+def selectable_sites(period: PlanningPeriod | None, user: Any = None) -> list[Site]:
+    """Sites a period may cover: the active ones (in `user`'s scope when given) plus any
+    archived site it already covers (so editing an old period does not silently drop it)."""
+    stmt = select(Site).where(Site.archived_at.is_(None)).order_by(Site.name)
+    if user is not None:
+        stmt = scope.restrict(stmt, Site.organisation_id, user)
+    sites = list(db.session.scalars(stmt))
     if period is not None:
         known = {site.id for site in sites}
         sites += [site for site in period.sites if site.id not in known]
     return sites
 
 
-def period_contacts(period: PlanningPeriod | None = None) -> list[User]:
-    """Who may be a period's coordinator on duty: active coordinators and admins, by name
-    (plus the period's current one, so editing never drops it silently)."""
+def period_contacts(period: PlanningPeriod | None = None, user: Any = None) -> list[User]:
+    """Who may be a period's coordinator on duty: active coordinators and admins (those
+    appointed within `user`'s scope, when given), by name (plus the period's current one, so
+    editing never drops it silently)."""
     people = list(
         db.session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.role.in_((COORDINATOR, ADMIN)))
-            .order_by(User.name_pinyin, User.id)
+            scope.restrict(
+                select(User)
+                .where(User.active.is_(True), User.role.in_((COORDINATOR, ADMIN)))
+                .order_by(User.name_pinyin, User.id),
+                User.organisation_id,
+                user,
+            )
         )
     )
     if period is not None and period.contact is not None and period.contact not in people:
@@ -82,7 +89,9 @@ def period_contacts(period: PlanningPeriod | None = None) -> list[User]:
     return people
 
 
-def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, list[Site]]:
+def _validate(
+    data: PeriodData, period: PlanningPeriod | None, user: Any = None
+) -> tuple[str, list[Site]]:
     name = (data.name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise PeriodError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
@@ -93,12 +102,12 @@ def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, lis
         raise PeriodError(
             _l("A period can be at most %(n)d days long.", n=MAX_PERIOD_DAYS), "end_date"
         )
-    allowed = {site.id: site for site in selectable_sites(period)}
+    allowed = {site.id: site for site in selectable_sites(period, user)}
     wanted = list(dict.fromkeys(data.site_ids))
     if any(site_id not in allowed for site_id in wanted):
         raise PeriodError(_l("Choose sites from the list."), "site_ids")
     if data.contact_id is not None and data.contact_id not in {
-        u.id for u in period_contacts(period)
+        u.id for u in period_contacts(period, user)
     }:
         raise PeriodError(_l("Choose a coordinator from the list."), "contact_id")
     if data.reminder_evening_at.strip() and parse_clock(data.reminder_evening_at) is None:
@@ -118,11 +127,15 @@ def _validate(data: PeriodData, period: PlanningPeriod | None) -> tuple[str, lis
     return name, [allowed[site_id] for site_id in wanted]
 
 
-def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeriod:
+def save_period(
+    period: PlanningPeriod | None, data: PeriodData, user: Any = None
+) -> PlanningPeriod:
     """Create (period=None) or update a period in one commit; raises PeriodError with nothing
-    written. A new period starts open for availability. New reminder times move the pending
-    reminders of its published posts."""
-    name, sites = _validate(data, period)
+    written. A new period starts open for availability. It belongs to the one node all its
+    sites share, else to the node of whoever saves it (`user`), else the city's; sites are
+    chosen from `user`'s scope. New reminder times move the pending reminders of its
+    published posts."""
+    name, sites = _validate(data, period, user)
     before = _audited(period) if period is not None else None
     if period is None:
         period = PlanningPeriod(is_open=True)
@@ -133,6 +146,7 @@ def save_period(period: PlanningPeriod | None, data: PeriodData) -> PlanningPeri
     period.sites = sites
     period.deprioritise_no_shows = bool(data.deprioritise_no_shows)
     period.contact_id = data.contact_id
+    period.organisation_id = _node_of_period(sites, user, period.organisation_id)
     clock = parse_clock(data.reminder_evening_at)
     evening = f"{clock:%H:%M}" if clock is not None else None
     moved = (evening, data.reminder_hours_before) != (
@@ -172,6 +186,15 @@ def _record(action: str, period: PlanningPeriod, **kwargs: Any) -> None:
         period_id=period.id,
         **kwargs,
     )
+
+
+def _node_of_period(sites: list[Site], user: Any, current: int | None) -> int | None:
+    nodes = {site.organisation_id for site in sites}
+    if len(nodes) == 1 and None not in nodes:
+        return nodes.pop()
+    if current is not None:
+        return current
+    return scope.home_node_id(user)
 
 
 def set_open(period: PlanningPeriod, is_open: bool) -> None:

@@ -27,7 +27,7 @@ from scheduler.models import (
 )
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import utcnow
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.availability import period_starts, starts_of_kind
 from scheduler.services.lookups import open_periods
 from scheduler.services.phones import InvalidPhone, normalize_mobile
@@ -84,8 +84,10 @@ def _open_availability_exists() -> Exists:
     )
 
 
-def _filtered(query: PoolQuery) -> Select[Volunteer]:
+def _filtered(query: PoolQuery, user: Any = None) -> Select[Volunteer]:
     stmt = select(Volunteer).join(Volunteer.user).where(User.active.is_(True))
+    if user is not None:
+        stmt = scope.restrict(stmt, Volunteer.organisation_id, user)
     text = " ".join((query.text or "").split())[:MAX_QUERY_LENGTH]
     if text:
         conditions = [
@@ -148,10 +150,10 @@ def _page_ids_by_group(stmt: Select[Volunteer], sort: str, offset: int, limit: i
     return [row[0] for row in ordered[offset : offset + limit]]
 
 
-def search_pool(query: PoolQuery, per_page: int) -> PoolPage:
+def search_pool(query: PoolQuery, per_page: int, user: Any = None) -> PoolPage:
     """Filter, sort (names by pinyin) and page the pool: one count, one page query and the
     eager loads for that page, however large the pool."""
-    stmt = _filtered(query)
+    stmt = _filtered(query, user)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, query.page), pages)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext, to_user_timezone
@@ -29,7 +29,7 @@ from scheduler.models import Assignment, PlanningPeriod, Role, Roster, Site, Vol
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import utcnow
 from scheduler.models.sites import SHIFT_HOURS, SHIFT_KINDS, span_label
-from scheduler.services import publishing
+from scheduler.services import publishing, scope
 from scheduler.services.duty import by_shift, leads_of, not_ended, on_duty, version_rows
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import latest_published_rosters
@@ -249,10 +249,16 @@ def signin_sheet(site: Site, day: date, now: datetime | None = None) -> SignInSh
     return _sheet(site, day, rows, now or utcnow())
 
 
-def signin_sheets(day: date, now: datetime | None = None) -> list[SignInSheet]:
-    """Every site's sign-in sheet for `day` (sites with someone on duty), by site name;
-    SheetError when nothing is published for that day."""
-    rows = on_duty(day)
+def _on_duty_in_scope(first: date, last: date | None, user: Any) -> list[Assignment]:
+    """on_duty limited to the sites in `user`'s scope (everything for None)."""
+    visible = scope.node_filter(user)
+    return [a for a in on_duty(first, last) if visible(a.site.organisation_id)]
+
+
+def signin_sheets(day: date, now: datetime | None = None, user: Any = None) -> list[SignInSheet]:
+    """Every site's sign-in sheet for `day` (sites with someone on duty, in `user`'s scope),
+    by site name; SheetError when nothing is published for that day."""
+    rows = _on_duty_in_scope(day, None, user)
     if not rows:
         raise SheetError(
             _l("No published roster has anyone on duty on %(day)s.", day=day.isoformat())
@@ -270,26 +276,30 @@ class DaySite:
     shifts: int
 
 
-def day_sites(day: date) -> list[DaySite]:
-    """The sites that have a sign-in sheet on `day`, by name."""
+def day_sites(day: date, user: Any = None) -> list[DaySite]:
+    """The sites (in `user`'s scope) that have a sign-in sheet on `day`, by name."""
     return [
         DaySite(site, len(rows), len({a.shift for a in rows}))
-        for site, rows in _per_site(on_duty(day))
+        for site, rows in _per_site(_on_duty_in_scope(day, None, user))
     ]
 
 
 # Wall chart -------------------------------------------------------------------------------
 
 
-def printable_periods() -> list[tuple[PlanningPeriod, Roster]]:
-    """Periods with a published roster and their latest version, latest period first (one
-    query)."""
+def printable_periods(user: Any = None) -> list[tuple[PlanningPeriod, Roster]]:
+    """Periods (in `user`'s scope) with a published roster and their latest version, latest
+    period first (one query)."""
     latest = db.session.scalars(
-        select(Roster)
-        .join(Roster.period)
-        .where(Roster.id.in_(latest_published_rosters()))
-        .options(contains_eager(Roster.period))
-        .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id)
+        scope.restrict(
+            select(Roster)
+            .join(Roster.period)
+            .where(Roster.id.in_(latest_published_rosters()))
+            .options(contains_eager(Roster.period))
+            .order_by(PlanningPeriod.start_date.desc(), PlanningPeriod.id),
+            PlanningPeriod.organisation_id,
+            user,
+        )
     )
     return [(roster.period, roster) for roster in latest]
 
@@ -468,7 +478,7 @@ def headcount_range(
     return first, last
 
 
-def headcount(first: date | None = None, last: date | None = None) -> Headcount:
+def headcount(first: date | None = None, last: date | None = None, user: Any = None) -> Headcount:
     """How many people are on duty per site, date and shift over `headcount_range(first,
     last)`, with totals per shift kind and per day over all sites: what logistics orders
     meals and protective equipment by. SheetError for a bad range."""
@@ -477,7 +487,7 @@ def headcount(first: date | None = None, last: date | None = None) -> Headcount:
     index = {day: i for i, day in enumerate(days)}
     counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * len(days))
     sites: dict[int, Site] = {}
-    for a in on_duty(first, last):
+    for a in _on_duty_in_scope(first, last, user):
         counts[(a.site_id, a.shift)][index[a.day]] += 1
         sites[a.site_id] = a.site
     rows = []

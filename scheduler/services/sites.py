@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -29,7 +30,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import PUBLISHED
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError
 from scheduler.services.reminders import sync_reminders
 from scheduler.services.robots import RobotError, check_robot
@@ -127,9 +128,9 @@ def site_data_of(site: Site) -> SiteData:
     )
 
 
-def list_sites(include_archived: bool = False) -> list[Site]:
-    """Sites by name; archived ones only when asked. Districts and demand are loaded up front
-    so the list renders without a query per row."""
+def list_sites(include_archived: bool = False, user: Any = None) -> list[Site]:
+    """Sites by name (those in `user`'s scope when given); archived ones only when asked.
+    Districts and demand are loaded up front so the list renders without a query per row."""
     query = (
         select(Site)
         .options(selectinload(Site.district), selectinload(Site.demands))
@@ -137,6 +138,8 @@ def list_sites(include_archived: bool = False) -> list[Site]:
     )
     if not include_archived:
         query = query.where(Site.archived_at.is_(None))
+    if user is not None:
+        query = scope.restrict(query, Site.organisation_id, user)
     return list(db.session.scalars(query))
 
 
@@ -147,7 +150,7 @@ def get_site(site_id: int) -> Site | None:
     )
 
 
-def _validate(data: SiteData, site: Site | None) -> SiteData:
+def _validate(data: SiteData, site: Site | None, user: Any = None) -> SiteData:
     name = (data.name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise SiteError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
@@ -166,7 +169,11 @@ def _validate(data: SiteData, site: Site | None) -> SiteData:
     shifts = tuple(kind for kind in SHIFT_KINDS if kind in set(data.shifts))
     if not shifts:
         raise SiteError(_l("Choose at least one shift the site runs."), "shifts")
-    if data.district_id is not None and db.session.get(District, data.district_id) is None:
+    district = db.session.get(District, data.district_id) if data.district_id is not None else None
+    if data.district_id is not None and (district is None or not scope.in_scope(district, user)):
+        raise SiteError(_l("Choose a district from the list."), "district_id")
+    if district is None and user is not None and not scope.sees_everything(user):
+        # A site without a district belongs to the city: it would vanish from this list.
         raise SiteError(_l("Choose a district from the list."), "district_id")
     role_ids = set(db.session.scalars(select(Role.id)))
     demand: DemandGrid = {}
@@ -219,11 +226,11 @@ def is_valid_timezone(name: str) -> bool:
     return True
 
 
-def save_site(site: Site | None, data: SiteData) -> Site:
+def save_site(site: Site | None, data: SiteData, user: Any = None) -> Site:
     """Create (site=None) or update a site and its demand grid in one commit. Raises SiteError
     with nothing written. Demand rows are updated in place (never deleted and re-inserted) so
     the unique (site, shift, role) constraint holds within the flush."""
-    clean = _validate(data, site)
+    clean = _validate(data, site, user)
     # Read the current rows before changing anything, so no lazy load autoflushes half an edit.
     existing = {(d.shift, d.role_id): d for d in site.demands} if site is not None else {}
     before = _audited(site_data_of(site)) if site is not None else None

@@ -64,8 +64,8 @@ def index() -> str:
         "sheets/index.html",
         form=form,
         day=day,
-        sites=sheets.day_sites(day),
-        periods=sheets.printable_periods(),
+        sites=sheets.day_sites(day, current_user),
+        periods=sheets.printable_periods(current_user),
         **render.helpers(),
     )
 
@@ -112,7 +112,7 @@ def signin_pdf(site_id: int, day: str) -> Response | tuple[str, int] | str:
 def _signin_day(day_text: str, pdf: bool) -> Response | tuple[str, int] | str:
     day = _day_or_404(day_text)
     try:
-        all_sheets = sheets.signin_sheets(day)
+        all_sheets = sheets.signin_sheets(day, user=current_user)
     except SheetError as error:
         return _nothing(error.message)
     if pdf:
@@ -215,7 +215,7 @@ def _headcount(fmt: str) -> Response | tuple[str, int] | str:
     if not form.validate():
         return render.headcount_html(form, None), INVALID
     try:
-        plan = sheets.headcount(form.first_day.data, form.last_day.data)
+        plan = sheets.headcount(form.first_day.data, form.last_day.data, current_user)
     except SheetError as error:
         add_error(form, error)
         return render.headcount_html(form, None), INVALID

@@ -1,0 +1,68 @@
+"""Keeps the node ids of volunteers and sites in step with their work unit and district on
+every flush (see scheduler.models.organisations), so every way a row is written agrees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from scheduler.models.accounts import Volunteer
+from scheduler.models.organisations import DISTRICT, District, Organisation, WorkUnit
+from scheduler.models.sites import Site
+
+
+def root_id(session: Session) -> int | None:
+    """The city union's id (the one node without a parent), or None before there is a tree."""
+    with session.no_autoflush:
+        return session.scalars(
+            select(Organisation.id)
+            .where(Organisation.parent_id.is_(None))
+            .order_by(Organisation.id)
+        ).first()
+
+
+def _node_of(session: Session, model: type[Any], obj: Any, key: int | None) -> Organisation | None:
+    """The node of a district or work unit given as an object (maybe pending) or an id."""
+    row = obj if obj is not None else (session.get(model, key) if key is not None else None)
+    if row is None:
+        return None
+    if row.organisation is not None:
+        return row.organisation
+    return session.get(Organisation, row.organisation_id) if row.organisation_id else None
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_organisation_ids(session: Session, flush_context: object, instances: object) -> None:
+    """Volunteers belong to their work unit's node, else their district's, else the city's;
+    sites to their district's, else the city's. A new district gets a node under the city
+    union when there is a tree."""
+    changed = [
+        obj
+        for obj in (*session.new, *session.dirty)
+        if isinstance(obj, District | Volunteer | Site)
+    ]
+    if not changed:
+        return
+    with session.no_autoflush:
+        root_key = root_id(session)
+        root = session.get(Organisation, root_key) if root_key is not None else None
+        for obj in changed:
+            if (
+                isinstance(obj, District)
+                and obj.organisation_id is None
+                and obj.organisation is None
+            ) and root is not None:
+                obj.organisation = Organisation(kind=DISTRICT, name=obj.name, parent=root)
+        for obj in changed:
+            if isinstance(obj, Volunteer):
+                obj.organisation = (
+                    _node_of(session, WorkUnit, obj.work_unit, obj.work_unit_id)
+                    or _node_of(session, District, obj.district, obj.district_id)
+                    or root
+                )
+            elif isinstance(obj, Site):
+                obj.organisation = (
+                    _node_of(session, District, obj.district, obj.district_id) or root
+                )

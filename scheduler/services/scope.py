@@ -1,0 +1,179 @@
+"""Who sees what: the one home of the scope rule (issue 13).
+
+A coordinator appointed to a node of the union tree sees and manages what belongs to that node
+and the nodes below it; a coordinator of the city union (or one appointed to no node) and an
+admin see everything; a liaison sees the members of their grassroots union (and its children)
+only. Every list a coordinator or liaison sees is filtered here (`restrict`,
+`volunteers_in_scope`, `sites_in_scope`, `periods_in_scope`) and every object a URL or a form
+names is checked here (`in_scope`, `get_in_scope`), so an id from another district is "not
+found" everywhere — never a page, a count, a candidate or a row of an export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, select
+
+from scheduler.extensions import db
+from scheduler.models import (
+    ADMIN,
+    COORDINATOR,
+    LIAISON,
+    Assignment,
+    District,
+    Organisation,
+    PlanningPeriod,
+    Roster,
+    Site,
+    SolveRun,
+    UrgentRequest,
+    User,
+    Volunteer,
+    WorkUnit,
+)
+
+S = TypeVar("S", bound=Select)  # any Select, whatever its columns
+M = TypeVar("M")
+
+# None: no limit (the whole city); otherwise the ids of the nodes the user may see.
+OrgIds = frozenset[int] | None
+
+
+def subtree(org_id: int) -> frozenset[int]:
+    """The node and every node below it (the tree is small: one query, walked in memory)."""
+    children: dict[int | None, list[int]] = {}
+    for node_id, parent_id in db.session.execute(select(Organisation.id, Organisation.parent_id)):
+        children.setdefault(parent_id, []).append(node_id)
+    seen = {org_id}
+    todo = [org_id]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return frozenset(seen)
+
+
+def under(org_id: int | None) -> OrgIds:
+    """The nodes at and below `org_id`: None (everything) for the city union or no node."""
+    if org_id is None:
+        return None
+    node = db.session.get(Organisation, org_id)
+    if node is None or node.parent_id is None:
+        return None
+    return subtree(org_id)
+
+
+def eligible_volunteer_ids(period: PlanningPeriod) -> Select[int]:
+    """The volunteers a period may draw on: those of its node and below (the whole city for
+    a city-wide period). Drawing on other districts (reinforcement) is not built yet."""
+    ids = under(period.organisation_id)
+    stmt = select(Volunteer.id)
+    return stmt if ids is None else stmt.where(Volunteer.organisation_id.in_(ids))
+
+
+def may_serve(period: PlanningPeriod, volunteer: Volunteer) -> bool:
+    """Whether the period may draw on the volunteer (see eligible_volunteer_ids)."""
+    ids = under(period.organisation_id)
+    return ids is None or volunteer.organisation_id in ids
+
+
+def visible_org_ids(user: Any) -> OrgIds:
+    """The nodes `user` may see: None for everything (admins, city coordinators), a set of
+    ids for district and grassroots appointments, the empty set for anyone else."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if user.role == ADMIN:
+        return None
+    if user.role == COORDINATOR:
+        return under(user.organisation_id)
+    if user.role == LIAISON and user.organisation_id is not None:
+        return subtree(user.organisation_id)
+    return frozenset()
+
+
+def is_scoped(user: Any) -> bool:
+    """Whether the user works on other people's data (coordinators, admins, liaisons), so what
+    they reach is limited by their scope; volunteers and site leads are limited by ownership."""
+    return getattr(user, "role", None) in (COORDINATOR, ADMIN, LIAISON)
+
+
+def node_filter(user: Any) -> Callable[[int | None], bool]:
+    """A test of node ids against `user`'s scope, for rows already loaded (one query for the
+    whole list rather than one per row). `user` None: everything."""
+    ids = None if user is None else visible_org_ids(user)
+    return lambda node: ids is None or (node is not None and node in ids)
+
+
+def sees_everything(user: Any) -> bool:
+    return visible_org_ids(user) is None
+
+
+def restrict(stmt: S, column: ColumnElement[Any] | Any, user: Any) -> S:
+    """`stmt` limited to rows whose node `column` is in `user`'s scope. `user` None is an
+    internal caller (the CLI, the solver's bridge, tests): no limit."""
+    ids = None if user is None else visible_org_ids(user)
+    return stmt if ids is None else stmt.where(column.in_(ids))
+
+
+def volunteers_in_scope(user: Any) -> Select[tuple[Volunteer]]:
+    return restrict(select(Volunteer), Volunteer.organisation_id, user)
+
+
+def sites_in_scope(user: Any) -> Select[tuple[Site]]:
+    return restrict(select(Site), Site.organisation_id, user)
+
+
+def periods_in_scope(user: Any) -> Select[tuple[PlanningPeriod]]:
+    return restrict(select(PlanningPeriod), PlanningPeriod.organisation_id, user)
+
+
+def nodes_in_scope(user: Any) -> Select[tuple[Organisation]]:
+    return restrict(select(Organisation), Organisation.id, user)
+
+
+def _node_of(obj: object) -> tuple[bool, int | None]:
+    """(scoped, node id) of an object; unscoped kinds (the catalogue, accounts on the admin
+    pages) are (False, None)."""
+    if isinstance(obj, Organisation):
+        return True, obj.id
+    if isinstance(obj, Volunteer | Site | PlanningPeriod | District | WorkUnit):
+        return True, obj.organisation_id
+    if isinstance(obj, SolveRun | Roster | UrgentRequest):
+        period = db.session.get(PlanningPeriod, obj.period_id)
+        return True, period.organisation_id if period is not None else None
+    if isinstance(obj, Assignment):
+        roster = db.session.get(Roster, obj.roster_id)
+        return _node_of(roster) if roster is not None else (True, None)
+    return False, None
+
+
+def in_scope(obj: object, user: Any) -> bool:
+    """Whether `user` may see `obj` (a row of any model; unscoped kinds always). `user` None
+    is an internal caller (see `restrict`)."""
+    scoped, node = _node_of(obj)
+    if not scoped or user is None:
+        return True
+    ids = visible_org_ids(user)
+    return ids is None or (node is not None and node in ids)
+
+
+def get_in_scope(model: type[M], ident: Any, user: Any) -> M | None:
+    """The row, or None when there is none or it is outside `user`'s scope (the caller
+    answers 404 either way, so nobody learns that an id exists elsewhere)."""
+    obj = db.session.get(model, ident)
+    return obj if obj is not None and in_scope(obj, user) else None
+
+
+def all_in_scope(objs: Iterable[object], user: Any) -> bool:
+    return all(in_scope(obj, user) for obj in objs)
+
+
+def home_node_id(user: User | None) -> int | None:
+    """The node new things a user creates belong to: their appointment, else the city's."""
+    if user is not None and user.organisation_id is not None:
+        return user.organisation_id
+    return db.session.scalars(
+        select(Organisation.id).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
+    ).first()
