@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from scheduler.access import staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import UnavailableForm
+from scheduler.coordinator.routes import volunteer_page
 from scheduler.extensions import db
 from scheduler.forms import INVALID, add_error
-from scheduler.services import my_shifts, pool
+from scheduler.services import my_shifts
 from scheduler.services.my_shifts import ShiftError
 
 
@@ -50,13 +51,4 @@ def volunteer_unavailable(volunteer_id: int) -> Any:
                 )
             )
             return redirect(url_for("coordinator.volunteer_detail", volunteer_id=volunteer.id))
-    return (
-        render_template(
-            "coordinator/volunteer.html",
-            record=pool.volunteer_record(volunteer),
-            volunteer=volunteer,
-            verifiers=pool.verifier_names(volunteer),
-            unavailable_form=form,
-        ),
-        INVALID,
-    )
+    return volunteer_page(volunteer, form), INVALID

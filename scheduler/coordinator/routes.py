@@ -40,6 +40,7 @@ from scheduler.models import (
     Role,
     Site,
     Skill,
+    Volunteer,
     WorkUnit,
 )
 from scheduler.models.base import utcnow
@@ -570,14 +571,19 @@ def pool_view() -> Response:
 def volunteer_detail(volunteer_id: int) -> str:
     """A volunteer's profile, skills (with verification), training, upcoming published
     shifts, availability in the open periods and partner. A liaison sees their members'."""
-    volunteer = volunteer_or_404(volunteer_id)
+    return volunteer_page(volunteer_or_404(volunteer_id))
+
+
+def volunteer_page(volunteer: Volunteer, unavailable_form: UnavailableForm | None = None) -> str:
+    """The volunteer's page; `unavailable_form` when its "unavailable" form is shown again
+    with errors (coordinator/dropouts.py)."""
     return render_template(
         "coordinator/volunteer.html",
         record=pool.volunteer_record(volunteer),
         upcoming=sheets.personal_schedule(volunteer),
         volunteer=volunteer,
         verifiers=pool.verifier_names(volunteer),
-        unavailable_form=UnavailableForm(formdata=None),
+        unavailable_form=unavailable_form or UnavailableForm(formdata=None),
         claimable=claims.is_claimable(volunteer.user),
         claim_expires=claims.expires_on(volunteer.user, utcnow()),
         claim_form=EmptyForm(),
