@@ -33,6 +33,7 @@ from ortools.sat.python import cp_model
 from solver.build import build
 from solver.check import check
 from solver.construct import history_days, rolling_roster, window_problem
+from solver.feasible import feasible_roster
 from solver.model import Assignment, Problem, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
 from solver.rules.totals import ELASTIC_WEIGHT
@@ -121,26 +122,42 @@ class _Windowed:
 
     def run(self) -> Solution:
         problem = self.problem
-        roster, spent = rolling_roster(
-            problem,
-            time_limit=FIRST_SHARE * self.time_limit,
-            hard_limit=FIRST_HARD_SHARE * self.time_limit,
-            workers=self.workers,
-            seed=self.seed,
-            stop=self.stop,
-            deterministic=self.deterministic,
-        )
-        self.spent += spent
-        current = {(a.person, a.shift): a.role for a in roster or problem.pins}
+        # First a roster meeting every hard rule, built person by person (no search, no
+        # clock): the first roster and the floor of the result.
+        feasible = feasible_roster(problem, problem.baseline)
+        current = {(a.person, a.shift): a.role for a in feasible or problem.pins}
         report = check(problem, self._assignments(current))
         self.penalty = float(report.objective)
         self.short = self._short(current)
         if report.ok:
             self._note(current)
+        if self.remaining() > FINISH_SECONDS and not self.stop():
+            roster, spent = rolling_roster(
+                problem,
+                time_limit=min(self.remaining(), FIRST_SHARE * self.time_limit),
+                hard_limit=min(self.remaining(), FIRST_HARD_SHARE * self.time_limit),
+                workers=self.workers,
+                seed=self.seed,
+                stop=self.stop,
+                deterministic=self.deterministic,
+            )
+            self.spent += spent
+            if roster is not None:
+                rolled = {(a.person, a.shift): a.role for a in roster}
+                second = check(problem, self._assignments(rolled))
+                if not report.ok or (second.ok and second.objective < report.objective):
+                    current, report = rolled, second
+                    self.penalty = float(report.objective)
+                    self.short = self._short(current)
+                    if report.ok:
+                        self._note(current)
         self._search(current)
         final = check(problem, self._assignments(current))
         if not final.ok:
-            return self._empty()
+            if feasible is None:
+                return self._empty()
+            current = {(a.person, a.shift): a.role for a in feasible}
+            final = check(problem, self._assignments(current))
         return Solution(
             status="FEASIBLE",
             assignments=self._assignments(current),
