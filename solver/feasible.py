@@ -37,7 +37,6 @@ from solver.build import build
 from solver.check import check
 from solver.feasibility import RosterState
 from solver.model import Assignment, Demand, Person, Problem, Shift
-from solver.rules.eligibility import ineligibility
 
 __all__ = ["feasible_roster"]
 
@@ -159,16 +158,27 @@ class _PersonBuilder:
         return self._cp_sat(person)
 
     def _options(self, person: Person) -> list[list[Option]]:
+        """Each day's (shift, role) the person may ever fill (see
+        :func:`solver.rules.eligibility.ineligibility`, inlined here for speed)."""
         problem = self.problem
+        nights = problem.rules.night_kinds
+        no_nights = not person.accepts_nights or problem.limit(person, "max_nights_in_7_days") == 0
+        available = person.available
+        days_off = person.days_off
+        roles = person.roles
+        banned = {kind for kind, cap in person.max_shifts_by_kind.items() if cap == 0}
         options: list[list[Option]] = []
         for day in range(self.horizon):
             today: list[Option] = []
             for shift in self.by_day.get(day, ()):
-                if shift.id not in person.available:
+                if (
+                    shift.id not in available
+                    or shift.day in days_off
+                    or shift.kind in banned
+                    or (no_nights and shift.kind in nights)
+                ):
                     continue
-                for d in shift.demands:
-                    if ineligibility(problem, person, shift, d.role) is None:
-                        today.append((shift, d.role))
+                today.extend((shift, d.role) for d in shift.demands if d.role in roles)
             options.append(today)
         return options
 
