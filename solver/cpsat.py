@@ -380,7 +380,8 @@ class _Search:
             seed=self.seed,
             stop=self.stop,
             deterministic=self.deterministic,
-            hard_limit=self.remaining() * ROLLING_HARD_SHARE,
+            # with the person-by-person roster in hand, no window is given extra time
+            hard_limit=self.remaining() * (ROLLING_HARD_SHARE if self.feasible is None else 0),
         )
         self.spent_deterministic += spent
         if rolled is None:

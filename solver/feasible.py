@@ -30,7 +30,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import cached_property
 
+from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from solver.build import build
@@ -51,6 +53,8 @@ CANDIDATES_PER_DAY = 3
 PACE = 0.9
 # ... and must take the longest shifts first when they reach this share.
 URGENT = 0.97
+# Passes of the same-day moves that fill short posts (see _PersonBuilder.polish).
+POLISH_ROUNDS = 3
 # Seconds for the one-person CP-SAT model when both depth-first passes fail.
 PERSON_SECONDS = 10.0
 
@@ -112,6 +116,8 @@ def _attempt(
             failed.append(person_id)
     if failed:
         return None, failed
+    builder.polish()
+    builder.reassign_days()
     roster = state.assignments()
     report = check(problem, roster)
     if not report.ok:  # a bug in the bookkeeping: say so, the caller falls back
@@ -146,6 +152,198 @@ class _PersonBuilder:
                 self.over_weight[key] = (
                     rules.weight_over_cover if d.over_weight is None else d.over_weight
                 )
+
+    # -- cover ------------------------------------------------------------------------------
+
+    @cached_property
+    def _wishes(self) -> dict[tuple[str, str], int]:
+        """(person, shift) -> what granting it is worth (+ asked for, - asked off)."""
+        state = self.state
+        wishes: dict[tuple[str, str], int] = defaultdict(int)
+        for person in self.problem.people:
+            for r in person.requests:
+                sign = r.weight if r.on else -r.weight
+                if r.shift is not None:
+                    wishes[(person.id, r.shift)] += sign
+                elif r.day is not None and r.day in state.day_index:
+                    for shift in self.by_day.get(state.day_index[r.day], ()):
+                        wishes[(person.id, shift.id)] += sign
+        return wishes
+
+    def _change(self, key: tuple[str, str], delta: int) -> int:
+        """The cover cost of changing the head count on post ``key`` by ``delta`` (+1/-1)."""
+        filled = self.state.filled[key]
+        demand = self.demand[key]
+        after = filled + delta
+
+        def cost(n: int) -> int:
+            return self.under_weight[key] * max(0, demand.min - n) + self.over_weight[key] * max(
+                0, n - demand.upper
+            )
+
+        return cost(after) - cost(filled)
+
+    def polish(self, rounds: int = POLISH_ROUNDS) -> None:
+        """Move people between shifts of the same day while that fills a post short of its
+        minimum at a lower cost elsewhere. Days worked stay the same, so runs of days on and off
+        and weekends are untouched; every other hard rule is asked again, and nobody drops
+        below their minimum minutes."""
+        problem = self.problem
+        state = self.state
+        people = problem._person_index()
+        fixed = {(a.person, a.shift) for a in problem.pins}
+        wishes = self._wishes
+        for _ in range(rounds):
+            moved = 0
+            short = [
+                (shift, d.role)
+                for shift in problem.shifts
+                for d in shift.demands
+                if state.filled[(shift.id, d.role)] < d.min
+            ]
+            for shift, role in short:
+                key = (shift.id, role)
+                day = state.day_of(shift)
+                for other in list(self.by_day.get(day, ())):
+                    if state.filled[key] >= self.demand[key].min:
+                        break
+                    if other.id == shift.id:
+                        continue
+                    for pid, old_role in list(state.by_shift.get(other.id, {}).items()):
+                        person = people[pid]
+                        if (
+                            (pid, other.id) in fixed
+                            or shift.id not in person.available
+                            or role not in person.roles
+                            or shift.day in person.days_off
+                        ):
+                            continue
+                        gain = -self._change(key, +1) - self._change((other.id, old_role), -1)
+                        gain += wishes.get((pid, shift.id), 0) - wishes.get((pid, other.id), 0)
+                        if gain <= 0:
+                            continue
+                        minimum = int(problem.limit(person, "min_minutes") or 0)
+                        if state.minutes[pid] - other.minutes + shift.minutes < minimum:
+                            continue
+                        cap = problem.cap(shift.id, role)
+                        if cap is not None and state.filled[key] >= cap:
+                            continue
+                        state.remove(pid, other)
+                        if state.static_block(person, shift, role) is None and (
+                            state.blocker(person, shift) is None
+                        ):
+                            state.add(pid, shift, role)
+                            moved += 1
+                            break
+                        state.add(pid, other, old_role)
+            if not moved:
+                return
+
+    def reassign_days(self, rounds: int = POLISH_ROUNDS) -> None:
+        """On each day with a post short and one over its upper head count, give the people
+        working that day the posts that cover best: a min-cost flow from people to posts, a
+        person's arcs only to posts they may take with their other days as they are. Days
+        worked are unchanged, so runs and weekends are too; each person's arcs are checked
+        alone, so any choice of one arc per person keeps every hard rule."""
+        problem = self.problem
+        state = self.state
+        people = problem._person_index()
+        fixed = {(a.person, a.shift) for a in problem.pins}
+        for _ in range(rounds):
+            changed = 0
+            for day in range(self.horizon):
+                shifts = self.by_day.get(day, ())
+                posts = [(s, d) for s in shifts for d in s.demands]
+                short = any(state.filled[(s.id, d.role)] < d.min for s, d in posts)
+                spare = any(state.filled[(s.id, d.role)] > d.min for s, d in posts)
+                if short and spare:
+                    changed += self._reassign(posts, people, fixed)
+            if not changed:
+                return
+
+    def _reassign(
+        self,
+        posts: list[tuple[Shift, Demand]],
+        people: dict[str, Person],
+        fixed: set[tuple[str, str]],
+    ) -> int:
+        """One day's min-cost flow (see :meth:`reassign_days`); the number of people moved."""
+        problem = self.problem
+        state = self.state
+        wishes = self._wishes
+        workers = [
+            (pid, shift, role)
+            for shift, _ in {s.id: (s, None) for s, _ in posts}.values()
+            for pid, role in state.by_shift.get(shift.id, {}).items()
+            if (pid, shift.id) not in fixed
+        ]
+        if not workers:
+            return 0
+        # posts anybody may be moved to: short ones and those at their minimum (a chain)
+        targets = [(s, d) for s, d in posts if state.filled[(s.id, d.role)] <= d.min]
+        arcs: list[tuple[int, int, int]] = []  # (worker, post index, cost)
+        index = {(s.id, d.role): i for i, (s, d) in enumerate(posts)}
+        for w, (pid, shift, role) in enumerate(workers):
+            person = people[pid]
+            minimum = int(problem.limit(person, "min_minutes") or 0)
+            arcs.append((w, index[(shift.id, role)], -wishes.get((pid, shift.id), 0)))
+            state.remove(pid, shift)
+            for other, demand in targets:
+                if (other.id, demand.role) == (shift.id, role):
+                    continue
+                if demand.role not in person.roles or other.id not in person.available:
+                    continue
+                if state.minutes[pid] + other.minutes < minimum:
+                    continue
+                if state.static_block(person, other, demand.role) is not None:
+                    continue
+                if state.blocker(person, other) is not None:
+                    continue
+                arcs.append((w, index[(other.id, demand.role)], -wishes.get((pid, other.id), 0)))
+            state.add(pid, shift, role)
+        if len(arcs) == len(workers):
+            return 0  # nobody may move
+        flow = min_cost_flow.SimpleMinCostFlow()
+        source = len(workers) + len(posts)
+        sink = source + 1
+        for w in range(len(workers)):
+            flow.add_arc_with_capacity_and_unit_cost(source, w, 1, 0)
+        arc_ids = []
+        for w, i, cost in arcs:
+            arc_ids.append(flow.add_arc_with_capacity_and_unit_cost(w, len(workers) + i, 1, cost))
+        moving = {(s.id, role) for _, s, role in workers}
+        for i, (shift, demand) in enumerate(posts):
+            key = (shift.id, demand.role)
+            base = state.filled[key] - sum(1 for _, s, r in workers if (s.id, r) == key)
+            cap = problem.cap(shift.id, demand.role)
+            room = len(workers) if cap is None else max(0, cap - base)
+            if key not in moving and all(index[key] != a[1] for a in arcs):
+                continue
+            for k in range(1, room + 1):
+                n = base + k
+                if n <= demand.min:
+                    cost = -self.under_weight[key]
+                elif n <= demand.upper:
+                    cost = 0
+                else:
+                    cost = self.over_weight[key]
+                flow.add_arc_with_capacity_and_unit_cost(len(workers) + i, sink, 1, cost)
+        flow.set_node_supply(source, len(workers))
+        flow.set_node_supply(sink, -len(workers))
+        if flow.solve() != flow.OPTIMAL:
+            return 0
+        moved = 0
+        for (w, i, _), arc in zip(arcs, arc_ids, strict=True):
+            if flow.flow(arc) == 0:
+                continue
+            pid, shift, role = workers[w]
+            other, demand = posts[i]
+            if (other.id, demand.role) == (shift.id, role):
+                continue
+            state.remove(pid, shift)
+            state.add(pid, other, demand.role)
+            moved += 1
+        return moved
 
     # -- one person -------------------------------------------------------------------------
 

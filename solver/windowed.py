@@ -50,6 +50,8 @@ FIRST_HARD_SHARE = 0.6
 START_DAYS = 14
 FREE_CHOICES = 6_000
 SUB_SOLVE_SECONDS = (0.5, 4.0)
+# Share of the neighbourhoods that free everybody over a short window (see _search).
+EVERYBODY_SHARE = 0.5
 # Kept for the end: checking the roster and building the solution.
 FINISH_SECONDS = 1.0
 
@@ -135,7 +137,11 @@ class _Windowed:
             roster, spent = rolling_roster(
                 problem,
                 time_limit=min(self.remaining(), FIRST_SHARE * self.time_limit),
-                hard_limit=min(self.remaining(), FIRST_HARD_SHARE * self.time_limit),
+                # with a roster in hand a window that finds nothing is not worth more time
+                hard_limit=min(
+                    self.remaining(),
+                    (FIRST_SHARE if report.ok else FIRST_HARD_SHARE) * self.time_limit,
+                ),
                 workers=self.workers,
                 seed=self.seed,
                 stop=self.stop,
@@ -183,8 +189,13 @@ class _Windowed:
             p.id: max(1, len(p.available)) / max(1, self.horizon) * max(1, len(p.roles))
             for p in problem.people
         }
+        everybody = sum(per_day.values())
         while self.remaining() > FINISH_SECONDS + 0.2 and not self.stop():
             days = max(2, min(self.horizon, round(length)))
+            if self.rng.random() < EVERYBODY_SHARE:
+                # everybody over the few days that keep the sub-model near FREE_CHOICES: the
+                # moves between people on the same days that fill a short post
+                days = max(2, min(days, round(FREE_CHOICES / max(1.0, everybody))))
             centre = self._centre(current)
             first_free = min(max(0, centre - self.rng.randrange(days)), self.horizon - days)
             free_days = range(first_free, first_free + days)
