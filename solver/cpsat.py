@@ -12,10 +12,13 @@ The search has two phases sharing one time budget:
    finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
    per worker thread.
 
-With minimum rules (minimum minutes, minimum runs) and a horizon of several windows, the
-first hint is built window by window (:func:`solver.construct.rolling_roster`, at most
-``ROLLING_SHARE`` of the budget) and, when it meets every rule, adopted as the first roster
-before the full-model phase starts; on shorter horizons that roster is built only when the
+With minimum rules (minimum minutes, minimum runs) the first roster is
+:func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
+at once (it is also the fallback, so a tiny limit or a slow machine still gets a roster that
+keeps every hard rule). On a horizon of several windows the next hint is built window by
+window (:func:`solver.construct.rolling_roster`, at most ``ROLLING_SHARE`` of the budget) and
+adopted when it meets every rule and is better, before the full-model phase starts (which is
+hinted with the incumbent); on shorter horizons that roster is built only when the
 full-model phase found none and the greedy hint breaks a minimum.
 
 If the exact model yields no roster in its slice of time, the hint roster is completed by a solve

@@ -4,7 +4,9 @@ A year of 150 people with minimum minutes and minimum runs is millions of litera
 CP-SAT model: building it alone takes much of a minute and gigabytes, and every neighbourhood
 copied from it costs as much again. :func:`solve_windowed` works on windows of days instead:
 
-1. the first roster is :func:`solver.construct.rolling_roster`'s, built window by window;
+1. the first roster is :func:`solver.feasible.feasible_roster`'s, built person by person
+   (every hard rule kept, no clock); :func:`solver.construct.rolling_roster`'s, built window by
+   window within a share of the budget, replaces it when it is better;
 2. then, until the time is up, a window of days (around a post that is under- or over-covered
    or a day of someone still short of their minimum, half the time) is re-solved as a problem
    of its own (:func:`solver.construct.window_problem`): the freed people's assignments in
@@ -16,8 +18,9 @@ copied from it costs as much again. :func:`solve_windowed` works on windows of d
    (ties taken, to cross plateaus); windows grow while their sub-solves finish and shrink
    when they run out of time.
 
-Only a roster :func:`solver.check` accepts is returned (status "FEASIBLE"); if none was found
-the status is "UNKNOWN" with no assignments. Every phase is bounded by the time limit.
+Only a roster :func:`solver.check` accepts is returned (status "FEASIBLE"), never one worse
+than the person-by-person roster; if even that does not exist the status is "UNKNOWN" with no
+assignments. Every phase but that construction is bounded by the time limit.
 """
 
 from __future__ import annotations
