@@ -40,7 +40,7 @@ from solver.check import check
 from solver.feasibility import RosterState
 from solver.model import Assignment, Demand, Person, Problem, Shift
 
-__all__ = ["feasible_roster"]
+__all__ = ["feasible_roster", "improve_cover"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,11 @@ Option = tuple[Shift, str]
 
 
 def feasible_roster(
-    problem: Problem, start: Iterable[Assignment] = (), *, people_order: Iterable[str] = ()
+    problem: Problem,
+    start: Iterable[Assignment] = (),
+    *,
+    people_order: Iterable[str] = (),
+    polish: bool = True,
 ) -> list[Assignment] | None:
     """A roster :func:`solver.check` accepts, or None when some person has no valid schedule.
 
@@ -71,7 +75,7 @@ def feasible_roster(
     the others leave, in ``people_order`` first, then in the problem's order. People work
     where posts are short; when hard caps on posts leave someone with no schedule, the
     construction is run again with them first and everybody working only what their
-    minimums need.
+    minimums need. With ``polish`` the cover is then improved by :func:`improve_cover`.
     """
     start = list(start)
     kept: set[str] = set()
@@ -83,10 +87,29 @@ def feasible_roster(
     for lazy in (False, True):
         order = [*failed, *people_order]
         roster, failed = _attempt(problem, start, kept, order, lazy=lazy)
+        if roster is not None and polish:
+            return improve_cover(problem, roster)
         if roster is not None or not problem._cap_index():
             # without caps nobody's schedule depends on anybody else's: a failure is final
             return roster
     return None
+
+
+def improve_cover(problem: Problem, roster: Iterable[Assignment]) -> list[Assignment]:
+    """``roster`` (which :func:`solver.check` accepts) with people moved between the shifts of
+    days they already work wherever that fills a short post at a lower cost elsewhere (see
+    :meth:`_PersonBuilder.polish` and :meth:`_PersonBuilder.reassign_days`); every hard rule
+    still holds, and the roster is returned unchanged if check says otherwise."""
+    roster = list(roster)
+    state = RosterState(problem, roster)
+    builder = _PersonBuilder(problem, state)
+    builder.polish()
+    builder.reassign_days()
+    better = state.assignments()
+    if not check(problem, better).ok:  # a bug in the bookkeeping: keep what was given
+        log.error("improve_cover broke a hard rule; the roster is kept as it was")
+        return roster
+    return better
 
 
 def _attempt(
@@ -116,8 +139,6 @@ def _attempt(
             failed.append(person_id)
     if failed:
         return None, failed
-    builder.polish()
-    builder.reassign_days()
     roster = state.assignments()
     report = check(problem, roster)
     if not report.ok:  # a bug in the bookkeeping: say so, the caller falls back

@@ -36,7 +36,7 @@ from ortools.sat.python import cp_model
 from solver.build import build
 from solver.check import check
 from solver.construct import history_days, rolling_roster, window_problem
-from solver.feasible import feasible_roster
+from solver.feasible import feasible_roster, improve_cover
 from solver.model import Assignment, Problem, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
 from solver.rules.totals import ELASTIC_WEIGHT
@@ -129,13 +129,21 @@ class _Windowed:
         problem = self.problem
         # First a roster meeting every hard rule, built person by person (no search, no
         # clock): the first roster and the floor of the result.
-        feasible = feasible_roster(problem, problem.baseline)
+        feasible = feasible_roster(problem, problem.baseline, polish=False)
         current = {(a.person, a.shift): a.role for a in feasible or problem.pins}
         report = check(problem, self._assignments(current))
         self.penalty = float(report.objective)
         self.short = self._short(current)
         if report.ok:
             self._note(current)
+        if feasible is not None and self.remaining() > FINISH_SECONDS and not self.stop():
+            # then its cover, people moved within the days they work (no clock: bounded work)
+            feasible = improve_cover(problem, feasible)
+            current = {(a.person, a.shift): a.role for a in feasible}
+            report = check(problem, self._assignments(current))
+            if report.objective < self.penalty:
+                self.penalty = float(report.objective)
+                self._note(current)
         if self.remaining() > FINISH_SECONDS and not self.stop():
             roster, spent = rolling_roster(
                 problem,

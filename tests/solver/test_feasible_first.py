@@ -17,7 +17,7 @@ from benchmarks.curtois_evaluate import evaluate
 from benchmarks.curtois_format import read_instance
 from benchmarks.curtois_gen import Shape, generate
 from solver import Assignment, Problem, check, dispatch, solve
-from solver.feasible import feasible_roster
+from solver.feasible import feasible_roster, improve_cover
 
 
 def generated(tmp_path: Path, shape: Shape, seed: int) -> Problem:
@@ -58,7 +58,8 @@ def test_a_tiny_limit_on_a_long_horizon_still_returns_a_checked_roster(tmp_path:
     # big enough for the window-by-window search, far too big for a first CP-SAT roster in 0.5 s
     problem = generated(tmp_path, Shape(60, 182, 10), 4)
     assert dispatch.is_windowed(problem)
-    floor = feasible_roster(problem)
+    # the window search adopts the construction before its cover is improved
+    floor = feasible_roster(problem, polish=False)
     assert floor is not None
     floor_report = check(problem, floor)
     solution = solve(problem, time_limit=0.5, workers=2, seed=0)
@@ -140,3 +141,16 @@ def test_none_when_a_pin_contradicts_a_minimum_run() -> None:
         last_day=day(4),
     )
     assert feasible_roster(problem) is None
+
+
+def test_improving_the_cover_keeps_every_hard_rule_and_never_costs(tmp_path: Path) -> None:
+    problem = generated(tmp_path, Shape(30, 84, 12), 9)
+    raw = feasible_roster(problem, polish=False)
+    assert raw is not None
+    better = improve_cover(problem, raw)
+    report = check(problem, better)
+    assert report.ok, report.violations[:3]
+    assert report.objective <= check(problem, raw).objective
+    # the same days are worked by the same people
+    days = {(a.person, problem.shift(a.shift).day) for a in raw}
+    assert {(a.person, problem.shift(a.shift).day) for a in better} == days
