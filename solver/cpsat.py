@@ -12,10 +12,13 @@ The search has two phases sharing one time budget:
    finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
    per worker thread.
 
-With minimum rules (minimum minutes, minimum runs) and a horizon of several windows, the
-first hint is built window by window (:func:`solver.construct.rolling_roster`, at most
-``ROLLING_SHARE`` of the budget) and, when it meets every rule, adopted as the first roster
-before the full-model phase starts; on shorter horizons that roster is built only when the
+With minimum rules (minimum minutes, minimum runs) the first roster is
+:func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
+at once (it is also the fallback, so a tiny limit or a slow machine still gets a roster that
+keeps every hard rule). On a horizon of several windows the next hint is built window by
+window (:func:`solver.construct.rolling_roster`, at most ``ROLLING_SHARE`` of the budget) and
+adopted when it meets every rule and is better, before the full-model phase starts (which is
+hinted with the incumbent); on shorter horizons that roster is built only when the
 full-model phase found none and the greedy hint breaks a minimum.
 
 If the exact model yields no roster in its slice of time, the hint roster is completed by a solve
@@ -53,6 +56,7 @@ from ortools.sat.python import cp_model
 from solver.build import build, clear_hints, has_minimum_rules
 from solver.check import CheckReport, check
 from solver.construct import rolling_roster, single_window
+from solver.feasible import feasible_roster
 from solver.greedy import greedy_roster
 from solver.model import Assignment, Problem, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
@@ -153,6 +157,12 @@ class _Search:
         self.spent_deterministic = 0.0
         # whether the first hint is the window-by-window roster of solver.construct
         self.rolled = False
+        # A roster meeting every hard rule, minimums included, built person by person before
+        # any search (problems with minimum rules, which the greedy hint cannot promise): the
+        # first roster, and the fallback whatever the time limit or the machine's load.
+        self.feasible: list[Assignment] | None = None
+        if has_minimum_rules(problem):
+            self.feasible = feasible_roster(problem, problem.baseline)
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -249,15 +259,28 @@ class _Search:
         if self.stop():
             return self._fallback()
         model = self.built.ctx.model
-        hint = self._initial_hint()
-        self._hint(model, hint)
-        if self.rolled and self.remaining() > 0 and not self.stop():
-            # The window-by-window roster usually meets every rule: adopt it at once (a solve
-            # with the roster fixed, propagation only), so that a first roster exists early.
+        if self.feasible is not None:
+            # Adopt the person-by-person roster at once (a solve with the roster fixed,
+            # propagation only): a first roster exists before any search.
+            chosen = {(a.person, a.shift, a.role) for a in self.feasible}
+            hint = {i: int(t in chosen) for i, t in self.built.triples.items()}
             completed = self._complete(model, hint)
             if completed is not None:
                 self._adopt(completed[0])
                 self.status = "FEASIBLE"
+        if self.stop():
+            return self._fallback()
+        hint = self._initial_hint()
+        self._hint(model, hint)
+        if self.rolled and self.remaining() > 0 and not self.stop():
+            # The window-by-window roster usually meets every rule: adopt it at once (a solve
+            # with the roster fixed, propagation only) when it beats the incumbent.
+            completed = self._complete(model, hint)
+            if completed is not None:
+                self._adopt(completed[0])
+                self.status = "FEASIBLE"
+        if self.best_values is not None:
+            self._hint(model, self.best_values)
         share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
         solver, status = self._run(model, self.remaining() * share, full=True)
         self.spent_deterministic += solver.deterministic_time
@@ -321,7 +344,8 @@ class _Search:
             domain = fixed.proto.variables[index].domain
             domain[0] = value
             domain[1] = value
-        solver, status = self._run(fixed, min(self.remaining(), 5.0), full=False)
+        # at least a moment even when the time is up: propagation alone settles it
+        solver, status = self._run(fixed, max(0.5, min(self.remaining(), 5.0)), full=False)
         self.spent_deterministic += solver.deterministic_time
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
@@ -359,7 +383,8 @@ class _Search:
             seed=self.seed,
             stop=self.stop,
             deterministic=self.deterministic,
-            hard_limit=self.remaining() * ROLLING_HARD_SHARE,
+            # with the person-by-person roster in hand, no window is given extra time
+            hard_limit=self.remaining() * (ROLLING_HARD_SHARE if self.feasible is None else 0),
         )
         self.spent_deterministic += spent
         if rolled is None:
@@ -545,6 +570,8 @@ class _Search:
         """
         pins = {(a.person, a.shift, a.role) for a in self.problem.pins}
         candidates: list[set[tuple[str, str, str]]] = [pins | set(greedy_roster(self.ctx))]
+        if self.feasible is not None:
+            candidates.append({(a.person, a.shift, a.role) for a in self.feasible})
         if self.problem.baseline:
             candidates.append(pins | {(a.person, a.shift, a.role) for a in self.problem.baseline})
         if self.construct is not None:

@@ -60,12 +60,13 @@ def solve(
 
     A roster always comes back: when the search finds none in time (a short limit on a big
     problem, a busy machine) or is stopped first, the best constructive roster (the greedy hint
-    of :mod:`solver.greedy`, the baseline, or :func:`solver.decompose.solve_large`'s
-    construction) that :func:`solver.check` accepts is returned with status "FEASIBLE" and its
-    checked objective. Only when no such roster exists is there none: pins (or hard minimums
-    such as minimum minutes or minimum runs of days, which the constructions ignore)
-    contradicting the hard rules give status "INFEASIBLE" (proven) or "UNKNOWN" (no roster found
-    in time) and no assignments.
+    of :mod:`solver.greedy`, the baseline, :func:`solver.decompose.solve_large`'s construction,
+    or, for problems with minimum rules, :func:`solver.feasible.feasible_roster`'s, which is
+    built before any search and adopted as the first roster) that :func:`solver.check`
+    accepts is returned with status "FEASIBLE" and its checked objective; the result is never
+    worse than it. Only when no such roster exists is there none: pins or minimums
+    contradicting the hard rules give status "INFEASIBLE" (proven) or "UNKNOWN" and no
+    assignments.
 
     ``workers`` is the number of threads used (CP-SAT workers, then side-by-side neighbourhood
     sub-solves). ``on_progress(elapsed_s, objective, bound, filled_posts)`` is called on every

@@ -44,6 +44,13 @@ class RosterState:
         self.filled: dict[tuple[str, str], int] = defaultdict(int)
         self.kind_count: dict[tuple[str, str], int] = defaultdict(int)
         self.minutes: dict[str, int] = defaultdict(int)
+        # person -> (ISO year, week) of a weekend -> weekend days worked in it
+        self.weekend_days: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+        self.weekend_of = {
+            i: (d.isocalendar()[0], d.isocalendar()[1])
+            for i, d in enumerate(self.days)
+            if d.weekday() >= 5
+        }
         self._seven: dict[str, int | None] = {}
         for a in assignments:
             self.add(a.person, self.shifts[a.shift], a.role)
@@ -63,6 +70,10 @@ class RosterState:
         self.filled[(shift.id, role)] += 1
         self.kind_count[(person_id, shift.kind)] += 1
         self.minutes[person_id] += shift.minutes
+        week = self.weekend_of.get(day)
+        if week is not None:
+            worked = self.weekend_days[person_id]
+            worked[week] = worked.get(week, 0) + 1
 
     def remove(self, person_id: str, shift: Shift) -> str:
         """Undo :meth:`add`; returns the role that was held."""
@@ -76,6 +87,12 @@ class RosterState:
         self.filled[(shift.id, role)] -= 1
         self.kind_count[(person_id, shift.kind)] -= 1
         self.minutes[person_id] -= shift.minutes
+        week = self.weekend_of.get(day)
+        if week is not None:
+            worked = self.weekend_days[person_id]
+            worked[week] -= 1
+            if not worked[week]:
+                del worked[week]
         return role
 
     def load(self, person_id: str) -> int:
@@ -201,11 +218,7 @@ class RosterState:
         cap = self.problem.limit(person, "max_weekends")
         if cap is None or shift.day is None or shift.day.weekday() < 5:
             return None
-        worked = {
-            self.days[d].isocalendar()[:2]
-            for d, those in mine.items()
-            if those and self.days[d].weekday() >= 5
-        }
+        worked = self.weekend_days.get(person.id, {})
         week = shift.day.isocalendar()[:2]
         if week not in worked and len(worked) >= cap:
             return ("weekends", len(worked), int(cap))

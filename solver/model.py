@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from types import MappingProxyType
 
 __all__ = [
@@ -115,9 +116,9 @@ class Shift:
         if self.day is None:
             object.__setattr__(self, "day", self.start.date())
 
-    @property
+    @cached_property
     def minutes(self) -> int:
-        """Length of the shift in whole minutes."""
+        """Length of the shift in whole minutes (computed once: the searches ask often)."""
         return int((self.end - self.start) / timedelta(minutes=1))
 
     @property

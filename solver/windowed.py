@@ -4,7 +4,9 @@ A year of 150 people with minimum minutes and minimum runs is millions of litera
 CP-SAT model: building it alone takes much of a minute and gigabytes, and every neighbourhood
 copied from it costs as much again. :func:`solve_windowed` works on windows of days instead:
 
-1. the first roster is :func:`solver.construct.rolling_roster`'s, built window by window;
+1. the first roster is :func:`solver.feasible.feasible_roster`'s, built person by person
+   (every hard rule kept, no clock); :func:`solver.construct.rolling_roster`'s, built window by
+   window within a share of the budget, replaces it when it is better;
 2. then, until the time is up, a window of days (around a post that is under- or over-covered
    or a day of someone still short of their minimum, half the time) is re-solved as a problem
    of its own (:func:`solver.construct.window_problem`): the freed people's assignments in
@@ -16,8 +18,9 @@ copied from it costs as much again. :func:`solve_windowed` works on windows of d
    (ties taken, to cross plateaus); windows grow while their sub-solves finish and shrink
    when they run out of time.
 
-Only a roster :func:`solver.check` accepts is returned (status "FEASIBLE"); if none was found
-the status is "UNKNOWN" with no assignments. Every phase is bounded by the time limit.
+Only a roster :func:`solver.check` accepts is returned (status "FEASIBLE"), never one worse
+than the person-by-person roster; if even that does not exist the status is "UNKNOWN" with no
+assignments. Every phase but that construction is bounded by the time limit.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ortools.sat.python import cp_model
 from solver.build import build
 from solver.check import check
 from solver.construct import history_days, rolling_roster, window_problem
+from solver.feasible import feasible_roster, improve_cover
 from solver.model import Assignment, Problem, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
 from solver.rules.totals import ELASTIC_WEIGHT
@@ -49,6 +53,8 @@ FIRST_HARD_SHARE = 0.6
 START_DAYS = 14
 FREE_CHOICES = 6_000
 SUB_SOLVE_SECONDS = (0.5, 4.0)
+# Share of the neighbourhoods that free everybody over a short window (see _search).
+EVERYBODY_SHARE = 0.5
 # Kept for the end: checking the roster and building the solution.
 FINISH_SECONDS = 1.0
 
@@ -121,26 +127,54 @@ class _Windowed:
 
     def run(self) -> Solution:
         problem = self.problem
-        roster, spent = rolling_roster(
-            problem,
-            time_limit=FIRST_SHARE * self.time_limit,
-            hard_limit=FIRST_HARD_SHARE * self.time_limit,
-            workers=self.workers,
-            seed=self.seed,
-            stop=self.stop,
-            deterministic=self.deterministic,
-        )
-        self.spent += spent
-        current = {(a.person, a.shift): a.role for a in roster or problem.pins}
+        # First a roster meeting every hard rule, built person by person (no search, no
+        # clock): the first roster and the floor of the result.
+        feasible = feasible_roster(problem, problem.baseline, polish=False)
+        current = {(a.person, a.shift): a.role for a in feasible or problem.pins}
         report = check(problem, self._assignments(current))
         self.penalty = float(report.objective)
         self.short = self._short(current)
         if report.ok:
             self._note(current)
+        if feasible is not None and self.remaining() > FINISH_SECONDS and not self.stop():
+            # then its cover, people moved within the days they work (no clock: bounded work)
+            feasible = improve_cover(problem, feasible)
+            current = {(a.person, a.shift): a.role for a in feasible}
+            report = check(problem, self._assignments(current))
+            if report.objective < self.penalty:
+                self.penalty = float(report.objective)
+                self._note(current)
+        if self.remaining() > FINISH_SECONDS and not self.stop():
+            roster, spent = rolling_roster(
+                problem,
+                time_limit=min(self.remaining(), FIRST_SHARE * self.time_limit),
+                # with a roster in hand a window that finds nothing is not worth more time
+                hard_limit=min(
+                    self.remaining(),
+                    (FIRST_SHARE if report.ok else FIRST_HARD_SHARE) * self.time_limit,
+                ),
+                workers=self.workers,
+                seed=self.seed,
+                stop=self.stop,
+                deterministic=self.deterministic,
+            )
+            self.spent += spent
+            if roster is not None:
+                rolled = {(a.person, a.shift): a.role for a in roster}
+                second = check(problem, self._assignments(rolled))
+                if not report.ok or (second.ok and second.objective < report.objective):
+                    current, report = rolled, second
+                    self.penalty = float(report.objective)
+                    self.short = self._short(current)
+                    if report.ok:
+                        self._note(current)
         self._search(current)
         final = check(problem, self._assignments(current))
         if not final.ok:
-            return self._empty()
+            if feasible is None:
+                return self._empty()
+            current = {(a.person, a.shift): a.role for a in feasible}
+            final = check(problem, self._assignments(current))
         return Solution(
             status="FEASIBLE",
             assignments=self._assignments(current),
@@ -166,8 +200,13 @@ class _Windowed:
             p.id: max(1, len(p.available)) / max(1, self.horizon) * max(1, len(p.roles))
             for p in problem.people
         }
+        everybody = sum(per_day.values())
         while self.remaining() > FINISH_SECONDS + 0.2 and not self.stop():
             days = max(2, min(self.horizon, round(length)))
+            if self.rng.random() < EVERYBODY_SHARE:
+                # everybody over the few days that keep the sub-model near FREE_CHOICES: the
+                # moves between people on the same days that fill a short post
+                days = max(2, min(days, round(FREE_CHOICES / max(1.0, everybody))))
             centre = self._centre(current)
             first_free = min(max(0, centre - self.rng.randrange(days)), self.horizon - days)
             free_days = range(first_free, first_free + days)

@@ -89,15 +89,35 @@ def test_the_hint_is_completed_when_the_full_model_finds_nothing(
     assert_checked(problem, solution)
 
 
-def test_no_roster_when_even_the_construction_breaks_a_minimum_run(
+def test_a_roster_keeping_a_minimum_run_comes_back_even_if_it_leaves_the_post_open(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cpsat._Search, "_run", _find_nothing(full_only=False))
-    # one post in the middle of a 5-day horizon: working it alone is a 1-day run
+    # one post in the middle of a 5-day horizon: working it alone is a 1-day run, so the only
+    # roster keeping the hard rules leaves it open
     shifts = (make_shift(2),)
     problem = Problem(
         shifts,
         (make_person("p", shifts, min_consecutive_days=3),),
+        bare_rules(),
+        first_day=day(0),
+        last_day=day(4),
+    )
+    solution = solve(problem, time_limit=0.01, workers=1)
+    assert solution.status == "FEASIBLE"
+    assert solution.assignments == ()
+    assert_checked(problem, solution)
+
+
+def test_no_roster_when_no_roster_meets_the_minimum_minutes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cpsat._Search, "_run", _find_nothing(full_only=False))
+    shifts = (make_shift(2),)
+    minutes = shifts[0].minutes
+    problem = Problem(
+        shifts,
+        (make_person("p", shifts, min_minutes=2 * minutes),),
         bare_rules(),
         first_day=day(0),
         last_day=day(4),
