@@ -12,7 +12,7 @@ from flask_login import current_user
 from scheduler.access import staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import UnavailableForm
-from scheduler.coordinator.routes import volunteer_page
+from scheduler.coordinator.volunteer_page import volunteer_page
 from scheduler.extensions import db
 from scheduler.forms import INVALID, add_error
 from scheduler.services import my_shifts

@@ -24,9 +24,9 @@ from scheduler.coordinator.forms import (
     RoleForm,
     SkillForm,
     ToggleForm,
-    UnavailableForm,
     site_form,
 )
+from scheduler.coordinator.volunteer_page import volunteer_page
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
@@ -40,20 +40,16 @@ from scheduler.models import (
     Role,
     Site,
     Skill,
-    Volunteer,
     WorkUnit,
 )
-from scheduler.models.base import utcnow
 from scheduler.models.planning import MAX_PERIOD_DAYS
 from scheduler.services import (
     catalogue_admin,
-    claims,
     dashboard,
     outbox,
     periods,
     pool,
     scope,
-    sheets,
     sites,
     urgent,
 )
@@ -572,22 +568,6 @@ def volunteer_detail(volunteer_id: int) -> str:
     """A volunteer's profile, skills (with verification), training, upcoming published
     shifts, availability in the open periods and partner. A liaison sees their members'."""
     return volunteer_page(volunteer_or_404(volunteer_id))
-
-
-def volunteer_page(volunteer: Volunteer, unavailable_form: UnavailableForm | None = None) -> str:
-    """The volunteer's page; `unavailable_form` when its "unavailable" form is shown again
-    with errors (coordinator/dropouts.py)."""
-    return render_template(
-        "coordinator/volunteer.html",
-        record=pool.volunteer_record(volunteer),
-        upcoming=sheets.personal_schedule(volunteer),
-        volunteer=volunteer,
-        verifiers=pool.verifier_names(volunteer),
-        unavailable_form=unavailable_form or UnavailableForm(formdata=None),
-        claimable=claims.is_claimable(volunteer.user),
-        claim_expires=claims.expires_on(volunteer.user, utcnow()),
-        claim_form=EmptyForm(),
-    )
 
 
 @bp.post("/volunteers/<int:volunteer_id>/training")
