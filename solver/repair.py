@@ -17,8 +17,9 @@ posts someone left (a cancellation) or that need more people than before (an urg
 
 :func:`solve_repair` first tries to prove the restricted problem optimal in one CP-SAT call
 (it has few free choices, so this usually takes about a second and the repair stops there),
-else solves it with :func:`solver.solve`, and scores the roster against the original problem, so its objective, breakdown and unfilled posts mean what
-they mean for any roster of the period. ``bound`` is the restricted problem's: the best any
+else solves it with :func:`solver.solve`, and scores the roster against the original problem,
+so its objective, breakdown and unfilled posts mean what they mean for any roster of the
+period. ``bound`` is the restricted problem's: the best any
 repair can do, not the best roster of the period.
 """
 

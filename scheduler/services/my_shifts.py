@@ -508,9 +508,7 @@ def cancel_upcoming(
             answer = answers[(a.site_id, a.day, a.shift)] = _answer(volunteer.id, a)
         answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
         answer.source = source
-        _free_post(
-            volunteer, a, reason, source=source, skip_user_id=by.id if by else None, now=now
-        )
+        _free_post(volunteer, a, reason, source=source, skip_user_id=by.id if by else None, now=now)
         cancelled += 1
     return cancelled
 
