@@ -15,8 +15,8 @@ OLD = "Register here with that mobile number"
 @pytest.mark.parametrize(
     ("accept", "words"),
     [
-        ("zh-CN", ["不要重复注册", "认领码", "认领账号"]),
-        ("en", ["do not register again", "Claim your account"]),
+        ("zh-CN", ["请勿重复注册", "认领码", "认领账号"]),
+        ("en", ["Do not register again", "Claim your account"]),
     ],
 )
 def test_register_page_sends_listed_volunteers_to_the_claim_page(
