@@ -30,3 +30,6 @@ def test_register_page_sends_listed_volunteers_to_the_claim_page(
     assert 'href="/claim"' in hint.group(1)
     assert OLD not in html
     assert "请在此用名单上的手机号注册" not in html
+    # Nor does the work unit's hint promise that an empty unit keeps the listed one.
+    assert "leave this empty" not in html
+    assert "可留空此项" not in html
