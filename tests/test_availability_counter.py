@@ -2,7 +2,7 @@
 reply carries it out of band, counted by the tap's own query (no statement added: the tap
 still costs three, tests/test_availability_hours.py). It counts what the grid counts: the
 volunteer's cells on the week's dates inside the period the grid shows, whatever was offered
-before (walkthrough, h12fix item 2)."""
+before. On SQLite and PostgreSQL (walkthrough, h12fix item 2)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from scheduler.extensions import db
@@ -45,7 +46,7 @@ def tap(client: FlaskClient, day: date, hour: int, period: PlanningPeriod, accep
     ],
 )
 def test_each_tap_updates_the_week_counter(
-    client: FlaskClient,
+    any_db_app: Flask,
     make_volunteer: Callable[..., User],
     make_site: Callable[..., Site],
     make_period: Callable[..., PlanningPeriod],
@@ -59,6 +60,7 @@ def test_each_tap_updates_the_week_counter(
     # Offered next week: another week, not counted in this one.
     db.session.add(Availability(volunteer_id=user.volunteer.id, day=NEXT_MON, start_hour=8))
     db.session.commit()
+    client = any_db_app.test_client()
     login(client, user)
     assert counter(tap(client, MON, 8, period, accept)) == one
     assert counter(tap(client, SUN, 16, period, accept)) == two
@@ -72,7 +74,7 @@ def test_each_tap_updates_the_week_counter(
 
 
 def test_the_counter_counts_the_tapped_grid_s_period_only(
-    client: FlaskClient,
+    any_db_app: Flask,
     make_volunteer: Callable[..., User],
     make_site: Callable[..., Site],
     make_period: Callable[..., PlanningPeriod],
@@ -85,6 +87,7 @@ def test_the_counter_counts_the_tapped_grid_s_period_only(
         start=date(2026, 12, 10), end=date(2026, 12, 20), sites=[site], name="二期"
     )
     user = make_volunteer()
+    client = any_db_app.test_client()
     login(client, user)
     assert counter(tap(client, MON, 8, first, "en")) == "1 shift this week"
     assert counter(tap(client, SUN, 8, second, "en")) == "1 shift this week"
