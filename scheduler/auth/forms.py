@@ -66,10 +66,9 @@ class RegistrationForm(FlaskForm):
             "autocomplete": "organization",
             "maxlength": MAX_WORK_UNIT_LENGTH,
         },
-        description=_l(
-            "Pick from the list or type the name of your unit. If your union already put you "
-            "on its list, you may leave this empty to keep the unit it entered."
-        ),
+        # A number a union listed is claimed with its slip, never registered (an empty
+        # unit here does not keep the listed one: registration refuses the number).
+        description=_l("Pick from the list or type the name of your unit."),
     )
     district = ProfileForm.district
     accepts_nights = ProfileForm.accepts_nights

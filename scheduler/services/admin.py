@@ -6,18 +6,23 @@ otherwise nobody could ever change a role again without shell access."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, ADMIN, VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import UNUSABLE_PREFIX
+from scheduler.models.base import utcnow
 from scheduler.services import audit
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import mask
+from scheduler.services.profile import DEACTIVATED, leave_rosters
 from scheduler.services.reminders import sync_reminders, withdraw_user
 
 ACCOUNTS_PER_PAGE = 50
@@ -113,9 +118,11 @@ def change_role(user: User, role: str) -> None:
     db.session.commit()
 
 
-def set_active(actor: User, user: User, active: bool) -> None:
-    """Deactivate (the account can no longer log in, its pending reminders are withdrawn;
-    its history stays) or reactivate (its published shifts get their reminders again)."""
+def set_active(actor: User, user: User, active: bool, now: datetime | None = None) -> None:
+    """Deactivate (the account can no longer log in, its pending reminders are withdrawn, it
+    leaves every post that has not started: draft posts reopen naming it, published ones go
+    through the cancel path and coordinators are told; its history stays) or reactivate (its
+    published shifts get their reminders again; the posts it left are not given back)."""
     if user.active == active:
         return
     if not active:
@@ -128,6 +135,11 @@ def set_active(actor: User, user: User, active: bool) -> None:
             )
     user.active = active
     if not active:
+        if user.volunteer is not None:
+            # Stored in the deployment's language: everyone reads the same hole's reason.
+            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+                reason = gettext("Account deactivated by an admin")
+            leave_rosters(user.volunteer, DEACTIVATED, reason, now or utcnow(), by=actor)
         withdraw_user(user)
     elif user.volunteer is not None:
         sync_reminders(volunteer_id=user.volunteer.id)

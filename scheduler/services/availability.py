@@ -20,9 +20,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, insert, select
+from sqlalchemy import and_, case, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -314,12 +315,26 @@ def _drop_days_off(volunteer: Volunteer, days: Iterable[date]) -> None:
         )
 
 
-def toggle_cell(volunteer: Volunteer, day: date, start_hour: int) -> tuple[bool, bool]:
+class Tap(NamedTuple):
+    """What one tap did: the cell is now available, a day off was removed, and how many cells
+    the volunteer now offers in the week of the grid that showed it (`WeekView.available_count`,
+    the counter the tap's reply updates)."""
+
+    available: bool
+    day_off_removed: bool
+    week_count: int
+
+
+def toggle_cell(
+    volunteer: Volunteer, day: date, start_hour: int, period_id: int | None = None
+) -> Tap:
     """Flip one cell. Tapping a cell on a day off ends the day off and makes the cell
-    available. Returns (the cell is now available, a day off was removed). Commits.
+    available. `period_id` names the period whose grid was tapped (it counts the week's cells;
+    any open period covering `day` when it does not). Commits.
 
     This is the hot path of the availability page (every tap): one query reads whether the
-    date is open, a day off and already offered, then one write (two when a day off ends)."""
+    date is open, a day off and already offered, and the week's count, then one write (two
+    when a day off ends)."""
     if not 0 <= start_hour <= 23:
         raise AvailabilityError(_l("Unknown shift."))
     mine = and_(DayOff.volunteer_id == volunteer.id, DayOff.day == day)
@@ -328,21 +343,35 @@ def toggle_cell(volunteer: Volunteer, day: date, start_hour: int) -> tuple[bool,
         Availability.day == day,
         Availability.start_hour == start_hour,
     )
+    monday = week_start_of(day)
+    # The grid's week: its dates inside the period (correlated with the period row below).
+    week = (
+        select(func.count())
+        .select_from(Availability)
+        .where(
+            Availability.volunteer_id == volunteer.id,
+            Availability.day.between(monday, monday + timedelta(days=6)),
+            Availability.day >= PlanningPeriod.start_date,
+            Availability.day <= PlanningPeriod.end_date,
+        )
+        .scalar_subquery()
+    )
     # Core statements on the session's connection: the ORM adds nothing here but CPU.
     connection = db.session.connection()
     state = connection.execute(
-        select(exists().where(mine), exists().where(cell))
+        select(exists().where(mine), exists().where(cell), week)
         .select_from(PlanningPeriod)
         .where(
             PlanningPeriod.is_open.is_(True),
             PlanningPeriod.start_date <= day,
             PlanningPeriod.end_date >= day,
         )
+        .order_by(case((PlanningPeriod.id == period_id, 0), else_=1), PlanningPeriod.id)
         .limit(1)
     ).first()
     if state is None:
         raise AvailabilityError(NOT_OPEN)
-    was_day_off, was_on = bool(state[0]), bool(state[1])
+    was_day_off, was_on, counted = bool(state[0]), bool(state[1]), int(state[2])
     try:
         if was_day_off:
             connection.execute(delete(DayOff).where(mine))
@@ -358,7 +387,11 @@ def toggle_cell(volunteer: Volunteer, day: date, start_hour: int) -> tuple[bool,
     except IntegrityError as error:
         db.session.rollback()
         raise _raced() from error
-    return was_day_off or not was_on, was_day_off
+    if not was_on:
+        counted += 1
+    elif not was_day_off:
+        counted -= 1
+    return Tap(was_day_off or not was_on, was_day_off, counted)
 
 
 def toggle_day(volunteer: Volunteer, period: PlanningPeriod, day: date) -> bool:

@@ -307,9 +307,12 @@ def _require_note(note: str | None) -> str:
     return note
 
 
-def sync_unfilled(draft: Roster, site: Site, day: date, kind: str, role_id: int) -> None:
+def sync_unfilled(
+    draft: Roster, site: Site, day: date, kind: str, role_id: int
+) -> UnfilledPost | None:
     """Keep the draft's unfilled post for one role on one shift in step with its head count
-    (after a hand edit, or an urgent request that changes the head count). Flushes nothing."""
+    (after a hand edit, or an urgent request that changes the head count); returns it (None:
+    the post is filled). Flushes nothing."""
     extra = urgent_extra(draft.period_id, [site.id])
     needed = demand_of(site, day, kind, extra).get(role_id, 0)
     filled = db.session.scalar(
@@ -335,20 +338,21 @@ def sync_unfilled(draft: Roster, site: Site, day: date, kind: str, role_id: int)
     if missing <= 0:
         if post is not None:
             db.session.delete(post)
-    elif post is None:
-        db.session.add(
-            UnfilledPost(
-                roster_id=draft.id,
-                site_id=site.id,
-                day=day,
-                shift=kind,
-                role_id=role_id,
-                missing=missing,
-                reasons=[],
-            )
+        return None
+    if post is None:
+        post = UnfilledPost(
+            roster_id=draft.id,
+            site_id=site.id,
+            day=day,
+            shift=kind,
+            role_id=role_id,
+            missing=missing,
+            reasons=[],
         )
+        db.session.add(post)
     else:
         post.missing = missing
+    return post
 
 
 def _touch(draft: Roster) -> None:

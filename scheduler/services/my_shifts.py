@@ -474,13 +474,20 @@ def mark_unavailable(
     return cancelled
 
 
-def cancel_upcoming(volunteer: Volunteer, reason: str, now: datetime | None = None) -> int:
-    """Cancel, for the volunteer themselves, every shift of theirs in the latest published
-    versions that has not started yet -- the cut-off does not apply, the volunteer is leaving
-    (see scheduler.services.profile.delete_account) -- through the same steps as `cancel`:
-    the answer is recorded, the post is freed in the draft, every coordinator and the
-    shift's lead are notified, and a shift inside the cut-off is flagged urgent. Returns how
-    many were cancelled. No commit."""
+def cancel_upcoming(
+    volunteer: Volunteer,
+    reason: str,
+    now: datetime | None = None,
+    by: User | None = None,
+) -> int:
+    """Cancel every shift of the volunteer in the latest published versions that has not
+    started yet -- the cut-off does not apply, the volunteer is leaving (their account is
+    deleted or deactivated: scheduler.services.profile.leave_rosters) -- through the same
+    steps as `cancel`: the answer is recorded, the post is freed in the draft, every
+    coordinator and the shift's lead are notified (except `by`, the admin who closed the
+    account: then the answer's source is a coordinator's), and a shift inside the cut-off is
+    flagged urgent. Returns how many were cancelled. No commit."""
+    source = FROM_VOLUNTEER if by is None else FROM_COORDINATOR
     now = now or utcnow()
     answers = _responses(volunteer.id)
     cancelled = 0
@@ -500,8 +507,8 @@ def cancel_upcoming(volunteer: Volunteer, reason: str, now: datetime | None = No
         if answer is None:
             answer = answers[(a.site_id, a.day, a.shift)] = _answer(volunteer.id, a)
         answer.status, answer.reason, answer.updated_at = CANCELLED_BY_VOLUNTEER, reason, now
-        answer.source = FROM_VOLUNTEER
-        _free_post(volunteer, a, reason, source=FROM_VOLUNTEER, now=now)
+        answer.source = source
+        _free_post(volunteer, a, reason, source=source, skip_user_id=by.id if by else None, now=now)
         cancelled += 1
     return cancelled
 

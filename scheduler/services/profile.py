@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
@@ -364,8 +365,7 @@ def anonymise(
     user.name = name
     volunteer = user.volunteer
     if volunteer is not None:
-        my_shifts.cancel_upcoming(volunteer, reason, now)
-        _leave_drafts(volunteer, now)
+        leave_rosters(volunteer, LEFT_MUSTER, reason, now)
         # Their own words go, here and in the messages already sent about them.
         for answer in db.session.scalars(
             select(ShiftResponse).where(
@@ -396,9 +396,28 @@ def anonymise(
     user.claim_code_expires_at = None
 
 
-def _leave_drafts(volunteer: Volunteer, now: datetime) -> None:
-    """Take the volunteer off every draft post that has not started (posts not published yet;
-    published ones were freed by the cancel path), leaving each post unfilled. No commit."""
+# Why a draft post reopened when its volunteer's account closed (UnfilledPost.reasons codes,
+# worded in templates/coordinator/_roster_reasons.html as the solver's are).
+LEFT_MUSTER = "left_muster"  # they deleted their account (or retention anonymised it)
+DEACTIVATED = "account_deactivated"  # an admin deactivated it
+
+
+def leave_rosters(
+    volunteer: Volunteer, code: str, reason: str, now: datetime, by: User | None = None
+) -> int:
+    """A volunteer whose account closes (deleted, anonymised or deactivated by `by`) leaves
+    every post that has not started: each draft post reopens with a reason naming them
+    (`code`), and each published one goes through the cancel path with `reason`
+    (`my_shifts.cancel_upcoming`: the hole shows, coordinators and the shift's lead are told).
+    Returns how many published shifts were cancelled. No commit."""
+    _leave_drafts(volunteer, code, now)
+    return my_shifts.cancel_upcoming(volunteer, reason, now, by=by)
+
+
+def _leave_drafts(volunteer: Volunteer, code: str, now: datetime) -> None:
+    """Take the volunteer off every draft post that has not started, leaving each post
+    unfilled with the reason `code` naming them, as a post a volunteer gave up while a
+    roster was being made shows (planning.save_solution). No commit."""
     rows = db.session.scalars(
         select(Assignment)
         .join(Roster, Roster.id == Assignment.roster_id)
@@ -412,5 +431,23 @@ def _leave_drafts(volunteer: Volunteer, now: datetime) -> None:
         draft, site, day, kind, role_id = a.roster, a.site, a.day, a.shift, a.role_id
         db.session.delete(a)
         db.session.flush()
-        sync_unfilled(draft, site, day, kind, role_id)
+        post = sync_unfilled(draft, site, day, kind, role_id)
+        if post is not None:
+            post.reasons = _with_person(post.reasons or [], code, volunteer.id)
         draft.touch()
+
+
+def _with_person(
+    reasons: list[dict[str, Any]], code: str, volunteer_id: int
+) -> list[dict[str, Any]]:
+    """A new list of `reasons` naming `volunteer_id` under `code` (one reason per code, as
+    planning._changed_reasons gives them; a new one goes first). New objects throughout: a
+    JSON column only sees an assigned value that differs from the stored one."""
+    people = [volunteer_id]
+    others = []
+    for reason in reasons:
+        if reason.get("code") == code:
+            people += reason.get("people", [])
+        else:
+            others.append(reason)
+    return [{"code": code, "people": sorted(set(people))}, *others]

@@ -170,19 +170,23 @@ def availability_cell() -> Response:
     # loaded, rather than reloading the row the commit expires.
     get_locale()
     try:
-        available, day_off_removed = avail.toggle_cell(current_volunteer(), day, start_hour)
+        tap = avail.toggle_cell(
+            current_volunteer(), day, start_hour, database_id(request.form.get("period"))
+        )
     except avail.AvailabilityError as error:
         return _refused(str(error))
     if not is_htmx():
         return _grid_redirect()
-    if day_off_removed:  # the whole day's row changes: send the grid instead of the cell
+    if tap.day_off_removed:  # the whole day's row changes: send the grid instead of the cell
         return retarget(_grid_fragment(), "#availability-grid")
+    # The cell, and the week's counter out of band (counted by the tap's own query).
     return render(
         "volunteer/availability.html",
         "volunteer/_cell.html",
-        cell=avail.Cell(day, start_hour, available),
+        cell=avail.Cell(day, start_hour, tap.available),
         day_off=False,
         clear_error=True,
+        week_count=tap.week_count,
         **_labels(),
     )
 
