@@ -609,7 +609,7 @@ def shift_view(period: PlanningPeriod, site: Site, day: date, kind: str) -> Shif
                 )
                 .options(
                     selectinload(Assignment.volunteer).selectinload(Volunteer.user),
-                    selectinload(Assignment.volunteer).selectinload(Volunteer.work_unit),
+                    selectinload(Assignment.volunteer).selectinload(Volunteer.organisation),
                 )
             )
         )
