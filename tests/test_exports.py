@@ -180,7 +180,16 @@ def test_xlsx_has_a_sheet_per_site_with_a_frozen_bold_header(roster2: Roster2) -
     # The name column fits Chinese names (two widths a character), the time column its text.
     assert checkpoint.column_dimensions["C"].width >= len("23:00–07:00 (+1)")
     assert [[c.value for c in row] for row in wb[long_title].iter_rows(min_row=2)] == [
-        [datetime(2026, 12, 7), "Day", "08:00–16:00", "Site lead", "王五", None, None, "13811110003"]
+        [
+            datetime(2026, 12, 7),
+            "Day",
+            "08:00–16:00",
+            "Site lead",
+            "王五",
+            None,
+            None,
+            "13811110003",
+        ]
     ]
     # The Urumqi site's only post was cancelled: an empty sheet with its header.
     assert wb["乌鲁木齐点"].max_row == 1
