@@ -28,7 +28,7 @@ from scheduler.models import (
 )
 from scheduler.models.rosters import DRAFT, PUBLISHED
 from scheduler.planning import build_problem, person_id
-from scheduler.services import audit, organisations, scope
+from scheduler.services import audit, organisations, rosters, scope
 from scheduler.services.catalogue import ensure_default_catalogue
 from tests.fixtures.app import build_app
 from tests.fixtures.database import POSTGRES_URL, postgres_schema_url
@@ -304,3 +304,13 @@ def test_a_city_wide_period_has_nowhere_to_send_its_requests(world: ScopedWorld)
     db.session.expire_all()
     assert db.session.get_one(UrgentRequest, world.ids[A]["urgent"]).escalated_at is None
     assert actions(audit.URGENT_ESCALATE) == []
+
+
+def test_the_review_counts_only_whom_the_period_draws_on(world: ScopedWorld) -> None:
+    """The fairness figures of A's roster count A's people, and B's once A is opened to B
+    (shown by name, without a link into B's pool)."""
+    # Both volunteers offered time on the period's first Monday (the world's availability).
+    before = rosters.review(period(world, A)).fairness.offered
+    assert open_to(world, CITY_COORD, A, [world.ids[B]["org"]]).status_code == 302
+    db.session.expire_all()
+    assert rosters.review(period(world, A)).fairness.offered == before + 1

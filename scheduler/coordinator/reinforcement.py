@@ -31,10 +31,16 @@ def from_elsewhere(volunteer: Volunteer) -> bool:
     reinforcement): shown with name, home union and a masked phone, without a link to their
     page (scheduler.services.scope, "Seeing a reinforcing volunteer"). One scope lookup per
     request, however many rows ask."""
+    return outside_scope(volunteer.organisation_id)
+
+
+@bp.app_template_global("outside_scope")
+def outside_scope(node_id: int | None) -> bool:
+    """Whether a node lies outside the user's scope (see from_elsewhere)."""
     sees: Callable[[int | None], bool] | None = g.get("muster_sees_node")
     if sees is None:
         sees = g.muster_sees_node = scope.node_filter(current_user)
-    return not sees(volunteer.organisation_id)
+    return not sees(node_id)
 
 
 @bp.app_template_global("roster_phone")
