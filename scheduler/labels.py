@@ -54,6 +54,9 @@ AUDIT_ACTION_LABELS = {
     "volunteer.unavailable": _l("Volunteer marked unavailable"),
     "export": _l("Personal data exported"),
     "retention.anonymise": _l("Anonymised after the retention period"),
+    "period.reinforce": _l("Period opened to other districts"),
+    "urgent.escalate": _l("Urgent request sent up one level"),
+    "organisation.reinforce": _l("District's own reinforcement switched"),
 }
 AUDIT_OBJECT_LABELS = {
     "site": _l("Site"),
@@ -76,4 +79,5 @@ AUDIT_OBJECT_LABELS = {
     "hours_xlsx": _l("Service hours (XLSX)"),
     "claim_codes_csv": _l("Claim codes (CSV)"),
     "claim_codes_xlsx": _l("Claim codes (XLSX)"),
+    "organisation": _l("Union"),
 }

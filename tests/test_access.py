@@ -304,6 +304,10 @@ ROWS: list[Row] = [
     R("admin.organisation_merge",         POST, "/admin/organisations/{org}/merge",                         LOGIN, 403,       403,       403,         FEAT),
     R("admin.organisation_archive",       POST, "/admin/organisations/{org}/archive",                       LOGIN, 403,       403,       403,         FEAT),
     R("admin.organisation_appoint",       POST, "/admin/organisations/{org}/appoint",                       LOGIN, 403,       403,       403,         FEAT),
+    # Reinforcement across districts (tests/test_reinforcement.py covers the authorised POSTs).
+    R("coordinator.period_reinforcements", POST, "/coordinator/periods/{period}/reinforcements",            LOGIN, 403,       403,       FEAT,        FEAT),
+    R("coordinator.urgent_escalate",      POST, "/coordinator/urgent/{urgent}/escalate",                    LOGIN, 403,       403,       FEAT,        FEAT),
+    R("admin.organisation_reinforcement", POST, "/admin/organisations/{org}/reinforcement",                 LOGIN, 403,       403,       403,         FEAT),
 ]
 # fmt: on
 

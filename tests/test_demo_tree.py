@@ -76,10 +76,13 @@ def test_demo_builds_the_tree_and_scoped_logins(app_factory: Callable[..., Flask
         assert len(problem.people) == active
         assert set(mapping.site_ids) == {s.id for s in city_period.sites}
         problem, mapping = planning.build_problem(own)
-        members = set(
-            db.session.scalars(
-                scope.volunteers_in_scope(chongchuan).with_only_columns(Volunteer.id)
+        # 崇川区's own period is opened to the neighbouring 通州区 (reinforcement).
+        members = {
+            vid
+            for coordinator in (chongchuan, tongzhou)
+            for vid in db.session.scalars(
+                scope.volunteers_in_scope(coordinator).with_only_columns(Volunteer.id)
             )
-        )
+        }
         assert set(mapping.volunteers.values()) == members
         assert set(mapping.site_ids) == {s.id for s in own.sites}

@@ -92,15 +92,15 @@ def test_csv_of_the_latest_version_lists_who_is_expected(roster2: Roster2) -> No
     assert rows[1:] == [
         # Same day: sites by name, then the shift's start, the lead first.
         [LONG_NAME, "testing", "2026-12-07", "day", "2026-12-07T08:00:00+08:00",
-         "2026-12-07T16:00:00+08:00", "Site lead", "王五", "13811110003", ""],
+         "2026-12-07T16:00:00+08:00", "Site lead", "王五", "13811110003", "", ""],
         # The night starts at 23:00 on the 7th and ends on the next date.
         ["小海高速卡口", "checkpoint", "2026-12-07", "night", "2026-12-07T23:00:00+08:00",
-         "2026-12-08T07:00:00+08:00", "Site lead", "张三", "13811110001", "甲单位"],
+         "2026-12-08T07:00:00+08:00", "Site lead", "张三", "13811110001", "甲单位", ""],
         ["小海高速卡口", "checkpoint", "2026-12-07", "night", "2026-12-07T23:00:00+08:00",
-         "2026-12-08T07:00:00+08:00", "Code checker", "李四", "13811110002", "'=乙单位"],
+         "2026-12-08T07:00:00+08:00", "Code checker", "李四", "13811110002", "'=乙单位", ""],
         # 李四's cancelled evening of the 8th is not there; version 2's new post is.
         ["小海高速卡口", "checkpoint", "2026-12-09", "day", "2026-12-09T07:00:00+08:00",
-         "2026-12-09T15:00:00+08:00", "Code checker", "张三", "13811110001", "甲单位"],
+         "2026-12-09T15:00:00+08:00", "Code checker", "张三", "13811110001", "甲单位", ""],
     ]  # fmt: skip
 
 
@@ -157,7 +157,7 @@ def test_xlsx_has_a_sheet_per_site_with_a_frozen_bold_header(roster2: Roster2) -
     assert len(long_title) <= 31
     assert not set("[]:*?/\\") & set(long_title)
     assert long_title.startswith("南通北_核酸_检测_2_号_社区_点位_")
-    header = ["Date", "Shift", "Time", "Role", "Name", "Work unit", "Phone"]
+    header = ["Date", "Shift", "Time", "Role", "Name", "Work unit", "Home union", "Phone"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
         assert all(cell.font.bold for cell in ws[1]), ws.title
@@ -168,11 +168,11 @@ def test_xlsx_has_a_sheet_per_site_with_a_frozen_bold_header(roster2: Roster2) -
     values = [[c.value for c in row] for row in checkpoint.iter_rows(min_row=2)]
     assert values == [
         [datetime(2026, 12, 7), "Night", "23:00–07:00 (+1)", "Site lead", "张三", "甲单位",
-         "13811110001"],
+         None, "13811110001"],
         [datetime(2026, 12, 7), "Night", "23:00–07:00 (+1)", "Code checker", "李四", "=乙单位",
-         "13811110002"],
+         None, "13811110002"],
         [datetime(2026, 12, 9), "Day", "07:00–15:00", "Code checker", "张三", "甲单位",
-         "13811110001"],
+         None, "13811110001"],
     ]  # fmt: skip
     # Text stays text: the work unit starting with "=" is no formula.
     assert checkpoint["F3"].data_type == "s"
@@ -180,7 +180,16 @@ def test_xlsx_has_a_sheet_per_site_with_a_frozen_bold_header(roster2: Roster2) -
     # The name column fits Chinese names (two widths a character), the time column its text.
     assert checkpoint.column_dimensions["C"].width >= len("23:00–07:00 (+1)")
     assert [[c.value for c in row] for row in wb[long_title].iter_rows(min_row=2)] == [
-        [datetime(2026, 12, 7), "Day", "08:00–16:00", "Site lead", "王五", None, "13811110003"]
+        [
+            datetime(2026, 12, 7),
+            "Day",
+            "08:00–16:00",
+            "Site lead",
+            "王五",
+            None,
+            None,
+            "13811110003",
+        ]
     ]
     # The Urumqi site's only post was cancelled: an empty sheet with its header.
     assert wb["乌鲁木齐点"].max_row == 1

@@ -169,6 +169,10 @@ CROSS: list[Cross] = [
     C("admin.organisation_merge",            POST, "/admin/organisations/{org}/merge",                                       403,     403),
     C("admin.organisation_archive",          POST, "/admin/organisations/{org}/archive",                                     403,     403),
     C("admin.organisation_appoint",          POST, "/admin/organisations/{org}/appoint",                                     403,     403),
+    # Reinforcement across districts: B's period and B's urgent request stay B's.
+    C("coordinator.period_reinforcements",   POST, "/coordinator/periods/{period}/reinforcements",                           404,     403),
+    C("coordinator.urgent_escalate",         POST, "/coordinator/urgent/{urgent}/escalate",                                  404,     403),
+    C("admin.organisation_reinforcement",    POST, "/admin/organisations/{org}/reinforcement",                               403,     403),
 ]
 # fmt: on
 
@@ -296,6 +300,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin.organisation_merge": {"target_id": "{own_org}"},
     "admin.organisation_archive": {"archived": "1"},
     "admin.organisation_appoint": {"phone": "13900000101", "role": "coordinator"},
+    "coordinator.period_reinforcements": {"node_ids": ["{own_org}"]},
+    "admin.organisation_reinforcement": {"allowed": "1"},
 }
 
 

@@ -126,6 +126,12 @@ class OrganisationArchiveForm(FlaskForm):
     archived = HiddenField()
 
 
+class OrganisationReinforceForm(FlaskForm):
+    """Whether a district's coordinators may open their periods to other districts ("1"/"0")."""
+
+    allowed = HiddenField()
+
+
 class AppointForm(FlaskForm):
     """Appoint an account (by mobile number) coordinator or liaison of a union."""
 

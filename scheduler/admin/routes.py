@@ -21,6 +21,7 @@ from scheduler.admin.forms import (
     OrganisationMergeForm,
     OrganisationNameForm,
     OrganisationParentForm,
+    OrganisationReinforceForm,
     PasswordForm,
     ReturnForm,
     RoleForm,
@@ -221,6 +222,7 @@ def organisation(org_id: int) -> str:
         parent_form=parent_form,
         merge_form=merge_form,
         archive_form=OrganisationArchiveForm(formdata=None),
+        reinforce_form=OrganisationReinforceForm(formdata=None),
         appoint_form=AppointForm(formdata=None),
         staff=staff,
         kind_labels=ORG_KIND_LABELS,
@@ -309,6 +311,22 @@ def organisation_archive(org_id: int) -> Response:
         return _invalid(node.id)
     try:
         organisation_service.set_archived(node, form.archived.data == "1")
+    except organisation_service.OrganisationError as error:
+        db.session.rollback()
+        return _done(org_id, None, error)
+    return _done(org_id, gettext("Saved."))
+
+
+@bp.post("/organisations/<int:org_id>/reinforcement")
+@admin_required
+def organisation_reinforcement(org_id: int) -> Response:
+    """Let a district's coordinators open their periods to other districts, or stop it."""
+    node = _node_or_404(org_id)
+    form = OrganisationReinforceForm()
+    if not form.validate_on_submit() or form.allowed.data not in ("0", "1"):
+        return _invalid(node.id)
+    try:
+        organisation_service.set_may_reinforce(node, form.allowed.data == "1")
     except organisation_service.OrganisationError as error:
         db.session.rollback()
         return _done(org_id, None, error)

@@ -28,6 +28,7 @@ from scheduler.coordinator import (  # noqa: E402, F401  (their views register o
     imports,
     messages,
     period_end,
+    reinforcement,
     roster_edit,
     roster_repair,
     rosters,

@@ -20,6 +20,7 @@ from scheduler import jobs
 from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator import bp
 from scheduler.coordinator.forms import MultiCheckboxField
+from scheduler.coordinator.reinforcement import reinforcement_context
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
 from scheduler.htmx import RUN_FINISHED, RUN_STARTED, is_htmx, render, retarget, trigger
@@ -137,6 +138,7 @@ def _roster_page(form: GenerateRosterForm, period: PlanningPeriod, status: int =
             unfilled_shown=UNFILLED_ON_REVIEW,
             cancelled=my_shifts.cancelled_posts(period),
             shift_kinds=SHIFT_KINDS,
+            **reinforcement_context(period),
             **status_context(period, run),
         ),
         status,

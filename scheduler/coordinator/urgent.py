@@ -72,6 +72,7 @@ def urgent_request(request_id: int) -> str:
         proposals=proposals,
         problem=problem,
         form=EmptyForm(),
+        may_escalate=urgent.may_escalate(request, current_user),
     )
 
 

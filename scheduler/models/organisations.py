@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.extensions import Model
@@ -39,6 +39,9 @@ class Organisation(Model):
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The city allows this district's coordinators to open their periods to volunteers of
+    # other districts (reinforcement); the city's coordinators always may.
+    may_reinforce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 

@@ -35,6 +35,15 @@ period_sites = Table(
     Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# Reinforcement (issue 13): the nodes of the union tree, besides its own, whose volunteers a
+# period may also draw on (scheduler.services.scope.draws_on). The city's node: every district.
+period_reinforcements = Table(
+    "period_reinforcements",
+    db.metadata,
+    Column("period_id", ForeignKey("planning_periods.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class PlanningPeriod(Model):
     """A date range and the sites to roster in it; while open, volunteers enter availability."""
@@ -82,6 +91,8 @@ class PlanningPeriod(Model):
     sites: Mapped[list[Site]] = relationship(secondary=period_sites)
     contact: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+    # The other unions it is open to (reinforcement); empty: its own node and below only.
+    reinforcements: Mapped[list[Organisation]] = relationship(secondary=period_reinforcements)
 
     def covers(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date

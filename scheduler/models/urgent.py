@@ -39,10 +39,16 @@ class UrgentRequest(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent up one level (issue 13): while not withdrawn, the period also draws on the pool of
+    # its node's parent (scheduler.services.scope.draws_on), and the parent's coordinators
+    # see the request in their urgent list.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     period: Mapped[PlanningPeriod] = relationship()
     site: Mapped[Site] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    escalated_by: Mapped[User | None] = relationship(foreign_keys=[escalated_by_id])
     needs: Mapped[list[UrgentNeed]] = relationship(
         back_populates="request", cascade="all, delete-orphan", passive_deletes=True
     )

@@ -49,6 +49,8 @@ accounts (admin)       admin, accounts             admin/routes, admin/forms    
 call-ups (集结号)        callups, notifications,     coordinator/callups,             coordinator/
                        delivery, pdf               main/callup (/c/<token>)         main/
 union tree (admin)     organisations, scope        admin/routes, admin/forms        admin/
+reinforcement across   scope (draws_on), periods,  coordinator/reinforcement,       coordinator/
+districts              urgent (escalate)           coordinator/rosters              urgent/
 demo data, CLI         demo, catalogue, delivery   ../cli.py, ../cli_report.py      (none)
 audit log              audit                       coordinator/audit_log            coordinator/
 retention, ending a    retention, periods,         ../cli.py (retention),           coordinator/

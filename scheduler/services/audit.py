@@ -77,6 +77,12 @@ VOLUNTEER_TRAINED, SKILL_VERIFIED = "volunteer.trained", "volunteer.skill_verifi
 VOLUNTEER_UNAVAILABLE = "volunteer.unavailable"
 EXPORT = "export"
 RETENTION_ANONYMISE = "retention.anonymise"
+# Reinforcement across districts (issue 13).
+PERIOD_REINFORCE, URGENT_ESCALATE, ORG_REINFORCE = (
+    "period.reinforce",
+    "urgent.escalate",
+    "organisation.reinforce",
+)
 
 ACTIONS = (
     SITE_CREATE,
@@ -116,6 +122,9 @@ ACTIONS = (
     VOLUNTEER_UNAVAILABLE,
     EXPORT,
     RETENTION_ANONYMISE,
+    PERIOD_REINFORCE,
+    URGENT_ESCALATE,
+    ORG_REINFORCE,
 )
 
 ActorSource = Callable[[], tuple[User | None, str | None]]

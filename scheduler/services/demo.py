@@ -9,7 +9,9 @@ day offset into that period, so it repeats exactly).
 The unions form the tree of issue 13: the city union (its coordinator sees everything), three
 district unions each with its own coordinator, and company and hospital unions under their
 districts, three of them with a liaison. With `district_period`, 崇川区 also runs a period of
-its own (the fortnight after the city's), which only its coordinator and the city's see.
+its own (the fortnight after the city's), which only its coordinator and the city's see; it
+is opened to the neighbouring 通州区's volunteers (reinforcement), whose members offer time in it
+too.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ UNIT_DISTRICTS: dict[str, str] = {
     "南通中远海运川崎工会": "开发区",
 }
 DISTRICT_PERIOD = ("崇川区", "崇川区第二期")
+# The neighbouring district 崇川区's own period also draws on (reinforcement, issue 13).
+REINFORCING_DISTRICT = "通州区"
 PERIOD_DAYS = 14
 
 DISTRICTS: tuple[tuple[str, float], ...] = (
@@ -425,6 +429,11 @@ def seed_demo(
                 is_open=True,
                 sites=[s for s in sites if s.district_id == districts[own_district].id],
                 organisation_id=districts[own_district].organisation_id,
+                reinforcements=[
+                    db.session.get_one(
+                        Organisation, districts[REINFORCING_DISTRICT].organisation_id
+                    )
+                ],
             )
         )
 
@@ -552,7 +561,9 @@ def seed_demo(
                 }
             )
         # 崇川区's own period follows the city's: its members offer the same pattern again.
-        again = (0, PERIOD_DAYS) if district_period and p.district == own_district else (0,)
+        # So do 通州区's, whom that period also draws on.
+        drawn_on = (own_district, REINFORCING_DISTRICT)
+        again = (0, PERIOD_DAYS) if district_period and p.district in drawn_on else (0,)
         cell_rows.extend(
             {"volunteer_id": vid, "day": start + timedelta(days=d + shift), "start_hour": hour}
             for shift in again

@@ -75,6 +75,8 @@ _LOADED = (
     selectinload(Assignment.volunteer).selectinload(Volunteer.user),
     selectinload(Assignment.volunteer).selectinload(Volunteer.work_unit),
     selectinload(Assignment.volunteer).selectinload(Volunteer.district),
+    # The home union (grassroots or district) rosters and printouts show.
+    selectinload(Assignment.volunteer).selectinload(Volunteer.organisation),
 )
 
 

@@ -431,7 +431,7 @@ def candidates(
         for v in db.session.scalars(
             select(Volunteer)
             .where(Volunteer.id.in_(ids))
-            .options(selectinload(Volunteer.user), selectinload(Volunteer.work_unit))
+            .options(selectinload(Volunteer.user), selectinload(Volunteer.organisation))
         )
     }
     result = [

@@ -72,6 +72,7 @@ CSV_COLUMNS = (
     "volunteer_name",
     "volunteer_phone",
     "work_unit",
+    "home_union",
 )
 
 
@@ -125,6 +126,13 @@ def _work_unit(a: Assignment) -> str:
     return unit.name if unit is not None else ""
 
 
+def home_union(a: Assignment) -> str:
+    """The volunteer's node of the union tree (grassroots, else district): where a
+    reinforcement comes from. Loaded with the rows (services.duty), no query per row."""
+    node = a.volunteer.organisation
+    return node.name if node is not None else ""
+
+
 # CSV ---------------------------------------------------------------------------------------
 
 
@@ -151,6 +159,7 @@ def roster_csv(export: RosterExport) -> bytes:
                 a.volunteer.user.name,
                 national(a.volunteer.user.phone),
                 _work_unit(a),
+                home_union(a),
             ]
         )
     return csv_bytes(CSV_COLUMNS, rows)
@@ -215,6 +224,7 @@ def roster_xlsx(export: RosterExport) -> bytes:
         gettext("Role"),
         pgettext("person", "Name"),
         gettext("Work unit"),
+        gettext("Home union"),
         gettext("Phone"),
     ]
     for site, title in zip(ordered, titles, strict=True):
@@ -229,6 +239,7 @@ def roster_xlsx(export: RosterExport) -> bytes:
                     localized_name(a.role),
                     a.volunteer.user.name,
                     _work_unit(a),
+                    home_union(a),
                     national(a.volunteer.user.phone),
                 ]
             )

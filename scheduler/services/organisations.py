@@ -26,7 +26,7 @@ from scheduler.models import (
     WorkUnit,
 )
 from scheduler.models.base import utcnow
-from scheduler.services import scope
+from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, normalize_mobile
 
@@ -244,6 +244,25 @@ def set_archived(node: Organisation, archived: bool) -> None:
     if node.parent_id is None:
         raise OrganisationError(_l("The city union cannot be archived."))
     node.archived_at = utcnow() if archived else None
+    db.session.commit()
+
+
+def set_may_reinforce(node: Organisation, allowed: bool) -> None:
+    """Let a district's coordinators open their periods to other districts themselves (the
+    city's always may: scheduler.services.scope.may_open_to_others), or stop it. Audited."""
+    if node.kind != DISTRICT:
+        raise OrganisationError(_l("Only a district union can be allowed this."))
+    if node.may_reinforce == allowed:
+        return
+    node.may_reinforce = allowed
+    audit.record(
+        audit.ORG_REINFORCE,
+        object_type="organisation",
+        object_id=node.id,
+        summary=node.name,
+        before={"may_reinforce": not allowed},
+        after={"may_reinforce": allowed},
+    )
     db.session.commit()
 
 

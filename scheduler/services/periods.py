@@ -224,6 +224,31 @@ def set_self_signup(period: PlanningPeriod, is_open: bool) -> None:
     db.session.commit()
 
 
+def set_reinforcements(period: PlanningPeriod, node_ids: list[int], by: Any) -> None:
+    """Open `period` to the volunteers of the chosen unions (the city's node: every district),
+    or close it again (no ids): see scheduler.services.scope.draws_on. Only someone
+    `scope.may_open_to_others` allows; ids must be among `scope.reinforcement_choices`.
+    Volunteers already on the draft stay there until the next run or hand edit. Commits."""
+    if not scope.may_open_to_others(by, period):
+        raise PeriodError(_l("Only the city union, or a district it allows, may do this."))
+    choices = {n.id: n for n in scope.reinforcement_choices(period)}
+    if any(node_id not in choices for node_id in node_ids):
+        raise PeriodError(_l("Choose among the unions listed."), "node_ids")
+    before = sorted(n.name for n in period.reinforcements)
+    period.reinforcements = [choices[node_id] for node_id in sorted(set(node_ids))]
+    after = sorted(n.name for n in period.reinforcements)
+    if before == after:
+        return
+    _record(
+        audit.PERIOD_REINFORCE,
+        period,
+        before={"reinforcements": before},
+        after={"reinforcements": after},
+        actor=by,
+    )
+    db.session.commit()
+
+
 def _refuse_if_ended(period: PlanningPeriod, opening: bool) -> None:
     if opening and period.closed_at is not None:
         raise PeriodError(_l("This period has ended: it cannot be opened again."))

@@ -575,6 +575,7 @@ def roster_rows(roster: Roster) -> list[Assignment]:
             .where(Assignment.roster_id == roster.id)
             .options(
                 selectinload(Assignment.volunteer).selectinload(Volunteer.user),
+                selectinload(Assignment.volunteer).selectinload(Volunteer.organisation),
                 selectinload(Assignment.site),
                 selectinload(Assignment.role),
             )

@@ -42,7 +42,7 @@ from scheduler.models.rosters import (
     RUNNING,
     SUCCEEDED,
 )
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.coverage import Coverage, held_in, roster_coverage
 from scheduler.services.demand import PostKey, demand_of, urgent_extra
 from scheduler.services.errors import ServiceError
@@ -274,6 +274,7 @@ class LoadLine:
     nights: int
     weekly_cap: int
     capacity: int
+    organisation_id: int | None = None  # their home union (a reinforcement's is elsewhere)
 
     @property
     def percent(self) -> int:
@@ -424,10 +425,18 @@ def _heat(
 def _fairness(period: PlanningPeriod, roster_id: int | None, days: list[date]) -> Fairness:
     weeks = math.ceil(len(days) / 7)
     offered = db.session.execute(
-        select(Volunteer.id, User.name, Volunteer.weekly_cap, Volunteer.accepts_nights)
+        select(
+            Volunteer.id,
+            User.name,
+            Volunteer.weekly_cap,
+            Volunteer.accepts_nights,
+            Volunteer.organisation_id,
+        )
         .join(User, User.id == Volunteer.user_id)
         .where(
             User.active.is_(True),
+            # Only the people the period may draw on (services.scope), as the roster does.
+            Volunteer.id.in_(scope.eligible_volunteer_ids(period)),
             Volunteer.id.in_(
                 select(Availability.volunteer_id).where(
                     Availability.day.between(period.start_date, period.end_date)
@@ -455,8 +464,9 @@ def _fairness(period: PlanningPeriod, roster_id: int | None, days: list[date]) -
             nights=loads.get(vid, (0, 0))[1],
             weekly_cap=cap,
             capacity=cap * weeks,
+            organisation_id=node,
         )
-        for vid, name, cap, _nights in offered
+        for vid, name, cap, _nights, node in offered
     ]
     result = Fairness(offered=len(lines), rostered=sum(1 for line in lines if line.shifts))
     bars: Counter[int] = Counter()
@@ -609,7 +619,7 @@ def shift_view(period: PlanningPeriod, site: Site, day: date, kind: str) -> Shif
                 )
                 .options(
                     selectinload(Assignment.volunteer).selectinload(Volunteer.user),
-                    selectinload(Assignment.volunteer).selectinload(Volunteer.work_unit),
+                    selectinload(Assignment.volunteer).selectinload(Volunteer.organisation),
                 )
             )
         )

@@ -6,7 +6,24 @@ admin see everything; a liaison sees the members of their grassroots union (and 
 only. Every list a coordinator or liaison sees is filtered here (`restrict`,
 `volunteers_in_scope`, `sites_in_scope`, `periods_in_scope`) and every object a URL or a form
 names is checked here (`in_scope`, `get_in_scope`), so an id from another district is "not
-found" everywhere — never a page, a count, a candidate or a row of an export."""
+found" everywhere — never a page, a count, a candidate or a row of an export.
+
+Reinforcement (drawing on other districts). A period draws on the volunteers of its own node
+and below, plus those of the nodes it is opened to (`PlanningPeriod.reinforcements`; the
+city's node means every district), plus, while one of its urgent requests is escalated and not
+withdrawn, those of its node's parent (`draws_on`). `eligible_volunteer_ids` and `may_serve`
+are the one rule: the solver's problem, hand-edit candidates, self-sign-up and the dashboard's
+counts all go through them. The city's coordinators may open any period; a district's
+coordinators their own periods when the city allows it (`Organisation.may_reinforce`)
+(`may_open_to_others`).
+
+Seeing a reinforcing volunteer. The coordinators of a period's node see, on that period's
+rosters and printouts, everyone the period draws on who is on it — name, masked phone, home
+union — and, as candidates for its posts, everyone it draws on. They do not see the other
+district's pool: its volunteer pages, search, counts and exports stay "not found" (the pool
+pages filter by `volunteers_in_scope`, which reinforcement does not widen), and their own
+periods stay "not found" to the other district's coordinators even though the period draws on
+that district's volunteers (`on_roster_only`)."""
 
 from __future__ import annotations
 
@@ -18,7 +35,9 @@ from sqlalchemy import ColumnElement, Select, select
 from scheduler.extensions import db
 from scheduler.models import (
     ADMIN,
+    CITY,
     COORDINATOR,
+    DISTRICT,
     LIAISON,
     Assignment,
     District,
@@ -65,18 +84,85 @@ def under(org_id: int | None) -> OrgIds:
     return subtree(org_id)
 
 
-def eligible_volunteer_ids(period: PlanningPeriod) -> Select[int]:
-    """The volunteers a period may draw on: those of its node and below (the whole city for
-    a city-wide period). Drawing on other districts (reinforcement) is not built yet."""
+def draws_on(period: PlanningPeriod) -> OrgIds:
+    """The nodes whose volunteers the period may draw on (None: the whole city): its own node
+    and below, the nodes it is opened to and below, and its node's parent and below while one
+    of its urgent requests is escalated and not withdrawn (see the module docstring)."""
     ids = under(period.organisation_id)
+    if ids is None:
+        return None
+    extra: list[int | None] = [n.id for n in period.reinforcements]
+    node = db.session.get(Organisation, period.organisation_id)
+    if node is not None and escalated(period.id):
+        extra.append(node.parent_id)
+    found = set(ids)
+    for org_id in extra:
+        more = under(org_id)
+        if more is None:
+            return None
+        found |= more
+    return frozenset(found)
+
+
+def escalated(period_id: int) -> bool:
+    """Whether one of the period's urgent requests is sent up and not withdrawn."""
+    return (
+        db.session.scalar(
+            select(UrgentRequest.id)
+            .where(
+                UrgentRequest.period_id == period_id,
+                UrgentRequest.escalated_at.is_not(None),
+                UrgentRequest.withdrawn_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def eligible_volunteer_ids(period: PlanningPeriod) -> Select[int]:
+    """The volunteers a period may draw on: those of the nodes `draws_on` names (the whole
+    city for a city-wide period or one opened to the city)."""
+    ids = draws_on(period)
     stmt = select(Volunteer.id)
     return stmt if ids is None else stmt.where(Volunteer.organisation_id.in_(ids))
 
 
 def may_serve(period: PlanningPeriod, volunteer: Volunteer) -> bool:
     """Whether the period may draw on the volunteer (see eligible_volunteer_ids)."""
-    ids = under(period.organisation_id)
+    ids = draws_on(period)
     return ids is None or volunteer.organisation_id in ids
+
+
+def may_open_to_others(user: Any, period: PlanningPeriod) -> bool:
+    """Whether `user` may open `period` to other districts (or close it again): the city's
+    coordinators and admins always; a coordinator of the period's node (or above it) when the
+    city allows that district (`Organisation.may_reinforce` on their appointment's node)."""
+    if not in_scope(period, user) or getattr(user, "role", None) not in (COORDINATOR, ADMIN):
+        return False
+    if sees_everything(user):
+        return True
+    node = db.session.get(Organisation, user.organisation_id)
+    return node is not None and node.may_reinforce
+
+
+def reinforcement_choices(period: PlanningPeriod) -> list[Organisation]:
+    """The nodes a period may be opened to: the city (every district) and each district other
+    than the period's own, not archived, the city first then by name."""
+    own = under(period.organisation_id) or frozenset()
+    nodes = db.session.scalars(
+        select(Organisation)
+        .where(Organisation.archived_at.is_(None), Organisation.kind.in_((CITY, DISTRICT)))
+        .order_by(Organisation.parent_id.is_not(None), Organisation.name)
+    )
+    return [n for n in nodes if n.id not in own]
+
+
+def on_roster_only(volunteer: Volunteer, user: Any) -> bool:
+    """A volunteer `user` sees only because a period of theirs draws on them (a reinforcement
+    from another district): shown on rosters with a masked phone, never as a link to their
+    page (which answers 404)."""
+    return user is not None and not in_scope(volunteer, user)
 
 
 def visible_org_ids(user: Any) -> OrgIds:

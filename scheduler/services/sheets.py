@@ -162,6 +162,7 @@ class SheetLine:
     number: int
     name: str
     work_unit: str
+    home_union: str  # the volunteer's node of the union tree (where a reinforcement is from)
     role: Role
     phone: str  # masked: 138****5678
     is_lead: bool
@@ -217,6 +218,9 @@ def _sheet(site: Site, day: date, rows: list[Assignment], now: datetime) -> Sign
                         number=number,
                         name=a.volunteer.user.name,
                         work_unit=a.volunteer.work_unit.name if a.volunteer.work_unit else "",
+                        home_union=(
+                            a.volunteer.organisation.name if a.volunteer.organisation else ""
+                        ),
                         role=a.role,
                         phone=mask(a.volunteer.user.phone),
                         is_lead=a.role.is_lead,

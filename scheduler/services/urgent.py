@@ -2,7 +2,14 @@
 site on a date for a span of hours. The request becomes extra posts on the shifts it overlaps
 (scheduler.services.demand); Muster proposes volunteers for them and fills them through the
 repair path (a minimal-change re-solve the coordinator confirms and publishes), and the request
-shows how far it is filled in the published roster."""
+shows how far it is filled in the published roster.
+
+A district's coordinator may send an open request up one level (`escalate`): while it is not
+withdrawn, the request's period draws on the pool of its node's parent as well (the whole
+period, not only the request's posts: the repair run that fills it keeps the published roster
+and places the wider pool's free volunteers where they are needed; scheduler.services.scope
+.draws_on), and the parent's coordinators are told through the outbox and see it marked in
+their urgent lists."""
 
 from __future__ import annotations
 
@@ -17,8 +24,10 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
+    COORDINATOR,
     STAFF_ROLES,
     Assignment,
+    Organisation,
     PlanningPeriod,
     Role,
     Site,
@@ -29,7 +38,7 @@ from scheduler.models import (
 )
 from scheduler.models.base import utcnow
 from scheduler.models.urgent import MAX_NOTE_LENGTH, MAX_URGENT_HEADCOUNT
-from scheduler.services import audit, duty, editing, rosters
+from scheduler.services import audit, duty, editing, rosters, scope
 from scheduler.services.demand import covered_posts, open_requests, request_window
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft
@@ -49,7 +58,9 @@ __all__ = [
     "RequestStatus",
     "UrgentError",
     "create_request",
+    "escalate",
     "lead_periods",
+    "may_escalate",
     "postable_sites",
     "proposals",
     "requests_of",
@@ -211,6 +222,66 @@ def withdraw(request: UrgentRequest, now: datetime | None = None) -> None:
     db.session.flush()
     _record(audit.URGENT_WITHDRAW, request, None, {})
     _sync_draft(request)
+    db.session.commit()
+
+
+def _parent_of(request: UrgentRequest) -> Organisation | None:
+    node = request.period.organisation
+    return node.parent if node is not None else None
+
+
+def may_escalate(request: UrgentRequest, user: User) -> bool:
+    """Whether `user` may send the request up one level: a coordinator who sees it, of a
+    period whose node has a parent, while the request is open and not yet sent up."""
+    return (
+        user.role == COORDINATOR
+        and scope.in_scope(request, user)
+        and request.escalated_at is None
+        and request.withdrawn_at is None
+        and _parent_of(request) is not None
+    )
+
+
+def escalate(request: UrgentRequest, by: User, now: datetime | None = None) -> None:
+    """Send an open request up one level (see the module docstring): its period draws on the
+    parent's pool until the request is withdrawn; the parent's coordinators are notified.
+    Audited. Commits."""
+    if request.withdrawn_at is not None:
+        raise UrgentError(_l("This request has been withdrawn."))
+    if request.escalated_at is not None:
+        raise UrgentError(_l("This request has already been sent up."))
+    parent = _parent_of(request)
+    if parent is None or not scope.in_scope(request, by):
+        raise UrgentError(_l("This request has no union above it to ask."))
+    if status_of(request).status == FILLED:
+        raise UrgentError(_l("This request is already filled."))
+    request.escalated_at = now or utcnow()
+    request.escalated_by_id = by.id
+    db.session.flush()
+    _record(audit.URGENT_ESCALATE, request, by, {"to": parent.name})
+    # The parent's coordinators: those appointed to it (for the city, also those appointed to
+    # no node, who see the whole city).
+    appointed = User.organisation_id == parent.id
+    if parent.parent_id is None:
+        appointed = appointed | User.organisation_id.is_(None)
+    wanted = sum(n.headcount for n in request.needs)
+    origin = request.period.organisation
+    for user_id in db.session.scalars(
+        select(User.id).where(
+            User.role == COORDINATOR, User.active.is_(True), User.id != by.id, appointed
+        )
+    ):
+        notify(
+            user_id,
+            URGENT_REQUEST,
+            request_id=request.id,
+            site_id=request.site_id,
+            day=request.day.isoformat(),
+            span=f"{request.start_time:%H:%M}–{request.end_time:%H:%M}",
+            people=wanted,
+            by=f"{by.name} ({origin.name})" if origin is not None else by.name,
+            escalated=True,
+        )
     db.session.commit()
 
 
