@@ -16,7 +16,10 @@ from scheduler.extensions import db
 from scheduler.models import Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification, RobotMessage
+from scheduler.services.callups import KIND as CALLUP
+from scheduler.services.messages import MESSAGE
 from scheduler.services.phones import mask
+from scheduler.services.reminders import REMINDER
 from scheduler.services.senders import LogSender, sender_from_config
 
 __all__ = [
@@ -36,6 +39,9 @@ KIND_LABELS: dict[str, Any] = {
     "volunteer_cancelled": _l("Cancellation"),
     "urgent_request": _l("Urgent request"),
     "roster_published": _l("Shift list to the group chat"),
+    REMINDER: _l("Shift reminder"),
+    CALLUP: _l("Call-up"),
+    MESSAGE: _l("Message from staff"),
 }
 MAX_LISTED = 100
 # How services.delivery prefixes the channels' own refusals: shown without it.
