@@ -286,3 +286,10 @@ def test_a_leads_and_a_coordinators_message_go_out_at_once(
         db.session.scalars(select(Notification.delivery_status).where(Notification.kind == MESSAGE))
     )
     assert states == {"sent"}
+
+
+def test_the_leads_message_page_names_the_day_as_every_page_does(shift: dict[str, Any]) -> None:
+    lead = signed_in(shift["app"], shift["lead"])
+    url = f"/checkin/sites/{shift['site'].id}/{THU.isoformat()}/day/message"
+    assert "· 12月10日 ·" in _text(lead.get(url, headers=ZH))
+    assert "· Dec 10 ·" in _text(lead.get(url, headers={"Accept-Language": "en"}))
