@@ -1,9 +1,10 @@
 """What walking issue 12 as a new user found (the demo: ten sites, a call-up for samplers,
 the delivery page after a publish, a lead's message for tonight): the poster stays one A4
 page however many sites the period has; a call-up for a role names the sites that need that
-role; the delivery page names every kind of message in words; a message's preview counts the
-SMS parts of what is sent (signed with the sender's name); an ad-hoc message goes out at once,
-not at the next delivery pass."""
+role; the delivery page names every kind of message in words and links each person to their
+page (where the number to correct is shown in full); a message's preview counts the SMS parts
+of what is sent (signed with the sender's name); an ad-hoc message goes out at once, not at
+the next delivery pass; the lead's message page names the day like every other page."""
 
 from __future__ import annotations
 
@@ -147,6 +148,9 @@ def test_the_delivery_page_names_each_kind_of_failed_message(
         assert word in cells, word
     for code in (REMINDER, callups.KIND, MESSAGE):
         assert code not in cells, code
+    # The number is masked here; the name opens the person's page, where it is corrected.
+    assert person.volunteer is not None
+    assert f'<a href="/coordinator/volunteers/{person.volunteer.id}">王五</a>' in page
 
 
 # Ad-hoc messages: the preview's SMS parts, and sending at once -----------------------------
