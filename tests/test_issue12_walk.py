@@ -297,3 +297,17 @@ def test_the_leads_message_page_names_the_day_as_every_page_does(shift: dict[str
     url = f"/checkin/sites/{shift['site'].id}/{THU.isoformat()}/day/message"
     assert "· 12月10日 ·" in _text(lead.get(url, headers=ZH))
     assert "· Dec 10 ·" in _text(lead.get(url, headers={"Accept-Language": "en"}))
+
+
+def test_the_roster_page_leads_to_the_periods_call_ups(
+    app: Flask,
+    make_site: Callable[..., Site],
+    make_period: Callable[..., PlanningPeriod],
+    coordinator: User,
+) -> None:
+    period = make_period(sites=[make_site()])
+    client = signed_in(app, coordinator)
+    page = _text(client.get(f"/coordinator/periods/{period.id}/roster"))
+    assert f'href="/coordinator/periods/{period.id}/callups"' in page
+    listing = _text(client.get(f"/coordinator/periods/{period.id}/callups"))
+    assert f'href="/coordinator/periods/{period.id}/callups/new"' in listing
