@@ -101,9 +101,12 @@ class Preview:
         return self.count * self.segments
 
 
-def preview(people: Sequence[User], text: str) -> Preview:
-    """The preview of a message to `people`: masked phones, as on printed sheets (a preview
-    confirms who, it is not a call list)."""
+def preview(people: Sequence[User], text: str, sender: User) -> Preview:
+    """The preview of a message from `sender` to `people`: masked phones, as on printed
+    sheets (a preview confirms who, it is not a call list), and the SMS parts of the text as
+    it is sent (signed with the sender's name)."""
+    text = (text or "").strip()
     return Preview(
-        [(u.name, mask(u.phone)) for u in people], senders.sms_segments((text or "").strip())
+        [(u.name, mask(u.phone)) for u in people],
+        senders.sms_segments(messages.signed(text, sender.name)) if text else 0,
     )

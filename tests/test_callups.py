@@ -331,7 +331,7 @@ def test_preview_shows_count_masked_names_and_sms_per_person(any_db_app: Flask, 
     page = response.get_data(as_text=True)
     assert response.status_code == 200, re.findall(r"field-error[^<]*<", page)
     assert "<strong>2 people</strong>" in page
-    assert "2 SMS per person" in page
+    assert "2 SMS parts per person" in page
     phone = pool.people["张"].phone
     assert f"张一 · {phone[3:6]}****{phone[-4:]}" in page
     assert phone[3:] not in page

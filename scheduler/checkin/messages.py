@@ -4,7 +4,7 @@ does not lead the shift gets 404, like a shift that does not exist."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -15,7 +15,7 @@ from scheduler.forms import INVALID, add_error
 from scheduler.message_forms import MessageForm, Preview, preview
 from scheduler.models import SHIFT_KINDS, Site
 from scheduler.parsing import iso_day
-from scheduler.services import messages
+from scheduler.services import delivery, messages
 from scheduler.services.messages import SHIFT, Audience, MessageError, NotAllowed
 
 
@@ -37,6 +37,8 @@ def shift_message(site_id: int, day: str, shift: str) -> Response | tuple[str, i
         try:
             if form.sending:
                 sent = messages.send(current_user, audience, form.text.data or "")
+                # At once, not at the next pass: "tonight the east lane" cannot wait.
+                delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]  # the real app behind the proxy
                 flash(
                     ngettext(
                         "Message queued for %(num)d person.",
@@ -45,7 +47,9 @@ def shift_message(site_id: int, day: str, shift: str) -> Response | tuple[str, i
                     )
                 )
                 return redirect(back)
-            shown = preview(messages.recipients(current_user, audience), form.text.data or "")
+            shown = preview(
+                messages.recipients(current_user, audience), form.text.data or "", current_user
+            )
         except MessageError as error:
             add_error(form, error)
         except NotAllowed:

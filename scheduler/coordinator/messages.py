@@ -4,7 +4,7 @@ outbox (services.messages)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -13,7 +13,7 @@ from scheduler.access import staff_required
 from scheduler.coordinator import bp
 from scheduler.forms import INVALID, add_error
 from scheduler.message_forms import AudienceMessageForm, Preview, preview
-from scheduler.services import messages, periods, sites
+from scheduler.services import delivery, messages, periods, sites
 from scheduler.services.messages import MessageError, NotAllowed
 
 
@@ -30,6 +30,8 @@ def messages_page() -> Response | tuple[str, int]:
         try:
             if form.sending:
                 sent = messages.send(current_user, audience, form.text.data or "")
+                # At once, not at the next pass: "tonight the east lane" cannot wait.
+                delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]  # the real app behind the proxy
                 flash(
                     ngettext(
                         "Message queued for %(num)d person.",
@@ -38,7 +40,9 @@ def messages_page() -> Response | tuple[str, int]:
                     )
                 )
                 return redirect(url_for("coordinator.messages_page"))
-            shown = preview(messages.recipients(current_user, audience), form.text.data or "")
+            shown = preview(
+                messages.recipients(current_user, audience), form.text.data or "", current_user
+            )
         except MessageError as error:
             add_error(form, error)
         except NotAllowed:

@@ -305,10 +305,17 @@ def default_message(
     gap: Gap | None = None,
 ) -> str:
     """The message a call-up starts from, in `locale`: the period, its sites, the dates and
-    the link; for a gap, the role, the shift and its dates."""
+    the link; for a gap, the role, the shift and its dates, and only the sites that need
+    that role on that shift."""
     sites = sorted((s for s in period.sites if s.archived_at is None), key=lambda s: s.name)
     with force_locale(locale):
         if gap is not None:
+            if role is not None:
+                sites = [
+                    s
+                    for s in sites
+                    if gap.shift in s.shift_kinds and s.demand_for(gap.shift).get(role.id)
+                ] or sites
             return gettext(
                 "Call-up: %(sites)s need %(role)s on %(shift)s shifts, %(dates)s. If you can "
                 "help, sign up and say when you can serve: %(url)s",

@@ -293,9 +293,10 @@ def _skipped(notification: Notification, now: datetime, report: DeliveryReport) 
 
 
 def deliver_soon(app: Flask) -> None:
-    """After a publish: one delivery pass in a short-lived background thread, so volunteers
-    hear at once rather than at the next `send-notifications` run (which still retries what
-    fails). Off unless NOTIFY_AFTER_PUBLISH; inline with JOBS_SYNCHRONOUS (tests)."""
+    """After a publish, a call-up or an ad-hoc message: one delivery pass in a short-lived
+    background thread, so people hear at once rather than at the next pass (which still
+    retries what fails). Off unless NOTIFY_AFTER_PUBLISH; inline with JOBS_SYNCHRONOUS
+    (tests)."""
     if not app.config.get("NOTIFY_AFTER_PUBLISH"):
         return
 

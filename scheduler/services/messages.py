@@ -37,6 +37,7 @@ __all__ = [
     "recipients",
     "render",
     "send",
+    "signed",
 ]
 
 MESSAGE = "message"
@@ -159,11 +160,17 @@ def send(sender: User, audience: Audience, text: str) -> list[Notification]:
     return notes
 
 
+def signed(text: str, sender_name: str) -> str:
+    """The text as each person receives it, in the current locale: signed by its sender (what
+    the preview counts SMS parts of)."""
+    return gettext("%(text)s — %(name)s", text=text, name=sender_name)
+
+
 def render(note: Notification) -> tuple[str, str]:
     """Subject and body of a message in the current locale: the text, signed by its sender."""
     payload = note.payload or {}
     name = str(payload.get("sender", ""))
     return (
         gettext("Message from %(name)s", name=name),
-        gettext("%(text)s — %(name)s", text=str(payload.get("text", "")), name=name),
+        signed(str(payload.get("text", "")), name),
     )

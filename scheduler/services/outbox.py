@@ -13,10 +13,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from scheduler.extensions import db
-from scheduler.models import Site, User
+from scheduler.models import Site, User, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification, RobotMessage
+from scheduler.services.callups import KIND as CALLUP
+from scheduler.services.messages import MESSAGE
 from scheduler.services.phones import mask
+from scheduler.services.reminders import REMINDER
 from scheduler.services.senders import LogSender, sender_from_config
 
 __all__ = [
@@ -36,6 +39,9 @@ KIND_LABELS: dict[str, Any] = {
     "volunteer_cancelled": _l("Cancellation"),
     "urgent_request": _l("Urgent request"),
     "roster_published": _l("Shift list to the group chat"),
+    REMINDER: _l("Shift reminder"),
+    CALLUP: _l("Call-up"),
+    MESSAGE: _l("Message from staff"),
 }
 MAX_LISTED = 100
 # How services.delivery prefixes the channels' own refusals: shown without it.
@@ -72,6 +78,7 @@ class FailedMessage:
     created_at: datetime
     attempts: int
     error: str
+    volunteer_id: int | None = None  # the person's page, where the full number is corrected
 
     @property
     def label(self) -> Any:
@@ -105,11 +112,20 @@ def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
     """The latest failed messages (at most `limit` of each sort), newest first."""
     people = [
         FailedMessage(
-            n.id, False, n.kind, mask(phone), name, n.created_at, n.attempts, _reason(err)
+            n.id,
+            False,
+            n.kind,
+            mask(phone),
+            name,
+            n.created_at,
+            n.attempts,
+            _reason(err),
+            volunteer_id,
         )
-        for n, phone, name, err in db.session.execute(
-            select(Notification, User.phone, User.name, Notification.last_error)
+        for n, phone, name, err, volunteer_id in db.session.execute(
+            select(Notification, User.phone, User.name, Notification.last_error, Volunteer.id)
             .join(User, User.id == Notification.user_id)
+            .outerjoin(Volunteer, Volunteer.user_id == User.id)
             .where(Notification.delivery_status == FAILED)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
