@@ -229,3 +229,47 @@ def test_a_cancellation_reads_as_one_to_the_coordinator(app: Flask, make_site) -
     assert subject.startswith("Cancelled: 王小明")
     assert "小海高速卡口" in body
     assert "家里有事" in body
+
+
+def test_two_passes_at_once_send_each_message_once(app: Flask, make_volunteer: Any) -> None:
+    """The development loop and a publish's delivery thread run passes in one process; on
+    SQLite (no SKIP LOCKED) the second must not read the rows the first is still sending."""
+    import threading
+
+    users = [make_volunteer() for _ in range(3)]
+    for user in users:
+        notify(user.id, "something_else")
+    db.session.commit()
+    entered, release = threading.Event(), threading.Event()
+    sent: list[str] = []
+
+    class Slow:
+        def send(self, message: Message) -> None:
+            entered.set()
+            release.wait(10)
+            sent.append(message.message_id)
+
+    def second_pass() -> None:
+        with app.app_context():
+            deliver_pending(Recorder())
+            db.session.remove()
+
+    def first_pass() -> None:
+        with app.app_context():
+            deliver_pending(Slow())
+            db.session.remove()
+
+    first = threading.Thread(target=first_pass)
+    first.start()
+    assert entered.wait(10)  # the first pass holds its batch and is sending its first message
+    second = threading.Thread(target=second_pass)
+    second.start()
+    second.join(0.5)  # it waits for the first pass instead of reading the same rows
+    assert second.is_alive()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(sent) == 3
+    db.session.expire_all()
+    assert {n.delivery_status for n in db.session.scalars(select(Notification))} == {"sent"}
+    assert [n.attempts for n in db.session.scalars(select(Notification))] == [1, 1, 1]

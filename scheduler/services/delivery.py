@@ -55,6 +55,10 @@ ERROR_MAX = 500
 # A pass stops taking new messages after this many seconds (the rest go in the next pass), so
 # a gateway that times out on every message never holds a runner for long.
 PASS_SECONDS = 120
+# One pass at a time in a process: the development loop and a publish's `deliver_soon` thread
+# would otherwise both read the same pending rows on SQLite, which has no SKIP LOCKED, and send
+# them twice. (Passes in other processes are kept apart by SKIP LOCKED on PostgreSQL.)
+_ONE_PASS = threading.Lock()
 
 
 def _shift_text(payload: Mapping[str, Any], sites: dict[int, Site], roles: dict[int, Role]) -> str:
@@ -215,6 +219,11 @@ def deliver_pending(
     Commits after each message, so a crash never loses or double-counts more than the one in
     hand; a failing message never stops the others. Stops taking new messages after
     PASS_SECONDS (the next pass goes on)."""
+    with _ONE_PASS:
+        return _deliver_pending(sender, now, batch)
+
+
+def _deliver_pending(sender: Sender, now: datetime | None, batch: int) -> DeliveryReport:
     now = now or utcnow()
     started = time.monotonic()
     pending = list(db.session.scalars(_due(Notification, now, batch)))
