@@ -54,6 +54,14 @@ AUDIT_ACTION_LABELS = {
     "volunteer.unavailable": _l("Volunteer marked unavailable"),
     "export": _l("Personal data exported"),
     "retention.anonymise": _l("Anonymised after the retention period"),
+    "account.reset_code": _l("Password reset code issued"),
+    "organisation.create": _l("Union created"),
+    "organisation.rename": _l("Union renamed"),
+    "organisation.move": _l("Union moved"),
+    "organisation.merge": _l("Unions merged"),
+    "organisation.archive": _l("Union archived"),
+    "organisation.restore": _l("Union restored"),
+    "organisation.appoint": _l("Coordinator or liaison appointed"),
 }
 AUDIT_OBJECT_LABELS = {
     "site": _l("Site"),
@@ -76,4 +84,5 @@ AUDIT_OBJECT_LABELS = {
     "hours_xlsx": _l("Service hours (XLSX)"),
     "claim_codes_csv": _l("Claim codes (CSV)"),
     "claim_codes_xlsx": _l("Claim codes (XLSX)"),
+    "organisation": _l("Union"),
 }
