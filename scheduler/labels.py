@@ -55,6 +55,9 @@ AUDIT_ACTION_LABELS = {
     "export": _l("Personal data exported"),
     "retention.anonymise": _l("Anonymised after the retention period"),
     "account.reset_code": _l("Password reset code issued"),
+    "callup.send": _l("Call-up sent"),
+    "message.send": _l("Message sent"),
+    "message.retry": _l("Failed messages sent again"),
     "organisation.create": _l("Union created"),
     "organisation.rename": _l("Union renamed"),
     "organisation.move": _l("Union moved"),
@@ -85,4 +88,6 @@ AUDIT_OBJECT_LABELS = {
     "claim_codes_csv": _l("Claim codes (CSV)"),
     "claim_codes_xlsx": _l("Claim codes (XLSX)"),
     "organisation": _l("Union"),
+    "callup": _l("Call-up"),
+    "message": _l("Messages"),
 }

@@ -129,6 +129,14 @@ def test_call_up_head_count_and_pickers_stay_in_the_district(world: ScopedWorld)
         )
         == 0
     )
+    sent_row = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == audit.CALLUP_SEND)
+    ).one()
+    assert (sent_row.period_id, sent_row.organisation_id) == (
+        world.ids[A]["period"],
+        world.ids[A]["org"],
+    )
+    assert sent_row.details["recipients"] == 3
 
 
 # Ad-hoc messages ----------------------------------------------------------------------------
@@ -161,6 +169,13 @@ def test_message_audiences_and_recipients_stay_in_the_district(world: ScopedWorl
     )
     assert response.status_code == 422
     assert snapshot() == before
+    # Sent to A's period: one row, on A's node, phone numbers masked.
+    messages.send(coord_a, messages.Audience(PERIOD, period=_period(world, A)), "打13800001234")
+    row = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == audit.MESSAGE_SEND)
+    ).one()
+    assert (row.period_id, row.organisation_id) == (world.ids[A]["period"], world.ids[A]["org"])
+    assert (row.summary, row.details["recipients"]) == ("打138****1234", 1)
 
 
 # The delivery page --------------------------------------------------------------------------
@@ -229,6 +244,11 @@ def test_delivery_counts_failed_list_and_retry_stay_in_the_district(world: Scope
         for district in (A, B)
     }
     assert status == {A: ("pending", "pending"), B: (FAILED, FAILED)}
+    retried = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == audit.MESSAGE_RETRY)
+    ).one()
+    assert retried.organisation_id == world.ids[A]["org"]
+    assert retried.details == {"notifications": [made[A][0]], "robot_messages": [made[A][1]]}
     dash = world.clients[COORD_B].get("/coordinator/").get_data(as_text=True)
     assert "/coordinator/delivery" in dash  # B still has failed messages: its dashboard says so
 

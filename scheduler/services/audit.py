@@ -87,6 +87,7 @@ VOLUNTEER_UNAVAILABLE = "volunteer.unavailable"
 EXPORT = "export"
 RETENTION_ANONYMISE = "retention.anonymise"
 RESET_CODE = "account.reset_code"
+CALLUP_SEND, MESSAGE_SEND, MESSAGE_RETRY = "callup.send", "message.send", "message.retry"
 ORG_CREATE, ORG_RENAME, ORG_MOVE, ORG_MERGE = (
     "organisation.create",
     "organisation.rename",
@@ -138,6 +139,9 @@ ACTIONS = (
     EXPORT,
     RETENTION_ANONYMISE,
     RESET_CODE,
+    CALLUP_SEND,
+    MESSAGE_SEND,
+    MESSAGE_RETRY,
     ORG_CREATE,
     ORG_RENAME,
     ORG_MOVE,

@@ -51,7 +51,7 @@ from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.models.callups import LOGGED_IN, MAX_CALLUP_MESSAGE, OPENED, REGISTERED
 from scheduler.models.notifications import FAILED, SENT
 from scheduler.models.sites import SHIFT_HOURS
-from scheduler.services import scope, senders
+from scheduler.services import audit, scope, senders
 from scheduler.services.availability import Offer, default_start
 from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
@@ -408,6 +408,15 @@ def send(
         db.session.flush()
         notes = [(p, notify(p.user_id, KIND, callup_id=callup.id)) for p in people]
         db.session.flush()
+        audit.record(
+            audit.CALLUP_SEND,
+            object_type="callup",
+            object_id=callup.id,
+            summary=period.name,
+            details={"recipients": len(people), "audience": audience.to_json()},
+            period_id=period.id,
+            actor=by,
+        )
         db.session.add_all(
             CallUpRecipient(
                 callup_id=callup.id,

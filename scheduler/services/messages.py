@@ -21,7 +21,7 @@ from scheduler.extensions import db
 from scheduler.models import SHIFT_KINDS, Assignment, PlanningPeriod, Site, User
 from scheduler.models.notifications import Notification
 from scheduler.models.planning import MAX_PERIOD_DAYS
-from scheduler.services import scope
+from scheduler.services import audit, scope
 from scheduler.services.duty import on_duty
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import latest_published
@@ -159,6 +159,23 @@ def send(sender: User, audience: Audience, text: str) -> list[Notification]:
     if not people:
         raise MessageError(_l("Nobody is on the published roster there: nothing was sent."))
     notes = [notify(u.id, MESSAGE, text=cleaned, sender=sender.name) for u in people]
+    audit.record(
+        audit.MESSAGE_SEND,
+        object_type=MESSAGE,
+        object_id=None,
+        summary=cleaned[:60],
+        details={
+            "audience": audience.kind,
+            "recipients": len(people),
+            "day": audience.day,
+            "shift": audience.shift,
+            "first_day": audience.first_day,
+            "last_day": audience.last_day,
+        },
+        period_id=audience.period.id if audience.period is not None else None,
+        site_id=audience.site.id if audience.site is not None else None,
+        actor=sender,
+    )
     db.session.commit()
     return notes
 

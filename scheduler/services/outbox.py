@@ -17,7 +17,7 @@ from scheduler.extensions import db
 from scheduler.models import Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification, RobotMessage
-from scheduler.services import scope
+from scheduler.services import audit, scope
 from scheduler.services.phones import mask
 from scheduler.services.senders import LogSender, sender_from_config
 
@@ -178,6 +178,18 @@ def retry(
     rows.extend(db.session.scalars(groups))
     for row in rows:
         row.delivery_status, row.attempts, row.next_attempt_at = PENDING, 0, now
+    if rows:
+        audit.record(
+            audit.MESSAGE_RETRY,
+            object_type="message",
+            object_id=None,
+            summary=f"{len(rows)}",
+            details={
+                "notifications": [r.id for r in rows if isinstance(r, Notification)],
+                "robot_messages": [r.id for r in rows if isinstance(r, RobotMessage)],
+            },
+            organisation_id=scope.home_node_id(user),
+        )
     return len(rows)
 
 
