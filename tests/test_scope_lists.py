@@ -282,6 +282,9 @@ def test_audit_log_rows_filters_and_csv_stay_in_the_district(world: ScopedWorld)
         "乙区点位改动": world.ids[B]["org"],
         "全市角色改动": None,
     }
+    # The world's import (by A's coordinator) belongs to A's district node.
+    imported = db.session.scalars(select(AuditEntry).where(AuditEntry.action == audit.IMPORT)).one()
+    assert imported.organisation_id == world.ids[A]["org"]
     page = world.clients[COORD_A].get("/coordinator/audit").get_data(as_text=True)
     assert "甲区点位改动" in page
     assert "乙区点位改动" not in page
