@@ -183,10 +183,14 @@ def retry(
             audit.MESSAGE_RETRY,
             object_type="message",
             object_id=None,
-            summary=f"{len(rows)}",
+            summary=f"{len(rows)} messages",
             details={
-                "notifications": [r.id for r in rows if isinstance(r, Notification)],
-                "robot_messages": [r.id for r in rows if isinstance(r, RobotMessage)],
+                name: ids
+                for name, ids in (
+                    ("notifications", [r.id for r in rows if isinstance(r, Notification)]),
+                    ("robot_messages", [r.id for r in rows if isinstance(r, RobotMessage)]),
+                )
+                if ids
             },
             organisation_id=scope.home_node_id(user),
         )
