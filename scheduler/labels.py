@@ -57,6 +57,17 @@ AUDIT_ACTION_LABELS = {
     "period.reinforce": _l("Period opened to other districts"),
     "urgent.escalate": _l("Urgent request sent up one level"),
     "organisation.reinforce": _l("District's own reinforcement switched"),
+    "account.reset_code": _l("Password reset code issued"),
+    "callup.send": _l("Call-up sent"),
+    "message.send": _l("Message sent"),
+    "message.retry": _l("Failed messages sent again"),
+    "organisation.create": _l("Union created"),
+    "organisation.rename": _l("Union renamed"),
+    "organisation.move": _l("Union moved"),
+    "organisation.merge": _l("Unions merged"),
+    "organisation.archive": _l("Union archived"),
+    "organisation.restore": _l("Union restored"),
+    "organisation.appoint": _l("Coordinator or liaison appointed"),
 }
 AUDIT_OBJECT_LABELS = {
     "site": _l("Site"),
@@ -80,4 +91,6 @@ AUDIT_OBJECT_LABELS = {
     "claim_codes_csv": _l("Claim codes (CSV)"),
     "claim_codes_xlsx": _l("Claim codes (XLSX)"),
     "organisation": _l("Union"),
+    "callup": _l("Call-up"),
+    "message": _l("Messages"),
 }

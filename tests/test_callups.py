@@ -374,7 +374,8 @@ def test_send_writes_one_notification_per_recipient_and_nothing_else(
     assert response.status_code == 302
     after = snapshot()
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == {"callups", "callup_recipients", "notifications"}
+    # ... and its audit row (services.audit: the call-up, its period and head count).
+    assert changed == {"callups", "callup_recipients", "notifications", "audit_entries"}
     callup = db.session.scalars(select(CallUp)).one()
     assert response.headers["Location"].endswith(f"/coordinator/callups/{callup.id}")
     assert callup.token == fields["token"]

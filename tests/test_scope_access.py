@@ -33,6 +33,7 @@ from scheduler.models import (
     VOLUNTEER,
     Assignment,
     Availability,
+    CallUp,
     Demand,
     District,
     Organisation,
@@ -173,6 +174,17 @@ CROSS: list[Cross] = [
     C("coordinator.period_reinforcements",   POST, "/coordinator/periods/{period}/reinforcements",                           404,     403),
     C("coordinator.urgent_escalate",         POST, "/coordinator/urgent/{urgent}/escalate",                                  404,     403),
     C("admin.organisation_reinforcement",    POST, "/admin/organisations/{org}/reinforcement",                               403,     403),
+    # Issue 12's pages (call-ups, messages, ending a period, reset slips) through the scope.
+    C("checkin.shift_message",               GET,  "/checkin/sites/{site}/2026-12-11/day/message",                           404,     404),
+    C("checkin.shift_message",               POST, "/checkin/sites/{site}/2026-12-11/day/message",                           404,     404),
+    C("coordinator.callup_new",              GET,  "/coordinator/periods/{period}/callups/new",                              404,     403),
+    C("coordinator.callup_compose",          POST, "/coordinator/periods/{period}/callups/new",                              404,     403),
+    C("coordinator.callups_list",            GET,  "/coordinator/periods/{period}/callups",                                  404,     403),
+    C("coordinator.callup_detail",           GET,  "/coordinator/callups/{callup}",                                          404,     403),
+    C("coordinator.callup_poster",           GET,  "/coordinator/callups/{callup}/poster.pdf",                               404,     403),
+    C("coordinator.period_end",              GET,  "/coordinator/periods/{period}/end",                                      404,     403),
+    C("coordinator.period_end",              POST, "/coordinator/periods/{period}/end",                                      404,     403),
+    C("coordinator.volunteer_reset_code",    POST, "/coordinator/volunteers/{volunteer}/reset-code",                         404,     403),
 ]
 # fmt: on
 
@@ -302,6 +314,14 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin.organisation_appoint": {"phone": "13900000101", "role": "coordinator"},
     "coordinator.period_reinforcements": {"node_ids": ["{own_org}"]},
     "admin.organisation_reinforcement": {"allowed": "1"},
+    "checkin.shift_message": {"text": "越界消息", "action": "send"},
+    "coordinator.callup_compose": {
+        "token": "a-fresh-call-up-token-0001",
+        "locale": "zh_Hans",
+        "message": "越界集结",
+        "action": "send",
+    },
+    "coordinator.period_end": {"confirm": "1"},
 }
 
 
@@ -415,6 +435,15 @@ def build_scoped_world(app: Flask, import_dir: Path) -> ScopedWorld:
         )
         coordinator.organisation_id = district.organisation_id
         users[COORD_A if key == A else COORD_B] = coordinator
+        callup = CallUp(
+            period_id=period.id,
+            token=f"call-up-of-district-{key}-0000000",
+            message=f"{district_name}集结",
+            locale="zh_Hans",
+            created_by_id=coordinator.id,
+        )
+        db.session.add(callup)
+        db.session.flush()
         ids[key] = {
             "site": site.id,
             "period": period.id,
@@ -434,6 +463,7 @@ def build_scoped_world(app: Flask, import_dir: Path) -> ScopedWorld:
             "coordinator": coordinator.id,
             "city_org": city.id,
             "unit_org": unit.organisation_id,
+            "callup": callup.id,
         }
     users[CITY_COORD] = create_account(
         name="市协调员", phone="13900000301", password=PASSWORD, role=COORDINATOR

@@ -1,9 +1,7 @@
 """The audit log for coordinators and admins: filter by actor, action, object type and date
 range, page through it, export the selection to CSV (the export is itself logged). There is
-no route that edits or deletes a row.
-
-Every coordinator sees every row for now: rows carry the period, site, volunteer and district
-they concern, so a scoped view can filter on them once coordinators have a scope."""
+no route that edits or deletes a row. A coordinator of a district sees the rows of their
+scope only, filters included (services.audit decides which)."""
 
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import DateField, IntegerField, SelectField
@@ -45,11 +44,11 @@ class AuditFilterForm(FlaskForm):
 
     def set_choices(self) -> None:
         any_ = _l("any")
-        self.actor.choices = select_choices([(NONE, any_), *audit.actors()])
+        self.actor.choices = select_choices([(NONE, any_), *audit.actors(current_user)])
         self.action.choices = select_choices(
             [("", any_), *((code, AUDIT_ACTION_LABELS.get(code, code)) for code in audit.ACTIONS)]
         )
-        types = dict.fromkeys([*AUDIT_OBJECT_LABELS, *audit.object_types()])
+        types = dict.fromkeys([*AUDIT_OBJECT_LABELS, *audit.object_types(current_user)])
         self.object_type.choices = select_choices(
             [("", any_), *((t, AUDIT_OBJECT_LABELS.get(t, t)) for t in types)]
         )
@@ -93,7 +92,7 @@ def _form() -> tuple[AuditFilterForm, audit.LogQuery]:
 def audit_log() -> str:
     """Staff: the audit log, newest first, filtered and paged."""
     form, query = _form()
-    page = audit.search(query, PAGE_SIZE, _offset())
+    page = audit.search(query, PAGE_SIZE, _offset(), current_user)
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def page_url(number: int) -> str:
@@ -116,5 +115,5 @@ def audit_log() -> str:
 def audit_log_csv() -> Response:
     """Staff: every row the filters select, as CSV (recorded in the log itself)."""
     _form_unused, query = _form()
-    body = audit.export_csv(query, _offset())
+    body = audit.export_csv(query, _offset(), current_user)
     return file_response(body, CSV_MEDIA_TYPE, "audit-log.csv")

@@ -33,7 +33,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, CallUp, District, PlanningPeriod, Role, Skill, WorkUnit
 from scheduler.models.callups import MAX_CALLUP_MESSAGE
 from scheduler.parsing import database_id, iso_day
-from scheduler.services import callups, delivery, senders
+from scheduler.services import callups, delivery, scope, senders
 from scheduler.services.callups import (
     TRAINED_ANY,
     TRAINED_NO,
@@ -79,14 +79,18 @@ class CallUpForm(FlaskForm):
 
 
 def _form(period: PlanningPeriod, **initial: Any) -> CallUpForm:
+    """The form, its district and work unit choices those of the user's scope (an id from
+    elsewhere does not validate)."""
     form = CallUpForm(**initial)
+    districts = scope.restrict(select(District), District.organisation_id, current_user)
+    units = scope.restrict(select(WorkUnit), WorkUnit.organisation_id, current_user)
     form.district_ids.choices = select_choices(
-        (d.id, d.name) for d in db.session.scalars(select(District).order_by(District.name))
+        (d.id, d.name) for d in db.session.scalars(districts.order_by(District.name))
     )
     form.work_unit_ids.choices = select_choices(
         [
             (NONE, _l("Any work unit")),
-            *((u.id, u.name) for u in db.session.scalars(select(WorkUnit).order_by(WorkUnit.name))),
+            *((u.id, u.name) for u in db.session.scalars(units.order_by(WorkUnit.name))),
         ]
     )
     skills = list(db.session.scalars(select(Skill).order_by(Skill.id)))
@@ -235,7 +239,7 @@ def callup_compose(period_id: int) -> Response | tuple[str, int]:
         return _page(period, form, status=INVALID)
     message = (form.message.data or "").strip()
     if request.form.get("action") != SEND:
-        return _page(period, form, callups.preview(period, audience, message))
+        return _page(period, form, callups.preview(period, audience, message, current_user))
     try:
         callup = callups.send(
             period,
@@ -247,7 +251,8 @@ def callup_compose(period_id: int) -> Response | tuple[str, int]:
         )
     except CallUpError as error:
         add_error(form, error)
-        return _page(period, form, callups.preview(period, audience, message), INVALID)
+        preview = callups.preview(period, audience, message, current_user)
+        return _page(period, form, preview, INVALID)
     delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]  # the real app behind the proxy
     flash(gettext("Call-up sent to %(n)d people.", n=callups.funnel(callup).sent), "success")
     return redirect(url_for("coordinator.callup_detail", callup_id=callup.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import staff_required
@@ -22,8 +23,8 @@ def delivery() -> str:
     channel, real = outbox.channel_name(current_app.config)
     return render_template(
         "coordinator/delivery.html",
-        counts=outbox.counts(),
-        failed=outbox.failed(),
+        counts=outbox.counts(current_user),
+        failed=outbox.failed(current_user),
         channel=channel,
         channel_real=real,
         form=EmptyForm(),
@@ -45,6 +46,7 @@ def delivery_retry() -> Response:
         [notification] if notification is not None else [],
         [robot] if robot is not None else [],
         everything=everything,
+        user=current_user,
     )
     db.session.commit()
     flash(

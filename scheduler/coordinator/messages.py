@@ -23,7 +23,7 @@ def messages_page() -> Response | tuple[str, int]:
     """The message form (GET may prefill the audience: ?audience=shift&site_id=..&day=..
     &shift=..); Preview shows who gets it, Send queues it for them."""
     form = AudienceMessageForm(request.args) if request.method == "GET" else AudienceMessageForm()
-    form.set_choices(sites.list_sites(), periods.list_periods())
+    form.set_choices(sites.list_sites(user=current_user), periods.list_periods(user=current_user))
     shown: Preview | None = None
     if form.validate_on_submit():
         audience = form.chosen()

@@ -99,7 +99,7 @@ def dashboard_view() -> str:
         open_periods=open_list,
         states=dashboard.period_states(open_list, waiting),
         heat=heat,
-        messages_failed=sum(c.failed for c in outbox.counts().values()),
+        messages_failed=sum(c.failed for c in outbox.counts(current_user).values()),
     )
 
 

@@ -25,6 +25,7 @@ class AuditEntry(Model):
         Index("ix_audit_entries_at", "at"),
         Index("ix_audit_entries_action", "action"),
         Index("ix_audit_entries_actor_id", "actor_id"),
+        Index("ix_audit_entries_organisation_id", "organisation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,3 +49,7 @@ class AuditEntry(Model):
     site_id: Mapped[int | None] = mapped_column(Integer)
     volunteer_id: Mapped[int | None] = mapped_column(Integer)
     district_id: Mapped[int | None] = mapped_column(Integer)
+    # The node of the union tree the object belonged to when the row was written (its
+    # period's, site's, volunteer's or district's; a tree action's node): who may read the
+    # row (services.audit.search). None: city-wide (the catalogue, accounts): city staff only.
+    organisation_id: Mapped[int | None] = mapped_column(Integer)

@@ -177,5 +177,6 @@ def _record(action: str, user: User, **kwargs: Any) -> None:
         summary=f"{user.name} ({mask(user.phone)})",
         volunteer_id=volunteer.id if volunteer is not None else None,
         district_id=volunteer.district_id if volunteer is not None else None,
+        organisation_id=user.organisation_id if volunteer is None else None,
         **kwargs,
     )

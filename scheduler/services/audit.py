@@ -6,6 +6,12 @@ Who acted is not passed through every service: the app factory registers an acto
 a request (the command line, the retention job) the actor is "system". A service that knows
 better passes `actor=`.
 
+Who may read a row is decided once, in `_in_scope`: each row carries the node of the union
+tree its object belonged to when it was written (`organisation_id`, derived in `record` from
+the period, site, volunteer or district it concerns unless the caller names the node); a
+scoped coordinator sees the rows of the nodes in their scope (services.scope), and of the
+unions merged into them; rows with no node (the catalogue, accounts) only the city's staff.
+
 There is deliberately no function here (or anywhere in the app) that updates or deletes a
 row: the log is append-only (tests/test_audit_log.py checks it)."""
 
@@ -17,16 +23,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import Select, func, select
 
 from scheduler.extensions import db
-from scheduler.models import AuditEntry, User
+from scheduler.models import AuditEntry, District, PlanningPeriod, Site, User, Volunteer
 from scheduler.models.base import utcnow
+from scheduler.services import scope
 from scheduler.services.phones import mask
 from scheduler.services.spreadsheets import csv_bytes
+
+S = TypeVar("S", bound=Select)  # any Select, whatever its columns
 
 SYSTEM = "system"
 EXTENSION_KEY = "muster_audit_actor"
@@ -83,6 +92,19 @@ PERIOD_REINFORCE, URGENT_ESCALATE, ORG_REINFORCE = (
     "urgent.escalate",
     "organisation.reinforce",
 )
+RESET_CODE = "account.reset_code"
+CALLUP_SEND, MESSAGE_SEND, MESSAGE_RETRY = "callup.send", "message.send", "message.retry"
+ORG_CREATE, ORG_RENAME, ORG_MOVE, ORG_MERGE = (
+    "organisation.create",
+    "organisation.rename",
+    "organisation.move",
+    "organisation.merge",
+)
+ORG_ARCHIVE, ORG_RESTORE, ORG_APPOINT = (
+    "organisation.archive",
+    "organisation.restore",
+    "organisation.appoint",
+)
 
 ACTIONS = (
     SITE_CREATE,
@@ -125,6 +147,17 @@ ACTIONS = (
     PERIOD_REINFORCE,
     URGENT_ESCALATE,
     ORG_REINFORCE,
+    RESET_CODE,
+    CALLUP_SEND,
+    MESSAGE_SEND,
+    MESSAGE_RETRY,
+    ORG_CREATE,
+    ORG_RENAME,
+    ORG_MOVE,
+    ORG_MERGE,
+    ORG_ARCHIVE,
+    ORG_RESTORE,
+    ORG_APPOINT,
 )
 
 ActorSource = Callable[[], tuple[User | None, str | None]]
@@ -193,11 +226,14 @@ def record(
     site_id: int | None = None,
     volunteer_id: int | None = None,
     district_id: int | None = None,
+    organisation_id: int | None = None,
 ) -> AuditEntry:
     """Add one audit row to the session (committed or rolled back with the change).
 
     `before`/`after` are snapshots (see `snapshot`): only changed fields are kept. `details`
-    are further facts of the action (counts, the export's name). Phones are masked."""
+    are further facts of the action (counts, the export's name). Phones are masked.
+    `organisation_id`, the node the row belongs to, defaults to that of the period, else the
+    site, else the volunteer, else the district (see the module docstring)."""
     assert action in ACTIONS, action
     found, ip = _current_actor()
     who = actor or found
@@ -218,9 +254,29 @@ def record(
         site_id=site_id,
         volunteer_id=volunteer_id,
         district_id=district_id,
+        organisation_id=organisation_id
+        if organisation_id is not None
+        else _node(period_id, site_id, volunteer_id, district_id),
     )
     db.session.add(entry)
     return entry
+
+
+def _node(
+    period_id: int | None, site_id: int | None, volunteer_id: int | None, district_id: int | None
+) -> int | None:
+    """The node of the first of the period, site, volunteer and district that has one."""
+    sources: tuple[tuple[Any, int | None], ...] = (
+        (PlanningPeriod, period_id),
+        (Site, site_id),
+        (Volunteer, volunteer_id),
+        (District, district_id),
+    )
+    for model, ident in sources:
+        row = db.session.get(model, ident) if ident is not None else None
+        if row is not None and row.organisation_id is not None:
+            return int(row.organisation_id)
+    return None
 
 
 def forget_names(renamed: Mapping[str, str]) -> int:
@@ -265,7 +321,9 @@ def record_export(
 ) -> None:
     """Record that the acting account downloaded personal data (`what`: roster_csv,
     hours_xlsx, ...) and commit that row at once: an export changes nothing else, and the
-    record must not depend on the download finishing."""
+    record must not depend on the download finishing. Without a period the row belongs to
+    the actor's node (the data came from their scope)."""
+    who, _ip = _current_actor()
     record(
         EXPORT,
         object_type=what,
@@ -273,6 +331,7 @@ def record_export(
         summary=summary,
         details=details,
         period_id=period_id,
+        organisation_id=who.organisation_id if who is not None and period_id is None else None,
     )
     db.session.commit()
 
@@ -297,8 +356,38 @@ class LogPage:
     pages: int
 
 
-def _filtered(query: LogQuery, tz_offset: timedelta) -> Select[AuditEntry]:
-    stmt = select(AuditEntry)
+def _readable_nodes(ids: frozenset[int]) -> frozenset[int]:
+    """`ids` and the unions merged into them (a merge deletes its source node; its rows stay
+    with the union it went into). The merges are read from the log itself."""
+    merges = list(
+        db.session.execute(
+            select(AuditEntry.object_id, AuditEntry.organisation_id).where(
+                AuditEntry.action == ORG_MERGE
+            )
+        )
+    )
+    found = set(ids)
+    grew = True
+    while grew:
+        grew = False
+        for source, target in merges:
+            if target in found and source is not None and source not in found:
+                found.add(source)
+                grew = True
+    return frozenset(found)
+
+
+def _in_scope(stmt: S, user: Any) -> S:
+    """`stmt` over audit rows limited to those `user` may read (see the module docstring);
+    `user` None: an internal caller, no limit."""
+    ids = None if user is None else scope.visible_org_ids(user)
+    if ids is None:
+        return stmt
+    return stmt.where(AuditEntry.organisation_id.in_(_readable_nodes(ids)))
+
+
+def _filtered(query: LogQuery, tz_offset: timedelta, user: Any) -> Select[AuditEntry]:
+    stmt = _in_scope(select(AuditEntry), user)
     if query.actor_id is not None:
         stmt = stmt.where(AuditEntry.actor_id == query.actor_id)
     if query.action:
@@ -314,9 +403,12 @@ def _filtered(query: LogQuery, tz_offset: timedelta) -> Select[AuditEntry]:
     return stmt
 
 
-def search(query: LogQuery, per_page: int, tz_offset: timedelta = timedelta(0)) -> LogPage:
-    """One page of the log, newest first. Dates are local days (`tz_offset` east of UTC)."""
-    stmt = _filtered(query, tz_offset)
+def search(
+    query: LogQuery, per_page: int, tz_offset: timedelta = timedelta(0), user: Any = None
+) -> LogPage:
+    """One page of the rows `user` may read, newest first. Dates are local days (`tz_offset`
+    east of UTC)."""
+    stmt = _filtered(query, tz_offset, user)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, query.page), pages)
@@ -330,10 +422,12 @@ def search(query: LogQuery, per_page: int, tz_offset: timedelta = timedelta(0)) 
     return LogPage(entries=entries, total=total, page=page, pages=pages)
 
 
-def actors() -> list[tuple[int, str]]:
-    """Accounts that appear in the log (id, latest name snapshot), for the actor filter."""
+def actors(user: Any = None) -> list[tuple[int, str]]:
+    """Accounts that appear in the rows `user` may read (id, latest name snapshot), for the
+    actor filter."""
+    stmt = select(AuditEntry.actor_id, func.max(AuditEntry.actor_name))
     rows = db.session.execute(
-        select(AuditEntry.actor_id, func.max(AuditEntry.actor_name))
+        _in_scope(stmt, user)
         .where(AuditEntry.actor_id.is_not(None))
         .group_by(AuditEntry.actor_id)
         .order_by(func.max(AuditEntry.actor_name))
@@ -341,12 +435,9 @@ def actors() -> list[tuple[int, str]]:
     return [(int(actor_id), str(name)) for actor_id, name in rows if actor_id is not None]
 
 
-def object_types() -> list[str]:
-    return list(
-        db.session.scalars(
-            select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)
-        )
-    )
+def object_types(user: Any = None) -> list[str]:
+    stmt = _in_scope(select(AuditEntry.object_type), user)
+    return list(db.session.scalars(stmt.distinct().order_by(AuditEntry.object_type)))
 
 
 CSV_HEADER = (
@@ -366,13 +457,14 @@ CSV_HEADER = (
     "site_id",
     "volunteer_id",
     "district_id",
+    "organisation_id",
 )
 
 
-def export_csv(query: LogQuery, tz_offset: timedelta = timedelta(0)) -> bytes:
-    """Every row the filters select (not only one page) as CSV, oldest first. The export is
-    itself recorded (and committed) before the rows are read, so the file includes its own
-    row when the filters select it."""
+def export_csv(query: LogQuery, tz_offset: timedelta = timedelta(0), user: Any = None) -> bytes:
+    """Every row `user` may read that the filters select (not only one page) as CSV, oldest
+    first. The export is itself recorded (and committed) before the rows are read, so the
+    file includes its own row when the filters select it."""
     filters = {
         "actor_id": query.actor_id,
         "action": query.action,
@@ -401,9 +493,10 @@ def export_csv(query: LogQuery, tz_offset: timedelta = timedelta(0)) -> bytes:
             e.site_id,
             e.volunteer_id,
             e.district_id,
+            e.organisation_id,
         )
         for e in db.session.scalars(
-            _filtered(query, tz_offset).order_by(AuditEntry.at, AuditEntry.id)
+            _filtered(query, tz_offset, user).order_by(AuditEntry.at, AuditEntry.id)
         )
     )
     return csv_bytes(CSV_HEADER, rows)

@@ -2,11 +2,12 @@
 reaches and how many SMS the message costs each person, send it through the outbox, explain
 it on a public page, and count its funnel from recorded events.
 
-The audience is structured data (`Audience`), kept on the sent call-up. Its filters narrow
-the pool (district, work unit, skill, training: each ANDed; several values of one filter
-are alternatives); its groups say whom among those to reach, any of (none ticked: all of
-them): people with no availability for the period yet; imported people who have not
-claimed their account; and people (with a skill) whose availability does not cover a shift
+The audience is structured data (`Audience`), kept on the sent call-up. It only ever reaches
+the people the period may draw on who are in the sender's scope (services.scope). Its
+filters narrow that pool (district, work unit, skill, training: each ANDed; several values
+of one filter are alternatives); its groups say whom among those to reach, any of (none
+ticked: all of them): people with no availability for the period yet; imported people who
+have not claimed their account; and people (with a skill) whose availability does not cover a shift
 on some dates yet (`Gap`). Compose and preview write nothing; `send` writes the call-up, one
 recipient row and one outbox notification per person in one transaction."""
 
@@ -50,7 +51,7 @@ from scheduler.models.accounts import IMPORTED_PASSWORD_HASH
 from scheduler.models.callups import LOGGED_IN, MAX_CALLUP_MESSAGE, OPENED, REGISTERED
 from scheduler.models.notifications import FAILED, SENT
 from scheduler.models.sites import SHIFT_HOURS
-from scheduler.services import senders
+from scheduler.services import audit, scope, senders
 from scheduler.services.availability import Offer, default_start
 from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
@@ -216,8 +217,11 @@ def _gap_volunteers(period: PlanningPeriod, gap: Gap, candidates: dict[int, int]
     return missing
 
 
-def audience_people(period: PlanningPeriod, audience: Audience) -> list[Person]:
-    """Everyone the audience reaches: active volunteers, sorted by name (pinyin)."""
+def audience_people(
+    period: PlanningPeriod, audience: Audience, user: User | None = None
+) -> list[Person]:
+    """Everyone the audience reaches: active volunteers the period may draw on, in `user`'s
+    scope (None: an internal caller, no limit), sorted by name (pinyin)."""
     stmt = (
         select(
             User.id,
@@ -228,8 +232,9 @@ def audience_people(period: PlanningPeriod, audience: Audience) -> list[Person]:
             _has_availability(period).label("has_availability"),
         )
         .join(Volunteer, Volunteer.user_id == User.id)
-        .where(User.active.is_(True))
+        .where(User.active.is_(True), Volunteer.id.in_(scope.eligible_volunteer_ids(period)))
     )
+    stmt = scope.restrict(stmt, Volunteer.organisation_id, user)
     if audience.district_ids:
         stmt = stmt.where(Volunteer.district_id.in_(audience.district_ids))
     if audience.work_unit_ids:
@@ -355,8 +360,10 @@ class Preview:
     characters: int
 
 
-def preview(period: PlanningPeriod, audience: Audience, message: str) -> Preview:
-    people = audience_people(period, audience)
+def preview(
+    period: PlanningPeriod, audience: Audience, message: str, user: User | None = None
+) -> Preview:
+    people = audience_people(period, audience, user)
     return Preview(
         count=len(people),
         sample=people[:SAMPLE_SIZE],
@@ -390,7 +397,7 @@ def send(
         raise CallUpError(_l("This form is out of date. Open “Send a call-up” again."))
     if db.session.scalar(select(CallUp.id).where(CallUp.token == token)) is not None:
         raise CallUpError(_l("This call-up has already been sent."))
-    people = audience_people(period, audience)
+    people = audience_people(period, audience, by)
     if not people:
         raise CallUpError(
             _l("Nobody matches these filters, so nothing was sent. Widen the audience.")
@@ -408,6 +415,15 @@ def send(
         db.session.flush()
         notes = [(p, notify(p.user_id, KIND, callup_id=callup.id)) for p in people]
         db.session.flush()
+        audit.record(
+            audit.CALLUP_SEND,
+            object_type="callup",
+            object_id=callup.id,
+            summary=period.name,
+            details={"recipients": len(people), "audience": audience.to_json()},
+            period_id=period.id,
+            actor=by,
+        )
         db.session.add_all(
             CallUpRecipient(
                 callup_id=callup.id,

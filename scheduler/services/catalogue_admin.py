@@ -93,6 +93,9 @@ def _commit(
                 before=before or {},
                 after=audit.snapshot(obj, fields),
                 district_id=obj.id if isinstance(obj, District) else None,
+                organisation_id=obj.organisation_id
+                if isinstance(obj, District | WorkUnit)
+                else None,
             )
         db.session.commit()
     except IntegrityError as error:
@@ -311,6 +314,7 @@ def merge_work_units(source: WorkUnit, target: WorkUnit) -> int:
             object_id=target_id,
             summary=summary,
             details={"merged_id": source_id, "volunteers_moved": moved or 0},
+            organisation_id=target.organisation_id,
         )
         db.session.commit()
     except Exception:

@@ -201,6 +201,7 @@ def reissue_work_unit_codes(unit_id: int, now: datetime | None = None) -> list[C
         object_id=unit_id,
         summary=unit.name if unit is not None else str(unit_id),
         details={"codes": len(users), "user_ids": [user.id for user in users]},
+        organisation_id=unit.organisation_id if unit is not None else None,
     )
     db.session.commit()
     return slips

@@ -36,7 +36,7 @@ from scheduler.extensions import db, rowcount
 from scheduler.models import User
 from scheduler.models.base import utcnow
 from scheduler.models.codes import CLAIM, REGISTER, RESET, OneTimeCode
-from scheduler.services import claims
+from scheduler.services import audit, claims
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, normalize_mobile
@@ -339,6 +339,15 @@ def issue_reset_slip(user: User, now: datetime | None = None) -> claims.ClaimSli
     hours = int(current_app.config.get("RESET_SLIP_HOURS") or 24)
     row = _issue(RESET, user.phone, code, timedelta(hours=hours), now)
     expires = to_user_timezone(row.expires_at).strftime("%Y-%m-%d %H:%M")
+    volunteer = user.volunteer
+    audit.record(
+        audit.RESET_CODE,
+        object_type="user",
+        object_id=user.id,
+        summary=user.name,
+        volunteer_id=volunteer.id if volunteer is not None else None,
+        organisation_id=user.organisation_id if volunteer is None else None,
+    )
     db.session.commit()
     return claims.slip_for(user, code, expires)
 

@@ -632,6 +632,7 @@ def write_import(preview: ImportPreview, user: Any = None) -> list[ClaimSlip]:
                 "user_ids": [account.id for account in users],
                 "work_units": sorted({row.work_unit for row in rows if row.work_unit}),
             },
+            organisation_id=scope.home_node_id(user),
         )
         db.session.commit()
     except IntegrityError as error:

@@ -3,9 +3,10 @@ published roster, through the notification outbox (kind "message").
 
 Who can reach whom is decided here, once: a coordinator or admin reaches a shift (site, day,
 shift), a site over a date range, or a segment of a period's latest published version
-(everyone, or its site leads); the lead of a shift reaches only the people of that shift; any
-other account reaches nobody (`NotAllowed`). The recipients are read from `duty.on_duty`
-(published, not cancelled), active accounts only, the sender left out.
+(everyone, or its site leads) of a site or period in their scope (services.scope), and only
+the people of their scope on it; the lead of a shift reaches only the people of that shift;
+any other account reaches nobody (`NotAllowed`). The recipients are read from
+`duty.on_duty` (published, not cancelled), active accounts only, the sender left out.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scheduler.extensions import db
 from scheduler.models import SHIFT_KINDS, Assignment, PlanningPeriod, Site, User
 from scheduler.models.notifications import Notification
 from scheduler.models.planning import MAX_PERIOD_DAYS
+from scheduler.services import audit, scope
 from scheduler.services.duty import on_duty
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import latest_published
@@ -82,9 +84,10 @@ def _leads(user: User, site: Site, day: date, kind: str) -> bool:
 
 
 def may_message(user: User, audience: Audience) -> bool:
-    """Staff reach every audience; the lead of a shift only that shift; nobody else any."""
+    """Staff reach the audiences of their scope; the lead of a shift only that shift; nobody
+    else any."""
     if user.is_staff:
-        return True
+        return scope.all_in_scope((o for o in (audience.site, audience.period) if o), user)
     if audience.kind != SHIFT or audience.site is None or audience.day is None:
         return False
     return audience.shift in SHIFT_KINDS and _leads(
@@ -128,10 +131,11 @@ def recipients(sender: User, audience: Audience) -> list[User]:
     MessageError for an incomplete audience."""
     if not may_message(sender, audience):
         raise NotAllowed
+    visible = scope.node_filter(sender if sender.is_staff else None)
     people: dict[int, User] = {}
     for a in _rows(audience):
         user = a.volunteer.user
-        if user.active and user.id != sender.id:
+        if user.active and user.id != sender.id and visible(a.volunteer.organisation_id):
             people[user.id] = user
     return sorted(people.values(), key=lambda u: (u.name_pinyin or u.name, u.id))
 
@@ -156,6 +160,23 @@ def send(sender: User, audience: Audience, text: str) -> list[Notification]:
     if not people:
         raise MessageError(_l("Nobody is on the published roster there: nothing was sent."))
     notes = [notify(u.id, MESSAGE, text=cleaned, sender=sender.name) for u in people]
+    audit.record(
+        audit.MESSAGE_SEND,
+        object_type=MESSAGE,
+        object_id=None,
+        summary=cleaned[:60],
+        details={
+            "audience": audience.kind,
+            "recipients": len(people),
+            "day": audience.day,
+            "shift": audience.shift,
+            "first_day": audience.first_day,
+            "last_day": audience.last_day,
+        },
+        period_id=audience.period.id if audience.period is not None else None,
+        site_id=audience.site.id if audience.site is not None else None,
+        actor=sender,
+    )
     db.session.commit()
     return notes
 

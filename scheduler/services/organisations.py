@@ -1,11 +1,13 @@
 """The union tree, as admins manage it: create, rename, move, merge and archive nodes, and
 appoint coordinators and liaisons of a node. A district node keeps its District row (the
 sign-up and site pickers) and a grassroots node its WorkUnit row in step: same name, and a
-merge moves the rows that point at them."""
+merge moves the rows that point at them. Every change writes its audit row (the node's, so the
+coordinators above it read it too; a merge's row belongs to the union merged into)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -38,6 +40,18 @@ APPOINTABLE = (COORDINATOR, LIAISON)
 
 class OrganisationError(ServiceError):
     """A tree change that cannot be made (nothing was written)."""
+
+
+def _record(action: str, node: Organisation, *, into: int | None = None, **kwargs: Any) -> None:
+    """The audit row of a change to `node` (a merge's belongs to the union merged `into`)."""
+    audit.record(
+        action,
+        object_type="organisation",
+        object_id=node.id,
+        summary=node.name,
+        organisation_id=into if into is not None else node.id,
+        **kwargs,
+    )
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,11 @@ def create(kind: str, name: str, parent: Organisation | None) -> Organisation:
     db.session.flush()
     # Rows that already pointed at the taken-over district / work unit now belong to it.
     _resync(row)
+    _record(
+        audit.ORG_CREATE,
+        node,
+        details={"kind": kind, "parent": parent.name if parent is not None else None},
+    )
     db.session.commit()
     return node
 
@@ -178,7 +197,9 @@ def rename(node: Organisation, name: str) -> None:
         if _name_taken(type(row), name, row.id):
             raise OrganisationError(_l("A union with this name already exists."), "name")
         row.name = name
+    before = audit.snapshot(node, ("name",))
     node.name = name
+    _record(audit.ORG_RENAME, node, before=before, after=audit.snapshot(node, ("name",)))
     db.session.commit()
 
 
@@ -190,7 +211,14 @@ def move(node: Organisation, parent: Organisation | None) -> None:
         raise OrganisationError(
             _l("A union cannot move under itself or a union below it."), "parent_id"
         )
+    old = node.parent
     node.parent = parent
+    _record(
+        audit.ORG_MOVE,
+        node,
+        before={"parent": old.name if old is not None else None},
+        after={"parent": parent.name},
+    )
     db.session.commit()
 
 
@@ -231,6 +259,13 @@ def merge(source: Organisation, target: Organisation) -> int:
     )
     if old is not None:
         db.session.delete(old)
+    # The row belongs to the target: services.audit reads the source's rows as the target's.
+    _record(
+        audit.ORG_MERGE,
+        source,
+        details={"into": target.name, "into_id": target.id, "volunteers_moved": moved or 0},
+        into=target.id,
+    )
     db.session.flush()
     db.session.expire_all()
     db.session.delete(db.session.get_one(Organisation, source.id))
@@ -244,6 +279,7 @@ def set_archived(node: Organisation, archived: bool) -> None:
     if node.parent_id is None:
         raise OrganisationError(_l("The city union cannot be archived."))
     node.archived_at = utcnow() if archived else None
+    _record(audit.ORG_ARCHIVE if archived else audit.ORG_RESTORE, node)
     db.session.commit()
 
 
@@ -282,8 +318,16 @@ def appoint(node: Organisation, phone: str, role: str) -> User:
         raise OrganisationError(_l("No active account has this mobile number."), "phone")
     if user.role == "admin":
         raise OrganisationError(_l("Admins see everything; they are not appointed."), "phone")
+    before = audit.snapshot(user, ("role", "organisation_id"))
     user.role = role
     user.organisation_id = node.id
+    _record(
+        audit.ORG_APPOINT,
+        node,
+        before=before,
+        after=audit.snapshot(user, ("role", "organisation_id")),
+        details={"user_id": user.id, "name": user.name},
+    )
     db.session.commit()
     return user
 

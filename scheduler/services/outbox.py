@@ -1,26 +1,30 @@
 """The coordinator's view of the outbox: how many messages went out, wait or failed (to people
 and to group chat robots), the failed ones with the reason, and giving them another go after
-the cause is fixed (a phone number, a template, a robot address)."""
+the cause is fixed (a phone number, a template, a robot address). A coordinator sees and
+retries only messages to the people and sites' group chats of their scope (services.scope)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from scheduler.extensions import db
 from scheduler.models import Site, User, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.models.notifications import FAILED, PENDING, SENT, Notification, RobotMessage
+from scheduler.services import audit, scope
 from scheduler.services.callups import KIND as CALLUP
 from scheduler.services.messages import MESSAGE
 from scheduler.services.phones import mask
 from scheduler.services.reminders import REMINDER
 from scheduler.services.senders import LogSender, sender_from_config
+
+S = TypeVar("S", bound=Select)  # any Select, whatever its columns
 
 __all__ = [
     "KIND_LABELS",
@@ -86,13 +90,24 @@ class FailedMessage:
         return KIND_LABELS.get(self.kind, self.kind)
 
 
-def _counts(model: type[Notification] | type[RobotMessage]) -> Counts:
+def _in_scope(stmt: S, model: type[Notification] | type[RobotMessage], user: Any) -> S:
+    """`stmt` over `model` limited to messages to `user`'s scope: to its people (volunteers
+    and appointed accounts), or to its sites' group chats. `user` None: no limit."""
+    if model is Notification:
+        people = scope.user_ids_in_scope(user)
+        return stmt if people is None else stmt.where(Notification.user_id.in_(people))
+    if user is None or scope.sees_everything(user):
+        return stmt
+    sites = scope.restrict(select(Site.id), Site.organisation_id, user)
+    return stmt.where(RobotMessage.site_id.in_(sites))
+
+
+def _counts(model: type[Notification] | type[RobotMessage], user: Any) -> Counts:
     retrying = case((model.attempts > 0, 1), else_=0)
     result = Counts()
+    stmt = select(model.delivery_status, func.count(), func.sum(retrying))
     for status, total, retried in db.session.execute(
-        select(model.delivery_status, func.count(), func.sum(retrying)).group_by(
-            model.delivery_status
-        )
+        _in_scope(stmt, model, user).group_by(model.delivery_status)
     ):
         if status == SENT:
             result.sent = total
@@ -103,12 +118,12 @@ def _counts(model: type[Notification] | type[RobotMessage]) -> Counts:
     return result
 
 
-def counts() -> dict[str, Counts]:
+def counts(user: Any = None) -> dict[str, Counts]:
     """{"people": ..., "robots": ...}: messages to people and to group chats, by state."""
-    return {"people": _counts(Notification), "robots": _counts(RobotMessage)}
+    return {"people": _counts(Notification, user), "robots": _counts(RobotMessage, user)}
 
 
-def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
+def failed(user: Any = None, limit: int = MAX_LISTED) -> list[FailedMessage]:
     """The latest failed messages (at most `limit` of each sort), newest first."""
     people = [
         FailedMessage(
@@ -123,10 +138,14 @@ def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
             volunteer_id,
         )
         for n, phone, name, err, volunteer_id in db.session.execute(
-            select(Notification, User.phone, User.name, Notification.last_error, Volunteer.id)
-            .join(User, User.id == Notification.user_id)
-            .outerjoin(Volunteer, Volunteer.user_id == User.id)
-            .where(Notification.delivery_status == FAILED)
+            _in_scope(
+                select(Notification, User.phone, User.name, Notification.last_error, Volunteer.id)
+                .join(User, User.id == Notification.user_id)
+                .outerjoin(Volunteer, Volunteer.user_id == User.id)
+                .where(Notification.delivery_status == FAILED),
+                Notification,
+                user,
+            )
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
         )
@@ -134,9 +153,13 @@ def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
     robots = [
         FailedMessage(m.id, True, m.kind, name, name, m.created_at, m.attempts, _reason(err))
         for m, name, err in db.session.execute(
-            select(RobotMessage, Site.name, RobotMessage.last_error)
-            .join(Site, Site.id == RobotMessage.site_id)
-            .where(RobotMessage.delivery_status == FAILED)
+            _in_scope(
+                select(RobotMessage, Site.name, RobotMessage.last_error)
+                .join(Site, Site.id == RobotMessage.site_id)
+                .where(RobotMessage.delivery_status == FAILED),
+                RobotMessage,
+                user,
+            )
             .order_by(RobotMessage.created_at.desc(), RobotMessage.id.desc())
             .limit(limit)
         )
@@ -147,15 +170,23 @@ def failed(limit: int = MAX_LISTED) -> list[FailedMessage]:
 
 
 def retry(
-    notification_ids: Iterable[int] = (), robot_ids: Iterable[int] = (), everything: bool = False
+    notification_ids: Iterable[int] = (),
+    robot_ids: Iterable[int] = (),
+    everything: bool = False,
+    user: Any = None,
 ) -> int:
     """Give failed messages another go now: pending again with a fresh count of attempts
-    (the last error stays until the next attempt). Only failed ones change; returns how
-    many. The next delivery pass sends them; the caller commits."""
+    (the last error stays until the next attempt). Only failed ones in `user`'s scope change
+    (an id from elsewhere is left alone, like one that is not failed); returns how many. The
+    next delivery pass sends them; the caller commits."""
     now = utcnow()
     rows: list[Notification | RobotMessage] = []
-    people = select(Notification).where(Notification.delivery_status == FAILED)
-    groups = select(RobotMessage).where(RobotMessage.delivery_status == FAILED)
+    people = _in_scope(
+        select(Notification).where(Notification.delivery_status == FAILED), Notification, user
+    )
+    groups = _in_scope(
+        select(RobotMessage).where(RobotMessage.delivery_status == FAILED), RobotMessage, user
+    )
     if not everything:
         people = people.where(Notification.id.in_(list(notification_ids)))
         groups = groups.where(RobotMessage.id.in_(list(robot_ids)))
@@ -163,6 +194,22 @@ def retry(
     rows.extend(db.session.scalars(groups))
     for row in rows:
         row.delivery_status, row.attempts, row.next_attempt_at = PENDING, 0, now
+    if rows:
+        audit.record(
+            audit.MESSAGE_RETRY,
+            object_type="message",
+            object_id=None,
+            summary=f"{len(rows)} messages",
+            details={
+                name: ids
+                for name, ids in (
+                    ("notifications", [r.id for r in rows if isinstance(r, Notification)]),
+                    ("robot_messages", [r.id for r in rows if isinstance(r, RobotMessage)]),
+                )
+                if ids
+            },
+            organisation_id=scope.home_node_id(user),
+        )
     return len(rows)
 
 

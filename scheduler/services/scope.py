@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -40,6 +40,7 @@ from scheduler.models import (
     DISTRICT,
     LIAISON,
     Assignment,
+    CallUp,
     District,
     Organisation,
     PlanningPeriod,
@@ -219,6 +220,16 @@ def nodes_in_scope(user: Any) -> Select[tuple[Organisation]]:
     return restrict(select(Organisation), Organisation.id, user)
 
 
+def user_ids_in_scope(user: Any) -> Select[int] | None:
+    """The accounts `user` may see as recipients of messages: volunteers of their scope's
+    nodes and accounts appointed to them. None: every account (no limit)."""
+    ids = None if user is None else visible_org_ids(user)
+    if ids is None:
+        return None
+    members = select(Volunteer.user_id).where(Volunteer.organisation_id.in_(ids))
+    return select(User.id).where(or_(User.id.in_(members), User.organisation_id.in_(ids)))
+
+
 def _node_of(obj: object) -> tuple[bool, int | None]:
     """(scoped, node id) of an object; unscoped kinds (the catalogue, accounts on the admin
     pages) are (False, None)."""
@@ -226,7 +237,7 @@ def _node_of(obj: object) -> tuple[bool, int | None]:
         return True, obj.id
     if isinstance(obj, Volunteer | Site | PlanningPeriod | District | WorkUnit):
         return True, obj.organisation_id
-    if isinstance(obj, SolveRun | Roster | UrgentRequest):
+    if isinstance(obj, SolveRun | Roster | UrgentRequest | CallUp):
         period = db.session.get(PlanningPeriod, obj.period_id)
         return True, period.organisation_id if period is not None else None
     if isinstance(obj, Assignment):
