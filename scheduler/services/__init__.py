@@ -37,7 +37,8 @@ messages (outbox),     outbox, delivery, senders,  coordinator/delivery,        
 group chat robots      robots (runs:               coordinator/routes (site form)
                        ../sending.py)
 drop-outs, repair      repair, my_shifts, pool     coordinator/roster_repair,       coordinator/
-                                                   coordinator/dropouts
+                                                   coordinator/dropouts,
+                                                   coordinator/volunteer_page
 urgent requests        urgent, demand,             coordinator/urgent,              coordinator/
                        notifications               (../urgent_forms.py),            volunteer/
                                                    volunteer/urgent                 urgent/
