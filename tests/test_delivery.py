@@ -273,3 +273,72 @@ def test_two_passes_at_once_send_each_message_once(app: Flask, make_volunteer: A
     db.session.expire_all()
     assert {n.delivery_status for n in db.session.scalars(select(Notification))} == {"sent"}
     assert [n.attempts for n in db.session.scalars(select(Notification))] == [1, 1, 1]
+
+
+def test_a_persons_roster_changes_go_out_as_one_text(
+    app: Flask, make_site: Any, make_volunteer: Any
+) -> None:
+    """A publish queues one inbox row per post gained or lost; the phone gets one text per
+    person listing them (and another person's changes stay theirs)."""
+    site = make_site(name="小海高速卡口", demand={"temperature": 1})
+    temperature = db.session.scalars(select(Role).where(Role.code == "temperature")).one()
+    ann, bob = make_volunteer(name="张三"), make_volunteer(name="李四")
+    ann.locale = bob.locale = "zh_Hans"
+    for kind, day in (("shift_new", 7), ("shift_new", 8), ("shift_removed", 9)):
+        notify(
+            ann.id,
+            kind,
+            site_id=site.id,
+            day=date(2026, 12, day).isoformat(),
+            shift="day",
+            role_id=temperature.id,
+            version=2,
+        )
+    notify(
+        bob.id,
+        "shift_new",
+        site_id=site.id,
+        day=date(2026, 12, 7).isoformat(),
+        shift="night",
+        role_id=temperature.id,
+        version=2,
+    )
+    db.session.commit()
+    sender = Recorder()
+    report = deliver_pending(sender)
+    assert (report.sent, report.retried, report.failed) == (4, 0, 0)
+    texts = {m.to: m for m in sender.sent}
+    assert len(sender.sent) == 2
+    digest = texts[ann.phone].text
+    assert "+ 12月7日 白班 小海高速卡口 测温" in digest
+    assert "+ 12月8日 白班 小海高速卡口 测温" in digest
+    assert "− 12月9日 白班 小海高速卡口 测温" in digest
+    assert "12月7日 夜班" in texts[bob.phone].text
+    assert "12月8日" not in texts[bob.phone].text
+    db.session.expire_all()
+    assert {n.delivery_status for n in db.session.scalars(select(Notification))} == {"sent"}
+    assert deliver_pending(sender).sent == 0
+
+
+def test_a_failed_digest_is_retried_together(
+    app: Flask, make_site: Any, make_volunteer: Any
+) -> None:
+    site = make_site(name="小海高速卡口", demand={"temperature": 1})
+    ann = make_volunteer(name="张三")
+    for day in (7, 8):
+        notify(
+            ann.id,
+            "shift_new",
+            site_id=site.id,
+            day=date(2026, 12, day).isoformat(),
+            shift="day",
+            version=1,
+        )
+    db.session.commit()
+    now = utcnow()
+    assert deliver_pending(Broken(), now=now).retried == 2
+    db.session.expire_all()
+    assert [n.attempts for n in db.session.scalars(select(Notification))] == [1, 1]
+    later = Recorder()
+    assert deliver_pending(later, now=now + timedelta(minutes=2)).sent == 2
+    assert len(later.sent) == 1

@@ -74,6 +74,55 @@ def _shift_text(payload: Mapping[str, Any], sites: dict[int, Site], roles: dict[
     return " ".join(p for p in parts if p)
 
 
+# A publish queues one of these per post a person gains or loses (the inbox lists each); the
+# text to their phone is one per person, listing them (an SMS costs money and five texts at
+# once read as spam).
+ROSTER_CHANGES = ("shift_new", "shift_removed")
+DIGEST_LINES = 6
+
+
+def render_digest(
+    changes: list[Notification], sites: dict[int, Site], roles: dict[int, Role]
+) -> tuple[str, str]:
+    """One text for several roster changes of one person, in the current locale: a line per
+    post (+ gained, − lost) up to DIGEST_LINES, then how many more."""
+    if len(changes) == 1:
+        return render_message(changes[0], sites, roles)
+    lines = [
+        ("+ " if n.kind == "shift_new" else "− ") + _shift_text(n.payload, sites, roles)
+        for n in changes[:DIGEST_LINES]
+    ]
+    if len(changes) > DIGEST_LINES:
+        lines.append(gettext("… and %(num)d more", num=len(changes) - DIGEST_LINES))
+    subject = gettext("Your shifts changed (%(num)d)", num=len(changes))
+    body = gettext(
+        "Your shifts changed:\n%(lines)s\nSee your shifts in Muster.", lines="\n".join(lines)
+    )
+    return subject, body
+
+
+def _roster_changes_with(notification: Notification, now: datetime) -> list[Notification]:
+    """`notification` and, when it is a roster change, the person's other roster changes due
+    now, oldest first: they go out as one text."""
+    if notification.kind not in ROSTER_CHANGES or "day" not in (notification.payload or {}):
+        return [notification]
+    query = (
+        select(Notification)
+        .where(
+            Notification.user_id == notification.user_id,
+            Notification.kind.in_(ROSTER_CHANGES),
+            Notification.delivery_status == PENDING,
+            Notification.next_attempt_at <= now,
+            Notification.id != notification.id,
+        )
+        .order_by(Notification.id)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    others = [n for n in db.session.scalars(query) if "day" in (n.payload or {})]
+    return [notification, *others]
+
+
 def render_message(
     notification: Notification, sites: dict[int, Site], roles: dict[int, Role]
 ) -> tuple[str, str]:
@@ -159,13 +208,19 @@ class DeliveryReport:
     skipped: int = 0  # reminders withdrawn or expired at sending time
 
 
-def _lookups(batch: list[Notification]) -> tuple[dict[int, Site], dict[int, Role]]:
-    site_ids = {n.payload.get("site_id") for n in batch if n.payload}
-    role_ids = {n.payload.get("role_id") for n in batch if n.payload}
-    site_ids.discard(None)
-    role_ids.discard(None)
-    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))}
-    roles = {r.id: r for r in db.session.scalars(select(Role).where(Role.id.in_(role_ids)))}
+def _lookups(
+    batch: list[Notification],
+    sites: dict[int, Site] | None = None,
+    roles: dict[int, Role] | None = None,
+) -> tuple[dict[int, Site], dict[int, Role]]:
+    """The sites and roles the notifications name, added to those already at hand."""
+    sites, roles = dict(sites or {}), dict(roles or {})
+    site_ids = {n.payload.get("site_id") for n in batch if n.payload} - {None, *sites}
+    role_ids = {n.payload.get("role_id") for n in batch if n.payload} - {None, *roles}
+    if site_ids:
+        sites |= {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    if role_ids:
+        roles |= {r.id: r for r in db.session.scalars(select(Role).where(Role.id.in_(role_ids)))}
     return sites, roles
 
 
@@ -233,17 +288,24 @@ def _deliver_pending(sender: Sender, now: datetime | None, batch: int) -> Delive
     # flask_babel.force_locale does nothing while `g` is empty (outside a request).
     g.muster_delivery = True
     report = DeliveryReport()
+    handled: set[int] = set()
     for notification in pending:
         if time.monotonic() - started > PASS_SECONDS:
             break
+        if notification.id in handled:
+            continue  # went (or failed) with an earlier roster change of the same person
         if _skipped(notification, now, report):
             continue
         user = notification.user
         locale: str = user.locale if user.locale and user.locale in languages else default
+        together = _roster_changes_with(notification, now)
+        handled.update(n.id for n in together)
+        if len(together) > 1:
+            sites, roles = _lookups(together, sites, roles)
         error: Exception | None = None
         try:
             with force_locale(locale):
-                subject, body = render_message(notification, sites, roles)
+                subject, body = render_digest(together, sites, roles)
             sender.send(
                 Message(
                     to=user.phone,
@@ -257,7 +319,8 @@ def _deliver_pending(sender: Sender, now: datetime | None, batch: int) -> Delive
         except Exception as failure:  # any sender failure is retried later, unless permanent
             error = failure
             log.warning("notification %s not delivered: %s", notification.id, failure)
-        _count(report, _record(notification, error, now))
+        for row in together:
+            _count(report, _record(row, error, now))
         db.session.commit()
     _deliver_robot_messages(report, now, batch, started, default)
     return report
