@@ -568,6 +568,8 @@ class _Large:
                 replace(
                     person,
                     max_shifts=fair if own_cap is None else min(int(own_cap), fair),
+                    # fair load is measured against the whole problem's capacity
+                    fair_capacity=self.capacity[pid],
                     available=frozenset((person.available & free_ids) | own),
                     partner=person.partner if person.partner in members else None,
                     requests=tuple(
