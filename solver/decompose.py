@@ -17,6 +17,9 @@ literals. :func:`solve_large` never builds that model:
    dropped, so the construction just refills the holes.
 2. **Repair.** Ejection chains of length one: a qualified person blocked from a hole only by
    one of their own assignments moves onto it when someone else can take the post they leave.
+   Then **balance** (and again after the improvement): hand single shifts from people loaded
+   above their share to eligible people below it while the fair-load rule's cost drops (cover
+   unchanged; kept only when :func:`solver.check` scores the result no worse).
 3. **Improve.** Large-neighbourhood search with the core CP-SAT model
    (:func:`solver.build.build`): pick a cluster of a few neighbouring sites (by site id, which
    groups districts) and a window of days — around an unfilled post while there are any —
@@ -25,7 +28,7 @@ literals. :func:`solve_large` never builds that model:
    person's whole schedule. The incumbent is completed into a full solution hint first. Its
    baseline is the incumbent, so a neighbourhood is only replaced when its own objective (each
    change costing ``weight_baseline_change``) gets strictly better, and only when it fills
-   more posts or spreads load no worse (the core objective sees only the peak load). When
+   more posts or costs the fair-load rule no more among the people it changes. When
    re-solving, only the holes the change opened are searched and a change must pay for
    itself in cover or leads.
 
@@ -57,6 +60,7 @@ from solver.feasibility import RosterState
 from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
 from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, StopOnRequest, Stopper
+from solver.rules.fairness import capacity, step
 
 __all__ = ["construct", "person_capacity", "solve_large"]
 
@@ -74,6 +78,8 @@ SUB_SOLVE_SECONDS = (1.0, 4.0)
 FAIR_SLACK = 1.1
 # Share of the remaining time the ejection-chain repair of holes may use.
 REPAIR_SHARE = 0.3
+# Share of the remaining time each pass of load balancing (see _Large.balance) may use.
+BALANCE_SHARE = 0.1
 
 
 def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
@@ -211,6 +217,8 @@ class _Large:
         self.capacity = {
             p.id: max(1, person_capacity(problem, self.index, p)) for p in problem.people
         }
+        # the fair-load rule's yardstick (solver.rules.fairness), also given to sub-problems
+        self.fair_cap = {p.id: capacity(problem, p) for p in problem.people}
         role_holders: dict[str, int] = defaultdict(int)
         for p in problem.people:
             for r in p.roles:
@@ -560,8 +568,8 @@ class _Large:
         for pid in sorted(members):
             person = self.people[pid]
             own = {sid for sid, _ in state.held.get(pid, {}).items() if sid not in free_ids}
-            # No more than a fair share (or what they already hold): the core objective only
-            # sees the peak load, so without this the search piles shifts onto some people.
+            # No more than a fair share (or what they already hold): keeps the sub-model small
+            # and its search off loading anybody far above their skill set's share.
             fair = max(state.load(pid), self.fair_share(pid))
             own_cap = problem.limit(person, "max_shifts")
             sub_people.append(
@@ -569,7 +577,7 @@ class _Large:
                     person,
                     max_shifts=fair if own_cap is None else min(int(own_cap), fair),
                     # fair load is measured against the whole problem's capacity
-                    fair_capacity=self.capacity[pid],
+                    fair_capacity=self.fair_cap[pid],
                     available=frozenset((person.available & free_ids) | own),
                     partner=person.partner if person.partner in members else None,
                     requests=tuple(
@@ -646,14 +654,64 @@ class _Large:
             change[pid] -= 1
         for pid, _, _ in new:
             change[pid] += 1
+        before = sum(self.fair_cost(pid, state.load(pid)) for pid in change)
+        after = sum(self.fair_cost(pid, state.load(pid) + n) for pid, n in change.items())
+        return after <= before
 
-        def spread(pid: str, extra: int) -> float:
-            mean = self.mean_share.get(self.people[pid].roles, 0.0)
-            return ((state.load(pid) + extra) / self.capacity[pid] - mean) ** 2
+    def fair_cost(self, pid: str, load: int) -> int:
+        """The fair-load rule's cost of ``load`` shifts for the person (0: not counted)."""
+        cap = self.fair_cap[pid]
+        return sum(step(k, cap) for k in range(1, load + 1)) if cap else 0
 
-        before = sum(spread(pid, 0) for pid in change)
-        after = sum(spread(pid, n) for pid, n in change.items())
-        return after <= before + 1e-9
+    def balance(self, state: RosterState) -> int:
+        """Hand shifts from people loaded above their share to people below it; return the
+        number of shifts moved.
+
+        Each move gives one assignment, same shift and role, to the eligible person whose next
+        shift costs the fair-load rule least, when that is less than the holder's last shift
+        costs: cover never changes and every move lowers the fair-load cost. Bounded by
+        ``BALANCE_SHARE`` of the remaining time.
+        """
+        deadline = self.elapsed() + max(0.2, self.remaining() * BALANCE_SHARE)
+        pinned = {(a.person, a.shift) for a in self.problem.pins}
+        moved = 0
+        improved = True
+        while improved and not self.stop():
+            improved = False
+            holders = sorted(
+                (pid for pid in state.held if state.load(pid) and self.fair_cap[pid]),
+                key=lambda pid: -state.load(pid) / self.fair_cap[pid],
+            )
+            for pid in holders:
+                if self.elapsed() > deadline:
+                    return moved
+                for sid, role in list(state.held[pid].items()):
+                    if (pid, sid) in pinned:
+                        continue
+                    out = step(state.load(pid), self.fair_cap[pid])
+                    shift = self.shifts[sid]
+                    best: tuple[int, str] | None = None
+                    for qid in self.people_of_slot.get(self.index.slot_of[sid], ()):
+                        cap = self.fair_cap[qid]
+                        if qid == pid or not cap:
+                            continue
+                        cost = step(state.load(qid) + 1, cap)
+                        if cost >= out or (best is not None and cost >= best[0]):
+                            continue
+                        person = self.people[qid]
+                        if role not in person.roles or sid not in person.available:
+                            continue
+                        if (
+                            state.static_block(person, shift, role) is None
+                            and state.blocker(person, shift) is None
+                        ):
+                            best = (cost, qid)
+                    if best is not None:
+                        state.remove(pid, shift)
+                        state.add(best[1], shift, role)
+                        moved += 1
+                        improved = True
+        return moved
 
     @staticmethod
     def _holders(state: RosterState, shift: Shift) -> list[str]:
@@ -699,6 +757,7 @@ class _Large:
         if not self.stop() and self.repair(state):
             report = check(problem, state.assignments())
             self.report(report.objective, state)
+        report = self._balanced(state, report)
         shares: dict[frozenset[str], list[float]] = defaultdict(list)
         for person in problem.people:
             if self.index.person_slots.get(person.id):
@@ -706,6 +765,7 @@ class _Large:
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
         if self.remaining() > 1.0 and not self.stop():
             self.improve(state, float(report.objective))
+            self._balanced(state, check(problem, state.assignments()))
         final = check(problem, state.assignments())
         assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"
         return Solution(
@@ -721,6 +781,24 @@ class _Large:
             time_to_best=self.time_to_best,
             time_to_first=self.time_to_first,
         )
+
+    def _balanced(self, state: RosterState, report: CheckReport) -> CheckReport:
+        """Balance loads (:meth:`balance`); keep the result when check scores it no worse
+        (a move may cost a preferred site or a partner's company), else undo it."""
+        if self.stop():
+            return report
+        before = state.assignments()
+        if not self.balance(state):
+            return report
+        after = check(self.problem, state.assignments())
+        if after.ok and after.objective <= report.objective:
+            self.report(after.objective, state)
+            return after
+        for a in state.assignments():
+            state.remove(a.person, self.shifts[a.shift])
+        for a in before:
+            state.add(a.person, self.shifts[a.shift], a.role)
+        return report
 
     def _repair(self, state: RosterState, report: CheckReport) -> RosterState:
         """Drop any assignment a violation names (a safety net: construction should not need it)."""
