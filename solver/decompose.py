@@ -17,9 +17,6 @@ literals. :func:`solve_large` never builds that model:
    dropped, so the construction just refills the holes.
 2. **Repair.** Ejection chains of length one: a qualified person blocked from a hole only by
    one of their own assignments moves onto it when someone else can take the post they leave.
-   Then **balance** (and again after the improvement): hand single shifts from people loaded
-   above their share to eligible people below it while the fair-load rule's cost drops (cover
-   unchanged; kept only when :func:`solver.check` scores the result no worse).
 3. **Improve.** Large-neighbourhood search with the core CP-SAT model
    (:func:`solver.build.build`): pick a cluster of a few neighbouring sites (by site id, which
    groups districts) and a window of days — around an unfilled post while there are any —
@@ -31,6 +28,10 @@ literals. :func:`solve_large` never builds that model:
    more posts or costs the fair-load rule no more among the people it changes. When
    re-solving, only the holes the change opened are searched and a change must pay for
    itself in cover or leads.
+4. **Balance** (once every hole has been searched, and at the end; not when re-solving):
+   hand single shifts from people loaded above their share to eligible people below it
+   while the fair-load rule's cost drops (cover unchanged; kept only when
+   :func:`solver.check` scores the result no worse).
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
@@ -481,6 +482,7 @@ class _Large:
                 for d in s.demands
                 if held[(s.id, d.role)] < d.min
             }
+        balanced = False
         while self.remaining() > budget * 0.5 + 0.3 and not self.stop():
             holes = [
                 (s.id, d.role)
@@ -498,6 +500,12 @@ class _Large:
                 first = min(max(0, centre - window // 2), max(0, horizon - window))
             elif self.problem.baseline:
                 break  # re-solving: only the holes' neighbourhoods may change
+            elif not balanced:
+                # every hole searched: even out the loads before the free search goes on
+                balanced = True
+                before = check(self.problem, state.assignments())
+                objective = float(self._balanced(state, before).objective)
+                continue
             else:
                 group = self.rng.choice(clusters)
                 first = self.rng.randrange(max(1, horizon - window + 1))
@@ -757,7 +765,6 @@ class _Large:
         if not self.stop() and self.repair(state):
             report = check(problem, state.assignments())
             self.report(report.objective, state)
-        report = self._balanced(state, report)
         shares: dict[frozenset[str], list[float]] = defaultdict(list)
         for person in problem.people:
             if self.index.person_slots.get(person.id):
@@ -765,7 +772,8 @@ class _Large:
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
         if self.remaining() > 1.0 and not self.stop():
             self.improve(state, float(report.objective))
-            self._balanced(state, check(problem, state.assignments()))
+            if not problem.baseline and self.remaining() > 0.5:
+                self._balanced(state, check(problem, state.assignments()))
         final = check(problem, state.assignments())
         assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"
         return Solution(
