@@ -94,6 +94,12 @@ def test_the_spread_below_the_peak_is_narrowed_too() -> None:
     assert solution.unfilled == ()
     assert [len(worked(solution, pid)) for pid in "pqr"] == [4, 2, 2]
     assert check(problem, solution).breakdown == dict(solution.breakdown)
+    # the score itself tells the two apart, though their peaks are the same
+    lopsided = [a for a in solution.assignments if a.person == "p"] + [
+        Assignment("q", s.id, "marshal") for s in days
+    ]
+    assert check(problem, lopsided).ok
+    assert check(problem, lopsided).breakdown["fair_load"] > solution.breakdown["fair_load"]
 
 
 def test_load_follows_capacity_and_coverage_comes_first() -> None:
