@@ -59,6 +59,9 @@ def post(ctx: Context) -> list[Term]:
     terms: list[Term] = []
     if rules.weight_fair_load:
         costs = []
+        pinned: dict[str, set[str]] = {}
+        for a in ctx.problem.pins:
+            pinned.setdefault(a.person, set()).add(a.shift)
         for person_id, shifts in ctx.shifts_of.items():
             cap = capacity(ctx.problem, ctx.people[person_id])
             if not cap:
@@ -74,10 +77,13 @@ def post(ctx: Context) -> list[Term]:
             steps = [step(k, cap) for k in range(1, top + 1)]
             cost = model.new_int_var(0, sum(steps), f"fair_load[{person_id}]")
             # cost >= f(j) + step(j + 1) * (load - j) for j = 0..top-1: the secant from j to
-            # j + 1; their maximum is f(load) at every integer load because f is convex
+            # j + 1; their maximum is f(load) at every integer load because f is convex. The
+            # load is at least the person's pins, and below that the secants never bind (a
+            # sub-problem pins most of a long horizon): only those from there on are posted.
+            least = min(len(pinned.get(person_id, ())), top - 1)
             before = 0
             for j, rise in enumerate(steps):
-                if rise:
+                if rise and j >= least:
                     model.add(cost >= before + rise * (load - j))
                 before += rise
             costs.append(cost)
