@@ -755,7 +755,10 @@ class _Large:
             for d in s.demands
         ]
         state = self.construct()
+        checked = time.monotonic()
         first = check(problem, state.assignments())
+        # what one check of the whole roster costs: the final balance needs two
+        self.check_seconds = time.monotonic() - checked
         state = self._repair(state, first)
         report = check(problem, state.assignments()) if not first.ok else first
         self.time_to_first = self.elapsed()
@@ -772,7 +775,7 @@ class _Large:
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
         if self.remaining() > 1.0 and not self.stop():
             self.improve(state, float(report.objective))
-            if not problem.baseline and self.remaining() > 0.5:
+            if not problem.baseline and self.remaining() > 2 * self.check_seconds + 0.5:
                 self._balanced(state, check(problem, state.assignments()))
         final = check(problem, state.assignments())
         assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"
