@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from scheduler.extensions import db
 from scheduler.models import ACCOUNT_ROLES, User
 from scheduler.models.base import MAX_ID
+from scheduler.models.planning import MAX_PERIOD_DAYS
 from scheduler.services.accounts import AccountError, create_account
 from scheduler.services.catalogue import ensure_default_catalogue
+from scheduler.services.demo import PERIOD_DAYS
 from scheduler.services.phones import normalize_mobile
 
 
@@ -58,15 +60,22 @@ def seed_catalogue() -> None:
 @with_appcontext
 @click.option("--volunteers", default=300, show_default=True, type=click.IntRange(0, 20000))
 @click.option("--seed", default=1, show_default=True, type=int)
+@click.option(
+    "--days",
+    default=PERIOD_DAYS,
+    show_default=True,
+    type=click.IntRange(7, MAX_PERIOD_DAYS),
+    help="Length of the demo's planning period in days.",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
-def seed_demo(volunteers: int, seed: int, if_empty: bool) -> None:
+def seed_demo(volunteers: int, seed: int, days: int, if_empty: bool) -> None:
     """Create a realistic Chinese demo: checkpoints, testing sites, work units, volunteers."""
     from scheduler.services.demo import seed_demo as build_demo
 
     if if_empty and db.session.scalar(select(func.count(User.id))):
         click.echo("database not empty: demo data left as it is")
         return
-    summary = build_demo(volunteers=volunteers, seed=seed, district_period=True)
+    summary = build_demo(volunteers=volunteers, seed=seed, district_period=True, days=days)
     click.echo(summary)
 
 

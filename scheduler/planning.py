@@ -100,8 +100,9 @@ def person_id(volunteer_id: int) -> str:
     return f"v{volunteer_id}"
 
 
-# Cost of dropping a baseline assignment in a minimal-change run (a repair): above the largest
-# fairness term (weight_fair_load 5 × a 100 % peak load), below an unfilled post (1000).
+# Cost of dropping a baseline assignment in a minimal-change run (a repair): above what moving
+# one shift can gain in fair load (weight_fair_load 5 × a shift's cost, under 100; see
+# solver.rules.fairness), below an unfilled post (1000).
 MINIMAL_CHANGE_WEIGHT = 600
 
 

@@ -7,7 +7,6 @@ and :func:`solver.solve` asserts that it accepts each roster it returns.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -364,20 +363,32 @@ class _Checker:
 
     def score_fairness(self) -> None:
         rules = self.rules
-        horizon = len(self.days)
-        if rules.weight_fair_load and horizon:
-            peak = 0
+        if rules.weight_fair_load:
+            # The k-th shift of a person costs 50 (2k - 1) / capacity, rounded half up, where
+            # capacity is what they offered: the given fair capacity, else the least of their
+            # 7-day cap per started week, max shifts and shifts per day on their available days.
+            weeks = -(-len(self.days) // 7)
+            total = 0
             for person in self.problem.people:
-                caps = [
-                    c
-                    for c in (self.limit(person, "max_shifts_in_7_days"), person.weekly_cap)
-                    if c is not None
-                ]
-                cap = min(caps) if caps else None
+                cap = person.fair_capacity
+                if cap is None:
+                    open_days = {self.shifts[s].day for s in person.available} - person.days_off
+                    caps = [len(open_days) * (rules.max_shifts_per_day or 3)]
+                    seven = [
+                        c
+                        for c in (self.limit(person, "max_shifts_in_7_days"), person.weekly_cap)
+                        if c is not None
+                    ]
+                    if seven:
+                        caps.append(int(min(seven)) * weeks)
+                    most = self.limit(person, "max_shifts")
+                    if most is not None:
+                        caps.append(int(most))
+                    cap = max(0, min(caps))
                 if cap:
                     load = len(self.worked.get(person.id, []))
-                    peak = max(peak, math.ceil(700 * load / (cap * horizon)))
-            self.breakdown["fair_load"] += rules.weight_fair_load * peak
+                    total += sum((100 * (2 * k - 1) + cap) // (2 * cap) for k in range(1, load + 1))
+            self.breakdown["fair_load"] += rules.weight_fair_load * total
         if rules.weight_fair_nights and rules.night_kinds:
             nights = [
                 sum(1 for s in shifts if s.kind in rules.night_kinds)

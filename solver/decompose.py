@@ -25,9 +25,13 @@ literals. :func:`solve_large` never builds that model:
    person's whole schedule. The incumbent is completed into a full solution hint first. Its
    baseline is the incumbent, so a neighbourhood is only replaced when its own objective (each
    change costing ``weight_baseline_change``) gets strictly better, and only when it fills
-   more posts or spreads load no worse (the core objective sees only the peak load). When
+   more posts or costs the fair-load rule no more among the people it changes. When
    re-solving, only the holes the change opened are searched and a change must pay for
    itself in cover or leads.
+4. **Balance** (once every hole has been searched, and at the end; not when re-solving):
+   hand single shifts from people loaded above their share to eligible people below it
+   while the fair-load rule's cost drops (cover unchanged; kept only when
+   :func:`solver.check` scores the result no worse).
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
@@ -57,6 +61,7 @@ from solver.feasibility import RosterState
 from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
 from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, StopOnRequest, Stopper
+from solver.rules.fairness import capacity, step
 
 __all__ = ["construct", "person_capacity", "solve_large"]
 
@@ -74,6 +79,8 @@ SUB_SOLVE_SECONDS = (1.0, 4.0)
 FAIR_SLACK = 1.1
 # Share of the remaining time the ejection-chain repair of holes may use.
 REPAIR_SHARE = 0.3
+# Share of the remaining time each pass of load balancing (see _Large.balance) may use.
+BALANCE_SHARE = 0.1
 
 
 def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
@@ -211,6 +218,8 @@ class _Large:
         self.capacity = {
             p.id: max(1, person_capacity(problem, self.index, p)) for p in problem.people
         }
+        # the fair-load rule's yardstick (solver.rules.fairness), also given to sub-problems
+        self.fair_cap = {p.id: capacity(problem, p) for p in problem.people}
         role_holders: dict[str, int] = defaultdict(int)
         for p in problem.people:
             for r in p.roles:
@@ -473,6 +482,7 @@ class _Large:
                 for d in s.demands
                 if held[(s.id, d.role)] < d.min
             }
+        balanced = False
         while self.remaining() > budget * 0.5 + 0.3 and not self.stop():
             holes = [
                 (s.id, d.role)
@@ -490,6 +500,12 @@ class _Large:
                 first = min(max(0, centre - window // 2), max(0, horizon - window))
             elif self.problem.baseline:
                 break  # re-solving: only the holes' neighbourhoods may change
+            elif not balanced:
+                # every hole searched: even out the loads before the free search goes on
+                balanced = True
+                before = check(self.problem, state.assignments())
+                objective = float(self._balanced(state, before).objective)
+                continue
             else:
                 group = self.rng.choice(clusters)
                 first = self.rng.randrange(max(1, horizon - window + 1))
@@ -560,14 +576,16 @@ class _Large:
         for pid in sorted(members):
             person = self.people[pid]
             own = {sid for sid, _ in state.held.get(pid, {}).items() if sid not in free_ids}
-            # No more than a fair share (or what they already hold): the core objective only
-            # sees the peak load, so without this the search piles shifts onto some people.
+            # No more than a fair share (or what they already hold): keeps the sub-model small
+            # and its search off loading anybody far above their skill set's share.
             fair = max(state.load(pid), self.fair_share(pid))
             own_cap = problem.limit(person, "max_shifts")
             sub_people.append(
                 replace(
                     person,
                     max_shifts=fair if own_cap is None else min(int(own_cap), fair),
+                    # fair load is measured against the whole problem's capacity
+                    fair_capacity=self.fair_cap[pid],
                     available=frozenset((person.available & free_ids) | own),
                     partner=person.partner if person.partner in members else None,
                     requests=tuple(
@@ -644,14 +662,64 @@ class _Large:
             change[pid] -= 1
         for pid, _, _ in new:
             change[pid] += 1
+        before = sum(self.fair_cost(pid, state.load(pid)) for pid in change)
+        after = sum(self.fair_cost(pid, state.load(pid) + n) for pid, n in change.items())
+        return after <= before
 
-        def spread(pid: str, extra: int) -> float:
-            mean = self.mean_share.get(self.people[pid].roles, 0.0)
-            return ((state.load(pid) + extra) / self.capacity[pid] - mean) ** 2
+    def fair_cost(self, pid: str, load: int) -> int:
+        """The fair-load rule's cost of ``load`` shifts for the person (0: not counted)."""
+        cap = self.fair_cap[pid]
+        return sum(step(k, cap) for k in range(1, load + 1)) if cap else 0
 
-        before = sum(spread(pid, 0) for pid in change)
-        after = sum(spread(pid, n) for pid, n in change.items())
-        return after <= before + 1e-9
+    def balance(self, state: RosterState) -> int:
+        """Hand shifts from people loaded above their share to people below it; return the
+        number of shifts moved.
+
+        Each move gives one assignment, same shift and role, to the eligible person whose next
+        shift costs the fair-load rule least, when that is less than the holder's last shift
+        costs: cover never changes and every move lowers the fair-load cost. Bounded by
+        ``BALANCE_SHARE`` of the remaining time.
+        """
+        deadline = self.elapsed() + max(0.2, self.remaining() * BALANCE_SHARE)
+        pinned = {(a.person, a.shift) for a in self.problem.pins}
+        moved = 0
+        improved = True
+        while improved and not self.stop():
+            improved = False
+            holders = sorted(
+                (pid for pid in state.held if state.load(pid) and self.fair_cap[pid]),
+                key=lambda pid: -state.load(pid) / self.fair_cap[pid],
+            )
+            for pid in holders:
+                if self.elapsed() > deadline:
+                    return moved
+                for sid, role in list(state.held[pid].items()):
+                    if (pid, sid) in pinned:
+                        continue
+                    out = step(state.load(pid), self.fair_cap[pid])
+                    shift = self.shifts[sid]
+                    best: tuple[int, str] | None = None
+                    for qid in self.people_of_slot.get(self.index.slot_of[sid], ()):
+                        cap = self.fair_cap[qid]
+                        if qid == pid or not cap:
+                            continue
+                        cost = step(state.load(qid) + 1, cap)
+                        if cost >= out or (best is not None and cost >= best[0]):
+                            continue
+                        person = self.people[qid]
+                        if role not in person.roles or sid not in person.available:
+                            continue
+                        if (
+                            state.static_block(person, shift, role) is None
+                            and state.blocker(person, shift) is None
+                        ):
+                            best = (cost, qid)
+                    if best is not None:
+                        state.remove(pid, shift)
+                        state.add(best[1], shift, role)
+                        moved += 1
+                        improved = True
+        return moved
 
     @staticmethod
     def _holders(state: RosterState, shift: Shift) -> list[str]:
@@ -687,7 +755,10 @@ class _Large:
             for d in s.demands
         ]
         state = self.construct()
+        checked = time.monotonic()
         first = check(problem, state.assignments())
+        # what one check of the whole roster costs: the final balance needs two
+        self.check_seconds = time.monotonic() - checked
         state = self._repair(state, first)
         report = check(problem, state.assignments()) if not first.ok else first
         self.time_to_first = self.elapsed()
@@ -704,6 +775,8 @@ class _Large:
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
         if self.remaining() > 1.0 and not self.stop():
             self.improve(state, float(report.objective))
+            if not problem.baseline and self.remaining() > 2 * self.check_seconds + 0.5:
+                self._balanced(state, check(problem, state.assignments()))
         final = check(problem, state.assignments())
         assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"
         return Solution(
@@ -719,6 +792,24 @@ class _Large:
             time_to_best=self.time_to_best,
             time_to_first=self.time_to_first,
         )
+
+    def _balanced(self, state: RosterState, report: CheckReport) -> CheckReport:
+        """Balance loads (:meth:`balance`); keep the result when check scores it no worse
+        (a move may cost a preferred site or a partner's company), else undo it."""
+        if self.stop():
+            return report
+        before = state.assignments()
+        if not self.balance(state):
+            return report
+        after = check(self.problem, state.assignments())
+        if after.ok and after.objective <= report.objective:
+            self.report(after.objective, state)
+            return after
+        for a in state.assignments():
+            state.remove(a.person, self.shifts[a.shift])
+        for a in before:
+            state.add(a.person, self.shifts[a.shift], a.role)
+        return report
 
     def _repair(self, state: RosterState, report: CheckReport) -> RosterState:
         """Drop any assignment a violation names (a safety net: construction should not need it)."""

@@ -157,8 +157,10 @@ class Person:
 
     ``available`` is hard: the person is only placed on these shift ids. ``roles`` are the roles
     they are qualified for. ``weekly_cap`` is their stated capacity (shifts in any 7 days): a
-    hard cap and the yardstick for fair load. Every limit left at ``None`` falls back to the
-    :class:`Rules` default.
+    hard cap and the yardstick for fair load. ``fair_capacity`` is the number of shifts fair
+    load is measured against (see :mod:`solver.rules.fairness`); ``None`` computes it from the
+    caps and the days they are available (a sub-problem passes the whole problem's value).
+    Every limit left at ``None`` falls back to the :class:`Rules` default.
     """
 
     id: str
@@ -181,6 +183,7 @@ class Person:
     max_weekends: int | None = None
     max_nights_in_7_days: int | None = None
     min_rest_hours: float | None = None
+    fair_capacity: int | None = None
 
     def __post_init__(self) -> None:
         owner = f"person {self.id!r}"
@@ -205,6 +208,7 @@ class Person:
             "max_weekends",
             "max_nights_in_7_days",
             "min_rest_hours",
+            "fair_capacity",
         ):
             _non_negative(getattr(self, name), name, owner)
         for name in ("max_consecutive_days", "min_consecutive_days", "min_consecutive_days_off"):

@@ -92,7 +92,7 @@ def test_longest_period_is_accepted(staff: FlaskClient) -> None:
     ("overrides", "field", "message"),
     [
         ({"end_date": "2026-04-05"}, "end_date", "The end date must not be before the start date."),
-        ({"end_date": "2026-06-07"}, "end_date", "at most 62 days"),
+        ({"end_date": "2026-07-07"}, "end_date", "at most 92 days"),
         ({"name": ""}, "name", "Enter a name."),
         ({"name": "期" * 101}, "name", "At most 100 characters."),
         ({"start_date": "2026-02-30"}, "start_date", None),

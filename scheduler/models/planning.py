@@ -25,7 +25,7 @@ from scheduler.models.sites import Site
 if TYPE_CHECKING:
     from scheduler.models.accounts import User
 
-MAX_PERIOD_DAYS = 62
+MAX_PERIOD_DAYS = 92
 MAX_REMINDER_HOURS = 48
 
 period_sites = Table(

@@ -229,10 +229,12 @@ def _mobile(rng: random.Random) -> str:
             continue
 
 
-def _availability(rng: random.Random, pattern: str, nights: bool) -> list[tuple[int, str]]:
+def _availability(
+    rng: random.Random, pattern: str, nights: bool, days: int = PERIOD_DAYS
+) -> list[tuple[int, str]]:
     """Cells (day offset from the Monday the period starts, shift) for one volunteer."""
     cells: list[tuple[int, str]] = []
-    for day in range(PERIOD_DAYS):
+    for day in range(days):
         weekend = day % 7 >= 5
         chances = {"night": 0.0, "day": 0.0, "evening": 0.0}
         if pattern == "weekday_evenings":
@@ -285,11 +287,13 @@ def _person(rng: random.Random, taken: set[str]) -> _Person:
     )
 
 
-def _people(rng: random.Random, count: int, taken: set[str]) -> list[_Person]:
+def _people(
+    rng: random.Random, count: int, taken: set[str], days: int = PERIOD_DAYS
+) -> list[_Person]:
     people: list[_Person] = []
     while len(people) < count:
         person = _person(rng, taken)
-        person.cells = _availability(rng, person.pattern, person.accepts_nights)
+        person.cells = _availability(rng, person.pattern, person.accepts_nights, days)
         people.append(person)
         # Couples and colleagues sign up together: same unit, same times, each names the other.
         if len(people) < count and rng.random() < PARTNER_SHARE:
@@ -303,7 +307,7 @@ def _people(rng: random.Random, count: int, taken: set[str]) -> list[_Person]:
             people.append(partner)
     for person in people:
         if rng.random() < DAY_OFF_SHARE:
-            person.days_off = sorted(rng.sample(range(PERIOD_DAYS), rng.randint(1, 3)))
+            person.days_off = sorted(rng.sample(range(days), rng.randint(1, 3)))
             person.cells = [c for c in person.cells if c[0] not in person.days_off]
     return people
 
@@ -373,12 +377,17 @@ def _tree(districts: dict[str, District], units: dict[str, WorkUnit]) -> Organis
 
 
 def seed_demo(
-    volunteers: int, seed: int, today: date | None = None, district_period: bool = False
+    volunteers: int,
+    seed: int,
+    today: date | None = None,
+    district_period: bool = False,
+    days: int = PERIOD_DAYS,
 ) -> str:
     """Create the demo and return a one-line summary. On an empty database the result is the
     same for the same seed. Sites, districts, units, the period and the demo accounts are
     reused when they already exist; the generated volunteers are always added (with phones
-    not yet taken), so a second run grows the pool. `today` fixes the period in tests."""
+    not yet taken), so a second run grows the pool. `today` fixes the period in tests; `days`
+    is the city period's length (an outbreak's checkpoint duty lasts months)."""
     rng = random.Random(seed)
     ensure_default_catalogue()
     roles = {r.code: r for r in db.session.scalars(select(Role))}
@@ -394,7 +403,7 @@ def seed_demo(
     sites = _sites(districts, roles)
 
     start = next_monday(today or date.today())
-    end = start + timedelta(days=PERIOD_DAYS - 1)
+    end = start + timedelta(days=days - 1)
     # The name without its dates: every page shows a period's dates next to its name.
     period_name = "第一期"
     period = db.session.scalar(
@@ -469,7 +478,7 @@ def seed_demo(
                 emergency_name="陈建华" if not lead else "侯敏",
                 emergency_phone=normalize_mobile("13912349999"),
             )
-            person.cells = _availability(rng, person.pattern, person.accepts_nights)
+            person.cells = _availability(rng, person.pattern, person.accepts_nights, days)
         people.append((role, person))
         account_rows.append(
             {
@@ -485,7 +494,7 @@ def seed_demo(
                 "organisation_id": nodes.get(DEMO_UNIONS.get(raw_phone, "")),
             }
         )
-    for person in _people(rng, volunteers, taken):
+    for person in _people(rng, volunteers, taken, days):
         person.district = UNIT_DISTRICTS.get(person.work_unit, person.district)
         people.append((VOLUNTEER, person))
         account_rows.append(
@@ -563,11 +572,12 @@ def seed_demo(
         # 崇川区's own period follows the city's: its members offer the same pattern again.
         # So do 通州区's, whom that period also draws on.
         drawn_on = (own_district, REINFORCING_DISTRICT)
-        again = (0, PERIOD_DAYS) if district_period and p.district in drawn_on else (0,)
+        again = (0, days) if district_period and p.district in drawn_on else (0,)
         cell_rows.extend(
             {"volunteer_id": vid, "day": start + timedelta(days=d + shift), "start_hour": hour}
             for shift in again
             for d, kind in p.cells
+            if not shift or d < PERIOD_DAYS
             for hour in starts_of[kind]
         )
         day_off_rows.extend(
