@@ -587,8 +587,11 @@ def problem_of(period: PlanningPeriod) -> solver.Problem:
 
 
 def test_with_the_flag_repeat_no_shows_get_off_requests(app: Flask, candidates: Candidates) -> None:
-    # The same solve without the flag takes the flaky volunteer (the tie goes to them) ...
-    assert solved(app, candidates.period) == [person_id(vid(candidates.flaky))]
+    # Without the flag the two are a tie (which one the solver takes is not promised) ...
+    assert solved(app, candidates.period) in (
+        [person_id(vid(candidates.flaky))],
+        [person_id(vid(candidates.keen))],
+    )
 
     candidates.period.deprioritise_no_shows = True
     db.session.commit()
@@ -599,7 +602,7 @@ def test_with_the_flag_repeat_no_shows_get_off_requests(app: Flask, candidates: 
     assert people[person_id(vid(candidates.keen))].requests == ()
     assert people[person_id(vid(candidates.once))].requests == ()  # one no-show is not "repeat"
 
-    # ... and with it, the keen one.
+    # ... and with it, the keen one, whatever the order they were created in.
     assert solved(app, candidates.period) == [person_id(vid(candidates.keen))]
 
 
