@@ -23,7 +23,7 @@ from scheduler.access import get_or_404, members_required, staff_required
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.downloads import file_response
 from scheduler.forms import EmptyForm
-from scheduler.models import WorkUnit
+from scheduler.models import Volunteer, WorkUnit
 from scheduler.services import claims, codes
 from scheduler.services.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
@@ -171,18 +171,7 @@ def volunteer_claim_code(volunteer_id: int) -> Response | tuple[str, int]:
     except claims.ClaimError as error:
         flash(str(error), "error")
         return redirect(url_for("coordinator.volunteer_detail", volunteer_id=volunteer.id))
-    html = render.render_sheet(
-        "coordinator/claim_slips.html",
-        pdf=False,
-        page_size=render.PORTRAIT,
-        token=None,
-        unit=None,
-        unit_name=slip.work_unit,
-        slips=[slip],
-        claim_url=_claim_url(),
-        volunteer=volunteer,
-    )
-    return html, 200
+    return _one_slip(volunteer, slip, _claim_url())
 
 
 @bp.post("/volunteers/<int:volunteer_id>/reset-code")
@@ -201,6 +190,14 @@ def volunteer_reset_code(volunteer_id: int) -> Response | tuple[str, int]:
     except codes.CodeError as error:
         flash(str(error), "error")
         return redirect(url_for("coordinator.volunteer_detail", volunteer_id=volunteer.id))
+    return _one_slip(volunteer, slip, _claim_url("auth.reset_password"), reset=True)
+
+
+def _one_slip(
+    volunteer: Volunteer, slip: claims.ClaimSlip, url: str, reset: bool = False
+) -> tuple[str, int]:
+    """One volunteer's slip (a claim code, or with `reset` a password reset code), shown once
+    on the response that made it."""
     html = render.render_sheet(
         "coordinator/claim_slips.html",
         pdf=False,
@@ -209,9 +206,9 @@ def volunteer_reset_code(volunteer_id: int) -> Response | tuple[str, int]:
         unit=None,
         unit_name=slip.work_unit,
         slips=[slip],
-        claim_url=_claim_url("auth.reset_password"),
+        claim_url=url,
         volunteer=volunteer,
-        reset=True,
+        reset=reset,
     )
     return html, 200
 
