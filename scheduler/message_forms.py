@@ -7,17 +7,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import abort, current_app, flash, redirect
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from scheduler.extensions import db
-from scheduler.forms import NONE, id_or_none, select_choices
+from scheduler.forms import NONE, add_error, id_or_none, select_choices
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site, User
-from scheduler.services import messages, senders
-from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience
+from scheduler.services import delivery, messages, senders
+from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience, MessageError, NotAllowed
 from scheduler.services.phones import mask
 
 PREVIEW, SEND = "preview", "send"
@@ -110,3 +114,32 @@ def preview(people: Sequence[User], text: str, sender: User) -> Preview:
         [(u.name, mask(u.phone)) for u in people],
         senders.sms_segments(messages.signed(text, sender.name)) if text else 0,
     )
+
+
+def send_or_preview(
+    form: MessageForm, audience: Audience, sent_to: str
+) -> Response | Preview | None:
+    """What both message pages do with a valid form: Send queues the message, starts a
+    delivery pass at once ("tonight the east lane" cannot wait) and redirects to `sent_to`;
+    Preview returns who would get it. A refusal goes onto the form (None); someone who may not
+    message the audience gets 404."""
+    try:
+        if form.sending:
+            sent = messages.send(current_user, audience, form.text.data or "")
+            delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]  # the real app behind the proxy
+            flash(
+                ngettext(
+                    "Message queued for %(num)d person.",
+                    "Message queued for %(num)d people.",
+                    len(sent),
+                )
+            )
+            return redirect(sent_to)
+        return preview(
+            messages.recipients(current_user, audience), form.text.data or "", current_user
+        )
+    except MessageError as error:
+        add_error(form, error)
+    except NotAllowed:
+        abort(404)
+    return None

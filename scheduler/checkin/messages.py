@@ -4,19 +4,18 @@ does not lead the shift gets 404, like a shift that does not exist."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import ngettext
+from flask import abort, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from scheduler.checkin import bp
 from scheduler.extensions import db
-from scheduler.forms import INVALID, add_error
-from scheduler.message_forms import MessageForm, Preview, preview
+from scheduler.forms import INVALID
+from scheduler.message_forms import MessageForm, Preview, send_or_preview
 from scheduler.models import SHIFT_KINDS, Site
 from scheduler.parsing import iso_day
-from scheduler.services import delivery, messages
-from scheduler.services.messages import SHIFT, Audience, MessageError, NotAllowed
+from scheduler.services import messages
+from scheduler.services.messages import SHIFT, Audience
 
 
 @bp.route("/sites/<int:site_id>/<day>/<shift>/message", methods=["GET", "POST"])
@@ -34,26 +33,10 @@ def shift_message(site_id: int, day: str, shift: str) -> Response | tuple[str, i
     shown: Preview | None = None
     back = url_for("checkin.site_day", site_id=site.id, day=the_day.isoformat())
     if form.validate_on_submit():
-        try:
-            if form.sending:
-                sent = messages.send(current_user, audience, form.text.data or "")
-                # At once, not at the next pass: "tonight the east lane" cannot wait.
-                delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]  # the real app behind the proxy
-                flash(
-                    ngettext(
-                        "Message queued for %(num)d person.",
-                        "Message queued for %(num)d people.",
-                        len(sent),
-                    )
-                )
-                return redirect(back)
-            shown = preview(
-                messages.recipients(current_user, audience), form.text.data or "", current_user
-            )
-        except MessageError as error:
-            add_error(form, error)
-        except NotAllowed:
-            abort(404)
+        outcome = send_or_preview(form, audience, back)
+        if isinstance(outcome, Response):
+            return outcome
+        shown = outcome
     status = INVALID if form.is_submitted() and (form.errors or form.form_errors) else 200
     return render_template(
         "checkin/message.html",

@@ -4,17 +4,15 @@ outbox (services.messages)."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import ngettext
+from flask import render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import staff_required
 from scheduler.coordinator import bp
-from scheduler.forms import INVALID, add_error
-from scheduler.message_forms import AudienceMessageForm, Preview, preview
-from scheduler.services import delivery, messages, periods, sites
-from scheduler.services.messages import MessageError, NotAllowed
+from scheduler.forms import INVALID
+from scheduler.message_forms import AudienceMessageForm, Preview, send_or_preview
+from scheduler.services import messages, periods, sites
 
 
 @bp.route("/messages", methods=["GET", "POST"])
@@ -27,26 +25,10 @@ def messages_page() -> Response | tuple[str, int]:
     shown: Preview | None = None
     if form.validate_on_submit():
         audience = form.chosen()
-        try:
-            if form.sending:
-                sent = messages.send(current_user, audience, form.text.data or "")
-                # At once, not at the next pass: "tonight the east lane" cannot wait.
-                delivery.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]  # the real app behind the proxy
-                flash(
-                    ngettext(
-                        "Message queued for %(num)d person.",
-                        "Message queued for %(num)d people.",
-                        len(sent),
-                    )
-                )
-                return redirect(url_for("coordinator.messages_page"))
-            shown = preview(
-                messages.recipients(current_user, audience), form.text.data or "", current_user
-            )
-        except MessageError as error:
-            add_error(form, error)
-        except NotAllowed:
-            abort(404)
+        outcome = send_or_preview(form, audience, url_for("coordinator.messages_page"))
+        if isinstance(outcome, Response):
+            return outcome
+        shown = outcome
     status = INVALID if form.is_submitted() and (form.errors or form.form_errors) else 200
     return render_template(
         "coordinator/messages.html",
