@@ -110,6 +110,11 @@ def test_a_coordinator_of_no_node_sees_nobody_once_there_is_a_tree(
     volunteer = city.volunteers["a"].volunteer
     assert volunteer is not None
     assert client.get(f"/coordinator/volunteers/{volunteer.id}").status_code == 404
+    overview = client.get("/coordinator/").get_data(as_text=True)
+    assert "尚未被任命" in overview or "not yet appointed" in overview
+    assert "not yet appointed" not in client_of(app, city.coordinators["a"]).get(
+        "/coordinator/", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
 
 
 def test_before_there_is_a_tree_a_coordinator_sees_everything(

@@ -106,6 +106,7 @@ def dashboard_view() -> str:
         states=dashboard.period_states(open_list, waiting),
         heat=heat,
         messages_failed=sum(c.failed for c in outbox.counts(current_user).values()),
+        unappointed=scope.unappointed(current_user),
     )
 
 

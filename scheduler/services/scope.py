@@ -214,6 +214,14 @@ def may_edit_catalogue(user: Any) -> bool:
     return getattr(user, "role", None) in (COORDINATOR, ADMIN) and sees_everything(user)
 
 
+def unappointed(user: Any) -> bool:
+    """A coordinator appointed to no node in a city that has a tree: they see nothing (see the
+    module docstring), and their overview says why."""
+    return (
+        getattr(user, "role", None) == COORDINATOR and user.organisation_id is None and has_tree()
+    )
+
+
 def has_tree() -> bool:
     """Whether the city has an organisation tree yet (a deployment migrated or set up with
     its city union always has)."""
