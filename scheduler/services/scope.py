@@ -11,10 +11,14 @@ work for (Admin -> Unions). Both ways of making a coordinator appoint them to th
 when it is the only node and otherwise ask for the union
 (scheduler.services.organisations.appointment_node). Before there is a tree at all (no
 organisation rows: nothing is divided, every row's node is empty) such a coordinator sees
-everything, as everyone does. Every list a coordinator or liaison sees is filtered here (`restrict`,
-`volunteers_in_scope`, `sites_in_scope`, `periods_in_scope`) and every object a URL or a form
-names is checked here (`in_scope`, `get_in_scope`), so an id from another district is "not
-found" everywhere — never a page, a count, a candidate or a row of an export.
+everything, as everyone does.
+
+Every list a coordinator or liaison sees is filtered here (`restrict`, `volunteers_in_scope`,
+`sites_in_scope`, `periods_in_scope`) and every object a URL or a form names is checked here
+(`in_scope`, `get_in_scope`), so an id from another district is "not found" everywhere — never
+a page, a count, a candidate or a row of an export. Who is told of something that happens in
+a scope (an urgent request) is `staff_covering`; who may change the city-wide role catalogue
+is `may_edit_catalogue`.
 
 Reinforcement (drawing on other districts). A period draws on the volunteers of its own node
 and below, plus those of the nodes it is opened to (`PlanningPeriod.reinforcements`; the
@@ -26,12 +30,12 @@ coordinators their own periods when the city allows it (`Organisation.may_reinfo
 (`may_open_to_others`).
 
 Seeing a reinforcing volunteer. The coordinators of a period's node see, on that period's
-rosters and printouts, everyone the period draws on who is on it — name, masked phone, home
-union — and, as candidates for its posts, everyone it draws on. They do not see the other
-district's pool: its volunteer pages, search, counts and exports stay "not found" (the pool
-pages filter by `volunteers_in_scope`, which reinforcement does not widen), and their own
-periods stay "not found" to the other district's coordinators even though the period draws on
-that district's volunteers (`on_roster_only`)."""
+rosters, printouts and roster exports, everyone the period draws on who is on it — name,
+masked phone (`phone_as_seen`), home union — and, as candidates for its posts, everyone it
+draws on. They do not see the other district's pool: its volunteer pages, search, counts and
+exports stay "not found" (the pool pages filter by `volunteers_in_scope`, which reinforcement
+does not widen), and their own periods stay "not found" to the other district's coordinators
+even though the period draws on that district's volunteers (`on_roster_only`)."""
 
 from __future__ import annotations
 
@@ -177,10 +181,10 @@ def on_roster_only(volunteer: Volunteer, user: Any) -> bool:
 
 
 def phone_as_seen(phone: str, node_id: int | None, sees: Callable[[int | None], bool]) -> str:
-    """A rostered volunteer's number as a coordinator reads it on a roster, a printout or an
-    export: in full (national form) for people of their scope, masked (138****5678) for a
-    reinforcement from elsewhere (the brief: numbers are shown in full to coordinators, of
-    their own people). `sees` is `node_filter(user)`; `node_id` the volunteer's node."""
+    """A rostered volunteer's number as a coordinator reads it on a roster page or in an
+    export: in full (national form) for the people of their scope, masked (138****5678) for a
+    reinforcement from elsewhere, whose pool they do not see ("Seeing a reinforcing
+    volunteer" above). `sees` is `node_filter(user)`; `node_id` the volunteer's node."""
     return national(phone) if sees(node_id) else mask(phone)
 
 
