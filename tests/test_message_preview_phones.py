@@ -1,0 +1,34 @@
+"""A message preview shows phones as the product's privacy rule has it (walkthrough, session 5,
+item 6): in full to a coordinator, who may see the numbers of their scope's volunteers, and
+masked (138****5678) to a site lead previewing the shift they lead."""
+
+from __future__ import annotations
+
+from scheduler.services.phones import mask, national
+from tests.fixtures.auth import signed_in
+from tests.test_messages import SHIFT, World, world  # noqa: F401 (the fixture)
+
+
+def preview_part(page: str) -> str:
+    return page.split("message-preview", 1)[1]
+
+
+def test_a_coordinator_s_preview_shows_full_numbers(world: World) -> None:  # noqa: F811
+    client = signed_in(world.app, world["coordinator"])
+    page = client.post(
+        "/coordinator/messages",
+        data={"site_id": str(world.east.id), "text": "集合", "action": "preview", **SHIFT},
+    ).get_data(as_text=True)
+    for name in ("li", "alice"):
+        assert national(world[name].phone) in preview_part(page)
+        assert mask(world[name].phone) not in preview_part(page)
+
+
+def test_a_lead_s_preview_stays_masked(world: World) -> None:  # noqa: F811
+    client = signed_in(world.app, world["li"])
+    url = f"/checkin/sites/{world.east.id}/2026-12-10/day/message"
+    page = client.post(url, data={"text": "请提前十分钟到", "action": "preview"}).get_data(
+        as_text=True
+    )
+    assert mask(world["alice"].phone) in preview_part(page)
+    assert national(world["alice"].phone) not in preview_part(page)
