@@ -22,7 +22,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site, User
 from scheduler.services import delivery, messages, senders
 from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience, MessageError, NotAllowed
-from scheduler.services.phones import mask, national
+from scheduler.services.phones import as_seen_by
 
 PREVIEW, SEND = "preview", "send"
 
@@ -107,14 +107,12 @@ class Preview:
 
 def preview(people: Sequence[User], text: str, sender: User) -> Preview:
     """The preview of a message from `sender` to `people`, and the SMS parts of the text as it
-    is sent (signed with the sender's name). Phones as the product's privacy rule has it:
-    in full for staff (messages.recipients keeps a coordinator's audience inside their scope,
-    whose numbers they see everywhere), masked as on printed sheets for a site lead (whose
-    full view of their shift's numbers is the check-in page, while it is open)."""
+    is sent (signed with the sender's name). Phones as_seen_by the sender: in full for staff
+    (messages.recipients keeps their audience inside their scope), masked for a site lead
+    (whose full view of their shift's numbers is the check-in page, while it is open)."""
     text = (text or "").strip()
-    shown = national if sender.is_staff else mask
     return Preview(
-        [(u.name, shown(u.phone)) for u in people],
+        [(u.name, as_seen_by(sender, u.phone)) for u in people],
         senders.sms_segments(messages.signed(text, sender.name)) if text else 0,
     )
 
