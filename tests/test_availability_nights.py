@@ -121,3 +121,19 @@ def test_a_period_of_nights_only_refuses_the_shortcuts_in_words(
     assert response.status_code == 400
     assert "夜班" in response.get_data(as_text=True)
     assert starts_of(user.volunteer) == set()
+
+
+@pytest.mark.parametrize(("nights", "said"), [(False, True), (True, False)])
+def test_the_page_says_the_shortcuts_leave_nights_out(
+    app: Flask,
+    client: FlaskClient,
+    period: PlanningPeriod,
+    make_volunteer: Callable[..., User],
+    nights: bool,
+    said: bool,
+) -> None:
+    login(client, make_volunteer(accepts_nights=nights))
+    page = client.get("/me/availability", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    assert ("“全天”和“整周”不包括夜班" in page) is said

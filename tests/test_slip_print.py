@@ -18,7 +18,9 @@ from tests.fixtures.auth import login
 from tests.test_claim_imported import E164, ROW, import_rows
 
 CONTROLS = re.compile(r'<div class="sheet-controls">(.*?)</div>\s*<article', re.S)
-PRINT_BUTTON = re.compile(r'<button type="button" class="print-button" data-print[^>]*>Print</button>')
+PRINT_BUTTON = re.compile(
+    r'<button type="button" class="print-button" data-print[^>]*>Print</button>'
+)
 
 
 def controls(html: str) -> str:

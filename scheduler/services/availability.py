@@ -184,6 +184,7 @@ class WeekView:
     rows: tuple[DayRow, ...]
     prev_week: date | None
     next_week: date | None
+    skips_nights: bool = False  # 'whole day' and 'whole week' leave nights out (bulk_starts)
 
     @property
     def available_count(self) -> int:
@@ -631,6 +632,7 @@ def week_view(
         periods=periods,
         week_start=start,
         rows=rows,
+        skips_nights=len(bulk) < len(starts),
         prev_week=prev_week if prev_week >= week_start_of(period.start_date) else None,
         next_week=next_week if next_week <= period.end_date else None,
     )
