@@ -39,3 +39,13 @@ def localized_name(obj: object) -> str:
 
     chinese = str(get_locale()).startswith("zh")
     return getattr(obj, "name_zh" if chinese else "name_en")
+
+
+def colon() -> str:
+    """What ends a label before its value in the current locale: the full-width '：' in
+    Chinese (no space after it), ': ' in English. Templates write `{{ _("Role") }}{{ colon() }}`
+    instead of a literal ':' (tests/test_zh_colons.py checks they do)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return ": " if locale is not None and str(locale).startswith("en") else "："

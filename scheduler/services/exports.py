@@ -134,7 +134,7 @@ def roster_for_export(
 def _record(export: RosterExport, what: str) -> None:
     audit.record_export(
         what,
-        f"{export.period.name} v{export.version}",
+        audit.Summary("version", {"name": export.period.name, "number": export.version}),
         {"version": export.version, "rows": len(export.rows)},
         period_id=export.period.id,
     )
