@@ -2,7 +2,7 @@
 reader's language; the English text stays in `summary`, and older rows keep only that
 
 Revision ID: hui_001_audit_summary_key
-Revises: h13s2_001_audit_node
+Revises: htrust_001_dropped_pins
 Create Date: 2026-12-06 08:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "hui_001_audit_summary_key"
-down_revision = "h13s2_001_audit_node"
+down_revision = "htrust_001_dropped_pins"
 branch_labels = None
 depends_on = None
 
