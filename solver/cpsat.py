@@ -6,11 +6,13 @@ The search has two phases sharing one time budget:
    roster and proves a lower bound; small problems end here, proven optimal;
 2. a large-neighbourhood search: keep the best roster, free a few people, a window of days, or
    a few people over a window (half the time centred on a post the roster under- or
-   over-covers), fix everybody else, re-solve that small model with one worker and the
-   strongest LP relaxation, keep it when it is at least as good (ties included, to cross
-   plateaus), grow or shrink each kind of neighbourhood depending on whether its sub-solves
-   finish, and draw the kinds that improved the roster lately more often. One sub-solve runs
-   per worker thread.
+   over-covers), fix everybody else, re-solve that small model with one worker, the
+   strongest LP relaxation and a light presolve, keep it when it is at least as good (ties
+   included, to cross plateaus), shrink each kind of neighbourhood after it improved the
+   roster or ran out of time and grow it when it proved that nothing is to be gained at its
+   size (small neighbourhoods are the cheapest improvements while there are any), and draw
+   the kinds that improved the roster lately more often. One sub-solve runs per worker
+   thread.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -80,6 +82,8 @@ NEIGHBOURHOODS = ("people", "days", "mixed")
 # Kinds are drawn in proportion to a decaying average of how often they improved the roster.
 SUCCESS_MEMORY = 0.9
 NEIGHBOURHOOD_FLOOR = 0.1
+# Factor on a neighbourhood kind's size when one of its sub-solves improved the roster.
+SHRINK_ON_IMPROVEMENT = 0.9
 # Rough number of free variables the first neighbourhoods aim at.
 NEIGHBOURHOOD_VARIABLES = 800
 LARGE_MODEL_VARIABLES = 50_000
@@ -155,6 +159,12 @@ class _Search:
         self.time_to_first: float | None = None
         self.status = "UNKNOWN"
         self.spent_deterministic = 0.0
+        # The model with every x fixed to template_values, and each x's own bounds: what
+        # _restricted copies a neighbourhood's model from.
+        self.template: cp_model.CpModel | None = None
+        self.template_source: cp_model.CpModel | None = None
+        self.template_values: dict[int, int] = {}
+        self.x_domains: dict[int, tuple[int, int]] = {}
         # whether the first hint is the window-by-window roster of solver.construct
         self.rolled = False
         # A roster meeting every hard rule, minimums included, built person by person before
@@ -181,9 +191,14 @@ class _Search:
             params.num_workers = self.workers
         else:
             # Neighbourhoods are small: one worker with the strongest LP relaxation proves them
-            # optimal far faster than a portfolio does.
+            # optimal far faster than a portfolio does. Nearly every variable of a
+            # neighbourhood's model is fixed, so one presolve pass without probing or symmetry
+            # detection leaves the same small model, and it is most of a small sub-solve's time.
             params.num_workers = 1
             params.linearization_level = 2
+            params.max_presolve_iterations = 1
+            params.symmetry_level = 0
+            params.cp_model_probing_level = 0
         params.random_seed = self.seed
         params.log_search_progress = False
         if len(self.x_indices) > LARGE_MODEL_VARIABLES:
@@ -465,9 +480,13 @@ class _Search:
                 solver.wall_time,
                 self.best_objective,
             )
-            # Grow a neighbourhood kind while its sub-solves finish, shrink it when they
-            # run out of time.
-            if status == cp_model.OPTIMAL:
+            # Small neighbourhoods are solved many times faster than large ones and, while the
+            # roster is far from a local optimum, improve it nearly as much: shrink a kind
+            # when it improved the roster, grow it when its sub-solves prove that there is
+            # nothing to gain at this size, shrink it when they run out of time.
+            if improved:
+                size[kind] = max(0.01, size[kind] * SHRINK_ON_IMPROVEMENT)
+            elif status == cp_model.OPTIMAL:
                 size[kind] = min(1.0, size[kind] * 1.15)
             else:
                 size[kind] = max(0.01, size[kind] * 0.85)
@@ -497,18 +516,45 @@ class _Search:
                 finish(job)
 
     def _restricted(self, incumbent: dict[int, int], free: set[int]) -> cp_model.CpModel:
-        """A copy of the model with every x outside ``free`` fixed to the incumbent's value."""
-        model = self.ctx.model.clone()
-        clear_hints(model)
-        proto = model.proto
+        """A copy of the model with every x outside ``free`` fixed to the incumbent's value.
+
+        The copy is taken from a template that already has every x fixed, kept in step with
+        the incumbent by refixing only the x that changed, so that building a neighbourhood
+        costs time in proportion to its free variables rather than to the whole model.
+        """
+        model = self._fixed_template(incumbent).clone()
+        variables = model.proto.variables
+        for index in sorted(free):
+            low, high = self.x_domains[index]
+            domain = variables[index].domain
+            domain[0] = low
+            domain[1] = high
+            model.add_hint(model.get_bool_var_from_proto_index(index), incumbent[index])
+        return model
+
+    def _fixed_template(self, incumbent: dict[int, int]) -> cp_model.CpModel:
+        """The model without hints and with every x fixed to ``incumbent`` (see _restricted)."""
+        if self.template is None or self.template_source is not self.ctx.model:
+            # first call, or the model was rebuilt (elastic)
+            self.template = self.ctx.model.clone()
+            clear_hints(self.template)
+            self.template_source = self.ctx.model
+            self.template_values = {}
+            variables = self.template.proto.variables
+            self.x_domains = {}
+            for index in self.x_indices:
+                domain = variables[index].domain
+                # (the proto's repeated fields do not index from the end)
+                self.x_domains[index] = (domain[0], domain[len(domain) - 1])
+        variables = self.template.proto.variables
+        fixed = self.template_values
         for index, value in incumbent.items():
-            if index in free:
-                model.add_hint(model.get_bool_var_from_proto_index(index), value)
-            else:
-                domain = proto.variables[index].domain
+            if fixed.get(index) != value:
+                domain = variables[index].domain
                 domain[0] = value
                 domain[1] = value
-        return model
+                fixed[index] = value
+        return self.template
 
     def _pick(
         self,
