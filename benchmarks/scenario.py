@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-fairness-bound",
         dest="fairness_bound",
         action="store_false",
-        help="skip the fairness bound (dozens of min-cost flows: minutes on long horizons)",
+        help="skip the fairness bound (a handful of min-cost flows)",
     )
     parser.add_argument("--dropout", action="store_true", help="also measure a drop-out re-solve")
     parser.add_argument("--dropout-time-limit", type=float, default=10.0)
