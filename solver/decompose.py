@@ -220,6 +220,18 @@ class _Large:
         }
         # the fair-load rule's yardstick (solver.rules.fairness), also given to sub-problems
         self.fair_cap = {p.id: capacity(problem, p) for p in problem.people}
+        # Requests as what working costs (an off-request's weight; minus an on-request's), per
+        # person and shift or day: the construction and the balance weigh them with fair load.
+        self.shift_wish: dict[str, dict[str, int]] = defaultdict(dict)
+        self.day_wish: dict[str, dict[int, int]] = defaultdict(dict)
+        day_index = {d: n for n, d in enumerate(problem.days)}
+        for p in problem.people:
+            for wish in p.requests:
+                weight = problem.rules.weight_requests * wish.weight * (-1 if wish.on else 1)
+                if wish.shift is not None:
+                    self.shift_wish[p.id][wish.shift] = weight
+                elif wish.day in day_index:
+                    self.day_wish[p.id][day_index[wish.day]] = weight
         role_holders: dict[str, int] = defaultdict(int)
         for p in problem.people:
             for r in p.roles:
@@ -323,9 +335,15 @@ class _Large:
                 noise = {pid: self.rng.random() for pid in pool}
 
                 def key(
-                    pid: str, role: str = role, noise: dict[str, float] = noise, i: int = i
+                    pid: str,
+                    role: str = role,
+                    noise: dict[str, float] = noise,
+                    i: int = i,
+                    day: int = slot.day_index,
                 ) -> tuple[float, ...]:
                     load = (state.load(pid) + 1) / self.capacity[pid]
+                    if self.day_wish.get(pid, {}).get(day, 0) > 0:
+                        load += 2.0  # asked not to work that day: after everybody else
                     if role in self.scarce:
                         return ((pid, i) not in self.plan, load, noise[pid])
                     # keep holders of scarce skills for the slots the plan reserved them for
@@ -671,15 +689,29 @@ class _Large:
         cap = self.fair_cap[pid]
         return sum(step(k, cap) for k in range(1, load + 1)) if cap else 0
 
+    def wish(self, state: RosterState, pid: str, shift: Shift) -> int:
+        """What ``pid`` working ``shift`` costs the request rule, given the rest of their
+        roster (a day request counts once however many shifts they work that day)."""
+        cost = self.shift_wish[pid].get(shift.id, 0) if pid in self.shift_wish else 0
+        days = self.day_wish.get(pid)
+        if days:
+            day = state.day_of(shift)
+            weight = days.get(day, 0)
+            if weight and all(s.id == shift.id for s in state.on_day.get(pid, {}).get(day, ())):
+                cost += weight
+        return cost
+
     def balance(self, state: RosterState) -> int:
         """Hand shifts from people loaded above their share to people below it; return the
         number of shifts moved.
 
         Each move gives one assignment, same shift and role, to the eligible person whose next
-        shift costs the fair-load rule least, when that is less than the holder's last shift
-        costs: cover never changes and every move lowers the fair-load cost. Bounded by
+        shift costs the fair-load and request rules least, when that is less than the holder's
+        last shift costs them: cover never changes and every move lowers those costs (so a
+        coordinator's wish to roster someone last is not traded for fair load). Bounded by
         ``BALANCE_SHARE`` of the remaining time.
         """
+        weight = self.problem.rules.weight_fair_load
         deadline = self.elapsed() + max(0.2, self.remaining() * BALANCE_SHARE)
         pinned = {(a.person, a.shift) for a in self.problem.pins}
         moved = 0
@@ -696,14 +728,17 @@ class _Large:
                 for sid, role in list(state.held[pid].items()):
                     if (pid, sid) in pinned:
                         continue
-                    out = step(state.load(pid), self.fair_cap[pid])
                     shift = self.shifts[sid]
+                    out = weight * step(state.load(pid), self.fair_cap[pid])
+                    out += self.wish(state, pid, shift)
                     best: tuple[int, str] | None = None
                     for qid in self.people_of_slot.get(self.index.slot_of[sid], ()):
                         cap = self.fair_cap[qid]
                         if qid == pid or not cap:
                             continue
-                        cost = step(state.load(qid) + 1, cap)
+                        cost = weight * step(state.load(qid) + 1, cap) + self.wish(
+                            state, qid, shift
+                        )
                         if cost >= out or (best is not None and cost >= best[0]):
                             continue
                         person = self.people[qid]
