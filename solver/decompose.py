@@ -80,7 +80,7 @@ FAIR_SLACK = 1.1
 # Share of the remaining time the ejection-chain repair of holes may use.
 REPAIR_SHARE = 0.3
 # Share of the remaining time each pass of load balancing (see _Large.balance) may use.
-BALANCE_SHARE = 0.1
+BALANCE_SHARE = 0.3
 
 
 def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
@@ -692,8 +692,10 @@ class _Large:
     def wish(self, state: RosterState, pid: str, shift: Shift) -> int:
         """What ``pid`` working ``shift`` costs the request rule, given the rest of their
         roster (a day request counts once however many shifts they work that day)."""
-        cost = self.shift_wish[pid].get(shift.id, 0) if pid in self.shift_wish else 0
-        days = self.day_wish.get(pid)
+        if pid not in self.shift_wish and pid not in self.day_wish:
+            return 0
+        cost = self.shift_wish[pid].get(shift.id, 0)
+        days = self.day_wish[pid]
         if days:
             day = state.day_of(shift)
             weight = days.get(day, 0)
@@ -705,22 +707,30 @@ class _Large:
         """Hand shifts from people loaded above their share to people below it; return the
         number of shifts moved.
 
-        Each move gives one assignment, same shift and role, to the eligible person whose next
-        shift costs the fair-load and request rules least, when that is less than the holder's
-        last shift costs them: cover never changes and every move lowers those costs (so a
-        coordinator's wish to roster someone last is not traded for fair load). Bounded by
-        ``BALANCE_SHARE`` of the remaining time.
+        Each move gives one assignment, same shift and role, to an eligible person whose next
+        shift costs the fair-load and request rules less than the holder's last shift costs
+        them: cover never changes and every move lowers those costs (so a coordinator's wish
+        to roster someone last is not traded for fair load). Each pass ranks a slot's people
+        once by their next shift's fair-load cost and tries them cheapest first, stopping at
+        the holder's cost, so a move costs a few candidates, not all the slot's people.
+        Bounded by ``BALANCE_SHARE`` of the remaining time.
         """
         weight = self.problem.rules.weight_fair_load
+        fair_cap = self.fair_cap
         deadline = self.elapsed() + max(0.2, self.remaining() * BALANCE_SHARE)
         pinned = {(a.person, a.shift) for a in self.problem.pins}
+
+        def next_cost(qid: str) -> int:
+            return weight * step(state.load(qid) + 1, fair_cap[qid])
+
         moved = 0
         improved = True
         while improved and not self.stop():
             improved = False
+            ranked: dict[int, list[tuple[int, str]]] = {}
             holders = sorted(
-                (pid for pid in state.held if state.load(pid) and self.fair_cap[pid]),
-                key=lambda pid: -state.load(pid) / self.fair_cap[pid],
+                (pid for pid in state.held if state.load(pid) and fair_cap[pid]),
+                key=lambda pid: -state.load(pid) / fair_cap[pid],
             )
             for pid in holders:
                 if self.elapsed() > deadline:
@@ -729,31 +739,30 @@ class _Large:
                     if (pid, sid) in pinned:
                         continue
                     shift = self.shifts[sid]
-                    out = weight * step(state.load(pid), self.fair_cap[pid])
+                    out = weight * step(state.load(pid), fair_cap[pid])
                     out += self.wish(state, pid, shift)
-                    best: tuple[int, str] | None = None
-                    for qid in self.people_of_slot.get(self.index.slot_of[sid], ()):
-                        cap = self.fair_cap[qid]
-                        if qid == pid or not cap:
-                            continue
-                        cost = weight * step(state.load(qid) + 1, cap) + self.wish(
-                            state, qid, shift
+                    i = self.index.slot_of[sid]
+                    if i not in ranked:
+                        ranked[i] = sorted(
+                            (next_cost(q), q) for q in self.people_of_slot.get(i, ()) if fair_cap[q]
                         )
-                        if cost >= out or (best is not None and cost >= best[0]):
-                            continue
+                    for ranked_cost, qid in ranked[i]:
+                        if ranked_cost >= out:
+                            break  # (costs only rise during a pass, but for givers')
                         person = self.people[qid]
-                        if role not in person.roles or sid not in person.available:
+                        if qid == pid or role not in person.roles or sid not in person.available:
+                            continue
+                        if next_cost(qid) + self.wish(state, qid, shift) >= out:
                             continue
                         if (
                             state.static_block(person, shift, role) is None
                             and state.blocker(person, shift) is None
                         ):
-                            best = (cost, qid)
-                    if best is not None:
-                        state.remove(pid, shift)
-                        state.add(best[1], shift, role)
-                        moved += 1
-                        improved = True
+                            state.remove(pid, shift)
+                            state.add(qid, shift, role)
+                            moved += 1
+                            improved = True
+                            break
         return moved
 
     @staticmethod
@@ -803,6 +812,11 @@ class _Large:
         if not self.stop() and self.repair(state):
             report = check(problem, state.assignments())
             self.report(report.objective, state)
+        if not problem.baseline and self.remaining() > self.check_seconds + 1.0:
+            # even out the loads now (then one check of the whole roster): the search below may
+            # run to the limit without reaching its own balance, and it only accepts changes
+            # that keep loads as even
+            report = self._balanced(state, report)
         shares: dict[frozenset[str], list[float]] = defaultdict(list)
         for person in problem.people:
             if self.index.person_slots.get(person.id):
