@@ -171,12 +171,13 @@ def fairness_bound(
     capacity: Mapping[str, int],
     index: SlotIndex | None = None,
     *,
+    posts: int | None = None,
     rounds: int = 30,
 ) -> float:
-    """A lower bound on the spread of load relative to capacity of a roster filling as many
-    posts as :func:`coverage_bound`: the smallest population standard deviation of
-    ``load / capacity[person]`` (over people with an open slot and a capacity) that any
-    maximum flow of the module docstring's graph allows.
+    """A lower bound on the spread of load relative to capacity of a roster filling ``posts``
+    posts (None: as many as :func:`coverage_bound`): the smallest population standard
+    deviation of ``load / capacity[person]`` (over people with an open slot and a capacity)
+    that any flow of that value in the module docstring's graph allows.
 
     The variance is ``V = min over c of V(c)``, ``V(c) = min over flows of mean((s - c)^2)``;
     for a fixed centre ``c`` that is a convex separable cost (a person's k-th shift costs
@@ -218,7 +219,7 @@ def fairness_bound(
     def shares_at(centre: float) -> np.ndarray:
         step = (2 * k - 1 - 2 * centre * safe) / safe**2
         costs[arc_ids] = np.where(weighted, np.rint(step * scale), 0).astype(np.int64)
-        solver = graph.solve(costs)
+        solver = graph.solve(costs, posts)
         flows = np.asarray(solver.flows(slot_arcs[mine]), dtype=np.float64)
         load = np.bincount(owner[mine], weights=flows, minlength=len(counted))
         return load / capacity_of
@@ -291,8 +292,9 @@ class _Graph:
         self.costs.append(0)
         return len(self.tails) - 1
 
-    def solve(self, costs: np.ndarray) -> min_cost_flow.SimpleMinCostFlow:
-        """The maximum flow of least ``costs`` (one per arc)."""
+    def solve(self, costs: np.ndarray, value: int | None = None) -> min_cost_flow.SimpleMinCostFlow:
+        """The flow of least ``costs`` (one per arc) among the maximum flows, or among those of
+        ``value`` when given (at most the maximum)."""
         solver = min_cost_flow.SimpleMinCostFlow()
         solver.add_arcs_with_capacity_and_unit_cost(
             np.asarray(self.tails, dtype=np.int32),
@@ -300,10 +302,14 @@ class _Graph:
             np.asarray(self.caps, dtype=np.int64),
             costs,
         )
-        supply = sum(c for t, c in zip(self.tails, self.caps, strict=True) if t == self.source)
-        solver.set_node_supply(self.source, supply)
-        solver.set_node_supply(self.sink, -supply)
-        status = solver.solve_max_flow_with_min_cost()
+        if value is None:
+            value = sum(c for t, c in zip(self.tails, self.caps, strict=True) if t == self.source)
+            solve = solver.solve_max_flow_with_min_cost  # sends what it can of that
+        else:
+            solve = solver.solve
+        solver.set_node_supply(self.source, value)
+        solver.set_node_supply(self.sink, -value)
+        status = solve()
         if status != solver.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed with status {status}")
         return solver
