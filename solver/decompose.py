@@ -28,10 +28,10 @@ literals. :func:`solve_large` never builds that model:
    more posts or costs the fair-load rule no more among the people it changes. When
    re-solving, only the holes the change opened are searched and a change must pay for
    itself in cover or leads.
-4. **Balance** (once every hole has been searched, and at the end; not when re-solving):
-   hand single shifts from people loaded above their share to eligible people below it
-   while the fair-load rule's cost drops (cover unchanged; kept only when
-   :func:`solver.check` scores the result no worse).
+4. **Balance** (right after the repair, once every hole has been searched, and at the end;
+   not when re-solving): hand single shifts from people loaded above their share to eligible
+   people below it while the fair-load and request rules' cost drops (cover unchanged; kept
+   only when :func:`solver.check` scores the result no worse).
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
@@ -748,7 +748,7 @@ class _Large:
                         )
                     for ranked_cost, qid in ranked[i]:
                         if ranked_cost >= out:
-                            break  # (costs only rise during a pass, but for givers')
+                            break  # ranked at the pass's start: a giver may be missed
                         person = self.people[qid]
                         if qid == pid or role not in person.roles or sid not in person.available:
                             continue
