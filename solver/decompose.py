@@ -240,6 +240,8 @@ class _Large:
         self.scarce = {r for r, n in role_holders.items() if n < len(problem.people) / 2}
         self.posts = sum(d.min for s in problem.shifts for d in s.demands)
         self.best_seen = math.inf
+        # the most posts any roster can fill (solver.flow.coverage_bound), once known
+        self.cover_bound: float = math.inf
         self.bound = -math.inf
         self.time_to_best = 0.0
 
@@ -509,6 +511,8 @@ class _Large:
                 if self.target(s.id, d) > state.filled[(s.id, d.role)]
                 and (s.id, d.role) not in tried_holes
             ]
+            if holes and self.filled(state) >= self.cover_bound:
+                holes = []  # as many posts as any roster can fill: the rest cannot be filled
             if holes:
                 shift_id, role = self.rng.choice(holes)
                 tried_holes.add((shift_id, role))
@@ -807,6 +811,7 @@ class _Large:
         report = check(problem, state.assignments()) if not first.ok else first
         self.time_to_first = self.elapsed()
         bound = coverage_bound(problem, self.index)
+        self.cover_bound = bound
         self.bound = float(min(weights, default=0) * max(0, self.posts - bound))
         self.report(report.objective, state)
         if not self.stop() and self.repair(state):
