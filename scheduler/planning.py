@@ -611,10 +611,15 @@ def repair_holes(
 
 
 # Repeat no-shows (scheduler.services.hours.is_no_show) are rostered last when the period asks:
-# from this many no-shows before the period, each day they work costs NO_SHOW_WEIGHT per
-# no-show, up to NO_SHOW_WEIGHT_CAP — far below a missing lead (500) or an unfilled post
-# (1000), so they still fill posts nobody else can.
+# from NO_SHOW_THRESHOLD no-shows before the period, each day they work costs NO_SHOW_BASE_WEIGHT
+# plus NO_SHOW_WEIGHT per no-show, up to NO_SHOW_WEIGHT_CAP (so the worst go last of all). The
+# base outweighs what fair load gains by handing them a shift instead of someone else (a shift
+# costs weight_fair_load 5 x under 100, see solver.rules.fairness: in a two-week period the gap
+# between the dearest and the cheapest shift is under 470), so anyone else who can take a post
+# gets it first; and with their own shift's fair-load cost (under 500) it stays below an unfilled
+# post (1000), so they still fill the posts nobody else can.
 NO_SHOW_THRESHOLD = 2
+NO_SHOW_BASE_WEIGHT = 470
 NO_SHOW_WEIGHT = 2
 NO_SHOW_WEIGHT_CAP = 20
 
@@ -627,7 +632,7 @@ def _no_show_requests(
     requests = {}
     for volunteer_id, count in no_shows.items():
         if count >= NO_SHOW_THRESHOLD:
-            weight = min(NO_SHOW_WEIGHT * count, NO_SHOW_WEIGHT_CAP)
+            weight = NO_SHOW_BASE_WEIGHT + min(NO_SHOW_WEIGHT * count, NO_SHOW_WEIGHT_CAP)
             requests[volunteer_id] = tuple(
                 solver.Request(on=False, day=day, weight=weight) for day in days
             )

@@ -28,10 +28,10 @@ literals. :func:`solve_large` never builds that model:
    more posts or costs the fair-load rule no more among the people it changes. When
    re-solving, only the holes the change opened are searched and a change must pay for
    itself in cover or leads.
-4. **Balance** (once every hole has been searched, and at the end; not when re-solving):
-   hand single shifts from people loaded above their share to eligible people below it
-   while the fair-load rule's cost drops (cover unchanged; kept only when
-   :func:`solver.check` scores the result no worse).
+4. **Balance** (right after the repair, once every hole has been searched, and at the end;
+   not when re-solving): hand single shifts from people loaded above their share to eligible
+   people below it while the fair-load and request rules' cost drops (cover unchanged; kept
+   only when :func:`solver.check` scores the result no worse).
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
@@ -80,7 +80,7 @@ FAIR_SLACK = 1.1
 # Share of the remaining time the ejection-chain repair of holes may use.
 REPAIR_SHARE = 0.3
 # Share of the remaining time each pass of load balancing (see _Large.balance) may use.
-BALANCE_SHARE = 0.1
+BALANCE_SHARE = 0.3
 
 
 def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
@@ -220,6 +220,18 @@ class _Large:
         }
         # the fair-load rule's yardstick (solver.rules.fairness), also given to sub-problems
         self.fair_cap = {p.id: capacity(problem, p) for p in problem.people}
+        # Requests as what working costs (an off-request's weight; minus an on-request's), per
+        # person and shift or day: the construction and the balance weigh them with fair load.
+        self.shift_wish: dict[str, dict[str, int]] = defaultdict(dict)
+        self.day_wish: dict[str, dict[int, int]] = defaultdict(dict)
+        day_index = {d: n for n, d in enumerate(problem.days)}
+        for p in problem.people:
+            for wish in p.requests:
+                weight = problem.rules.weight_requests * wish.weight * (-1 if wish.on else 1)
+                if wish.shift is not None:
+                    self.shift_wish[p.id][wish.shift] = weight
+                elif wish.day in day_index:
+                    self.day_wish[p.id][day_index[wish.day]] = weight
         role_holders: dict[str, int] = defaultdict(int)
         for p in problem.people:
             for r in p.roles:
@@ -228,6 +240,8 @@ class _Large:
         self.scarce = {r for r, n in role_holders.items() if n < len(problem.people) / 2}
         self.posts = sum(d.min for s in problem.shifts for d in s.demands)
         self.best_seen = math.inf
+        # the most posts any roster can fill (solver.flow.coverage_bound), once known
+        self.cover_bound: float = math.inf
         self.bound = -math.inf
         self.time_to_best = 0.0
 
@@ -323,9 +337,15 @@ class _Large:
                 noise = {pid: self.rng.random() for pid in pool}
 
                 def key(
-                    pid: str, role: str = role, noise: dict[str, float] = noise, i: int = i
+                    pid: str,
+                    role: str = role,
+                    noise: dict[str, float] = noise,
+                    i: int = i,
+                    day: int = slot.day_index,
                 ) -> tuple[float, ...]:
                     load = (state.load(pid) + 1) / self.capacity[pid]
+                    if self.day_wish.get(pid, {}).get(day, 0) > 0:
+                        load += 2.0  # asked not to work that day: after everybody else
                     if role in self.scarce:
                         return ((pid, i) not in self.plan, load, noise[pid])
                     # keep holders of scarce skills for the slots the plan reserved them for
@@ -491,6 +511,8 @@ class _Large:
                 if self.target(s.id, d) > state.filled[(s.id, d.role)]
                 and (s.id, d.role) not in tried_holes
             ]
+            if holes and self.filled(state) >= self.cover_bound:
+                holes = []  # as many posts as any roster can fill: the rest cannot be filled
             if holes:
                 shift_id, role = self.rng.choice(holes)
                 tried_holes.add((shift_id, role))
@@ -671,24 +693,48 @@ class _Large:
         cap = self.fair_cap[pid]
         return sum(step(k, cap) for k in range(1, load + 1)) if cap else 0
 
+    def wish(self, state: RosterState, pid: str, shift: Shift) -> int:
+        """What ``pid`` working ``shift`` costs the request rule, given the rest of their
+        roster (a day request counts once however many shifts they work that day)."""
+        if pid not in self.shift_wish and pid not in self.day_wish:
+            return 0
+        cost = self.shift_wish[pid].get(shift.id, 0)
+        days = self.day_wish[pid]
+        if days:
+            day = state.day_of(shift)
+            weight = days.get(day, 0)
+            if weight and all(s.id == shift.id for s in state.on_day.get(pid, {}).get(day, ())):
+                cost += weight
+        return cost
+
     def balance(self, state: RosterState) -> int:
         """Hand shifts from people loaded above their share to people below it; return the
         number of shifts moved.
 
-        Each move gives one assignment, same shift and role, to the eligible person whose next
-        shift costs the fair-load rule least, when that is less than the holder's last shift
-        costs: cover never changes and every move lowers the fair-load cost. Bounded by
-        ``BALANCE_SHARE`` of the remaining time.
+        Each move gives one assignment, same shift and role, to an eligible person whose next
+        shift costs the fair-load and request rules less than the holder's last shift costs
+        them: cover never changes and every move lowers those costs (so a coordinator's wish
+        to roster someone last is not traded for fair load). Each pass ranks a slot's people
+        once by their next shift's fair-load cost and tries them cheapest first, stopping at
+        the holder's cost, so a move costs a few candidates, not all the slot's people.
+        Bounded by ``BALANCE_SHARE`` of the remaining time.
         """
+        weight = self.problem.rules.weight_fair_load
+        fair_cap = self.fair_cap
         deadline = self.elapsed() + max(0.2, self.remaining() * BALANCE_SHARE)
         pinned = {(a.person, a.shift) for a in self.problem.pins}
+
+        def next_cost(qid: str) -> int:
+            return weight * step(state.load(qid) + 1, fair_cap[qid])
+
         moved = 0
         improved = True
         while improved and not self.stop():
             improved = False
+            ranked: dict[int, list[tuple[int, str]]] = {}
             holders = sorted(
-                (pid for pid in state.held if state.load(pid) and self.fair_cap[pid]),
-                key=lambda pid: -state.load(pid) / self.fair_cap[pid],
+                (pid for pid in state.held if state.load(pid) and fair_cap[pid]),
+                key=lambda pid: -state.load(pid) / fair_cap[pid],
             )
             for pid in holders:
                 if self.elapsed() > deadline:
@@ -696,29 +742,31 @@ class _Large:
                 for sid, role in list(state.held[pid].items()):
                     if (pid, sid) in pinned:
                         continue
-                    out = step(state.load(pid), self.fair_cap[pid])
                     shift = self.shifts[sid]
-                    best: tuple[int, str] | None = None
-                    for qid in self.people_of_slot.get(self.index.slot_of[sid], ()):
-                        cap = self.fair_cap[qid]
-                        if qid == pid or not cap:
-                            continue
-                        cost = step(state.load(qid) + 1, cap)
-                        if cost >= out or (best is not None and cost >= best[0]):
-                            continue
+                    out = weight * step(state.load(pid), fair_cap[pid])
+                    out += self.wish(state, pid, shift)
+                    i = self.index.slot_of[sid]
+                    if i not in ranked:
+                        ranked[i] = sorted(
+                            (next_cost(q), q) for q in self.people_of_slot.get(i, ()) if fair_cap[q]
+                        )
+                    for ranked_cost, qid in ranked[i]:
+                        if ranked_cost >= out:
+                            break  # ranked at the pass's start: a giver may be missed
                         person = self.people[qid]
-                        if role not in person.roles or sid not in person.available:
+                        if qid == pid or role not in person.roles or sid not in person.available:
+                            continue
+                        if next_cost(qid) + self.wish(state, qid, shift) >= out:
                             continue
                         if (
                             state.static_block(person, shift, role) is None
                             and state.blocker(person, shift) is None
                         ):
-                            best = (cost, qid)
-                    if best is not None:
-                        state.remove(pid, shift)
-                        state.add(best[1], shift, role)
-                        moved += 1
-                        improved = True
+                            state.remove(pid, shift)
+                            state.add(qid, shift, role)
+                            moved += 1
+                            improved = True
+                            break
         return moved
 
     @staticmethod
@@ -763,11 +811,17 @@ class _Large:
         report = check(problem, state.assignments()) if not first.ok else first
         self.time_to_first = self.elapsed()
         bound = coverage_bound(problem, self.index)
+        self.cover_bound = bound
         self.bound = float(min(weights, default=0) * max(0, self.posts - bound))
         self.report(report.objective, state)
         if not self.stop() and self.repair(state):
             report = check(problem, state.assignments())
             self.report(report.objective, state)
+        if not problem.baseline and self.remaining() > self.check_seconds + 1.0:
+            # even out the loads now (then one check of the whole roster): the search below may
+            # run to the limit without reaching its own balance, and it only accepts changes
+            # that keep loads as even
+            report = self._balanced(state, report)
         shares: dict[frozenset[str], list[float]] = defaultdict(list)
         for person in problem.people:
             if self.index.person_slots.get(person.id):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -171,52 +171,70 @@ def fairness_bound(
     capacity: Mapping[str, int],
     index: SlotIndex | None = None,
     *,
-    steps: int = 24,
+    posts: int | None = None,
+    rounds: int = 30,
 ) -> float:
-    """A lower bound on the spread of load relative to capacity of a roster filling as many
-    posts as :func:`coverage_bound`: the smallest population standard deviation of
-    ``load / capacity[person]`` (over people with an open slot and a capacity) that any
-    maximum flow of the module docstring's graph allows.
+    """A lower bound on the spread of load relative to capacity of a roster filling ``posts``
+    posts (None: as many as :func:`coverage_bound`): the smallest population standard
+    deviation of ``load / capacity[person]`` (over people with an open slot and a capacity)
+    that any flow of that value in the module docstring's graph allows.
 
-    The variance is ``min over c of mean((s - c)^2)``; for a fixed centre ``c`` that is a
-    convex separable cost (a person's k-th shift costs ``((k - c·cap)^2 - (k - 1 - c·cap)^2) /
-    cap^2``: piecewise-linear, increasing in k), solved as a min-cost max-flow; the variance
-    is convex in ``c`` too, so a ternary search over ``c`` finds its minimum. Rest,
-    consecutive-day and night rules are relaxed away like the coverage bound's, so every
+    The variance is ``V = min over c of V(c)``, ``V(c) = min over flows of mean((s - c)^2)``;
+    for a fixed centre ``c`` that is a convex separable cost (a person's k-th shift costs
+    ``((k - c·cap)^2 - (k - 1 - c·cap)^2) / cap^2``: piecewise-linear, increasing in k), solved
+    as a min-cost max-flow on a graph built once (only those costs change with ``c``). ``V(c)``
+    is convex (the minimum over the flow polytope of a function convex in both) with slope
+    ``2 (c - mean(s))`` at ``c``, so it is least where the centre is its own flow's mean share:
+    ``c`` moves to that mean until it stays (each move lowers ``V``; a handful of flows).
+    Rest, consecutive-day and night rules are relaxed away like the coverage bound's, so every
     roster with that coverage is one of the flows: its spread is at least this.
     """
     index = index or SlotIndex(problem)
     counted = [p.id for p in problem.people if index.person_slots.get(p.id) and capacity.get(p.id)]
     if not counted:
         return 0.0
+    graph = _graph(problem, index, None, unit_arcs=True)
+    if graph is None:
+        return 0.0
+    units = graph.units
+    arc_ids = np.fromiter((arc for arc, _, _, _ in units), dtype=np.int64, count=len(units))
+    k = np.fromiter((k for _, _, k, _ in units), dtype=np.float64, count=len(units))
+    cap = np.fromiter(
+        (capacity.get(pid) or 0 for _, pid, _, _ in units), dtype=np.float64, count=len(units)
+    )
+    weighted = cap > 0
+    safe = np.where(weighted, cap, 1.0)
+    costs = np.asarray(graph.costs, dtype=np.int64)
     scale = 10**7
+    capacity_of = np.asarray([capacity[p] for p in counted], dtype=np.float64)
+    slot_arcs = np.fromiter(graph.person_arcs.values(), dtype=np.int64)
+    person_of_arc = {pid: n for n, pid in enumerate(counted)}
+    owner = np.fromiter(
+        (person_of_arc.get(pid, -1) for pid, _ in graph.person_arcs),
+        dtype=np.int64,
+        count=len(slot_arcs),
+    )
+    mine = owner >= 0
 
-    def variance(centre: float) -> float:
-        def unit_cost(person_id: str, k: int, total: int) -> int:
-            cap = capacity.get(person_id) or 0
-            if not cap:
-                return 0
-            step = ((k - centre * cap) ** 2 - (k - 1 - centre * cap) ** 2) / cap**2
-            return round(step * scale)
+    def shares_at(centre: float) -> np.ndarray:
+        step = (2 * k - 1 - 2 * centre * safe) / safe**2
+        costs[arc_ids] = np.where(weighted, np.rint(step * scale), 0).astype(np.int64)
+        solver = graph.solve(costs, posts)
+        flows = np.asarray(solver.flows(slot_arcs[mine]), dtype=np.float64)
+        load = np.bincount(owner[mine], weights=flows, minlength=len(counted))
+        return load / capacity_of
 
-        solver, person_arcs = _max_flow(problem, index, None, cost_of=unit_cost)
-        load: dict[str, int] = defaultdict(int)
-        if solver is not None:
-            for (person_id, _), arc_id in person_arcs.items():
-                load[person_id] += solver.flow(arc_id)
-        shares = [load[p] / capacity[p] for p in counted]
-        return sum((x - centre) ** 2 for x in shares) / len(shares)
-
-    low, high = 0.0, 1.0
-    for _ in range(steps):
-        a = low + (high - low) / 3
-        b = high - (high - low) / 3
-        if variance(a) <= variance(b):
-            high = b
-        else:
-            low = a
-    # the flow at the best centre has a variance around its own mean no larger than this
-    return math.sqrt(max(0.0, variance((low + high) / 2)))
+    centre = 0.5
+    best = math.inf
+    for _ in range(rounds):
+        shares = shares_at(centre)
+        best = min(best, float(np.mean((shares - centre) ** 2)))
+        mean = float(np.mean(shares))
+        if abs(mean - centre) < 1e-6:
+            break
+        centre = mean
+    # the flow at that centre has a variance around its own mean no larger than V(centre)
+    return math.sqrt(max(0.0, best))
 
 
 def _max_flow(
@@ -225,7 +243,6 @@ def _max_flow(
     roles: set[str] | None,
     *,
     balanced: bool = False,
-    cost_of: Callable[[str, int, int], int] | None = None,
 ) -> tuple[
     max_flow.SimpleMaxFlow | min_cost_flow.SimpleMinCostFlow | None, dict[tuple[str, int], int]
 ]:
@@ -233,34 +250,91 @@ def _max_flow(
 
     With ``balanced``, a min-cost max-flow: a person's k-th shift costs k / capacity, so among
     the maximum flows the one that spreads load in proportion to capacity is chosen.
-    ``cost_of(person, k, total)`` gives the k-th shift's cost instead (also a min-cost
-    max-flow; the costs must be non-decreasing in k).
     """
-    if cost_of is not None:
-        balanced = True
+    graph = _graph(problem, index, roles, unit_arcs=balanced)
+    if graph is None:
+        return None, {}
+    if balanced:
+        for arc, _, k, total in graph.units:
+            graph.costs[arc] = (1000 * k) // total
+        return graph.solve(np.asarray(graph.costs, dtype=np.int64)), graph.person_arcs
+    flow = max_flow.SimpleMaxFlow()
+    flow.add_arcs_with_capacity(
+        np.asarray(graph.tails, dtype=np.int32),
+        np.asarray(graph.heads, dtype=np.int32),
+        np.asarray(graph.caps, dtype=np.int64),
+    )
+    status = flow.solve(graph.source, graph.sink)
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"max-flow failed with status {status}")
+    return flow, graph.person_arcs
+
+
+@dataclass
+class _Graph:
+    """The arcs of the module docstring's graph (costs 0 until set), the (person, slot) arc
+    ids, and, with unit arcs, per person one source arc per shift: (arc id, person, k, the
+    person's total)."""
+
+    source: int
+    sink: int
+    tails: list[int] = field(default_factory=list)
+    heads: list[int] = field(default_factory=list)
+    caps: list[int] = field(default_factory=list)
+    costs: list[int] = field(default_factory=list)
+    person_arcs: dict[tuple[str, int], int] = field(default_factory=dict)
+    units: list[tuple[int, str, int, int]] = field(default_factory=list)
+
+    def arc(self, tail: int, head: int, cap: int) -> int:
+        self.tails.append(tail)
+        self.heads.append(head)
+        self.caps.append(cap)
+        self.costs.append(0)
+        return len(self.tails) - 1
+
+    def solve(self, costs: np.ndarray, value: int | None = None) -> min_cost_flow.SimpleMinCostFlow:
+        """The flow of least ``costs`` (one per arc) among the maximum flows, or among those of
+        ``value`` when given (at most the maximum)."""
+        solver = min_cost_flow.SimpleMinCostFlow()
+        solver.add_arcs_with_capacity_and_unit_cost(
+            np.asarray(self.tails, dtype=np.int32),
+            np.asarray(self.heads, dtype=np.int32),
+            np.asarray(self.caps, dtype=np.int64),
+            costs,
+        )
+        if value is None:
+            value = sum(c for t, c in zip(self.tails, self.caps, strict=True) if t == self.source)
+            solve = solver.solve_max_flow_with_min_cost  # sends what it can of that
+        else:
+            solve = solver.solve
+        solver.set_node_supply(self.source, value)
+        solver.set_node_supply(self.sink, -value)
+        status = solve()
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"min-cost flow failed with status {status}")
+        return solver
+
+
+def _graph(
+    problem: Problem, index: SlotIndex, roles: set[str] | None, *, unit_arcs: bool
+) -> _Graph | None:
+    """The graph of the module docstring over ``roles`` (None: all); None when it has no arc.
+
+    With ``unit_arcs`` a person's source arc is split into one arc of capacity 1 per shift
+    (``_Graph.units``), so that a cost per k-th shift can be put on them.
+    """
     per_day = problem.rules.max_shifts_per_day
     horizon = len(index.days)
     nodes = _Nodes()
-    source, sink = nodes["source"], nodes["sink"]
-    tails: list[int] = []
-    heads: list[int] = []
-    caps: list[int] = []
-    costs: list[int] = []
-    person_arcs: dict[tuple[str, int], int] = {}
-
-    def arc(tail: int, head: int, cap: int, cost: int = 0) -> int:
-        tails.append(tail)
-        heads.append(head)
-        caps.append(cap)
-        costs.append(cost)
-        return len(tails) - 1
-
+    graph = _Graph(nodes["source"], nodes["sink"])
+    arc = graph.arc
+    person_arcs = graph.person_arcs
     big = 1 << 40
     # (slot, role) -> sink
     for slot in index.slots:
         for role, need in slot.need.items():
             if need > 0 and (roles is None or role in roles):
-                arc(nodes[("post", slot.index, role)], sink, need)
+                arc(nodes[("post", slot.index, role)], graph.sink, need)
     roleset_nodes: set[tuple[int, frozenset[str]]] = set()
     for person in problem.people:
         held = person.roles if roles is None else person.roles & roles
@@ -280,14 +354,11 @@ def _max_flow(
         if total == 0:
             continue
         pnode = nodes[("p", person.id)]
-        if cost_of is not None:
+        if unit_arcs:
             for k in range(1, total + 1):
-                arc(source, pnode, 1, cost_of(person.id, k, total))
-        elif balanced:
-            for k in range(1, total + 1):
-                arc(source, pnode, 1, (1000 * k) // total)
+                graph.units.append((arc(graph.source, pnode, 1), person.id, k, total))
         else:
-            arc(source, pnode, total)
+            arc(graph.source, pnode, total)
         seven = seven_day_cap(problem, person)
         for day, slots in by_day.items():
             block = day // WINDOW_DAYS if horizon >= WINDOW_DAYS else 0
@@ -309,33 +380,7 @@ def _max_flow(
                     roleset_nodes.add(key)
                     for role in wanted:
                         arc(rnode, nodes[("post", i, role)], big)
-    if not tails:
-        return None, {}
-    if balanced:
-        solver = min_cost_flow.SimpleMinCostFlow()
-        solver.add_arcs_with_capacity_and_unit_cost(
-            np.asarray(tails, dtype=np.int32),
-            np.asarray(heads, dtype=np.int32),
-            np.asarray(caps, dtype=np.int64),
-            np.asarray(costs, dtype=np.int64),
-        )
-        supply = sum(c for t, c in zip(tails, caps, strict=True) if t == source)
-        solver.set_node_supply(source, supply)
-        solver.set_node_supply(sink, -supply)
-        status = solver.solve_max_flow_with_min_cost()
-        if status != solver.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed with status {status}")
-        return solver, person_arcs
-    flow = max_flow.SimpleMaxFlow()
-    flow.add_arcs_with_capacity(
-        np.asarray(tails, dtype=np.int32),
-        np.asarray(heads, dtype=np.int32),
-        np.asarray(caps, dtype=np.int64),
-    )
-    status = flow.solve(source, sink)
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"max-flow failed with status {status}")
-    return flow, person_arcs
+    return graph if graph.tails else None
 
 
 class _Nodes(dict[object, int]):

@@ -598,7 +598,7 @@ def test_with_the_flag_repeat_no_shows_get_off_requests(app: Flask, candidates: 
     problem = problem_of(candidates.period)
     people = {p.id: p for p in problem.people}
     flaky = people[person_id(vid(candidates.flaky))]
-    assert flaky.requests == (solver.Request(on=False, day=DAY, weight=4),)
+    assert flaky.requests == (solver.Request(on=False, day=DAY, weight=470 + 4),)
     assert people[person_id(vid(candidates.keen))].requests == ()
     assert people[person_id(vid(candidates.once))].requests == ()  # one no-show is not "repeat"
 
@@ -621,7 +621,7 @@ def test_the_weight_grows_with_no_shows_and_is_capped(
     db.session.commit()
     problem = problem_of(candidates.period)
     flaky = next(p for p in problem.people if p.id == person_id(vid(candidates.flaky)))
-    assert [r.weight for r in flaky.requests] == [20]
+    assert [r.weight for r in flaky.requests] == [470 + 20]
 
 
 def test_absences_off_the_roster_do_not_weigh(
