@@ -222,9 +222,10 @@ def solve_window(
 ) -> tuple[list[Assignment] | None, float, int]:
     """Solve a window problem (minimum minutes softened) within ``budget`` seconds (of
     deterministic time when ``deterministic``), plus up to ``extra`` when no roster came in
-    ``budget``; return its roster or None, the budget seconds spent (see :mod:`solver.budget`) and the minutes its
-    roster misses of the minimums. ``workers`` is unused: one worker is deterministic by
-    itself and on these small models stronger than a portfolio on a shared machine."""
+    ``budget``; return its roster or None, the budget seconds spent (see
+    :mod:`solver.budget`) and the minutes its roster misses of the minimums. ``workers`` is
+    unused: one worker is deterministic by itself and on these small models stronger than a
+    portfolio on a shared machine."""
     del workers
     started = time.monotonic()
     built = build(sub, elastic=True)
