@@ -65,7 +65,7 @@ COVER_SHARE = 0.5
 # neighbourhood's bookkeeping over the whole roster per assignment.
 FEASIBLE_ITEMS_PER_CHOICE = 7
 CHECK_ITEMS_PER_ASSIGNMENT = 10
-COVER_STEP_ITEMS = 2_000
+COVER_STEP_ITEMS = 700
 ROSTER_ITEMS_PER_ASSIGNMENT = 4
 
 
@@ -124,6 +124,7 @@ class _Windowed:
         # slowest check seen
         self.reserve = FINISH_SECONDS
         self.solved = 0.0  # seconds the last neighbourhood's CP-SAT calls took
+        self.neighbourhoods = 0
         self.time_to_first: float | None = None
         self.time_to_best = 0.0
 
@@ -164,6 +165,7 @@ class _Windowed:
         self.budget.charge(work(items=FEASIBLE_ITEMS_PER_CHOICE * self.choices))
         current = {(a.person, a.shift): a.role for a in feasible or problem.pins}
         report = self.checked(current)
+        self._phase("first roster")
         self.penalty = float(report.objective)
         self.short = self._short(current)
         if report.ok:
@@ -178,6 +180,7 @@ class _Windowed:
             feasible = improve_cover(problem, feasible, stop=cover_stop)
             current = {(a.person, a.shift): a.role for a in feasible}
             report = self.checked(current)
+            self._phase("cover")
             if report.objective < self.penalty:
                 self.penalty = float(report.objective)
                 self._note(current)
@@ -197,6 +200,7 @@ class _Windowed:
                 deterministic=self.deterministic,
             )
             self.budget.charge(spent)
+            self._phase("rolling roster")
             if roster is not None:
                 rolled = {(a.person, a.shift): a.role for a in roster}
                 second = self.checked(rolled)
@@ -207,6 +211,7 @@ class _Windowed:
                     if report.ok:
                         self._note(current)
         self._search(current)
+        self._phase("search")
         final = check(problem, self._assignments(current))
         if not final.ok:
             if feasible is None:
@@ -244,6 +249,7 @@ class _Windowed:
         # in hand so that the last neighbourhood still ends before the deadline
         overhead = 0.2
         while self.remaining() > self.reserve + overhead and not self.stop():
+            self.neighbourhoods += 1
             began = time.monotonic()
             spent_before = self.budget.spent
             days = max(2, min(self.horizon, round(length)))
@@ -295,6 +301,16 @@ class _Windowed:
             self.short = short
             if delta < 0 or self.time_to_first is None:
                 self._note(current)
+
+    def _phase(self, name: str) -> None:
+        log.debug(
+            "%s done at %.2fs wall, %.2fs CPU, %.2f budget seconds spent, %d neighbourhoods",
+            name,
+            self.elapsed(),
+            time.process_time(),
+            self.budget.spent,
+            self.neighbourhoods,
+        )
 
     def _centre(self, current: dict[tuple[str, str], str]) -> int:
         """A day to centre the next window on: half the time a day with a post under- or
