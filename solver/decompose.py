@@ -779,9 +779,10 @@ class _Large:
         state = self._repair(state, first)
         report = self.timed_check(state) if not first.ok else first
         self.time_to_first = self.elapsed()
+        # the first roster is reported before the coverage bound's max-flow is run
+        self.report(report.objective, state)
         bound = coverage_bound(problem, self.index)
         self.bound = float(min(weights, default=0) * max(0, self.posts - bound))
-        self.report(report.objective, state)
         if not self.stop() and self.repair(state):
             report = self.timed_check(state)
             self.report(report.objective, state)

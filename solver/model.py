@@ -21,6 +21,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
@@ -205,16 +206,20 @@ class Availability(AbstractSet[str]):
         return slot is not None and slot in self.slots and shift_id not in self.excluded
 
     def __iter__(self) -> Iterator[str]:
-        yield from self.extra
         shifts_of = self.table.shifts_of
-        for slot in self.slots:
-            for shift_id in shifts_of[slot]:
-                if shift_id not in self.excluded and shift_id not in self.extra:
-                    yield shift_id
+        every = chain.from_iterable([shifts_of[slot] for slot in self.slots])
+        if not self.extra and not self.excluded:
+            return every  # the common case, iterated in C
+        skip = self.excluded | self.extra
+        return chain(self.extra, (shift_id for shift_id in every if shift_id not in skip))
 
     def __len__(self) -> int:
         if self._len is None:
-            self._len = sum(1 for _ in self)
+            if not self.extra and not self.excluded:
+                shifts_of = self.table.shifts_of
+                self._len = sum(len(shifts_of[slot]) for slot in self.slots)
+            else:
+                self._len = sum(1 for _ in self)
         return self._len
 
     def isdisjoint(self, other: Iterable[object]) -> bool:
