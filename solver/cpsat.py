@@ -53,7 +53,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ortools.sat.python import cp_model
 
-from solver.build import build, clear_hints, has_minimum_rules
+from solver.budget import WALL_BACKSTOP, work
+from solver.build import build, candidate_choices, clear_hints, has_minimum_rules
 from solver.check import CheckReport, check
 from solver.construct import rolling_roster, single_window
 from solver.feasible import feasible_roster
@@ -88,6 +89,9 @@ LARGE_MODEL_VARIABLES = 50_000
 ROLLING_SHARE = 0.15
 # ... and a window that finds nothing in its share may take more, up to this share in all.
 ROLLING_HARD_SHARE = 0.6
+# Deterministic time charged for the person-by-person roster, per candidate choice (in
+# solver.budget.work's items; the same as solver.windowed's).
+FEASIBLE_ITEMS_PER_CHOICE = 7
 
 
 def solve_flat(
@@ -154,7 +158,9 @@ class _Search:
         self.time_to_best = 0.0
         self.time_to_first: float | None = None
         self.status = "UNKNOWN"
-        self.spent_deterministic = 0.0
+        # deterministic time: CP-SAT's, plus a charge for building the model (solver.budget)
+        model = self.ctx.model.proto
+        self.spent_deterministic = work(model_items=len(model.variables) + len(model.constraints))
         # whether the first hint is the window-by-window roster of solver.construct
         self.rolled = False
         # A roster meeting every hard rule, minimums included, built person by person before
@@ -163,6 +169,9 @@ class _Search:
         self.feasible: list[Assignment] | None = None
         if has_minimum_rules(problem):
             self.feasible = feasible_roster(problem, problem.baseline)
+            self.spent_deterministic += work(
+                items=FEASIBLE_ITEMS_PER_CHOICE * candidate_choices(problem)
+            )
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -170,8 +179,11 @@ class _Search:
         return time.monotonic() - self.started
 
     def remaining(self) -> float:
-        used = self.spent_deterministic if self.deterministic else self.elapsed()
-        return self.time_limit - used
+        if not self.deterministic:
+            return self.time_limit - self.elapsed()
+        if self.elapsed() > WALL_BACKSTOP * self.time_limit:
+            return 0.0  # the wall-clock backstop of a deterministic run (solver.budget)
+        return self.time_limit - self.spent_deterministic
 
     # -- CP-SAT calls -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import solver.cpsat as cpsat
 import solver.windowed as windowed
 from benchmarks.curtois import to_problem
 from benchmarks.curtois_format import read_instance
@@ -132,3 +133,16 @@ def test_the_search_stops_at_a_deterministic_deadline(monkeypatch: pytest.Monkey
     assert solution.status == "FEASIBLE"
     charge = windowed.work(items=10**6 * len(solution.assignments))
     assert len(built) <= 30 / charge + 1
+
+
+def test_the_flat_search_stops_at_the_wall_backstop_when_deterministic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deterministic flat search on a machine far slower than the calibration still ends:
+    past WALL_BACKSTOP times the limit no time is left, whatever CP-SAT's clock says."""
+    problem = fixture_problem()
+    search = cpsat._Search(problem, 60.0, 1, 0, None, True)
+    assert search.remaining() > 0
+    monkeypatch.setattr(search, "elapsed", lambda: 60.0 * WALL_BACKSTOP + 1)
+    assert search.remaining() <= 0
+    assert search.spent_deterministic > 0  # building the model and the first roster count
