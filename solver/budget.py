@@ -79,6 +79,10 @@ class Budget:
         """Wall seconds since the search started."""
         return self.clock() - self.started
 
+    def wall_left(self) -> float:
+        """Wall seconds left before the backstop of a deterministic run (any mode)."""
+        return WALL_BACKSTOP * self.time_limit - self.elapsed()
+
     def charge(self, amount: float) -> None:
         """Count ``amount`` deterministic seconds as spent (ignored on the wall clock)."""
         self.spent += amount

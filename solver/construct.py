@@ -219,6 +219,7 @@ def solve_window(
     *,
     deterministic: bool = False,
     extra: float = 0.0,
+    deadline: float | None = None,
 ) -> tuple[list[Assignment] | None, float, int]:
     """Solve a window problem (minimum minutes softened) within ``budget`` seconds (of
     deterministic time when ``deterministic``), plus up to ``extra`` when no roster came in
@@ -250,6 +251,8 @@ def solve_window(
         solver.parameters.random_seed = seed
         if deterministic:
             solver.parameters.max_deterministic_time = max(0.05, seconds) * CP_SAT_UNITS_PER_SECOND
+            if deadline is not None:  # a wall-clock backstop (time.monotonic())
+                solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
         else:
             solver.parameters.max_time_in_seconds = max(0.05, seconds)
         status = solver.solve(model, _StopWhen(stop) if stop is not None else None)
@@ -335,6 +338,7 @@ def rolling_roster(
     stop: Callable[[], bool] | None = None,
     deterministic: bool = False,
     hard_limit: float | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[Assignment] | None, float]:
     """A roster built window by window (see the module doc), or None when a window had none in
     time, and the budget seconds spent in deterministic mode (CP-SAT time and model building,
@@ -344,6 +348,8 @@ def rolling_roster(
 
     ``time_limit`` is shared out over the windows in proportion to their days; a window that
     finds nothing in its share is given more, up to ``hard_limit`` in all (default: the same).
+    ``deadline`` (a ``time.monotonic()`` instant) also stops each deterministic CP-SAT call on
+    the wall clock: the backstop of :mod:`solver.budget`.
     """
     started = time.monotonic()
     spent = 0.0
@@ -424,6 +430,7 @@ def rolling_roster(
             stop,
             deterministic=deterministic,
             extra=max(0.0, hard_limit - used() - budget),
+            deadline=deadline,
         )
         spent += cost
         if found is not None and short and end == horizon and starts:

@@ -205,6 +205,8 @@ class _Search:
         if self.deterministic:
             params.interleave_search = True
             params.max_deterministic_time = max(budget, 0.01)
+            # the wall-clock backstop, inside the call too (it never binds at normal speed)
+            params.max_time_in_seconds = max(0.01, WALL_BACKSTOP * self.time_limit - self.elapsed())
         else:
             params.max_time_in_seconds = max(budget, 0.01)
 

@@ -198,6 +198,7 @@ class _Windowed:
                 # the wall-clock backstop of a deterministic run, and should_stop
                 stop=lambda: self.stop() or self.remaining() <= 0,
                 deterministic=self.deterministic,
+                deadline=time.monotonic() + self.budget.wall_left() if self.deterministic else None,
             )
             self.budget.charge(spent)
             self._phase("rolling roster")
@@ -403,6 +404,8 @@ class _Windowed:
         params.random_seed = self.rng.randrange(1 << 30)
         if self.deterministic:
             params.max_deterministic_time = max(0.01, seconds) * CP_SAT_UNITS_PER_SECOND
+            # the wall-clock backstop, inside the call too (it never binds at normal speed)
+            params.max_time_in_seconds = max(0.01, self.budget.wall_left())
         else:
             params.max_time_in_seconds = max(0.01, seconds)
         return solver
