@@ -34,7 +34,8 @@ problems with minimum rules here too.
 
 Determinism: the neighbourhood sequence is drawn from ``random.Random(seed)`` and every CP-SAT
 call gets the same ``random_seed`` and worker count. With ``deterministic=True`` every call is
-also limited by CP-SAT's deterministic time (work units, not seconds) with interleaved
+also limited by CP-SAT's deterministic time (work units, not seconds; converted to budget
+seconds and charged with the model building as :mod:`solver.budget` says) with interleaved
 search, so the same problem, seed and worker count return the same roster on any machine and
 under any load. Otherwise calls stop on the wall clock, which makes the result depend on
 machine speed; the roster is still always valid.
@@ -53,7 +54,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ortools.sat.python import cp_model
 
-from solver.budget import WALL_BACKSTOP, work
+from solver.budget import CP_SAT_UNITS_PER_SECOND, WALL_BACKSTOP, cp_sat_seconds, work
 from solver.build import build, candidate_choices, clear_hints, has_minimum_rules
 from solver.check import CheckReport, check
 from solver.construct import rolling_roster, single_window
@@ -204,7 +205,7 @@ class _Search:
             params.max_presolve_iterations = 1
         if self.deterministic:
             params.interleave_search = True
-            params.max_deterministic_time = max(budget, 0.01)
+            params.max_deterministic_time = max(budget, 0.01) * CP_SAT_UNITS_PER_SECOND
             # the wall-clock backstop, inside the call too (it never binds at normal speed)
             params.max_time_in_seconds = max(0.01, WALL_BACKSTOP * self.time_limit - self.elapsed())
         else:
@@ -297,7 +298,7 @@ class _Search:
             self._hint(model, self.best_values)
         share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
         solver, status = self._run(model, self.remaining() * share, full=True)
-        self.spent_deterministic += solver.deterministic_time
+        self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
         bounding = True  # whether the solver's bound bounds the problem
         if (
             status == cp_model.UNKNOWN
@@ -328,7 +329,7 @@ class _Search:
                     model = self.ctx.model
                     self._hint(model, hint)
                 solver, status = self._run(model, self.remaining(), full=True, first_only=True)
-                self.spent_deterministic += solver.deterministic_time
+                self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
         name = solver.status_name(status)
         if bounding:
             self.bound = max(self.bound, solver.best_objective_bound)
@@ -360,7 +361,7 @@ class _Search:
             domain[1] = value
         # at least a moment even when the time is up: propagation alone settles it
         solver, status = self._run(fixed, max(0.5, min(self.remaining(), 5.0)), full=False)
-        self.spent_deterministic += solver.deterministic_time
+        self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         return solver, cp_model.FEASIBLE
@@ -485,7 +486,7 @@ class _Search:
                 size[kind] = min(1.0, size[kind] * 1.15)
             else:
                 size[kind] = max(0.01, size[kind] * 0.85)
-            return solver.deterministic_time
+            return cp_sat_seconds(solver.deterministic_time)
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             while (
