@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import solver.budget as budget_module
 import solver.cpsat as cpsat
 import solver.windowed as windowed
 from benchmarks.curtois import to_problem
@@ -146,3 +147,16 @@ def test_the_flat_search_stops_at_the_wall_backstop_when_deterministic(
     monkeypatch.setattr(search, "elapsed", lambda: 60.0 * WALL_BACKSTOP + 1)
     assert search.remaining() <= 0
     assert search.spent_deterministic > 0  # building the model and the first roster count
+
+
+def test_a_deterministic_windowed_run_repeats_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charges count work, never time: two runs return the same roster (the wall-clock
+    backstop, which would make the result depend on this machine's load, is lifted)."""
+    monkeypatch.setattr(budget_module, "WALL_BACKSTOP", 1e6)
+    problem = fixture_problem()
+    first, second = (
+        windowed.solve_windowed(problem, time_limit=3, workers=1, seed=3, deterministic=True)
+        for _ in range(2)
+    )
+    assert first.assignments == second.assignments
+    assert first.objective == second.objective
