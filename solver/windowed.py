@@ -20,7 +20,11 @@ copied from it costs as much again. :func:`solve_windowed` works on windows of d
 
 Only a roster :func:`solver.check` accepts is returned (status "FEASIBLE"), never one worse
 than the person-by-person roster; if even that does not exist the status is "UNKNOWN" with no
-assignments. Every phase but that construction is bounded by the time limit.
+assignments. Every phase but that construction is bounded by the time limit: the cover moves
+and the construction window by window ask it between steps, every sub-solve is given what is
+left, and the end keeps 1.5 times the slowest check of the whole roster seen. With
+``deterministic`` the limit is counted by :class:`solver.budget.Budget`: CP-SAT's deterministic
+time plus a charge for every phase's Python work, so that the wall time stays near the limit.
 """
 
 from __future__ import annotations
