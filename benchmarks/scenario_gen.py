@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
-from solver.model import Demand, Person, Problem, Shift
+from solver.model import Availability, Demand, Person, Problem, Shift, SlotTable
 
 __all__ = ["SIZES", "Scenario", "generate"]
 
@@ -127,7 +127,8 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
     for s in shifts:
         assert s.day is not None
         by_slot.setdefault((s.day, s.kind), []).append(s.id)
-    frozen_slot = {key: frozenset(ids) for key, ids in by_slot.items()}
+    # availability is kept per slot and expanded lazily (solver.model.Availability)
+    table = SlotTable(by_slot)
     sites_of_district: dict[str, list[str]] = {}
     for site_id, _, district in sites:
         sites_of_district.setdefault(district, []).append(site_id)
@@ -159,9 +160,7 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
         previous = pattern
         if not accepts_nights:
             pattern = [slot for slot in pattern if slot[1] != "night"]
-        available: set[str] = set()
-        for slot in pattern:
-            available |= frozen_slot.get(slot, frozenset())
+        available = Availability(table, pattern)
         preferred: frozenset[str] = frozenset()
         if rng.random() < 0.6 and sites_of_district.get(district):
             local = sites_of_district[district]
@@ -170,7 +169,7 @@ def generate(size: str, seed: int = 0, days: int | None = None) -> Scenario:
             Person(
                 id=pid,
                 roles=frozenset(person_roles),
-                available=frozenset(available),
+                available=available,
                 preferred_sites=preferred,
                 accepts_nights=accepts_nights,
                 weekly_cap=rng.randint(3, 5),

@@ -685,6 +685,7 @@ def _people(
     ):
         cells[vid].append((day, hour))
     starts = sorted(by_start)
+    slot_table = solver.SlotTable({i: [shift_id(*key) for key in by_start[i]] for i in starts})
     days_off: dict[int, set[date]] = defaultdict(set)
     for vid, day in db.session.execute(
         select(DayOff.volunteer_id, DayOff.day).where(
@@ -723,22 +724,30 @@ def _people(
         )
         off = days_off.get(v.id, set())
         gone = cancelled.get(v.id, set())
-        # Available for a shift whose real hours lie inside the hours they offered.
-        available = {
-            shift_id(*key)
-            for index in Offer(cells.get(v.id, ())).covered(starts)
-            for key in by_start[index]
-            if key.day not in off and (key.day, key.kind) not in gone
-        }
+        # Available for a shift whose real hours lie inside the hours they offered: kept per
+        # start hour (the same at every site) and expanded by the solver only when needed.
+        covered = list(Offer(cells.get(v.id, ())).covered(starts))
+        excluded = (
+            {
+                shift_id(*key)
+                for index in covered
+                for key in by_start[index]
+                if key.day in off or (key.day, key.kind) in gone
+            }
+            if off or gone
+            else ()
+        )
         # A kept assignment was placed deliberately: it counts as availability (the checker
         # still reports a day off or a refused night it falls on).
-        available |= kept_shifts.get(v.id, set())
+        available = solver.Availability(
+            slot_table, covered, extra=kept_shifts.get(v.id, ()), excluded=excluded
+        )
         partner = by_phone.get(v.partner_phone) if v.partner_phone else None
         people.append(
             solver.Person(
                 id=person_id(v.id),
                 roles=qualified,
-                available=frozenset(available),
+                available=available,
                 days_off=frozenset(off),
                 preferred_sites=frozenset(sites_by_district.get(v.district_id, ()))
                 if v.district_id is not None

@@ -13,12 +13,14 @@ from solver.dispatch import solve
 from solver.explain import Reason, explain
 from solver.model import (
     Assignment,
+    Availability,
     Demand,
     Person,
     Problem,
     Request,
     Rules,
     Shift,
+    SlotTable,
     Solution,
     UnfilledPost,
 )
@@ -26,6 +28,7 @@ from solver.repair import solve_repair
 
 __all__ = [
     "Assignment",
+    "Availability",
     "CheckReport",
     "Demand",
     "Person",
@@ -34,6 +37,7 @@ __all__ = [
     "Request",
     "Rules",
     "Shift",
+    "SlotTable",
     "Solution",
     "UnfilledPost",
     "Violation",

@@ -33,6 +33,8 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
+from solver.budget import CP_SAT_UNITS_PER_SECOND, cp_sat_seconds
+from solver.budget import work as charge_for
 from solver.build import build, clear_hints
 from solver.model import Assignment, Problem, Shift
 
@@ -217,12 +219,14 @@ def solve_window(
     *,
     deterministic: bool = False,
     extra: float = 0.0,
+    deadline: float | None = None,
 ) -> tuple[list[Assignment] | None, float, int]:
     """Solve a window problem (minimum minutes softened) within ``budget`` seconds (of
     deterministic time when ``deterministic``), plus up to ``extra`` when no roster came in
-    ``budget``; return its roster or None, the deterministic time spent and the minutes its
-    roster misses of the minimums. ``workers`` is unused: one worker is deterministic by
-    itself and on these small models stronger than a portfolio on a shared machine."""
+    ``budget``; return its roster or None, the budget seconds spent (see
+    :mod:`solver.budget`) and the minutes its roster misses of the minimums. ``workers`` is
+    unused: one worker is deterministic by itself and on these small models stronger than a
+    portfolio on a shared machine."""
     del workers
     started = time.monotonic()
     built = build(sub, elastic=True)
@@ -230,7 +234,8 @@ def solve_window(
     chosen = {(a.person, a.shift, a.role) for a in hint}
     for index, triple in built.triples.items():
         model.add_hint(model.get_bool_var_from_proto_index(index), int(triple in chosen))
-    spent = 0.0
+    # building the model is work too: charged, so that a deterministic budget bounds it
+    spent = charge_for(model_items=len(model.proto.variables) + len(model.proto.constraints))
 
     def used() -> float:
         return spent if deterministic else time.monotonic() - started
@@ -245,11 +250,13 @@ def solve_window(
             solver.parameters.search_branching = cp_model.FIXED_SEARCH
         solver.parameters.random_seed = seed
         if deterministic:
-            solver.parameters.max_deterministic_time = max(0.05, seconds)
+            solver.parameters.max_deterministic_time = max(0.05, seconds) * CP_SAT_UNITS_PER_SECOND
+            if deadline is not None:  # a wall-clock backstop (time.monotonic())
+                solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
         else:
             solver.parameters.max_time_in_seconds = max(0.05, seconds)
         status = solver.solve(model, _StopWhen(stop) if stop is not None else None)
-        spent += solver.deterministic_time
+        spent += cp_sat_seconds(solver.deterministic_time)
         return solver, status
 
     found: list[int] | None = None
@@ -331,14 +338,18 @@ def rolling_roster(
     stop: Callable[[], bool] | None = None,
     deterministic: bool = False,
     hard_limit: float | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[Assignment] | None, float]:
     """A roster built window by window (see the module doc), or None when a window had none in
-    time, and the CP-SAT deterministic time spent. Minimum minutes may still be short at the
-    end (check the result); every other hard rule holds. Pins are kept. ``deterministic``
+    time, and the budget seconds spent in deterministic mode (CP-SAT time and model building,
+    see :mod:`solver.budget`). Minimum minutes may still be short at the end (check the
+    result); every other hard rule holds. Pins are kept. ``deterministic``
     budgets every window in deterministic time, so the roster depends only on the input.
 
     ``time_limit`` is shared out over the windows in proportion to their days; a window that
     finds nothing in its share is given more, up to ``hard_limit`` in all (default: the same).
+    ``deadline`` (a ``time.monotonic()`` instant) also stops each deterministic CP-SAT call on
+    the wall clock: the backstop of :mod:`solver.budget`.
     """
     started = time.monotonic()
     spent = 0.0
@@ -407,6 +418,8 @@ def rolling_roster(
             range(start, end),
             targets=targets,
         )
+        # the window's problem walked the roster kept so far and every shift
+        spent += charge_for(items=len(kept) + len(problem.shifts) + len(problem.people))
         budget = remaining * (keep_end - start) / (horizon - start)
         found, cost, short = solve_window(
             window.problem,
@@ -417,6 +430,7 @@ def rolling_roster(
             stop,
             deterministic=deterministic,
             extra=max(0.0, hard_limit - used() - budget),
+            deadline=deadline,
         )
         spent += cost
         if found is not None and short and end == horizon and starts:

@@ -36,7 +36,8 @@ problems with minimum rules here too.
 
 Determinism: the neighbourhood sequence is drawn from ``random.Random(seed)`` and every CP-SAT
 call gets the same ``random_seed`` and worker count. With ``deterministic=True`` every call is
-also limited by CP-SAT's deterministic time (work units, not seconds) with interleaved
+also limited by CP-SAT's deterministic time (work units, not seconds; converted to budget
+seconds and charged with the model building as :mod:`solver.budget` says) with interleaved
 search, so the same problem, seed and worker count return the same roster on any machine and
 under any load. Otherwise calls stop on the wall clock, which makes the result depend on
 machine speed; the roster is still always valid.
@@ -55,7 +56,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ortools.sat.python import cp_model
 
-from solver.build import build, clear_hints, has_minimum_rules
+from solver.budget import CP_SAT_UNITS_PER_SECOND, WALL_BACKSTOP, cp_sat_seconds, work
+from solver.build import build, candidate_choices, clear_hints, has_minimum_rules
 from solver.check import CheckReport, check
 from solver.construct import rolling_roster, single_window
 from solver.feasible import feasible_roster
@@ -92,6 +94,9 @@ LARGE_MODEL_VARIABLES = 50_000
 ROLLING_SHARE = 0.15
 # ... and a window that finds nothing in its share may take more, up to this share in all.
 ROLLING_HARD_SHARE = 0.6
+# Deterministic time charged for the person-by-person roster, per candidate choice (in
+# solver.budget.work's items; the same as solver.windowed's).
+FEASIBLE_ITEMS_PER_CHOICE = 7
 
 
 def solve_flat(
@@ -158,7 +163,9 @@ class _Search:
         self.time_to_best = 0.0
         self.time_to_first: float | None = None
         self.status = "UNKNOWN"
-        self.spent_deterministic = 0.0
+        # deterministic time: CP-SAT's, plus a charge for building the model (solver.budget)
+        model = self.ctx.model.proto
+        self.spent_deterministic = work(model_items=len(model.variables) + len(model.constraints))
         # The model with every x fixed to template_values, and each x's own bounds: what
         # _restricted copies a neighbourhood's model from.
         self.template: cp_model.CpModel | None = None
@@ -173,6 +180,9 @@ class _Search:
         self.feasible: list[Assignment] | None = None
         if has_minimum_rules(problem):
             self.feasible = feasible_roster(problem, problem.baseline)
+            self.spent_deterministic += work(
+                items=FEASIBLE_ITEMS_PER_CHOICE * candidate_choices(problem)
+            )
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -180,8 +190,11 @@ class _Search:
         return time.monotonic() - self.started
 
     def remaining(self) -> float:
-        used = self.spent_deterministic if self.deterministic else self.elapsed()
-        return self.time_limit - used
+        if not self.deterministic:
+            return self.time_limit - self.elapsed()
+        if self.elapsed() > WALL_BACKSTOP * self.time_limit:
+            return 0.0  # the wall-clock backstop of a deterministic run (solver.budget)
+        return self.time_limit - self.spent_deterministic
 
     # -- CP-SAT calls -----------------------------------------------------------------------
 
@@ -207,7 +220,9 @@ class _Search:
             params.max_presolve_iterations = 1
         if self.deterministic:
             params.interleave_search = True
-            params.max_deterministic_time = max(budget, 0.01)
+            params.max_deterministic_time = max(budget, 0.01) * CP_SAT_UNITS_PER_SECOND
+            # the wall-clock backstop, inside the call too (it never binds at normal speed)
+            params.max_time_in_seconds = max(0.01, WALL_BACKSTOP * self.time_limit - self.elapsed())
         else:
             params.max_time_in_seconds = max(budget, 0.01)
 
@@ -298,7 +313,7 @@ class _Search:
             self._hint(model, self.best_values)
         share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
         solver, status = self._run(model, self.remaining() * share, full=True)
-        self.spent_deterministic += solver.deterministic_time
+        self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
         bounding = True  # whether the solver's bound bounds the problem
         if (
             status == cp_model.UNKNOWN
@@ -329,7 +344,7 @@ class _Search:
                     model = self.ctx.model
                     self._hint(model, hint)
                 solver, status = self._run(model, self.remaining(), full=True, first_only=True)
-                self.spent_deterministic += solver.deterministic_time
+                self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
         name = solver.status_name(status)
         if bounding:
             self.bound = max(self.bound, solver.best_objective_bound)
@@ -361,7 +376,7 @@ class _Search:
             domain[1] = value
         # at least a moment even when the time is up: propagation alone settles it
         solver, status = self._run(fixed, max(0.5, min(self.remaining(), 5.0)), full=False)
-        self.spent_deterministic += solver.deterministic_time
+        self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         return solver, cp_model.FEASIBLE
@@ -490,7 +505,7 @@ class _Search:
                 size[kind] = min(1.0, size[kind] * 1.15)
             else:
                 size[kind] = max(0.01, size[kind] * 0.85)
-            return solver.deterministic_time
+            return cp_sat_seconds(solver.deterministic_time)
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             while (

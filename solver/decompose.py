@@ -244,9 +244,23 @@ class _Large:
         self.cover_bound: float = math.inf
         self.bound = -math.inf
         self.time_to_best = 0.0
+        # the slowest check of the whole roster so far (seconds)
+        self.check_seconds = 0.0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    def finish_seconds(self) -> float:
+        """Time the end needs: the last check of the whole roster (1.5 times the slowest seen)
+        and building the solution."""
+        return 1.5 * self.check_seconds + 0.3
+
+    def timed_check(self, state: RosterState) -> CheckReport:
+        """check() of the roster, timed: the end keeps time for the slowest seen."""
+        started = time.monotonic()
+        report = check(self.problem, state.assignments())
+        self.check_seconds = max(self.check_seconds, time.monotonic() - started)
+        return report
 
     def remaining(self) -> float:
         return self.time_limit - self.elapsed()
@@ -503,7 +517,8 @@ class _Large:
                 if held[(s.id, d.role)] < d.min
             }
         balanced = False
-        while self.remaining() > budget * 0.5 + 0.3 and not self.stop():
+        # the end keeps time for its checks of the whole roster (see _run)
+        while self.remaining() > budget * 0.5 + 0.3 + self.finish_seconds() and not self.stop():
             holes = [
                 (s.id, d.role)
                 for s in self.problem.shifts
@@ -525,6 +540,8 @@ class _Large:
             elif not balanced:
                 # every hole searched: even out the loads before the free search goes on
                 balanced = True
+                if self.remaining() < 2 * self.check_seconds + self.finish_seconds():
+                    continue  # no time for its two checks
                 before = check(self.problem, state.assignments())
                 objective = float(self._balanced(state, before).objective)
                 continue
@@ -535,7 +552,9 @@ class _Large:
             free = [s for site in group for d in days for s in shifts_at.get((site, d), ())]
             if not free:
                 continue
-            delta = self.resolve(state, free, min(budget, max(0.2, self.remaining() - 0.3)))
+            delta = self.resolve(
+                state, free, min(budget, max(0.2, self.remaining() - 0.3 - self.finish_seconds()))
+            )
             if delta < 0:
                 objective += delta
                 self.report(objective, state)
@@ -803,19 +822,18 @@ class _Large:
             for d in s.demands
         ]
         state = self.construct()
-        checked = time.monotonic()
-        first = check(problem, state.assignments())
-        # what one check of the whole roster costs: the final balance needs two
-        self.check_seconds = time.monotonic() - checked
+        # what one check of the whole roster costs: the final balance needs two, the end one
+        first = self.timed_check(state)
         state = self._repair(state, first)
-        report = check(problem, state.assignments()) if not first.ok else first
+        report = self.timed_check(state) if not first.ok else first
         self.time_to_first = self.elapsed()
+        # the first roster is reported before the coverage bound's max-flow is run
+        self.report(report.objective, state)
         bound = coverage_bound(problem, self.index)
         self.cover_bound = bound
         self.bound = float(min(weights, default=0) * max(0, self.posts - bound))
-        self.report(report.objective, state)
         if not self.stop() and self.repair(state):
-            report = check(problem, state.assignments())
+            report = self.timed_check(state)
             self.report(report.objective, state)
         if not problem.baseline and self.remaining() > self.check_seconds + 1.0:
             # even out the loads now (then one check of the whole roster): the search below may
@@ -827,10 +845,15 @@ class _Large:
             if self.index.person_slots.get(person.id):
                 shares[person.roles].append(state.load(person.id) / self.capacity[person.id])
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
-        if self.remaining() > 1.0 and not self.stop():
+        if self.remaining() > 1.0 + self.finish_seconds() and not self.stop():
             self.improve(state, float(report.objective))
-            if not problem.baseline and self.remaining() > 2 * self.check_seconds + 0.5:
-                self._balanced(state, check(problem, state.assignments()))
+            # the balance's two checks, its moves (at most BALANCE_SHARE of what is left) and
+            # the end's check
+            if (
+                not problem.baseline
+                and self.remaining() > 2 * self.check_seconds + self.finish_seconds() + 0.2
+            ):
+                self._balanced(state, self.timed_check(state))
         final = check(problem, state.assignments())
         assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"
         return Solution(

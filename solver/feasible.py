@@ -39,6 +39,7 @@ from solver.build import build
 from solver.check import check
 from solver.feasibility import RosterState
 from solver.model import Assignment, Demand, Person, Problem, Shift
+from solver.progress import StopCallback
 
 __all__ = ["feasible_roster", "improve_cover"]
 
@@ -95,14 +96,20 @@ def feasible_roster(
     return None
 
 
-def improve_cover(problem: Problem, roster: Iterable[Assignment]) -> list[Assignment]:
+def improve_cover(
+    problem: Problem, roster: Iterable[Assignment], *, stop: StopCallback | None = None
+) -> list[Assignment]:
     """``roster`` (which :func:`solver.check` accepts) with people moved between the shifts of
     days they already work wherever that fills a short post at a lower cost elsewhere (see
     :meth:`_PersonBuilder.polish` and :meth:`_PersonBuilder.reassign_days`); every hard rule
-    still holds, and the roster is returned unchanged if check says otherwise."""
+    still holds, and the roster is returned unchanged if check says otherwise.
+
+    ``stop()`` is asked before every short post and every day is worked on; once it returns
+    True the moves made so far are kept and no more are tried (a deadline, or a count of
+    steps for a deterministic budget)."""
     roster = list(roster)
     state = RosterState(problem, roster)
-    builder = _PersonBuilder(problem, state)
+    builder = _PersonBuilder(problem, state, stop=stop)
     builder.polish()
     builder.reassign_days()
     better = state.assignments()
@@ -148,8 +155,16 @@ def _attempt(
 
 
 class _PersonBuilder:
-    def __init__(self, problem: Problem, state: RosterState, *, lazy: bool = False) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        state: RosterState,
+        *,
+        lazy: bool = False,
+        stop: StopCallback | None = None,
+    ) -> None:
         self.problem = problem
+        self.stop = stop
         # work only what the minimums need (cover then only picks the shift)
         self.lazy = lazy
         self.state = state
@@ -175,6 +190,13 @@ class _PersonBuilder:
                 )
 
     # -- cover ------------------------------------------------------------------------------
+
+    def _stopped(self) -> bool:
+        """Whether the caller's ``stop`` says to end the cover moves now (latched)."""
+        if self.stop is not None and self.stop():
+            self.stop = lambda: True
+            return True
+        return False
 
     @cached_property
     def _wishes(self) -> dict[tuple[str, str], int]:
@@ -223,6 +245,8 @@ class _PersonBuilder:
                 if state.filled[(shift.id, d.role)] < d.min
             ]
             for shift, role in short:
+                if self._stopped():
+                    return
                 key = (shift.id, role)
                 day = state.day_of(shift)
                 for other in list(self.by_day.get(day, ())):
@@ -273,6 +297,8 @@ class _PersonBuilder:
         for _ in range(rounds):
             changed = 0
             for day in range(self.horizon):
+                if self._stopped():
+                    return
                 shifts = self.by_day.get(day, ())
                 posts = [(s, d) for s in shifts for d in s.demands]
                 short = any(state.filled[(s.id, d.role)] < d.min for s, d in posts)

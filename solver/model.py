@@ -16,20 +16,25 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from itertools import chain
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "Assignment",
+    "Availability",
     "Demand",
     "Person",
     "Problem",
     "Request",
     "Rules",
     "Shift",
+    "SlotTable",
     "Solution",
     "UnfilledPost",
 ]
@@ -151,11 +156,96 @@ class Request:
         _non_negative(self.weight, "weight", "request")
 
 
+class SlotTable:
+    """Shift ids grouped by time slot (say a day and a shift kind): the slots a volunteer
+    offers are the same at every site, so the shifts of a slot are listed once here and shared
+    by every person's :class:`Availability`."""
+
+    __slots__ = ("by_ids", "shifts_of", "slot_of")
+
+    def __init__(self, shifts_of: Mapping[Any, Iterable[str]]) -> None:
+        self.shifts_of: dict[Hashable, frozenset[str]] = {
+            slot: frozenset(ids) for slot, ids in shifts_of.items()
+        }
+        self.slot_of: dict[str, Hashable] = {
+            sid: slot for slot, ids in self.shifts_of.items() for sid in ids
+        }
+        # a slot's shift ids -> the slot (isdisjoint with a whole slot is one look-up)
+        self.by_ids: dict[frozenset[str], Hashable] = {
+            ids: slot for slot, ids in self.shifts_of.items()
+        }
+
+
+class Availability(AbstractSet[str]):
+    """The shift ids a person is available for, kept as the slots of a shared
+    :class:`SlotTable` (plus ``extra`` shift ids, less ``excluded`` ones) and expanded only
+    when iterated: a thousand people available on a third of 90 days' slots at 20 sites are
+    millions of set entries as frozensets. Behaves as a read-only set of shift ids; set
+    operations return frozensets."""
+
+    __slots__ = ("_len", "excluded", "extra", "slots", "table")
+
+    def __init__(
+        self,
+        table: SlotTable,
+        slots: Iterable[Hashable],
+        *,
+        extra: Iterable[str] = (),
+        excluded: Iterable[str] = (),
+    ) -> None:
+        self.table = table
+        self.slots = frozenset(slot for slot in slots if slot in table.shifts_of)
+        self.extra = frozenset(extra)
+        self.excluded = frozenset(excluded) - self.extra
+        self._len: int | None = None
+
+    def __contains__(self, shift_id: object) -> bool:
+        if shift_id in self.extra:
+            return True
+        slot = self.table.slot_of.get(shift_id)  # type: ignore[call-overload]
+        return slot is not None and slot in self.slots and shift_id not in self.excluded
+
+    def __iter__(self) -> Iterator[str]:
+        shifts_of = self.table.shifts_of
+        every = chain.from_iterable([shifts_of[slot] for slot in self.slots])
+        if not self.extra and not self.excluded:
+            return every  # the common case, iterated in C
+        skip = self.excluded | self.extra
+        return chain(self.extra, (shift_id for shift_id in every if shift_id not in skip))
+
+    def __len__(self) -> int:
+        if self._len is None:
+            if not self.extra and not self.excluded:
+                shifts_of = self.table.shifts_of
+                self._len = sum(len(shifts_of[slot]) for slot in self.slots)
+            else:
+                self._len = sum(1 for _ in self)
+        return self._len
+
+    def isdisjoint(self, other: Iterable[object]) -> bool:
+        slot = self.table.by_ids.get(other) if isinstance(other, frozenset) else None
+        if slot is not None:  # the shifts of one slot: one look-up
+            if slot in self.slots and not self.excluded.issuperset(other):
+                return False
+            return self.extra.isdisjoint(other)
+        return not any(shift_id in self for shift_id in other)
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[str]) -> frozenset[str]:  # type: ignore[override]
+        return frozenset(it)
+
+    __hash__ = AbstractSet._hash
+
+    def __repr__(self) -> str:
+        return f"Availability({len(self.slots)} slots, {len(self)} shifts)"
+
+
 @dataclass(frozen=True)
 class Person:
     """Someone who can be rostered, with their availability, wishes and personal limits.
 
-    ``available`` is hard: the person is only placed on these shift ids. ``roles`` are the roles
+    ``available`` is hard: the person is only placed on these shift ids (a frozenset, or an
+    :class:`Availability` kept per time slot). ``roles`` are the roles
     they are qualified for. ``weekly_cap`` is their stated capacity (shifts in any 7 days): a
     hard cap and the yardstick for fair load. ``fair_capacity`` is the number of shifts fair
     load is measured against (see :mod:`solver.rules.fairness`); ``None`` computes it from the
@@ -165,7 +255,7 @@ class Person:
 
     id: str
     roles: frozenset[str]
-    available: frozenset[str]
+    available: AbstractSet[str]
     days_off: frozenset[date] = frozenset()
     requests: tuple[Request, ...] = ()
     preferred_sites: frozenset[str] = frozenset()
@@ -189,7 +279,8 @@ class Person:
         owner = f"person {self.id!r}"
         _require(bool(self.id), "person id must be a non-empty string")
         object.__setattr__(self, "roles", frozenset(self.roles))
-        object.__setattr__(self, "available", frozenset(self.available))
+        if not isinstance(self.available, Availability):
+            object.__setattr__(self, "available", frozenset(self.available))
         object.__setattr__(self, "days_off", frozenset(self.days_off))
         object.__setattr__(self, "requests", tuple(self.requests))
         object.__setattr__(self, "preferred_sites", frozenset(self.preferred_sites))

@@ -20,7 +20,11 @@ copied from it costs as much again. :func:`solve_windowed` works on windows of d
 
 Only a roster :func:`solver.check` accepts is returned (status "FEASIBLE"), never one worse
 than the person-by-person roster; if even that does not exist the status is "UNKNOWN" with no
-assignments. Every phase but that construction is bounded by the time limit.
+assignments. Every phase but that construction is bounded by the time limit: the cover moves
+and the construction window by window ask it between steps, every sub-solve is given what is
+left, and the end keeps 1.5 times the slowest check of the whole roster seen. With
+``deterministic`` the limit is counted by :class:`solver.budget.Budget`: CP-SAT's deterministic
+time plus a charge for every phase's Python work, so that the wall time stays near the limit.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from solver.build import build
-from solver.check import check
+from solver.budget import CP_SAT_UNITS_PER_SECOND, Budget, cp_sat_seconds, work
+from solver.build import build, candidate_choices
+from solver.check import CheckReport, check
 from solver.construct import history_days, rolling_roster, window_problem
 from solver.feasible import feasible_roster, improve_cover
 from solver.model import Assignment, Problem, Solution, UnfilledPost
@@ -55,8 +60,17 @@ FREE_CHOICES = 6_000
 SUB_SOLVE_SECONDS = (0.5, 4.0)
 # Share of the neighbourhoods that free everybody over a short window (see _search).
 EVERYBODY_SHARE = 0.5
-# Kept for the end: checking the roster and building the solution.
+# Kept for the end: checking the roster and building the solution (at least).
 FINISH_SECONDS = 1.0
+# The cover of the first roster is improved until this share of the budget is left.
+COVER_SHARE = 0.5
+# Work charged in deterministic mode (units of solver.budget.work's items): the person-by-
+# person roster per candidate choice, a check per assignment, a step of improve_cover, and a
+# neighbourhood's bookkeeping over the whole roster per assignment.
+FEASIBLE_ITEMS_PER_CHOICE = 7
+CHECK_ITEMS_PER_ASSIGNMENT = 10
+COVER_STEP_ITEMS = 700
+ROSTER_ITEMS_PER_ASSIGNMENT = 4
 
 
 def solve_windowed(
@@ -93,7 +107,7 @@ class _Windowed:
         deterministic: bool,
         should_stop: StopCallback | None,
     ) -> None:
-        self.started = time.monotonic()
+        self.budget = Budget(time_limit, deterministic=deterministic)
         self.problem = problem
         self.time_limit = time_limit
         self.workers = max(1, workers)
@@ -102,21 +116,43 @@ class _Windowed:
         self.deterministic = deterministic
         self.stop = Stopper(should_stop)
         self.rng = random.Random(seed)
-        self.spent = 0.0  # deterministic time
         self.days = problem.days
         self.horizon = len(self.days)
         self.day_index = {d: i for i, d in enumerate(self.days)}
         self.shifts = problem._shift_index()
         self.posts = sum(d.min for s in problem.shifts for d in s.demands)
+        self.choices = candidate_choices(problem)
+        # shifts and posts a pass over the whole problem walks (charged per pass)
+        self.items = len(problem.shifts) + len(problem.people)
+        # time kept for the end (the last check and the solution), raised to 1.5 times the
+        # slowest check seen
+        self.reserve = FINISH_SECONDS
+        self.solved = 0.0  # seconds the last neighbourhood's CP-SAT calls took
+        self.neighbourhoods = 0
         self.time_to_first: float | None = None
         self.time_to_best = 0.0
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return self.budget.elapsed()
 
     def remaining(self) -> float:
-        used = self.spent if self.deterministic else self.elapsed()
-        return self.time_limit - used
+        return self.budget.remaining()
+
+    def out_of_time(self) -> bool:
+        """Whether a phase must stop now: asked for, or the time is up (the end's reserve
+        kept). Constructive phases ask it between steps, so they stop at the deadline too."""
+        return self.stop() or self.remaining() <= self.reserve
+
+    def checked(self, current: dict[tuple[str, str], str]) -> CheckReport:
+        """check() of the roster, charged (deterministic) and timed: the end keeps enough
+        time for one more."""
+        started = time.monotonic()
+        report = check(self.problem, self._assignments(current))
+        cost = work(items=CHECK_ITEMS_PER_ASSIGNMENT * len(current) + self.items)
+        self.budget.charge(cost)
+        took = cost if self.deterministic else time.monotonic() - started
+        self.reserve = max(self.reserve, FINISH_SECONDS + 1.5 * took)
+        return report
 
     def day_of(self, shift_id: str) -> int:
         day = self.shifts[shift_id].day
@@ -128,40 +164,51 @@ class _Windowed:
     def run(self) -> Solution:
         problem = self.problem
         # First a roster meeting every hard rule, built person by person (no search, no
-        # clock): the first roster and the floor of the result.
+        # clock: it is the floor of the result, so it is built whatever the time left).
         feasible = feasible_roster(problem, problem.baseline, polish=False)
+        self.budget.charge(work(items=FEASIBLE_ITEMS_PER_CHOICE * self.choices))
         current = {(a.person, a.shift): a.role for a in feasible or problem.pins}
-        report = check(problem, self._assignments(current))
+        report = self.checked(current)
+        self._phase("first roster")
         self.penalty = float(report.objective)
         self.short = self._short(current)
         if report.ok:
             self._note(current)
-        if feasible is not None and self.remaining() > FINISH_SECONDS and not self.stop():
-            # then its cover, people moved within the days they work (no clock: bounded work)
-            feasible = improve_cover(problem, feasible)
+        if feasible is not None and not self.out_of_time():
+            # then its cover, people moved within the days they work, until COVER_SHARE of
+            # the budget is left for the rest (each step charged, so deterministic too)
+            def cover_stop() -> bool:
+                self.budget.charge(work(items=COVER_STEP_ITEMS))
+                return self.stop() or self.remaining() <= COVER_SHARE * self.time_limit
+
+            feasible = improve_cover(problem, feasible, stop=cover_stop)
             current = {(a.person, a.shift): a.role for a in feasible}
-            report = check(problem, self._assignments(current))
+            report = self.checked(current)
+            self._phase("cover")
             if report.objective < self.penalty:
                 self.penalty = float(report.objective)
                 self._note(current)
-        if self.remaining() > FINISH_SECONDS and not self.stop():
+        if not self.out_of_time():
             roster, spent = rolling_roster(
                 problem,
-                time_limit=min(self.remaining(), FIRST_SHARE * self.time_limit),
+                time_limit=min(self.remaining() - self.reserve, FIRST_SHARE * self.time_limit),
                 # with a roster in hand a window that finds nothing is not worth more time
                 hard_limit=min(
-                    self.remaining(),
+                    self.remaining() - self.reserve,
                     (FIRST_SHARE if report.ok else FIRST_HARD_SHARE) * self.time_limit,
                 ),
                 workers=self.workers,
                 seed=self.seed,
-                stop=self.stop,
+                # the wall-clock backstop of a deterministic run, and should_stop
+                stop=lambda: self.stop() or self.remaining() <= 0,
                 deterministic=self.deterministic,
+                deadline=time.monotonic() + self.budget.wall_left() if self.deterministic else None,
             )
-            self.spent += spent
+            self.budget.charge(spent)
+            self._phase("rolling roster")
             if roster is not None:
                 rolled = {(a.person, a.shift): a.role for a in roster}
-                second = check(problem, self._assignments(rolled))
+                second = self.checked(rolled)
                 if not report.ok or (second.ok and second.objective < report.objective):
                     current, report = rolled, second
                     self.penalty = float(report.objective)
@@ -169,6 +216,7 @@ class _Windowed:
                     if report.ok:
                         self._note(current)
         self._search(current)
+        self._phase("search")
         final = check(problem, self._assignments(current))
         if not final.ok:
             if feasible is None:
@@ -201,7 +249,14 @@ class _Windowed:
             for p in problem.people
         }
         everybody = sum(per_day.values())
-        while self.remaining() > FINISH_SECONDS + 0.2 and not self.stop():
+        # the bookkeeping of one neighbourhood outside CP-SAT (window problem, model, passes
+        # over the roster): charged in deterministic mode, timed on the wall clock, and kept
+        # in hand so that the last neighbourhood still ends before the deadline
+        overhead = 0.2
+        while self.remaining() > self.reserve + overhead and not self.stop():
+            self.neighbourhoods += 1
+            began = time.monotonic()
+            spent_before = self.budget.spent
             days = max(2, min(self.horizon, round(length)))
             if self.rng.random() < EVERYBODY_SHARE:
                 # everybody over the few days that keep the sub-model near FREE_CHOICES: the
@@ -226,8 +281,17 @@ class _Windowed:
                 free_days,
                 free_people,
             )
-            seconds = min(budget, max(0.05, self.remaining() - FINISH_SECONDS))
-            outcome = self._improve(window.problem, window.freed, window.pins, seconds)
+            self.budget.charge(
+                work(items=ROSTER_ITEMS_PER_ASSIGNMENT * len(current) + 2 * self.items)
+            )
+            outcome = self._improve(window.problem, window.freed, window.pins, budget, overhead)
+            solved = self.solved
+            python = (
+                self.budget.spent - spent_before - solved
+                if self.deterministic
+                else time.monotonic() - began - solved
+            )
+            overhead = max(0.05, python)
             if outcome is None:
                 length = max(2.0, length * 0.85)
                 continue
@@ -242,6 +306,16 @@ class _Windowed:
             self.short = short
             if delta < 0 or self.time_to_first is None:
                 self._note(current)
+
+    def _phase(self, name: str) -> None:
+        log.debug(
+            "%s done at %.2fs wall, %.2fs CPU, %.2f budget seconds spent, %d neighbourhoods",
+            name,
+            self.elapsed(),
+            time.process_time(),
+            self.budget.spent,
+            self.neighbourhoods,
+        )
 
     def _centre(self, current: dict[tuple[str, str], str]) -> int:
         """A day to centre the next window on: half the time a day with a post under- or
@@ -266,12 +340,22 @@ class _Windowed:
         sub: Problem,
         freed: list[Assignment],
         pins: list[Assignment],
-        seconds: float,
+        budget: float,
+        overhead: float,
     ) -> tuple[float, list[Assignment], bool] | None:
-        """Re-solve a window; (objective change, new freed assignments, proven optimal) when
-        the result is no worse than the incumbent, else None."""
+        """Re-solve a window within ``budget`` (less what the deadline leaves after
+        ``overhead`` for the bookkeeping); (objective change, new freed assignments, proven
+        optimal) when the result is no worse than the incumbent, else None. ``self.solved`` is
+        set to the time the CP-SAT calls took (deterministic or wall seconds)."""
+        self.solved = 0.0
         built = build(sub, elastic=True)
         model = built.ctx.model
+        self.budget.charge(
+            work(model_items=len(model.proto.variables) + len(model.proto.constraints))
+        )
+        seconds = min(budget, self.remaining() - self.reserve - overhead)
+        if seconds < 0.05 or self.stop():
+            return None
         chosen = {(a.person, a.shift, a.role) for a in (*freed, *pins)}
         fixed = model.clone()
         for index, triple in built.triples.items():
@@ -281,17 +365,24 @@ class _Windowed:
             domain[1] = value
         first = self._solver(seconds / 3)
         status = first.solve(fixed)
-        self.spent += first.deterministic_time
+        self.budget.charge(cp_sat_seconds(first.deterministic_time))
+        self.solved += self._took(first)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or self.stop():
             return None
         before = first.objective_value
         proto = model.proto
         proto.solution_hint.vars.extend(range(len(proto.variables)))
         proto.solution_hint.values.extend(first.response_proto.solution)
-        left = seconds - (0.0 if self.deterministic else first.wall_time)
-        second = self._solver(max(0.05, left))
+        left = min(
+            seconds - self._took(first),
+            self.remaining() - self.reserve,
+        )
+        if left < 0.05:
+            return None
+        second = self._solver(left)
         status = second.solve(model)
-        self.spent += second.deterministic_time
+        self.budget.charge(cp_sat_seconds(second.deterministic_time))
+        self.solved += self._took(second)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         if second.objective_value > before + 1e-6:
@@ -305,6 +396,10 @@ class _Windowed:
         ]
         return second.objective_value - before, new, status == cp_model.OPTIMAL
 
+    def _took(self, solver: cp_model.CpSolver) -> float:
+        """Budget seconds a finished CP-SAT call took (deterministic, or on the wall)."""
+        return cp_sat_seconds(solver.deterministic_time) if self.deterministic else solver.wall_time
+
     def _solver(self, seconds: float) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
         params = solver.parameters
@@ -312,7 +407,9 @@ class _Windowed:
         params.linearization_level = 2
         params.random_seed = self.rng.randrange(1 << 30)
         if self.deterministic:
-            params.max_deterministic_time = max(0.01, seconds)
+            params.max_deterministic_time = max(0.01, seconds) * CP_SAT_UNITS_PER_SECOND
+            # the wall-clock backstop, inside the call too (it never binds at normal speed)
+            params.max_time_in_seconds = max(0.01, self.budget.wall_left())
         else:
             params.max_time_in_seconds = max(0.01, seconds)
         return solver
