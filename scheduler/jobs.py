@@ -20,6 +20,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -56,9 +57,10 @@ DEFAULT_QUEUE = "muster-solve"
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
-# The thread runner's futures of this process, by run id: a queued run whose future is done
-# never ran (its thread died, or the pool was shut down) -- see job_lost.
-_futures: dict[int, Future[None]] = {}
+# The thread runner's futures of this process, by app and run id: a queued run whose future is
+# done never ran (its thread died, or the pool was shut down) -- see job_lost. By app, because
+# run ids are only unique within one database and a process may serve several apps (tests).
+_futures: weakref.WeakKeyDictionary[Flask, dict[int, Future[None]]] = weakref.WeakKeyDictionary()
 
 # solver_status of a run whose search a coordinator stopped (the roster found so far is kept).
 STOPPED = "STOPPED"
@@ -84,11 +86,19 @@ def submit(run_id: int) -> None:
     # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with _executor_lock:
-        for done in [rid for rid, future in _futures.items() if future.done()]:
-            del _futures[done]
+        futures = _futures.setdefault(app, {})
+        for done in [rid for rid, future in futures.items() if future.done()]:
+            del futures[done]
     future = _thread_pool().submit(_run_in_app, app, run_id)
     with _executor_lock:
-        _futures[run_id] = future
+        futures[run_id] = future
+
+
+def future_of(run_id: int) -> Future[None] | None:
+    """This process's thread-runner future of the current app's run `run_id`, if any."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _executor_lock:
+        return _futures.get(app, {}).get(run_id)
 
 
 def _thread_pool() -> ThreadPoolExecutor:
@@ -145,8 +155,7 @@ def job_lost(run: SolveRun) -> bool:
         return False
     if config.get("REDIS_URL"):
         return _rq_job_lost(run)
-    with _executor_lock:
-        future = _futures.get(run.id)
+    future = future_of(run.id)
     return future is not None and future.done()
 
 

@@ -23,8 +23,6 @@ from tests.test_planning import SmallWorld, build_small_world
 def small(
     any_db_app: Flask, make_site: Any, make_volunteer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> SmallWorld:
-    # Each test's database numbers its runs from 1: forget other tests' threads.
-    monkeypatch.setattr(jobs, "_futures", {}, raising=False)
     any_db_app.config.update(JOBS_SYNCHRONOUS=False, JOBS_SOLVER_WORKERS=1)
     return build_small_world(make_site, make_volunteer)
 
@@ -66,7 +64,8 @@ def test_a_queued_run_whose_thread_ended_without_running_it_is_failed(
     monkeypatch.setattr(jobs, "_run_in_app", lambda app, run_id: None)
     run = start(small)
     jobs.submit(run.id)
-    future = jobs._futures[run.id]
+    future = jobs.future_of(run.id)
+    assert future is not None
     future.result(timeout=30)
     assert status_of(run.id).status == "queued"
     assert not rosters.solving(small.period.id)
@@ -89,7 +88,9 @@ def test_a_queued_run_whose_thread_is_still_pending_stays_queued(
         assert status_of(run.id).status == "queued"
     finally:
         release.set()
-        jobs._futures[run.id].result(timeout=30)
+        future = jobs.future_of(run.id)
+        assert future is not None
+        future.result(timeout=30)
 
 
 class FakeJob:
