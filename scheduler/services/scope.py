@@ -308,14 +308,17 @@ def in_scope(obj: object, user: Any) -> bool:
     return ids is None or (node is not None and node in ids)
 
 
-def staff_covering(obj: object, exclude: int | None = None) -> list[int]:
-    """The ids of the active coordinators and admins whose scope holds `obj` (but `exclude`),
-    by id: who is told about something that happens there (an urgent request). One query for
-    the accounts; each distinct appointment's scope is worked out once."""
+def staff_covering(
+    obj: object, exclude: int | None = None, roles: tuple[str, ...] = STAFF_ROLES
+) -> list[int]:
+    """The ids of the active coordinators and admins (or only `roles`) whose scope holds `obj`
+    (but `exclude`), by id: who is told about something that happens there (an urgent request,
+    a volunteer's cancellation of a post in a period) and whom a volunteer may call about it.
+    One query for the accounts; each distinct appointment's scope is worked out once."""
     ids: list[int] = []
     seen: dict[tuple[str, int | None], bool] = {}
     for user in db.session.scalars(
-        select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True)).order_by(User.id)
+        select(User).where(User.role.in_(roles), User.active.is_(True)).order_by(User.id)
     ):
         key = (user.role, user.organisation_id)
         if key not in seen:
