@@ -1021,19 +1021,12 @@ def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
 
 
 def _dropped_facts(dropped: Iterable[DroppedPin]) -> list[dict[str, Any]]:
-    """The dropped pins as the run stores them for the coordinator: who (name), where (site
-    name), when, which role (both names) and why -- words, so the result reads the same
-    after the rows are gone. Two queries."""
+    """The dropped pins as the run stores them for the coordinator: who (the volunteer's id
+    only: their name is looked up when shown, so retention's anonymising reaches it), where
+    (site name), when, which role (both names) and why. Two queries."""
     dropped = list(dropped)
     if not dropped:
         return []
-    names = dict(
-        db.session.execute(
-            select(Volunteer.id, User.name)
-            .join(User, User.id == Volunteer.user_id)
-            .where(Volunteer.id.in_({d.volunteer_id for d in dropped}))
-        ).all()
-    )
     sites = dict(
         db.session.execute(
             select(Site.id, Site.name).where(Site.id.in_({d.site_id for d in dropped}))
@@ -1043,7 +1036,6 @@ def _dropped_facts(dropped: Iterable[DroppedPin]) -> list[dict[str, Any]]:
     return [
         {
             "volunteer_id": d.volunteer_id,
-            "name": names.get(d.volunteer_id, ""),
             "site": sites.get(d.site_id, ""),
             "day": d.day.isoformat(),
             "shift": d.shift,
