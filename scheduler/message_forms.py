@@ -20,9 +20,8 @@ from scheduler.extensions import db
 from scheduler.forms import NONE, add_error, id_or_none, select_choices
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site, User
-from scheduler.services import delivery, messages, senders
+from scheduler.services import delivery, messages, scope, senders
 from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience, MessageError, NotAllowed
-from scheduler.services.phones import as_seen_by
 
 PREVIEW, SEND = "preview", "send"
 
@@ -105,14 +104,18 @@ class Preview:
         return self.count * self.segments
 
 
+def _node_of(user: User) -> int | None:
+    return user.volunteer.organisation_id if user.volunteer is not None else user.organisation_id
+
+
 def preview(people: Sequence[User], text: str, sender: User) -> Preview:
     """The preview of a message from `sender` to `people`, and the SMS parts of the text as it
-    is sent (signed with the sender's name). Phones as_seen_by the sender: in full for staff
-    (messages.recipients keeps their audience inside their scope), masked for a site lead
+    is sent (signed with the sender's name). Phones scope.phone_seen_by the sender: in full
+    for staff (messages.recipients keeps their audience inside their scope), masked for a lead
     (whose full view of their shift's numbers is the check-in page, while it is open)."""
     text = (text or "").strip()
     return Preview(
-        [(u.name, as_seen_by(sender, u.phone)) for u in people],
+        [(u.name, scope.phone_seen_by(sender, u.phone, _node_of(u))) for u in people],
         senders.sms_segments(messages.signed(text, sender.name)) if text else 0,
     )
 

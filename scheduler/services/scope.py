@@ -35,7 +35,14 @@ masked phone (`phone_as_seen`), home union — and, as candidates for its posts,
 draws on. They do not see the other district's pool: its volunteer pages, search, counts and
 exports stay "not found" (the pool pages filter by `volunteers_in_scope`, which reinforcement
 does not widen), and their own periods stay "not found" to the other district's coordinators
-even though the period draws on that district's volunteers (`on_roster_only`)."""
+even though the period draws on that district's volunteers (`on_roster_only`).
+
+Phones. Every number a coordinator reads in a list or an export goes through `phone_as_seen`
+(`phone_seen_by` for lists of people they message). The check-in page is deliberately exempt
+(services.attendance.Shift.full_phone): whoever may mark a shift -- its lead while check-in
+is open, staff whose scope holds the site -- sees the rostered people's numbers in full,
+reinforcements included, because they must call whoever is late (the product brief: "call a
+volunteer who is late"); walk-ins stay masked to a lead."""
 
 from __future__ import annotations
 
@@ -186,6 +193,18 @@ def phone_as_seen(phone: str, node_id: int | None, sees: Callable[[int | None], 
     reinforcement from elsewhere, whose pool they do not see ("Seeing a reinforcing
     volunteer" above). `sees` is `node_filter(user)`; `node_id` the volunteer's node."""
     return national(phone) if sees(node_id) else mask(phone)
+
+
+def phone_seen_by(viewer: Any, phone: str, node_id: int | None) -> str:
+    """A number in a list `viewer` reads (a message's or a call-up's recipients), by the one
+    rule `phone_as_seen`: in full for staff (coordinators and admins) when the person's node
+    `node_id` is in their scope, masked for anyone else or no one (138****5678)."""
+    staff = viewer is not None and getattr(viewer, "is_staff", False)
+    return phone_as_seen(phone, node_id, node_filter(viewer) if staff else _nobody)
+
+
+def _nobody(_node: int | None) -> bool:
+    return False
 
 
 def visible_org_ids(user: Any) -> OrgIds:
