@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from flask import has_request_context, request
 from sqlalchemy import ColumnElement, Select, or_, select
 
 from scheduler.extensions import db
@@ -247,7 +248,19 @@ def unappointed(user: Any) -> bool:
 
 def has_tree() -> bool:
     """Whether the city has an organisation tree yet (a deployment migrated or set up with
-    its city union always has)."""
+    its city union always has). Asked once per request (kept on the request object: an
+    unappointed coordinator's every scope check asks it), each time outside one."""
+    if not has_request_context():
+        return _tree_exists()
+    current = request._get_current_object()  # type: ignore[attr-defined]  # the real request
+    known: bool | None = getattr(current, "_muster_has_tree", None)
+    if known is None:
+        known = _tree_exists()
+        current._muster_has_tree = known
+    return known
+
+
+def _tree_exists() -> bool:
     return db.session.scalar(select(Organisation.id).limit(1)) is not None
 
 
