@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -19,10 +20,9 @@ from wtforms.validators import Length, Optional
 from scheduler.extensions import db
 from scheduler.forms import NONE, add_error, id_or_none, select_choices
 from scheduler.labels import SHIFT_LABELS
-from scheduler.models import PlanningPeriod, Site, User
-from scheduler.services import delivery, messages, senders
+from scheduler.models import PlanningPeriod, Site, User, Volunteer
+from scheduler.services import delivery, messages, scope, senders
 from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience, MessageError, NotAllowed
-from scheduler.services.phones import as_seen_by
 
 PREVIEW, SEND = "preview", "send"
 
@@ -105,14 +105,30 @@ class Preview:
         return self.count * self.segments
 
 
+def _nodes_of(people: Sequence[User]) -> dict[int, int | None]:
+    """Each person's node: their volunteer record's union, else their appointment (one
+    query, not one per person)."""
+    nodes = {u.id: u.organisation_id for u in people}
+    if people:
+        nodes.update(
+            db.session.execute(
+                select(Volunteer.user_id, Volunteer.organisation_id).where(
+                    Volunteer.user_id.in_(list(nodes))
+                )
+            ).all()
+        )
+    return nodes
+
+
 def preview(people: Sequence[User], text: str, sender: User) -> Preview:
     """The preview of a message from `sender` to `people`, and the SMS parts of the text as it
-    is sent (signed with the sender's name). Phones as_seen_by the sender: in full for staff
-    (messages.recipients keeps their audience inside their scope), masked for a site lead
+    is sent (signed with the sender's name). Phones scope.phone_seen_by the sender: in full
+    for staff (messages.recipients keeps their audience inside their scope), masked for a lead
     (whose full view of their shift's numbers is the check-in page, while it is open)."""
     text = (text or "").strip()
+    nodes = _nodes_of(people)
     return Preview(
-        [(u.name, as_seen_by(sender, u.phone)) for u in people],
+        [(u.name, scope.phone_seen_by(sender, u.phone, nodes[u.id])) for u in people],
         senders.sms_segments(messages.signed(text, sender.name)) if text else 0,
     )
 

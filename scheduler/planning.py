@@ -23,7 +23,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -236,9 +236,11 @@ def build_problem(
     mapping.draft_id = draft.id if draft is not None else None
     kept, overridden, mapping.held_ids = _kept_assignments(draft, chosen_ids, volunteer_ids)
     eligible = scope.eligible_volunteer_ids(period)
+    before = kept
     kept, dropped, unsolved = _split_ineligible(kept, chosen_ids, roles, eligible)
     mapping.dropped = tuple(dropped)
     mapping.held_ids |= unsolved
+    held_out = [a for a in before if a.id in unsolved]
     site_rows = _site_rows(chosen, kept)
     kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
     for a in kept:
@@ -281,6 +283,7 @@ def build_problem(
         _baseline(baseline_roster, shifts, known, code_of) if baseline_roster is not None else []
     )
     rules = _rules(roles, minimal_change=bool(baseline) and minimal_change)
+    people = _busy_around(people, held_out, shifts, pins, rules.min_rest_hours)
     try:
         problem = solver.Problem(
             shifts=tuple(shifts),
@@ -419,6 +422,52 @@ def _split_ineligible(
         else:
             elsewhere.add(a.id)
     return keep, dropped, frozenset(elsewhere)
+
+
+def _busy_around(
+    people: list[solver.Person],
+    held_out: list[Any],
+    shifts: list[solver.Shift],
+    pins: list[solver.Assignment],
+    rest_hours: float,
+) -> list[solver.Person]:
+    """`people` without the shifts that would break overlap or rest around a row held out of
+    the problem (`_split_ineligible`: its volunteer no longer qualifies for it, at a site not
+    being solved; it stays in the draft as it is, and the person works it). The solver does
+    not see that row, so its person's shifts within the minimum rest either side of it are
+    taken out of their availability, as cancelled slots are (their pins stay: a clash there
+    is the checker's to report). One query for the held rows' sites."""
+    if not held_out:
+        return people
+    sites = {
+        s.id: s
+        for s in db.session.scalars(select(Site).where(Site.id.in_({a.site_id for a in held_out})))
+    }
+    busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for a in held_out:
+        busy[person_id(a.volunteer_id)].append(sites[a.site_id].shift_window(a.day, a.shift))
+    window = {s.id: (s.start, s.end) for s in shifts}
+    pinned = {(p.person, p.shift) for p in pins}
+    out = []
+    for person in people:
+        if person.id in busy:
+            hours = person.min_rest_hours
+            rest = timedelta(hours=rest_hours if hours is None else hours)
+            spans = [(start - rest, end + rest) for start, end in busy[person.id]]
+            person = replace(
+                person,
+                available=frozenset(
+                    sid
+                    for sid in person.available
+                    if (person.id, sid) in pinned
+                    or sid not in window
+                    or not any(
+                        window[sid][0] < late and early < window[sid][1] for early, late in spans
+                    )
+                ),
+            )
+        out.append(person)
+    return out
 
 
 def _site_rows(chosen: list[Site], kept: list[Any]) -> dict[int, Site]:
@@ -986,19 +1035,12 @@ def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
 
 
 def _dropped_facts(dropped: Iterable[DroppedPin]) -> list[dict[str, Any]]:
-    """The dropped pins as the run stores them for the coordinator: who (name), where (site
-    name), when, which role (both names) and why -- words, so the result reads the same
-    after the rows are gone. Two queries."""
+    """The dropped pins as the run stores them for the coordinator: who (the volunteer's id
+    only: their name is looked up when shown, so retention's anonymising reaches it), where
+    (site name), when, which role (both names) and why. Two queries."""
     dropped = list(dropped)
     if not dropped:
         return []
-    names = dict(
-        db.session.execute(
-            select(Volunteer.id, User.name)
-            .join(User, User.id == Volunteer.user_id)
-            .where(Volunteer.id.in_({d.volunteer_id for d in dropped}))
-        ).all()
-    )
     sites = dict(
         db.session.execute(
             select(Site.id, Site.name).where(Site.id.in_({d.site_id for d in dropped}))
@@ -1008,7 +1050,6 @@ def _dropped_facts(dropped: Iterable[DroppedPin]) -> list[dict[str, Any]]:
     return [
         {
             "volunteer_id": d.volunteer_id,
-            "name": names.get(d.volunteer_id, ""),
             "site": sites.get(d.site_id, ""),
             "day": d.day.isoformat(),
             "shift": d.shift,

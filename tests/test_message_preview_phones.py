@@ -1,7 +1,7 @@
 """A message preview shows phones as the product's privacy rule has it (walkthrough, session 5,
 item 6): in full to a coordinator, who may see the numbers of their scope's volunteers, and
 masked (138****5678) to a site lead previewing the shift they lead. A call-up's preview
-(tests/test_callups.py) follows the same rule, services.phones.as_seen_by."""
+(tests/test_callups.py) follows the same rule, services.scope.phone_seen_by."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from collections.abc import Callable
 from flask import Flask
 
 from scheduler.models import COORDINATOR, User
-from scheduler.services.phones import as_seen_by, mask, national
+from scheduler.services.phones import mask, national
+from scheduler.services.scope import phone_seen_by
 from tests.fixtures.auth import signed_in
 from tests.test_messages import SHIFT, World, world  # noqa: F401 (the fixture)
 
@@ -46,7 +47,7 @@ def test_a_call_up_preview_follows_the_same_rule(
     """The call-up's audience is limited to the asking user's scope; no user (an internal
     caller) or a user who is not staff gets masked numbers."""
     user = make_volunteer()
-    staff = User(name="协调员", phone="+8613900000009", role=COORDINATOR)
-    assert as_seen_by(staff, user.phone) == national(user.phone)
-    assert as_seen_by(user, user.phone) == mask(user.phone)
-    assert as_seen_by(None, user.phone) == mask(user.phone)
+    staff = User(name="协调员", phone="+8613900000009", role=COORDINATOR, active=True)
+    assert phone_seen_by(staff, user.phone, None) == national(user.phone)
+    assert phone_seen_by(user, user.phone, None) == mask(user.phone)
+    assert phone_seen_by(None, user.phone, None) == mask(user.phone)

@@ -189,18 +189,19 @@ def test_without_a_channel_the_page_says_ask_a_coordinator(
     assert db.session.scalar(select(func.count(OneTimeCode.id))) == 0
 
 
-def test_a_channel_that_fails_says_so_and_leaves_no_usable_code(
+def test_a_channel_that_fails_leaves_no_usable_code_and_answers_as_ever(
     app: Flask, gateway: SmtpReceiver, make_volunteer: Callable[..., User]
 ) -> None:
+    """The answer does not say the text failed: that would tell which numbers have accounts
+    (tests/test_hfix_reset_same_answer.py). The failed code is burnt; the next ask works."""
     make_volunteer(phone=PHONE)
     gateway.refuse = True
     client = app.test_client()
-    for language, words in (("en", "could not be sent"), ("zh-CN", "未能发送")):
+    for language in ("en", "zh-CN"):
         failed = client.post(
             "/password/forgot", data={"phone": PHONE}, headers={"Accept-Language": language}
         )
-        assert failed.status_code == 422
-        assert words in text(failed)
+        assert failed.status_code == 302
     rows = list(db.session.scalars(select(OneTimeCode)))
     assert len(rows) == 2
     assert all(row.used_at is not None for row in rows)

@@ -197,6 +197,8 @@ def organisations() -> Response | tuple[str, int]:
         "admin/organisations.html",
         form=form,
         rows=organisation_service.tree(),
+        unappointed=organisation_service.unappointed_coordinators(),
+        national=national,
         kind_labels=ORG_KIND_LABELS,
         role_labels=ROLE_LABELS,
     ), status

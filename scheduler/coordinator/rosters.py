@@ -14,6 +14,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -27,7 +28,7 @@ from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
 from scheduler.htmx import RUN_FINISHED, RUN_STARTED, is_htmx, render, retarget, trigger
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
-from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
+from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun, User, Volunteer
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
 from scheduler.parsing import iso_day
 from scheduler.services import my_shifts, rosters
@@ -132,11 +133,24 @@ def status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, An
 
 def dropped_pins(run: SolveRun | None) -> list[dict[str, Any]]:
     """The pins a finished run dropped (scheduler.planning: their volunteer may no longer serve
-    them), each with its role's name in the current language as `role`."""
+    them), each with its role's name in the current language as `role` and the volunteer's
+    name as it is now (`name`: the run stores only the id, so an anonymised account reads
+    anonymised here; one query)."""
     if run is None or run.active or not run.dropped_pins:
         return []
+    names = dict(
+        db.session.execute(
+            select(Volunteer.id, User.name)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_({d["volunteer_id"] for d in run.dropped_pins}))
+        ).all()
+    )
     return [
-        {**d, "role": localized_name(SimpleNamespace(name_zh=d["role_zh"], name_en=d["role_en"]))}
+        {
+            **d,
+            "name": names.get(d["volunteer_id"], ""),
+            "role": localized_name(SimpleNamespace(name_zh=d["role_zh"], name_en=d["role_en"])),
+        }
         for d in run.dropped_pins
     ]
 

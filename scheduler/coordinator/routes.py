@@ -416,11 +416,15 @@ def period_close(period_id: int) -> Response:
 @bp.route("/districts", methods=["GET", "POST"])
 @staff_required
 def districts() -> Response | tuple[str, int]:
-    """List districts; POST adds one."""
+    """List districts; POST adds one (the city's coordinators and admins only: a district is
+    a node under the city union, scope.may_edit_catalogue)."""
+    may_add = scope.may_edit_catalogue(current_user)
+    if request.method == "POST" and not may_add:
+        abort(403)
     form = NameForm()
     if form.validate_on_submit():
         try:
-            district = catalogue_admin.save_district(None, form.name.data)
+            district = catalogue_admin.save_district(None, form.name.data, current_user)
         except CatalogueError as error:
             add_error(form, error, flash_if_no_field=True)
         else:
@@ -430,6 +434,7 @@ def districts() -> Response | tuple[str, int]:
     return render_template(
         "coordinator/districts.html",
         form=form,
+        may_add=may_add,
         districts=catalogue_admin.list_districts(current_user),
     ), status
 
@@ -442,7 +447,7 @@ def district_edit(district_id: int) -> Response | tuple[str, int]:
     form = NameForm(obj=district) if request.method == "GET" else NameForm()
     if form.validate_on_submit():
         try:
-            catalogue_admin.save_district(district, form.name.data)
+            catalogue_admin.save_district(district, form.name.data, current_user)
         except CatalogueError as error:
             add_error(form, error, flash_if_no_field=True)
         else:
@@ -487,7 +492,7 @@ def _merge_form(unit: WorkUnit) -> MergeForm:
     form = MergeForm()
     form.target_id.choices = [
         (other.id, other.name)
-        for other, _count in catalogue_admin.list_work_units()
+        for other, _count in catalogue_admin.list_work_units(current_user)
         if other.id != unit.id
     ]
     return form

@@ -152,7 +152,8 @@ class ShiftCheckin:
         return self.can_mark and (self.staff or person.volunteer.id != self.viewer_volunteer_id)
 
     def full_phone(self, person: Person) -> bool:
-        """The viewer sees the person's phone in full: staff always, a lead only the people
+        """The viewer sees the person's phone in full (deliberately outside scope.phone_as_seen:
+        see scope's docstring, "Phones"): staff always, a lead only the people
         rostered on the shift they lead until its check-in closes (a walk-in's stays
         masked)."""
         return self.staff or (self.marker and not self.closed and person.rostered)

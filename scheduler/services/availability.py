@@ -426,8 +426,17 @@ def toggle_cell(
         .where(DayOff.volunteer_id == volunteer.id, DayOff.day.in_(week_days))
         .scalar_subquery()
     )
-    hours = _start_hours(PlanningPeriod.id).subquery()
-    spans = select(func.aggregate_strings(cast(hours.c[0], String), ",")).scalar_subquery()
+    # Aggregated in the spans query itself, correlated with the period row: a FROM subquery
+    # would not be, and would read every period's sites.
+    hours = _start_hours(PlanningPeriod.id)
+    spans = (
+        hours.with_only_columns(
+            func.aggregate_strings(cast(hours.selected_columns[0], String), ","),
+            maintain_column_froms=False,
+        )
+        .correlate(PlanningPeriod)
+        .scalar_subquery()
+    )
     accepts_nights = volunteer.accepts_nights  # read before the commit expires the row
     # Core statements on the session's connection: the ORM adds nothing here but CPU.
     connection = db.session.connection()

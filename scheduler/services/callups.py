@@ -55,7 +55,6 @@ from scheduler.services import audit, scope, senders
 from scheduler.services.availability import Offer, default_start
 from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
-from scheduler.services.phones import as_seen_by
 
 KIND = "callup"  # the outbox kind (services.delivery renders it with `render_callup`)
 SAMPLE_SIZE = 5
@@ -158,7 +157,7 @@ class Person:
 
     user_id: int
     name: str
-    phone: str  # phones.as_seen_by the user asking: in full for staff, else 138****5678
+    phone: str  # scope.phone_seen_by the user asking: in full for staff, else 138****5678
     had_availability: bool
 
 
@@ -230,6 +229,7 @@ def audience_people(
             User.phone,
             User.password_hash,
             _has_availability(period).label("has_availability"),
+            Volunteer.organisation_id,
         )
         .join(Volunteer, Volunteer.user_id == User.id)
         .where(User.active.is_(True), Volunteer.id.in_(scope.eligible_volunteer_ids(period)))
@@ -269,14 +269,15 @@ def audience_people(
         }
         in_gap = _gap_volunteers(period, gap, candidates)
     people = []
-    for user_id, _volunteer_id, name, phone, password_hash, has_availability in rows:
+    for user_id, _volunteer_id, name, phone, password_hash, has_availability, node in rows:
         if grouped and not (
             (audience.no_availability and not has_availability)
             or (audience.unclaimed and password_hash == IMPORTED_PASSWORD_HASH)
             or user_id in in_gap
         ):
             continue
-        people.append(Person(user_id, name, as_seen_by(user, phone), bool(has_availability)))
+        shown = scope.phone_seen_by(user, phone, node)
+        people.append(Person(user_id, name, shown, bool(has_availability)))
     return people
 
 

@@ -245,8 +245,18 @@ def list_districts(user: Any = None) -> list[District]:
     return list(db.session.scalars(scope.restrict(stmt, District.organisation_id, user)))
 
 
-def save_district(district: District | None, name: str) -> District:
-    """Add (district=None) or rename a district; names are unique."""
+NOT_CITY_DISTRICT = _l("Districts are the city's: the city union's coordinators add them.")
+
+
+def save_district(district: District | None, name: str, by: Any = None) -> District:
+    """Add (district=None) or rename a district, as `by` (None: an internal caller); names
+    are unique. A new district is a node under the city union: only those who may change the
+    city's catalogue add one (scope.may_edit_catalogue); a district is renamed by those whose
+    scope holds it."""
+    if district is None and not scope.may_edit_catalogue(by):
+        raise CatalogueError(NOT_CITY_DISTRICT)
+    if district is not None and not scope.in_scope(district, by):
+        raise CatalogueError(NOT_CITY_DISTRICT)
     name = _clean_name(name, MAX_DISTRICT_NAME, "name")
     clash = select(District.id).where(District.name == name)
     if district is not None:

@@ -9,8 +9,13 @@ code texted to the number. One table (models.codes.OneTimeCode), one set of rule
   stored; the code itself is sent or shown once;
 - a new code for the same phone and purpose uses the old one up; a code works once; after
   MAX_ATTEMPTS wrong tries it is burnt;
-- a code is sent synchronously (a code that arrives later is useless): when the channel
-  fails the person is told at once and the new code is burnt, never left usable;
+- a registration or claim code is sent synchronously (a code that arrives later is useless):
+  when the channel fails the person is told at once and the new code is burnt, never left
+  usable. A reset code is handed to the channel aside from the request (`_send_aside`), at
+  once but without waiting: the answer must not tell, by its time or a "could not be sent",
+  which numbers have accounts. A failed one is burnt and logged; the person asks again. (Not
+  through the notification outbox: that keeps the text, code and all, in the database, shows
+  failures to coordinators and retries later, when a 10-minute code is useless.)
 - asking for a reset answers the same for every mobile number, so the page never tells
   whether the number has an account; a text message goes only to an account that can log in
   (the code) or an imported one not yet claimed (how to claim it). A number without
@@ -27,6 +32,7 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -184,11 +190,8 @@ def _texted_lifetime() -> timedelta:
     return timedelta(minutes=int(current_app.config.get("CODE_MINUTES") or 10))
 
 
-def _send(row: OneTimeCode, text: str, kind: str) -> None:
-    """Hand `text` to the configured channel now. The row is committed first (no lock is
-    held while the channel answers); if the channel fails the row is burnt and SendFailed
-    raised."""
-    message = Message(
+def _message(row: OneTimeCode, text: str, kind: str) -> Message:
+    return Message(
         to=row.phone,
         text=text,
         kind=kind,
@@ -196,12 +199,15 @@ def _send(row: OneTimeCode, text: str, kind: str) -> None:
         message_id=f"code-{row.id}-{secrets.token_hex(4)}",
         subject=gettext("Muster code"),
     )
-    row_id = row.id
-    db.session.commit()
+
+
+def _hand_over(message: Message, row_id: int, config: Any) -> bool:
+    """Hand `message` to the configured channel; if it fails, burn the code row and say so
+    (False). The row is committed before: no lock is held while the channel answers."""
     try:
-        sender_from_config(current_app.config).send(message)
-    except Exception as error:  # any channel failure: the person must hear at once
-        log.warning("a %s message could not be sent: %s", kind, type(error).__name__)
+        sender_from_config(config).send(message)
+    except Exception as error:  # any channel failure
+        log.warning("a %s message could not be sent: %s", message.kind, type(error).__name__)
         db.session.rollback()
         db.session.execute(
             update(OneTimeCode)
@@ -210,7 +216,41 @@ def _send(row: OneTimeCode, text: str, kind: str) -> None:
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-        raise SendFailed(SEND_FAILED) from error
+        return False
+    return True
+
+
+def _send(row: OneTimeCode, text: str, kind: str) -> None:
+    """Hand `text` to the configured channel now (the person must hear at once that it
+    failed: SendFailed, the row burnt). Commits."""
+    message = _message(row, text, kind)
+    row_id = row.id
+    db.session.commit()
+    if not _hand_over(message, row_id, current_app.config):
+        raise SendFailed(SEND_FAILED)
+
+
+def _send_aside(row: OneTimeCode, text: str, kind: str) -> None:
+    """Hand `text` to the channel outside the request (a short-lived thread; inline in tests
+    and with JOBS_SYNCHRONOUS), so the answer neither waits on the gateway nor says whether it
+    failed: a reset's answer must be the same for every number (module docstring). A failure
+    burns the row and is logged. Commits."""
+    message = _message(row, text, kind)
+    row_id = row.id
+    db.session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                _hand_over(message, row_id, app.config)
+            finally:
+                db.session.remove()
+
+    if app.config.get("JOBS_SYNCHRONOUS") or app.testing:
+        _hand_over(message, row_id, app.config)
+    else:
+        threading.Thread(target=work, name="muster-reset-code", daemon=True).start()
 
 
 def _current(purpose: str, phone: str | None) -> OneTimeCode | None:
@@ -299,8 +339,9 @@ def send_reset_code(phone: str, now: datetime | None = None) -> None:
     """Text a 6-digit reset code to `phone` when an account that can log in uses it; an
     imported account not yet claimed is told how to claim it; any other number (no account,
     or one that cannot log in) is sent nothing (see the module docstring: the caller answers
-    the same either way). Commits. Raises CodeError (field "phone") for text that is not a
-    mobile number, SendFailed when the channel fails."""
+    the same either way; the text goes out aside, so neither the time taken nor a gateway
+    failure tells the numbers apart). Commits. Raises CodeError (field "phone") for text that
+    is not a mobile number."""
     now = now or utcnow()
     e164 = _mobile(phone)
     user = db.session.scalar(select(User).where(User.phone == e164))
@@ -315,7 +356,7 @@ def send_reset_code(phone: str, now: datetime | None = None) -> None:
         return
     code = f"{secrets.randbelow(10**SMS_DIGITS):0{SMS_DIGITS}d}"
     row = _issue(RESET, e164, code, _texted_lifetime(), now)
-    _send(row, text_of(code), "reset_code")
+    _send_aside(row, text_of(code), "reset_code")
 
 
 def _reset_text(code: str) -> str:

@@ -42,7 +42,6 @@ from scheduler.services import audit, publishing, scope
 from scheduler.services.coverage import coverage_sites, held_of, roster_coverage
 from scheduler.services.duty import version_rows
 from scheduler.services.errors import ServiceError
-from scheduler.services.phones import national
 from scheduler.services.spreadsheets import (
     CSV_MEDIA_TYPE,
     SHEET_TITLE_BAD,
@@ -200,17 +199,18 @@ class _Totals:
 
 
 def volunteer_totals(
-    rows: Iterable[Assignment], phone: Callable[[Assignment], str] | None = None
+    rows: Iterable[Assignment], phone: Callable[[Assignment], str]
 ) -> list[_Totals]:
     """Per volunteer: shifts, night shifts and rostered hours (from the shift windows, so a
     shift across a daylight-saving change counts its real length), by name. `phone` writes
-    the number (an export's `RosterExport.phone`; default: in full)."""
+    the number as the reader may see it (an export's `RosterExport.phone`: required, so no
+    caller writes numbers in full by forgetting it)."""
     totals: dict[int, _Totals] = {}
     for a in rows:
         t = totals.get(a.volunteer_id)
         if t is None:
             user = a.volunteer.user
-            number = phone(a) if phone is not None else national(user.phone)
+            number = phone(a)
             t = totals[a.volunteer_id] = _Totals(
                 user.name, user.name_pinyin or user.name, _work_unit(a), number
             )

@@ -39,7 +39,7 @@ from scheduler.models.responses import (
     FROM_VOLUNTEER,
     MAX_REASON_LENGTH,
 )
-from scheduler.services import audit
+from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published_rosters
 from scheduler.services.notifications import notify
@@ -143,7 +143,7 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     )
     if not mine:
         return MyShifts([], [])
-    everyone: list[Contact] | None = None
+    everyone: dict[int | None, list[Contact]] = {}
     crew: dict[tuple[int, int, date, str], list[CrewMember]] = defaultdict(list)
     for row in db.session.execute(_crews_of(volunteer.id, mine)):
         crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
@@ -157,8 +157,10 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
         if contact is not None and contact.active:
             card.coordinators = [Contact(contact.name, contact.phone)]
         else:
-            everyone = coordinator_contacts() if everyone is None else everyone
-            card.coordinators = everyone
+            period = a.roster.period
+            if period.organisation_id not in everyone:
+                everyone[period.organisation_id] = coordinator_contacts(period)
+            card.coordinators = everyone[period.organisation_id]
         answer = answers.get((a.site_id, a.day, a.shift))
         if answer is not None:
             card.status, card.reason = answer.status, answer.reason
@@ -258,15 +260,18 @@ def shift_card(volunteer: Volunteer, assignment_id: int, now: datetime | None = 
     return next(c for c in shifts.upcoming + shifts.past if c.assignment_id == assignment_id)
 
 
-def coordinator_contacts() -> list[Contact]:
-    """Active coordinators, to call about a shift when its period names no coordinator on
-    duty."""
+def coordinator_contacts(period: PlanningPeriod) -> list[Contact]:
+    """The active coordinators whose scope holds the period (scope.staff_covering), to call
+    about a shift when the period names no coordinator on duty -- not every coordinator in
+    the city: a district's coordinators' numbers are not handed to another district's
+    volunteers."""
+    ids = scope.staff_covering(period, roles=(COORDINATOR,))
+    if not ids:
+        return []
     return [
         Contact(u.name, u.phone)
         for u in db.session.scalars(
-            select(User)
-            .where(User.role == COORDINATOR, User.active.is_(True))
-            .order_by(User.name_pinyin)
+            select(User).where(User.id.in_(ids)).order_by(User.name_pinyin, User.id)
         )
     ]
 
@@ -323,7 +328,7 @@ def cancel(
 ) -> None:
     """Cancel one of the volunteer's published shifts with a reason, up to the cutoff before
     it starts. Frees the post in the period's draft (published versions stay as they are),
-    and notifies every coordinator and the shift's lead. Commits once."""
+    and notifies the coordinators covering its period and the shift's lead. Commits once."""
     now = now or utcnow()
     reason = " ".join((reason or "").split())
     if not reason:
@@ -355,10 +360,10 @@ def _free_post(
     now: datetime | None = None,
 ) -> None:
     """Take the volunteer off this post in the period's draft (published versions stay as
-    they are), withdraw their reminders of it, and notify every active coordinator and the
-    shift's lead, except `skip_user_id` (the coordinator who recorded it); `source` says who
-    reported the cancellation (the volunteer, or a coordinator). A shift starting within the
-    cut-off is flagged urgent in the notification (`late`). No commit."""
+    they are), withdraw their reminders of it, and notify the coordinators covering the
+    period and the shift's lead, except `skip_user_id` (the coordinator who recorded it);
+    `source` says who reported the cancellation (the volunteer, or a coordinator). A shift
+    starting within the cut-off is flagged urgent in the notification (`late`). No commit."""
     start, _end = a.site.shift_window(a.day, a.shift)
     late = start <= (now or utcnow()) + timedelta(hours=cutoff_hours())
     withdraw_post(volunteer.id, a.site_id, a.day, a.shift)
@@ -374,9 +379,9 @@ def _free_post(
                 Assignment.shift == a.shift,
             )
         )
-    recipients = {
-        u.id for u in db.session.scalars(select(User).where(User.role == COORDINATOR, User.active))
-    }
+    # The coordinators whose scope holds the period, not the city's: the notice carries the
+    # volunteer's name, the site and the reason (scope.staff_covering).
+    recipients = set(scope.staff_covering(a.roster.period, roles=(COORDINATOR,)))
     recipients |= set(
         db.session.scalars(
             select(Volunteer.user_id)

@@ -96,6 +96,25 @@ def tree() -> list[TreeRow]:
     return rows
 
 
+def unappointed_coordinators() -> list[User]:
+    """Active coordinators appointed to no union, by name: once the city has a tree they see
+    nothing (services.scope) until an admin appoints them -- those promoted or created
+    before a promotion had to name the union, or whose union was merged away. Listed on the
+    Unions page so an admin finds them without being told."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.role == COORDINATOR,
+                User.active.is_(True),
+                User.organisation_id.is_(None),
+                ~User.phone.startswith("deleted-"),
+            )
+            .order_by(User.name_pinyin, User.id)
+        )
+    )
+
+
 def _clean(name: str) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > MAX_NAME:

@@ -35,13 +35,21 @@ masked phone (`phone_as_seen`), home union — and, as candidates for its posts,
 draws on. They do not see the other district's pool: its volunteer pages, search, counts and
 exports stay "not found" (the pool pages filter by `volunteers_in_scope`, which reinforcement
 does not widen), and their own periods stay "not found" to the other district's coordinators
-even though the period draws on that district's volunteers (`on_roster_only`)."""
+even though the period draws on that district's volunteers (`on_roster_only`).
+
+Phones. Every number a coordinator reads in a list or an export goes through `phone_as_seen`
+(`phone_seen_by` for lists of people they message). The check-in page is deliberately exempt
+(services.attendance.Shift.full_phone): whoever may mark a shift -- its lead while check-in
+is open, staff whose scope holds the site -- sees the rostered people's numbers in full,
+reinforcements included, because they must call whoever is late (the product brief: "call a
+volunteer who is late"); walk-ins stay masked to a lead."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from flask import has_request_context, request
 from sqlalchemy import ColumnElement, Select, or_, select
 
 from scheduler.extensions import db
@@ -188,6 +196,18 @@ def phone_as_seen(phone: str, node_id: int | None, sees: Callable[[int | None], 
     return national(phone) if sees(node_id) else mask(phone)
 
 
+def phone_seen_by(viewer: Any, phone: str, node_id: int | None) -> str:
+    """A number in a list `viewer` reads (a message's or a call-up's recipients), by the one
+    rule `phone_as_seen`: in full for staff (coordinators and admins) when the person's node
+    `node_id` is in their scope, masked for anyone else or no one (138****5678)."""
+    staff = viewer is not None and getattr(viewer, "is_staff", False)
+    return phone_as_seen(phone, node_id, node_filter(viewer) if staff else _nobody)
+
+
+def _nobody(_node: int | None) -> bool:
+    return False
+
+
 def visible_org_ids(user: Any) -> OrgIds:
     """The nodes `user` may see: None for everything (admins, city coordinators), a set of
     ids for district and grassroots appointments, the empty set for anyone else -- including a
@@ -228,7 +248,19 @@ def unappointed(user: Any) -> bool:
 
 def has_tree() -> bool:
     """Whether the city has an organisation tree yet (a deployment migrated or set up with
-    its city union always has)."""
+    its city union always has). Asked once per request (kept on the request object: an
+    unappointed coordinator's every scope check asks it), each time outside one."""
+    if not has_request_context():
+        return _tree_exists()
+    current = request._get_current_object()  # type: ignore[attr-defined]  # the real request
+    known: bool | None = getattr(current, "_muster_has_tree", None)
+    if known is None:
+        known = _tree_exists()
+        current._muster_has_tree = known
+    return known
+
+
+def _tree_exists() -> bool:
     return db.session.scalar(select(Organisation.id).limit(1)) is not None
 
 
@@ -308,14 +340,17 @@ def in_scope(obj: object, user: Any) -> bool:
     return ids is None or (node is not None and node in ids)
 
 
-def staff_covering(obj: object, exclude: int | None = None) -> list[int]:
-    """The ids of the active coordinators and admins whose scope holds `obj` (but `exclude`),
-    by id: who is told about something that happens there (an urgent request). One query for
-    the accounts; each distinct appointment's scope is worked out once."""
+def staff_covering(
+    obj: object, exclude: int | None = None, roles: tuple[str, ...] = STAFF_ROLES
+) -> list[int]:
+    """The ids of the active coordinators and admins (or only `roles`) whose scope holds `obj`
+    (but `exclude`), by id: who is told about something that happens there (an urgent request,
+    a volunteer's cancellation of a post in a period) and whom a volunteer may call about it.
+    One query for the accounts; each distinct appointment's scope is worked out once."""
     ids: list[int] = []
     seen: dict[tuple[str, int | None], bool] = {}
     for user in db.session.scalars(
-        select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True)).order_by(User.id)
+        select(User).where(User.role.in_(roles), User.active.is_(True)).order_by(User.id)
     ):
         key = (user.role, user.organisation_id)
         if key not in seen:
