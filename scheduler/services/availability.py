@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, delete, exists, func, insert, select
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -325,6 +325,46 @@ class Tap(NamedTuple):
     week_count: int
 
 
+# A tap's statements, built once: constructing them costs more CPU than running them (every
+# tap of the evening). The values come as bound parameters (see toggle_cell).
+_TAP_DAY_OFF = and_(DayOff.volunteer_id == bindparam("volunteer"), DayOff.day == bindparam("day"))
+_TAP_CELL = and_(
+    Availability.volunteer_id == bindparam("volunteer"),
+    Availability.day == bindparam("day"),
+    Availability.start_hour == bindparam("start_hour"),
+)
+# The grid's week: its dates inside the period (correlated with the period row below).
+_TAP_WEEK_COUNT = (
+    select(func.count())
+    .select_from(Availability)
+    .where(
+        Availability.volunteer_id == bindparam("volunteer"),
+        Availability.day.between(bindparam("monday"), bindparam("sunday")),
+        Availability.day >= PlanningPeriod.start_date,
+        Availability.day <= PlanningPeriod.end_date,
+    )
+    .scalar_subquery()
+)
+# Whether the date is open (the period the grid showed first), a day off, already offered,
+# and the week's count, in one statement.
+_TAP_STATE = (
+    select(exists().where(_TAP_DAY_OFF), exists().where(_TAP_CELL), _TAP_WEEK_COUNT)
+    .select_from(PlanningPeriod)
+    .where(
+        PlanningPeriod.is_open.is_(True),
+        PlanningPeriod.start_date <= bindparam("day"),
+        PlanningPeriod.end_date >= bindparam("day"),
+    )
+    .order_by(case((PlanningPeriod.id == bindparam("period"), 0), else_=1), PlanningPeriod.id)
+    .limit(1)
+)
+_TAP_END_DAY_OFF = delete(DayOff).where(_TAP_DAY_OFF)
+_TAP_CLEAR = delete(Availability).where(_TAP_CELL)
+_TAP_OFFER = insert(Availability).values(
+    volunteer_id=bindparam("volunteer"), day=bindparam("day"), start_hour=bindparam("start_hour")
+)
+
+
 def toggle_cell(
     volunteer: Volunteer, day: date, start_hour: int, period_id: int | None = None
 ) -> Tap:
@@ -337,52 +377,28 @@ def toggle_cell(
     when a day off ends)."""
     if not 0 <= start_hour <= 23:
         raise AvailabilityError(_l("Unknown shift."))
-    mine = and_(DayOff.volunteer_id == volunteer.id, DayOff.day == day)
-    cell = and_(
-        Availability.volunteer_id == volunteer.id,
-        Availability.day == day,
-        Availability.start_hour == start_hour,
-    )
     monday = week_start_of(day)
-    # The grid's week: its dates inside the period (correlated with the period row below).
-    week = (
-        select(func.count())
-        .select_from(Availability)
-        .where(
-            Availability.volunteer_id == volunteer.id,
-            Availability.day.between(monday, monday + timedelta(days=6)),
-            Availability.day >= PlanningPeriod.start_date,
-            Availability.day <= PlanningPeriod.end_date,
-        )
-        .scalar_subquery()
-    )
+    values = {
+        "volunteer": volunteer.id,
+        "day": day,
+        "start_hour": start_hour,
+        "period": period_id,
+        "monday": monday,
+        "sunday": monday + timedelta(days=6),
+    }
     # Core statements on the session's connection: the ORM adds nothing here but CPU.
     connection = db.session.connection()
-    state = connection.execute(
-        select(exists().where(mine), exists().where(cell), week)
-        .select_from(PlanningPeriod)
-        .where(
-            PlanningPeriod.is_open.is_(True),
-            PlanningPeriod.start_date <= day,
-            PlanningPeriod.end_date >= day,
-        )
-        .order_by(case((PlanningPeriod.id == period_id, 0), else_=1), PlanningPeriod.id)
-        .limit(1)
-    ).first()
+    state = connection.execute(_TAP_STATE, values).first()
     if state is None:
         raise AvailabilityError(NOT_OPEN)
     was_day_off, was_on, counted = bool(state[0]), bool(state[1]), int(state[2])
     try:
         if was_day_off:
-            connection.execute(delete(DayOff).where(mine))
+            connection.execute(_TAP_END_DAY_OFF, values)
         if was_on and not was_day_off:
-            connection.execute(delete(Availability).where(cell))
+            connection.execute(_TAP_CLEAR, values)
         elif not was_on:
-            connection.execute(
-                insert(Availability).values(
-                    volunteer_id=volunteer.id, day=day, start_hour=start_hour
-                )
-            )
+            connection.execute(_TAP_OFFER, values)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
