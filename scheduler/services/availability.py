@@ -528,24 +528,26 @@ def week_view(
     )
 
 
+# /me's summary statements, built once (see toggle_cell).
+_SUMMARY_CELLS = select(Availability.day, Availability.start_hour).where(
+    Availability.volunteer_id == bindparam("volunteer"),
+    Availability.day >= bindparam("first"),
+    Availability.day <= bindparam("last"),
+)
+_SUMMARY_DAYS_OFF = select(DayOff.day).where(
+    DayOff.volunteer_id == bindparam("volunteer"),
+    DayOff.day >= bindparam("first"),
+    DayOff.day <= bindparam("last"),
+)
+
+
 def summaries(volunteer: Volunteer) -> list[PeriodSummary]:
     """Per open period: how many spans, nights and days the volunteer offered, and days off."""
     result = []
     for period in lookups.open_periods():
-        cells = db.session.execute(
-            select(Availability.day, Availability.start_hour).where(
-                Availability.volunteer_id == volunteer.id,
-                Availability.day >= period.start_date,
-                Availability.day <= period.end_date,
-            )
-        ).all()
-        days_off = db.session.scalars(
-            select(DayOff.day).where(
-                DayOff.volunteer_id == volunteer.id,
-                DayOff.day >= period.start_date,
-                DayOff.day <= period.end_date,
-            )
-        ).all()
+        dates = {"volunteer": volunteer.id, "first": period.start_date, "last": period.end_date}
+        cells = db.session.execute(_SUMMARY_CELLS, dates).all()
+        days_off = db.session.scalars(_SUMMARY_DAYS_OFF, dates).all()
         result.append(
             PeriodSummary(
                 period=period,

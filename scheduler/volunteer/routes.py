@@ -38,6 +38,7 @@ from scheduler.services.profile import (
     change_password,
     changes_phone,
     delete_account,
+    load_profile,
     profile_data_of,
     profile_gaps,
     update_profile,
@@ -86,7 +87,10 @@ def me() -> Response | str:
     volunteer = current_user.volunteer
     if volunteer is None and current_user.is_staff:
         return redirect(url_for("coordinator.dashboard"))
-    summaries = avail.summaries(volunteer) if volunteer is not None else []
+    summaries = []
+    if volunteer is not None:
+        load_profile(volunteer)
+        summaries = avail.summaries(volunteer)
     return render_template(
         "volunteer/me.html",
         user=current_user,
