@@ -25,7 +25,6 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -36,7 +35,7 @@ from scheduler.models import (
     Volunteer,
     period_sites,
 )
-from scheduler.models.sites import SHIFT_HOURS, Site
+from scheduler.models.sites import SHIFT_HOURS, Demand, Site
 from scheduler.services import lookups
 from scheduler.services.errors import ServiceError
 
@@ -196,26 +195,51 @@ class PeriodSummary:
 
 def site_starts(site: Site) -> set[int]:
     """The local start hours of the shifts `site` runs with a head count."""
-    return {
-        (site.first_shift_hour + SHIFT_HOURS * SHIFT_KINDS.index(kind)) % 24
-        for kind in site.shift_kinds
-        if site.demand_for(kind)
-    }
+    return _starts(
+        site.first_shift_hour, site.shift_kinds, {k for k in SHIFT_KINDS if site.demand_for(k)}
+    )
+
+
+def _starts(first_hour: int, runs: Iterable[str], demanded: set[str]) -> set[int]:
+    """The start hours of the shift kinds a site `runs` that have a head count (`demanded`),
+    in its pattern starting at `first_hour`."""
+    return {(first_hour + SHIFT_HOURS * SHIFT_KINDS.index(k)) % 24 for k in runs if k in demanded}
 
 
 def period_starts(period: PlanningPeriod) -> tuple[int, ...]:
     """The distinct spans the period's active sites run, by start hour (the grid's columns);
     the default pattern when no site runs a shift with a head count."""
-    sites = db.session.scalars(
-        select(Site)
-        .join(period_sites, period_sites.c.site_id == Site.id)
-        .where(period_sites.c.period_id == period.id, Site.archived_at.is_(None))
-        .options(selectinload(Site.demands))
-    )
+    demanded: dict[tuple[int, int, tuple[str, ...]], set[str]] = {}
+    for site_id, first_hour, *runs, kind in db.session.execute(
+        _PERIOD_DEMANDS, {"period": period.id}
+    ):
+        site_runs = tuple(k for k, on in zip(SHIFT_KINDS, runs, strict=True) if on)
+        demanded.setdefault((site_id, first_hour, site_runs), set()).add(kind)
     starts: set[int] = set()
-    for site in sites:
-        starts |= site_starts(site)
+    for (_site, first_hour, site_runs), kinds in demanded.items():
+        starts |= _starts(first_hour, site_runs, kinds)
     return tuple(sorted(starts)) if starts else DEFAULT_STARTS
+
+
+# The shift kinds with a head count at each active site of a period, as plain rows (every grid
+# and tap reply asks; loading the sites and their demands as objects cost most of a grid's
+# queries); built once.
+_PERIOD_DEMANDS = (
+    select(
+        Site.id,
+        Site.first_shift_hour,
+        *(getattr(Site, f"runs_{kind}") for kind in SHIFT_KINDS),
+        Demand.shift,
+    )
+    .join(period_sites, period_sites.c.site_id == Site.id)
+    .join(Demand, Demand.site_id == Site.id)
+    .where(
+        period_sites.c.period_id == bindparam("period"),
+        Site.archived_at.is_(None),
+        Demand.headcount > 0,
+    )
+    .distinct()
+)
 
 
 def week_start_of(day: date) -> date:

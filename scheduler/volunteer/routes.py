@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_skeleton
@@ -58,9 +59,16 @@ from scheduler.volunteer.forms import (
 
 def _date_format(skeleton: str) -> Callable[[date], str]:
     def fmt(day: date) -> str:
-        return format_skeleton(skeleton, day, locale=get_locale())
+        return _format_day(skeleton, str(get_locale()), day)
 
     return fmt
+
+
+@lru_cache(maxsize=4096)
+def _format_day(skeleton: str, locale: str, day: date) -> str:
+    # A grid names each date in every cell's label (35 a week), /me in every shift card, and
+    # CLDR formatting is slow: the same few dates are formatted once per process.
+    return format_skeleton(skeleton, day, locale=locale)
 
 
 @bp.context_processor
