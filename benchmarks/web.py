@@ -19,10 +19,11 @@ count, gunicorn (sync workers, bound to 127.0.0.1) is started on the app and dri
 
 Reported per scenario: requests/s, p50/p95/p99 latency (ms), statuses, errors by status, and
 the server's CPU per request (the gunicorn workers' user+system time; the database server's
-own CPU is not in it) and the client's (this process). Afterwards the rows are counted: users created == successful
-registrations, each volunteer's availability rows == its final toggle state, no duplicate
-rows, exactly one claim won the last place. One password hash is timed on this machine and
-registrations/s are reported as a share of the hash-bound limit (cores / hash time).
+own CPU is not in it) and the client's (this process). Afterwards the rows are counted:
+users created == successful registrations, each volunteer's availability rows == its final
+toggle state, no duplicate rows, exactly one claim won the last place. One password hash is
+timed on this machine and registrations/s are reported as a share of the hash-bound limit
+(cores / hash time).
 
 The rate limiter is off in the served app (the per-IP limits would refuse one client machine);
 everything else is the app as configured by the environment. Every request count is bounded by
