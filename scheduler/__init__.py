@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter, Map
 from scheduler import models  # registers every table with the metadata
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, compress, csrf, db, login_manager, migrate
-from scheduler.i18n import localized_name, select_locale
+from scheduler.i18n import install_template_gettext, localized_name, select_locale
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
@@ -59,6 +59,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     init_static_assets(app)
     init_limits(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -120,7 +120,16 @@ def _week_context(form_week: date | None, form_period: int | None) -> dict[str, 
 
 
 def _labels() -> dict[str, Any]:
-    return {"shift_labels": SHIFT_LABELS}
+    return {"shift_labels": _TranslatedOnce()}
+
+
+class _TranslatedOnce(dict[str, str]):
+    """SHIFT_LABELS, each translated the first time it is shown: the grid shows a label twice
+    in each of its cells, and a lazy string is translated again every time."""
+
+    def __missing__(self, kind: str) -> str:
+        label = self[kind] = str(SHIFT_LABELS[kind])
+        return label
 
 
 def _grid_redirect() -> Response:
