@@ -41,6 +41,21 @@ lead_or_staff_required = roles_required(SITE_LEAD, COORDINATOR, ADMIN)
 members_required = roles_required(LIAISON, COORDINATOR, ADMIN)
 
 
+def catalogue_editor_required(view: F) -> F:
+    """Staff who may change the role catalogue and skills (scope.may_edit_catalogue: admins and
+    the city's coordinators); a district's coordinator gets 403 -- the catalogue exists and
+    they read it, they may not change it."""
+
+    @wraps(view)
+    @staff_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not scope.may_edit_catalogue(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
 def volunteer_required(view: F) -> F:
     """Logged-in users with a volunteer profile. Staff without one belong on the coordinator
     dashboard; anyone else without one is sent to /me, which explains."""

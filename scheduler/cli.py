@@ -17,6 +17,7 @@ from scheduler.models.planning import MAX_PERIOD_DAYS
 from scheduler.services.accounts import AccountError, create_account
 from scheduler.services.catalogue import ensure_default_catalogue
 from scheduler.services.demo import PERIOD_DAYS
+from scheduler.services.organisations import OrganisationError, appointment_node
 from scheduler.services.phones import normalize_mobile
 
 
@@ -39,13 +40,24 @@ def register_cli(app: Flask) -> None:
 @click.option("--phone", required=True, help="Chinese mobile number, e.g. 13800138000")
 @click.option("--password", required=True)
 @click.option("--name", required=True)
-def create_user(role: str, phone: str, password: str, name: str) -> None:
+@click.option(
+    "--organisation",
+    default=None,
+    help="The union a coordinator or liaison works for (its name). Default for a coordinator: "
+    "the city union when it is the only one.",
+)
+def create_user(role: str, phone: str, password: str, name: str, organisation: str | None) -> None:
     """Create an account (for the first coordinator or admin of a deployment)."""
     try:
-        user = create_account(name=name, phone=phone, password=password, role=role)
-    except AccountError as error:
+        node = appointment_node(role, organisation)
+        user = create_account(name=name, phone=phone, password=password, role=role, commit=False)
+    except (AccountError, OrganisationError) as error:
+        db.session.rollback()
         raise click.ClickException(str(error)) from error
-    click.echo(f"created {user.role} {user.name} ({user.phone})")
+    user.organisation_id = node.id if node is not None else None
+    db.session.commit()
+    where = f" of {node.name}" if node is not None else ""
+    click.echo(f"created {user.role}{where} {user.name} ({user.phone})")
 
 
 @click.command("seed-catalogue")

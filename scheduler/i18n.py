@@ -74,3 +74,13 @@ def translations() -> NullTranslations:
     found = get_translations()
     state.muster_translations = (state.babel_locale, state.babel_domain, found)
     return found
+
+
+def colon() -> str:
+    """What ends a label before its value in the current locale: the full-width '：' in
+    Chinese (no space after it), ': ' in English. Templates write `{{ _("Role") }}{{ colon() }}`
+    instead of a literal ':' (tests/test_zh_colons.py checks they do)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return ": " if locale is not None and str(locale).startswith("en") else "："

@@ -22,7 +22,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site, User
 from scheduler.services import delivery, messages, senders
 from scheduler.services.messages import MAX_MESSAGE_LENGTH, Audience, MessageError, NotAllowed
-from scheduler.services.phones import mask
+from scheduler.services.phones import as_seen_by
 
 PREVIEW, SEND = "preview", "send"
 
@@ -91,7 +91,7 @@ class AudienceMessageForm(MessageForm):
 
 @dataclass
 class Preview:
-    """Who would get the message (names and masked phones) and what it costs in SMS."""
+    """Who would get the message (names and phones, see `preview`) and what it costs in SMS."""
 
     people: list[tuple[str, str]]
     segments: int
@@ -106,12 +106,13 @@ class Preview:
 
 
 def preview(people: Sequence[User], text: str, sender: User) -> Preview:
-    """The preview of a message from `sender` to `people`: masked phones, as on printed
-    sheets (a preview confirms who, it is not a call list), and the SMS parts of the text as
-    it is sent (signed with the sender's name)."""
+    """The preview of a message from `sender` to `people`, and the SMS parts of the text as it
+    is sent (signed with the sender's name). Phones as_seen_by the sender: in full for staff
+    (messages.recipients keeps their audience inside their scope), masked for a site lead
+    (whose full view of their shift's numbers is the check-in page, while it is open)."""
     text = (text or "").strip()
     return Preview(
-        [(u.name, mask(u.phone)) for u in people],
+        [(u.name, as_seen_by(sender, u.phone)) for u in people],
         senders.sms_segments(messages.signed(text, sender.name)) if text else 0,
     )
 

@@ -7,6 +7,14 @@ Ids on the solver side are plain strings: a shift is ``"<site id>:<ISO day>:<kin
 Solving a subset of a period's sites leaves the rest of the draft as it is: those assignments
 (and every pinned assignment) go into the problem as pins, on shifts whose demand is exactly
 what they hold, so every rest and cap rule still sees each volunteer's whole schedule.
+
+A pin is kept only while its volunteer may still serve it: one who is no longer among the
+people the period draws on (they left its unions: scope.eligible_volunteer_ids) or no longer
+holds the skill, verified qualification or training the role needs is dropped from a solve of
+its site -- the post is solved again and the run lists each dropped pin with its reason
+(`SolveRun.dropped_pins`, shown with the run's result). Such a row at a site not being solved
+stays in the draft as it is, out of the problem. (A deactivated account's upcoming posts are
+freed when it is deactivated: services.profile.leave_rosters.)
 """
 
 from __future__ import annotations
@@ -50,6 +58,9 @@ from scheduler.services.lookups import current_draft, lock_draft
 from solver.explain import Reason, explain
 
 __all__ = [
+    "NOT_DRAWN_ON",
+    "NOT_QUALIFIED",
+    "DroppedPin",
     "PlanningError",
     "PlanningMap",
     "ShiftKey",
@@ -88,6 +99,26 @@ class PlanningMap:
     posts_total: int = 0  # posts of the solved sites: the sum of their head counts
     # Draft rows of inactive volunteers (deleted or deactivated accounts): kept as they are.
     held_ids: frozenset[int] = frozenset()
+    # Pins at the solved sites whose volunteer may no longer serve them: deleted on save.
+    dropped: tuple[DroppedPin, ...] = ()
+
+
+# Why a pin was dropped from a solve (SolveRun.dropped_pins[*]["reason"]).
+NOT_DRAWN_ON = "not_drawn_on"  # no longer one of the people the period draws on
+NOT_QUALIFIED = "not_qualified"  # lacks the role's skill, verified qualification or training
+
+
+@dataclass(frozen=True)
+class DroppedPin:
+    """A pinned draft row a solve did not keep, and why (NOT_DRAWN_ON, NOT_QUALIFIED)."""
+
+    assignment_id: int
+    volunteer_id: int
+    site_id: int
+    day: date
+    shift: str
+    role_id: int
+    reason: str
 
 
 def shift_id(site_id: int, day: date, kind: str) -> str:
@@ -176,7 +207,8 @@ def build_problem(
     (verified, for a qualification) and, if it needs training, are trained; available for
     every shift whose real hours lie inside the hours they offered (services.availability.Offer),
     except on their days off and on slots where they cancelled a published shift. Pins: the draft's
-    pinned assignments and everything the draft holds at sites not being solved.
+    pinned assignments and everything the draft holds at sites not being solved, except those
+    whose volunteer may no longer serve them (see the module docstring: `mapping.dropped`).
     `baseline_roster`'s assignments become the baseline (minimal change when re-solving; with
     `minimal_change`, as for a repair, changing one costs more than any fairness gain).
     With the period's `deprioritise_no_shows`, volunteers with repeated `no_shows` (per volunteer
@@ -203,6 +235,10 @@ def build_problem(
     draft = current_draft(period.id)
     mapping.draft_id = draft.id if draft is not None else None
     kept, overridden, mapping.held_ids = _kept_assignments(draft, chosen_ids, volunteer_ids)
+    eligible = scope.eligible_volunteer_ids(period)
+    kept, dropped, unsolved = _split_ineligible(kept, chosen_ids, roles, eligible)
+    mapping.dropped = tuple(dropped)
+    mapping.held_ids |= unsolved
     site_rows = _site_rows(chosen, kept)
     kept_by_shift: dict[str, Counter[str]] = defaultdict(Counter)
     for a in kept:
@@ -235,7 +271,7 @@ def build_problem(
         kept,
         requests,
         volunteer_ids,
-        scope.eligible_volunteer_ids(period),
+        eligible,
     )
     mapping.volunteers = {p.id: int(p.id[1:]) for p in people}
     known = set(mapping.volunteers)
@@ -317,6 +353,72 @@ def _kept_assignments(
         and a.volunteer_id not in inactive
     ]
     return pins, overridden, frozenset(a.id for a in held)
+
+
+def _qualified(info: _RoleInfo, skills: set[int], trained: bool) -> bool:
+    """Whether someone holding `skills` (verified, for a qualification) and `trained` or not
+    may take the role: the one rule for people in the problem and for kept pins."""
+    return (info.skill_id is None or info.skill_id in skills) and (trained or not info.training)
+
+
+def _skills_of(volunteer_ids: Collection[int] | None) -> dict[int, set[int]]:
+    """The skills each volunteer (of `volunteer_ids`; None: everyone) may use: a qualification
+    counts once a coordinator has verified it."""
+    skills: dict[int, set[int]] = defaultdict(set)
+    for vid, skill_id, verified_at, qualification in db.session.execute(
+        select(
+            VolunteerSkill.volunteer_id,
+            VolunteerSkill.skill_id,
+            VolunteerSkill.verified_at,
+            Skill.is_qualification,
+        )
+        .join(Skill, Skill.id == VolunteerSkill.skill_id)
+        .where(*_among(VolunteerSkill.volunteer_id, volunteer_ids))
+    ):
+        if not qualification or verified_at is not None:
+            skills[vid].add(skill_id)
+    return skills
+
+
+def _split_ineligible(
+    kept: list[Any], chosen_ids: set[int], roles: dict[int, _RoleInfo], eligible: Select[int]
+) -> tuple[list[Any], list[DroppedPin], frozenset[int]]:
+    """`kept` without the rows whose volunteer may no longer serve them (not among the people
+    the period draws on, or not qualified for the row's role any more): those at the solved
+    sites (pins) as DroppedPins with their reason, and the ids of those elsewhere, which stay
+    in the draft as they are. Three set queries over the kept rows' volunteers."""
+    if not kept:
+        return kept, [], frozenset()
+    vids = {a.volunteer_id for a in kept}
+    able = set(
+        db.session.scalars(
+            select(Volunteer.id).where(Volunteer.id.in_(vids), Volunteer.id.in_(eligible))
+        )
+    )
+    skills = _skills_of(vids)
+    trained = {
+        vid: at is not None
+        for vid, at in db.session.execute(
+            select(Volunteer.id, Volunteer.trained_at).where(Volunteer.id.in_(vids))
+        )
+    }
+    keep: list[Any] = []
+    dropped: list[DroppedPin] = []
+    elsewhere: set[int] = set()
+    for a in kept:
+        vid = a.volunteer_id
+        if vid not in able:
+            reason = NOT_DRAWN_ON
+        elif not _qualified(roles[a.role_id], skills.get(vid, set()), trained.get(vid, False)):
+            reason = NOT_QUALIFIED
+        else:
+            keep.append(a)
+            continue
+        if a.site_id in chosen_ids:
+            dropped.append(DroppedPin(a.id, vid, a.site_id, a.day, a.shift, a.role_id, reason))
+        else:
+            elsewhere.add(a.id)
+    return keep, dropped, frozenset(elsewhere)
 
 
 def _site_rows(chosen: list[Site], kept: list[Any]) -> dict[int, Site]:
@@ -567,19 +669,7 @@ def _people(
         .order_by(Volunteer.id)
     ).all()
     ids = [v.id for v in volunteers]
-    skills: dict[int, set[int]] = defaultdict(set)
-    for vid, skill_id, verified_at, qualification in db.session.execute(
-        select(
-            VolunteerSkill.volunteer_id,
-            VolunteerSkill.skill_id,
-            VolunteerSkill.verified_at,
-            Skill.is_qualification,
-        )
-        .join(Skill, Skill.id == VolunteerSkill.skill_id)
-        .where(*_among(VolunteerSkill.volunteer_id, volunteer_ids))
-    ):
-        if not qualification or verified_at is not None:
-            skills[vid].add(skill_id)
+    skills = _skills_of(volunteer_ids)
     # The day before and after count too: a 23:00 cell runs into the next date.
     cells: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for vid, day, hour in db.session.execute(
@@ -624,9 +714,7 @@ def _people(
         held = skills.get(v.id, set())
         trained = v.trained_at is not None
         qualified = frozenset(
-            info.code
-            for info in roles.values()
-            if (info.skill_id is None or info.skill_id in held) and (trained or not info.training)
+            info.code for info in roles.values() if _qualified(info, held, trained)
         )
         off = days_off.get(v.id, set())
         gone = cancelled.get(v.id, set())
@@ -797,6 +885,7 @@ def save_solution(
     reasons = explain(problem, solution)
     draft = _draft_for(run, mapping)
     _clear_solved_sites(draft, mapping)
+    run.dropped_pins = _dropped_facts(mapping.dropped) or None
     pins = {(p.person, p.shift, p.role) for p in problem.pins}
     changed = _changed_since_build(problem, solution, mapping)
     taken = _held_in(draft)
@@ -857,8 +946,16 @@ def _draft_for(run: SolveRun, mapping: PlanningMap) -> Roster:
 
 
 def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
-    """Delete the draft's unpinned assignments and its unfilled posts at the solved sites."""
+    """Delete the draft's unpinned assignments, the pins the problem dropped and the unfilled
+    posts at the solved sites."""
     chosen = list(mapping.site_ids)
+    if mapping.dropped:
+        db.session.execute(
+            delete(Assignment).where(
+                Assignment.roster_id == draft.id,
+                Assignment.id.in_([d.assignment_id for d in mapping.dropped]),
+            )
+        )
     db.session.execute(
         delete(Assignment).where(
             Assignment.roster_id == draft.id,
@@ -872,6 +969,41 @@ def _clear_solved_sites(draft: Roster, mapping: PlanningMap) -> None:
             UnfilledPost.roster_id == draft.id, UnfilledPost.site_id.in_(chosen)
         )
     )
+
+
+def _dropped_facts(dropped: Iterable[DroppedPin]) -> list[dict[str, Any]]:
+    """The dropped pins as the run stores them for the coordinator: who (name), where (site
+    name), when, which role (both names) and why -- words, so the result reads the same
+    after the rows are gone. Two queries."""
+    dropped = list(dropped)
+    if not dropped:
+        return []
+    names = dict(
+        db.session.execute(
+            select(Volunteer.id, User.name)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_({d.volunteer_id for d in dropped}))
+        ).all()
+    )
+    sites = dict(
+        db.session.execute(
+            select(Site.id, Site.name).where(Site.id.in_({d.site_id for d in dropped}))
+        ).all()
+    )
+    roles = {r.id: r for r in db.session.scalars(select(Role))}
+    return [
+        {
+            "volunteer_id": d.volunteer_id,
+            "name": names.get(d.volunteer_id, ""),
+            "site": sites.get(d.site_id, ""),
+            "day": d.day.isoformat(),
+            "shift": d.shift,
+            "role_zh": roles[d.role_id].name_zh if d.role_id in roles else "",
+            "role_en": roles[d.role_id].name_en if d.role_id in roles else "",
+            "reason": d.reason,
+        }
+        for d in sorted(dropped, key=lambda d: (d.day, d.site_id, d.shift, d.assignment_id))
+    ]
 
 
 def _held_in(draft: Roster) -> set[tuple[int, date, str]]:

@@ -538,6 +538,8 @@ def build_world(app: Flask, import_dir: Path, admin_volunteer: bool = False) -> 
     )
     inactive = _account(VOLUNTEER, "13900000006", "停用者", Volunteer())
     inactive.active = False
+    # The city's coordinator: a coordinator appointed to no node sees nothing (services.scope).
+    users[COORDINATOR].organisation_id = city.id
     assert other.volunteer is not None
     db.session.add_all(
         [

@@ -58,7 +58,9 @@ def period(
 
 @pytest.fixture
 def volunteer(make_volunteer: Callable[..., User]) -> User:
-    return make_volunteer(phone=PHONE, name="林志愿")
+    # Serves nights: 'whole day' and 'whole week' include them (tests/test_availability_nights.py
+    # has one who does not).
+    return make_volunteer(phone=PHONE, name="林志愿", accepts_nights=True)
 
 
 @pytest.fixture

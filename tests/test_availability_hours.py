@@ -99,7 +99,7 @@ def mixed(
 
 
 def offering(make_volunteer: Callable[..., User], *cells: tuple[date, int]) -> User:
-    user = make_volunteer(trained_at=utcnow())
+    user = make_volunteer(trained_at=utcnow(), accepts_nights=True)
     assert user.volunteer is not None
     for day, hour in cells:
         db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, start_hour=hour))

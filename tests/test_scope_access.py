@@ -92,12 +92,13 @@ CROSS: list[Cross] = [
     C("coordinator.site_edit",               POST, "/coordinator/sites/{site}/edit",                                         404,     403),
     C("coordinator.site_archive",            POST, "/coordinator/sites/{site}/archive",                                      404,     403),
     C("coordinator.site_unarchive",          POST, "/coordinator/sites/{site}/unarchive",                                    404,     403),
-    # The catalogue (roles, skills) is shared by the whole city: not scoped.
-    C("coordinator.role_edit",               GET,  "/coordinator/catalogue/roles/{role}/edit",                               200,     403),
-    C("coordinator.role_edit",               POST, "/coordinator/catalogue/roles/{role}/edit",                               FEAT,    403),
-    C("coordinator.role_delete",             POST, "/coordinator/catalogue/roles/{role}/delete",                             FEAT,    403),
-    C("coordinator.skill_edit",              GET,  "/coordinator/catalogue/skills/{skill}/edit",                             200,     403),
-    C("coordinator.skill_edit",              POST, "/coordinator/catalogue/skills/{skill}/edit",                             FEAT,    403),
+    # The catalogue (roles, skills) is the whole city's: only its coordinators and admins change
+    # it (scope.may_edit_catalogue); a district's coordinator reads the list but gets 403 here.
+    C("coordinator.role_edit",               GET,  "/coordinator/catalogue/roles/{role}/edit",                               403,     403),
+    C("coordinator.role_edit",               POST, "/coordinator/catalogue/roles/{role}/edit",                               403,     403),
+    C("coordinator.role_delete",             POST, "/coordinator/catalogue/roles/{role}/delete",                             403,     403),
+    C("coordinator.skill_edit",              GET,  "/coordinator/catalogue/skills/{skill}/edit",                             403,     403),
+    C("coordinator.skill_edit",              POST, "/coordinator/catalogue/skills/{skill}/edit",                             403,     403),
     C("coordinator.period_edit",             GET,  "/coordinator/periods/{period}/edit",                                     404,     403),
     C("coordinator.period_edit",             POST, "/coordinator/periods/{period}/edit",                                     404,     403),
     C("coordinator.period_open",             POST, "/coordinator/periods/{period}/open",                                     404,     403),
@@ -653,3 +654,28 @@ def test_scope_helpers(scoped: ScopedWorld) -> None:
     assert scope.get_in_scope(Site, scoped.ids[B]["site"], b) is not None
     liaison = scope.visible_org_ids(scoped.users[LIAISON_A])
     assert liaison == frozenset({scoped.ids[A]["unit_org"]})
+
+
+def test_a_coordinator_of_no_node_reaches_nobodys_objects(scoped: ScopedWorld) -> None:
+    """Made a coordinator without an appointment (an old promotion, a script): every page of
+    the table is "not found" for district A's objects as for B's, and the pool is empty
+    (scope.visible_org_ids). Before, such an account saw the whole city."""
+    loose = create_account(
+        name="未任命协调员", phone="13900000501", password=PASSWORD, role=COORDINATOR
+    )
+    db.session.commit()
+    client = scoped.app.test_client()
+    sign_in(client, loose)
+    try:
+        for row in CROSS:
+            if row.method != GET or row.coordinator != 404 or "own_" in row.url:
+                continue
+            for district in (A, B):
+                url = scoped.fill(row.url, district)
+                assert client.get(url).status_code == 404, f"{row.id} on {district}"
+        pool = client.get("/coordinator/volunteers").get_data(as_text=True)
+        assert "甲区志愿者" not in pool
+        assert "乙区志愿者" not in pool
+    finally:
+        db.session.delete(db.session.get_one(User, loose.id))
+        db.session.commit()

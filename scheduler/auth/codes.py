@@ -143,8 +143,8 @@ def forgot_password() -> Response:
                 session[RESET_PHONE] = phone
                 flash(
                     gettext(
-                        "A text message is on its way to %(phone)s. If this number has an "
-                        "account, it holds your code.",
+                        "If %(phone)s has a Muster account, a text message with your code is "
+                        "on its way to it.",
                         phone=mask(phone),
                     ),
                     "success",

@@ -107,6 +107,7 @@ def audit_log() -> str:
         action_labels=AUDIT_ACTION_LABELS,
         object_labels=AUDIT_OBJECT_LABELS,
         local=to_user_timezone,
+        summary_text=audit.summary_text,
     )
 
 

@@ -21,7 +21,6 @@ from scheduler.forms import EmptyForm
 from scheduler.models import PlanningPeriod, UrgentRequest, Volunteer
 from scheduler.services import periods, scope, urgent
 from scheduler.services.periods import PeriodError
-from scheduler.services.phones import mask, national
 from scheduler.services.urgent import UrgentError
 
 
@@ -47,8 +46,9 @@ def outside_scope(node_id: int | None) -> bool:
 def roster_phone(volunteer: Volunteer) -> str:
     """A rostered volunteer's number for a coordinator: in full for their own scope's people,
     masked (138****5678) for a reinforcement from elsewhere."""
-    phone = volunteer.user.phone
-    return mask(phone) if from_elsewhere(volunteer) else national(phone)
+    return scope.phone_as_seen(
+        volunteer.user.phone, volunteer.organisation_id, lambda node: not outside_scope(node)
+    )
 
 
 class ReinforcementForm(FlaskForm):

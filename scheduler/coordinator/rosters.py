@@ -5,6 +5,7 @@ their reasons, fairness figures, one shift's assignments). Staff only."""
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from babel.dates import format_interval, format_skeleton
@@ -24,6 +25,7 @@ from scheduler.coordinator.reinforcement import reinforcement_context
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
 from scheduler.htmx import RUN_FINISHED, RUN_STARTED, is_htmx, render, retarget, trigger
+from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun
 from scheduler.models.rosters import MAX_TIME_LIMIT, MIN_TIME_LIMIT
@@ -124,7 +126,19 @@ def status_context(period: PlanningPeriod, run: SolveRun | None) -> dict[str, An
         if run is not None and not run.active
         else None,
         "cancel_form": EmptyForm(),
+        "dropped_pins": dropped_pins(run),
     }
+
+
+def dropped_pins(run: SolveRun | None) -> list[dict[str, Any]]:
+    """The pins a finished run dropped (scheduler.planning: their volunteer may no longer serve
+    them), each with its role's name in the current language as `role`."""
+    if run is None or run.active or not run.dropped_pins:
+        return []
+    return [
+        {**d, "role": localized_name(SimpleNamespace(name_zh=d["role_zh"], name_en=d["role_en"]))}
+        for d in run.dropped_pins
+    ]
 
 
 def _roster_page(form: GenerateRosterForm, period: PlanningPeriod, status: int = 200) -> Any:

@@ -13,7 +13,13 @@ from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from scheduler.access import check_in_scope, get_or_404, members_required, staff_required
+from scheduler.access import (
+    catalogue_editor_required,
+    check_in_scope,
+    get_or_404,
+    members_required,
+    staff_required,
+)
 from scheduler.coordinator import bp, volunteer_or_404
 from scheduler.coordinator.forms import (
     NONE,
@@ -100,6 +106,7 @@ def dashboard_view() -> str:
         states=dashboard.period_states(open_list, waiting),
         heat=heat,
         messages_failed=sum(c.failed for c in outbox.counts(current_user).values()),
+        unappointed=scope.unappointed(current_user),
     )
 
 
@@ -211,6 +218,7 @@ def catalogue() -> str:
         roles=catalogue_admin.list_roles(),
         skills=catalogue_admin.list_skills(),
         delete_form=EmptyForm(),
+        may_edit=scope.may_edit_catalogue(current_user),
     )
 
 
@@ -234,7 +242,7 @@ def _save_role(role: Role | None) -> Response | tuple[str, int]:
             sort_order=form.sort_order.data,
         )
         try:
-            saved = catalogue_admin.save_role(role, data)
+            saved = catalogue_admin.save_role(role, data, current_user)
         except CatalogueError as error:
             add_error(form, error, flash_if_no_field=True)
         else:
@@ -245,21 +253,21 @@ def _save_role(role: Role | None) -> Response | tuple[str, int]:
 
 
 @bp.route("/catalogue/roles/new", methods=["GET", "POST"])
-@staff_required
+@catalogue_editor_required
 def role_new() -> Response | tuple[str, int]:
     """Add a role (post) to the catalogue."""
     return _save_role(None)
 
 
 @bp.route("/catalogue/roles/<int:role_id>/edit", methods=["GET", "POST"])
-@staff_required
+@catalogue_editor_required
 def role_edit(role_id: int) -> Response | tuple[str, int]:
     """Edit a role's names, required skill, training, lead flag and order."""
     return _save_role(get_or_404(Role, role_id))
 
 
 @bp.post("/catalogue/roles/<int:role_id>/delete")
-@staff_required
+@catalogue_editor_required
 def role_delete(role_id: int) -> Response:
     """Delete a role; refused with a message while any site's demand uses it."""
     role = get_or_404(Role, role_id)
@@ -267,7 +275,7 @@ def role_delete(role_id: int) -> Response:
         abort(400)
     name = localized_name(role)
     try:
-        catalogue_admin.delete_role(role)
+        catalogue_admin.delete_role(role, current_user)
     except CatalogueError as error:
         flash(str(error.message), "error")
     else:
@@ -285,7 +293,7 @@ def _save_skill(skill: Skill | None) -> Response | tuple[str, int]:
             is_qualification=form.is_qualification.data,
         )
         try:
-            saved = catalogue_admin.save_skill(skill, data)
+            saved = catalogue_admin.save_skill(skill, data, current_user)
         except CatalogueError as error:
             add_error(form, error, flash_if_no_field=True)
         else:
@@ -296,14 +304,14 @@ def _save_skill(skill: Skill | None) -> Response | tuple[str, int]:
 
 
 @bp.route("/catalogue/skills/new", methods=["GET", "POST"])
-@staff_required
+@catalogue_editor_required
 def skill_new() -> Response | tuple[str, int]:
     """Add a skill or qualification."""
     return _save_skill(None)
 
 
 @bp.route("/catalogue/skills/<int:skill_id>/edit", methods=["GET", "POST"])
-@staff_required
+@catalogue_editor_required
 def skill_edit(skill_id: int) -> Response | tuple[str, int]:
     """Edit a skill's names and whether it is a qualification."""
     return _save_skill(get_or_404(Skill, skill_id))

@@ -39,6 +39,11 @@ class AuditEntry(Model):
     object_type: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(200))
+    # A summary in words is shown in the reader's language: the key of its message
+    # (services.audit.SUMMARIES) and the message's arguments. `summary` keeps the English
+    # text (the CSV, and rows written before the key existed, which show it as it is).
+    summary_key: Mapped[str | None] = mapped_column(String(40))
+    summary_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # {"field": [before, after], ...}: the fields the action changed.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Further facts of the action: counts, an override's rules and note, an export's filters.

@@ -97,6 +97,9 @@ class SolveRun(Model):
     solver_status: Mapped[str | None] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Pins the run did not keep because their volunteer may no longer serve them (left the
+    # period's unions, lost a qualification): scheduler.planning writes who, where and why.
+    dropped_pins: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # A repair of drop-outs: keep every published assignment unless moving it fills a post.
     minimal_change: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from scheduler.extensions import db
-from scheduler.models import ACCOUNT_ROLES, ADMIN, VOLUNTEER, User, Volunteer
+from scheduler.models import ACCOUNT_ROLES, ADMIN, COORDINATOR, VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import UNUSABLE_PREFIX
 from scheduler.models.base import utcnow
-from scheduler.services import audit
+from scheduler.services import audit, organisations
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import mask
@@ -110,11 +110,21 @@ def change_role(user: User, role: str) -> None:
         raise AdminError(
             _l("This is the last active admin account; make someone else admin first.")
         )
-    before = audit.snapshot(user, ("role",))
+    fields = ("role", "organisation_id")
+    before = audit.snapshot(user, fields)
+    if role == COORDINATOR and user.organisation_id is None:
+        # Not an appointment: the city union when it is the only node, else the admin is sent
+        # to Admin -> Unions (a coordinator of no node sees nothing: services.scope).
+        try:
+            node = organisations.appointment_node(role)
+        except organisations.OrganisationError as error:
+            db.session.rollback()
+            raise AdminError(error.message) from error
+        user.organisation_id = node.id if node is not None else None
     user.role = role
     if role == VOLUNTEER and user.volunteer is None:
         user.volunteer = Volunteer()  # every volunteer account has a profile
-    _record(audit.ROLE_CHANGE, user, before=before, after=audit.snapshot(user, ("role",)))
+    _record(audit.ROLE_CHANGE, user, before=before, after=audit.snapshot(user, fields))
     db.session.commit()
 
 

@@ -23,12 +23,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
+from babel.dates import format_skeleton
 from flask import current_app, has_app_context
+from flask_babel import force_locale, get_locale, gettext, ngettext
 from sqlalchemy import Select, func, select
 
 from scheduler.extensions import db
+from scheduler.labels import SHIFT_LABELS
 from scheduler.models import AuditEntry, District, PlanningPeriod, Site, User, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.services import scope
@@ -163,6 +166,51 @@ ACTIONS = (
 ActorSource = Callable[[], tuple[User | None, str | None]]
 
 
+class Summary(NamedTuple):
+    """A summary in words, shown in the reader's language (not frozen in the writer's): the
+    key of its message in SUMMARIES and the message's arguments (plain JSON values)."""
+
+    key: str
+    args: Mapping[str, Any]
+
+
+def _post(args: Mapping[str, Any]) -> str:
+    chinese = str(get_locale()).startswith("zh")
+    return gettext(
+        "%(site)s, %(day)s %(shift)s, %(role)s",
+        site=args["site"],
+        day=format_skeleton("MMMd", date.fromisoformat(args["day"]), locale=str(get_locale())),
+        shift=str(SHIFT_LABELS.get(args["shift"], args["shift"])),
+        role=args["role_zh" if chinese else "role_en"],
+    )
+
+
+# Every summary in words, by key: each renders its arguments in the current locale. Keys are
+# stored in the rows, so a key is never renamed or given other arguments.
+SUMMARIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "volunteers": lambda a: ngettext("%(num)d volunteer", "%(num)d volunteers", a["num"]),
+    "messages": lambda a: ngettext("%(num)d message", "%(num)d messages", a["num"]),
+    "claim_codes": lambda a: ngettext("%(num)d claim code", "%(num)d claim codes", a["num"]),
+    "audit_csv": lambda a: gettext("Audit log CSV"),
+    "version": lambda a: gettext(
+        "%(name)s, version %(number)d", name=a["name"], number=a["number"]
+    ),
+    "post": _post,
+}
+
+
+def summary_text(entry: AuditEntry) -> str:
+    """The row's summary in the current locale: its message when it names one this version
+    knows, else the text stored (rows written before summaries had keys, and names)."""
+    render = SUMMARIES.get(entry.summary_key or "")
+    if render is None or entry.summary_args is None:
+        return entry.summary
+    try:
+        return render(entry.summary_args)
+    except (KeyError, TypeError, ValueError):
+        return entry.summary
+
+
 def init_app(app: Any, source: ActorSource) -> None:
     """Tell `record` how to find who is acting (the app factory passes a function reading the
     logged-in account and the request's client address)."""
@@ -217,7 +265,7 @@ def record(
     *,
     object_type: str,
     object_id: int | None,
-    summary: str,
+    summary: str | Summary,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     details: Mapping[str, Any] | None = None,
@@ -230,6 +278,8 @@ def record(
 ) -> AuditEntry:
     """Add one audit row to the session (committed or rolled back with the change).
 
+    `summary` is a name (stored as it is) or a Summary, whose message each reader sees in
+    their language (its English text is stored as well, for the CSV and older code).
     `before`/`after` are snapshots (see `snapshot`): only changed fields are kept. `details`
     are further facts of the action (counts, the export's name). Phones are masked.
     `organisation_id`, the node the row belongs to, defaults to that of the period, else the
@@ -238,6 +288,11 @@ def record(
     found, ip = _current_actor()
     who = actor or found
     changes = diff(before or {}, after or {})
+    key, args = None, None
+    if isinstance(summary, Summary):
+        key, args = summary.key, clean(dict(summary.args))
+        with force_locale("en"):
+            summary = SUMMARIES[key](args)
     entry = AuditEntry(
         at=utcnow(),
         actor_id=who.id if who is not None else None,
@@ -248,6 +303,8 @@ def record(
         object_type=object_type,
         object_id=object_id,
         summary=clean(summary)[:MAX_SUMMARY],
+        summary_key=key,
+        summary_args=args,
         changes=changes,
         details=clean(dict(details or {})),
         period_id=period_id,
@@ -305,6 +362,7 @@ def forget_names(renamed: Mapping[str, str]) -> int:
         fields = {
             "actor_name": entry.actor_name,
             "summary": entry.summary,
+            "summary_args": entry.summary_args,
             "changes": entry.changes,
             "details": entry.details,
         }
@@ -317,7 +375,7 @@ def forget_names(renamed: Mapping[str, str]) -> int:
 
 
 def record_export(
-    what: str, summary: str, details: Mapping[str, Any], *, period_id: int | None = None
+    what: str, summary: str | Summary, details: Mapping[str, Any], *, period_id: int | None = None
 ) -> None:
     """Record that the acting account downloaded personal data (`what`: roster_csv,
     hours_xlsx, ...) and commit that row at once: an export changes nothing else, and the
@@ -473,7 +531,9 @@ def export_csv(query: LogQuery, tz_offset: timedelta = timedelta(0), user: Any =
         "until": query.until,
     }
     record_export(
-        "audit_log", "audit log CSV", {k: v for k, v in filters.items() if v not in (None, "")}
+        "audit_log",
+        Summary("audit_csv", {}),
+        {k: v for k, v in filters.items() if v not in (None, "")},
     )
     rows = (
         (

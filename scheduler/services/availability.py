@@ -20,11 +20,28 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -145,12 +162,19 @@ class DayRow:
     day: date
     day_off: bool
     cells: tuple[Cell, ...]
-    starts: tuple[int, ...]  # the period's spans: what 'whole day' turns on
+    starts: tuple[int, ...]  # what 'whole day' turns on (bulk_starts)
 
     @property
     def all_available(self) -> bool:
+        """Every span 'whole day' turns on is available (the 'whole day' button's state)."""
         on = {c.start_hour for c in self.cells if c.available}
-        return all(h in on for h in self.starts)
+        return bool(self.starts) and all(h in on for h in self.starts)
+
+
+def whole_week(rows: Iterable[DayRow]) -> bool:
+    """Every day not marked off is wholly available (the 'whole week' button's state)."""
+    rows = [r for r in rows if not r.day_off]
+    return bool(rows) and all(r.all_available for r in rows)
 
 
 @dataclass(frozen=True)
@@ -163,6 +187,7 @@ class WeekView:
     rows: tuple[DayRow, ...]
     prev_week: date | None
     next_week: date | None
+    skips_nights: bool = False  # 'whole day' and 'whole week' leave nights out (bulk_starts)
 
     @property
     def available_count(self) -> int:
@@ -177,9 +202,8 @@ class WeekView:
 
     @property
     def all_available(self) -> bool:
-        """Every span of every day not marked off is available (the 'whole week' state)."""
-        rows = [r for r in self.rows if not r.day_off]
-        return bool(rows) and all(r.all_available for r in rows)
+        """The 'whole week' state (whole_week)."""
+        return whole_week(self.rows)
 
 
 @dataclass(frozen=True)
@@ -195,51 +219,52 @@ class PeriodSummary:
 
 def site_starts(site: Site) -> set[int]:
     """The local start hours of the shifts `site` runs with a head count."""
-    return _starts(
-        site.first_shift_hour, site.shift_kinds, {k for k in SHIFT_KINDS if site.demand_for(k)}
+    return {
+        (site.first_shift_hour + SHIFT_HOURS * SHIFT_KINDS.index(kind)) % 24
+        for kind in site.shift_kinds
+        if site.demand_for(kind)
+    }
+
+
+def _start_hours(period_id: ColumnElement[int] | InstrumentedAttribute[int] | int) -> Select[int]:
+    """The start hours (with repeats) of the shifts the period's active sites run with a head
+    count, as SQL: site_starts over the period's sites, in one statement. period_starts runs
+    it; a tap embeds it, correlated, in its own query."""
+    offset = case({k: SHIFT_HOURS * i for i, k in enumerate(SHIFT_KINDS)}, value=Demand.shift)
+    runs = or_(
+        *(and_(Demand.shift == k, getattr(Site, f"runs_{k}").is_(True)) for k in SHIFT_KINDS)
+    )
+    return (
+        select((Site.first_shift_hour + offset) % 24)
+        .select_from(Demand)
+        .join(Site, Site.id == Demand.site_id)
+        .join(period_sites, period_sites.c.site_id == Site.id)
+        .where(
+            period_sites.c.period_id == period_id,
+            Site.archived_at.is_(None),
+            Demand.headcount > 0,
+            runs,
+        )
     )
 
 
-def _starts(first_hour: int, runs: Iterable[str], demanded: set[str]) -> set[int]:
-    """The start hours of the shift kinds a site `runs` that have a head count (`demanded`),
-    in its pattern starting at `first_hour`."""
-    return {(first_hour + SHIFT_HOURS * SHIFT_KINDS.index(k)) % 24 for k in runs if k in demanded}
+def _starts_or_default(starts: Iterable[int]) -> tuple[int, ...]:
+    found = set(starts)
+    return tuple(sorted(found)) if found else DEFAULT_STARTS
 
 
 def period_starts(period: PlanningPeriod) -> tuple[int, ...]:
     """The distinct spans the period's active sites run, by start hour (the grid's columns);
     the default pattern when no site runs a shift with a head count."""
-    demanded: dict[tuple[int, int, tuple[str, ...]], set[str]] = {}
-    for site_id, first_hour, *runs, kind in db.session.execute(
-        _PERIOD_DEMANDS, {"period": period.id}
-    ):
-        site_runs = tuple(k for k, on in zip(SHIFT_KINDS, runs, strict=True) if on)
-        demanded.setdefault((site_id, first_hour, site_runs), set()).add(kind)
-    starts: set[int] = set()
-    for (_site, first_hour, site_runs), kinds in demanded.items():
-        starts |= _starts(first_hour, site_runs, kinds)
-    return tuple(sorted(starts)) if starts else DEFAULT_STARTS
+    return _starts_or_default(db.session.scalars(_start_hours(period.id)))
 
 
-# The shift kinds with a head count at each active site of a period, as plain rows (every grid
-# and tap reply asks; loading the sites and their demands as objects cost most of a grid's
-# queries); built once.
-_PERIOD_DEMANDS = (
-    select(
-        Site.id,
-        Site.first_shift_hour,
-        *(getattr(Site, f"runs_{kind}") for kind in SHIFT_KINDS),
-        Demand.shift,
-    )
-    .join(period_sites, period_sites.c.site_id == Site.id)
-    .join(Demand, Demand.site_id == Site.id)
-    .where(
-        period_sites.c.period_id == bindparam("period"),
-        Site.archived_at.is_(None),
-        Demand.headcount > 0,
-    )
-    .distinct()
-)
+def bulk_starts(volunteer: Volunteer | _Nights, starts: Iterable[int]) -> tuple[int, ...]:
+    """The spans among `starts` that 'whole day' and 'whole week' turn on for `volunteer`:
+    all of them, but no night for a volunteer who does not serve nights (their profile says
+    so; they can still tap a night cell by hand). The one place that decides it: the
+    shortcuts and the state of their buttons both ask here."""
+    return tuple(h for h in starts if volunteer.accepts_nights or kind_of_start(h) != "night")
 
 
 def week_start_of(day: date) -> date:
@@ -340,48 +365,94 @@ def _drop_days_off(volunteer: Volunteer, days: Iterable[date]) -> None:
 
 
 class Tap(NamedTuple):
-    """What one tap did: the cell is now available, a day off was removed, and how many cells
-    the volunteer now offers in the week of the grid that showed it (`WeekView.available_count`,
-    the counter the tap's reply updates)."""
+    """What one tap did: the cell is now available, a day off was removed, how many cells the
+    volunteer now offers in the week of the grid that showed it (`WeekView.available_count`,
+    the counter the tap's reply updates), and the states of the tapped day's 'whole day'
+    button and of the 'whole week' button after the tap (DayRow.all_available, whole_week:
+    the reply updates them too)."""
 
     available: bool
     day_off_removed: bool
     week_count: int
+    whole_day: bool
+    whole_week: bool
+
+
+def _numbers(joined: str | None) -> set[int]:
+    return {int(n) for n in joined.split(",")} if joined else set()
 
 
 # A tap's statements, built once: constructing them costs more CPU than running them (every
-# tap of the evening). The values come as bound parameters (see toggle_cell).
+# tap of the evening). The values come as bound parameters (see toggle_cell): the volunteer,
+# the tapped day and start hour, the period whose grid was tapped, and the tapped week as
+# monday..sunday and day0..day6.
 _TAP_DAY_OFF = and_(DayOff.volunteer_id == bindparam("volunteer"), DayOff.day == bindparam("day"))
 _TAP_CELL = and_(
     Availability.volunteer_id == bindparam("volunteer"),
     Availability.day == bindparam("day"),
     Availability.start_hour == bindparam("start_hour"),
 )
-# The grid's week: its dates inside the period (correlated with the period row below).
-_TAP_WEEK_COUNT = (
-    select(func.count())
-    .select_from(Availability)
-    .where(
-        Availability.volunteer_id == bindparam("volunteer"),
-        Availability.day.between(bindparam("monday"), bindparam("sunday")),
-        Availability.day >= PlanningPeriod.start_date,
-        Availability.day <= PlanningPeriod.end_date,
-    )
-    .scalar_subquery()
+_TAP_WEEK: tuple[BindParameter[date], BindParameter[date]] = (
+    bindparam("monday", type_=Date),
+    bindparam("sunday", type_=Date),
 )
-# Whether the date is open (the period the grid showed first), a day off, already offered,
-# and the week's count, in one statement.
-_TAP_STATE = (
-    select(exists().where(_TAP_DAY_OFF), exists().where(_TAP_CELL), _TAP_WEEK_COUNT)
-    .select_from(PlanningPeriod)
-    .where(
-        PlanningPeriod.is_open.is_(True),
-        PlanningPeriod.start_date <= bindparam("day"),
-        PlanningPeriod.end_date >= bindparam("day"),
+
+
+def _tap_state() -> Select[Any]:
+    # The grid's week: its dates inside the period (correlated with the period row below).
+    week = (
+        select(func.count())
+        .select_from(Availability)
+        .where(
+            Availability.volunteer_id == bindparam("volunteer"),
+            Availability.day.between(*_TAP_WEEK),
+            Availability.day >= PlanningPeriod.start_date,
+            Availability.day <= PlanningPeriod.end_date,
+        )
+        .scalar_subquery()
     )
-    .order_by(case((PlanningPeriod.id == bindparam("period"), 0), else_=1), PlanningPeriod.id)
-    .limit(1)
-)
+    # The week's cells as "weekday * 24 + hour" and its days off as weekdays, joined into
+    # strings, and the period's spans: what the shortcut buttons' states are computed from.
+    weekday = case(*((Availability.day == bindparam(f"day{i}"), i) for i in range(7)))
+    cells = (
+        select(func.aggregate_strings(cast(weekday * 24 + Availability.start_hour, String), ","))
+        .where(
+            Availability.volunteer_id == bindparam("volunteer"),
+            Availability.day.between(*_TAP_WEEK),
+        )
+        .scalar_subquery()
+    )
+    off_weekday = case(*((DayOff.day == bindparam(f"day{i}"), i) for i in range(7)))
+    offs = (
+        select(func.aggregate_strings(cast(off_weekday, String), ","))
+        .where(DayOff.volunteer_id == bindparam("volunteer"), DayOff.day.between(*_TAP_WEEK))
+        .scalar_subquery()
+    )
+    hours = _start_hours(PlanningPeriod.id).subquery()
+    spans = select(func.aggregate_strings(cast(hours.c[0], String), ",")).scalar_subquery()
+    return (
+        select(
+            exists().where(_TAP_DAY_OFF),
+            exists().where(_TAP_CELL),
+            week,
+            PlanningPeriod.start_date,
+            PlanningPeriod.end_date,
+            cells,
+            offs,
+            spans,
+        )
+        .select_from(PlanningPeriod)
+        .where(
+            PlanningPeriod.is_open.is_(True),
+            PlanningPeriod.start_date <= bindparam("day"),
+            PlanningPeriod.end_date >= bindparam("day"),
+        )
+        .order_by(case((PlanningPeriod.id == bindparam("period"), 0), else_=1), PlanningPeriod.id)
+        .limit(1)
+    )
+
+
+_TAP_STATE = _tap_state()
 _TAP_END_DAY_OFF = delete(DayOff).where(_TAP_DAY_OFF)
 _TAP_CLEAR = delete(Availability).where(_TAP_CELL)
 _TAP_OFFER = insert(Availability).values(
@@ -397,19 +468,23 @@ def toggle_cell(
     any open period covering `day` when it does not). Commits.
 
     This is the hot path of the availability page (every tap): one query reads whether the
-    date is open, a day off and already offered, and the week's count, then one write (two
-    when a day off ends)."""
+    date is open, a day off and already offered, the week's count, and what the two shortcut
+    buttons' states need (the period's spans, the week's cells and days off), then one write
+    (two when a day off ends)."""
     if not 0 <= start_hour <= 23:
         raise AvailabilityError(_l("Unknown shift."))
     monday = week_start_of(day)
+    week_days = [monday + timedelta(days=i) for i in range(7)]
     values = {
         "volunteer": volunteer.id,
         "day": day,
         "start_hour": start_hour,
         "period": period_id,
         "monday": monday,
-        "sunday": monday + timedelta(days=6),
+        "sunday": week_days[-1],
+        **{f"day{i}": d for i, d in enumerate(week_days)},
     }
+    accepts_nights = volunteer.accepts_nights  # read before the commit expires the row
     # Core statements on the session's connection: the ORM adds nothing here but CPU.
     connection = db.session.connection()
     state = connection.execute(_TAP_STATE, values).first()
@@ -431,16 +506,58 @@ def toggle_cell(
         counted += 1
     elif not was_day_off:
         counted -= 1
-    return Tap(was_day_off or not was_on, was_day_off, counted)
+    available = was_day_off or not was_on
+    # The week as the grid shows it after this tap.
+    first, last = state[3], state[4]
+    on = _numbers(state[5])
+    tapped = day.weekday() * 24 + start_hour
+    if available:
+        on.add(tapped)
+    else:
+        on.discard(tapped)
+    off = _numbers(state[6]) - {day.weekday()}
+    starts = bulk_starts(_Nights(accepts_nights), _starts_or_default(_numbers(state[7])))
+    rows = [
+        DayRow(
+            day=d,
+            day_off=i in off,
+            cells=tuple(Cell(d, h, True) for h in range(24) if i * 24 + h in on),
+            starts=starts,
+        )
+        for i, d in enumerate(week_days)
+        if first <= d <= last
+    ]
+    today = next(r for r in rows if r.day == day)
+    return Tap(available, was_day_off, counted, today.all_available, whole_week(rows))
+
+
+class _Nights(NamedTuple):
+    """A volunteer's night preference, read before a commit (for bulk_starts)."""
+
+    accepts_nights: bool
+
+
+def _bulk_or_refuse(volunteer: Volunteer, period: PlanningPeriod) -> tuple[int, ...]:
+    starts = bulk_starts(volunteer, period_starts(period))
+    if not starts:
+        raise AvailabilityError(NO_SPANS)
+    return starts
+
+
+NO_SPANS = _l(
+    "Every shift of this period is a night shift, and your profile says you do not serve "
+    "nights: tap a night shift by hand if you can serve it."
+)
 
 
 def toggle_day(volunteer: Volunteer, period: PlanningPeriod, day: date) -> bool:
-    """'Whole day': make every span the period runs on `day` available, or clear the day when
-    they already all are. Ends a day off. Returns whether the day is now fully available.
+    """'Whole day': make every span the period runs on `day` available (bulk_starts: no
+    nights for a volunteer who does not serve them), or clear the day when they already all
+    are. Ends a day off. Returns whether the day is now fully available.
     Commits."""
     if not (period.is_open and period.covers(day)):
         raise AvailabilityError(NOT_OPEN)
-    starts = period_starts(period)
+    starts = _bulk_or_refuse(volunteer, period)
     have = _available(volunteer, [day])
     on = day in _days_off(volunteer, [day]) or any((day, h) not in have for h in starts)
     _drop_days_off(volunteer, [day])
@@ -459,10 +576,10 @@ def period_days_in_week(period: PlanningPeriod, week_start: date) -> list[date]:
 
 
 def toggle_week(volunteer: Volunteer, period: PlanningPeriod, week_start: date) -> bool:
-    """'Whole week': every span the period runs becomes available on the week's dates in
-    `period`, or the dates are cleared when they already all are. Dates marked as days off are
-    left as they are: the volunteer said so explicitly. Returns whether the week is now fully
-    available. Commits."""
+    """'Whole week': every span the period runs (bulk_starts: no nights for a volunteer who
+    does not serve them) becomes available on the week's dates in `period`, or the dates are
+    cleared when they already all are. Dates marked as days off are left as they are: the
+    volunteer said so explicitly. Returns whether the week is now fully available. Commits."""
     if not period.is_open:
         raise AvailabilityError(NOT_OPEN)
     days = period_days_in_week(period, week_start_of(week_start))
@@ -470,7 +587,7 @@ def toggle_week(volunteer: Volunteer, period: PlanningPeriod, week_start: date) 
         raise AvailabilityError(_l("This week is not in the planning period."))
     off = _days_off(volunteer, days)
     working = [d for d in days if d not in off]
-    starts = period_starts(period)
+    starts = _bulk_or_refuse(volunteer, period)
     cells = [(d, h) for d in working for h in starts]
     have = _available(volunteer, working)
     on = any(c not in have for c in cells)
@@ -531,12 +648,13 @@ def week_view(
     off = _days_off(volunteer, days)
     starts = period_starts(period)
     columns = tuple(sorted(set(starts) | {h for _, h in have}))
+    bulk = bulk_starts(volunteer, starts)
     rows = tuple(
         DayRow(
             day=d,
             day_off=d in off,
             cells=tuple(Cell(d, h, (d, h) in have) for h in columns),
-            starts=starts,
+            starts=bulk,
         )
         for d in days
     )
@@ -547,6 +665,7 @@ def week_view(
         periods=periods,
         week_start=start,
         rows=rows,
+        skips_nights=len(bulk) < len(starts),
         prev_week=prev_week if prev_week >= week_start_of(period.start_date) else None,
         next_week=next_week if next_week <= period.end_date else None,
     )

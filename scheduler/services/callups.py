@@ -55,7 +55,7 @@ from scheduler.services import audit, scope, senders
 from scheduler.services.availability import Offer, default_start
 from scheduler.services.errors import ServiceError
 from scheduler.services.notifications import notify
-from scheduler.services.phones import mask
+from scheduler.services.phones import as_seen_by
 
 KIND = "callup"  # the outbox kind (services.delivery renders it with `render_callup`)
 SAMPLE_SIZE = 5
@@ -158,7 +158,7 @@ class Person:
 
     user_id: int
     name: str
-    phone: str  # masked: 138****5678
+    phone: str  # phones.as_seen_by the user asking: in full for staff, else 138****5678
     had_availability: bool
 
 
@@ -276,7 +276,7 @@ def audience_people(
             or user_id in in_gap
         ):
             continue
-        people.append(Person(user_id, name, mask(phone), bool(has_availability)))
+        people.append(Person(user_id, name, as_seen_by(user, phone), bool(has_availability)))
     return people
 
 

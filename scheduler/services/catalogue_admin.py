@@ -139,8 +139,19 @@ def list_roles() -> list[Role]:
     )
 
 
-def save_role(role: Role | None, data: RoleData) -> Role:
-    """Create (role=None) or edit a role; raises CatalogueError with nothing written."""
+NOT_CITY = _l("Roles and skills are the whole city's: the city union's coordinators change them.")
+
+
+def _check_editor(by: Any) -> None:
+    """Refuse a catalogue change by someone who may only read it (scope.may_edit_catalogue)."""
+    if not scope.may_edit_catalogue(by):
+        raise CatalogueError(NOT_CITY)
+
+
+def save_role(role: Role | None, data: RoleData, by: Any = None) -> Role:
+    """Create (role=None) or edit a role, as `by` (None: an internal caller); raises
+    CatalogueError with nothing written."""
+    _check_editor(by)
     name_zh = _clean_name(data.name_zh, MAX_CATALOGUE_NAME, "name_zh")
     name_en = _clean_name(data.name_en, MAX_CATALOGUE_NAME, "name_en")
     if not 0 <= data.sort_order <= MAX_SORT_ORDER:
@@ -176,9 +187,11 @@ def role_usage(role: Role) -> list[str]:
     )
 
 
-def delete_role(role: Role) -> None:
-    """Delete a role no site needs. Refused (CatalogueError) while any demand uses it, or while
-    anything else still refers to it, so history is never broken."""
+def delete_role(role: Role, by: Any = None) -> None:
+    """Delete a role no site needs, as `by` (None: an internal caller). Refused
+    (CatalogueError) while any demand uses it, or while anything else still refers to it, so
+    history is never broken."""
+    _check_editor(by)
     sites = role_usage(role)
     if sites:
         raise CatalogueError(
@@ -206,8 +219,10 @@ def list_skills() -> list[Skill]:
     return list(db.session.scalars(select(Skill).order_by(Skill.code)))
 
 
-def save_skill(skill: Skill | None, data: SkillData) -> Skill:
-    """Create (skill=None) or edit a skill; raises CatalogueError with nothing written."""
+def save_skill(skill: Skill | None, data: SkillData, by: Any = None) -> Skill:
+    """Create (skill=None) or edit a skill, as `by` (None: an internal caller); raises
+    CatalogueError with nothing written."""
+    _check_editor(by)
     name_zh = _clean_name(data.name_zh, MAX_CATALOGUE_NAME, "name_zh")
     name_en = _clean_name(data.name_en, MAX_CATALOGUE_NAME, "name_en")
     before = audit.snapshot(skill, SKILL_FIELDS) if skill is not None else None

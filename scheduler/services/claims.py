@@ -384,7 +384,9 @@ def slips_table(slips: Iterable[ClaimSlip]) -> list[tuple[str, str, str, str, st
 
 
 def _record_slips(slips: Sequence[ClaimSlip], what: str) -> None:
-    audit.record_export(what, f"{len(slips)} claim codes", {"rows": len(slips)})
+    audit.record_export(
+        what, audit.Summary("claim_codes", {"num": len(slips)}), {"rows": len(slips)}
+    )
 
 
 def slips_csv(slips: Sequence[ClaimSlip]) -> bytes:

@@ -11,9 +11,12 @@ code texted to the number. One table (models.codes.OneTimeCode), one set of rule
   MAX_ATTEMPTS wrong tries it is burnt;
 - a code is sent synchronously (a code that arrives later is useless): when the channel
   fails the person is told at once and the new code is burnt, never left usable;
-- asking for a reset does the same work for every mobile number (a row, a digest, one
-  message), so neither the answer nor its timing tells whether the number has an account:
-  a number without one is told so in its own text message, never on the page.
+- asking for a reset answers the same for every mobile number, so the page never tells
+  whether the number has an account; a text message goes only to an account that can log in
+  (the code) or an imported one not yet claimed (how to claim it). A number without
+  one gets nothing: a text costs money, and texting any number typed in would let anyone
+  send the city's messages to strangers. Every ask, with or without an account, counts
+  against the number's and the address's limits (scheduler.auth.codes).
 
 How often a phone may ask is limited by the views (scheduler.limits)."""
 
@@ -24,6 +27,7 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -292,35 +296,44 @@ def resettable(user: User | None) -> bool:
 
 
 def send_reset_code(phone: str, now: datetime | None = None) -> None:
-    """Text a 6-digit reset code to `phone`. Every mobile number gets the same work — a row,
-    a digest and one message — but only an account that can log in gets the code; the text to
-    any other number says why there is none. Commits. Raises CodeError (field "phone") for
-    text that is not a mobile number, SendFailed when the channel fails."""
+    """Text a 6-digit reset code to `phone` when an account that can log in uses it; an
+    imported account not yet claimed is told how to claim it; any other number (no account,
+    or one that cannot log in) is sent nothing (see the module docstring: the caller answers
+    the same either way). Commits. Raises CodeError (field "phone") for text that is not a
+    mobile number, SendFailed when the channel fails."""
     now = now or utcnow()
     e164 = _mobile(phone)
     user = db.session.scalar(select(User).where(User.phone == e164))
-    code = f"{secrets.randbelow(10**SMS_DIGITS):0{SMS_DIGITS}d}"
-    minutes = int(_texted_lifetime().total_seconds() // 60)
-    row = _issue(RESET, e164, code, _texted_lifetime(), now)
+    text_of: Callable[[str], str]
     if resettable(user):
-        text = gettext(
-            "Muster: %(code)s is your code to set a new password. It works for %(n)d "
-            "minutes. Do not give it to anyone.",
-            code=code,
-            n=minutes,
-        )
+        text_of = _reset_text
     elif user is not None and claims.is_claimable(user):
-        text = gettext(
-            "Muster: someone asked to reset the password of this number. Your work unit added "
-            "you to Muster: claim your account with the code on your slip, or ask a "
-            "coordinator for a new one."
-        )
+        text_of = _claim_hint_text
     else:
-        text = gettext(
-            "Muster: someone asked for a password code for this number, but no Muster account "
-            "uses it. If it was you, register as a volunteer; otherwise ignore this message."
-        )
-    _send(row, text, "reset_code")
+        # No account, or one that cannot log in (deactivated, deleted): nothing is sent.
+        log.info("a reset code was asked for a number that cannot reset: nothing sent")
+        return
+    code = f"{secrets.randbelow(10**SMS_DIGITS):0{SMS_DIGITS}d}"
+    row = _issue(RESET, e164, code, _texted_lifetime(), now)
+    _send(row, text_of(code), "reset_code")
+
+
+def _reset_text(code: str) -> str:
+    return gettext(
+        "Muster: %(code)s is your code to set a new password. It works for %(n)d "
+        "minutes. Do not give it to anyone.",
+        code=code,
+        n=int(_texted_lifetime().total_seconds() // 60),
+    )
+
+
+def _claim_hint_text(_code: str) -> str:
+    # The row is issued all the same (it stops an older reset code of the number working).
+    return gettext(
+        "Muster: someone asked to reset the password of this number. Your work unit added "
+        "you to Muster: claim your account with the code on your slip, or ask a "
+        "coordinator for a new one."
+    )
 
 
 def issue_reset_slip(user: User, now: datetime | None = None) -> claims.ClaimSlip:

@@ -523,8 +523,18 @@ def assign(
     return EditOutcome(applied=True, warnings=named)
 
 
-def _post_label(a: Assignment) -> str:
-    return f"{a.site.name} {a.day.isoformat()} {a.shift} #{a.role_id}"
+def _post_label(a: Assignment) -> audit.Summary:
+    """The post, for the audit log: shown in the reader's language (the role in both)."""
+    return audit.Summary(
+        "post",
+        {
+            "site": a.site.name,
+            "day": a.day,
+            "shift": a.shift,
+            "role_zh": a.role.name_zh,
+            "role_en": a.role.name_en,
+        },
+    )
 
 
 def _record(

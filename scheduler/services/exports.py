@@ -11,16 +11,20 @@ Which assignments a file holds (`roster_for_export`), the same rule as the wall 
 - An older (superseded) version is a record: it is exported exactly as it was published,
   cancellations included, so it can be compared with what people were told at the time.
 
-Phone numbers are written in full, in the national form people dial in China
-('13812345678', see `phones.national`): the files are for coordinators only.
+Phone numbers are written in the national form people dial in China ('13812345678', see
+`phones.national`) for the people of the downloading coordinator's scope, and masked
+('138****5678') for reinforcing volunteers from elsewhere -- the rule the roster pages follow
+(`scope.phone_as_seen`). An internal caller (the CLI: `viewer` None) gets every number in full.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC
+from functools import cached_property
+from typing import Any
 
 from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
@@ -34,7 +38,7 @@ from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, Assignment, PlanningPeriod, Role, Roster, Site
 from scheduler.models.accounts import name_sort_key
 from scheduler.models.base import MAX_ID
-from scheduler.services import audit, publishing
+from scheduler.services import audit, publishing, scope
 from scheduler.services.coverage import coverage_sites, held_of, roster_coverage
 from scheduler.services.duty import version_rows
 from scheduler.services.errors import ServiceError
@@ -91,6 +95,16 @@ class RosterExport:
     roster: Roster
     current: bool
     rows: list[Assignment] = field(default_factory=list)
+    # Who downloads it (None: an internal caller, the CLI): whose numbers are masked.
+    viewer: Any = None
+
+    def phone(self, a: Assignment) -> str:
+        """The volunteer's number as the viewer may read it (see the module docstring)."""
+        return scope.phone_as_seen(a.volunteer.user.phone, a.volunteer.organisation_id, self._sees)
+
+    @cached_property
+    def _sees(self) -> Callable[[int | None], bool]:
+        return scope.node_filter(self.viewer)
 
     @property
     def version(self) -> int:
@@ -98,10 +112,13 @@ class RosterExport:
         return self.roster.version
 
 
-def roster_for_export(period_id: int, version: int | None = None) -> RosterExport:
-    """The rows of the period's published `version` (the latest when None); see the module
-    docstring for how cancellations count. Raises ExportError for an unknown period, a period
-    with nothing published, or an unknown version."""
+def roster_for_export(
+    period_id: int, version: int | None = None, viewer: Any = None
+) -> RosterExport:
+    """The rows of the period's published `version` (the latest when None), for `viewer`
+    (None: an internal caller); see the module docstring for how cancellations count and whose
+    numbers are masked. Raises ExportError for an unknown period, a period with nothing
+    published, or an unknown version."""
     period = db.session.get(PlanningPeriod, period_id) if 1 <= period_id <= MAX_ID else None
     if period is None:
         raise ExportError(_l("There is no planning period %(id)d.", id=period_id))
@@ -109,13 +126,15 @@ def roster_for_export(period_id: int, version: int | None = None) -> RosterExpor
         roster, latest = publishing.published_or_latest(period, version)
     except publishing.VersionNotFound as error:
         raise ExportError(error.message) from error
-    return RosterExport(period, roster, roster.id == latest.id, version_rows(roster, latest))
+    return RosterExport(
+        period, roster, roster.id == latest.id, version_rows(roster, latest), viewer
+    )
 
 
 def _record(export: RosterExport, what: str) -> None:
     audit.record_export(
         what,
-        f"{export.period.name} v{export.version}",
+        audit.Summary("version", {"name": export.period.name, "number": export.version}),
         {"version": export.version, "rows": len(export.rows)},
         period_id=export.period.id,
     )
@@ -142,7 +161,8 @@ def roster_csv(export: RosterExport) -> bytes:
     site's UTC offset ('2026-12-07T23:00:00+08:00'); a shift belongs to the date it starts,
     so a night shift crossing midnight ends on the next date. `site_kind` and `shift` are
     codes ('checkpoint', 'night'); `role` is the role's name in the current language; the
-    phone is national ('13812345678'). Recorded in the audit log."""
+    phone is national ('13812345678') or masked (see the module docstring). Recorded in the
+    audit log."""
     _record(export, "roster_csv")
     rows = []
     for a in export.rows:
@@ -157,7 +177,7 @@ def roster_csv(export: RosterExport) -> bytes:
                 end.isoformat(),
                 localized_name(a.role),
                 a.volunteer.user.name,
-                national(a.volunteer.user.phone),
+                export.phone(a),
                 _work_unit(a),
                 home_union(a),
             ]
@@ -179,16 +199,20 @@ class _Totals:
     hours: float = 0.0
 
 
-def volunteer_totals(rows: Iterable[Assignment]) -> list[_Totals]:
+def volunteer_totals(
+    rows: Iterable[Assignment], phone: Callable[[Assignment], str] | None = None
+) -> list[_Totals]:
     """Per volunteer: shifts, night shifts and rostered hours (from the shift windows, so a
-    shift across a daylight-saving change counts its real length), by name."""
+    shift across a daylight-saving change counts its real length), by name. `phone` writes
+    the number (an export's `RosterExport.phone`; default: in full)."""
     totals: dict[int, _Totals] = {}
     for a in rows:
         t = totals.get(a.volunteer_id)
         if t is None:
             user = a.volunteer.user
+            number = phone(a) if phone is not None else national(user.phone)
             t = totals[a.volunteer_id] = _Totals(
-                user.name, user.name_pinyin or user.name, _work_unit(a), national(user.phone)
+                user.name, user.name_pinyin or user.name, _work_unit(a), number
             )
         start, end = a.site.shift_window(a.day, a.shift)
         t.shifts += 1
@@ -201,8 +225,9 @@ def volunteer_totals(rows: Iterable[Assignment]) -> list[_Totals]:
 def roster_xlsx(export: RosterExport) -> bytes:
     """The workbook: one sheet per site (the period's sites and any site in the rows, by
     name in pinyin order), rows of date, shift, local start–end, role, volunteer, work unit
-    and full phone; then a sheet of coverage (posts needed, filled, unfilled, above the head
-    count per site, date, shift and role) and one of totals per volunteer. Labels in the
+    and phone (masked for reinforcements from elsewhere); then a sheet of coverage (posts
+    needed, filled, unfilled, above the head count per site, date, shift and role) and one of
+    totals per volunteer. Labels in the
     current language. Recorded in the audit log."""
     _record(export, "roster_xlsx")
     sites: dict[int, Site] = {s.id: s for s in export.period.sites if s.archived_at is None}
@@ -240,7 +265,7 @@ def roster_xlsx(export: RosterExport) -> bytes:
                     a.volunteer.user.name,
                     _work_unit(a),
                     home_union(a),
-                    national(a.volunteer.user.phone),
+                    export.phone(a),
                 ]
             )
         write_table(ws, header, rows, formats={1: "yyyy-mm-dd"})
@@ -259,7 +284,7 @@ def roster_xlsx(export: RosterExport) -> bytes:
         ],
         [
             [t.name, t.work_unit, t.phone, t.shifts, t.nights, _number(t.hours)]
-            for t in volunteer_totals(export.rows)
+            for t in volunteer_totals(export.rows, export.phone)
         ],
         formats={6: "0.##"},
     )

@@ -626,7 +626,7 @@ def write_import(preview: ImportPreview, user: Any = None) -> list[ClaimSlip]:
             audit.IMPORT,
             object_type="import",
             object_id=None,
-            summary=f"{len(users)} volunteers",
+            summary=audit.Summary("volunteers", {"num": len(users)}),
             details={
                 "accounts_created": len(users),
                 "user_ids": [account.id for account in users],

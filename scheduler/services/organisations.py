@@ -332,6 +332,40 @@ def appoint(node: Organisation, phone: str, role: str) -> User:
     return user
 
 
+def appointment_node(role: str, name: str | None = None) -> Organisation | None:
+    """The node a coordinator or liaison made outside Admin -> Unions (`flask create-user`, a
+    promotion on the accounts page) is appointed to: the union called `name`; without a name,
+    the city union when it is the only node (a city not yet divided), and no node before there
+    is a tree. Any other role belongs to no node (None). Raises OrganisationError when the
+    union must be chosen or is not one a `role` may be appointed to. Why it matters: a
+    coordinator appointed to no node sees nothing (scheduler.services.scope)."""
+    if role not in APPOINTABLE:
+        if name:
+            raise OrganisationError(_l("Only coordinators and liaisons belong to a union."))
+        return None
+    if name:
+        node = db.session.scalars(
+            select(Organisation).where(
+                Organisation.name == " ".join(name.split()), Organisation.archived_at.is_(None)
+            )
+        ).first()
+        if node is None:
+            raise OrganisationError(_l("There is no union called %(name)s.", name=name))
+        if role == LIAISON and node.kind != GRASSROOTS:
+            raise OrganisationError(_l("A liaison is appointed to a grassroots union."), "role")
+        return node
+    nodes = list(
+        db.session.scalars(select(Organisation).where(Organisation.archived_at.is_(None)).limit(2))
+    )
+    if not nodes:
+        return None
+    if len(nodes) == 1 and nodes[0].parent_id is None and role == COORDINATOR:
+        return nodes[0]
+    raise OrganisationError(
+        _l("Choose the union they work for: appoint them on Admin → Unions."), "role"
+    )
+
+
 def parent_choices(node: Organisation | None, kind: str) -> list[Organisation]:
     """Nodes a `kind` node may sit under (not `node` itself nor below it), by name."""
     excluded = scope.subtree(node.id) if node is not None else frozenset()

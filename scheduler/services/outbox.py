@@ -199,7 +199,7 @@ def retry(
             audit.MESSAGE_RETRY,
             object_type="message",
             object_id=None,
-            summary=f"{len(rows)} messages",
+            summary=audit.Summary("messages", {"num": len(rows)}),
             details={
                 name: ids
                 for name, ids in (

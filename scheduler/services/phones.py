@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
@@ -42,3 +44,10 @@ def mask(e164: str) -> str:
     if len(digits) < 8:
         return "****"
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+def as_seen_by(viewer: Any, e164: str) -> str:
+    """A number in a list already limited to `viewer`'s scope (a message's or a call-up's
+    recipients), as the privacy rule lets them see it: in full for staff (coordinators and
+    admins), masked for anyone else or no one (138****5678)."""
+    return national(e164) if viewer is not None and viewer.is_staff else mask(e164)

@@ -440,7 +440,7 @@ def publish(
         audit_action,
         object_type="roster",
         object_id=version.id,
-        summary=f"{period.name} v{number}",
+        summary=audit.Summary("version", {"name": period.name, "number": number}),
         details={
             "version": number,
             "base_version": changes.base_version,

@@ -1,12 +1,24 @@
 """Who sees what: the one home of the scope rule (issue 13).
 
 A coordinator appointed to a node of the union tree sees and manages what belongs to that node
-and the nodes below it; a coordinator of the city union (or one appointed to no node) and an
-admin see everything; a liaison sees the members of their grassroots union (and its children)
-only. Every list a coordinator or liaison sees is filtered here (`restrict`,
-`volunteers_in_scope`, `sites_in_scope`, `periods_in_scope`) and every object a URL or a form
-names is checked here (`in_scope`, `get_in_scope`), so an id from another district is "not
-found" everywhere — never a page, a count, a candidate or a row of an export.
+and the nodes below it; a coordinator of the city union and an admin see everything; a liaison
+sees the members of their grassroots union (and its children) only.
+
+A coordinator appointed to no node sees nothing of anybody's (`visible_org_ids`): being made a
+coordinator on the accounts page or by `flask create-user` is not an appointment, and a city
+expects a new coordinator to see no one's phone numbers until an admin says which union they
+work for (Admin -> Unions). Both ways of making a coordinator appoint them to the city union
+when it is the only node and otherwise ask for the union
+(scheduler.services.organisations.appointment_node). Before there is a tree at all (no
+organisation rows: nothing is divided, every row's node is empty) such a coordinator sees
+everything, as everyone does.
+
+Every list a coordinator or liaison sees is filtered here (`restrict`, `volunteers_in_scope`,
+`sites_in_scope`, `periods_in_scope`) and every object a URL or a form names is checked here
+(`in_scope`, `get_in_scope`), so an id from another district is "not found" everywhere — never
+a page, a count, a candidate or a row of an export. Who is told of something that happens in
+a scope (an urgent request) is `staff_covering`; who may change the city-wide role catalogue
+is `may_edit_catalogue`.
 
 Reinforcement (drawing on other districts). A period draws on the volunteers of its own node
 and below, plus those of the nodes it is opened to (`PlanningPeriod.reinforcements`; the
@@ -18,12 +30,12 @@ coordinators their own periods when the city allows it (`Organisation.may_reinfo
 (`may_open_to_others`).
 
 Seeing a reinforcing volunteer. The coordinators of a period's node see, on that period's
-rosters and printouts, everyone the period draws on who is on it — name, masked phone, home
-union — and, as candidates for its posts, everyone it draws on. They do not see the other
-district's pool: its volunteer pages, search, counts and exports stay "not found" (the pool
-pages filter by `volunteers_in_scope`, which reinforcement does not widen), and their own
-periods stay "not found" to the other district's coordinators even though the period draws on
-that district's volunteers (`on_roster_only`)."""
+rosters, printouts and roster exports, everyone the period draws on who is on it — name,
+masked phone (`phone_as_seen`), home union — and, as candidates for its posts, everyone it
+draws on. They do not see the other district's pool: its volunteer pages, search, counts and
+exports stay "not found" (the pool pages filter by `volunteers_in_scope`, which reinforcement
+does not widen), and their own periods stay "not found" to the other district's coordinators
+even though the period draws on that district's volunteers (`on_roster_only`)."""
 
 from __future__ import annotations
 
@@ -39,6 +51,7 @@ from scheduler.models import (
     COORDINATOR,
     DISTRICT,
     LIAISON,
+    STAFF_ROLES,
     Assignment,
     CallUp,
     District,
@@ -52,6 +65,7 @@ from scheduler.models import (
     Volunteer,
     WorkUnit,
 )
+from scheduler.services.phones import mask, national
 
 S = TypeVar("S", bound=Select)  # any Select, whatever its columns
 M = TypeVar("M")
@@ -166,18 +180,56 @@ def on_roster_only(volunteer: Volunteer, user: Any) -> bool:
     return user is not None and not in_scope(volunteer, user)
 
 
+def phone_as_seen(phone: str, node_id: int | None, sees: Callable[[int | None], bool]) -> str:
+    """A rostered volunteer's number as a coordinator reads it on a roster page or in an
+    export: in full (national form) for the people of their scope, masked (138****5678) for a
+    reinforcement from elsewhere, whose pool they do not see ("Seeing a reinforcing
+    volunteer" above). `sees` is `node_filter(user)`; `node_id` the volunteer's node."""
+    return national(phone) if sees(node_id) else mask(phone)
+
+
 def visible_org_ids(user: Any) -> OrgIds:
     """The nodes `user` may see: None for everything (admins, city coordinators), a set of
-    ids for district and grassroots appointments, the empty set for anyone else."""
+    ids for district and grassroots appointments, the empty set for anyone else -- including a
+    coordinator appointed to no node once there is a tree."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     if user.role == ADMIN:
         return None
     if user.role == COORDINATOR:
+        if user.organisation_id is None:
+            # Appointed to nothing: nothing of anybody's once the city has a tree (see the
+            # module docstring).
+            return None if not has_tree() else frozenset()
         return under(user.organisation_id)
     if user.role == LIAISON and user.organisation_id is not None:
         return subtree(user.organisation_id)
     return frozenset()
+
+
+def may_edit_catalogue(user: Any) -> bool:
+    """Whether `user` may change the role catalogue and the skills. They are the city's, not a
+    district's: every site's demand, every volunteer's qualifications and every roster rule on
+    skills and training read them, so a change reaches every district. Admins and the city's
+    coordinators (those who see everything) change them; a district's coordinators and
+    liaisons read them. `user` None is an internal caller (the CLI, tests): allowed."""
+    if user is None:
+        return True
+    return getattr(user, "role", None) in (COORDINATOR, ADMIN) and sees_everything(user)
+
+
+def unappointed(user: Any) -> bool:
+    """A coordinator appointed to no node in a city that has a tree: they see nothing (see the
+    module docstring), and their overview says why."""
+    return (
+        getattr(user, "role", None) == COORDINATOR and user.organisation_id is None and has_tree()
+    )
+
+
+def has_tree() -> bool:
+    """Whether the city has an organisation tree yet (a deployment migrated or set up with
+    its city union always has)."""
+    return db.session.scalar(select(Organisation.id).limit(1)) is not None
 
 
 def is_scoped(user: Any) -> bool:
@@ -254,6 +306,23 @@ def in_scope(obj: object, user: Any) -> bool:
         return True
     ids = visible_org_ids(user)
     return ids is None or (node is not None and node in ids)
+
+
+def staff_covering(obj: object, exclude: int | None = None) -> list[int]:
+    """The ids of the active coordinators and admins whose scope holds `obj` (but `exclude`),
+    by id: who is told about something that happens there (an urgent request). One query for
+    the accounts; each distinct appointment's scope is worked out once."""
+    ids: list[int] = []
+    seen: dict[tuple[str, int | None], bool] = {}
+    for user in db.session.scalars(
+        select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True)).order_by(User.id)
+    ):
+        key = (user.role, user.organisation_id)
+        if key not in seen:
+            seen[key] = in_scope(obj, user)
+        if seen[key] and user.id != exclude:
+            ids.append(user.id)
+    return ids
 
 
 def get_in_scope(model: type[M], ident: Any, user: Any) -> M | None:

@@ -25,7 +25,6 @@ from sqlalchemy.orm import selectinload
 from scheduler.extensions import db
 from scheduler.models import (
     COORDINATOR,
-    STAFF_ROLES,
     Assignment,
     Organisation,
     PlanningPeriod,
@@ -147,7 +146,8 @@ def create_request(
     by: User,
     now: datetime | None = None,
 ) -> UrgentRequest:
-    """Post a request (see the module docstring) and notify the coordinators. Validates
+    """Post a request (see the module docstring) and notify the coordinators and admins whose
+    scope holds its period (scope.staff_covering). Validates
     everything first and writes nothing on error. Commits."""
     now = now or utcnow()
     site = next((s for s in postable_sites(period, by, now) if s.id == site_id), None)
@@ -196,9 +196,9 @@ def create_request(
     db.session.flush()
     _record(audit.URGENT_CREATE, request, by, {"needs": wanted, "note": note})
     _sync_draft(request)
-    for user_id in db.session.scalars(
-        select(User.id).where(User.role.in_(STAFF_ROLES), User.active.is_(True), User.id != by.id)
-    ):
+    # Only the staff whose scope holds the request's period (a district's request is not
+    # another district's business; the city's coordinators and admins see every one).
+    for user_id in scope.staff_covering(request, exclude=by.id):
         notify(
             user_id,
             URGENT_REQUEST,
@@ -259,11 +259,9 @@ def escalate(request: UrgentRequest, by: User, now: datetime | None = None) -> N
     request.escalated_by_id = by.id
     db.session.flush()
     _record(audit.URGENT_ESCALATE, request, by, {"to": parent.name})
-    # The parent's coordinators: those appointed to it (for the city, also those appointed to
-    # no node, who see the whole city).
+    # The parent's coordinators: those appointed to it (one appointed to no node sees nothing:
+    # services.scope).
     appointed = User.organisation_id == parent.id
-    if parent.parent_id is None:
-        appointed = appointed | User.organisation_id.is_(None)
     wanted = sum(n.headcount for n in request.needs)
     origin = request.period.organisation
     for user_id in db.session.scalars(

@@ -6,6 +6,7 @@ period's versions page."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from scheduler.access import get_or_404, staff_required
@@ -28,7 +29,7 @@ def _download(period_id: int, extension: str) -> Response:
     if not form.validate():
         return _explained(period, form.first_error())
     try:
-        export = exports.roster_for_export(period.id, form.version.data)
+        export = exports.roster_for_export(period.id, form.version.data, current_user)
     except exports.ExportError as error:
         return _explained(period, error.message)
     if extension == "csv":

@@ -200,7 +200,8 @@ def availability_cell() -> Response:
         return _grid_redirect()
     if tap.day_off_removed:  # the whole day's row changes: send the grid instead of the cell
         return retarget(_grid_fragment(), "#availability-grid")
-    # The cell, and the week's counter out of band (counted by the tap's own query).
+    # The cell, and out of band the week's counter and the states of 'whole day' and 'whole
+    # week' (all read by the tap's own query).
     return render(
         "volunteer/availability.html",
         "volunteer/_cell.html",
@@ -208,6 +209,8 @@ def availability_cell() -> Response:
         day_off=False,
         clear_error=True,
         week_count=tap.week_count,
+        whole_day=tap.whole_day,
+        whole_week=tap.whole_week,
         **_labels(),
     )
 
