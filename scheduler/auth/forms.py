@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
@@ -16,7 +14,6 @@ from scheduler.profile_forms import (
     REQUIRED,
     ProfileForm,
     district_choices,
-    work_unit_names,
 )
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.profile import MAX_PASSWORD_LENGTH, MAX_WORK_UNIT_LENGTH, ProfileData
@@ -77,10 +74,11 @@ class RegistrationForm(FlaskForm):
         [DataRequired(_l("Please agree to the privacy notice to register."))],
     )
 
-    def load_choices(self) -> dict[str, Any]:
-        """Fill the district choices; returns the known work units for the datalist."""
+    def load_choices(self) -> None:
+        """Fill the district choices (validating the form needs them). The datalist's work
+        units are read only when the form is shown (profile_forms.work_unit_names): a
+        registration that succeeds never shows it."""
         self.district.choices = district_choices()
-        return {"work_units": work_unit_names()}
 
     def profile_data(self) -> ProfileData:
         """The submitted sign-up for the services; what it does not ask stays None (a new

@@ -20,6 +20,7 @@ from scheduler.auth.forms import LoginForm, RegistrationForm
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm, add_error
 from scheduler.limits import failed_attempt, phone_key, setting
+from scheduler.profile_forms import work_unit_names
 from scheduler.services.accounts import AccountError, phone_taken
 from scheduler.services.codes import REGISTER, verify_by_sms
 from scheduler.services.phones import InvalidPhone, normalize_mobile
@@ -48,7 +49,7 @@ def register() -> Response:
     if current_user.is_authenticated:
         return redirect(home_url())
     form = RegistrationForm()
-    context = form.load_choices()
+    form.load_choices()
     already_registered = False
     if form.validate_on_submit():
         password = form.password.data or ""
@@ -77,7 +78,10 @@ def register() -> Response:
             )
     status = 422 if request.method == "POST" else 200
     html = render_template(
-        "auth/register.html", form=form, already_registered=already_registered, **context
+        "auth/register.html",
+        form=form,
+        already_registered=already_registered,
+        work_units=work_unit_names(),
     )
     response = make_response(html, status)
     # A re-rendered form carries the typed password back: never keep it in any cache.

@@ -12,15 +12,14 @@ from scheduler.models.accounts import Volunteer
 from scheduler.models.organisations import DISTRICT, District, Organisation, WorkUnit
 from scheduler.models.sites import Site
 
+# The city union: the one node without a parent (none before there is a tree).
+_ROOT = select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
+
 
 def root_id(session: Session) -> int | None:
-    """The city union's id (the one node without a parent), or None before there is a tree."""
+    """The city union's id, or None before there is a tree."""
     with session.no_autoflush:
-        return session.scalars(
-            select(Organisation.id)
-            .where(Organisation.parent_id.is_(None))
-            .order_by(Organisation.id)
-        ).first()
+        return session.scalars(_ROOT.with_only_columns(Organisation.id)).first()
 
 
 def _node_of(session: Session, model: type[Any], obj: Any, key: int | None) -> Organisation | None:
@@ -46,8 +45,7 @@ def _keep_organisation_ids(session: Session, flush_context: object, instances: o
     if not changed:
         return
     with session.no_autoflush:
-        root_key = root_id(session)
-        root = session.get(Organisation, root_key) if root_key is not None else None
+        root = session.scalars(_ROOT).first()
         for obj in changed:
             if (
                 isinstance(obj, District)

@@ -33,10 +33,12 @@ def create_account(
     volunteer: Volunteer | None = None,
     commit: bool = True,
     password_hash: str | None = None,
+    phone_checked: bool = False,
 ) -> User:
     """Create a user (with a volunteer profile for volunteers) with `password`, or with
     `password_hash` when the password was hashed earlier (a registration that waited for
-    its phone to be confirmed). Raises AccountError."""
+    its phone to be confirmed). `phone_checked`: the caller has just looked the number up
+    (a number registered since is still refused, by the unique key). Raises AccountError."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise AccountError(_l("Name must be 1 to %(n)d characters.", n=MAX_NAME_LENGTH), "name")
@@ -50,7 +52,7 @@ def create_account(
         phone = normalize_mobile(phone)
     except InvalidPhone as error:
         raise AccountError(_l("Not a valid Chinese mobile number."), "phone") from error
-    if phone_taken(phone):
+    if not phone_checked and phone_taken(phone):
         raise AccountError(_l("This mobile number is already registered."), "phone")
     user = User(name=name, phone=phone, role=role)
     if password_hash is None:

@@ -20,14 +20,17 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Date,
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -379,34 +382,30 @@ def _numbers(joined: str | None) -> set[int]:
     return {int(n) for n in joined.split(",")} if joined else set()
 
 
-def toggle_cell(
-    volunteer: Volunteer, day: date, start_hour: int, period_id: int | None = None
-) -> Tap:
-    """Flip one cell. Tapping a cell on a day off ends the day off and makes the cell
-    available. `period_id` names the period whose grid was tapped (it counts the week's cells;
-    any open period covering `day` when it does not). Commits.
+# A tap's statements, built once: constructing them costs more CPU than running them (every
+# tap of the evening). The values come as bound parameters (see toggle_cell): the volunteer,
+# the tapped day and start hour, the period whose grid was tapped, and the tapped week as
+# monday..sunday and day0..day6.
+_TAP_DAY_OFF = and_(DayOff.volunteer_id == bindparam("volunteer"), DayOff.day == bindparam("day"))
+_TAP_CELL = and_(
+    Availability.volunteer_id == bindparam("volunteer"),
+    Availability.day == bindparam("day"),
+    Availability.start_hour == bindparam("start_hour"),
+)
+_TAP_WEEK: tuple[BindParameter[date], BindParameter[date]] = (
+    bindparam("monday", type_=Date),
+    bindparam("sunday", type_=Date),
+)
 
-    This is the hot path of the availability page (every tap): one query reads whether the
-    date is open, a day off and already offered, the week's count, and what the two shortcut
-    buttons' states need (the period's spans, the week's cells and days off), then one write
-    (two when a day off ends)."""
-    if not 0 <= start_hour <= 23:
-        raise AvailabilityError(_l("Unknown shift."))
-    mine = and_(DayOff.volunteer_id == volunteer.id, DayOff.day == day)
-    cell = and_(
-        Availability.volunteer_id == volunteer.id,
-        Availability.day == day,
-        Availability.start_hour == start_hour,
-    )
-    monday = week_start_of(day)
-    week_days = [monday + timedelta(days=i) for i in range(7)]
+
+def _tap_state() -> Select[Any]:
     # The grid's week: its dates inside the period (correlated with the period row below).
     week = (
         select(func.count())
         .select_from(Availability)
         .where(
-            Availability.volunteer_id == volunteer.id,
-            Availability.day.between(monday, monday + timedelta(days=6)),
+            Availability.volunteer_id == bindparam("volunteer"),
+            Availability.day.between(*_TAP_WEEK),
             Availability.day >= PlanningPeriod.start_date,
             Availability.day <= PlanningPeriod.end_date,
         )
@@ -414,16 +413,19 @@ def toggle_cell(
     )
     # The week's cells as "weekday * 24 + hour" and its days off as weekdays, joined into
     # strings, and the period's spans: what the shortcut buttons' states are computed from.
-    weekday = case({d: i for i, d in enumerate(week_days)}, value=Availability.day)
+    weekday = case(*((Availability.day == bindparam(f"day{i}"), i) for i in range(7)))
     cells = (
         select(func.aggregate_strings(cast(weekday * 24 + Availability.start_hour, String), ","))
-        .where(Availability.volunteer_id == volunteer.id, Availability.day.in_(week_days))
+        .where(
+            Availability.volunteer_id == bindparam("volunteer"),
+            Availability.day.between(*_TAP_WEEK),
+        )
         .scalar_subquery()
     )
-    off_weekday = case({d: i for i, d in enumerate(week_days)}, value=DayOff.day)
+    off_weekday = case(*((DayOff.day == bindparam(f"day{i}"), i) for i in range(7)))
     offs = (
         select(func.aggregate_strings(cast(off_weekday, String), ","))
-        .where(DayOff.volunteer_id == volunteer.id, DayOff.day.in_(week_days))
+        .where(DayOff.volunteer_id == bindparam("volunteer"), DayOff.day.between(*_TAP_WEEK))
         .scalar_subquery()
     )
     # Aggregated in the spans query itself, correlated with the period row: a FROM subquery
@@ -437,13 +439,10 @@ def toggle_cell(
         .correlate(PlanningPeriod)
         .scalar_subquery()
     )
-    accepts_nights = volunteer.accepts_nights  # read before the commit expires the row
-    # Core statements on the session's connection: the ORM adds nothing here but CPU.
-    connection = db.session.connection()
-    state = connection.execute(
+    return (
         select(
-            exists().where(mine),
-            exists().where(cell),
+            exists().where(_TAP_DAY_OFF),
+            exists().where(_TAP_CELL),
             week,
             PlanningPeriod.start_date,
             PlanningPeriod.end_date,
@@ -454,26 +453,60 @@ def toggle_cell(
         .select_from(PlanningPeriod)
         .where(
             PlanningPeriod.is_open.is_(True),
-            PlanningPeriod.start_date <= day,
-            PlanningPeriod.end_date >= day,
+            PlanningPeriod.start_date <= bindparam("day"),
+            PlanningPeriod.end_date >= bindparam("day"),
         )
-        .order_by(case((PlanningPeriod.id == period_id, 0), else_=1), PlanningPeriod.id)
+        .order_by(case((PlanningPeriod.id == bindparam("period"), 0), else_=1), PlanningPeriod.id)
         .limit(1)
-    ).first()
+    )
+
+
+_TAP_STATE = _tap_state()
+_TAP_END_DAY_OFF = delete(DayOff).where(_TAP_DAY_OFF)
+_TAP_CLEAR = delete(Availability).where(_TAP_CELL)
+_TAP_OFFER = insert(Availability).values(
+    volunteer_id=bindparam("volunteer"), day=bindparam("day"), start_hour=bindparam("start_hour")
+)
+
+
+def toggle_cell(
+    volunteer: Volunteer, day: date, start_hour: int, period_id: int | None = None
+) -> Tap:
+    """Flip one cell. Tapping a cell on a day off ends the day off and makes the cell
+    available. `period_id` names the period whose grid was tapped (it counts the week's cells;
+    any open period covering `day` when it does not). Commits.
+
+    This is the hot path of the availability page (every tap): one query reads whether the
+    date is open, a day off and already offered, the week's count, and what the two shortcut
+    buttons' states need (the period's spans, the week's cells and days off), then one write
+    (two when a day off ends)."""
+    if not 0 <= start_hour <= 23:
+        raise AvailabilityError(_l("Unknown shift."))
+    monday = week_start_of(day)
+    week_days = [monday + timedelta(days=i) for i in range(7)]
+    values = {
+        "volunteer": volunteer.id,
+        "day": day,
+        "start_hour": start_hour,
+        "period": period_id,
+        "monday": monday,
+        "sunday": week_days[-1],
+        **{f"day{i}": d for i, d in enumerate(week_days)},
+    }
+    accepts_nights = volunteer.accepts_nights  # read before the commit expires the row
+    # Core statements on the session's connection: the ORM adds nothing here but CPU.
+    connection = db.session.connection()
+    state = connection.execute(_TAP_STATE, values).first()
     if state is None:
         raise AvailabilityError(NOT_OPEN)
     was_day_off, was_on, counted = bool(state[0]), bool(state[1]), int(state[2])
     try:
         if was_day_off:
-            connection.execute(delete(DayOff).where(mine))
+            connection.execute(_TAP_END_DAY_OFF, values)
         if was_on and not was_day_off:
-            connection.execute(delete(Availability).where(cell))
+            connection.execute(_TAP_CLEAR, values)
         elif not was_on:
-            connection.execute(
-                insert(Availability).values(
-                    volunteer_id=volunteer.id, day=day, start_hour=start_hour
-                )
-            )
+            connection.execute(_TAP_OFFER, values)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -647,24 +680,26 @@ def week_view(
     )
 
 
+# /me's summary statements, built once (see toggle_cell).
+_SUMMARY_CELLS = select(Availability.day, Availability.start_hour).where(
+    Availability.volunteer_id == bindparam("volunteer"),
+    Availability.day >= bindparam("first"),
+    Availability.day <= bindparam("last"),
+)
+_SUMMARY_DAYS_OFF = select(DayOff.day).where(
+    DayOff.volunteer_id == bindparam("volunteer"),
+    DayOff.day >= bindparam("first"),
+    DayOff.day <= bindparam("last"),
+)
+
+
 def summaries(volunteer: Volunteer) -> list[PeriodSummary]:
     """Per open period: how many spans, nights and days the volunteer offered, and days off."""
     result = []
     for period in lookups.open_periods():
-        cells = db.session.execute(
-            select(Availability.day, Availability.start_hour).where(
-                Availability.volunteer_id == volunteer.id,
-                Availability.day >= period.start_date,
-                Availability.day <= period.end_date,
-            )
-        ).all()
-        days_off = db.session.scalars(
-            select(DayOff.day).where(
-                DayOff.volunteer_id == volunteer.id,
-                DayOff.day >= period.start_date,
-                DayOff.day <= period.end_date,
-            )
-        ).all()
+        dates = {"volunteer": volunteer.id, "first": period.start_date, "last": period.end_date}
+        cells = db.session.execute(_SUMMARY_CELLS, dates).all()
+        days_off = db.session.scalars(_SUMMARY_DAYS_OFF, dates).all()
         result.append(
             PeriodSummary(
                 period=period,

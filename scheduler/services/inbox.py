@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from scheduler.extensions import db, rowcount
 from scheduler.models import Notification, Role, ShiftResponse, Site, User
@@ -107,18 +107,17 @@ def inbox(user_id: int) -> Inbox:
     return Inbox(notes, unread_count(user_id), sites, roles, _since(user_id, notes))
 
 
+# Built once: every page with the inbox badge (/me) counts.
+_UNREAD = select(func.count(Notification.id)).where(
+    Notification.user_id == bindparam("user"),
+    Notification.read_at.is_(None),
+    Notification.kind != REMINDER,
+)
+
+
 def unread_count(user_id: int) -> int:
     """How many of the user's notifications are unread."""
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id,
-                Notification.read_at.is_(None),
-                Notification.kind != REMINDER,
-            )
-        )
-        or 0
-    )
+    return db.session.scalar(_UNREAD, {"user": user_id}) or 0
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> int:

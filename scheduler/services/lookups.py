@@ -45,15 +45,17 @@ def latest_published_rosters() -> Select[int]:
     )
 
 
+# Built once: /me and the availability grid ask on every request.
+_OPEN_PERIODS = (
+    select(PlanningPeriod)
+    .where(PlanningPeriod.is_open.is_(True))
+    .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
+)
+
+
 def open_periods() -> list[PlanningPeriod]:
     """The periods volunteers can enter availability for, earliest first."""
-    return list(
-        db.session.scalars(
-            select(PlanningPeriod)
-            .where(PlanningPeriod.is_open.is_(True))
-            .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
-        )
-    )
+    return list(db.session.scalars(_OPEN_PERIODS))
 
 
 def lock_draft(roster_id: int) -> None:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, select, tuple_
+from sqlalchemy import Select, bindparam, delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -110,12 +110,29 @@ def cutoff_hours() -> int:
     return int(current_app.config.get("CANCEL_CUTOFF_HOURS", 12))
 
 
+# /me's statements, built once (every volunteer opens /me, again and again on the night):
+# building them costs more CPU than running them. Values are bound parameters.
+_RESPONSES = select(ShiftResponse).where(ShiftResponse.volunteer_id == bindparam("volunteer"))
+# My published shifts; many-to-one rows come joined: one statement however many sites, days
+# and periods.
+_MINE = (
+    select(Assignment)
+    .where(
+        Assignment.volunteer_id == bindparam("volunteer"),
+        Assignment.roster_id.in_(latest_published_rosters()),
+    )
+    .options(
+        joinedload(Assignment.site),
+        joinedload(Assignment.role),
+        joinedload(Assignment.roster).joinedload(Roster.period).joinedload(PlanningPeriod.contact),
+    )
+)
+
+
 def _responses(volunteer_id: int) -> dict[tuple[int, date, str], ShiftResponse]:
     return {
         (r.site_id, r.day, r.shift): r
-        for r in db.session.scalars(
-            select(ShiftResponse).where(ShiftResponse.volunteer_id == volunteer_id)
-        )
+        for r in db.session.scalars(_RESPONSES, {"volunteer": volunteer_id})
     }
 
 
@@ -123,24 +140,7 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     """The volunteer's shifts in the latest published version of every period: upcoming (not
     yet ended, not cancelled) first by start, then past and cancelled ones, latest first."""
     now = now or utcnow()
-    mine_where = (
-        Assignment.volunteer_id == volunteer.id,
-        Assignment.roster_id.in_(latest_published_rosters()),
-    )
-    # Many-to-one rows come joined: one statement however many sites, days and periods.
-    mine = list(
-        db.session.scalars(
-            select(Assignment)
-            .where(*mine_where)
-            .options(
-                joinedload(Assignment.site),
-                joinedload(Assignment.role),
-                joinedload(Assignment.roster)
-                .joinedload(Roster.period)
-                .joinedload(PlanningPeriod.contact),
-            )
-        )
-    )
+    mine = list(db.session.scalars(_MINE, {"volunteer": volunteer.id}))
     if not mine:
         return MyShifts([], [])
     everyone: dict[int | None, list[Contact]] = {}

@@ -14,9 +14,9 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -227,6 +227,24 @@ def apply_profile(user: User, volunteer: Volunteer, clean: CleanProfile) -> None
     for skill_id, skill in wanted.items():
         if skill_id not in held:
             volunteer.skills.append(VolunteerSkill(skill=skill))
+
+
+# The profile as /me shows it, in one statement however many skills (lazy loads cost one for
+# the skills, one per skill, one for the work unit and one for the district); built once.
+_PROFILE = (
+    select(Volunteer)
+    .where(Volunteer.id == bindparam("volunteer"))
+    .options(
+        joinedload(Volunteer.work_unit),
+        joinedload(Volunteer.district),
+        joinedload(Volunteer.skills).joinedload(VolunteerSkill.skill),
+    )
+)
+
+
+def load_profile(volunteer: Volunteer) -> None:
+    """Load what /me shows of `volunteer`'s profile (work unit, district, skills) at once."""
+    db.session.execute(_PROFILE, {"volunteer": volunteer.id}).unique().all()
 
 
 def profile_gaps(volunteer: Volunteer) -> list[str]:

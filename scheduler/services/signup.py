@@ -67,15 +67,17 @@ class MySignup:
     withdrawable: bool  # not yet in a published version
 
 
+# Built once: /me asks on every request.
+_SIGNUP_PERIODS = (
+    select(PlanningPeriod)
+    .where(PlanningPeriod.self_signup_open.is_(True))
+    .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
+)
+
+
 def signup_periods() -> list[PlanningPeriod]:
     """Periods open for self-sign-up, by start date."""
-    return list(
-        db.session.scalars(
-            select(PlanningPeriod)
-            .where(PlanningPeriod.self_signup_open.is_(True))
-            .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
-        )
-    )
+    return list(db.session.scalars(_SIGNUP_PERIODS))
 
 
 def eligible_posts(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_skeleton
@@ -38,6 +39,7 @@ from scheduler.services.profile import (
     change_password,
     changes_phone,
     delete_account,
+    load_profile,
     profile_data_of,
     profile_gaps,
     update_profile,
@@ -57,9 +59,16 @@ from scheduler.volunteer.forms import (
 
 def _date_format(skeleton: str) -> Callable[[date], str]:
     def fmt(day: date) -> str:
-        return format_skeleton(skeleton, day, locale=get_locale())
+        return _format_day(skeleton, str(get_locale()), day)
 
     return fmt
+
+
+@lru_cache(maxsize=4096)
+def _format_day(skeleton: str, locale: str, day: date) -> str:
+    # A grid names each date in every cell's label (35 a week), /me in every shift card, and
+    # CLDR formatting is slow: the same few dates are formatted once per process.
+    return format_skeleton(skeleton, day, locale=locale)
 
 
 @bp.context_processor
@@ -86,7 +95,10 @@ def me() -> Response | str:
     volunteer = current_user.volunteer
     if volunteer is None and current_user.is_staff:
         return redirect(url_for("coordinator.dashboard"))
-    summaries = avail.summaries(volunteer) if volunteer is not None else []
+    summaries = []
+    if volunteer is not None:
+        load_profile(volunteer)
+        summaries = avail.summaries(volunteer)
     return render_template(
         "volunteer/me.html",
         user=current_user,
@@ -108,7 +120,16 @@ def _week_context(form_week: date | None, form_period: int | None) -> dict[str, 
 
 
 def _labels() -> dict[str, Any]:
-    return {"shift_labels": SHIFT_LABELS}
+    return {"shift_labels": _TranslatedOnce()}
+
+
+class _TranslatedOnce(dict[str, str]):
+    """SHIFT_LABELS, each translated the first time it is shown: the grid shows a label twice
+    in each of its cells, and a lazy string is translated again every time."""
+
+    def __missing__(self, kind: str) -> str:
+        label = self[kind] = str(SHIFT_LABELS[kind])
+        return label
 
 
 def _grid_redirect() -> Response:
