@@ -83,6 +83,7 @@ class Driver:
             profiler.disable()
         self.stats.end(label)
         if self.stats.count_calls and profiler is not None:
+            # total_calls is set by pstats at runtime and missing from typeshed's Stats
             self.stats.calls[label].append(pstats.Stats(profiler).total_calls)  # type: ignore[attr-defined]
         for name, value in seen["headers"]:
             if name.lower() == "set-cookie":

@@ -50,6 +50,7 @@ def install_template_gettext(app: Flask) -> None:
     found in a few steps instead of a hundred function calls (its lookup walks the request
     context three times and spells the locale out on every string, and a page like /me or the
     availability grid translates a hundred strings). Call after Flask-Babel's init_app."""
+    # Jinja's i18n extension adds this method at runtime; its stubs do not declare it.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),

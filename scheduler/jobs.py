@@ -96,6 +96,7 @@ def submit(run_id: int) -> None:
 
 def future_of(run_id: int) -> Future[None] | None:
     """This process's thread-runner future of the current app's run `run_id`, if any."""
+    # Flask types current_app as the app; the proxy's _get_current_object is unknown to mypy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with _executor_lock:
         return _futures.get(app, {}).get(run_id)

@@ -202,6 +202,7 @@ class Availability(AbstractSet[str]):
     def __contains__(self, shift_id: object) -> bool:
         if shift_id in self.extra:
             return True
+        # any object may be asked about; a non-str simply is not a member
         slot = self.table.slot_of.get(shift_id)  # type: ignore[call-overload]
         return slot is not None and slot in self.slots and shift_id not in self.excluded
 
@@ -231,6 +232,7 @@ class Availability(AbstractSet[str]):
         return not any(shift_id in self for shift_id in other)
 
     @classmethod
+    # Set operators build a plain frozenset (the slot table is not theirs to share).
     def _from_iterable(cls, it: Iterable[str]) -> frozenset[str]:  # type: ignore[override]
         return frozenset(it)
 
