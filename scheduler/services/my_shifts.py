@@ -265,15 +265,8 @@ def coordinator_contacts(period: PlanningPeriod) -> list[Contact]:
     about a shift when the period names no coordinator on duty -- not every coordinator in
     the city: a district's coordinators' numbers are not handed to another district's
     volunteers."""
-    ids = scope.staff_covering(period, roles=(COORDINATOR,))
-    if not ids:
-        return []
-    return [
-        Contact(u.name, u.phone)
-        for u in db.session.scalars(
-            select(User).where(User.id.in_(ids)).order_by(User.name_pinyin, User.id)
-        )
-    ]
+    users = scope.staff_users_covering(period, roles=(COORDINATOR,))
+    return [Contact(u.name, u.phone) for u in sorted(users, key=lambda u: (u.name_pinyin, u.id))]
 
 
 def _answer(volunteer_id: int, a: Assignment) -> ShiftResponse:

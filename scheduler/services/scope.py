@@ -345,9 +345,14 @@ def staff_covering(
 ) -> list[int]:
     """The ids of the active coordinators and admins (or only `roles`) whose scope holds `obj`
     (but `exclude`), by id: who is told about something that happens there (an urgent request,
-    a volunteer's cancellation of a post in a period) and whom a volunteer may call about it.
-    One query for the accounts; each distinct appointment's scope is worked out once."""
-    ids: list[int] = []
+    a volunteer's cancellation of a post in a period) and whom a volunteer may call about it."""
+    return [u.id for u in staff_users_covering(obj, roles) if u.id != exclude]
+
+
+def staff_users_covering(obj: object, roles: tuple[str, ...] = STAFF_ROLES) -> list[User]:
+    """The accounts `staff_covering` names, by id. One query for the accounts; each distinct
+    appointment's scope is worked out once."""
+    users: list[User] = []
     seen: dict[tuple[str, int | None], bool] = {}
     for user in db.session.scalars(
         select(User).where(User.role.in_(roles), User.active.is_(True)).order_by(User.id)
@@ -355,9 +360,9 @@ def staff_covering(
         key = (user.role, user.organisation_id)
         if key not in seen:
             seen[key] = in_scope(obj, user)
-        if seen[key] and user.id != exclude:
-            ids.append(user.id)
-    return ids
+        if seen[key]:
+            users.append(user)
+    return users
 
 
 def get_in_scope(model: type[M], ident: Any, user: Any) -> M | None:
