@@ -26,7 +26,7 @@ CJK = r"[\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00
 PLACEHOLDER = r"%\([a-z_]+\)[sd]|\{[a-z_]*\}"
 ASCII_COLON_AFTER_CHINESE = re.compile(rf"(?:{CJK}|{PLACEHOLDER})\s*:(?!\d\d|//)")
 # In a template: a literal colon right after an expression or the end of an element.
-LITERAL_COLON = re.compile(r"(?:\}\}|</(?:a|strong|span|em|b)>)[ \t]*:")
+LITERAL_COLON = re.compile(r"(?:\}\}\)?|</(?:a|strong|span|em|b)>)[ \t]*:")
 
 
 def offenders(text: str) -> list[str]:
