@@ -17,7 +17,14 @@ from werkzeug.routing import IntegerConverter, Map
 from scheduler import models  # registers every table with the metadata
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, compress, csrf, db, login_manager, migrate
-from scheduler.i18n import colon, install_template_gettext, localized_name, select_locale
+from scheduler.i18n import (
+    colon,
+    comma,
+    install_template_gettext,
+    list_comma,
+    localized_name,
+    select_locale,
+)
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
@@ -174,6 +181,8 @@ def _register_template_context(app: Flask) -> None:
 
     app.add_template_filter(localized_name, "localized")
     app.add_template_global(colon, "colon")  # {{ _("Role") }}{{ colon() }}
+    app.add_template_global(comma, "comma")
+    app.add_template_global(list_comma, "list_comma")
     app.add_template_filter(span_label, "span_to")  # {{ start|span_to(end) }}
 
     @app.after_request

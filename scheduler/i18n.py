@@ -77,11 +77,27 @@ def translations() -> NullTranslations:
     return found
 
 
+def _english() -> bool:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is not None and str(locale).startswith("en")
+
+
 def colon() -> str:
     """What ends a label before its value in the current locale: the full-width '：' in
     Chinese (no space after it), ': ' in English. Templates write `{{ _("Role") }}{{ colon() }}`
     instead of a literal ':' (tests/test_zh_colons.py checks they do)."""
-    from flask_babel import get_locale
+    return ": " if _english() else "："
 
-    locale = get_locale()
-    return ": " if locale is not None and str(locale).startswith("en") else "："
+
+def comma() -> str:
+    """What joins two clauses or phrases ("12 shifts, on 5 days"): '，' in Chinese, ', ' in
+    English. Templates write `{{ comma() }}` rather than a literal ','."""
+    return ", " if _english() else "，"
+
+
+def list_comma() -> str:
+    """What separates the items of a list of names or terms: the enumeration comma '、' in
+    Chinese, ', ' in English."""
+    return ", " if _english() else "、"
