@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from scheduler import models  # registers every table with the metadata
+from scheduler import form_html, models  # models: registers every table with the metadata
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, compress, csrf, db, login_manager, migrate
 from scheduler.i18n import colon, install_template_gettext, localized_name, select_locale
@@ -60,6 +60,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     init_limits(app)
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
+    form_html.install()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
