@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -25,6 +24,7 @@ from wtforms.validators import (
 )
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.models import District, Skill, WorkUnit
 from scheduler.services.accounts import MAX_NAME_LENGTH

@@ -3,11 +3,11 @@ lost to a concurrent registration) into a clear error instead of a 500."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import ACCOUNT_ROLES, VOLUNTEER, User, Volunteer
 from scheduler.services.errors import ServiceError
 from scheduler.services.phones import InvalidPhone, normalize_mobile

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
@@ -47,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     SHIFT_KINDS,
     Availability,

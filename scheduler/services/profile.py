@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     Assignment,
     Availability,

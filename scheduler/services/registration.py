@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.extensions import db, keep_loaded_on_commit
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import hash_password
 from scheduler.models.base import utcnow
