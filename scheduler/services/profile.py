@@ -103,9 +103,13 @@ def find_work_unit(name: str) -> WorkUnit | None:
     wanted = normalise_text(name)
     if not wanted:
         return None
-    return db.session.scalars(
-        select(WorkUnit).where(func.lower(WorkUnit.name) == wanted.lower()).order_by(WorkUnit.id)
-    ).first()
+    return db.session.scalars(_WORK_UNIT_NAMED, {"name": wanted.lower()}).first()
+
+
+# Built once: every registration asks.
+_WORK_UNIT_NAMED = (
+    select(WorkUnit).where(func.lower(WorkUnit.name) == bindparam("name")).order_by(WorkUnit.id)
+)
 
 
 def work_unit_named(name: str) -> WorkUnit:
