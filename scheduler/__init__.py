@@ -21,6 +21,7 @@ from scheduler.i18n import colon, install_template_gettext, localized_name, sele
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
+from scheduler.sessions import SigningOnceSessionInterface
 from scheduler.static_assets import init_app as init_static_assets
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     # Ids in URLs are database integers: anything beyond 32 bits is simply not found (404),
     # rather than overflowing the database driver (a 500).
     app.url_map.converters["int"] = DatabaseId
+    app.session_interface = SigningOnceSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
