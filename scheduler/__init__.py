@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from scheduler import models  # registers every table with the metadata
+from scheduler import form_html, models  # models: registers every table with the metadata
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, compress, csrf, db, login_manager, migrate
 from scheduler.i18n import (
@@ -28,6 +28,7 @@ from scheduler.i18n import (
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
+from scheduler.sessions import SigningOnceSessionInterface
 from scheduler.static_assets import init_app as init_static_assets
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     # Ids in URLs are database integers: anything beyond 32 bits is simply not found (404),
     # rather than overflowing the database driver (a 500).
     app.url_map.converters["int"] = DatabaseId
+    app.session_interface = SigningOnceSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
@@ -67,6 +69,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     init_limits(app)
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
+    form_html.install()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -4,7 +4,7 @@ is translated where it is shown."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from scheduler.i18n import lazy_gettext as _l
 
 __all__ = ["AUDIT_ACTION_LABELS", "AUDIT_OBJECT_LABELS", "SHIFT_LABELS", "SITE_KIND_LABELS"]
 
