@@ -169,6 +169,8 @@ class _PersonBuilder:
         self.lazy = lazy
         self.state = state
         self.horizon = len(problem.days)
+        # roles -> each day's options (see _base_options)
+        self._bases: dict[frozenset[str], list[list[Option]]] = {}
         self.by_day: dict[int, list[Shift]] = defaultdict(list)
         for shift in problem.shifts:
             self.by_day[state.day_of(shift)].append(shift)
@@ -404,28 +406,52 @@ class _PersonBuilder:
 
     def _options(self, person: Person) -> list[list[Option]]:
         """Each day's (shift, role) the person may ever fill (see
-        :func:`solver.rules.eligibility.ineligibility`, inlined here for speed)."""
+        :func:`solver.rules.eligibility.ineligibility`, inlined here for speed). The lists
+        are read-only: people with the same roles may share them."""
         problem = self.problem
-        nights = problem.rules.night_kinds
-        no_nights = not person.accepts_nights or problem.limit(person, "max_nights_in_7_days") == 0
+        excluded = {kind for kind, cap in person.max_shifts_by_kind.items() if cap == 0}
+        if not person.accepts_nights or problem.limit(person, "max_nights_in_7_days") == 0:
+            excluded |= problem.rules.night_kinds
         available = person.available
-        days_off = person.days_off
-        roles = person.roles
-        banned = {kind for kind, cap in person.max_shifts_by_kind.items() if cap == 0}
+        # a set holding every shift: nothing to filter (Availability is asked shift by shift)
+        everything = isinstance(available, frozenset | set) and self._shift_ids <= available
+        day_index = self.state.day_index
+        off = {day_index[d] for d in person.days_off if d in day_index}
         options: list[list[Option]] = []
-        for day in range(self.horizon):
-            today: list[Option] = []
-            for shift in self.by_day.get(day, ()):
-                if (
-                    shift.id not in available
-                    or shift.day in days_off
-                    or shift.kind in banned
-                    or (no_nights and shift.kind in nights)
-                ):
-                    continue
-                today.extend((shift, d.role) for d in shift.demands if d.role in roles)
-            options.append(today)
+        for day, today in enumerate(self._base_options(person.roles)):
+            if day in off:
+                options.append([])
+            elif everything and not excluded:
+                options.append(today)
+            elif everything:
+                options.append([option for option in today if option[0].kind not in excluded])
+            else:
+                options.append(
+                    [
+                        option
+                        for option in today
+                        if option[0].id in available and option[0].kind not in excluded
+                    ]
+                )
         return options
+
+    @cached_property
+    def _shift_ids(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.problem.shifts)
+
+    def _base_options(self, roles: frozenset[str]) -> list[list[Option]]:
+        """Each day's (shift, role) for people with these roles, whatever their availability,
+        days off and kinds (computed once per set of roles)."""
+        base = self._bases.get(roles)
+        if base is None:
+            base = []
+            for day in range(self.horizon):
+                today: list[Option] = []
+                for shift in self.by_day.get(day, ()):
+                    today.extend((shift, d.role) for d in shift.demands if d.role in roles)
+                base.append(today)
+            self._bases[roles] = base
+        return base
 
     def _benefit(self, person: Person, shift: Shift, role: str, wishes: dict[str, int]) -> int:
         key = (shift.id, role)
@@ -481,6 +507,20 @@ class _PersonBuilder:
         next_pin = [horizon] * (horizon + 1)
         for day in range(horizon - 1, -1, -1):
             next_pin[day] = day if day in pinned_days else next_pin[day + 1]
+        # the most free days that may be worked from d on, runs of days on at most
+        # max_consecutive_days long and days off between them at least min_off (a fresh
+        # start at d: at least what is left in the middle of a run)
+        longest = problem.limit(person, "max_consecutive_days")
+        if longest is None or longest >= horizon:
+            run_days = free_days
+        else:
+            run_days = _run_bound(
+                horizon,
+                int(longest),
+                min_off,
+                [day in pinned_days or bool(options[day]) for day in range(horizon)],
+                [day not in pinned_days and bool(options[day]) for day in range(horizon)],
+            )
 
         # minutes of each kind the person may work, longest first (for the pace)
         kinds: dict[str, int] = {}
@@ -490,9 +530,10 @@ class _PersonBuilder:
         by_length = sorted(kinds.items(), key=lambda kv: -kv[1])
 
         def potential(day: int) -> int:
-            """The most minutes still to be had from ``day`` on: the free workable days
-            filled with the longest kinds the per-kind caps leave."""
-            days_left = free_days[day]
+            """The most minutes still to be had from ``day`` on: the free days that runs of
+            days on and off leave workable, filled with the longest kinds the per-kind caps
+            leave."""
+            days_left = run_days[day]
             total = 0
             for kind, minutes in by_length:
                 if days_left <= 0:
@@ -572,8 +613,9 @@ class _PersonBuilder:
             return chosen + rest if prefer_work else rest + chosen
 
         steps = STEPS_PER_DAY * max(1, horizon)
-        # stack of (day, alternatives, next index, option taken or None)
-        stack: list[tuple[int, list[Option | None], int, Option | None]] = []
+        # stack of (day, alternatives, next index, option taken or None, minutes left after)
+        stack: list[tuple[int, list[Option | None], int, Option | None, int]] = []
+        later = 0
         day = 0
         pending: list[Option | None] | None = None
         index = 0
@@ -585,6 +627,9 @@ class _PersonBuilder:
             elif pending is None:
                 pending = alternatives(day)
                 index = 0
+                # the most minutes the days after this one may still add (before this day's
+                # choice takes a kind's cap: never too low, so no schedule is cut)
+                later = potential(day + 1) if min_minutes else 0
             # try the next alternative of this day
             advanced = False
             while pending is not None and index < len(pending) and steps > 0:
@@ -592,24 +637,24 @@ class _PersonBuilder:
                 option = pending[index]
                 index += 1
                 if day in pinned_days:
-                    stack.append((day, pending, index, None))
+                    stack.append((day, pending, index, None, later))
                     advanced = True
                     break
                 if option is None:
-                    if state.minutes[pid] + suffix[day + 1] < min_minutes:
+                    if state.minutes[pid] + later < min_minutes:
                         continue
                     works[day] = False
-                    stack.append((day, pending, index, None))
+                    stack.append((day, pending, index, None, later))
                     advanced = True
                     break
                 shift, role = option
-                if state.minutes[pid] + shift.minutes + suffix[day + 1] < min_minutes:
+                if state.minutes[pid] + shift.minutes + later < min_minutes:
                     continue
                 if state.blocker(person, shift) is not None:
                     continue
                 state.add(pid, shift, role)
                 works[day] = True
-                stack.append((day, pending, index, option))
+                stack.append((day, pending, index, option, later))
                 advanced = True
                 break
             if advanced:
@@ -618,13 +663,13 @@ class _PersonBuilder:
                 continue
             if steps <= 0 or not stack:
                 # give up: undo everything this pass added
-                for _, _, _, taken in stack:
+                for _, _, _, taken, _ in stack:
                     if taken is not None:
                         state.remove(pid, taken[0])
                 for d in range(horizon):
                     works[d] = d in pinned_days
                 return False
-            day, pending, index, taken = stack.pop()
+            day, pending, index, taken, later = stack.pop()
             if taken is not None:
                 state.remove(pid, taken[0])
             works[day] = day in pinned_days
@@ -678,3 +723,26 @@ class _PersonBuilder:
             if values[index] and shift_id not in mine:
                 state.add(pid, problem.shift(shift_id), role)
         return True
+
+
+def _run_bound(
+    horizon: int, longest: int, min_off: int, workable: list[bool], free: list[bool]
+) -> list[int]:
+    """For each day d (and ``horizon``), the most ``free`` days one person may work from d on
+    when runs of days on are at most ``longest`` long, only ``workable`` days are worked and
+    the days off between two runs are at least ``min_off``: an upper bound for the pace of
+    :meth:`_PersonBuilder._search` (minimum runs of days on are left out, so it is never too
+    low). Dynamic programming from the end, O(horizon x longest)."""
+    best = [0] * (horizon + 1)
+    for day in range(horizon - 1, -1, -1):
+        value = best[day + 1]  # day off
+        count = 0
+        for length in range(1, longest + 1):
+            last = day + length - 1
+            if last >= horizon or not workable[last]:
+                break
+            count += free[last]
+            after = last + 1 + min_off
+            value = max(value, count + (best[after] if after <= horizon else 0))
+        best[day] = value
+    return best
