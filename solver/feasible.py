@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
+from operator import itemgetter
 
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
@@ -178,6 +179,7 @@ class _PersonBuilder:
         self.under_weight: dict[tuple[str, str], int] = {}
         self.over_weight: dict[tuple[str, str], int] = {}
         self.demand: dict[tuple[str, str], Demand] = {}
+        self.posts: dict[tuple[str, str], tuple[int, int, int, int]] = {}
         for shift in problem.shifts:
             for d in shift.demands:
                 key = (shift.id, d.role)
@@ -190,6 +192,8 @@ class _PersonBuilder:
                 self.over_weight[key] = (
                     rules.weight_over_cover if d.over_weight is None else d.over_weight
                 )
+                # (minimum, upper head count, weight under, weight over): a post's cover
+                self.posts[key] = (d.min, d.upper, self.under_weight[key], self.over_weight[key])
 
     # -- cover ------------------------------------------------------------------------------
 
@@ -453,17 +457,6 @@ class _PersonBuilder:
             self._bases[roles] = base
         return base
 
-    def _benefit(self, person: Person, shift: Shift, role: str, wishes: dict[str, int]) -> int:
-        key = (shift.id, role)
-        filled = self.state.filled[key]
-        demand = self.demand[key]
-        gain = wishes.get(shift.id, 0)
-        if filled < demand.min:
-            return gain + self.under_weight[key]
-        if filled >= demand.upper:
-            return gain - self.over_weight[key]
-        return gain
-
     def _search(self, person: Person, options: list[list[Option]], *, eager: bool) -> bool:
         """Depth-first over the days; on failure the state is left as it was."""
         problem = self.problem
@@ -528,6 +521,12 @@ class _PersonBuilder:
             for shift, _ in today:
                 kinds[shift.kind] = max(kinds.get(shift.kind, 0), shift.minutes)
         by_length = sorted(kinds.items(), key=lambda kv: -kv[1])
+        caps = problem._cap_index()
+        kind_caps = dict(person.max_shifts_by_kind)
+        lengths = [(kind, minutes, kind_caps.get(kind)) for kind, minutes in by_length]
+        filled = state.filled
+        kind_count = state.kind_count
+        posts = self.posts
 
         def potential(day: int) -> int:
             """The most minutes still to be had from ``day`` on: the free days that runs of
@@ -535,15 +534,10 @@ class _PersonBuilder:
             leave."""
             days_left = run_days[day]
             total = 0
-            for kind, minutes in by_length:
+            for kind, minutes, cap in lengths:
                 if days_left <= 0:
                     break
-                cap = person.max_shifts_by_kind.get(kind)
-                take = (
-                    days_left
-                    if cap is None
-                    else min(days_left, cap - state.kind_count[(pid, kind)])
-                )
+                take = days_left if cap is None else min(days_left, cap - kind_count[(pid, kind)])
                 if take > 0:
                     total += take * minutes
                     days_left -= take
@@ -590,15 +584,26 @@ class _PersonBuilder:
                 may_work = False
             work: list[tuple[int, Option]] = []
             if may_work:
-                for shift, role in options[day]:
-                    cap = problem.cap(shift.id, role)
-                    if cap is not None and state.filled[(shift.id, role)] >= cap:
+                # what each option is worth to the cover and the wishes (the hottest loop)
+                for option in options[day]:
+                    shift, role = option
+                    key = (shift.id, role)
+                    count = filled[key]
+                    cap = caps.get(key)
+                    if cap is not None and count >= cap:
                         continue
-                    kind_cap = person.max_shifts_by_kind.get(shift.kind)
-                    if kind_cap is not None and state.kind_count[(pid, shift.kind)] >= kind_cap:
+                    kind_cap = kind_caps.get(shift.kind)
+                    if kind_cap is not None and kind_count[(pid, shift.kind)] >= kind_cap:
                         continue
-                    work.append((self._benefit(person, shift, role, wishes), (shift, role)))
-                work.sort(key=lambda item: -item[0])
+                    low, high, under, over = posts[key]
+                    gain = wishes.get(shift.id, 0)
+                    if count < low:
+                        gain += under
+                    elif count >= high:
+                        gain -= over
+                    work.append((gain, option))
+                # best first, ties in the options' order (a stable sort, reversed or not)
+                work.sort(key=itemgetter(0), reverse=True)
             rest: list[Option | None] = [None] if may_rest else []
             if not work:
                 return rest
