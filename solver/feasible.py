@@ -31,7 +31,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
+from itertools import compress
 from operator import itemgetter
+from typing import NamedTuple
 
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
@@ -61,6 +63,24 @@ POLISH_ROUNDS = 3
 PERSON_SECONDS = 10.0
 
 Option = tuple[Shift, str]
+# (the longest option's minutes, each kind's longest in order of first appearance)
+_Summary = tuple[int, tuple[tuple[str, int], ...]]
+
+
+class _Options(NamedTuple):
+    """What a person may work each day (see :meth:`_PersonBuilder._options`)."""
+
+    days: list[list[Option]]  # each day's (shift, role), read-only
+    best: list[int]  # each day's longest option in minutes (0: none)
+    kinds: dict[str, int]  # kind -> its longest shift's minutes
+
+
+def _summary(kinds: Iterable[tuple[str, int]]) -> _Summary:
+    """The longest of some options' (kind, minutes), and each kind's longest."""
+    longest: dict[str, int] = {}
+    for kind, minutes in kinds:
+        longest[kind] = max(longest.get(kind, 0), minutes)
+    return max(longest.values(), default=0), tuple(longest.items())
 
 
 def feasible_roster(
@@ -170,8 +190,12 @@ class _PersonBuilder:
         self.lazy = lazy
         self.state = state
         self.horizon = len(problem.days)
-        # roles -> each day's options (see _base_options)
-        self._bases: dict[frozenset[str], list[list[Option]]] = {}
+        # roles -> each day's options and signature number (see _base_options)
+        self._bases: dict[frozenset[str], list[tuple[list[Option], int]]] = {}
+        # each signature number's (kind, minutes) of the options
+        self._signatures: list[tuple[tuple[str, int], ...]] = []
+        # (signature number, options kept) -> _summary of the kept options
+        self._summaries: dict[tuple[int, tuple[bool, ...]], _Summary] = {}
         self.by_day: dict[int, list[Shift]] = defaultdict(list)
         for shift in problem.shifts:
             self.by_day[state.day_of(shift)].append(shift)
@@ -408,10 +432,11 @@ class _PersonBuilder:
                 return True
         return self._cp_sat(person)
 
-    def _options(self, person: Person) -> list[list[Option]]:
+    def _options(self, person: Person) -> _Options:
         """Each day's (shift, role) the person may ever fill (see
-        :func:`solver.rules.eligibility.ineligibility`, inlined here for speed). The lists
-        are read-only: people with the same roles may share them."""
+        :func:`solver.rules.eligibility.ineligibility`, inlined here for speed), with each
+        day's longest option and each kind's longest shift. The lists are read-only: people
+        with the same roles may share them."""
         problem = self.problem
         excluded = {kind for kind, cap in person.max_shifts_by_kind.items() if cap == 0}
         if not person.accepts_nights or problem.limit(person, "max_nights_in_7_days") == 0:
@@ -421,44 +446,73 @@ class _PersonBuilder:
         everything = isinstance(available, frozenset | set) and self._shift_ids <= available
         day_index = self.state.day_index
         off = {day_index[d] for d in person.days_off if d in day_index}
-        options: list[list[Option]] = []
-        for day, today in enumerate(self._base_options(person.roles)):
-            if day in off:
-                options.append([])
-            elif everything and not excluded:
-                options.append(today)
-            elif everything:
-                options.append([option for option in today if option[0].kind not in excluded])
+        masks: dict[int, tuple[bool, ...]] = {}  # a day's signature -> the options kept
+        seen: dict[int, tuple[int, tuple[tuple[str, int], ...]]] = {}
+        days: list[list[Option]] = []
+        best: list[int] = []
+        for day, (today, signature) in enumerate(self._base_options(person.roles)):
+            if day in off or not today:
+                days.append([])
+                best.append(0)
+                continue
+            if everything:
+                mask = masks.get(signature)
+                if mask is None:
+                    kinds = self._signatures[signature]
+                    mask = masks[signature] = tuple(kind not in excluded for kind, _ in kinds)
+                key = (signature, mask)
+                summary = self._summaries.get(key)
+                if summary is None:
+                    summary = self._summaries[key] = _summary(
+                        compress(self._signatures[signature], mask)
+                    )
+                chosen = today if all(mask) else list(compress(today, mask))
             else:
-                options.append(
-                    [
-                        option
-                        for option in today
-                        if option[0].id in available and option[0].kind not in excluded
-                    ]
-                )
-        return options
+                chosen = [
+                    option
+                    for option in today
+                    if option[0].id in available and option[0].kind not in excluded
+                ]
+                summary = _summary((shift.kind, shift.minutes) for shift, _ in chosen)
+            days.append(chosen)
+            best.append(summary[0])
+            seen.setdefault(id(summary), summary)
+        kinds_longest: dict[str, int] = {}
+        for _, longest in seen.values():  # in the order of first appearance, as the days
+            for kind, minutes in longest:
+                kinds_longest[kind] = max(kinds_longest.get(kind, 0), minutes)
+        return _Options(days, best, kinds_longest)
 
     @cached_property
     def _shift_ids(self) -> frozenset[str]:
         return frozenset(s.id for s in self.problem.shifts)
 
-    def _base_options(self, roles: frozenset[str]) -> list[list[Option]]:
+    def _base_options(self, roles: frozenset[str]) -> list[tuple[list[Option], int]]:
         """Each day's (shift, role) for people with these roles, whatever their availability,
-        days off and kinds (computed once per set of roles)."""
+        days off and kinds (computed once per set of roles), with the number of the day's
+        signature: its options' (kind, minutes), the same on most days."""
         base = self._bases.get(roles)
         if base is None:
             base = []
+            numbers: dict[tuple[tuple[str, int], ...], int] = {
+                kinds: n for n, kinds in enumerate(self._signatures)
+            }
             for day in range(self.horizon):
                 today: list[Option] = []
                 for shift in self.by_day.get(day, ()):
                     today.extend((shift, d.role) for d in shift.demands if d.role in roles)
-                base.append(today)
+                kinds = tuple((shift.kind, shift.minutes) for shift, _ in today)
+                number = numbers.get(kinds)
+                if number is None:
+                    number = numbers[kinds] = len(self._signatures)
+                    self._signatures.append(kinds)
+                base.append((today, number))
             self._bases[roles] = base
         return base
 
-    def _search(self, person: Person, options: list[list[Option]], *, eager: bool) -> bool:
+    def _search(self, person: Person, choices: _Options, *, eager: bool) -> bool:
         """Depth-first over the days; on failure the state is left as it was."""
+        options = choices.days
         problem = self.problem
         state = self.state
         horizon = self.horizon
@@ -477,14 +531,13 @@ class _PersonBuilder:
                 wishes[r.shift] += sign
             elif r.day is not None and r.day in state.day_index:
                 day_wishes[state.day_index[r.day]] += sign
-        for day, today in enumerate(options):
-            for shift, _ in today:
-                if day_wishes.get(day):
-                    wishes[shift.id] += day_wishes[day]
+        for day, wish in day_wishes.items():
+            for shift, _ in options[day] if wish else ():
+                wishes[shift.id] += wish
         # the most minutes still to be had from day d on (free days only)
         suffix = [0] * (horizon + 1)
         for day in range(horizon - 1, -1, -1):
-            best = 0 if day in pinned_days else max((s.minutes for s, _ in options[day]), default=0)
+            best = 0 if day in pinned_days else choices.best[day]
             suffix[day] = suffix[day + 1] + best
         # free days with an option from d on
         free_days = [0] * (horizon + 1)
@@ -516,11 +569,7 @@ class _PersonBuilder:
             )
 
         # minutes of each kind the person may work, longest first (for the pace)
-        kinds: dict[str, int] = {}
-        for today in options:
-            for shift, _ in today:
-                kinds[shift.kind] = max(kinds.get(shift.kind, 0), shift.minutes)
-        by_length = sorted(kinds.items(), key=lambda kv: -kv[1])
+        by_length = sorted(choices.kinds.items(), key=lambda kv: -kv[1])
         caps = problem._cap_index()
         kind_caps = dict(person.max_shifts_by_kind)
         lengths = [(kind, minutes, kind_caps.get(kind)) for kind, minutes in by_length]
