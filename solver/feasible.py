@@ -129,10 +129,14 @@ def improve_cover(
     True the moves made so far are kept and no more are tried (a deadline, or a count of
     steps for a deterministic budget)."""
     roster = list(roster)
+    if stop is not None and stop():
+        return roster  # not even the bookkeeping: a deadline may be near
     state = RosterState(problem, roster)
     builder = _PersonBuilder(problem, state, stop=stop)
     builder.polish()
     builder.reassign_days()
+    if not builder.moves:
+        return roster  # nothing moved: no second check of the same roster
     better = state.assignments()
     if not check(problem, better).ok:  # a bug in the bookkeeping: keep what was given
         log.error("improve_cover broke a hard rule; the roster is kept as it was")
@@ -186,6 +190,7 @@ class _PersonBuilder:
     ) -> None:
         self.problem = problem
         self.stop = stop
+        self.moves = 0  # people moved by polish and reassign_days
         # work only what the minimums need (cover then only picks the shift)
         self.lazy = lazy
         self.state = state
@@ -309,6 +314,7 @@ class _PersonBuilder:
                         ):
                             state.add(pid, shift, role)
                             moved += 1
+                            self.moves += 1
                             break
                         state.add(pid, other, old_role)
             if not moved:
@@ -420,6 +426,7 @@ class _PersonBuilder:
             state.remove(pid, shift)
             state.add(pid, other, demand.role)
             moved += 1
+        self.moves += moved
         return moved
 
     # -- one person -------------------------------------------------------------------------
