@@ -188,15 +188,16 @@ class RosterState:
             forbidden = self.rules.forbidden_successions
             for other_day in range(day - reach, day + reach + 1):
                 for s in mine.get(other_day, ()):
-                    first, second = (
-                        (s, shift) if (s.start, s.id) <= (shift.start, shift.id) else (shift, s)
-                    )
+                    # s is held on other_day: the days between the two are known
+                    if (s.start, s.id) <= (shift.start, shift.id):
+                        first, second, gap_days = s, shift, day - other_day
+                    else:
+                        first, second, gap_days = shift, s, other_day - day
                     if s.id == shift.id or second.start < first.end:
                         return ("busy_elsewhere", s.id)
-                    if second.start < first.end + rest:
+                    if rest and second.start < first.end + rest:
                         gap = (second.start - first.end) / timedelta(hours=1)
                         return ("rest", s.id, gap, limits.rest_hours)
-                    gap_days = self.day_of(second) - self.day_of(first)
                     if gap_days == 1 and (first.kind, second.kind) in forbidden:
                         return ("succession", s.id, first.kind, second.kind)
         per_day = self.rules.max_shifts_per_day
