@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import solver.construct as construct
 import solver.feasible as feasible
 from benchmarks.curtois import to_problem
 from benchmarks.curtois_format import read_instance
@@ -100,3 +101,20 @@ def _fits(days: list[bool], workable: list[bool], longest: int, min_off: int) ->
             run = 0
             gap += 1
     return True
+
+
+def test_no_window_is_built_when_building_them_cannot_fit_the_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the windows' models hold every candidate choice at least once: charged per model item,
+    # 40 x 112 x 8 choices take longer to build than 0.01 s, so no window is even started
+    path = tmp_path / "gen.txt"
+    path.write_text(generate(Shape(40, 112, 8), 4), encoding="utf-8")
+    problem = to_problem(read_instance(path))
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a window was built")
+
+    monkeypatch.setattr(construct, "window_problem", fail)
+    monkeypatch.setattr(construct, "build", fail)
+    assert construct.rolling_roster(problem, time_limit=0.01) == (None, 0.0)
