@@ -341,8 +341,9 @@ def rolling_roster(
     deadline: float | None = None,
 ) -> tuple[list[Assignment] | None, float]:
     """A roster built window by window (see the module doc), or None when a window had none in
-    time (or when building the windows' models alone is charged more than ``hard_limit``), and the budget seconds spent in deterministic mode (CP-SAT time and model building,
-    see :mod:`solver.budget`). Minimum minutes may still be short at the end (check the
+    time (or when building the windows' models alone is charged more than ``hard_limit``),
+    and the budget seconds spent in deterministic mode (CP-SAT time and model building, see
+    :mod:`solver.budget`). Minimum minutes may still be short at the end (check the
     result); every other hard rule holds. Pins are kept. ``deterministic``
     budgets every window in deterministic time, so the roster depends only on the input.
 

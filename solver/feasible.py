@@ -12,7 +12,10 @@ person, taken in turn with everybody before them fixed, has a schedule of their 
    grow (runs touching either end of the horizon are exempt, as in :mod:`solver.rules
    .consecutive`), and a branch that can no longer reach the minimum minutes is cut. Days are
    worked where a post is still short or a request asks for it, or when the person falls
-   behind the pace their minimum needs; otherwise they are off. The search backtracks within
+   behind the pace their minimum needs; otherwise they are off. Both the cut and the pace
+   measure what is left against the most the person could still work: their free days as
+   runs of days on and off allow them (:func:`_run_bound`), filled with the longest kinds
+   their per-kind caps leave. The search backtracks within
    a budget of steps; a second pass works every day the rules allow (most minutes);
 2. if both passes fail, a CP-SAT model of that person alone (their shifts, the cover the
    others leave, the caps left), which finds a schedule whenever one exists.
