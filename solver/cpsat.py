@@ -169,6 +169,14 @@ class _Search:
         self.surplus: list[str] = []
         # people whose incumbent leaves room under their maximum minutes for one more shift
         self.spare: list[str] = []
+        # person -> (minutes of their shortest candidate shift, their maximum minutes)
+        self.room = {
+            person_id: (
+                min(s.minutes for s in shifts),
+                self.ctx.limit(self.ctx.people[person_id], "max_minutes"),
+            )
+            for person_id, shifts in self.ctx.shifts_of.items()
+        }
         self.lock = threading.Lock()
         self.bound: float = -math.inf
         self.time_to_best = 0.0
@@ -273,15 +281,15 @@ class _Search:
         self.short = sorted({s for s, index in slack if index in under})
         self.surplus = sorted({s for s, index in slack if index not in under})
         minutes: dict[str, int] = defaultdict(int)
-        for i in self.x_indices:
-            if solution[i]:
+        for i, value in self.best_values.items():
+            if value:
                 person_id, shift_id, _ = self.built.triples[i]
                 minutes[person_id] += self.ctx.shifts[shift_id].minutes
-        self.spare = []
-        for person_id, shifts in self.ctx.shifts_of.items():
-            most = self.ctx.limit(self.ctx.people[person_id], "max_minutes")
-            if most is None or minutes[person_id] + min(s.minutes for s in shifts) <= most:
-                self.spare.append(person_id)
+        self.spare = [
+            person_id
+            for person_id, (shortest, most) in self.room.items()
+            if most is None or minutes[person_id] + shortest <= most
+        ]
         return True
 
     def note_improvement(self, objective: float, bound: float, filled: int) -> None:
@@ -702,7 +710,18 @@ class _Search:
         pool = [p for p in fillers.get(focus.id, []) if p in spare] if focus is not None else []
         pool = pool or sorted(spare) or list(people)
         for person_id in rng.sample(pool, min(len(pool), UNION_PEOPLE)):
-            free.update(by_person[person_id])
+            indices = by_person[person_id]
+            if len(indices) <= NEIGHBOURHOOD_VARIABLES:
+                free.update(indices)
+                continue
+            # a long horizon: the person's days around the window only, so that the
+            # neighbourhood stays small enough to be solved
+            reach = max(length, round(horizon * NEIGHBOURHOOD_VARIABLES / len(indices)))
+            start = max(0, first + length // 2 - reach // 2)
+            days = range(start, start + reach)
+            shifts = self.ctx.shifts
+            triples = self.built.triples
+            free.update(i for i in indices if self.ctx.day_of(shifts[triples[i][1]]) in days)
         return free
 
     # -- results ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from solver_factories import bare_rules, make_person, make_shift
 
 from solver import Problem, cpsat
@@ -68,3 +69,18 @@ def test_union_adds_whole_rosters_of_people_with_room_for_one_more_shift() -> No
         assert 10 in _days(search, free)
         others = free - set(by_person["p4"])
         assert len(_days(search, others)) == 5
+
+
+def test_union_frees_only_part_of_a_long_roster(monkeypatch: pytest.MonkeyPatch) -> None:
+    search = _search()
+    by_person, by_day = _indices(search)
+    fillers: dict[str, list[str]] = defaultdict(list)
+    search.short = ["A-14-day"]
+    search.spare = ["p2"]
+    # each person has 56 candidate shifts: over this, only the days around the window
+    monkeypatch.setattr(cpsat, "NEIGHBOURHOOD_VARIABLES", 20)
+    people = sorted(search.ctx.shifts_of)
+    free = search._union(3, people, DAYS, by_person, by_day, fillers)
+    mine = free & set(by_person["p2"])
+    assert 14 in _days(search, mine)
+    assert len(_days(search, mine)) <= 10
