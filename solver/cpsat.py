@@ -4,10 +4,14 @@ The search has two phases sharing one time budget:
 
 1. the full model, seeded with the baseline (or a greedy roster) as a hint, which finds a first
    roster and proves a lower bound; small problems end here, proven optimal;
-2. a large-neighbourhood search: keep the best roster, free a few people, a window of days, or
-   a few people over a window (half the time centred on a post the roster under- or
-   over-covers), fix everybody else, re-solve that small model with one worker, the
-   strongest LP relaxation and a light presolve, keep it when it is at least as good (ties
+2. a large-neighbourhood search: keep the best roster, free a few people, a window of days, a
+   few people over a window (half the time centred on a post the roster under- or
+   over-covers), everybody over two windows (one around a post the roster under-covers, one
+   around a post it over-covers: people's totals are fixed outside a neighbourhood, so only
+   two windows can move a shift far), or everybody over a window around an under-covered post
+   plus a few people with room for one more shift over the whole horizon (cover can only grow
+   where someone works more); fix everybody else, re-solve that small model with one worker,
+   the strongest LP relaxation and a light presolve, keep it when it is at least as good (ties
    included, to cross plateaus), shrink each kind of neighbourhood after it improved the
    roster or ran out of time and grow it when it proved that nothing is to be gained at its
    size (small neighbourhoods are the cheapest improvements while there are any), and draw
@@ -80,7 +84,9 @@ SUB_SOLVE_SHARE = 0.02
 SUB_SOLVE_SECONDS = (0.5, 5.0)
 # How often a neighbourhood is centred on a post the incumbent under- or over-covers.
 FOCUS_PROBABILITY = 0.5
-NEIGHBOURHOODS = ("people", "days", "mixed")
+NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union")
+# People freed over the whole horizon in a "union" neighbourhood.
+UNION_PEOPLE = 2
 # Kinds are drawn in proportion to a decaying average of how often they improved the roster.
 SUCCESS_MEMORY = 0.9
 NEIGHBOURHOOD_FLOOR = 0.1
@@ -156,8 +162,21 @@ class _Search:
         self.best_seen: float = math.inf
         # minutes the incumbent misses of people's minimums (only in the elastic model)
         self.missing_minutes = 0
-        # shifts under- or over-covered in the incumbent
+        # shifts under- or over-covered in the incumbent, and of them those under-covered
+        # and those over-covered
         self.deficient: list[str] = []
+        self.short: list[str] = []
+        self.surplus: list[str] = []
+        # people whose incumbent leaves room under their maximum minutes for one more shift
+        self.spare: list[str] = []
+        # person -> (minutes of their shortest candidate shift, their maximum minutes)
+        self.room = {
+            person_id: (
+                min(s.minutes for s in shifts),
+                self.ctx.limit(self.ctx.people[person_id], "max_minutes"),
+            )
+            for person_id, shifts in self.ctx.shifts_of.items()
+        }
         self.lock = threading.Lock()
         self.bound: float = -math.inf
         self.time_to_best = 0.0
@@ -256,9 +275,21 @@ class _Search:
         self.best_values = {i: int(solution[i]) for i in self.x_indices}
         self.best_objective = objective
         self.missing_minutes = sum(int(solution[var.index]) for var in self.ctx.deficits)
-        self.deficient = sorted(
-            {shift_id for shift_id, var in self.ctx.cover_slack if solution[var.index] > 0}
-        )
+        under = {var.index for var, _ in self.ctx.shortfall.values()}
+        slack = [(s, var.index) for s, var in self.ctx.cover_slack if solution[var.index] > 0]
+        self.deficient = sorted({s for s, _ in slack})
+        self.short = sorted({s for s, index in slack if index in under})
+        self.surplus = sorted({s for s, index in slack if index not in under})
+        minutes: dict[str, int] = defaultdict(int)
+        for i, value in self.best_values.items():
+            if value:
+                person_id, shift_id, _ = self.built.triples[i]
+                minutes[person_id] += self.ctx.shifts[shift_id].minutes
+        self.spare = [
+            person_id
+            for person_id, (shortest, most) in self.room.items()
+            if most is None or minutes[person_id] + shortest <= most
+        ]
         return True
 
     def note_improvement(self, objective: float, bound: float, filled: int) -> None:
@@ -454,6 +485,8 @@ class _Search:
             "people": min(0.3, 4 / len(people) + 0.05, share),
             "days": min(1.0, 7 / horizon, share),
             "mixed": min(0.5, math.sqrt(share / 2)),
+            "pair": min(1.0, 4 / horizon, share / 2),
+            "union": min(1.0, 7 / horizon, share),
         }
         # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
         # the wall clock a finished worker starts on the newest incumbent at once; in
@@ -616,10 +649,80 @@ class _Search:
         if kind == "days":
             window = choose_window(max(2, round(fraction * horizon)))
             return {i for d in window for i in by_day[d]}
+        if kind == "pair":
+            return self._pair(max(2, round(fraction * horizon)), horizon, by_day)
+        if kind == "union":
+            return self._union(
+                max(2, round(fraction * horizon)), people, horizon, by_person, by_day, fillers
+            )
         window = choose_window(max(3, round(fraction * horizon)))
         inside = {i for d in window for i in by_day[d]}
         chosen = choose_people(max(2, round(min(1.0, 2 * fraction) * len(people))))
         return {i for p in chosen for i in by_person[p]} & inside
+
+    def _pair(self, length: int, horizon: int, by_day: dict[int, list[int]]) -> set[int]:
+        """Everybody over two windows of days: one around a post the incumbent under-covers,
+        one around a post it over-covers (random days when there is none).
+
+        People's totals are fixed outside a neighbourhood, so a single window can only move
+        cover between its own days; two windows let a shift move from a post with people to
+        spare to one that lacks them, however far apart they are.
+        """
+        rng = self.rng
+        length = min(length, horizon)
+
+        def around(posts: list[str]) -> int:
+            if not posts:
+                return rng.randrange(horizon - length + 1)
+            day = self.ctx.day_of(self.ctx.shifts[rng.choice(posts)])
+            return min(max(0, day - rng.randrange(length)), horizon - length)
+
+        days = set(range(first := around(self.short), first + length))
+        days |= set(range(second := around(self.surplus), second + length))
+        return {i for d in days for i in by_day[d]}
+
+    def _union(
+        self,
+        length: int,
+        people: Sequence[str],
+        horizon: int,
+        by_person: dict[str, list[int]],
+        by_day: dict[int, list[int]],
+        fillers: dict[str, list[str]],
+    ) -> set[int]:
+        """Everybody over a window around a post the incumbent under-covers, plus a few people
+        with room for one more shift over the whole horizon.
+
+        Cover can only grow where someone works more: a person below their maximum minutes
+        may take the missing post only by reshaping their whole roster (runs, days off,
+        weekends), while the others in the window make room around it.
+        """
+        rng = self.rng
+        length = min(length, horizon)
+        focus = self.ctx.shifts[rng.choice(self.short)] if self.short else None
+        if focus is None:
+            first = rng.randrange(horizon - length + 1)
+        else:
+            day = self.ctx.day_of(focus)
+            first = min(max(0, day - rng.randrange(length)), horizon - length)
+        free = {i for d in range(first, first + length) for i in by_day[d]}
+        spare = set(self.spare)
+        pool = [p for p in fillers.get(focus.id, []) if p in spare] if focus is not None else []
+        pool = pool or sorted(spare) or list(people)
+        for person_id in rng.sample(pool, min(len(pool), UNION_PEOPLE)):
+            indices = by_person[person_id]
+            if len(indices) <= NEIGHBOURHOOD_VARIABLES:
+                free.update(indices)
+                continue
+            # a long horizon: the person's days around the window only, so that the
+            # neighbourhood stays small enough to be solved
+            reach = max(length, round(horizon * NEIGHBOURHOOD_VARIABLES / len(indices)))
+            start = max(0, first + length // 2 - reach // 2)
+            days = range(start, start + reach)
+            shifts = self.ctx.shifts
+            triples = self.built.triples
+            free.update(i for i in indices if self.ctx.day_of(shifts[triples[i][1]]) in days)
+        return free
 
     # -- results ----------------------------------------------------------------------------
 
