@@ -33,7 +33,7 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from solver.budget import CP_SAT_UNITS_PER_SECOND, cp_sat_seconds
+from solver.budget import CP_SAT_UNITS_PER_SECOND, cp_sat_seconds, model_items
 from solver.budget import work as charge_for
 from solver.build import build, candidate_choices, clear_hints
 from solver.model import Assignment, Problem, Shift
@@ -256,7 +256,8 @@ def solve_window(
         else:
             solver.parameters.max_time_in_seconds = max(0.05, seconds)
         status = solver.solve(model, _StopWhen(stop) if stop is not None else None)
-        spent += cp_sat_seconds(solver.deterministic_time)
+        # (a window is mostly free and fully presolved: see solver.budget)
+        spent += cp_sat_seconds(solver.deterministic_time, free_items=model_items(model))
         return solver, status
 
     found: list[int] | None = None

@@ -60,7 +60,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ortools.sat.python import cp_model
 
-from solver.budget import CP_SAT_UNITS_PER_SECOND, WALL_BACKSTOP, cp_sat_seconds, work
+from solver.budget import (
+    CP_SAT_UNITS_PER_SECOND,
+    WALL_BACKSTOP,
+    cp_sat_seconds,
+    model_items,
+    work,
+)
 from solver.build import build, candidate_choices, clear_hints, has_minimum_rules
 from solver.check import CheckReport, check
 from solver.construct import rolling_roster, single_window
@@ -344,7 +350,9 @@ class _Search:
             self._hint(model, self.best_values)
         share = 1.0 if len(self.x_indices) == 0 else FULL_MODEL_SHARE
         solver, status = self._run(model, self.remaining() * share, full=True)
-        self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
+        self.spent_deterministic += cp_sat_seconds(
+            solver.deterministic_time, model_items(model), workers=self.workers
+        )
         bounding = True  # whether the solver's bound bounds the problem
         if (
             status == cp_model.UNKNOWN
@@ -375,7 +383,9 @@ class _Search:
                     model = self.ctx.model
                     self._hint(model, hint)
                 solver, status = self._run(model, self.remaining(), full=True, first_only=True)
-                self.spent_deterministic += cp_sat_seconds(solver.deterministic_time)
+                self.spent_deterministic += cp_sat_seconds(
+                    solver.deterministic_time, model_items(model), workers=self.workers
+                )
         name = solver.status_name(status)
         if bounding:
             self.bound = max(self.bound, solver.best_objective_bound)
@@ -538,7 +548,8 @@ class _Search:
                 size[kind] = min(1.0, size[kind] * 1.15)
             else:
                 size[kind] = max(0.01, size[kind] * 0.85)
-            return cp_sat_seconds(solver.deterministic_time)
+            # (each sub-model is a copy of the whole model, its size)
+            return cp_sat_seconds(solver.deterministic_time, model_items(self.ctx.model))
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             while (

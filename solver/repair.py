@@ -33,6 +33,7 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
+from solver.budget import CP_SAT_UNITS_PER_SECOND, cp_sat_seconds, model_items
 from solver.build import build
 from solver.check import check
 from solver.dispatch import is_large, is_windowed
@@ -253,11 +254,16 @@ def _prove(
     params.linearization_level = 2
     params.random_seed = seed
     if deterministic:
-        params.max_deterministic_time = max(budget, 0.01)
+        # budget seconds, in CP-SAT's units (solver.budget), like every other call
+        params.max_deterministic_time = max(budget, 0.01) * CP_SAT_UNITS_PER_SECOND
     else:
         params.max_time_in_seconds = max(budget, 0.01)
     status = cp.solve(model, StopOnRequest(stop))
-    spent = cp.deterministic_time if deterministic else time.monotonic() - started
+    spent = (
+        cp_sat_seconds(cp.deterministic_time, model_items(model))
+        if deterministic
+        else time.monotonic() - started
+    )
     if status != cp_model.OPTIMAL:
         return None, spent
     values = cp.response_proto.solution

@@ -37,7 +37,7 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from solver.budget import CP_SAT_UNITS_PER_SECOND, Budget, cp_sat_seconds, work
+from solver.budget import CP_SAT_UNITS_PER_SECOND, Budget, cp_sat_seconds, model_items, work
 from solver.build import build, candidate_choices
 from solver.check import CheckReport, check
 from solver.construct import history_days, rolling_roster, window_problem
@@ -365,7 +365,7 @@ class _Windowed:
             domain[1] = value
         first = self._solver(seconds / 3)
         status = first.solve(fixed)
-        self.budget.charge(cp_sat_seconds(first.deterministic_time))
+        self.budget.charge(cp_sat_seconds(first.deterministic_time, model_items(fixed)))
         self.solved += self._took(first)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or self.stop():
             return None
@@ -381,7 +381,7 @@ class _Windowed:
             return None
         second = self._solver(left)
         status = second.solve(model)
-        self.budget.charge(cp_sat_seconds(second.deterministic_time))
+        self.budget.charge(cp_sat_seconds(second.deterministic_time, model_items(model)))
         self.solved += self._took(second)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
