@@ -62,6 +62,7 @@ from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
 from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, StopOnRequest, Stopper
 from solver.rules.fairness import capacity, step
+from solver.scarce import Plan, replan_role
 
 __all__ = ["construct", "person_capacity", "solve_large"]
 
@@ -81,6 +82,10 @@ FAIR_SLACK = 1.1
 REPAIR_SHARE = 0.3
 # Share of the remaining time each pass of load balancing (see _Large.balance) may use.
 BALANCE_SHARE = 0.3
+# Share of the remaining time the re-planning of scarce skills (see _Large.replan) may search.
+REPLAN_SHARE = 0.7
+# Days either side of a shift within which a person's other shifts may block it (7-day rules).
+WEEK_DAYS = 7
 
 
 def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
@@ -440,6 +445,140 @@ class _Large:
                         state.remove(pid, shift)
                     state.add(pid, other, old_role)
         return gained
+
+    def replan(self, state: RosterState) -> int:
+        """Re-plan each scarce skill with holes over the whole horizon; return the posts gained.
+
+        A skill's posts are re-planned slot by slot by :func:`solver.scarce.replan_role` (its
+        holders' weeks chained by caps and rest, which the repair's single moves cannot
+        untangle), from the roster as it is. The plan is placed (:meth:`_place`), the posts its
+        holders gave up are refilled (:meth:`fill`, :meth:`repair`), and the result is kept
+        only when it fills more posts than before. Bounded by ``REPLAN_SHARE`` of the
+        remaining time (the search stops early once a search round finds nothing better).
+        """
+        if self.filled(state) >= self.cover_bound:
+            return 0
+        holes: dict[str, int] = defaultdict(int)
+        for s in self.problem.shifts:
+            for d in s.demands:
+                if d.role in self.scarce:
+                    holes[d.role] += max(0, self.target(s.id, d) - state.filled[(s.id, d.role)])
+        roles = sorted((r for r, n in holes.items() if n), key=lambda r: (-holes[r], r))
+        # each role's search gets its share of the holes' share of the time
+        budget = REPLAN_SHARE * (self.remaining() - self.finish_seconds())
+        total = sum(holes.values())
+        gained = 0
+        for role in roles:
+            share = budget * holes[role] / total
+            if self.stop() or share < 1.0:
+                continue
+            goal = coverage_bound(self.problem, self.index, {role})
+            plan = replan_role(
+                self.problem,
+                self.index,
+                state,
+                role,
+                share,
+                workers=self.workers,
+                seed=self.seed,
+                stop=self.stop,
+                goal=goal,
+            )
+            if plan is None or self.stop():
+                continue
+            before = state.assignments()
+            filled = self.filled(state)
+            self._place(state, plan)
+            self.repair(state)
+            if self.filled(state) > filled:
+                gained += self.filled(state) - filled
+                self.plan = {(p, i) for p, i in self.plan if p not in plan.slots}
+                self.plan |= {(p, i) for p, slots in plan.slots.items() for i in slots}
+                continue
+            for a in state.assignments():
+                state.remove(a.person, self.shifts[a.shift])
+            for a in before:
+                state.add(a.person, self.shifts[a.shift], a.role)
+        return gained
+
+    def _place(self, state: RosterState, plan: Plan) -> None:
+        """Put the plan's holders on their planned slots in the plan's role, then refill the
+        open posts of every slot.
+
+        A holder whose slots change gives up their posts of that role off the plan first (pins
+        aside); a planned slot they are blocked from by another assignment of theirs is taken
+        when giving up the nearest of those in general roles clears it.
+        """
+        role = plan.role
+        pinned = {(a.person, a.shift) for a in self.problem.pins}
+        kept_site: dict[tuple[str, int], str] = {}
+        todo: list[tuple[int, str]] = []
+        for pid, slots in plan.slots.items():
+            held = state.held.get(pid, {})
+            now = {self.index.slot_of[sid]: sid for sid, r in held.items() if r == role}
+            if now.keys() == slots:
+                continue
+            for i, sid in now.items():
+                if (pid, sid) in pinned:
+                    continue
+                state.remove(pid, self.shifts[sid])
+                kept_site[(pid, i)] = sid
+            todo += [(i, pid) for i in slots]
+        for i, pid in sorted(todo):
+            person = self.people[pid]
+            entries: list[Entry] = [
+                [shift, self.target(shift.id, demand) - state.filled[(shift.id, role)]]
+                for shift in self.index.slots[i].shifts
+                if (demand := shift.demand(role)) is not None
+                and state.filled[(shift.id, role)] < self.target(shift.id, demand)
+                and state.static_block(person, shift, role) is None
+            ]
+            if not entries:
+                continue
+            same = [e for e in entries if e[0].id == kept_site.get((pid, i))]
+            entry = same[0] if same else self._choose(person, entries, state, -1, {})
+            if entry is not None:
+                self._make_room(state, person, entry[0], role, pinned)
+        self.fill(state, range(len(self.index.slots)))
+
+    def _make_room(
+        self,
+        state: RosterState,
+        person: Person,
+        shift: Shift,
+        role: str,
+        pinned: set[tuple[str, str]],
+    ) -> bool:
+        """Give ``person`` the post (``shift``, ``role``), giving up the fewest of their own
+        other assignments within a week of it (general roles first, nearest first) that block
+        it (never a post of a scarce skill); False (and nothing changed) when that does not
+        clear it."""
+        pid = person.id
+        if state.blocker(person, shift) is None:
+            state.add(pid, shift, role)
+            return True
+        day = state.day_of(shift)
+        mine = [
+            self.shifts[sid]
+            for sid, held in state.held.get(pid, {}).items()
+            if held not in self.scarce
+            and (pid, sid) not in pinned
+            and abs(state.day_of(self.shifts[sid]) - day) < WEEK_DAYS
+        ]
+        mine.sort(key=lambda s: (abs(state.day_of(s) - day), s.start))
+        given_up: list[tuple[Shift, str]] = []
+        for other in mine:
+            given_up.append((other, state.remove(pid, other)))
+            if state.blocker(person, shift) is None:
+                state.add(pid, shift, role)
+                # take back what did not need giving up
+                for back, held in given_up[:-1]:
+                    if state.blocker(person, back) is None:
+                        state.add(pid, back, held)
+                return True
+        for back, held in given_up:
+            state.add(pid, back, held)
+        return False
 
     def _refill(self, state: RosterState, shift: Shift, role: str, exclude: str) -> bool:
         """Give the post (shift, role) to the least-loaded person who can take it."""
@@ -835,6 +974,9 @@ class _Large:
         if not self.stop() and self.repair(state):
             report = self.timed_check(state)
             self.report(report.objective, state)
+        if not problem.baseline and not self.stop() and self.replan(state):
+            report = self.timed_check(state)
+            self.report(report.objective, state)
         if not problem.baseline and self.remaining() > self.check_seconds + 1.0:
             # even out the loads now (then one check of the whole roster): the search below may
             # run to the limit without reaching its own balance, and it only accepts changes
@@ -871,13 +1013,17 @@ class _Large:
         )
 
     def _balanced(self, state: RosterState, report: CheckReport) -> CheckReport:
-        """Balance loads (:meth:`balance`); keep the result when check scores it no worse
-        (a move may cost a preferred site or a partner's company), else undo it."""
+        """Balance loads (:meth:`balance`) and fill the holes the people who handed shifts on
+        now fit; keep the result when check scores it no worse (a move may cost a preferred
+        site or a partner's company), else undo it."""
         if self.stop():
             return report
         before = state.assignments()
         if not self.balance(state):
             return report
+        if self.filled(state) < self.cover_bound:
+            # whoever handed a shift on may now fit a hole
+            self.fill(state, range(len(self.index.slots)))
         after = check(self.problem, state.assignments())
         if after.ok and after.objective <= report.objective:
             self.report(after.objective, state)
