@@ -49,6 +49,7 @@ import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -925,7 +926,98 @@ class _Large:
                             moved += 1
                             improved = True
                             break
+            if not improved and self.elapsed() < deadline:
+                chained = self._chains(state, holders, deadline, pinned)
+                moved += chained
+                improved = chained > 0
         return moved
+
+    def _chains(
+        self,
+        state: RosterState,
+        holders: list[str],
+        deadline: float,
+        pinned: set[tuple[str, str]],
+    ) -> int:
+        """Hand shifts on through one middle person; return the number of chains made.
+
+        A holder ``p``'s shift goes to ``q``, who is blocked from it only by one of their own
+        shifts within a week, and that shift goes to ``r``: ``q`` works as much as before,
+        ``p`` one shift less and ``r`` one more. Made when that lowers the fair-load and
+        request rules' cost, like a single move of :meth:`balance`, for the moves the rest
+        and weekly rules leave no single move for. Holders are tried most loaded first, the
+        upper half only, until ``deadline``.
+        """
+        weight = self.problem.rules.weight_fair_load
+        fair_cap = self.fair_cap
+
+        def next_cost(qid: str) -> int:
+            return weight * step(state.load(qid) + 1, fair_cap[qid])
+
+        ranked: dict[int, list[tuple[int, str]]] = {}
+        chains = 0
+        for pid in holders[: max(1, len(holders) // 2)]:
+            for sid, role in list(state.held.get(pid, {}).items()):
+                if self.elapsed() > deadline or self.stop():
+                    return chains
+                if (pid, sid) in pinned or sid not in state.held.get(pid, {}):
+                    continue
+                shift = self.shifts[sid]
+                out = weight * step(state.load(pid), fair_cap[pid]) + self.wish(state, pid, shift)
+                if self._chain(state, pid, shift, role, out, pinned, ranked, next_cost):
+                    chains += 1
+        return chains
+
+    def _chain(
+        self,
+        state: RosterState,
+        pid: str,
+        shift: Shift,
+        role: str,
+        out: int,
+        pinned: set[tuple[str, str]],
+        ranked: dict[int, list[tuple[int, str]]],
+        next_cost: Callable[[str], int],
+    ) -> bool:
+        """One chain of :meth:`_chains` for ``pid``'s ``shift`` (made and True, or nothing)."""
+        day = state.day_of(shift)
+        for qid in self.people_of_slot.get(self.index.slot_of[shift.id], ()):
+            middle = self.people[qid]
+            if qid == pid or state.static_block(middle, shift, role) is not None:
+                continue
+            if state.blocker(middle, shift) is None:
+                continue  # a single move, left to balance
+            for tid in list(state.held.get(qid, {})):
+                other = self.shifts[tid]
+                if (qid, tid) in pinned or abs(state.day_of(other) - day) >= WEEK_DAYS:
+                    continue
+                i = self.index.slot_of[tid]
+                if i not in ranked:
+                    people = self.people_of_slot.get(i, ())
+                    ranked[i] = sorted((next_cost(r), r) for r in people if self.fair_cap[r])
+                budget = out - self.wish(state, qid, shift) + self.wish(state, qid, other)
+                if not ranked[i] or ranked[i][0][0] >= budget:
+                    continue  # nobody could take the middle person's shift for less
+                other_role = state.remove(qid, other)
+                if state.blocker(middle, shift) is None:
+                    for ranked_cost, rid in ranked[i]:
+                        if ranked_cost >= budget:
+                            break  # ranked when first asked: a taker may be missed
+                        taker = self.people[rid]
+                        if rid in (pid, qid) or other_role not in taker.roles:
+                            continue
+                        if next_cost(rid) + self.wish(state, rid, other) >= budget:
+                            continue
+                        if (
+                            state.static_block(taker, other, other_role) is None
+                            and state.blocker(taker, other) is None
+                        ):
+                            state.remove(pid, shift)
+                            state.add(qid, shift, role)
+                            state.add(rid, other, other_role)
+                            return True
+                state.add(qid, other, other_role)
+        return False
 
     @staticmethod
     def _holders(state: RosterState, shift: Shift) -> list[str]:
