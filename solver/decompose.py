@@ -17,6 +17,10 @@ literals. :func:`solve_large` never builds that model:
    dropped, so the construction just refills the holes.
 2. **Repair.** Ejection chains of length one: a qualified person blocked from a hole only by
    one of their own assignments moves onto it when someone else can take the post they leave.
+   **Re-plan scarce skills** (not when re-solving): a scarce skill that still has holes is
+   re-planned over the whole horizon by :func:`solver.scarce.replan_role` (its holders' weeks
+   are chained by caps and rest, which single moves cannot untangle), the plan is placed, the
+   posts its holders gave up are refilled, and the result is kept only when it fills more.
 3. **Improve.** Large-neighbourhood search with the core CP-SAT model
    (:func:`solver.build.build`): pick a cluster of a few neighbouring sites (by site id, which
    groups districts) and a window of days — around an unfilled post while there are any —
@@ -28,10 +32,11 @@ literals. :func:`solve_large` never builds that model:
    more posts or costs the fair-load rule no more among the people it changes. When
    re-solving, only the holes the change opened are searched and a change must pay for
    itself in cover or leads.
-4. **Balance** (right after the repair, once every hole has been searched, and at the end;
+4. **Balance** (after the repair and re-plan, once every hole has been searched, and at the end;
    not when re-solving): hand single shifts from people loaded above their share to eligible
-   people below it while the fair-load and request rules' cost drops (cover unchanged; kept
-   only when :func:`solver.check` scores the result no worse).
+   people below it while the fair-load and request rules' cost drops, directly or through a
+   middle person who trades a shift of their own (cover unchanged; holes the givers now fit
+   are filled; kept only when :func:`solver.check` scores the result no worse).
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
