@@ -90,6 +90,9 @@ REPAIR_SHARE = 0.3
 BALANCE_SHARE = 0.3
 # Share of the remaining time the re-planning of scarce skills (see _Large.replan) may search.
 REPLAN_SHARE = 0.7
+# A skill whose share of that time is shorter is not re-planned (building the model of 150
+# holders over 90 days takes seconds of its own).
+REPLAN_MIN_SECONDS = 5.0
 # Days either side of a shift within which a person's other shifts may block it (7-day rules).
 WEEK_DAYS = 7
 
@@ -476,8 +479,8 @@ class _Large:
         gained = 0
         for role in roles:
             share = budget * holes[role] / total
-            if self.stop() or share < 1.0:
-                continue
+            if self.stop() or share < REPLAN_MIN_SECONDS:
+                continue  # a few holes of a widely held skill: not worth building its model
             goal = coverage_bound(self.problem, self.index, {role})
             plan = replan_role(
                 self.problem,
