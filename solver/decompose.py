@@ -972,7 +972,7 @@ class _Large:
                     continue
                 shift = self.shifts[sid]
                 out = weight * step(state.load(pid), fair_cap[pid]) + self.wish(state, pid, shift)
-                if self._chain(state, pid, shift, role, out, pinned, ranked, next_cost):
+                if self._chain(state, pid, shift, role, out, pinned, ranked, next_cost, deadline):
                     chains += 1
         return chains
 
@@ -986,10 +986,14 @@ class _Large:
         pinned: set[tuple[str, str]],
         ranked: dict[int, list[tuple[int, str]]],
         next_cost: Callable[[str], int],
+        deadline: float,
     ) -> bool:
-        """One chain of :meth:`_chains` for ``pid``'s ``shift`` (made and True, or nothing)."""
+        """One chain of :meth:`_chains` for ``pid``'s ``shift`` (made and True, or nothing;
+        nothing either once ``deadline`` has passed: a slot may have thousands of people)."""
         day = state.day_of(shift)
-        for qid in self.people_of_slot.get(self.index.slot_of[shift.id], ()):
+        for n, qid in enumerate(self.people_of_slot.get(self.index.slot_of[shift.id], ())):
+            if n % 64 == 63 and self.elapsed() > deadline:
+                return False
             middle = self.people[qid]
             if qid == pid or state.static_block(middle, shift, role) is not None:
                 continue

@@ -41,6 +41,8 @@ __all__ = ["Plan", "open_posts", "replan_role"]
 PATIENCE_SECONDS = 8.0
 PATIENCE_SHARE = 0.3
 WATCH_SECONDS = 0.25
+# No search when building the model left less than this of the budget.
+MIN_SEARCH_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,10 @@ def replan_role(
     """A plan filling more posts of ``role`` than ``state`` does, or None (see the module doc).
 
     ``goal`` is the most posts of the role any roster can fill (e.g. a max-flow bound); the
-    search stops once it reaches it. ``budget`` is the CP-SAT search's wall-clock limit.
+    search stops once it reaches it. ``budget`` is the wall-clock limit of building the model
+    and searching it.
     """
+    started = time.monotonic()
     need = open_posts(problem, index, role)
     if not need:
         return None
@@ -180,13 +184,17 @@ def replan_role(
         return None
     for key, var in chosen.items():
         model.add_hint(var, key in hint)
+    # building the model came out of the budget
+    left = budget - (time.monotonic() - started)
+    if left < MIN_SEARCH_SECONDS or (stop is not None and stop()):
+        return None
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, workers)
-    solver.parameters.max_time_in_seconds = max(0.1, budget)
+    solver.parameters.max_time_in_seconds = left
     solver.parameters.random_seed = seed
     # the hint is a full feasible solution: neighbourhoods around it improve it fastest
     solver.parameters.use_lns_only = True
-    watch = _Watch(solver, stop, goal, max(PATIENCE_SECONDS, PATIENCE_SHARE * budget))
+    watch = _Watch(solver, stop, goal, max(PATIENCE_SECONDS, PATIENCE_SHARE * left))
     with watch:
         status = solver.solve(model, watch)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

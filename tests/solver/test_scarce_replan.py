@@ -12,6 +12,7 @@ from solver.decompose import _Large
 from solver.feasibility import RosterState
 from solver.flow import SlotIndex, coverage_bound
 from solver.model import Problem
+from solver.progress import Stopper
 from solver.scarce import open_posts, replan_role
 from tests.solver.solver_factories import make_person, make_shift
 
@@ -108,3 +109,11 @@ def test_solve_large_keeps_a_placed_plan_only_when_it_fills_more(stopped: bool) 
         assert large.filled(state) == 3
     report = check(problem, state.assignments())
     assert report.ok
+
+
+def test_no_search_once_stopped_or_without_budget() -> None:
+    problem = two_day_problem()
+    index = SlotIndex(problem)
+    state = poor_roster(problem)
+    assert replan_role(problem, index, state, SAMPLER, 30.0, stop=Stopper(lambda: True)) is None
+    assert replan_role(problem, index, state, SAMPLER, 0.0) is None
