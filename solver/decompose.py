@@ -17,6 +17,10 @@ literals. :func:`solve_large` never builds that model:
    dropped, so the construction just refills the holes.
 2. **Repair.** Ejection chains of length one: a qualified person blocked from a hole only by
    one of their own assignments moves onto it when someone else can take the post they leave.
+   **Re-plan scarce skills** (not when re-solving): a scarce skill that still has holes is
+   re-planned over the whole horizon by :func:`solver.scarce.replan_role` (its holders' weeks
+   are chained by caps and rest, which single moves cannot untangle), the plan is placed, the
+   posts its holders gave up are refilled, and the result is kept only when it fills more.
 3. **Improve.** Large-neighbourhood search with the core CP-SAT model
    (:func:`solver.build.build`): pick a cluster of a few neighbouring sites (by site id, which
    groups districts) and a window of days — around an unfilled post while there are any —
@@ -28,10 +32,11 @@ literals. :func:`solve_large` never builds that model:
    more posts or costs the fair-load rule no more among the people it changes. When
    re-solving, only the holes the change opened are searched and a change must pay for
    itself in cover or leads.
-4. **Balance** (right after the repair, once every hole has been searched, and at the end;
+4. **Balance** (after the repair and re-plan, once every hole has been searched, and at the end;
    not when re-solving): hand single shifts from people loaded above their share to eligible
-   people below it while the fair-load and request rules' cost drops (cover unchanged; kept
-   only when :func:`solver.check` scores the result no worse).
+   people below it while the fair-load and request rules' cost drops, directly or through a
+   middle person who trades a shift of their own (cover unchanged; holes the givers now fit
+   are filled; kept only when :func:`solver.check` scores the result no worse).
 
 The roster returned has been accepted by :func:`solver.check`. Problems with minimum rules
 (minimum minutes, minimum runs of days on or off), which the construction cannot guarantee, go
@@ -49,6 +54,7 @@ import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -62,6 +68,7 @@ from solver.flow import SlotIndex, coverage_bound, plan_slots, seven_day_cap
 from solver.model import Assignment, Demand, Person, Problem, Shift, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, StopOnRequest, Stopper
 from solver.rules.fairness import capacity, step
+from solver.scarce import Plan, replan_role
 
 __all__ = ["construct", "person_capacity", "solve_large"]
 
@@ -81,6 +88,13 @@ FAIR_SLACK = 1.1
 REPAIR_SHARE = 0.3
 # Share of the remaining time each pass of load balancing (see _Large.balance) may use.
 BALANCE_SHARE = 0.3
+# Share of the remaining time the re-planning of scarce skills (see _Large.replan) may search.
+REPLAN_SHARE = 0.7
+# A skill whose share of that time is shorter is not re-planned (building the model of 150
+# holders over 90 days takes seconds of its own).
+REPLAN_MIN_SECONDS = 5.0
+# Days either side of a shift within which a person's other shifts may block it (7-day rules).
+WEEK_DAYS = 7
 
 
 def person_capacity(problem: Problem, index: SlotIndex, person: Person) -> int:
@@ -441,6 +455,140 @@ class _Large:
                     state.add(pid, other, old_role)
         return gained
 
+    def replan(self, state: RosterState) -> int:
+        """Re-plan each scarce skill with holes over the whole horizon; return the posts gained.
+
+        A skill's posts are re-planned slot by slot by :func:`solver.scarce.replan_role` (its
+        holders' weeks chained by caps and rest, which the repair's single moves cannot
+        untangle), from the roster as it is. The plan is placed (:meth:`_place`), the posts its
+        holders gave up are refilled (:meth:`fill`, :meth:`repair`), and the result is kept
+        only when it fills more posts than before. Bounded by ``REPLAN_SHARE`` of the
+        remaining time (the search stops early once a search round finds nothing better).
+        """
+        if self.filled(state) >= self.cover_bound:
+            return 0
+        holes: dict[str, int] = defaultdict(int)
+        for s in self.problem.shifts:
+            for d in s.demands:
+                if d.role in self.scarce:
+                    holes[d.role] += max(0, self.target(s.id, d) - state.filled[(s.id, d.role)])
+        roles = sorted((r for r, n in holes.items() if n), key=lambda r: (-holes[r], r))
+        # each role's search gets its share of the holes' share of the time
+        budget = REPLAN_SHARE * (self.remaining() - self.finish_seconds())
+        total = sum(holes.values())
+        gained = 0
+        for role in roles:
+            share = budget * holes[role] / total
+            if self.stop() or share < REPLAN_MIN_SECONDS:
+                continue  # a few holes of a widely held skill: not worth building its model
+            goal = coverage_bound(self.problem, self.index, {role})
+            plan = replan_role(
+                self.problem,
+                self.index,
+                state,
+                role,
+                share,
+                workers=self.workers,
+                seed=self.seed,
+                stop=self.stop,
+                goal=goal,
+            )
+            if plan is None or self.stop():
+                continue
+            before = state.assignments()
+            filled = self.filled(state)
+            self._place(state, plan)
+            self.repair(state)
+            if self.filled(state) > filled:
+                gained += self.filled(state) - filled
+                self.plan = {(p, i) for p, i in self.plan if p not in plan.slots}
+                self.plan |= {(p, i) for p, slots in plan.slots.items() for i in slots}
+                continue
+            for a in state.assignments():
+                state.remove(a.person, self.shifts[a.shift])
+            for a in before:
+                state.add(a.person, self.shifts[a.shift], a.role)
+        return gained
+
+    def _place(self, state: RosterState, plan: Plan) -> None:
+        """Put the plan's holders on their planned slots in the plan's role, then refill the
+        open posts of every slot.
+
+        A holder whose slots change gives up their posts of that role off the plan first (pins
+        aside); a planned slot they are blocked from by another assignment of theirs is taken
+        when giving up the nearest of those in general roles clears it.
+        """
+        role = plan.role
+        pinned = {(a.person, a.shift) for a in self.problem.pins}
+        kept_site: dict[tuple[str, int], str] = {}
+        todo: list[tuple[int, str]] = []
+        for pid, slots in plan.slots.items():
+            held = state.held.get(pid, {})
+            now = {self.index.slot_of[sid]: sid for sid, r in held.items() if r == role}
+            if now.keys() == slots:
+                continue
+            for i, sid in now.items():
+                if (pid, sid) in pinned:
+                    continue
+                state.remove(pid, self.shifts[sid])
+                kept_site[(pid, i)] = sid
+            todo += [(i, pid) for i in slots]
+        for i, pid in sorted(todo):
+            person = self.people[pid]
+            entries: list[Entry] = [
+                [shift, self.target(shift.id, demand) - state.filled[(shift.id, role)]]
+                for shift in self.index.slots[i].shifts
+                if (demand := shift.demand(role)) is not None
+                and state.filled[(shift.id, role)] < self.target(shift.id, demand)
+                and state.static_block(person, shift, role) is None
+            ]
+            if not entries:
+                continue
+            same = [e for e in entries if e[0].id == kept_site.get((pid, i))]
+            entry = same[0] if same else self._choose(person, entries, state, -1, {})
+            if entry is not None:
+                self._make_room(state, person, entry[0], role, pinned)
+        self.fill(state, range(len(self.index.slots)))
+
+    def _make_room(
+        self,
+        state: RosterState,
+        person: Person,
+        shift: Shift,
+        role: str,
+        pinned: set[tuple[str, str]],
+    ) -> bool:
+        """Give ``person`` the post (``shift``, ``role``), giving up the fewest of their own
+        other assignments within a week of it (general roles first, nearest first) that block
+        it (never a post of a scarce skill); False (and nothing changed) when that does not
+        clear it."""
+        pid = person.id
+        if state.blocker(person, shift) is None:
+            state.add(pid, shift, role)
+            return True
+        day = state.day_of(shift)
+        mine = [
+            self.shifts[sid]
+            for sid, held in state.held.get(pid, {}).items()
+            if held not in self.scarce
+            and (pid, sid) not in pinned
+            and abs(state.day_of(self.shifts[sid]) - day) < WEEK_DAYS
+        ]
+        mine.sort(key=lambda s: (abs(state.day_of(s) - day), s.start))
+        given_up: list[tuple[Shift, str]] = []
+        for other in mine:
+            given_up.append((other, state.remove(pid, other)))
+            if state.blocker(person, shift) is None:
+                state.add(pid, shift, role)
+                # take back what did not need giving up
+                for back, held in given_up[:-1]:
+                    if state.blocker(person, back) is None:
+                        state.add(pid, back, held)
+                return True
+        for back, held in given_up:
+            state.add(pid, back, held)
+        return False
+
     def _refill(self, state: RosterState, shift: Shift, role: str, exclude: str) -> bool:
         """Give the post (shift, role) to the least-loaded person who can take it."""
         best: tuple[float, str] | None = None
@@ -786,7 +934,102 @@ class _Large:
                             moved += 1
                             improved = True
                             break
+            if not improved and self.elapsed() < deadline:
+                chained = self._chains(state, holders, deadline, pinned)
+                moved += chained
+                improved = chained > 0
         return moved
+
+    def _chains(
+        self,
+        state: RosterState,
+        holders: list[str],
+        deadline: float,
+        pinned: set[tuple[str, str]],
+    ) -> int:
+        """Hand shifts on through one middle person; return the number of chains made.
+
+        A holder ``p``'s shift goes to ``q``, who is blocked from it only by one of their own
+        shifts within a week, and that shift goes to ``r``: ``q`` works as much as before,
+        ``p`` one shift less and ``r`` one more. Made when that lowers the fair-load and
+        request rules' cost, like a single move of :meth:`balance`, for the moves the rest
+        and weekly rules leave no single move for. Holders are tried most loaded first, the
+        upper half only, until ``deadline``.
+        """
+        weight = self.problem.rules.weight_fair_load
+        fair_cap = self.fair_cap
+
+        def next_cost(qid: str) -> int:
+            return weight * step(state.load(qid) + 1, fair_cap[qid])
+
+        ranked: dict[int, list[tuple[int, str]]] = {}
+        chains = 0
+        for pid in holders[: max(1, len(holders) // 2)]:
+            for sid, role in list(state.held.get(pid, {}).items()):
+                if self.elapsed() > deadline or self.stop():
+                    return chains
+                if (pid, sid) in pinned or sid not in state.held.get(pid, {}):
+                    continue
+                shift = self.shifts[sid]
+                out = weight * step(state.load(pid), fair_cap[pid]) + self.wish(state, pid, shift)
+                if self._chain(state, pid, shift, role, out, pinned, ranked, next_cost, deadline):
+                    chains += 1
+        return chains
+
+    def _chain(
+        self,
+        state: RosterState,
+        pid: str,
+        shift: Shift,
+        role: str,
+        out: int,
+        pinned: set[tuple[str, str]],
+        ranked: dict[int, list[tuple[int, str]]],
+        next_cost: Callable[[str], int],
+        deadline: float,
+    ) -> bool:
+        """One chain of :meth:`_chains` for ``pid``'s ``shift`` (made and True, or nothing;
+        nothing either once ``deadline`` has passed: a slot may have thousands of people)."""
+        day = state.day_of(shift)
+        for n, qid in enumerate(self.people_of_slot.get(self.index.slot_of[shift.id], ())):
+            if n % 64 == 63 and self.elapsed() > deadline:
+                return False
+            middle = self.people[qid]
+            if qid == pid or state.static_block(middle, shift, role) is not None:
+                continue
+            if state.blocker(middle, shift) is None:
+                continue  # a single move, left to balance
+            for tid in list(state.held.get(qid, {})):
+                other = self.shifts[tid]
+                if (qid, tid) in pinned or abs(state.day_of(other) - day) >= WEEK_DAYS:
+                    continue
+                i = self.index.slot_of[tid]
+                if i not in ranked:
+                    people = self.people_of_slot.get(i, ())
+                    ranked[i] = sorted((next_cost(r), r) for r in people if self.fair_cap[r])
+                budget = out - self.wish(state, qid, shift) + self.wish(state, qid, other)
+                if not ranked[i] or ranked[i][0][0] >= budget:
+                    continue  # nobody could take the middle person's shift for less
+                other_role = state.remove(qid, other)
+                if state.blocker(middle, shift) is None:
+                    for ranked_cost, rid in ranked[i]:
+                        if ranked_cost >= budget:
+                            break  # ranked when first asked: a taker may be missed
+                        taker = self.people[rid]
+                        if rid in (pid, qid) or other_role not in taker.roles:
+                            continue
+                        if next_cost(rid) + self.wish(state, rid, other) >= budget:
+                            continue
+                        if (
+                            state.static_block(taker, other, other_role) is None
+                            and state.blocker(taker, other) is None
+                        ):
+                            state.remove(pid, shift)
+                            state.add(qid, shift, role)
+                            state.add(rid, other, other_role)
+                            return True
+                state.add(qid, other, other_role)
+        return False
 
     @staticmethod
     def _holders(state: RosterState, shift: Shift) -> list[str]:
@@ -835,6 +1078,9 @@ class _Large:
         if not self.stop() and self.repair(state):
             report = self.timed_check(state)
             self.report(report.objective, state)
+        if not problem.baseline and not self.stop() and self.replan(state):
+            report = self.timed_check(state)
+            self.report(report.objective, state)
         if not problem.baseline and self.remaining() > self.check_seconds + 1.0:
             # even out the loads now (then one check of the whole roster): the search below may
             # run to the limit without reaching its own balance, and it only accepts changes
@@ -871,13 +1117,17 @@ class _Large:
         )
 
     def _balanced(self, state: RosterState, report: CheckReport) -> CheckReport:
-        """Balance loads (:meth:`balance`); keep the result when check scores it no worse
-        (a move may cost a preferred site or a partner's company), else undo it."""
+        """Balance loads (:meth:`balance`) and fill the holes the people who handed shifts on
+        now fit; keep the result when check scores it no worse (a move may cost a preferred
+        site or a partner's company), else undo it."""
         if self.stop():
             return report
         before = state.assignments()
         if not self.balance(state):
             return report
+        if self.filled(state) < self.cover_bound:
+            # whoever handed a shift on may now fit a hole
+            self.fill(state, range(len(self.index.slots)))
         after = check(self.problem, state.assignments())
         if after.ok and after.objective <= report.objective:
             self.report(after.objective, state)

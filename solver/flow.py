@@ -144,13 +144,16 @@ def _total_cap(problem: Problem, person: Person, open_days: int) -> int:
     return max(0, min(caps))
 
 
-def coverage_bound(problem: Problem, index: SlotIndex | None = None) -> int:
-    """The most posts (minimum head counts) any roster of ``problem`` could fill.
+def coverage_bound(
+    problem: Problem, index: SlotIndex | None = None, roles: set[str] | None = None
+) -> int:
+    """The most posts (minimum head counts) any roster of ``problem`` could fill; with
+    ``roles``, the most posts of those roles alone.
 
     An upper bound from the max-flow described in the module docstring; exact when rest,
     sliding-window and night limits do not bind and availability is per slot.
     """
-    flow, _ = _max_flow(problem, index or SlotIndex(problem), None)
+    flow, _ = _max_flow(problem, index or SlotIndex(problem), roles)
     return 0 if flow is None else int(flow.optimal_flow())
 
 
