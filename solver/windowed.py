@@ -181,13 +181,15 @@ class _Windowed:
                 self.budget.charge(work(items=COVER_STEP_ITEMS))
                 return self.stop() or self.remaining() <= COVER_SHARE * self.time_limit
 
-            feasible = improve_cover(problem, feasible, stop=cover_stop)
-            current = {(a.person, a.shift): a.role for a in feasible}
-            report = self.checked(current)
+            covered = improve_cover(problem, feasible, stop=cover_stop)
+            if covered != feasible:  # an unchanged roster keeps its report: no second check
+                feasible = covered
+                current = {(a.person, a.shift): a.role for a in feasible}
+                report = self.checked(current)
+                if report.objective < self.penalty:
+                    self.penalty = float(report.objective)
+                    self._note(current)
             self._phase("cover")
-            if report.objective < self.penalty:
-                self.penalty = float(report.objective)
-                self._note(current)
         if not self.out_of_time():
             roster, spent = rolling_roster(
                 problem,
