@@ -13,7 +13,8 @@ from the config each time.
 - csrf_token: Flask-WTF's own token of this request, once it has made it (it keeps it in `g`
   for the rest of the request and answers it from there).
 
-`install(app)` puts them in place of the libraries' globals (after CSRFProtect's init_app)."""
+`install(app)` puts them in place of the libraries' globals and Flask-WTF's context value (after
+CSRFProtect's init_app)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,10 @@ def install(app: Flask) -> None:
     global _field_name
     _field_name = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     app.jinja_env.globals.update(url_for=template_url_for, csrf_token=csrf_token)
+    # Flask-WTF also puts its own in every render_template context: this one, registered
+    # after it, wins.
+    app.context_processor(_csrf_token_in_context)
+
+
+def _csrf_token_in_context() -> dict[str, Any]:
+    return {"csrf_token": csrf_token}

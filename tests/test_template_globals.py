@@ -41,6 +41,10 @@ def test_the_same_urls_as_flask(app: Flask, script_root: str) -> None:
 
 def test_templates_use_them(app: Flask) -> None:
     with app.test_request_context("/"):
+        used = render_template_string(
+            "{{ [url_for, csrf_token] == ours }}", ours=[template_url_for, csrf_token]
+        )
+        assert used == "True"
         page = render_template_string(
             "{{ url_for('volunteer.shift_cancel', assignment_id=5) }}|{{ csrf_token() }}"
         )
