@@ -127,9 +127,9 @@ def cutoff_hours() -> int:
 # /me's statements, built once (every volunteer opens /me, again and again on the night):
 # building them costs more CPU than running them. Values are bound parameters.
 _RESPONSES = select(ShiftResponse).where(ShiftResponse.volunteer_id == bindparam("volunteer"))
-# My published shifts, as rows with their site, role and period: one statement however many
-# sites, days and periods, and no Assignment objects (loading them with their joined
-# relationships cost three times the CPU).
+# My published shifts, as rows with their site, role, period and my answer to the post: one
+# statement however many sites, days and periods, and no Assignment objects (loading them with
+# their joined relationships cost three times the CPU).
 _MINE = (
     select(
         Assignment.id,
@@ -140,11 +140,21 @@ _MINE = (
         Site,
         Role,
         PlanningPeriod,
+        ShiftResponse.status,
+        ShiftResponse.reason,
     )
     .join(Site, Site.id == Assignment.site_id)
     .join(Role, Role.id == Assignment.role_id)
     .join(Roster, Roster.id == Assignment.roster_id)
     .join(PlanningPeriod, PlanningPeriod.id == Roster.period_id)
+    # My answer to the post, if any (one per volunteer, site, day and shift).
+    .outerjoin(
+        ShiftResponse,
+        (ShiftResponse.volunteer_id == Assignment.volunteer_id)
+        & (ShiftResponse.site_id == Assignment.site_id)
+        & (ShiftResponse.day == Assignment.day)
+        & (ShiftResponse.shift == Assignment.shift),
+    )
     .where(
         Assignment.volunteer_id == bindparam("volunteer"),
         Assignment.roster_id.in_(latest_published_rosters()),
@@ -163,6 +173,8 @@ class Mine(NamedTuple):
     site: Site
     role: Role
     period: PlanningPeriod
+    status: str | None  # my answer: None, "confirmed" or "cancelled"
+    reason: str | None
 
 
 def _responses(volunteer_id: int) -> dict[tuple[int, date, str], ShiftResponse]:
@@ -184,16 +196,13 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     rows: Iterable[Any] = _crews_of(volunteer.id, mine)
     for row in rows:
         crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
-    answers = _responses(volunteer.id)
     cutoff = timedelta(hours=cutoff_hours())
     upcoming: list[ShiftCard] = []
     past: list[ShiftCard] = []
     for a in mine:
         card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)])
         card.find_coordinators = partial(coordinators, a.period)
-        answer = answers.get((a.site_id, a.day, a.shift))
-        if answer is not None:
-            card.status, card.reason = answer.status, answer.reason
+        card.status, card.reason = a.status, a.reason
         card.ended = ended = card.end <= now
         open_ = not ended and card.status != CANCELLED_BY_VOLUNTEER
         card.can_cancel = open_ and now <= card.start - cutoff
