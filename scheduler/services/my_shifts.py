@@ -188,7 +188,8 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     """The volunteer's shifts in the latest published version of every period: upcoming (not
     yet ended, not cancelled) first by start, then past and cancelled ones, latest first."""
     now = now or utcnow()
-    mine = [Mine(*row) for row in db.session.execute(_MINE, {"volunteer": volunteer.id})]
+    found: Iterable[Any] = db.session.execute(_MINE, {"volunteer": volunteer.id})
+    mine = [Mine(*row) for row in found]
     if not mine:
         return MyShifts([], [])
     coordinators = _Coordinators()
