@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import add_error
 from scheduler.htmx import fragment, is_htmx, render, retarget
+from scheduler.i18n import current_locale
 from scheduler.labels import SHIFT_LABELS, TranslatedOnce
 from scheduler.limits import account_allowed, count_account_failure
 from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod
@@ -59,7 +60,7 @@ from scheduler.volunteer.forms import (
 
 def _date_format(skeleton: str) -> Callable[[date], str]:
     def fmt(day: date) -> str:
-        return _format_day(skeleton, str(get_locale()), day)
+        return _format_day(skeleton, str(current_locale()), day)
 
     return fmt
 
