@@ -14,13 +14,21 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from scheduler import models  # registers every table with the metadata
+from scheduler import form_html, models  # models: registers every table with the metadata
 from scheduler.config import CONFIGS, Config
 from scheduler.extensions import babel, compress, csrf, db, login_manager, migrate
-from scheduler.i18n import colon, install_template_gettext, localized_name, select_locale
+from scheduler.i18n import (
+    colon,
+    comma,
+    install_template_gettext,
+    list_comma,
+    localized_name,
+    select_locale,
+)
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
+from scheduler.sessions import SigningOnceSessionInterface
 from scheduler.static_assets import init_app as init_static_assets
 from scheduler.template_globals import install as install_template_globals
 
@@ -53,6 +61,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     # Ids in URLs are database integers: anything beyond 32 bits is simply not found (404),
     # rather than overflowing the database driver (a 500).
     app.url_map.converters["int"] = DatabaseId
+    app.session_interface = SigningOnceSessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)
@@ -62,6 +71,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
     install_template_globals(app)
+    form_html.install()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -176,6 +186,8 @@ def _register_template_context(app: Flask) -> None:
 
     app.add_template_filter(localized_name, "localized")
     app.add_template_global(colon, "colon")  # {{ _("Role") }}{{ colon() }}
+    app.add_template_global(comma, "comma")
+    app.add_template_global(list_comma, "list_comma")
     app.add_template_filter(span_label, "span_to")  # {{ start|span_to(end) }}
 
     @app.after_request

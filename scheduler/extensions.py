@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 from flask_babel import Babel
@@ -37,3 +39,18 @@ def rowcount(statement: Executable) -> int:
     is typed as returning a Result, which has no rowcount; for these statements it is a
     CursorResult.)"""
     return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
+
+
+@contextmanager
+def keep_loaded_on_commit() -> Iterator[None]:
+    """Commits inside leave the session's objects loaded instead of expiring them, for a
+    request that goes on using rows it has just written, whose values it knows (no server
+    defaults or triggers): each would otherwise be read back with a SELECT, in a new
+    transaction. A rollback still expires everything."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before

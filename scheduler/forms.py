@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import flash
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, Form
 from wtforms.fields.choices import SelectChoice
 
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.parsing import database_id
 from scheduler.services.errors import ServiceError
 

@@ -8,7 +8,7 @@ from typing import Any
 from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -128,9 +128,38 @@ def translations() -> NullTranslations:
     return found
 
 
+def gettext(string: str, **variables: Any) -> str:
+    """flask_babel.gettext through `translations()`: the same text, found in a few steps."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """flask_babel.lazy_gettext translated through `translations()`: a form's labels,
+    descriptions and messages are translated again on every use (a registration page shows
+    some twenty), each through Flask-Babel's walk of the request context."""
+    return LazyString(gettext, string, **variables)
+
+
+def _english() -> bool:
+    locale = current_locale()
+    return locale is not None and locale.language.startswith("en")
+
+
 def colon() -> str:
     """What ends a label before its value in the current locale: the full-width '：' in
     Chinese (no space after it), ': ' in English. Templates write `{{ _("Role") }}{{ colon() }}`
     instead of a literal ':' (tests/test_zh_colons.py checks they do)."""
-    locale = current_locale()
-    return ": " if locale is not None and locale.language.startswith("en") else "："
+    return ": " if _english() else "："
+
+
+def comma() -> str:
+    """What joins two clauses or phrases ("12 shifts, on 5 days"): '，' in Chinese, ', ' in
+    English. Templates write `{{ comma() }}` rather than a literal ','."""
+    return ", " if _english() else "，"
+
+
+def list_comma() -> str:
+    """What separates the items of a list of names or terms: the enumeration comma '、' in
+    Chinese, ', ' in English."""
+    return ", " if _english() else "、"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from scheduler.i18n import lazy_gettext as _l
 
 __all__ = [
     "AUDIT_ACTION_LABELS",

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -19,6 +18,7 @@ from wtforms.validators import Length, Optional
 
 from scheduler.extensions import db
 from scheduler.forms import NONE, add_error, id_or_none, select_choices
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import PlanningPeriod, Site, User, Volunteer
 from scheduler.services import delivery, messages, scope, senders

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -25,6 +24,7 @@ from wtforms.validators import (
 )
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.models import District, Skill, WorkUnit
 from scheduler.services.accounts import MAX_NAME_LENGTH
@@ -45,15 +45,20 @@ def _too_long(n: int) -> LazyString:
     return _l("At most %(n)d characters.", n=n)
 
 
+# Built once: the registration page asks on every GET and POST.
+_DISTRICTS = select(District).order_by(District.name)
+_WORK_UNIT_NAMES = select(WorkUnit.name).order_by(WorkUnit.name)
+
+
 def district_choices() -> list[tuple[int, str | LazyString]]:
     """The district select's choices: a prompt (0), then every district by name."""
-    districts = db.session.scalars(select(District).order_by(District.name))
+    districts = db.session.scalars(_DISTRICTS)
     return [(0, _l("Choose your district")), *((d.id, d.name) for d in districts)]
 
 
 def work_unit_names() -> list[str]:
     """Known work units, for the datalist under the work unit field."""
-    return list(db.session.scalars(select(WorkUnit.name).order_by(WorkUnit.name)))
+    return list(db.session.scalars(_WORK_UNIT_NAMES))
 
 
 class ProfileForm(FlaskForm):

@@ -8,9 +8,12 @@ computer's — while the session that made the change is given the new version a
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from flask import session
+from flask import Flask, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user
+from itsdangerous import URLSafeTimedSerializer
 
 from scheduler.models import User
 
@@ -39,3 +42,22 @@ def keep_session(user: User) -> None:
 def session_is_current(user: User) -> bool:
     """Whether this session was opened with the account's current password."""
     return session.get(SESSION_KEY) == password_version(user)
+
+
+class SigningOnceSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer built once per secret key
+    instead of on every request (and again when the cookie is written): building one encodes
+    an empty dict to learn the serializer's output type, some hundred Python calls each time.
+    The cookie is the same, signed with the same key, salt and fallback keys."""
+
+    def __init__(self) -> None:
+        self._built: tuple[Any, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built = self._built
+        if built is not None and built[0] == keys:
+            return built[1]
+        serializer = super().get_signing_serializer(app)
+        self._built = (keys, serializer)
+        return serializer

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -15,6 +14,7 @@ from wtforms import DateField, Field, IntegerField, SelectField, TextAreaField, 
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from scheduler.forms import add_error, id_or_none, select_choices
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import PlanningPeriod, Role, Site, UrgentRequest
 from scheduler.models.base import utcnow
 from scheduler.models.urgent import MAX_NOTE_LENGTH, MAX_URGENT_HEADCOUNT

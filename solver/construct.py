@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from solver.budget import CP_SAT_UNITS_PER_SECOND, cp_sat_seconds
 from solver.budget import work as charge_for
-from solver.build import build, clear_hints
+from solver.build import build, candidate_choices, clear_hints
 from solver.model import Assignment, Problem, Shift
 
 __all__ = [
@@ -341,8 +341,9 @@ def rolling_roster(
     deadline: float | None = None,
 ) -> tuple[list[Assignment] | None, float]:
     """A roster built window by window (see the module doc), or None when a window had none in
-    time, and the budget seconds spent in deterministic mode (CP-SAT time and model building,
-    see :mod:`solver.budget`). Minimum minutes may still be short at the end (check the
+    time (or when building the windows' models alone is charged more than ``hard_limit``),
+    and the budget seconds spent in deterministic mode (CP-SAT time and model building, see
+    :mod:`solver.budget`). Minimum minutes may still be short at the end (check the
     result); every other hard rule holds. Pins are kept. ``deterministic``
     budgets every window in deterministic time, so the roster depends only on the input.
 
@@ -354,6 +355,13 @@ def rolling_roster(
     started = time.monotonic()
     spent = 0.0
     hard_limit = time_limit if hard_limit is None else max(hard_limit, time_limit)
+    # The windows' models hold at least every candidate choice of the horizon once: when
+    # building them alone is charged more than the whole time allowed, no roster can come
+    # in time (a year of 150 people and 32 shifts a day at a 30 s limit), so none is tried.
+    floor = charge_for(model_items=candidate_choices(problem))
+    if floor > hard_limit:
+        log.debug("rolling roster: skipped, building its windows takes %.1fs at least", floor)
+        return None, 0.0
 
     def used() -> float:
         return spent if deterministic else time.monotonic() - started

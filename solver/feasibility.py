@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,22 @@ __all__ = ["Block", "RosterState"]
 
 # (code, *facts): e.g. ("rest", other_shift_id, gap_hours, needed_hours)
 Block = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """One person's limits as :meth:`RosterState.blocker` asks them (see Problem.limit)."""
+
+    person: Person
+    rest_hours: float
+    rest: timedelta
+    reach: int
+    max_shifts: int | float | None
+    max_minutes: int | float | None
+    seven: int | None
+    night_cap: int | float | None
+    longest: int | float | None
+    weekends: int | float | None
 
 
 class RosterState:
@@ -52,6 +69,7 @@ class RosterState:
             if d.weekday() >= 5
         }
         self._seven: dict[str, int | None] = {}
+        self._person_limits: dict[str, _Limits] = {}
         for a in assignments:
             self.add(a.person, self.shifts[a.shift], a.role)
 
@@ -133,6 +151,27 @@ class RosterState:
             return ("nights_limit", 0, 0, ())
         return None
 
+    def _limits(self, person: Person) -> _Limits:
+        """The person's limits that :meth:`blocker` asks, looked up once per person."""
+        entry = self._person_limits.get(person.id)
+        if entry is None or entry.person is not person:
+            limit = self.problem.limit
+            rest_hours = float(limit(person, "min_rest_hours") or 0)
+            entry = _Limits(
+                person=person,
+                rest_hours=rest_hours,
+                rest=timedelta(hours=rest_hours),
+                reach=2 + int(rest_hours // 24),
+                max_shifts=limit(person, "max_shifts"),
+                max_minutes=limit(person, "max_minutes"),
+                seven=self.seven_cap(person),
+                night_cap=limit(person, "max_nights_in_7_days"),
+                longest=limit(person, "max_consecutive_days"),
+                weekends=limit(person, "max_weekends"),
+            )
+            self._person_limits[person.id] = entry
+        return entry
+
     def blocker(self, person: Person, shift: Shift) -> Block | None:
         """The first hard rule that stops ``person`` from also working ``shift``, or ``None``.
 
@@ -140,65 +179,93 @@ class RosterState:
         :meth:`static_block` for the others.
         """
         pid = person.id
-        rules = self.rules
+        limits = self._limits(person)
         mine = self.on_day.get(pid, {})
         day = self.day_of(shift)
-        rest_hours = float(self.problem.limit(person, "min_rest_hours") or 0)
-        rest = timedelta(hours=rest_hours)
-        reach = 2 + int(rest_hours // 24)
-        for other_day in range(day - reach, day + reach + 1):
-            for s in mine.get(other_day, ()):
-                first, second = (
-                    (s, shift) if (s.start, s.id) <= (shift.start, shift.id) else (shift, s)
-                )
-                if s.id == shift.id or second.start < first.end:
-                    return ("busy_elsewhere", s.id)
-                if second.start < first.end + rest:
-                    gap = (second.start - first.end) / timedelta(hours=1)
-                    return ("rest", s.id, gap, rest_hours)
-                gap_days = self.day_of(second) - self.day_of(first)
-                if gap_days == 1 and (first.kind, second.kind) in rules.forbidden_successions:
-                    return ("succession", s.id, first.kind, second.kind)
-        per_day = rules.max_shifts_per_day
+        if mine:
+            rest = limits.rest
+            reach = limits.reach
+            forbidden = self.rules.forbidden_successions
+            for other_day in range(day - reach, day + reach + 1):
+                for s in mine.get(other_day, ()):
+                    # s is held on other_day: the days between the two are known
+                    if (s.start, s.id) <= (shift.start, shift.id):
+                        first, second, gap_days = s, shift, day - other_day
+                    else:
+                        first, second, gap_days = shift, s, other_day - day
+                    if s.id == shift.id or second.start < first.end:
+                        return ("busy_elsewhere", s.id)
+                    if rest and second.start < first.end + rest:
+                        gap = (second.start - first.end) / timedelta(hours=1)
+                        return ("rest", s.id, gap, limits.rest_hours)
+                    if gap_days == 1 and (first.kind, second.kind) in forbidden:
+                        return ("succession", s.id, first.kind, second.kind)
+        per_day = self.rules.max_shifts_per_day
         if per_day is not None and len(mine.get(day, ())) >= per_day:
             return ("shifts_per_day", tuple(s.id for s in mine[day]), per_day)
         cap = person.max_shifts_by_kind.get(shift.kind)
         if cap is not None and self.kind_count[(pid, shift.kind)] >= cap:
             return ("kind_cap", shift.kind, self.kind_count[(pid, shift.kind)], cap)
-        held = len(self.held.get(pid, ()))
-        max_shifts = self.problem.limit(person, "max_shifts")
-        if max_shifts is not None and held >= max_shifts:
-            return ("max_shifts", held, int(max_shifts))
-        max_minutes = self.problem.limit(person, "max_minutes")
+        max_shifts = limits.max_shifts
+        if max_shifts is not None:
+            held = len(self.held.get(pid, ()))
+            if held >= max_shifts:
+                return ("max_shifts", held, int(max_shifts))
+        max_minutes = limits.max_minutes
         if max_minutes is not None and self.minutes[pid] + shift.minutes > max_minutes:
             return ("max_minutes", self.minutes[pid], int(max_minutes))
         if mine:
-            block = self._windows(person, shift, day, mine)
-            if block is not None:
-                return block
-            block = self._runs(person, day, mine)
-            if block is not None:
-                return block
+            if limits.seven is not None or (
+                limits.night_cap is not None and shift.kind in self.rules.night_kinds
+            ):
+                block = self._windows(person, shift, day, mine)
+                if block is not None:
+                    return block
+            if limits.longest is not None and not mine.get(day):
+                block = self._runs(person, day, mine)
+                if block is not None:
+                    return block
+        if limits.weekends is None:
+            return None
         return self._weekends(person, shift, mine)
 
     def _windows(
         self, person: Person, shift: Shift, day: int, mine: dict[int, list[Shift]]
     ) -> Block | None:
+        """The 7-day limits over every window of days holding ``day``: each day's count is
+        taken once and the windows slide over them."""
         nights = self.rules.night_kinds
         seven = self.seven_cap(person)
         night_cap = self.problem.limit(person, "max_nights_in_7_days")
+        if night_cap is not None and shift.kind not in nights:
+            night_cap = None
         last_start = max(self.horizon - WINDOW_DAYS, 0)
-        for first in range(max(0, day - WINDOW_DAYS + 1), min(day, last_start) + 1):
-            days = range(first, first + WINDOW_DAYS)
-            if seven is not None:
-                count = sum(len(mine.get(d, ())) for d in days)
-                if count >= seven:
-                    code = "weekly_cap" if person.weekly_cap == seven else "seven_day_limit"
-                    return (code, count, seven, self.days[first])
-            if night_cap is not None and shift.kind in nights:
-                count = sum(1 for d in days for s in mine.get(d, ()) if s.kind in nights)
-                if count >= night_cap:
-                    return ("nights_limit", count, int(night_cap), self.days[first])
+        starts = range(max(0, day - WINDOW_DAYS + 1), min(day, last_start) + 1)
+        if not starts:
+            return None
+        low = starts.start
+        high = starts.stop - 1 + WINDOW_DAYS  # one past the last day of the last window
+        held = [mine.get(d, ()) for d in range(low, high)]
+        count = night_count = 0
+        if seven is not None:
+            counts = [len(those) for those in held]
+            count = sum(counts[:WINDOW_DAYS])
+        if night_cap is not None:
+            night_counts = [sum(1 for s in those if s.kind in nights) for those in held]
+            night_count = sum(night_counts[:WINDOW_DAYS])
+        for first in starts:
+            if first > low:  # slide: the day before leaves, the window's last day comes in
+                gone = first - 1 - low
+                new = first + WINDOW_DAYS - 1 - low
+                if seven is not None:
+                    count += counts[new] - counts[gone]
+                if night_cap is not None:
+                    night_count += night_counts[new] - night_counts[gone]
+            if seven is not None and count >= seven:
+                code = "weekly_cap" if person.weekly_cap == seven else "seven_day_limit"
+                return (code, count, seven, self.days[first])
+            if night_cap is not None and night_count >= night_cap:
+                return ("nights_limit", night_count, int(night_cap), self.days[first])
         return None
 
     def _runs(self, person: Person, day: int, mine: dict[int, list[Shift]]) -> Block | None:

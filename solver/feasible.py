@@ -12,7 +12,10 @@ person, taken in turn with everybody before them fixed, has a schedule of their 
    grow (runs touching either end of the horizon are exempt, as in :mod:`solver.rules
    .consecutive`), and a branch that can no longer reach the minimum minutes is cut. Days are
    worked where a post is still short or a request asks for it, or when the person falls
-   behind the pace their minimum needs; otherwise they are off. The search backtracks within
+   behind the pace their minimum needs; otherwise they are off. Both the cut and the pace
+   measure what is left against the most the person could still work: their free days as
+   runs of days on and off allow them (:func:`_run_bound`), filled with the longest kinds
+   their per-kind caps leave. The search backtracks within
    a budget of steps; a second pass works every day the rules allow (most minutes);
 2. if both passes fail, a CP-SAT model of that person alone (their shifts, the cover the
    others leave, the caps left), which finds a schedule whenever one exists.
@@ -31,6 +34,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
+from itertools import compress
+from operator import itemgetter
+from typing import NamedTuple
 
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
@@ -60,6 +66,24 @@ POLISH_ROUNDS = 3
 PERSON_SECONDS = 10.0
 
 Option = tuple[Shift, str]
+# (the longest option's minutes, each kind's longest in order of first appearance)
+_Summary = tuple[int, tuple[tuple[str, int], ...]]
+
+
+class _Options(NamedTuple):
+    """What a person may work each day (see :meth:`_PersonBuilder._options`)."""
+
+    days: list[list[Option]]  # each day's (shift, role), read-only
+    best: list[int]  # each day's longest option in minutes (0: none)
+    kinds: dict[str, int]  # kind -> its longest shift's minutes
+
+
+def _summary(kinds: Iterable[tuple[str, int]]) -> _Summary:
+    """The longest of some options' (kind, minutes), and each kind's longest."""
+    longest: dict[str, int] = {}
+    for kind, minutes in kinds:
+        longest[kind] = max(longest.get(kind, 0), minutes)
+    return max(longest.values(), default=0), tuple(longest.items())
 
 
 def feasible_roster(
@@ -108,10 +132,14 @@ def improve_cover(
     True the moves made so far are kept and no more are tried (a deadline, or a count of
     steps for a deterministic budget)."""
     roster = list(roster)
+    if stop is not None and stop():
+        return roster  # not even the bookkeeping: a deadline may be near
     state = RosterState(problem, roster)
     builder = _PersonBuilder(problem, state, stop=stop)
     builder.polish()
     builder.reassign_days()
+    if not builder.moves:
+        return roster  # nothing moved: no second check of the same roster
     better = state.assignments()
     if not check(problem, better).ok:  # a bug in the bookkeeping: keep what was given
         log.error("improve_cover broke a hard rule; the roster is kept as it was")
@@ -165,10 +193,17 @@ class _PersonBuilder:
     ) -> None:
         self.problem = problem
         self.stop = stop
+        self.moves = 0  # people moved by polish and reassign_days
         # work only what the minimums need (cover then only picks the shift)
         self.lazy = lazy
         self.state = state
         self.horizon = len(problem.days)
+        # roles -> each day's options and signature number (see _base_options)
+        self._bases: dict[frozenset[str], list[tuple[list[Option], int]]] = {}
+        # each signature number's (kind, minutes) of the options
+        self._signatures: list[tuple[tuple[str, int], ...]] = []
+        # (signature number, options kept) -> _summary of the kept options
+        self._summaries: dict[tuple[int, tuple[bool, ...]], _Summary] = {}
         self.by_day: dict[int, list[Shift]] = defaultdict(list)
         for shift in problem.shifts:
             self.by_day[state.day_of(shift)].append(shift)
@@ -176,6 +211,7 @@ class _PersonBuilder:
         self.under_weight: dict[tuple[str, str], int] = {}
         self.over_weight: dict[tuple[str, str], int] = {}
         self.demand: dict[tuple[str, str], Demand] = {}
+        self.posts: dict[tuple[str, str], tuple[int, int, int, int]] = {}
         for shift in problem.shifts:
             for d in shift.demands:
                 key = (shift.id, d.role)
@@ -188,6 +224,8 @@ class _PersonBuilder:
                 self.over_weight[key] = (
                     rules.weight_over_cover if d.over_weight is None else d.over_weight
                 )
+                # (minimum, upper head count, weight under, weight over): a post's cover
+                self.posts[key] = (d.min, d.upper, self.under_weight[key], self.over_weight[key])
 
     # -- cover ------------------------------------------------------------------------------
 
@@ -279,6 +317,7 @@ class _PersonBuilder:
                         ):
                             state.add(pid, shift, role)
                             moved += 1
+                            self.moves += 1
                             break
                         state.add(pid, other, old_role)
             if not moved:
@@ -390,6 +429,7 @@ class _PersonBuilder:
             state.remove(pid, shift)
             state.add(pid, other, demand.role)
             moved += 1
+        self.moves += moved
         return moved
 
     # -- one person -------------------------------------------------------------------------
@@ -402,44 +442,87 @@ class _PersonBuilder:
                 return True
         return self._cp_sat(person)
 
-    def _options(self, person: Person) -> list[list[Option]]:
+    def _options(self, person: Person) -> _Options:
         """Each day's (shift, role) the person may ever fill (see
-        :func:`solver.rules.eligibility.ineligibility`, inlined here for speed)."""
+        :func:`solver.rules.eligibility.ineligibility`, inlined here for speed), with each
+        day's longest option and each kind's longest shift. The lists are read-only: people
+        with the same roles may share them."""
         problem = self.problem
-        nights = problem.rules.night_kinds
-        no_nights = not person.accepts_nights or problem.limit(person, "max_nights_in_7_days") == 0
+        excluded = {kind for kind, cap in person.max_shifts_by_kind.items() if cap == 0}
+        if not person.accepts_nights or problem.limit(person, "max_nights_in_7_days") == 0:
+            excluded |= problem.rules.night_kinds
         available = person.available
-        days_off = person.days_off
-        roles = person.roles
-        banned = {kind for kind, cap in person.max_shifts_by_kind.items() if cap == 0}
-        options: list[list[Option]] = []
-        for day in range(self.horizon):
-            today: list[Option] = []
-            for shift in self.by_day.get(day, ()):
-                if (
-                    shift.id not in available
-                    or shift.day in days_off
-                    or shift.kind in banned
-                    or (no_nights and shift.kind in nights)
-                ):
-                    continue
-                today.extend((shift, d.role) for d in shift.demands if d.role in roles)
-            options.append(today)
-        return options
+        # a set holding every shift: nothing to filter (Availability is asked shift by shift)
+        everything = isinstance(available, frozenset | set) and self._shift_ids <= available
+        day_index = self.state.day_index
+        off = {day_index[d] for d in person.days_off if d in day_index}
+        masks: dict[int, tuple[bool, ...]] = {}  # a day's signature -> the options kept
+        seen: dict[int, tuple[int, tuple[tuple[str, int], ...]]] = {}
+        days: list[list[Option]] = []
+        best: list[int] = []
+        for day, (today, signature) in enumerate(self._base_options(person.roles)):
+            if day in off or not today:
+                days.append([])
+                best.append(0)
+                continue
+            if everything:
+                mask = masks.get(signature)
+                if mask is None:
+                    kinds = self._signatures[signature]
+                    mask = masks[signature] = tuple(kind not in excluded for kind, _ in kinds)
+                key = (signature, mask)
+                summary = self._summaries.get(key)
+                if summary is None:
+                    summary = self._summaries[key] = _summary(
+                        compress(self._signatures[signature], mask)
+                    )
+                chosen = today if all(mask) else list(compress(today, mask))
+            else:
+                chosen = [
+                    option
+                    for option in today
+                    if option[0].id in available and option[0].kind not in excluded
+                ]
+                summary = _summary((shift.kind, shift.minutes) for shift, _ in chosen)
+            days.append(chosen)
+            best.append(summary[0])
+            seen.setdefault(id(summary), summary)
+        kinds_longest: dict[str, int] = {}
+        for _, longest in seen.values():  # in the order of first appearance, as the days
+            for kind, minutes in longest:
+                kinds_longest[kind] = max(kinds_longest.get(kind, 0), minutes)
+        return _Options(days, best, kinds_longest)
 
-    def _benefit(self, person: Person, shift: Shift, role: str, wishes: dict[str, int]) -> int:
-        key = (shift.id, role)
-        filled = self.state.filled[key]
-        demand = self.demand[key]
-        gain = wishes.get(shift.id, 0)
-        if filled < demand.min:
-            return gain + self.under_weight[key]
-        if filled >= demand.upper:
-            return gain - self.over_weight[key]
-        return gain
+    @cached_property
+    def _shift_ids(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.problem.shifts)
 
-    def _search(self, person: Person, options: list[list[Option]], *, eager: bool) -> bool:
+    def _base_options(self, roles: frozenset[str]) -> list[tuple[list[Option], int]]:
+        """Each day's (shift, role) for people with these roles, whatever their availability,
+        days off and kinds (computed once per set of roles), with the number of the day's
+        signature: its options' (kind, minutes), the same on most days."""
+        base = self._bases.get(roles)
+        if base is None:
+            base = []
+            numbers: dict[tuple[tuple[str, int], ...], int] = {
+                kinds: n for n, kinds in enumerate(self._signatures)
+            }
+            for day in range(self.horizon):
+                today: list[Option] = []
+                for shift in self.by_day.get(day, ()):
+                    today.extend((shift, d.role) for d in shift.demands if d.role in roles)
+                kinds = tuple((shift.kind, shift.minutes) for shift, _ in today)
+                number = numbers.get(kinds)
+                if number is None:
+                    number = numbers[kinds] = len(self._signatures)
+                    self._signatures.append(kinds)
+                base.append((today, number))
+            self._bases[roles] = base
+        return base
+
+    def _search(self, person: Person, choices: _Options, *, eager: bool) -> bool:
         """Depth-first over the days; on failure the state is left as it was."""
+        options = choices.days
         problem = self.problem
         state = self.state
         horizon = self.horizon
@@ -458,14 +541,13 @@ class _PersonBuilder:
                 wishes[r.shift] += sign
             elif r.day is not None and r.day in state.day_index:
                 day_wishes[state.day_index[r.day]] += sign
-        for day, today in enumerate(options):
-            for shift, _ in today:
-                if day_wishes.get(day):
-                    wishes[shift.id] += day_wishes[day]
+        for day, wish in day_wishes.items():
+            for shift, _ in options[day] if wish else ():
+                wishes[shift.id] += wish
         # the most minutes still to be had from day d on (free days only)
         suffix = [0] * (horizon + 1)
         for day in range(horizon - 1, -1, -1):
-            best = 0 if day in pinned_days else max((s.minutes for s, _ in options[day]), default=0)
+            best = 0 if day in pinned_days else choices.best[day]
             suffix[day] = suffix[day + 1] + best
         # free days with an option from d on
         free_days = [0] * (horizon + 1)
@@ -481,28 +563,40 @@ class _PersonBuilder:
         next_pin = [horizon] * (horizon + 1)
         for day in range(horizon - 1, -1, -1):
             next_pin[day] = day if day in pinned_days else next_pin[day + 1]
+        # the most free days that may be worked from d on, runs of days on at most
+        # max_consecutive_days long and days off between them at least min_off (a fresh
+        # start at d: at least what is left in the middle of a run)
+        longest = problem.limit(person, "max_consecutive_days")
+        if longest is None or longest >= horizon:
+            run_days = free_days
+        else:
+            run_days = _run_bound(
+                horizon,
+                int(longest),
+                min_off,
+                [day in pinned_days or bool(options[day]) for day in range(horizon)],
+                [day not in pinned_days and bool(options[day]) for day in range(horizon)],
+            )
 
         # minutes of each kind the person may work, longest first (for the pace)
-        kinds: dict[str, int] = {}
-        for today in options:
-            for shift, _ in today:
-                kinds[shift.kind] = max(kinds.get(shift.kind, 0), shift.minutes)
-        by_length = sorted(kinds.items(), key=lambda kv: -kv[1])
+        by_length = sorted(choices.kinds.items(), key=lambda kv: -kv[1])
+        caps = problem._cap_index()
+        kind_caps = dict(person.max_shifts_by_kind)
+        lengths = [(kind, minutes, kind_caps.get(kind)) for kind, minutes in by_length]
+        filled = state.filled
+        kind_count = state.kind_count
+        posts = self.posts
 
         def potential(day: int) -> int:
-            """The most minutes still to be had from ``day`` on: the free workable days
-            filled with the longest kinds the per-kind caps leave."""
-            days_left = free_days[day]
+            """The most minutes still to be had from ``day`` on: the free days that runs of
+            days on and off leave workable, filled with the longest kinds the per-kind caps
+            leave."""
+            days_left = run_days[day]
             total = 0
-            for kind, minutes in by_length:
+            for kind, minutes, cap in lengths:
                 if days_left <= 0:
                     break
-                cap = person.max_shifts_by_kind.get(kind)
-                take = (
-                    days_left
-                    if cap is None
-                    else min(days_left, cap - state.kind_count[(pid, kind)])
-                )
+                take = days_left if cap is None else min(days_left, cap - kind_count[(pid, kind)])
                 if take > 0:
                     total += take * minutes
                     days_left -= take
@@ -549,15 +643,26 @@ class _PersonBuilder:
                 may_work = False
             work: list[tuple[int, Option]] = []
             if may_work:
-                for shift, role in options[day]:
-                    cap = problem.cap(shift.id, role)
-                    if cap is not None and state.filled[(shift.id, role)] >= cap:
+                # what each option is worth to the cover and the wishes (the hottest loop)
+                for option in options[day]:
+                    shift, role = option
+                    key = (shift.id, role)
+                    count = filled[key]
+                    cap = caps.get(key)
+                    if cap is not None and count >= cap:
                         continue
-                    kind_cap = person.max_shifts_by_kind.get(shift.kind)
-                    if kind_cap is not None and state.kind_count[(pid, shift.kind)] >= kind_cap:
+                    kind_cap = kind_caps.get(shift.kind)
+                    if kind_cap is not None and kind_count[(pid, shift.kind)] >= kind_cap:
                         continue
-                    work.append((self._benefit(person, shift, role, wishes), (shift, role)))
-                work.sort(key=lambda item: -item[0])
+                    low, high, under, over = posts[key]
+                    gain = wishes.get(shift.id, 0)
+                    if count < low:
+                        gain += under
+                    elif count >= high:
+                        gain -= over
+                    work.append((gain, option))
+                # best first, ties in the options' order (a stable sort, reversed or not)
+                work.sort(key=itemgetter(0), reverse=True)
             rest: list[Option | None] = [None] if may_rest else []
             if not work:
                 return rest
@@ -572,8 +677,9 @@ class _PersonBuilder:
             return chosen + rest if prefer_work else rest + chosen
 
         steps = STEPS_PER_DAY * max(1, horizon)
-        # stack of (day, alternatives, next index, option taken or None)
-        stack: list[tuple[int, list[Option | None], int, Option | None]] = []
+        # stack of (day, alternatives, next index, option taken or None, minutes left after)
+        stack: list[tuple[int, list[Option | None], int, Option | None, int]] = []
+        later = 0
         day = 0
         pending: list[Option | None] | None = None
         index = 0
@@ -585,6 +691,9 @@ class _PersonBuilder:
             elif pending is None:
                 pending = alternatives(day)
                 index = 0
+                # the most minutes the days after this one may still add (before this day's
+                # choice takes a kind's cap: never too low, so no schedule is cut)
+                later = potential(day + 1) if min_minutes else 0
             # try the next alternative of this day
             advanced = False
             while pending is not None and index < len(pending) and steps > 0:
@@ -592,24 +701,24 @@ class _PersonBuilder:
                 option = pending[index]
                 index += 1
                 if day in pinned_days:
-                    stack.append((day, pending, index, None))
+                    stack.append((day, pending, index, None, later))
                     advanced = True
                     break
                 if option is None:
-                    if state.minutes[pid] + suffix[day + 1] < min_minutes:
+                    if state.minutes[pid] + later < min_minutes:
                         continue
                     works[day] = False
-                    stack.append((day, pending, index, None))
+                    stack.append((day, pending, index, None, later))
                     advanced = True
                     break
                 shift, role = option
-                if state.minutes[pid] + shift.minutes + suffix[day + 1] < min_minutes:
+                if state.minutes[pid] + shift.minutes + later < min_minutes:
                     continue
                 if state.blocker(person, shift) is not None:
                     continue
                 state.add(pid, shift, role)
                 works[day] = True
-                stack.append((day, pending, index, option))
+                stack.append((day, pending, index, option, later))
                 advanced = True
                 break
             if advanced:
@@ -618,13 +727,13 @@ class _PersonBuilder:
                 continue
             if steps <= 0 or not stack:
                 # give up: undo everything this pass added
-                for _, _, _, taken in stack:
+                for _, _, _, taken, _ in stack:
                     if taken is not None:
                         state.remove(pid, taken[0])
                 for d in range(horizon):
                     works[d] = d in pinned_days
                 return False
-            day, pending, index, taken = stack.pop()
+            day, pending, index, taken, later = stack.pop()
             if taken is not None:
                 state.remove(pid, taken[0])
             works[day] = day in pinned_days
@@ -678,3 +787,26 @@ class _PersonBuilder:
             if values[index] and shift_id not in mine:
                 state.add(pid, problem.shift(shift_id), role)
         return True
+
+
+def _run_bound(
+    horizon: int, longest: int, min_off: int, workable: list[bool], free: list[bool]
+) -> list[int]:
+    """For each day d (and ``horizon``), the most ``free`` days one person may work from d on
+    when runs of days on are at most ``longest`` long, only ``workable`` days are worked and
+    the days off between two runs are at least ``min_off``: an upper bound for the pace of
+    :meth:`_PersonBuilder._search` (minimum runs of days on are left out, so it is never too
+    low). Dynamic programming from the end, O(horizon x longest)."""
+    best = [0] * (horizon + 1)
+    for day in range(horizon - 1, -1, -1):
+        value = best[day + 1]  # day off
+        count = 0
+        for length in range(1, longest + 1):
+            last = day + length - 1
+            if last >= horizon or not workable[last]:
+                break
+            count += free[last]
+            after = last + 1 + min_off
+            value = max(value, count + (best[after] if after <= horizon else 0))
+        best[day] = value
+    return best

@@ -46,5 +46,5 @@ STATEMENTS = (
     + 1  # the work unit of that name
     + 1  # the city union's node (the tree sync on flush)
     + 3  # INSERT the user, the new work unit, the volunteer
-    + 1  # the user again after the commit, as the login reads it
+    # and not the user again after the commit: the login reads the rows just written
 )

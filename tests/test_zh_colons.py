@@ -80,3 +80,41 @@ def test_a_heading_gets_the_colon_of_its_language(
     assert "第一期：2026年12月7日" in zh.get_data(as_text=True)
     assert offenders(re.sub(r"<[^>]*>", " ", zh.get_data(as_text=True))) == []
     assert "第一期: " in en.get_data(as_text=True)
+
+
+# A literal comma right after an expression or a tag joins translated words: in Chinese it
+# must be '，' (clauses) or '、' (lists), so templates write comma() / list_comma().
+LITERAL_COMMA = re.compile(r"(?:\}\}|%\})[ \t]*,")
+
+
+def test_no_template_writes_a_literal_comma_after_an_expression() -> None:
+    bad = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.lstrip().startswith("{#") and LITERAL_COMMA.search(line):
+                bad.append(f"{path.relative_to(TEMPLATES)}:{number}: {line.strip()}")
+    assert bad == []
+
+
+def test_the_availability_summary_joins_its_phrases_in_the_readers_language(
+    client: FlaskClient,
+    make_volunteer: Callable[..., User],
+    make_site: Callable[..., Site],
+    make_period: Callable[..., PlanningPeriod],
+) -> None:
+    from datetime import date
+
+    from scheduler.extensions import db
+    from scheduler.models import Availability
+
+    period = make_period(sites=[make_site()], name="第一期")
+    user = make_volunteer()
+    for day, hour in ((date(2026, 12, 7), 8), (date(2026, 12, 8), 0)):
+        db.session.add(Availability(volunteer_id=user.volunteer.id, day=day, start_hour=hour))
+    db.session.commit()
+    login(client, user)
+    zh = " ".join(client.get("/me", headers={"Accept-Language": "zh-CN"}).get_data(True).split())
+    en = " ".join(client.get("/me", headers={"Accept-Language": "en"}).get_data(True).split())
+    assert period.name in zh
+    assert "2 个班次，分布在 2 天，1 个夜班" in zh, zh
+    assert "2 shifts, on 2 days, 1 night" in en

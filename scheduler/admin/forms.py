@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import ACCOUNT_ROLES
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH
 from scheduler.services.admin import MAX_PASSWORD_LENGTH, MAX_QUERY_LENGTH, STATUS_FILTERS

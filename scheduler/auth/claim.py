@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -19,6 +18,7 @@ from scheduler.auth import bp, home_url
 from scheduler.auth.codes import start_phone_check
 from scheduler.extensions import limiter
 from scheduler.forms import add_error
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.profile_forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED
 from scheduler.services.accounts import MIN_PASSWORD_LENGTH

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from scheduler.auth import bp, home_url
 from scheduler.extensions import limiter
 from scheduler.forms import add_error
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.limits import account_allowed, count_account_failure, phone_key, setting
 from scheduler.profile_forms import PHONE_ATTRS, PHONE_FIELD_LENGTH, REQUIRED
 from scheduler.services import claims, codes, registration

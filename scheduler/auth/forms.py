@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import PasswordInput
 
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.profile_forms import (
     PHONE_ATTRS,
     PHONE_FIELD_LENGTH,

@@ -10,7 +10,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -19,6 +18,7 @@ from scheduler.auth.codes import start_phone_check
 from scheduler.auth.forms import LoginForm, RegistrationForm
 from scheduler.extensions import limiter
 from scheduler.forms import EmptyForm, add_error
+from scheduler.i18n import gettext
 from scheduler.limits import failed_attempt, phone_key, setting
 from scheduler.profile_forms import work_unit_names
 from scheduler.services.accounts import AccountError, phone_taken

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models.base import MAX_ID
 from scheduler.parsing import database_id
 from scheduler.services.attendance import MARKS, MAX_QUERY_LENGTH

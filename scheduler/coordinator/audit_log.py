@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,6 +21,7 @@ from scheduler.access import staff_required
 from scheduler.coordinator import bp
 from scheduler.downloads import file_response
 from scheduler.forms import NONE, id_or_none, select_choices
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from scheduler.services import audit
 from scheduler.services.spreadsheets import CSV_MEDIA_TYPE

@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from scheduler.coordinator import bp
 from scheduler.coordinator.forms import MultiCheckboxField
 from scheduler.extensions import db
 from scheduler.forms import INVALID, NONE, add_error, id_or_none, select_choices
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, CallUp, District, PlanningPeriod, Role, Skill, WorkUnit

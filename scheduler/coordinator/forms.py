@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,6 +23,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from scheduler.forms import NONE, id_or_none, select_choices
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import SHIFT_KINDS, District, Role, Site, Skill, User
 from scheduler.models.planning import MAX_REMINDER_HOURS

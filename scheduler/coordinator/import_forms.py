@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import Length, Optional
 
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.services.importer import MAX_WORK_UNIT_LENGTH
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -18,6 +17,7 @@ from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator import bp
 from scheduler.coordinator.forms import MultiCheckboxField
 from scheduler.forms import EmptyForm
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import PlanningPeriod, UrgentRequest, Volunteer
 from scheduler.services import periods, scope, urgent
 from scheduler.services.periods import PeriodError

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +22,7 @@ from scheduler.access import get_or_404, staff_required
 from scheduler.coordinator import bp
 from scheduler.extensions import db
 from scheduler.forms import INVALID, DatabaseIdField, EmptyForm, add_error
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import Assignment, PlanningPeriod, Role, Site
 from scheduler.parsing import iso_day
 from scheduler.services import delivery, editing, holes, publishing, repair

@@ -11,7 +11,6 @@ from typing import Any
 from babel.dates import format_interval, format_skeleton
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from scheduler.coordinator.reinforcement import reinforcement_context
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error, select_choices
 from scheduler.htmx import RUN_FINISHED, RUN_STARTED, is_htmx, render, retarget, trigger
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, PlanningPeriod, Site, SolveRun, User, Volunteer

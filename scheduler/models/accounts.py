@@ -160,4 +160,7 @@ def name_sort_key(name: str) -> str:
 
 @event.listens_for(User.name, "set")
 def _keep_name_pinyin(target: User, value: str | None, oldvalue: object, initiator: object) -> None:
+    # The same name set again (registration sets it twice) keeps its key: pinyin is costly.
+    if value == oldvalue and target.name_pinyin is not None:
+        return
     target.name_pinyin = name_sort_key(value or "")

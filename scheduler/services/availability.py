@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Date,
+    Integer,
     Select,
     String,
     and_,
@@ -37,13 +37,16 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     SHIFT_KINDS,
     Availability,
@@ -680,26 +683,40 @@ def week_view(
     )
 
 
-# /me's summary statements, built once (see toggle_cell).
-_SUMMARY_CELLS = select(Availability.day, Availability.start_hour).where(
-    Availability.volunteer_id == bindparam("volunteer"),
-    Availability.day >= bindparam("first"),
-    Availability.day <= bindparam("last"),
-)
-_SUMMARY_DAYS_OFF = select(DayOff.day).where(
-    DayOff.volunteer_id == bindparam("volunteer"),
-    DayOff.day >= bindparam("first"),
-    DayOff.day <= bindparam("last"),
+# /me's summary: the volunteer's offered cells and days off across every open period, in one
+# statement built once (see toggle_cell); a day off comes as the hour DAY_OFF_ROW.
+DAY_OFF_ROW = -1
+_SUMMARY_ROWS = union_all(
+    select(Availability.day, Availability.start_hour).where(
+        Availability.volunteer_id == bindparam("volunteer"),
+        Availability.day >= bindparam("first"),
+        Availability.day <= bindparam("last"),
+    ),
+    select(DayOff.day, literal(DAY_OFF_ROW, Integer)).where(
+        DayOff.volunteer_id == bindparam("volunteer"),
+        DayOff.day >= bindparam("first"),
+        DayOff.day <= bindparam("last"),
+    ),
 )
 
 
 def summaries(volunteer: Volunteer) -> list[PeriodSummary]:
-    """Per open period: how many spans, nights and days the volunteer offered, and days off."""
+    """Per open period: how many spans, nights and days the volunteer offered, and days off.
+    Two statements however many periods are open: the periods, then the rows of all."""
+    periods = lookups.open_periods()
+    if not periods:
+        return []
+    bounds = {
+        "volunteer": volunteer.id,
+        "first": min(p.start_date for p in periods),
+        "last": max(p.end_date for p in periods),
+    }
+    rows = db.session.execute(_SUMMARY_ROWS, bounds).all()
     result = []
-    for period in lookups.open_periods():
-        dates = {"volunteer": volunteer.id, "first": period.start_date, "last": period.end_date}
-        cells = db.session.execute(_SUMMARY_CELLS, dates).all()
-        days_off = db.session.scalars(_SUMMARY_DAYS_OFF, dates).all()
+    for period in periods:
+        first, last = period.start_date, period.end_date
+        cells = [(d, h) for d, h in rows if first <= d <= last and h != DAY_OFF_ROW]
+        days_off = [d for d, h in rows if first <= d <= last and h == DAY_OFF_ROW]
         result.append(
             PeriodSummary(
                 period=period,

@@ -22,12 +22,12 @@ from typing import Any
 
 from babel.dates import format_skeleton
 from flask_babel import force_locale, get_locale, gettext, pgettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import (

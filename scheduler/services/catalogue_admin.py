@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db, rowcount
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import Demand, District, Role, Site, Skill, Volunteer, WorkUnit
 from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError

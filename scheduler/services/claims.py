@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from openpyxl import Workbook
 from sqlalchemy import select, update
 
 from scheduler.extensions import db, rowcount
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import VOLUNTEER, User, Volunteer, WorkUnit
 from scheduler.models.accounts import UNUSABLE_PREFIX, hash_password, name_sort_key
 from scheduler.models.base import utcnow

@@ -39,10 +39,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale, gettext, to_user_timezone
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from scheduler.extensions import db, rowcount
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import User
 from scheduler.models.base import utcnow
 from scheduler.models.codes import CLAIM, REGISTER, RESET, OneTimeCode

@@ -27,12 +27,12 @@ from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext, pgettext
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import SHIFT_KINDS, Assignment, PlanningPeriod, Role, Roster, Site

@@ -28,7 +28,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import Integer, Select, and_, case, exists, func, select
 from sqlalchemy.ext.compiler import compiles
@@ -37,6 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import Assignment, Attendance, Volunteer
 from scheduler.models.attendance import ABSENT, LATE, PRESENT
 from scheduler.models.base import utcnow

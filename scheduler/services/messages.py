@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import SHIFT_KINDS, Assignment, PlanningPeriod, Site, User
 from scheduler.models.notifications import Notification
 from scheduler.models.planning import MAX_PERIOD_DAYS

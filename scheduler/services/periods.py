@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import ADMIN, COORDINATOR, PlanningPeriod, Site, User
 from scheduler.models.base import utcnow
 from scheduler.models.planning import MAX_PERIOD_DAYS, MAX_REMINDER_HOURS

@@ -10,8 +10,26 @@ class InvalidPhone(ValueError):
     """The text is not a Chinese mobile number."""
 
 
+# A registration checks its number twice (the profile as typed, then the account in E.164), a
+# login once: parsing with phonenumbers is the costly part, and its answer never changes. Both
+# spellings are remembered (a few thousand at most, then forgotten at once).
+_KNOWN: dict[str, str] = {}
+_KNOWN_MAX = 4096
+
+
 def normalize_mobile(raw: str) -> str:
     """'138 0013 8000', '+86 13800138000' or '8613800138000' -> '+8613800138000'."""
+    known = _KNOWN.get(raw)
+    if known is not None:
+        return known
+    e164 = _normalize(raw)
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+    _KNOWN[raw] = _KNOWN[e164] = e164
+    return e164
+
+
+def _normalize(raw: str) -> str:
     text = (raw or "").strip()
     if not text or len(text) > 32:
         raise InvalidPhone(raw)

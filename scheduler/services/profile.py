@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     Assignment,
     Availability,
@@ -103,9 +103,13 @@ def find_work_unit(name: str) -> WorkUnit | None:
     wanted = normalise_text(name)
     if not wanted:
         return None
-    return db.session.scalars(
-        select(WorkUnit).where(func.lower(WorkUnit.name) == wanted.lower()).order_by(WorkUnit.id)
-    ).first()
+    return db.session.scalars(_WORK_UNIT_NAMED, {"name": wanted.lower()}).first()
+
+
+# Built once: every registration asks.
+_WORK_UNIT_NAMED = (
+    select(WorkUnit).where(func.lower(WorkUnit.name) == bindparam("name")).order_by(WorkUnit.id)
+)
 
 
 def work_unit_named(name: str) -> WorkUnit:

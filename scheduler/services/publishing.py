@@ -14,11 +14,11 @@ from datetime import date
 from typing import Any
 
 from flask_babel import format_date
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, except_, exists, func, insert, select, union_all
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     Assignment,
     PlanningPeriod,

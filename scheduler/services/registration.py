@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from scheduler.extensions import db
+from scheduler.extensions import db, keep_loaded_on_commit
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import hash_password
 from scheduler.models.base import utcnow
@@ -149,7 +149,10 @@ def register_volunteer(
             )
             apply_profile(user, volunteer, clean)
         try:
-            commit_or_explain(clean.phone)
+            # The new rows stay loaded: the caller logs the account in, which would otherwise
+            # read back the row just written (on PostgreSQL a second transaction).
+            with keep_loaded_on_commit():
+                commit_or_explain(clean.phone)
             return user
         except AccountError as error:
             if error.field == "phone":

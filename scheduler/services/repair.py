@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 import solver
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     Assignment,
     PlanningPeriod,

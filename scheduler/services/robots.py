@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 from babel.dates import format_skeleton
 from flask import current_app
 from flask_babel import get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import Assignment, Role, Roster, Site, UnfilledPost, User, Volunteer

@@ -12,12 +12,12 @@ from itertools import pairwise
 from typing import Any, TypeVar
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from scheduler import jobs
 from scheduler.extensions import db, rowcount
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     SHIFT_KINDS,
     Assignment,

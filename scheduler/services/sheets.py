@@ -19,11 +19,11 @@ from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext, to_user_timezone
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.labels import SHIFT_LABELS
 from scheduler.models import Assignment, PlanningPeriod, Role, Roster, Site, Volunteer
 from scheduler.models.accounts import name_sort_key

@@ -14,13 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 import solver
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import Assignment, PlanningPeriod, Role, Roster, Site, Volunteer
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT, SOURCE_SELF_SIGNUP

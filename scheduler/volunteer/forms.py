@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -19,6 +18,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.parsing import database_id, iso_day
 from scheduler.profile_forms import (
     REQUIRED,
