@@ -30,6 +30,7 @@ from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
 from scheduler.sessions import SigningOnceSessionInterface
 from scheduler.static_assets import init_app as init_static_assets
+from scheduler.template_globals import install as install_template_globals
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     init_limits(app)
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
+    install_template_globals(app)
     form_html.install()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

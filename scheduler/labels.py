@@ -4,9 +4,18 @@ is translated where it is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from scheduler.i18n import lazy_gettext as _l
 
-__all__ = ["AUDIT_ACTION_LABELS", "AUDIT_OBJECT_LABELS", "SHIFT_LABELS", "SITE_KIND_LABELS"]
+__all__ = [
+    "AUDIT_ACTION_LABELS",
+    "AUDIT_OBJECT_LABELS",
+    "SHIFT_LABELS",
+    "SITE_KIND_LABELS",
+    "TranslatedOnce",
+]
 
 SHIFT_LABELS = {"night": _l("Night"), "day": _l("Day"), "evening": _l("Evening")}
 SITE_KIND_LABELS = {
@@ -94,3 +103,20 @@ AUDIT_OBJECT_LABELS = {
     "callup": _l("Call-up"),
     "message": _l("Messages"),
 }
+
+
+class TranslatedOnce(dict[str, str]):
+    """`labels` (code -> lazy string) for one rendering, each translated the first time it is
+    read: a lazy string is translated again every time it is shown (about 60 Python calls,
+    on every shift card of /me). `code in` answers for every code of `labels`."""
+
+    def __init__(self, labels: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.labels = labels
+
+    def __missing__(self, code: str) -> str:
+        label = self[code] = str(self.labels[code])
+        return label
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.labels

@@ -9,15 +9,17 @@ reports the hole (`cancelled_posts`)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, delete, select, tuple_
+from sqlalchemy import Result, bindparam, delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -83,14 +85,26 @@ class ShiftCard:
     # Only when this volunteer leads the shift: the team's numbers, to call someone late.
     team_contacts: list[Contact] = field(default_factory=list)
     i_lead: bool = False
-    # Whom to call when the shift has no lead or it is too late to cancel online: the
-    # period's coordinator on duty, else every active coordinator.
-    coordinators: list[Contact] = field(default_factory=list)
     status: str | None = None  # None, "confirmed" or "cancelled"
     reason: str | None = None
     can_cancel: bool = False  # before the cutoff
     can_confirm: bool = False
     ended: bool = False
+    # Finds `coordinators` when they are first read: most cards have a lead and are not past
+    # the cut-off, so they never show them and /me never looks them up.
+    find_coordinators: Callable[[], list[Contact]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _coordinators: list[Contact] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def coordinators(self) -> list[Contact]:
+        """Whom to call when the shift has no lead or it is too late to cancel online: the
+        period's coordinator on duty, else the active coordinators whose scope holds it."""
+        if self._coordinators is None:
+            find = self.find_coordinators
+            self._coordinators = find() if find is not None else []
+        return self._coordinators
 
     @property
     def span(self) -> str:
@@ -113,20 +127,54 @@ def cutoff_hours() -> int:
 # /me's statements, built once (every volunteer opens /me, again and again on the night):
 # building them costs more CPU than running them. Values are bound parameters.
 _RESPONSES = select(ShiftResponse).where(ShiftResponse.volunteer_id == bindparam("volunteer"))
-# My published shifts; many-to-one rows come joined: one statement however many sites, days
-# and periods.
+# My published shifts, as rows with their site, role, period and my answer to the post: one
+# statement however many sites, days and periods, and no Assignment objects (loading them with
+# their joined relationships cost three times the CPU).
 _MINE = (
-    select(Assignment)
+    select(
+        Assignment.id,
+        Assignment.roster_id,
+        Assignment.site_id,
+        Assignment.day,
+        Assignment.shift,
+        Site,
+        Role,
+        PlanningPeriod,
+        ShiftResponse.status,
+        ShiftResponse.reason,
+    )
+    .join(Site, Site.id == Assignment.site_id)
+    .join(Role, Role.id == Assignment.role_id)
+    .join(Roster, Roster.id == Assignment.roster_id)
+    .join(PlanningPeriod, PlanningPeriod.id == Roster.period_id)
+    # My answer to the post, if any (one per volunteer, site, day and shift).
+    .outerjoin(
+        ShiftResponse,
+        (ShiftResponse.volunteer_id == Assignment.volunteer_id)
+        & (ShiftResponse.site_id == Assignment.site_id)
+        & (ShiftResponse.day == Assignment.day)
+        & (ShiftResponse.shift == Assignment.shift),
+    )
     .where(
         Assignment.volunteer_id == bindparam("volunteer"),
         Assignment.roster_id.in_(latest_published_rosters()),
     )
-    .options(
-        joinedload(Assignment.site),
-        joinedload(Assignment.role),
-        joinedload(Assignment.roster).joinedload(Roster.period).joinedload(PlanningPeriod.contact),
-    )
 )
+
+
+class Mine(NamedTuple):
+    """One of the volunteer's published shifts as `_MINE` reads it."""
+
+    id: int
+    roster_id: int
+    site_id: int
+    day: date
+    shift: str
+    site: Site
+    role: Role
+    period: PlanningPeriod
+    status: str | None  # my answer: None, "confirmed" or "cancelled"
+    reason: str | None
 
 
 def _responses(volunteer_id: int) -> dict[tuple[int, date, str], ShiftResponse]:
@@ -140,30 +188,22 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     """The volunteer's shifts in the latest published version of every period: upcoming (not
     yet ended, not cancelled) first by start, then past and cancelled ones, latest first."""
     now = now or utcnow()
-    mine = list(db.session.scalars(_MINE, {"volunteer": volunteer.id}))
+    found: Iterable[Any] = db.session.execute(_MINE, {"volunteer": volunteer.id})
+    mine = [Mine(*row) for row in found]
     if not mine:
         return MyShifts([], [])
-    everyone: dict[int | None, list[Contact]] = {}
+    coordinators = _Coordinators()
     crew: dict[tuple[int, int, date, str], list[CrewMember]] = defaultdict(list)
-    for row in db.session.execute(_crews_of(volunteer.id, mine)):
+    rows: Iterable[Any] = _crews_of(volunteer.id, mine)
+    for row in rows:
         crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
-    answers = _responses(volunteer.id)
     cutoff = timedelta(hours=cutoff_hours())
     upcoming: list[ShiftCard] = []
     past: list[ShiftCard] = []
     for a in mine:
         card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)])
-        contact = a.roster.period.contact
-        if contact is not None and contact.active:
-            card.coordinators = [Contact(contact.name, contact.phone)]
-        else:
-            period = a.roster.period
-            if period.organisation_id not in everyone:
-                everyone[period.organisation_id] = coordinator_contacts(period)
-            card.coordinators = everyone[period.organisation_id]
-        answer = answers.get((a.site_id, a.day, a.shift))
-        if answer is not None:
-            card.status, card.reason = answer.status, answer.reason
+        card.find_coordinators = partial(coordinators, a.period)
+        card.status, card.reason = a.status, a.reason
         card.ended = ended = card.end <= now
         open_ = not ended and card.status != CANCELLED_BY_VOLUNTEER
         card.can_cancel = open_ and now <= card.start - cutoff
@@ -172,6 +212,23 @@ def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     upcoming.sort(key=lambda c: c.start)
     past.sort(key=lambda c: c.start, reverse=True)
     return MyShifts(upcoming, past)
+
+
+class _Coordinators:
+    """The coordinators to call about a period's shifts (`ShiftCard.coordinators`), looked up
+    for the first card that shows them and shared by the cards of the same union: a memo of
+    one `my_shifts` answer, never kept beyond it."""
+
+    def __init__(self) -> None:
+        self.known: dict[int | None, list[Contact]] = {}
+
+    def __call__(self, period: PlanningPeriod) -> list[Contact]:
+        contact = period.contact
+        if contact is not None and contact.active:
+            return [Contact(contact.name, contact.phone)]
+        if period.organisation_id not in self.known:
+            self.known[period.organisation_id] = coordinator_contacts(period)
+        return self.known[period.organisation_id]
 
 
 class CrewMember(NamedTuple):
@@ -184,43 +241,47 @@ class CrewMember(NamedTuple):
     phone: str
 
 
-def _crews_of(volunteer_id: int, mine: list[Assignment]) -> Select[*tuple[Any, ...]]:
+def _crews_of(volunteer_id: int, mine: list[Mine]) -> Result[Any]:
     """The others on the volunteer's published shifts (same roster, site, day and shift), as
     plain rows: exactly the crews shown, in one statement, never the whole roster of every
     site and day the volunteer appears on. The shifts are named by value rather than by a
     self-join, so the plan is a few index lookups even while PostgreSQL's statistics still
     describe the table as it was before a publish wrote thousands of rows (a self-join then
     planned as a nested loop over the whole roster: 170 ms instead of 0.4 ms)."""
-    shifts = {(a.roster_id, a.site_id, a.day, a.shift) for a in mine}
-    return (
-        select(
-            Assignment.roster_id,
-            Assignment.site_id,
-            Assignment.day,
-            Assignment.shift,
-            Role.is_lead,
-            Role.sort_order,
-            User.name_pinyin,
-            User.name,
-            User.phone,
-        )
-        .join(Role, Role.id == Assignment.role_id)
-        .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-        .join(User, User.id == Volunteer.user_id)
-        .where(
-            tuple_(Assignment.roster_id, Assignment.site_id, Assignment.day, Assignment.shift).in_(
-                sorted(shifts)
-            ),
-            Assignment.volunteer_id != volunteer_id,
-        )
+    shifts = sorted({(a.roster_id, a.site_id, a.day, a.shift) for a in mine})
+    return db.session.execute(_CREWS, {"shifts": shifts, "volunteer": volunteer_id})
+
+
+# Built once (see _MINE); the shifts are an expanding parameter.
+_CREWS = (
+    select(
+        Assignment.roster_id,
+        Assignment.site_id,
+        Assignment.day,
+        Assignment.shift,
+        Role.is_lead,
+        Role.sort_order,
+        User.name_pinyin,
+        User.name,
+        User.phone,
     )
+    .join(Role, Role.id == Assignment.role_id)
+    .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+    .join(User, User.id == Volunteer.user_id)
+    .where(
+        tuple_(Assignment.roster_id, Assignment.site_id, Assignment.day, Assignment.shift).in_(
+            bindparam("shifts", expanding=True)
+        ),
+        Assignment.volunteer_id != bindparam("volunteer"),
+    )
+)
 
 
-def _card(a: Assignment, crew: list[CrewMember]) -> ShiftCard:
+def _card(a: Mine, crew: list[CrewMember]) -> ShiftCard:
     start, end = a.site.shift_window(a.day, a.shift)
     card = ShiftCard(
         assignment_id=a.id,
-        period_name=a.roster.period.name,
+        period_name=a.period.name,
         site=a.site,
         day=a.day,
         kind=a.shift,

@@ -82,29 +82,60 @@ M = TypeVar("M")
 OrgIds = frozenset[int] | None
 
 
+_TREE = select(Organisation.id, Organisation.parent_id)
+
+
+class Tree:
+    """The union tree as one read of the organisations table (id -> parent id), to answer
+    every scope question of one call with one statement (`staff_users_covering` asks it for
+    each distinct appointment). Read when first asked; never kept beyond the call that made
+    it: a node moved later is seen by the next call."""
+
+    def __init__(self) -> None:
+        self._parent: dict[int, int | None] | None = None
+
+    @property
+    def parent(self) -> dict[int, int | None]:
+        if self._parent is None:
+            self._parent = dict(db.session.execute(_TREE).all())
+        return self._parent
+
+    def exists(self) -> bool:
+        """Whether the city has a tree (`has_tree`), from this read when it is made."""
+        return bool(self._parent) if self._parent is not None else has_tree()
+
+    def subtree(self, org_id: int) -> frozenset[int]:
+        """The node and every node below it, walked in memory."""
+        children: dict[int | None, list[int]] = {}
+        for node_id, parent_id in self.parent.items():
+            children.setdefault(parent_id, []).append(node_id)
+        seen = {org_id}
+        todo = [org_id]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        return frozenset(seen)
+
+    def under(self, org_id: int | None) -> OrgIds:
+        """The nodes at and below `org_id`: None (everything) for the city union, no node or
+        a node that does not exist."""
+        if org_id is None or self.parent.get(org_id) is None:
+            return None
+        return self.subtree(org_id)
+
+
 def subtree(org_id: int) -> frozenset[int]:
     """The node and every node below it (the tree is small: one query, walked in memory)."""
-    children: dict[int | None, list[int]] = {}
-    for node_id, parent_id in db.session.execute(select(Organisation.id, Organisation.parent_id)):
-        children.setdefault(parent_id, []).append(node_id)
-    seen = {org_id}
-    todo = [org_id]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return frozenset(seen)
+    return Tree().subtree(org_id)
 
 
 def under(org_id: int | None) -> OrgIds:
     """The nodes at and below `org_id`: None (everything) for the city union or no node."""
     if org_id is None:
         return None
-    node = db.session.get(Organisation, org_id)
-    if node is None or node.parent_id is None:
-        return None
-    return subtree(org_id)
+    return Tree().under(org_id)
 
 
 def draws_on(period: PlanningPeriod) -> OrgIds:
@@ -208,10 +239,11 @@ def _nobody(_node: int | None) -> bool:
     return False
 
 
-def visible_org_ids(user: Any) -> OrgIds:
+def visible_org_ids(user: Any, tree: Tree | None = None) -> OrgIds:
     """The nodes `user` may see: None for everything (admins, city coordinators), a set of
     ids for district and grassroots appointments, the empty set for anyone else -- including a
-    coordinator appointed to no node once there is a tree."""
+    coordinator appointed to no node once there is a tree. `tree`: the tree read already by
+    the caller (else it is read here)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     if user.role == ADMIN:
@@ -220,10 +252,11 @@ def visible_org_ids(user: Any) -> OrgIds:
         if user.organisation_id is None:
             # Appointed to nothing: nothing of anybody's once the city has a tree (see the
             # module docstring).
-            return None if not has_tree() else frozenset()
-        return under(user.organisation_id)
+            exists = has_tree() if tree is None else tree.exists()
+            return None if not exists else frozenset()
+        return (tree if tree is not None else Tree()).under(user.organisation_id)
     if user.role == LIAISON and user.organisation_id is not None:
-        return subtree(user.organisation_id)
+        return (tree if tree is not None else Tree()).subtree(user.organisation_id)
     return frozenset()
 
 
@@ -336,7 +369,11 @@ def in_scope(obj: object, user: Any) -> bool:
     scoped, node = _node_of(obj)
     if not scoped or user is None:
         return True
-    ids = visible_org_ids(user)
+    return _holds(visible_org_ids(user), node)
+
+
+def _holds(ids: OrgIds, node: int | None) -> bool:
+    """Whether a scope (`visible_org_ids`) holds a row of node `node`."""
     return ids is None or (node is not None and node in ids)
 
 
@@ -350,16 +387,19 @@ def staff_covering(
 
 
 def staff_users_covering(obj: object, roles: tuple[str, ...] = STAFF_ROLES) -> list[User]:
-    """The accounts `staff_covering` names, by id. One query for the accounts; each distinct
-    appointment's scope is worked out once."""
+    """The accounts `staff_covering` names, by id. One query for the accounts and one for the
+    tree, whatever the number of appointments; each distinct appointment's scope is worked out
+    once, by the rule of `in_scope`."""
     users: list[User] = []
     seen: dict[tuple[str, int | None], bool] = {}
+    scoped, node = _node_of(obj)
+    tree = Tree() if scoped else None
     for user in db.session.scalars(
         select(User).where(User.role.in_(roles), User.active.is_(True)).order_by(User.id)
     ):
         key = (user.role, user.organisation_id)
         if key not in seen:
-            seen[key] = in_scope(obj, user)
+            seen[key] = not scoped or _holds(visible_org_ids(user, tree), node)
         if seen[key]:
             users.append(user)
     return users

@@ -26,7 +26,8 @@ from werkzeug.wrappers import Response
 from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import add_error
 from scheduler.htmx import fragment, is_htmx, render, retarget
-from scheduler.labels import SHIFT_LABELS
+from scheduler.i18n import current_locale
+from scheduler.labels import SHIFT_LABELS, TranslatedOnce
 from scheduler.limits import account_allowed, count_account_failure
 from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod
 from scheduler.models.base import utcnow
@@ -59,7 +60,7 @@ from scheduler.volunteer.forms import (
 
 def _date_format(skeleton: str) -> Callable[[date], str]:
     def fmt(day: date) -> str:
-        return _format_day(skeleton, str(get_locale()), day)
+        return _format_day(skeleton, str(current_locale()), day)
 
     return fmt
 
@@ -120,16 +121,8 @@ def _week_context(form_week: date | None, form_period: int | None) -> dict[str, 
 
 
 def _labels() -> dict[str, Any]:
-    return {"shift_labels": _TranslatedOnce()}
-
-
-class _TranslatedOnce(dict[str, str]):
-    """SHIFT_LABELS, each translated the first time it is shown: the grid shows a label twice
-    in each of its cells, and a lazy string is translated again every time."""
-
-    def __missing__(self, kind: str) -> str:
-        label = self[kind] = str(SHIFT_LABELS[kind])
-        return label
+    # The grid shows a label twice in each of its cells.
+    return {"shift_labels": TranslatedOnce(SHIFT_LABELS)}
 
 
 def _grid_redirect() -> Response:

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import DatabaseIdField, EmptyForm
 from scheduler.htmx import is_htmx, render
-from scheduler.labels import SHIFT_LABELS
+from scheduler.labels import SHIFT_LABELS, TranslatedOnce
 from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.parsing import iso_day
 from scheduler.services import inbox as inbox_service
@@ -68,7 +68,7 @@ def _shift_helpers() -> dict[str, Any]:
         "my_shift_list": my_shift_list,
         "unread_notifications": unread_notifications,
         "cancel_cutoff_hours": my_shifts.cutoff_hours,
-        "shift_name": SHIFT_LABELS,
+        "shift_name": TranslatedOnce(SHIFT_LABELS),
         "parse_day": _parse_day,
         "local_time": to_user_timezone,
         "self_signup_periods": signup.signup_periods,
