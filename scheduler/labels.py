@@ -4,7 +4,7 @@ is translated where it is shown."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from scheduler.i18n import lazy_gettext as _l
@@ -105,18 +105,27 @@ AUDIT_OBJECT_LABELS = {
 }
 
 
-class TranslatedOnce(dict[str, str]):
+class TranslatedOnce(Mapping[str, str]):
     """`labels` (code -> lazy string) for one rendering, each translated the first time it is
     read: a lazy string is translated again every time it is shown (about 60 Python calls,
-    on every shift card of /me). `code in` answers for every code of `labels`."""
+    on every shift card of /me). A read-only mapping of every code of `labels`."""
 
     def __init__(self, labels: Mapping[str, Any]) -> None:
-        super().__init__()
         self.labels = labels
+        self._translated: dict[str, str] = {}
 
-    def __missing__(self, code: str) -> str:
-        label = self[code] = str(self.labels[code])
-        return label
+    def __getitem__(self, code: str) -> str:
+        try:
+            return self._translated[code]
+        except KeyError:
+            label = self._translated[code] = str(self.labels[code])
+            return label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
 
     def __contains__(self, code: object) -> bool:
         return code in self.labels

@@ -44,7 +44,7 @@ def template_url_for(endpoint: str, **values: Any) -> str:
         pattern = _patterns[key] = _pattern(endpoint, key[1])
     if pattern is None:
         return url_for(endpoint, **values)
-    return pattern.format_map(values) if values else pattern
+    return pattern.format_map(values)  # also with no values: it undoes the braces' escape
 
 
 def _pattern(endpoint: str, names: tuple[str, ...]) -> str | None:

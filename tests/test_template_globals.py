@@ -27,7 +27,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("script_root", ["", "/muster"])
+@pytest.mark.parametrize("script_root", ["", "/muster", "/a{b}"])  # braces: review, session 6
 def test_the_same_urls_as_flask(app: Flask, script_root: str) -> None:
     for _round in range(2):  # the first builds the patterns, the second uses them
         with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):

@@ -26,3 +26,15 @@ def test_each_rendering_in_its_own_language(app: Flask) -> None:
     english, chinese = (contextvars.Context().run(render, lang) for lang in ("en", "zh-CN"))
     assert english == "Night|Day|Day"
     assert chinese == "夜班|白班|白班"
+
+
+def test_it_reads_as_the_mapping_it_stands_for(app: Flask) -> None:
+    """Every way a template can read a mapping answers as SHIFT_LABELS would (review, session
+    6: a dict that filled itself only on [] answered .get() with None and iterated nothing)."""
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        names = TranslatedOnce(SHIFT_LABELS)
+        assert names.get("day") == "Day"
+        assert names.get("lunch") is None
+        assert len(names) == len(SHIFT_LABELS)
+        assert dict(names.items()) == {code: str(label) for code, label in SHIFT_LABELS.items()}
+        assert render_template_string("{{ n.get('night') }}", n=names) == "Night"

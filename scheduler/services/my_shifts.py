@@ -16,12 +16,12 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Result, bindparam, delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from scheduler.extensions import db
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import (
     COORDINATOR,
     Assignment,

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, to_user_timezone
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import DatabaseIdField, EmptyForm
 from scheduler.htmx import is_htmx, render
+from scheduler.i18n import lazy_gettext as _l
 from scheduler.labels import SHIFT_LABELS, TranslatedOnce
 from scheduler.models.responses import MAX_REASON_LENGTH
 from scheduler.parsing import iso_day
