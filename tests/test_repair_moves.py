@@ -242,7 +242,7 @@ def test_a_chain_move_is_explained_and_needs_a_tick(
     assert "Cancelled it: 家里有事" in page
     assert "1 volunteer was already told a shift this repair takes off them" in page
     chinese = staff.get(f"{base}/repair", headers={"Accept-Language": "zh-CN"})
-    assert "调往 东卡口 12月7日 白班, 点位长，以填补 林点长 取消留下的空位。" in chinese.get_data(
+    assert "调往 东卡口 12月7日 白班，点位长，以填补 林点长 取消留下的空位。" in chinese.get_data(
         as_text=True
     )
 
