@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import solver.decompose as decompose
+import solver.repair as repair
 import solver.windowed as windowed
 from benchmarks.curtois import to_problem
 from benchmarks.curtois_format import read_instance
@@ -219,3 +220,39 @@ def test_the_rolling_roster_leaves_time_for_its_check_and_the_end(
     assert asked[0]["hard_limit"] <= asked[0]["left"] - 13.0 + 0.1
     assert solution.wall_time <= 40.0
     assert len(started) == 2  # the first roster's and the rolling roster's; the end re-uses it
+
+
+# -- solve_repair -------------------------------------------------------------------------
+
+
+def test_a_repair_keeps_time_for_its_check_of_the_whole_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """restrict() checks the told roster once; the end checks the result against the whole
+    problem after the search: the search's limit leaves room for that check (1.5 times the
+    restriction's time) instead of running to the limit first."""
+    import solver
+    from tests.solver.test_repair_proof import told_roster
+
+    problem, hole = told_roster()
+    clock = FakeClock()
+    monkeypatch.setattr(repair, "clock", clock)
+    limits: list[float] = []
+    real_solve = solver.solve
+
+    def recording_solve(restricted: Problem, *, time_limit: float, **kwargs: Any) -> Any:
+        limits.append(time_limit)
+        clock.now += time_limit  # the search runs to its limit
+        return real_solve(restricted, time_limit=0.5, **{**kwargs, "deterministic": True})
+
+    monkeypatch.setattr(repair, "_prove", lambda *args, **kwargs: (None, 0.0))
+    monkeypatch.setattr(solver, "solve", recording_solve)
+    started = slowed_check(monkeypatch, repair, clock, 4.0)
+    began = clock.now
+    solution = repair.solve_repair(problem, {hole: 1}, time_limit=20.0)
+    assert solution.feasible
+    assert limits
+    # restrict()'s check of the told roster took 4 s: 6 s kept for the end's
+    assert limits[0] <= 20.0 - 4.0 - 6.0 + 0.1
+    assert len(started) == 2  # restrict()'s and the end's
+    assert clock.now - began <= 20.0 + 0.1
