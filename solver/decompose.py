@@ -1128,11 +1128,11 @@ class _Large:
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
         if self.remaining() > 1.0 + self.finish_seconds() and not self.stop():
             self.improve(state, float(report.objective))
-            # the balance's two checks, its moves (at most BALANCE_SHARE of what is left) and
-            # the end's check
+            # the check before the balance, its moves and fill (at most BALANCE_SHARE of what
+            # is left) and the checks after them and at the end (see until())
             if (
                 not problem.baseline
-                and self.remaining() > 2 * self.check_seconds + self.finish_seconds() + 0.2
+                and self.remaining() > self.check_seconds + 2 * self.finish_seconds() + 0.5
             ):
                 self._balanced(state, self.timed_check(state))
         final = self.final_check(state)
