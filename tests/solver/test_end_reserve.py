@@ -256,3 +256,33 @@ def test_a_repair_keeps_time_for_its_check_of_the_whole_problem(
     assert limits[0] <= 20.0 - 4.0 - 6.0 + 0.1
     assert len(started) == 2  # restrict()'s and the end's
     assert clock.now - began <= 20.0 + 0.1
+
+
+# -- the days a person is available on (the fair-load yardstick, in check and the model) ----
+
+
+def test_available_days_read_slot_by_slot_are_the_shifts_days() -> None:
+    """Read per slot of the shared table (a check of a year at 50 sites walked every shift
+    id of every person for it): the same days as walking the shifts, also with extra and
+    excluded shifts."""
+    from dataclasses import replace
+
+    from solver.model import Availability
+
+    problem = xs_problem()
+    shifts = problem._shift_index()
+    people = list(problem.people)
+    assert any(isinstance(p.available, Availability) for p in people)
+    some = next(p for p in people if isinstance(p.available, Availability))
+    available = some.available
+    assert isinstance(available, Availability)
+    other = sorted(set(shifts) - set(available))[:3]
+    mine = sorted(available)[:2]
+    variants = [
+        some,
+        replace(some, available=Availability(available.table, available.slots, extra=other)),
+        replace(some, available=Availability(available.table, available.slots, excluded=mine)),
+        replace(some, available=frozenset(mine)),
+    ]
+    for person in [*people, *variants]:
+        assert problem._available_days(person) == {shifts[s].day for s in person.available}
