@@ -372,7 +372,7 @@ class _Checker:
             for person in self.problem.people:
                 cap = person.fair_capacity
                 if cap is None:
-                    open_days = {self.shifts[s].day for s in person.available} - person.days_off
+                    open_days = self.problem._available_days(person) - person.days_off
                     caps = [len(open_days) * (rules.max_shifts_per_day or 3)]
                     seven = [
                         c

@@ -211,8 +211,10 @@ class _Large:
         seed: int,
         on_progress: ProgressCallback | None,
         should_stop: StopCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.started = time.monotonic()
+        self.clock = clock  # the wall clock (a test passes a fake one)
+        self.started = clock()
         self.stop = Stopper(should_stop)
         self.sub_solves = 0
         self.problem = problem
@@ -260,9 +262,13 @@ class _Large:
         self.time_to_best = 0.0
         # the slowest check of the whole roster so far (seconds)
         self.check_seconds = 0.0
+        # the last roster checked and its report: the end re-uses it when nothing has changed
+        # since (a check of a year of 1,000+ people costs seconds on a busy machine)
+        self.last_checked: list[Assignment] | None = None
+        self.last_report: CheckReport | None = None
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return self.clock() - self.started
 
     def finish_seconds(self) -> float:
         """Time the end needs: the last check of the whole roster (1.5 times the slowest seen)
@@ -271,10 +277,27 @@ class _Large:
 
     def timed_check(self, state: RosterState) -> CheckReport:
         """check() of the roster, timed: the end keeps time for the slowest seen."""
-        started = time.monotonic()
-        report = check(self.problem, state.assignments())
-        self.check_seconds = max(self.check_seconds, time.monotonic() - started)
+        started = self.clock()
+        assignments = state.assignments()
+        report = check(self.problem, assignments)
+        self.check_seconds = max(self.check_seconds, self.clock() - started)
+        self.last_checked, self.last_report = assignments, report
         return report
+
+    def final_check(self, state: RosterState) -> CheckReport:
+        """check() of the roster returned: the report of the last check when that was of this
+        very roster (every phase that changes the roster checks it or leaves it to this one)."""
+        if self.last_report is not None and state.assignments() == self.last_checked:
+            return self.last_report
+        return self.timed_check(state)
+
+    def until(self, share: float, floor: float = 0.0) -> float:
+        """The deadline (on :meth:`elapsed`) of a phase given ``share`` of the remaining time
+        (at least ``floor`` seconds), that is followed by a check of the whole roster: it ends
+        early enough for that check and the end's (:meth:`finish_seconds` each)."""
+        remaining = self.remaining()
+        left = remaining - 2 * self.finish_seconds()
+        return self.elapsed() + max(0.0, min(max(floor, remaining * share), left))
 
     def remaining(self) -> float:
         return self.time_limit - self.elapsed()
@@ -322,13 +345,18 @@ class _Large:
         cap = self.problem.cap(shift_id, demand.role)
         return demand.upper if cap is None else min(demand.upper, cap)
 
-    def fill(self, state: RosterState, slots: range | list[int]) -> int:
-        """Fill the open posts of ``slots`` in time order; return how many were filled."""
+    def fill(
+        self, state: RosterState, slots: range | list[int], deadline: float | None = None
+    ) -> int:
+        """Fill the open posts of ``slots`` in time order; return how many were filled.
+        With a ``deadline`` (on :meth:`elapsed`) the slots after it are left as they are."""
         index = self.index
         people_of_slot = self.people_of_slot
         one_a_day = self.problem.rules.max_shifts_per_day == 1
         placed = 0
         for i in slots:
+            if deadline is not None and self.elapsed() > deadline:
+                break
             slot = index.slots[i]
             open_posts: dict[str, list[Entry]] = defaultdict(list)
             for shift in slot.shifts:
@@ -411,7 +439,8 @@ class _Large:
         people_of_slot = self.people_of_slot
         pinned = {(a.person, a.shift) for a in self.problem.pins}
         gained = 0
-        deadline = self.elapsed() + max(0.5, self.remaining() * REPAIR_SHARE)
+        # a check of the roster follows (and the end's): neither runs past the limit
+        deadline = self.until(REPAIR_SHARE, floor=0.5)
         holes = [
             (s, d.role)
             for s in self.problem.shifts
@@ -474,11 +503,16 @@ class _Large:
                     holes[d.role] += max(0, self.target(s.id, d) - state.filled[(s.id, d.role)])
         roles = sorted((r for r, n in holes.items() if n), key=lambda r: (-holes[r], r))
         # each role's search gets its share of the holes' share of the time
-        budget = REPLAN_SHARE * (self.remaining() - self.finish_seconds())
+        # after it: placing the plan, the repair, a check and the end's
+        budget = REPLAN_SHARE * (self.remaining() - 2 * self.finish_seconds())
         total = sum(holes.values())
         gained = 0
         for role in roles:
-            share = budget * holes[role] / total
+            # a search that ran long leaves the next roles what is still there
+            share = min(
+                budget * holes[role] / total,
+                REPLAN_SHARE * (self.remaining() - 2 * self.finish_seconds()),
+            )
             if self.stop() or share < REPLAN_MIN_SECONDS:
                 continue  # a few holes of a widely held skill: not worth building its model
             goal = coverage_bound(self.problem, self.index, {role})
@@ -690,7 +724,7 @@ class _Large:
                 balanced = True
                 if self.remaining() < 2 * self.check_seconds + self.finish_seconds():
                     continue  # no time for its two checks
-                before = check(self.problem, state.assignments())
+                before = self.timed_check(state)
                 objective = float(self._balanced(state, before).objective)
                 continue
             else:
@@ -874,7 +908,7 @@ class _Large:
                 cost += weight
         return cost
 
-    def balance(self, state: RosterState) -> int:
+    def balance(self, state: RosterState, deadline: float | None = None) -> int:
         """Hand shifts from people loaded above their share to people below it; return the
         number of shifts moved.
 
@@ -884,11 +918,12 @@ class _Large:
         to roster someone last is not traded for fair load). Each pass ranks a slot's people
         once by their next shift's fair-load cost and tries them cheapest first, stopping at
         the holder's cost, so a move costs a few candidates, not all the slot's people.
-        Bounded by ``BALANCE_SHARE`` of the remaining time.
+        Bounded by ``BALANCE_SHARE`` of the remaining time, or by ``deadline`` (on
+        :meth:`elapsed`), less what the check after it and the end's need.
         """
         weight = self.problem.rules.weight_fair_load
         fair_cap = self.fair_cap
-        deadline = self.elapsed() + max(0.2, self.remaining() * BALANCE_SHARE)
+        deadline = self.until(BALANCE_SHARE, floor=0.2) if deadline is None else deadline
         pinned = {(a.person, a.shift) for a in self.problem.pins}
 
         def next_cost(qid: str) -> int:
@@ -1081,7 +1116,7 @@ class _Large:
         if not problem.baseline and not self.stop() and self.replan(state):
             report = self.timed_check(state)
             self.report(report.objective, state)
-        if not problem.baseline and self.remaining() > self.check_seconds + 1.0:
+        if not problem.baseline and self.remaining() > self.finish_seconds() + 1.0:
             # even out the loads now (then one check of the whole roster): the search below may
             # run to the limit without reaching its own balance, and it only accepts changes
             # that keep loads as even
@@ -1093,14 +1128,14 @@ class _Large:
         self.mean_share = {roles: sum(v) / len(v) for roles, v in shares.items()}
         if self.remaining() > 1.0 + self.finish_seconds() and not self.stop():
             self.improve(state, float(report.objective))
-            # the balance's two checks, its moves (at most BALANCE_SHARE of what is left) and
-            # the end's check
+            # the check before the balance, its moves and fill (at most BALANCE_SHARE of what
+            # is left) and the checks after them and at the end (see until())
             if (
                 not problem.baseline
-                and self.remaining() > 2 * self.check_seconds + self.finish_seconds() + 0.2
+                and self.remaining() > self.check_seconds + 2 * self.finish_seconds() + 0.5
             ):
                 self._balanced(state, self.timed_check(state))
-        final = check(problem, state.assignments())
+        final = self.final_check(state)
         assert final.ok, f"solve_large built a roster that check rejects: {final.violations[:3]}"
         return Solution(
             status="FEASIBLE",
@@ -1123,12 +1158,16 @@ class _Large:
         if self.stop():
             return report
         before = state.assignments()
-        if not self.balance(state):
+        # the moves and the fill share one deadline, kept clear of the check after them and
+        # the end's
+        deadline = self.until(BALANCE_SHARE, floor=0.2)
+        if not self.balance(state, deadline):
             return report
         if self.filled(state) < self.cover_bound:
             # whoever handed a shift on may now fit a hole
-            self.fill(state, range(len(self.index.slots)))
-        after = check(self.problem, state.assignments())
+            self.fill(state, range(len(self.index.slots)), deadline)
+        checked = self.last_checked, self.last_report
+        after = self.timed_check(state)
         if after.ok and after.objective <= report.objective:
             self.report(after.objective, state)
             return after
@@ -1136,6 +1175,8 @@ class _Large:
             state.remove(a.person, self.shifts[a.shift])
         for a in before:
             state.add(a.person, self.shifts[a.shift], a.role)
+        # the roster is back to the one checked before (final_check compares them)
+        self.last_checked, self.last_report = checked
         return report
 
     def _repair(self, state: RosterState, report: CheckReport) -> RosterState:

@@ -518,6 +518,36 @@ class Problem:
             object.__setattr__(self, "_shifts_by_id", index)
         return index
 
+    def _available_days(self, person: Person) -> set[date | None]:
+        """The days of the shifts ``person`` is available for. An :class:`Availability`
+        without excluded shifts is read slot by slot (each slot's days found once per slot
+        table), not shift by shift: a year at 50 sites is millions of shift ids. (A shift's
+        day is set by Shift.__post_init__; None never occurs.)"""
+        shifts = self._shift_index()
+        available = person.available
+        if not isinstance(available, Availability) or available.excluded:
+            return {shifts[s].day for s in available}
+        tables = self.__dict__.get("_slot_days")
+        if tables is None:
+            tables = {}
+            object.__setattr__(self, "_slot_days", tables)
+        table = available.table
+        # keyed by identity; the table is kept in the value so that its id is not reused
+        entry = tables.get(id(table))
+        if entry is None:
+            entry = (table, {})
+            tables[id(table)] = entry
+        per_slot: dict[Hashable, frozenset[date | None]] = entry[1]
+        days: set[date | None] = set()
+        for slot in available.slots:
+            found = per_slot.get(slot)
+            if found is None:
+                found = frozenset(shifts[s].day for s in table.shifts_of[slot] if s in shifts)
+                per_slot[slot] = found
+            days |= found
+        days.update(shifts[s].day for s in available.extra)
+        return days
+
     def _person_index(self) -> dict[str, Person]:
         index = self.__dict__.get("_people_by_id")
         if index is None:

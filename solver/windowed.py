@@ -127,6 +127,11 @@ class _Windowed:
         # time kept for the end (the last check and the solution), raised to 1.5 times the
         # slowest check seen
         self.reserve = FINISH_SECONDS
+        # the dearest check seen (1.5 times the slowest), charged to a phase that ends in one
+        self.check_cost = 0.0
+        # the last roster checked and its report: the end re-uses it when it is unchanged
+        self.last_checked: tuple[Assignment, ...] | None = None
+        self.last_report: CheckReport | None = None
         self.solved = 0.0  # seconds the last neighbourhood's CP-SAT calls took
         self.neighbourhoods = 0
         self.time_to_first: float | None = None
@@ -146,13 +151,23 @@ class _Windowed:
     def checked(self, current: dict[tuple[str, str], str]) -> CheckReport:
         """check() of the roster, charged (deterministic) and timed: the end keeps enough
         time for one more."""
-        started = time.monotonic()
-        report = check(self.problem, self._assignments(current))
+        started = self.budget.clock()
+        assignments = self._assignments(current)
+        report = check(self.problem, assignments)
         cost = work(items=CHECK_ITEMS_PER_ASSIGNMENT * len(current) + self.items)
         self.budget.charge(cost)
-        took = cost if self.deterministic else time.monotonic() - started
-        self.reserve = max(self.reserve, FINISH_SECONDS + 1.5 * took)
+        took = cost if self.deterministic else self.budget.clock() - started
+        self.check_cost = max(self.check_cost, 1.5 * took)
+        self.reserve = max(self.reserve, FINISH_SECONDS + self.check_cost)
+        self.last_checked, self.last_report = assignments, report
         return report
+
+    def final_check(self, current: dict[tuple[str, str], str]) -> CheckReport:
+        """check() of the roster returned, or the last check's report when that was of this
+        very roster (a late first roster is not checked twice over the limit)."""
+        if self.last_report is not None and self._assignments(current) == self.last_checked:
+            return self.last_report
+        return self.checked(current)
 
     def day_of(self, shift_id: str) -> int:
         day = self.shifts[shift_id].day
@@ -179,7 +194,10 @@ class _Windowed:
             # the budget is left for the rest (each step charged, so deterministic too)
             def cover_stop() -> bool:
                 self.budget.charge(work(items=COVER_STEP_ITEMS))
-                return self.stop() or self.remaining() <= COVER_SHARE * self.time_limit
+                # its roster is checked after it, and the end's check follows
+                return self.stop() or self.remaining() <= max(
+                    COVER_SHARE * self.time_limit, self.reserve + self.check_cost
+                )
 
             covered = improve_cover(problem, feasible, stop=cover_stop)
             if covered != feasible:  # an unchanged roster keeps its report: no second check
@@ -190,13 +208,17 @@ class _Windowed:
                     self.penalty = float(report.objective)
                     self._note(current)
             self._phase("cover")
-        if not self.out_of_time():
+        # the rolling roster is checked after it (and the end checks the result)
+        if self.remaining() > self.reserve + self.check_cost and not self.stop():
             roster, spent = rolling_roster(
                 problem,
-                time_limit=min(self.remaining() - self.reserve, FIRST_SHARE * self.time_limit),
+                time_limit=min(
+                    self.remaining() - self.reserve - self.check_cost,
+                    FIRST_SHARE * self.time_limit,
+                ),
                 # with a roster in hand a window that finds nothing is not worth more time
                 hard_limit=min(
-                    self.remaining() - self.reserve,
+                    self.remaining() - self.reserve - self.check_cost,
                     (FIRST_SHARE if report.ok else FIRST_HARD_SHARE) * self.time_limit,
                 ),
                 workers=self.workers,
@@ -219,12 +241,12 @@ class _Windowed:
                         self._note(current)
         self._search(current)
         self._phase("search")
-        final = check(problem, self._assignments(current))
+        final = self.final_check(current)
         if not final.ok:
             if feasible is None:
                 return self._empty()
             current = {(a.person, a.shift): a.role for a in feasible}
-            final = check(problem, self._assignments(current))
+            final = self.final_check(current)
         return Solution(
             status="FEASIBLE",
             assignments=self._assignments(current),

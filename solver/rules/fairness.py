@@ -30,8 +30,7 @@ def capacity(problem: Problem, person: Person) -> int:
     every day they are available (0: not counted)."""
     if person.fair_capacity is not None:
         return person.fair_capacity
-    shifts = problem._shift_index()
-    days = {shifts[s].day for s in person.available} - person.days_off
+    days = problem._available_days(person) - person.days_off
     caps = [len(days) * (problem.rules.max_shifts_per_day or 3)]
     seven = [
         c
