@@ -110,6 +110,12 @@ class Stats:
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.statements: dict[str, list[int]] = defaultdict(list)
         self.calls: dict[str, list[int]] = defaultdict(list)
+        self.trips: dict[str, list[int]] = defaultdict(list)
+        self.round_trips: Any = None  # benchmarks.round_trips.RoundTrips when counted
+        self.trip_counter: Any = None
+        self._trips = 0
+        self._commands = 0
+        self.last_commands: dict[str, list[str]] = {}
         self.count_calls = False
         self.counter = 0
         self.hash_cpu = 0.0
@@ -122,6 +128,8 @@ class Stats:
 
     def begin(self) -> None:
         self._statements = self.counter
+        self._trips = self.round_trips.count if self.round_trips is not None else 0
+        self._commands = len(self.round_trips.commands) if self.round_trips is not None else 0
         self._hash = self.hash_cpu
         self._start = time.process_time()
 
@@ -129,14 +137,18 @@ class Stats:
         spent = time.process_time() - self._start - (self.hash_cpu - self._hash)
         self.cpu[label].append(spent)
         self.statements[label].append(self.counter - self._statements)
+        if self.round_trips is not None:
+            self.trips[label].append(self.round_trips.count - self._trips)
+            self.last_commands[label] = self.round_trips.commands[self._commands :]
 
 
-def summary(stats: Stats, skip: int) -> list[tuple[str, int, float, float, float, float]]:
+def summary(stats: Stats, skip: int) -> list[tuple[str, int, float, float, float, float, float]]:
     rows = []
     for label, times in stats.cpu.items():
         kept = times[skip:] if len(times) > 2 * skip else times
         counts = stats.statements[label][-len(kept) :]
         calls = stats.calls[label][-len(kept) :]
+        trips = stats.trips[label][-len(kept) :]
         rows.append(
             (
                 label,
@@ -145,6 +157,7 @@ def summary(stats: Stats, skip: int) -> list[tuple[str, int, float, float, float
                 statistics.fmean(kept) * 1000,
                 statistics.fmean(counts),
                 statistics.fmean(calls) if calls else 0.0,
+                statistics.fmean(trips) if trips else 0.0,
             )
         )
     return rows
@@ -164,6 +177,12 @@ def main(argv: Iterable[str] | None = None) -> None:
         action="store_true",
         help="count Python function calls per request (deterministic, whatever the load; "
         "the CPU times are then inflated by the profiler)",
+    )
+    parser.add_argument(
+        "--round-trips",
+        action="store_true",
+        help="count psycopg's round trips to PostgreSQL per request (BEGIN, COMMIT, ROLLBACK, "
+        "PREPARE and pool pings included; benchmarks.round_trips)",
     )
     parser.add_argument("--solve-seconds", type=int, default=5)
     parser.add_argument("--repo", help="measure the app of another checkout (A/B)")
@@ -232,6 +251,13 @@ def run(url: str, args: argparse.Namespace, prepared: Any) -> None:
         stats.counter += 1
 
     event.listen(engine, "before_cursor_execute", count)
+    if args.round_trips:
+        from benchmarks.round_trips import counting_round_trips
+
+        # Counted until the process ends (the benchmark's last act); the context manager is
+        # kept referenced, or its generator would be collected and stop counting.
+        stats.trip_counter = counting_round_trips()
+        stats.round_trips = stats.trip_counter.__enter__()
     cells = [(d, h) for d in days for h in starts]
     profiler = cProfile.Profile() if args.profile else None
     stats.profiler, stats.profile_label = profiler, args.profile or ""
@@ -288,9 +314,14 @@ def run(url: str, args: argparse.Namespace, prepared: Any) -> None:
         status, _ = go(drivers[i % len(drivers)], "GET /me (rostered)", "GET", "/me")
         assert status == 200, status
     del stats.cpu["GET /login"], stats.cpu["POST /login"]
-    print(f"{'request':22} {'n':>5} {'median ms':>10} {'mean ms':>9} {'SQL':>6} {'calls':>8}")
-    for label, n, median, mean, sql, calls in summary(stats, args.skip):
-        print(f"{label:22} {n:5} {median:10.2f} {mean:9.2f} {sql:6.2f} {calls:8.0f}")
+    print(
+        f"{'request':22} {'n':>5} {'median ms':>10} {'mean ms':>9} {'SQL':>6} {'calls':>8}"
+        f" {'trips':>6}"
+    )
+    for label, n, median, mean, sql, calls, trips in summary(stats, args.skip):
+        print(f"{label:22} {n:5} {median:10.2f} {mean:9.2f} {sql:6.2f} {calls:8.0f} {trips:6.2f}")
+    for label, commands in stats.last_commands.items():
+        print(f"{label}: {' '.join(commands)}")
     if profiler is not None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)

@@ -35,7 +35,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
         f"sqlite:///{INSTANCE_DIR / 'muster.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
+    # No pool_pre_ping: a connection the server closed is found without a round trip on
+    # checkout (scheduler.connections).
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {}
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default
     REDIS_URL = os.environ.get("REDIS_URL")
     # Rate limits (scheduler.limits): per account where guessing happens, and only a generous
