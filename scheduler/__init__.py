@@ -16,7 +16,6 @@ from werkzeug.routing import IntegerConverter, Map
 
 from scheduler import form_html, models  # models: registers every table with the metadata
 from scheduler.config import CONFIGS, Config
-from scheduler.connections import engine_options
 from scheduler.connections import install as install_connection_check
 from scheduler.extensions import babel, compress, csrf, db, login_manager, migrate
 from scheduler.i18n import (
@@ -65,9 +64,6 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     app.url_map.converters["int"] = DatabaseId
     app.session_interface = SigningOnceSessionInterface()
     install_connection_check()
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    )
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(project_root, "migrations"))
     csrf.init_app(app)

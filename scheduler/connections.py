@@ -14,12 +14,7 @@ What neither catches in time is a peer that vanished silently (a dead host, a fi
 dropped the connection's state without a reset): a pre-ping then waits for TCP's timeout too.
 A false alarm (say an asynchronous notice on an idle connection) costs one reconnect.
 SQLite connections are in-process and are not checked.
-
-psycopg's automatic server-side prepared statements are turned off (`prepare_threshold`): psycopg
-forgets every prepared statement at each ROLLBACK, and every read-only request ends with one
-(the session closes), so with a worker's connection serving GETs between POSTs a statement
-was prepared (one more round trip) and then deallocated (another, DEALLOCATE ALL at the next
-ROLLBACK) before it was ever reused much."""
+"""
 
 from __future__ import annotations
 
@@ -28,15 +23,6 @@ from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.pool import Pool
-
-
-def engine_options(url: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The engine options for this database: on PostgreSQL with psycopg 3, no automatic
-    prepared statements (unless the configuration chose a threshold)."""
-    if not url.startswith("postgresql+psycopg:"):
-        return options
-    connect_args = {"prepare_threshold": None, **options.get("connect_args", {})}
-    return {**options, "connect_args": connect_args}
 
 
 def install() -> None:
