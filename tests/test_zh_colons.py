@@ -116,5 +116,5 @@ def test_the_availability_summary_joins_its_phrases_in_the_readers_language(
     zh = " ".join(client.get("/me", headers={"Accept-Language": "zh-CN"}).get_data(True).split())
     en = " ".join(client.get("/me", headers={"Accept-Language": "en"}).get_data(True).split())
     assert period.name in zh
-    assert "2 个班次，分布在 2 天，1 个夜班" in zh, zh
-    assert "2 shifts, on 2 days, 1 night" in en
+    assert "</strong> (12月7日 – 12月20日)：2 个班次，分布在 2 天，1 个夜班" in zh, zh
+    assert "): 2 shifts, on 2 days, 1 night" in en
