@@ -24,6 +24,8 @@ CASES: list[dict[str, Any]] = [
     {"value": None, "placeholder": "中文 ：全角"},
     {"hx-post": "/me/availability/cell", "hx_swap": "outerHTML", "list": "work-units"},
     {"title": "a'b", "value": "'"},
+    {"value": "<>&'\"&amp;", "data-x": 0, "tabindex": -1, "size": 10**20},
+    {"value": 12, "max": False, "min": True},
 ]
 
 
