@@ -44,7 +44,7 @@ STATEMENTS = (
     1  # the district choices (the form validates the district against them)
     + 1  # is the phone taken
     + 1  # the work unit of that name
-    + 1  # the city union's node (the tree sync on flush)
+    + 1  # the city union's node (the volunteer's node in the union tree)
     + 3  # INSERT the user, the new work unit, the volunteer
     # and not the user again after the commit: the login reads the rows just written
 )

@@ -3,6 +3,7 @@ every flush (see scheduler.models.organisations), so every way a row is written 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, select
@@ -14,6 +15,12 @@ from scheduler.models.sites import Site
 
 # The city union: the one node without a parent (none before there is a tree).
 _ROOT = select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
+
+
+def city_union(session: Session) -> Organisation | None:
+    """The city union's node, or None before there is a tree."""
+    with session.no_autoflush:
+        return session.scalars(_ROOT).first()
 
 
 def root_id(session: Session) -> int | None:
@@ -30,6 +37,25 @@ def _node_of(session: Session, model: type[Any], obj: Any, key: int | None) -> O
     if row.organisation is not None:
         return row.organisation
     return session.get(Organisation, row.organisation_id) if row.organisation_id else None
+
+
+def volunteer_node(
+    session: Session,
+    work_unit: WorkUnit | None,
+    work_unit_id: int | None,
+    district: District | None,
+    district_id: int | None,
+    root: Callable[[], Organisation | None],
+) -> Organisation | None:
+    """The node of a volunteer with this work unit and district (each an object or an id):
+    the work unit's, else the district's, else the city union's (`root()`, asked only then).
+    The flush below keeps every volunteer's in step; a row written without the unit of work
+    (services.registration) asks here."""
+    return (
+        _node_of(session, WorkUnit, work_unit, work_unit_id)
+        or _node_of(session, District, district, district_id)
+        or root()
+    )
 
 
 @event.listens_for(Session, "before_flush")
@@ -55,10 +81,13 @@ def _keep_organisation_ids(session: Session, flush_context: object, instances: o
                 obj.organisation = Organisation(kind=DISTRICT, name=obj.name, parent=root)
         for obj in changed:
             if isinstance(obj, Volunteer):
-                obj.organisation = (
-                    _node_of(session, WorkUnit, obj.work_unit, obj.work_unit_id)
-                    or _node_of(session, District, obj.district, obj.district_id)
-                    or root
+                obj.organisation = volunteer_node(
+                    session,
+                    obj.work_unit,
+                    obj.work_unit_id,
+                    obj.district,
+                    obj.district_id,
+                    lambda: root,
                 )
             elif isinstance(obj, Site):
                 obj.organisation = (

@@ -7,6 +7,8 @@ touching the session, so a rejected edit changes nothing."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -206,23 +208,37 @@ def _emergency_contact(data: ProfileData, phone: str) -> tuple[str | None, str |
     return emergency_name, emergency_phone
 
 
+def profile_columns(
+    clean: CleanProfile, weekly_cap: int | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The user's and the volunteer's columns a validated profile sets, besides the work
+    unit, the district and the skills; `weekly_cap` is the volunteer's now (None for a new
+    one, who gets the default when the form did not ask). What the form did not ask (the
+    partner, the emergency contact) is left out: an existing profile keeps it."""
+    user = {"name": clean.name, "phone": clean.phone}
+    volunteer: dict[str, Any] = {"accepts_nights": clean.accepts_nights}
+    if clean.weekly_cap is not None:
+        volunteer["weekly_cap"] = clean.weekly_cap
+    elif weekly_cap is None:
+        volunteer["weekly_cap"] = DEFAULT_WEEKLY_CAP
+    if clean.partner_asked:
+        volunteer["partner_phone"] = clean.partner_phone
+    if clean.emergency_asked:
+        volunteer["emergency_name"] = clean.emergency_name
+        volunteer["emergency_phone"] = clean.emergency_phone
+    return user, volunteer
+
+
 def apply_profile(user: User, volunteer: Volunteer, clean: CleanProfile) -> None:
     """Write a validated profile onto `user` and `volunteer` (in the session, not committed).
     Skills that stay keep their verification; newly declared ones start unverified."""
-    user.name = clean.name
-    user.phone = clean.phone
+    user_columns, volunteer_columns = profile_columns(clean, volunteer.weekly_cap)
+    for key, value in user_columns.items():
+        setattr(user, key, value)
     volunteer.work_unit = work_unit_named(clean.work_unit_name)
     volunteer.district = clean.district
-    volunteer.accepts_nights = clean.accepts_nights
-    if clean.weekly_cap is not None:
-        volunteer.weekly_cap = clean.weekly_cap
-    elif volunteer.weekly_cap is None:
-        volunteer.weekly_cap = DEFAULT_WEEKLY_CAP
-    if clean.partner_asked:
-        volunteer.partner_phone = clean.partner_phone
-    if clean.emergency_asked:
-        volunteer.emergency_name = clean.emergency_name
-        volunteer.emergency_phone = clean.emergency_phone
+    for key, value in volunteer_columns.items():
+        setattr(volunteer, key, value)
     if clean.skills is None:
         return
     wanted = {s.id: s for s in clean.skills}
@@ -280,16 +296,24 @@ def profile_data_of(user: User) -> ProfileData:
     )
 
 
-def commit_or_explain(phone: str) -> None:
-    """Commit; a unique-key clash lost to a concurrent request becomes an AccountError naming
-    the phone when the number is now taken. Any other clash is re-raised for the caller."""
+@contextmanager
+def clash_explained(phone: str) -> Iterator[None]:
+    """Writes inside that hit a unique key (lost to a concurrent request) are rolled back; the
+    clash becomes an AccountError naming the phone when the number is now taken. Any other
+    clash is re-raised for the caller."""
     try:
-        db.session.commit()
+        yield
     except IntegrityError:
         db.session.rollback()
         if phone_taken(phone):
             raise AccountError(_l("This mobile number is already registered."), "phone") from None
         raise
+
+
+def commit_or_explain(phone: str) -> None:
+    """Commit; a clash is explained as by clash_explained."""
+    with clash_explained(phone):
+        db.session.commit()
 
 
 # Said of any number the account cannot move to: it does not tell whether the number is
