@@ -5,8 +5,9 @@ and every url_defaults function to build each one, Flask-WTF's csrf_token reads 
 from the config each time.
 
 - url_for: a URL whose values are only integers (an id) or none is built once per process and
-  script root as a pattern, then filled in. Everything else -- static files (their content
-  hash is looked up on every render, see static_assets), blueprint-relative endpoints,
+  script root as a pattern, then filled in. A static file's URL is built once per file, script
+  root and content hash (the hash is looked up on every call, see static_assets). Everything
+  else -- other static calls, blueprint-relative endpoints,
   `_anchor`/`_external`/..., string values, no request -- goes to Flask's url_for as before.
   The patterns are of the URL map, which does not change while the process runs; no user
   data is kept.
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_wtf.csrf import generate_csrf
+
+from scheduler.static_assets import content_hash
 
 # Integers that stand for the values while a pattern is built (distinct, never real ids).
 _SENTINEL = 2_000_000_000
@@ -30,9 +33,10 @@ _patterns: dict[tuple[str, tuple[str, ...], str], str | None] = {}
 
 def template_url_for(endpoint: str, **values: Any) -> str:
     """`url_for(endpoint, **values)`, from a pattern when the values are only integers."""
+    if endpoint == "static":
+        return _static_url(values)
     if (
-        endpoint == "static"
-        or endpoint[:1] == "."
+        endpoint[:1] == "."
         or not has_request_context()
         or any(type(v) is not int or k[:1] == "_" for k, v in values.items())
     ):
@@ -45,6 +49,26 @@ def template_url_for(endpoint: str, **values: Any) -> str:
     if pattern is None:
         return url_for(endpoint, **values)
     return pattern.format_map(values)  # also with no values: it undoes the braces' escape
+
+
+# Static URLs by file, script root and the file's content hash (which url_for puts in them:
+# static_assets); the hash is asked on every call, so a changed file gets its new URL at once.
+_static: dict[tuple[str, str, str | None], str] = {}
+_MAX_STATIC = 1000
+
+
+def _static_url(values: dict[str, Any]) -> str:
+    """`url_for("static", filename=...)`, built once per file, script root and content hash."""
+    filename = values.get("filename")
+    if len(values) != 1 or type(filename) is not str or not has_request_context():
+        return url_for("static", **values)
+    key = (filename, request.script_root, content_hash(current_app, filename))
+    url = _static.get(key)
+    if url is None:
+        url = url_for("static", filename=filename)
+        if len(_static) < _MAX_STATIC:
+            _static[key] = url
+    return url
 
 
 def _pattern(endpoint: str, names: tuple[str, ...]) -> str | None:

@@ -24,6 +24,9 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("static", {"filename": "css/muster.css"}),
     ("static", {"filename": "vendor/pico-2.1.1/pico.min.css"}),
     ("volunteer.inbox", {"page": 2, "unread": True}),
+    ("static", {"filename": "js/keep-draft.js"}),
+    ("static", {"filename": "no/such file.css"}),
+    ("static", {"filename": "css/muster.css", "v": "old"}),
 ]
 
 
@@ -57,3 +60,18 @@ def test_csrf_token_is_flask_wtfs_token_of_the_request(app: Flask) -> None:
         assert first == generate_csrf() == csrf_token()
     with app.test_request_context("/"):
         assert csrf_token() == generate_csrf()
+
+
+def test_a_changed_static_file_gets_its_new_url(app: Flask, tmp_path: Any) -> None:
+    folder = tmp_path / "static"
+    folder.mkdir()
+    (folder / "x.css").write_text("a {}")
+    app.static_folder = str(folder)
+    app.extensions["muster_static_hashes"].folder = str(folder)
+    with app.test_request_context("/"):
+        first = template_url_for("static", filename="x.css")
+        assert first == url_for("static", filename="x.css")
+        (folder / "x.css").write_text("a { color: red }")
+        second = template_url_for("static", filename="x.css")
+        assert second == url_for("static", filename="x.css")
+        assert second != first
