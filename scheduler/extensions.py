@@ -16,7 +16,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import CursorResult, Executable, inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from scheduler.models.base import Base
 
@@ -59,6 +58,9 @@ def keep_loaded_on_commit() -> Iterator[None]:
         session.expire_on_commit = before
 
 
+_inserts: dict[Any, Any] = {}  # INSERT statements by table, built once
+
+
 def insert_loaded(model: type[_T], values: dict[str, Any]) -> _T:
     """INSERT one row of `model` with `values` (the columns' own defaults for the rest) as a
     Core statement in the session's transaction, and return the row as an instance the
@@ -66,8 +68,8 @@ def insert_loaded(model: type[_T], values: dict[str, Any]) -> _T:
     unit of work's flush of a user and a volunteer is some two thousand Python calls, this a
     few hundred. No ORM event runs: attribute listeners (User.name_pinyin) and flush hooks
     (scheduler.models.tree_sync) are the caller's to apply. Relationships are not loaded
-    (set_committed_value sets one that is known). Columns with a server default or a
-    SQL-expression default are refused: their values would be unknown here."""
+    (sqlalchemy.orm.attributes.set_committed_value sets one that is known). Columns with a
+    server default or a SQL-expression default are refused: their values would be unknown."""
     mapper = inspect(model)
     row: dict[str, Any] = {}
     for prop in mapper.column_attrs:
@@ -86,15 +88,20 @@ def insert_loaded(model: type[_T], values: dict[str, Any]) -> _T:
         else:
             raise ValueError(f"{model.__name__}.{prop.key} has a SQL default")
     table = mapper.local_table
+    insert = _inserts.get(table)
+    if insert is None:
+        insert = _inserts[table] = table.insert()
     columns = {
         prop.columns[0].key: row[prop.key] for prop in mapper.column_attrs if prop.key in row
     }
-    result = db.session.connection().execute(table.insert(), columns)
+    result = db.session.connection().execute(insert, columns)
     instance = mapper.class_manager.new_instance()
     for column, value in zip(mapper.primary_key, result.inserted_primary_key or (), strict=True):
         row[mapper.get_property_by_column(column).key] = value
-    for key, value in row.items():
-        set_committed_value(instance, key, value)
+    # The values go straight into the instance's dict (where the ORM keeps loaded values:
+    # set_committed_value one by one costs six calls each); make_transient_to_detached then
+    # commits them as loaded and gives the instance its identity.
+    instance.__dict__.update(row)
     make_transient_to_detached(instance)
     db.session.add(instance)
     return instance
