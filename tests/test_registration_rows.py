@@ -133,3 +133,38 @@ def test_the_new_account_is_loaded(any_db_app: Flask) -> None:
 def test_insert_loaded_refuses_a_server_default(app: Flask) -> None:
     with pytest.raises(ValueError, match="server default"):
         insert_loaded(Organisation, {"kind": "city", "name": "市总工会"})
+
+
+def test_a_registration_through_the_form_reads_no_node(app: Flask) -> None:
+    """The district and the work unit come with their node ids: the volunteer's node is not
+    read (nor the city union, when the work unit has a node)."""
+    _tree()
+    client = app.test_client()
+    form = {
+        "name": "王五",
+        "phone": "13900139004",
+        "password": "long-enough-9",
+        "work_unit": "大学工会",
+        "district": str(_district("崇川区")),
+        "consent": "y",
+    }
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.post("/register", data=form)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 302
+    assert not [s for s in seen if "FROM organisations" in s], seen
+    # districts (the choices), the number, the district, the work unit, 2 INSERTs
+    assert len(seen) == 6, seen
+    volunteer = db.session.scalars(
+        select(Volunteer).join(User).where(User.phone == "+8613900139004")
+    ).one()
+    unit = db.session.scalars(select(WorkUnit).where(WorkUnit.name == "大学工会")).one()
+    assert volunteer.organisation_id == unit.organisation_id
+    assert volunteer.district_id == _district("崇川区")

@@ -1,10 +1,11 @@
 """Keeps the node ids of volunteers and sites in step with their work unit and district on
-every flush (see scheduler.models.organisations), so every way a row is written agrees."""
+every flush (see scheduler.models.organisations), so every way a row is written agrees; a
+volunteer row written without a flush takes its node from volunteer_node_id, the same rule."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -13,14 +14,10 @@ from scheduler.models.accounts import Volunteer
 from scheduler.models.organisations import DISTRICT, District, Organisation, WorkUnit
 from scheduler.models.sites import Site
 
+_T = TypeVar("_T")
+
 # The city union: the one node without a parent (none before there is a tree).
 _ROOT = select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
-
-
-def city_union(session: Session) -> Organisation | None:
-    """The city union's node, or None before there is a tree."""
-    with session.no_autoflush:
-        return session.scalars(_ROOT).first()
 
 
 def root_id(session: Session) -> int | None:
@@ -39,6 +36,16 @@ def _node_of(session: Session, model: type[Any], obj: Any, key: int | None) -> O
     return session.get(Organisation, row.organisation_id) if row.organisation_id else None
 
 
+def _first_node(
+    work_unit: Callable[[], _T | None],
+    district: Callable[[], _T | None],
+    root: Callable[[], _T | None],
+) -> _T | None:
+    """Where a volunteer belongs: their work unit's node, else their district's, else the city
+    union's (each asked only when the one before has none)."""
+    return work_unit() or district() or root()
+
+
 def volunteer_node(
     session: Session,
     work_unit: WorkUnit | None,
@@ -47,14 +54,25 @@ def volunteer_node(
     district_id: int | None,
     root: Callable[[], Organisation | None],
 ) -> Organisation | None:
-    """The node of a volunteer with this work unit and district (each an object or an id):
-    the work unit's, else the district's, else the city union's (`root()`, asked only then).
-    The flush below keeps every volunteer's in step; a row written without the unit of work
-    (services.registration) asks here."""
-    return (
-        _node_of(session, WorkUnit, work_unit, work_unit_id)
-        or _node_of(session, District, district, district_id)
-        or root()
+    """The node of a volunteer with this work unit and district (each an object, maybe
+    pending, or an id), as the flush below keeps every volunteer's."""
+    return _first_node(
+        lambda: _node_of(session, WorkUnit, work_unit, work_unit_id),
+        lambda: _node_of(session, District, district, district_id),
+        root,
+    )
+
+
+def volunteer_node_id(
+    session: Session, work_unit: WorkUnit | None, district: District | None
+) -> int | None:
+    """volunteer_node's id for a work unit and a district that are in the database, from the
+    node ids their rows hold (no node is loaded): for a volunteer row written without the
+    unit of work (services.registration)."""
+    return _first_node(
+        lambda: work_unit.organisation_id if work_unit is not None else None,
+        lambda: district.organisation_id if district is not None else None,
+        lambda: root_id(session),
     )
 
 

@@ -18,7 +18,7 @@ from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import VOLUNTEER, User, Volunteer
 from scheduler.models.accounts import hash_password, name_sort_key
 from scheduler.models.base import utcnow
-from scheduler.models.tree_sync import city_union, volunteer_node
+from scheduler.models.tree_sync import volunteer_node_id
 from scheduler.services.accounts import (
     MIN_PASSWORD_LENGTH,
     AccountError,
@@ -165,11 +165,7 @@ def _insert_account(clean: CleanProfile, password_hash: str, *, consented_at: da
     if unit.id is None:
         db.session.flush()
     user_columns, volunteer_columns = profile_columns(clean, None)
-    session = db.session()
-    with session.no_autoflush:
-        node = volunteer_node(
-            session, unit, None, clean.district, None, lambda: city_union(session)
-        )
+    node_id = volunteer_node_id(db.session(), unit, clean.district)
     user = insert_loaded(
         User,
         {
@@ -186,7 +182,7 @@ def _insert_account(clean: CleanProfile, password_hash: str, *, consented_at: da
             "user_id": user.id,
             "work_unit_id": unit.id,
             "district_id": clean.district.id if clean.district is not None else None,
-            "organisation_id": node.id if node is not None else None,
+            "organisation_id": node_id,
             "consented_at": consented_at,
         },
     )
