@@ -180,6 +180,16 @@ def _register_error_handlers(app: Flask) -> None:
         return render_error(500)
 
 
+_SECURITY_HEADERS = tuple(
+    (name.lower(), name, value)
+    for name, value in (
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+    )
+)
+
+
 def _register_template_context(app: Flask) -> None:
     from flask_babel import get_locale
 
@@ -204,7 +214,11 @@ def _register_template_context(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        # As headers.setdefault for each, with the response's header names lower-cased once
+        # (setdefault scans and lower-cases them all for every one; every response runs this).
+        headers = response.headers
+        present = {name.lower() for name, _value in headers}
+        for lower, name, value in _SECURITY_HEADERS:
+            if lower not in present:
+                headers.add(name, value)
         return response
