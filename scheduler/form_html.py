@@ -53,9 +53,45 @@ def html_params(**kwargs: Any) -> Markup:
     return Markup(" ".join(params))
 
 
+_Select = wtforms.widgets.core.Select
+wtforms_select = _Select.__call__  # WTForms' own, for the tests' comparison and `install`
+_render_option = _Select.render_option.__func__
+
+
+def select_html(self: Any, field: Any, **kwargs: Any) -> Markup:
+    """What WTForms' `Select` widget renders, with each option written here: WTForms looks up
+    its option renderer's signature (inspect.signature) on every render and goes through a
+    method and a generator per option, ~50 Python calls for each of a district list's
+    options. Option groups and a widget with its own `render_option` go to WTForms."""
+    if type(self).render_option.__func__ is not _render_option or field.has_groups():
+        return wtforms_select(self, field, **kwargs)
+    kwargs.setdefault("id", field.id)
+    if self.multiple:
+        kwargs["multiple"] = True
+    flags = getattr(field, "flags", {})
+    for k in dir(flags):
+        if k in self.validation_attrs and k not in kwargs:
+            kwargs[k] = getattr(flags, k)
+    html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+    for choice in field.iter_choices():
+        value = choice.value
+        if isinstance(value, bool):
+            value = str(value)
+        options = {"value": value, **(choice.render_kw or {})}
+        if choice.selected:
+            options["selected"] = True
+        html.append(
+            f"<option {html_params(**options)}>{escape(choice.label or choice.value)}</option>"
+        )
+    html.append("</select>")
+    return Markup("".join(html))
+
+
 def install(function: Any = html_params) -> None:
-    """Make WTForms render attributes with `function` (this module's by default)."""
+    """Make WTForms render attributes with `function` (this module's by default), and
+    selects with `select_html` (WTForms' own with WTForms' html_params)."""
     wtforms.widgets.core.html_params = function
     wtforms.widgets.html_params = function
     wtforms.widgets.core.Input.html_params = staticmethod(function)
     wtforms.widgets.core.Button.html_params = staticmethod(function)
+    _Select.__call__ = select_html if function is html_params else wtforms_select

@@ -15,6 +15,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -24,6 +25,7 @@ from wtforms.validators import (
 )
 
 from scheduler.extensions import db
+from scheduler.forms import select_choices
 from scheduler.i18n import lazy_gettext as _l
 from scheduler.i18n import localized_name
 from scheduler.models import District, Skill, WorkUnit
@@ -50,12 +52,13 @@ _DISTRICTS = select(District.id, District.name).order_by(District.name)
 _WORK_UNIT_NAMES = select(WorkUnit.name).order_by(WorkUnit.name)
 
 
-def district_choices() -> list[tuple[int, str | LazyString]]:
+def district_choices() -> list[SelectChoice]:
     """The district select's choices: a prompt (0), then every district by name. Read as
     plain rows on the connection, once per request (an admin may add or rename a district at
-    any time): loading them as ORM objects cost some 200 Python calls more."""
+    any time): loading them as ORM objects cost some 200 Python calls more. Given as WTForms'
+    SelectChoice, which it would otherwise make from tuples on every pass over them."""
     districts = db.session.connection().execute(_DISTRICTS)
-    return [(0, _l("Choose your district")), *((id_, name) for id_, name in districts)]
+    return select_choices([(0, _l("Choose your district")), *districts])
 
 
 def work_unit_names() -> list[str]:

@@ -56,3 +56,63 @@ def test_registration_page_renders_the_same_either_way(client: Any) -> None:
         form_html.install()
     assert ours == theirs
     assert 'name="phone"' in ours
+
+
+def _select_forms() -> list[Any]:
+    from wtforms import Form, SelectField, SelectMultipleField
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.validators import InputRequired
+
+    from scheduler.forms import select_choices as sc
+
+    class F(Form):
+        plain = SelectField(
+            choices=sc([(0, "选择"), (3, "崇川区"), (5, 'a "b" & <c>')]), coerce=int
+        )
+        lazy = SelectField(
+            choices=[SelectChoice("x", lazy_gettext("Name")), SelectChoice("y", render_kw={"a": 1})]
+        )
+        flags = SelectField(choices=sc([("a", "A")]), validators=[InputRequired()])
+        booleans = SelectField(choices=sc([(True, "yes"), (False, "no")]), coerce=bool)
+        grouped = SelectField(
+            choices=[
+                SelectChoice("1", "one", optgroup="G1"),
+                SelectChoice("2", "two", optgroup="G2"),
+            ]
+        )
+        many = SelectMultipleField(choices=sc([(1, "one"), (2, "two"), (3, "")]), coerce=int)
+        empty = SelectField(choices=[])
+
+    form = F(data={"plain": 3, "lazy": "y", "booleans": True, "many": [1, 3]})
+    return [form.plain, form.lazy, form.flags, form.booleans, form.grouped, form.many, form.empty]
+
+
+def test_selects_render_as_wtforms_does(app: Any) -> None:
+    with app.test_request_context():
+        for field in _select_forms():
+            for attrs in ({}, {"aria_describedby": "h", "class_": "x"}, {"id": "other"}):
+                ours = form_html.select_html(field.widget, field, **attrs)
+                form_html.install(form_html.wtforms_html_params)
+                try:
+                    theirs = form_html.wtforms_select(field.widget, field, **attrs)
+                finally:
+                    form_html.install()
+                assert ours == theirs, field.name
+                assert str(field()) == str(ours) or attrs
+
+
+def test_a_select_with_its_own_option_renderer_is_left_to_wtforms(app: Any) -> None:
+    from wtforms import Form, SelectField
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.widgets import Select
+
+    class Starred(Select):
+        @classmethod
+        def render_option(cls, choice: Any, **kwargs: Any) -> Markup:
+            return Markup(f"<option>*{choice.label}</option>")
+
+    class F(Form):
+        pick = SelectField(choices=[SelectChoice("a", "A")], widget=Starred())
+
+    with app.test_request_context():
+        assert "<option>*A</option>" in F().pick()
