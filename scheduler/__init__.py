@@ -29,7 +29,7 @@ from scheduler.i18n import (
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
-from scheduler.sessions import SigningOnceSessionInterface, install_csrf_serializer
+from scheduler.sessions import SigningOnceSessionInterface
 from scheduler.static_assets import init_app as init_static_assets
 from scheduler.template_globals import install as install_template_globals
 
@@ -74,7 +74,6 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     install_template_gettext(app)
     install_template_globals(app)
     form_html.install()
-    install_csrf_serializer()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

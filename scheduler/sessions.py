@@ -11,7 +11,6 @@ import hashlib
 import hmac
 from typing import Any
 
-import flask_wtf.csrf
 from flask import Flask, session
 from flask.json import dumps, loads
 from flask.json.tag import TaggedJSONSerializer
@@ -87,59 +86,22 @@ class _HMACSHA1(HMACAlgorithm):
         return hmac.digest(key, value, "sha1")
 
 
-# Derived signing keys by (secret key, salt, derivation): a few per process (the key and its
-# fallbacks, for the session and for CSRF tokens).
-_derived: dict[tuple[bytes, bytes, str], bytes] = {}
+# Derived signing keys by (secret key, salt): a few per process (the key and its fallbacks).
+_derived: dict[tuple[bytes, bytes], bytes] = {}
 
 
-class _SHA1Signer(TimestampSigner):
-    """itsdangerous' TimestampSigner (SHA-1, any key derivation) deriving each secret key once
-    per process instead of on every signature and check: the same signatures."""
+class _SessionSigner(TimestampSigner):
+    """itsdangerous' TimestampSigner with Flask's session settings (HMAC key derivation,
+    SHA-1), deriving each secret key once per process instead of twice per request."""
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
-        memo = (key, self.salt, self.key_derivation)
-        derived = _derived.get(memo)
+        derived = _derived.get((key, self.salt))
         if derived is None:
-            derived = super().derive_key(key)
+            derived = hmac.digest(key, self.salt, "sha1")
             if len(_derived) < 64:
-                _derived[memo] = derived
+                _derived[(key, self.salt)] = derived
         return derived
-
-
-def _fast_sha1_signer(key_derivation: str) -> dict[str, Any]:
-    return {
-        "key_derivation": key_derivation,
-        "digest_method": hashlib.sha1,
-        "algorithm": _HMACSHA1(),
-    }
-
-
-_csrf_serializers: dict[tuple[Any, Any], URLSafeTimedSerializer] = {}
-
-
-def csrf_serializer(secret_key: Any, salt: Any = b"itsdangerous", **kwargs: Any) -> Any:
-    """What Flask-WTF builds on every generate_csrf and validate_csrf,
-    `URLSafeTimedSerializer(secret_key, salt=...)` with itsdangerous' defaults (TimestampSigner,
-    django-concat key derivation, HMAC-SHA1): the same tokens, from one serializer per key
-    and salt that derives its key once and signs with hashlib's HMAC. Anything else is built
-    as asked."""
-    if kwargs or len(_csrf_serializers) >= 64:
-        return URLSafeTimedSerializer(secret_key, salt=salt, **kwargs)
-    found = _csrf_serializers.get((secret_key, salt))
-    if found is None:
-        found = _csrf_serializers[(secret_key, salt)] = URLSafeTimedSerializer(
-            secret_key,
-            salt=salt,
-            signer=_SHA1Signer,
-            signer_kwargs=_fast_sha1_signer("django-concat"),
-        )
-    return found
-
-
-def install_csrf_serializer() -> None:
-    """Make Flask-WTF's CSRF tokens use `csrf_serializer` (the name its module calls)."""
-    flask_wtf.csrf.URLSafeTimedSerializer = csrf_serializer
 
 
 class SigningOnceSessionInterface(SecureCookieSessionInterface):
@@ -147,7 +109,7 @@ class SigningOnceSessionInterface(SecureCookieSessionInterface):
     instead of on every request (and again when the cookie is written): building one encodes
     an empty dict to learn the serializer's output type, some hundred Python calls each time.
     Its JSON skips the tags for plain values and its signer derives the key once and signs
-    with hashlib's HMAC (`_SessionJSON`, `_SHA1Signer`). The cookie is the same, signed with
+    with hashlib's HMAC (`_SessionJSON`, `_SessionSigner`). The cookie is the same, signed with
     the same key, salt and fallback keys (tests/test_sessions_fast.py)."""
 
     serializer = _SessionJSON()
@@ -166,8 +128,12 @@ class SigningOnceSessionInterface(SecureCookieSessionInterface):
                 [*keys[1], app.secret_key],  # itsdangerous expects the current key last
                 salt=self.salt,
                 serializer=self.serializer,
-                signer=_SHA1Signer,
-                signer_kwargs=_fast_sha1_signer("hmac"),
+                signer=_SessionSigner,
+                signer_kwargs={
+                    "key_derivation": "hmac",
+                    "digest_method": hashlib.sha1,
+                    "algorithm": _HMACSHA1(),
+                },
             )
         self._built = (keys, serializer)
         return serializer

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
 
-from scheduler.sessions import SigningOnceSessionInterface, csrf_serializer
+from scheduler.sessions import SigningOnceSessionInterface
 
 SESSIONS: list[dict[str, Any]] = [
     {},
@@ -69,36 +69,3 @@ def test_the_app_uses_it(client: Any) -> None:
     response = client.get("/register")
     assert "session=" in response.headers["Set-Cookie"]
     assert client.get("/register").status_code == 200
-
-
-def test_csrf_tokens_are_flask_wtfs(app: Flask, monkeypatch: Any) -> None:
-    """Flask-WTF's tokens through scheduler.sessions.csrf_serializer: the same token as its
-    own serializer makes, and the same answers when checking one."""
-    import flask_wtf.csrf
-    from flask import g, session
-    from itsdangerous import URLSafeTimedSerializer
-    from wtforms import ValidationError
-
-    assert flask_wtf.csrf.URLSafeTimedSerializer is csrf_serializer
-    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
-    with app.test_request_context("/"):
-        token = flask_wtf.csrf.generate_csrf()
-        raw = session["csrf_token"]
-        theirs = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
-        assert token == theirs.dumps(raw)
-        flask_wtf.csrf.validate_csrf(token)
-        flask_wtf.csrf.validate_csrf(theirs.dumps(raw))
-        for bad, message in [
-            (token[:-2] + "xx", "invalid"),
-            (URLSafeTimedSerializer("other", salt="wtf-csrf-token").dumps(raw), "invalid"),
-            (theirs.dumps("another raw token"), "do not match"),
-        ]:
-            with pytest.raises(ValidationError, match=message):
-                flask_wtf.csrf.validate_csrf(bad)
-        monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0 + 3601)
-        flask_wtf.csrf.validate_csrf(token)  # no time limit here (config.py)
-        monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
-        with pytest.raises(ValidationError, match="expired"):
-            flask_wtf.csrf.validate_csrf(token)
-        del g.csrf_token
-    assert csrf_serializer("k", salt="s") is csrf_serializer("k", salt="s")
