@@ -111,6 +111,9 @@ class Stats:
         self.statements: dict[str, list[int]] = defaultdict(list)
         self.calls: dict[str, list[int]] = defaultdict(list)
         self.trips: dict[str, list[int]] = defaultdict(list)
+        self.backend: dict[str, list[float]] = defaultdict(list)
+        self.backend_pids: set[int] | None = None  # PostgreSQL backends to read CPU of
+        self._backend = 0.0
         self.round_trips: Any = None  # benchmarks.round_trips.RoundTrips when counted
         self.trip_counter: Any = None
         self._trips = 0
@@ -131,24 +134,44 @@ class Stats:
         self._trips = self.round_trips.count if self.round_trips is not None else 0
         self._commands = len(self.round_trips.commands) if self.round_trips is not None else 0
         self._hash = self.hash_cpu
+        if self.backend_pids is not None:
+            self._backend = backend_cpu_seconds(self.backend_pids)
         self._start = time.process_time()
 
     def end(self, label: str) -> None:
         spent = time.process_time() - self._start - (self.hash_cpu - self._hash)
         self.cpu[label].append(spent)
         self.statements[label].append(self.counter - self._statements)
+        if self.backend_pids is not None:
+            self.backend[label].append(backend_cpu_seconds(self.backend_pids) - self._backend)
         if self.round_trips is not None:
             self.trips[label].append(self.round_trips.count - self._trips)
             self.last_commands[label] = self.round_trips.commands[self._commands :]
 
 
-def summary(stats: Stats, skip: int) -> list[tuple[str, int, float, float, float, float, float]]:
+def backend_cpu_seconds(pids: set[int]) -> float:
+    """CPU seconds the PostgreSQL backends `pids` (this process's connections, on this machine)
+    have run: the scheduler's nanosecond count (/proc/PID/schedstat), not the 10 ms ticks of
+    /proc/PID/stat. Read between requests, when the backends are idle, so it is up to date."""
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
+
+
+def summary(
+    stats: Stats, skip: int
+) -> list[tuple[str, int, float, float, float, float, float, float]]:
     rows = []
     for label, times in stats.cpu.items():
         kept = times[skip:] if len(times) > 2 * skip else times
         counts = stats.statements[label][-len(kept) :]
         calls = stats.calls[label][-len(kept) :]
         trips = stats.trips[label][-len(kept) :]
+        backend = stats.backend[label][-len(kept) :]
         rows.append(
             (
                 label,
@@ -158,6 +181,7 @@ def summary(stats: Stats, skip: int) -> list[tuple[str, int, float, float, float
                 statistics.fmean(counts),
                 statistics.fmean(calls) if calls else 0.0,
                 statistics.fmean(trips) if trips else 0.0,
+                statistics.fmean(backend) * 1000 if backend else 0.0,
             )
         )
     return rows
@@ -183,6 +207,12 @@ def main(argv: Iterable[str] | None = None) -> None:
         action="store_true",
         help="count psycopg's round trips to PostgreSQL per request (BEGIN, COMMIT, ROLLBACK, "
         "PREPARE and pool pings included; benchmarks.round_trips)",
+    )
+    parser.add_argument(
+        "--backend-cpu",
+        action="store_true",
+        help="also the CPU of this process's PostgreSQL backends per request (mean ms; the "
+        "server on this machine, read from /proc)",
     )
     parser.add_argument("--solve-seconds", type=int, default=5)
     parser.add_argument("--repo", help="measure the app of another checkout (A/B)")
@@ -251,6 +281,15 @@ def run(url: str, args: argparse.Namespace, prepared: Any) -> None:
         stats.counter += 1
 
     event.listen(engine, "before_cursor_execute", count)
+    if args.backend_cpu and engine.dialect.name == "postgresql":
+        pids: set[int] = set()
+
+        def backend(dbapi_connection: Any, _record: Any) -> None:
+            pids.add(dbapi_connection.info.backend_pid)
+
+        engine.dispose()  # every connection from here on is seen connecting
+        event.listen(engine, "connect", backend)
+        stats.backend_pids = pids
     if args.round_trips:
         from benchmarks.round_trips import counting_round_trips
 
@@ -316,10 +355,13 @@ def run(url: str, args: argparse.Namespace, prepared: Any) -> None:
     del stats.cpu["GET /login"], stats.cpu["POST /login"]
     print(
         f"{'request':22} {'n':>5} {'median ms':>10} {'mean ms':>9} {'SQL':>6} {'calls':>8}"
-        f" {'trips':>6}"
+        f" {'trips':>6} {'pg ms':>6}"
     )
-    for label, n, median, mean, sql, calls, trips in summary(stats, args.skip):
-        print(f"{label:22} {n:5} {median:10.2f} {mean:9.2f} {sql:6.2f} {calls:8.0f} {trips:6.2f}")
+    for label, n, median, mean, sql, calls, trips, pg in summary(stats, args.skip):
+        print(
+            f"{label:22} {n:5} {median:10.2f} {mean:9.2f} {sql:6.2f} {calls:8.0f} {trips:6.2f}"
+            f" {pg:6.2f}"
+        )
     for label, commands in stats.last_commands.items():
         print(f"{label}: {' '.join(commands)}")
     if profiler is not None:

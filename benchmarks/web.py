@@ -3,13 +3,15 @@ the rows counted afterwards.
 
     python -m benchmarks.web                      # SQLite and PostgreSQL, 2 and 4 workers
     python -m benchmarks.web --databases sqlite --workers 2 --json web.json
+    python -m benchmarks.web --databases postgresql --workers 2 --threads 1,4  # sync, gthread
 
 For each database (a scratch SQLite file, and a scratch PostgreSQL database that is dropped and
 created: `--postgres`, on 127.0.0.1 only) the demo is seeded, a roster generated and
 published, and one self-sign-up post left with a single free place. Then for each worker
-count, gunicorn (sync workers, bound to 127.0.0.1) is started on the app and driven by
-`--clients` threads, each a virtual user with its own http.client connection and cookies
-(the client runs on the same cores as the server, so it is kept as cheap as Python allows):
+count (and each `--threads` count: 1 is gunicorn's sync worker, more a gthread worker with that
+many threads), gunicorn, bound to 127.0.0.1, is started on the app and driven by `--clients`
+threads, each a virtual user with its own http.client connection and cookies (the client runs
+on the same cores as the server, so it is kept as cheap as Python allows):
 
 - register: GET /register (the CSRF token), POST /register, GET /me (the redirect) — each
   virtual volunteer once;
@@ -193,8 +195,19 @@ class Client:
     def _exchange(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]
     ) -> Reply:
-        self.http.request(method, path, body, headers)
-        response = self.http.getresponse()
+        reused = self.http.sock is not None
+        try:
+            self.http.request(method, path, body, headers)
+            response = self.http.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            # The server closed a kept-alive connection while it was idle (gthread workers do
+            # after gunicorn's --keep-alive seconds) and never read this request: send it
+            # again on a new connection, as browsers do.
+            self.http.close()
+            self.http.request(method, path, body, headers)
+            response = self.http.getresponse()
         content = response.read()
         for cookie in response.msg.get_all("Set-Cookie") or ():
             name, _, value = cookie.partition(";")[0].partition("=")
@@ -253,8 +266,11 @@ def worker_cpu_seconds(master_pid: int) -> float:
 
 
 @contextmanager
-def gunicorn(database_url: str, workers: int, port: int, log: Path) -> Iterator[int]:
-    """gunicorn with `workers` sync workers on 127.0.0.1:port; yields the master's pid."""
+def gunicorn(
+    database_url: str, workers: int, port: int, log: Path, threads: int = 1
+) -> Iterator[int]:
+    """gunicorn with `workers` workers on 127.0.0.1:port, sync ones, or gthread ones with
+    `threads` threads each when `threads` > 1; yields the master's pid."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     env.update(
         DATABASE_URL=database_url,
@@ -263,7 +279,8 @@ def gunicorn(database_url: str, workers: int, port: int, log: Path) -> Iterator[
         NOTIFY_AFTER_PUBLISH="0",
     )
     app = "scheduler:create_app({'RATELIMIT_ENABLED': False})"
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync"]
+    kind = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), *kind]
     command += ["-b", f"127.0.0.1:{port}", "--timeout", "120", "--no-control-socket", app]
     with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -636,13 +653,14 @@ def run_config(
     workers: int,
     run_index: int,
     log: Path,
+    threads: int = 1,
 ) -> dict[str, Any]:
     base = f"http://127.0.0.1:{args.port}"
     run_prefix = f"+861700{run_index:02d}"
     phones = [f"{run_prefix}{n:05d}" for n in range(args.volunteers)]
     rng = random.Random(run_index)
     results: dict[str, Any] = {}
-    with gunicorn(database_url, workers, args.port, log) as master:
+    with gunicorn(database_url, workers, args.port, log, threads) as master:
 
         def measured(name: str, clients: int, work: Callable[[Scenario, int, float], None]) -> None:
             scenario = Scenario(name)
@@ -794,7 +812,14 @@ def check_local(url: str) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--workers", default="2,4", help="gunicorn sync worker counts")
+    parser.add_argument("--workers", default="2,4", help="gunicorn worker counts")
+    parser.add_argument(
+        "--threads",
+        default="1",
+        help="threads per worker, each count run with each worker count: 1 is gunicorn's sync "
+        "worker, more a gthread worker (a thread waiting for the database, e.g. a commit's "
+        "disk flush, leaves its process to the others)",
+    )
     parser.add_argument(
         "--postgres",
         default="postgresql+psycopg://postgres@127.0.0.1:5432/muster_bench_web",
@@ -839,16 +864,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             parser.error(f"unknown database {database!r}")
         print(f"{database}: seeding, solving and publishing ...")
         prepared = prepare(url, args.seed_volunteers, args.claims, args.solve_seconds)
-        for index, workers in enumerate(int(w) for w in args.workers.split(",")):
-            print(f"{database}, gunicorn {workers} sync workers, {args.clients} clients:")
-            result = run_config(args, url, prepared, workers, index, log)
+        configs = [
+            (int(w), int(t)) for t in args.threads.split(",") for w in args.workers.split(",")
+        ]
+        for index, (workers, threads) in enumerate(configs):
+            kind = f"gthread workers x {threads} threads" if threads > 1 else "sync workers"
+            print(f"{database}, gunicorn {workers} {kind}, {args.clients} clients:")
+            result = run_config(args, url, prepared, workers, index, log, threads)
             registered = result["register"]["registrations_per_s"]
             result["register"]["share_of_hash_bound"] = round(registered / bound, 3)
             print(
                 f"  registrations {registered}/s = {registered / bound:.0%} of the hash bound;"
                 f" rows {result['rows']}"
             )
-            report["runs"].append({"database": database, "workers": workers, **result})
+            report["runs"].append(
+                {"database": database, "workers": workers, "threads": threads, **result}
+            )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
         print(f"written {args.json}")

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,7 @@ def free_port() -> int:
 def test_web_benchmark_runs_on_a_tiny_load(tmp_path: Path) -> None:
     out = tmp_path / "web.json"
     command = [sys.executable, "-m", "benchmarks.web", "--databases", "sqlite", "--workers", "2"]
+    command += ["--threads", "1,2"]  # sync workers, then gthread workers of 2 threads
     command += ["--port", str(free_port()), "--clients", "2", "--volunteers", "3", "--taps", "3"]
     command += ["--me-requests", "4", "--claims", "3", "--seed-volunteers", "30"]
     command += ["--solve-seconds", "5", "--max-seconds", "60", "--json", str(out)]
@@ -31,8 +33,14 @@ def test_web_benchmark_runs_on_a_tiny_load(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["machine"]["cores"] >= 1
     assert report["hash_bound_registrations_per_s"] > 0
-    (run,) = report["runs"]
-    assert (run["database"], run["workers"]) == ("sqlite", 2)
+    sync, gthread = report["runs"]
+    assert (sync["database"], sync["workers"], sync["threads"]) == ("sqlite", 2, 1)
+    assert (gthread["database"], gthread["workers"], gthread["threads"]) == ("sqlite", 2, 2)
+    for run in (sync, gthread):
+        check_run(run)
+
+
+def check_run(run: dict[str, Any]) -> None:
     for scenario in ("register", "taps", "my_shifts", "claim"):
         assert run[scenario]["requests"] > 0, scenario
         assert run[scenario]["errors"] == {}, (scenario, run[scenario]["errors"])
