@@ -26,10 +26,13 @@ class RoundTrips:
 def counting_round_trips() -> Iterator[RoundTrips]:
     """Wraps psycopg's `execute` generator (send what is queued, wait for every result), the
     one place where both cursors and the connection's own commands (BEGIN, COMMIT, ROLLBACK)
-    wait for the server. The commands are read back from the results' command tags."""
+    wait for the server, and the ROLLBACK the app sends through libpq itself
+    (scheduler.connections). The commands are read back from the results' command tags."""
     import psycopg._cursor_base as cursor_base
     import psycopg.generators as generators
     from psycopg.pq import ExecStatus
+
+    from scheduler import connections
 
     EMPTY_QUERY = ExecStatus.EMPTY_QUERY
 
@@ -46,10 +49,19 @@ def counting_round_trips() -> Iterator[RoundTrips]:
             seen.commands.append(tag)
         return results
 
+    real_rollback = connections.libpq_rollback
+
+    def libpq_rollback(pgconn: Any) -> bool:
+        seen.count += 1
+        seen.commands.append("ROLLBACK")
+        return real_rollback(pgconn)
+
     cursor_base.execute = execute
     generators.execute = execute
+    connections.libpq_rollback = libpq_rollback
     try:
         yield seen
     finally:
         cursor_base.execute = real
         generators.execute = real
+        connections.libpq_rollback = real_rollback

@@ -14,6 +14,16 @@ What neither catches in time is a peer that vanished silently (a dead host, a fi
 dropped the connection's state without a reset): a pre-ping then waits for TCP's timeout too.
 A false alarm (say an asynchronous notice on an idle connection) costs one reconnect.
 SQLite connections are in-process and are not checked.
+
+Ending a read-only request keeps psycopg's prepared statements. psycopg prepares a statement
+it has run five times on a connection (the server then plans it once, not on every run: most
+of /me's server CPU), but its `rollback()` forgets them all and sends DEALLOCATE ALL, and every
+GET ends with a rollback, so in a night of taps and page views hardly anything stayed
+prepared. Its reason is caution (objects made in the transaction may be gone), yet the
+server keeps prepared statements across a ROLLBACK (they belong to the session, not to the
+transaction), and the app makes no tables at run time. So a transaction in which every
+command succeeded is rolled back by libpq directly, and psycopg's `rollback()`, which then
+finds the connection idle, has nothing left to do; a failed transaction is left to psycopg.
 """
 
 from __future__ import annotations
@@ -21,7 +31,8 @@ from __future__ import annotations
 import select
 from typing import Any
 
-from sqlalchemy import event, exc
+from psycopg import pq
+from sqlalchemy import Engine, event, exc
 from sqlalchemy.pool import Pool
 
 
@@ -29,6 +40,8 @@ def install() -> None:
     """Check every pool's checkouts (once per process, whatever the number of apps)."""
     if not event.contains(Pool, "checkout", _drop_if_closed_by_server):
         event.listen(Pool, "checkout", _drop_if_closed_by_server)
+    if not event.contains(Engine, "rollback", _roll_back_keeping_prepared):
+        event.listen(Engine, "rollback", _roll_back_keeping_prepared)
 
 
 def _drop_if_closed_by_server(
@@ -46,3 +59,17 @@ def server_has_spoken(fileno: int) -> bool:
     poller = select.poll()
     poller.register(fileno, select.POLLIN | select.POLLPRI)
     return bool(poller.poll(0))
+
+
+def _roll_back_keeping_prepared(connection: Any) -> None:
+    dbapi_connection = connection.connection.dbapi_connection
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return
+    pgconn = dbapi_connection.pgconn
+    if pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+        libpq_rollback(pgconn)  # on failure psycopg's rollback() follows, and raises
+
+
+def libpq_rollback(pgconn: Any) -> bool:
+    """ROLLBACK sent by libpq itself (one round trip), unseen by psycopg's statement cache."""
+    return bool(pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK)
