@@ -34,7 +34,7 @@ from solver.flow import WINDOW_DAYS, SlotIndex, seven_day_cap
 from solver.model import Person, Problem, Shift
 from solver.progress import Stopper
 
-__all__ = ["Plan", "open_posts", "replan_role"]
+__all__ = ["Plan", "RoleModel", "open_posts", "replan_role", "role_model"]
 
 # The search ends when no better plan has turned up for this many seconds or this share of its
 # budget, whichever is longer; the clock is looked at every WATCH_SECONDS.
@@ -106,25 +106,24 @@ class _Watch(cp_model.CpSolverSolutionCallback):
         self.thread.join()
 
 
-def replan_role(
-    problem: Problem,
-    index: SlotIndex,
-    state: RosterState,
-    role: str,
-    budget: float,
-    *,
-    workers: int = 2,
-    seed: int = 0,
-    stop: Stopper | None = None,
-    goal: int | None = None,
-) -> Plan | None:
-    """A plan filling more posts of ``role`` than ``state`` does, or None (see the module doc).
+@dataclass
+class RoleModel:
+    """The CP-SAT model of one role's posts: ``chosen[(person, slot)]`` is 1 when the holder
+    works that slot in the role; ``need`` is the posts per slot left to fill besides pins, and
+    ``held`` the (person, slot) pairs the current roster has in the role."""
 
-    ``goal`` is the most posts of the role any roster can fill (e.g. a max-flow bound); the
-    search stops once it reaches it. ``budget`` is the wall-clock limit of building the model
-    and searching it.
-    """
-    started = time.monotonic()
+    model: cp_model.CpModel
+    chosen: dict[tuple[str, int], cp_model.IntVar]
+    need: dict[int, int]
+    held: set[tuple[str, int]]
+    holders: list[Person]
+
+
+def role_model(
+    problem: Problem, index: SlotIndex, state: RosterState, role: str
+) -> RoleModel | None:
+    """The model :func:`replan_role` searches (see the module doc), or None when the role has
+    no post anybody could fill."""
     need = open_posts(problem, index, role)
     if not need:
         return None
@@ -164,6 +163,36 @@ def replan_role(
                 hint.add((person.id, i))
     if not chosen:
         return None
+    for i, variables in by_slot.items():
+        model.add(sum(variables) <= max(0, need[i]))
+    model.maximize(sum(chosen.values()))
+    return RoleModel(model, chosen, need, hint, holders)
+
+
+def replan_role(
+    problem: Problem,
+    index: SlotIndex,
+    state: RosterState,
+    role: str,
+    budget: float,
+    *,
+    workers: int = 2,
+    seed: int = 0,
+    stop: Stopper | None = None,
+    goal: int | None = None,
+) -> Plan | None:
+    """A plan filling more posts of ``role`` than ``state`` does, or None (see the module doc).
+
+    ``goal`` is the most posts of the role any roster can fill (e.g. a max-flow bound); the
+    search stops once it reaches it. ``budget`` is the wall-clock limit of building the model
+    and searching it.
+    """
+    started = time.monotonic()
+    built = role_model(problem, index, state, role)
+    if built is None:
+        return None
+    model, chosen, need = built.model, built.chosen, built.need
+    hint = set(built.held)
     # the current roster, counted the way the model counts it
     held_per_slot: dict[int, int] = defaultdict(int)
     for _, i in hint:
@@ -175,10 +204,10 @@ def replan_role(
         kept[key[1]] += 1
         if kept[key[1]] > need[key[1]]:
             hint.discard(key)
-    for i, variables in by_slot.items():
-        model.add(sum(variables) <= max(0, need[i]))
-    model.maximize(sum(chosen.values()))
-    most = sum(min(max(0, need[i]), len(v)) for i, v in by_slot.items())
+    by_slot: dict[int, int] = defaultdict(int)
+    for _, i in chosen:
+        by_slot[i] += 1
+    most = sum(min(max(0, need[i]), n) for i, n in by_slot.items())
     goal = most if goal is None else min(goal, most)
     if before >= goal:
         return None
@@ -208,7 +237,7 @@ def replan_role(
             slots[pid].add(i)
     return Plan(
         role=role,
-        slots={p.id: frozenset(slots.get(p.id, ())) for p in holders},
+        slots={p.id: frozenset(slots.get(p.id, ())) for p in built.holders},
         filled=best,
         before=before,
     )
