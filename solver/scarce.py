@@ -120,6 +120,8 @@ class RoleModel:
     need: dict[int, int]
     held: set[tuple[str, int]]
     holders: list[Person]
+    # the rules' indices over the model (each slot as one of its shifts)
+    ctx: Context
 
 
 def role_model(
@@ -188,7 +190,7 @@ def role_model(
     for i, variables in by_slot.items():
         model.add(sum(variables) <= max(0, need[i]))
     model.maximize(sum(chosen.values()))
-    return RoleModel(model, chosen, need, hint, holders)
+    return RoleModel(model, chosen, need, hint, holders, ctx)
 
 
 def replan_role(
@@ -233,8 +235,17 @@ def replan_role(
     goal = most if goal is None else min(goal, most)
     if before >= goal:
         return None
+    value: dict[int, bool] = {}
     for key, var in chosen.items():
         model.add_hint(var, key in hint)
+        value[var.index] = key in hint
+    # and the day literals of the rules, so that the hint is a whole solution (without them
+    # the neighbourhood search gained nothing on scenario L's leads in 20 deterministic s)
+    ctx = built.ctx
+    for (pid, day), standing in ctx.shifts_on_day.items():
+        if len(standing) > 1:  # else the day's literal is the slot's own
+            worked = any(value.get(ctx.on_shift[(pid, s.id)].index, True) for s in standing)
+            model.add_hint(ctx.work[(pid, day)], worked)
     # building the model came out of the budget
     left = budget - (time.monotonic() - started)
     if left < MIN_SEARCH_SECONDS or (stop is not None and stop()):
