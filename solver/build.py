@@ -14,7 +14,7 @@ from solver.model import Problem, Shift
 from solver.rules import RULES, Context, Term
 from solver.rules.eligibility import ineligibility
 
-__all__ = ["Built", "build", "candidate_choices", "clear_hints", "has_minimum_rules"]
+__all__ = ["Built", "add_days", "build", "candidate_choices", "clear_hints", "has_minimum_rules"]
 
 
 def clear_hints(model: cp_model.CpModel) -> None:
@@ -54,7 +54,6 @@ def build(problem: Problem, *, elastic: bool = False) -> Built:
     )
     order = {s.id: i for i, s in enumerate(problem.shifts)}
     pinned = {(a.person, a.shift): a.role for a in problem.pins}
-    one_a_day = problem.rules.max_shifts_per_day == 1
     built = Built(ctx=ctx, terms=[])
     for person in problem.people:
         candidates = []
@@ -85,33 +84,41 @@ def build(problem: Problem, *, elastic: bool = False) -> Built:
                 model.add(sum(fills) == on)
                 ctx.on_shift[(person.id, shift_id)] = on
             candidates.append(shift)
-        if not candidates:
-            continue
-        candidates.sort(key=lambda s: (s.start, order[s.id]))
-        ctx.shifts_of[person.id] = candidates
-        by_day: dict[int, list[Shift]] = defaultdict(list)
-        for shift in candidates:
-            by_day[ctx.day_of(shift)].append(shift)
-        for day, shifts in sorted(by_day.items()):
-            ctx.shifts_on_day[(person.id, day)] = shifts
-            literals = [ctx.on_shift[(person.id, s.id)] for s in shifts]
-            if len(literals) == 1:
-                ctx.work[(person.id, day)] = literals[0]
-                continue
-            work = model.new_bool_var(f"work[{person.id},{day}]")
-            if one_a_day:
-                model.add(sum(literals) == work)
-            else:
-                for lit in literals:
-                    model.add_implication(lit, work)
-                model.add_bool_or([work.negated(), *literals])
-            ctx.work[(person.id, day)] = work
+        if candidates:
+            candidates.sort(key=lambda s: (s.start, order[s.id]))
+            add_days(ctx, person.id, candidates)
     for post in RULES:
         built.terms.extend(post(ctx))
     for a in problem.pins:
         model.add(ctx.x[(a.person, a.shift, a.role)] == 1)
     model.minimize(sum(t.expr for t in built.terms))
     return built
+
+
+def add_days(ctx: Context, person_id: str, shifts: list[Shift]) -> None:
+    """Index the person's candidate ``shifts`` (in start order, their ``ctx.on_shift``
+    literals already made) by day and give each day they may work its work literal: the
+    per-day indices every rule posts on."""
+    model = ctx.model
+    one_a_day = ctx.problem.rules.max_shifts_per_day == 1
+    ctx.shifts_of[person_id] = shifts
+    by_day: dict[int, list[Shift]] = defaultdict(list)
+    for shift in shifts:
+        by_day[ctx.day_of(shift)].append(shift)
+    for day, those in sorted(by_day.items()):
+        ctx.shifts_on_day[(person_id, day)] = those
+        literals = [ctx.on_shift[(person_id, s.id)] for s in those]
+        if len(literals) == 1:
+            ctx.work[(person_id, day)] = literals[0]
+            continue
+        work = model.new_bool_var(f"work[{person_id},{day}]")
+        if one_a_day:
+            model.add(sum(literals) == work)
+        else:
+            for lit in literals:
+                model.add_implication(lit, work)
+            model.add_bool_or([work.negated(), *literals])
+        ctx.work[(person_id, day)] = work
 
 
 def has_minimum_rules(problem: Problem) -> bool:

@@ -27,6 +27,17 @@ from solver.rules import (
 )
 from solver.rules.base import Context, Term
 
+# The hard rules on what one person works, each posted over that person's own literals only
+# (``Context.shifts_of``, ``on_shift``, ``work``): they also hold a model of part of the roster.
+PERSONAL: tuple[Callable[[Context], list[Term]], ...] = (
+    spacing.post,
+    successions.post,
+    totals.post,
+    windows.post,
+    consecutive.post,
+    weekends.post,
+)
+
 RULES: tuple[Callable[[Context], list[Term]], ...] = (
     eligibility.post,
     cover.post,
@@ -45,4 +56,4 @@ RULES: tuple[Callable[[Context], list[Term]], ...] = (
     baseline.post,
 )
 
-__all__ = ["RULES", "Context", "Term"]
+__all__ = ["PERSONAL", "RULES", "Context", "Term"]

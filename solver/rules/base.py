@@ -54,6 +54,10 @@ class Context:
     shortfall: dict[tuple[str, str], tuple[cp_model.IntVar, int]] = field(default_factory=dict)
     # Soften the hard minimums (see solver.rules.totals) so that a roster always exists.
     elastic: bool = False
+    # Post the minimum rules (minutes, runs of days on and off). Off when the model holds only
+    # part of each person's roster (solver.scarce): a part of a valid roster keeps every upper
+    # limit but may break a minimum.
+    minimums: bool = True
     deficits: list[cp_model.IntVar] = field(default_factory=list)
     # (shift, under- or over-cover variable): where the search looks for repairs
     cover_slack: list[tuple[str, cp_model.IntVar]] = field(default_factory=list)

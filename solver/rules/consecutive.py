@@ -29,6 +29,8 @@ def post(ctx: Context) -> list[Term]:
                 window = work[first : first + longest + 1]
                 if all(lit is not None for lit in window):
                     add_clause(ctx.model, [], window)
+        if not ctx.minimums:
+            continue
         shortest_on = ctx.limit(person, "min_consecutive_days")
         if shortest_on is not None and shortest_on > 1:
             _forbid_short_runs(ctx, work, int(shortest_on), working=True)

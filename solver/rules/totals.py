@@ -35,7 +35,7 @@ def post(ctx: Context) -> list[Term]:
         available_minutes = sum(s.minutes for s in shifts)
         if max_minutes is not None and available_minutes > max_minutes:
             model.add(minutes <= int(max_minutes))
-        if min_minutes is not None and min_minutes > 0:
+        if min_minutes is not None and min_minutes > 0 and ctx.minimums:
             if ctx.elastic:
                 deficit = model.new_int_var(0, int(min_minutes), f"minutes_deficit[{person_id}]")
                 model.add(minutes + deficit >= int(min_minutes))
@@ -46,6 +46,6 @@ def post(ctx: Context) -> list[Term]:
     # A person with no candidate shift at all still has to meet a minimum.
     for person in ctx.problem.people:
         min_minutes = ctx.limit(person, "min_minutes")
-        if person.id not in ctx.shifts_of and min_minutes:
+        if person.id not in ctx.shifts_of and min_minutes and ctx.minimums:
             model.add_bool_or([])
     return terms
