@@ -16,7 +16,10 @@ The search has two phases sharing one time budget:
    roster or ran out of time and grow it when it proved that nothing is to be gained at its
    size (small neighbourhoods are the cheapest improvements while there are any), and draw
    the kinds that improved the roster lately more often. One sub-solve runs per worker
-   thread.
+   thread. The search keeps the ``ELITE_SIZE`` best distinct rosters it held; when the
+   incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum of every
+   kind and size of neighbourhood), it goes on from the kept roster farthest from it, with
+   every kind back at its first size and weight, and returns the best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -54,6 +57,7 @@ import math
 import random
 import threading
 import time
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -98,6 +102,11 @@ SUCCESS_MEMORY = 0.9
 NEIGHBOURHOOD_FLOOR = 0.1
 # Factor on a neighbourhood kind's size when one of its sub-solves improved the roster.
 SHRINK_ON_IMPROVEMENT = 0.9
+# The neighbourhood search keeps this many of the best distinct rosters it held, and when the
+# incumbent has not improved for STALL_SHARE of the time limit it restarts from one of them
+# (see _Elite): on a plateau no neighbourhood of the incumbent leads down any more.
+ELITE_SIZE = 8
+STALL_SHARE = 0.1
 # Rough number of free variables the first neighbourhoods aim at.
 NEIGHBOURHOOD_VARIABLES = 800
 LARGE_MODEL_VARIABLES = 50_000
@@ -164,6 +173,8 @@ class _Search:
         self.x_indices = sorted(self.built.triples)
         self.required_posts = sum(need for _, need in self.ctx.shortfall.values())
         self.best_values: dict[int, int] | None = None
+        # the incumbent's value of every model variable (what the elite pool keeps)
+        self.best_solution = array("q")
         self.best_objective: float = math.inf
         self.best_seen: float = math.inf
         # minutes the incumbent misses of people's minimums (only in the elastic model)
@@ -277,9 +288,15 @@ class _Search:
             objective > self.best_objective or (objective == self.best_objective and not ties)
         ):
             return False
-        solution = solver.response_proto.solution
+        self._take(solver.response_proto.solution, objective)
+        return True
+
+    def _take(self, solution: Sequence[int], objective: float) -> None:
+        """Make ``solution`` (a value per model variable, of objective ``objective``) the
+        incumbent, with what the neighbourhoods read from it."""
         self.best_values = {i: int(solution[i]) for i in self.x_indices}
         self.best_objective = objective
+        self.best_solution = array("q", solution)
         self.missing_minutes = sum(int(solution[var.index]) for var in self.ctx.deficits)
         under = {var.index for var, _ in self.ctx.shortfall.values()}
         slack = [(s, var.index) for s, var in self.ctx.cover_slack if solution[var.index] > 0]
@@ -296,7 +313,6 @@ class _Search:
             for person_id, (shortest, most) in self.room.items()
             if most is None or minutes[person_id] + shortest <= most
         ]
-        return True
 
     def note_improvement(self, objective: float, bound: float, filled: int) -> None:
         """Called from the solution callback: report a roster better than any seen before."""
@@ -501,10 +517,37 @@ class _Search:
         # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
         # the wall clock a finished worker starts on the newest incumbent at once; in
         # deterministic mode the workers go in lock-step rounds so the outcome is reproducible.
+        # each sub-solve's kind, free variables and the restarts before it was launched
         running: dict[
-            Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]], tuple[str, set[int]]
+            Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]], tuple[str, set[int], int]
         ] = {}
         success = dict.fromkeys(NEIGHBOURHOODS, 0.5)
+        initial = dict(size)
+        elite = _Elite(self.x_indices, ELITE_SIZE)
+        elite.add(self.best_solution, self.best_objective)
+        stall = STALL_SHARE * self.time_limit
+        # budget used when the incumbent last improved (or the search restarted)
+        progress = self.time_limit - self.remaining()
+        restarts = 0
+
+        def restart() -> None:
+            """Go on from the elite roster farthest from the stalled incumbent, with every
+            kind of neighbourhood back at its first size and weight."""
+            nonlocal progress, restarts
+            progress = self.time_limit - self.remaining()
+            target = elite.farthest(self.best_solution)
+            if target is None:
+                return
+            log.debug(
+                "%6.2fs stalled at %s: restart from %s",
+                self.elapsed(),
+                self.best_objective,
+                target[0],
+            )
+            restarts += 1
+            self._take(target[3], target[0])
+            size.update(initial)
+            success.update(dict.fromkeys(NEIGHBOURHOODS, 0.5))
 
         def launch(pool: ThreadPoolExecutor) -> None:
             assert self.best_values is not None
@@ -518,15 +561,24 @@ class _Search:
             job = pool.submit(
                 self._run, model, min(budget, self.remaining()), full=False, seed=seed
             )
-            running[job] = (kind, free)
+            running[job] = (kind, free, restarts)
 
         def finish(job: Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]]) -> float:
-            kind, free = running.pop(job)
+            kind, free, launched = running.pop(job)
             solver, status = job.result()
+            nonlocal progress
             before = self.best_objective
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                self._adopt(solver, ties=True)
+            found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            # A sub-solve launched before a restart (on the wall clock) would undo it: its
+            # roster is only kept in the pool, unless it beats every roster held.
+            current = launched == restarts or (found and solver.objective_value < elite.best[0])
+            if found and current and self._adopt(solver, ties=True):
+                elite.add(self.best_solution, self.best_objective)
+            elif found and not current:
+                elite.add(array("q", solver.response_proto.solution), solver.objective_value)
             improved = float(self.best_objective < before)
+            if improved:
+                progress = self.time_limit - self.remaining()
             success[kind] = (1 - SUCCESS_MEMORY) * improved + SUCCESS_MEMORY * success[kind]
             log.debug(
                 "%6.2fs %-6s size %.3f free %5d %-9s %.2fs best %s",
@@ -552,11 +604,12 @@ class _Search:
             return cp_sat_seconds(solver.deterministic_time, model_items(self.ctx.model))
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            while (
-                self.remaining() > 0.2
-                and self.bound < self.best_objective - 1e-6
-                and not self.stop()
-            ):
+            while self.remaining() > 0.2 and self.bound < elite.best[0] - 1e-6 and not self.stop():
+                if (
+                    self.time_limit - self.remaining() - progress > stall
+                    and self.remaining() > stall
+                ):
+                    restart()
                 if self.deterministic:
                     for _ in range(self.workers):
                         launch(pool)
@@ -573,6 +626,9 @@ class _Search:
                     finish(job)
             for job in list(running):
                 finish(job)
+        best = elite.best
+        if best[0] < self.best_objective:
+            self._take(best[3], best[0])
 
     def _restricted(self, incumbent: dict[int, int], free: set[int]) -> cp_model.CpModel:
         """A copy of the model with every x outside ``free`` fixed to the incumbent's value.
@@ -815,6 +871,47 @@ class _Search:
             time_to_best=self.time_to_best,
             time_to_first=self.time_to_first,
         )
+
+
+class _Elite:
+    """The ``size`` best distinct rosters of a search, each as (objective, order of arrival,
+    its roster variables' values, every model variable's value), best (then oldest) first."""
+
+    def __init__(self, x_indices: Sequence[int], size: int) -> None:
+        self.x_indices = x_indices
+        self.size = size
+        self.entries: list[tuple[float, int, bytes, array[int]]] = []
+        self.arrivals = 0
+
+    def key(self, solution: Sequence[int]) -> bytes:
+        return bytes(solution[i] for i in self.x_indices)
+
+    @property
+    def best(self) -> tuple[float, int, bytes, array[int]]:
+        return self.entries[0]
+
+    def add(self, solution: array[int], objective: float) -> None:
+        """Keep ``solution`` if it is new and among the best."""
+        key = self.key(solution)
+        if any(entry[2] == key for entry in self.entries):
+            return
+        self.arrivals += 1
+        self.entries.append((objective, self.arrivals, key, array("q", solution)))
+        self.entries.sort(key=lambda entry: entry[:2])
+        del self.entries[self.size :]
+
+    def farthest(self, solution: Sequence[int]) -> tuple[float, int, bytes, array[int]] | None:
+        """The kept roster that differs from ``solution`` in the most roster variables (the
+        best of equals), None when there is no other."""
+        key = self.key(solution)
+        others = [entry for entry in self.entries if entry[2] != key]
+        if not others:
+            return None
+
+        def distance(entry: tuple[float, int, bytes, array[int]]) -> int:
+            return sum(a != b for a, b in zip(entry[2], key, strict=True))
+
+        return max(others, key=lambda entry: (distance(entry), -entry[0]))
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
