@@ -97,14 +97,18 @@ def me() -> Response | str:
     if volunteer is None and current_user.is_staff:
         return redirect(url_for("coordinator.dashboard"))
     summaries = []
+    signup_open = False
     if volunteer is not None:
         load_profile(volunteer)
-        summaries = avail.summaries(volunteer)
+        open_periods, signup_periods = lookups.volunteer_periods()
+        summaries = avail.summaries(volunteer, open_periods)
+        signup_open = bool(signup_periods)
     return render_template(
         "volunteer/me.html",
         user=current_user,
         volunteer=volunteer,
         summaries=summaries,
+        signup_open=signup_open,
         profile_gaps=profile_gaps(volunteer) if volunteer is not None else [],
     )
 

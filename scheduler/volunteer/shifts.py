@@ -71,7 +71,6 @@ def _shift_helpers() -> dict[str, Any]:
         "shift_name": TranslatedOnce(SHIFT_LABELS),
         "parse_day": _parse_day,
         "local_time": to_user_timezone,
-        "self_signup_periods": signup.signup_periods,
     }
 
 
