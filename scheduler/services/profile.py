@@ -38,7 +38,7 @@ from scheduler.models import (
 from scheduler.models.accounts import DELETED_PASSWORD_HASH, skill_counts
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT
-from scheduler.services import audit, my_shifts
+from scheduler.services import audit, inbox, my_shifts
 from scheduler.services.accounts import (
     MAX_NAME_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -259,20 +259,24 @@ class ShownSkill(NamedTuple):
 
 
 class ShownProfile(NamedTuple):
-    """What /me shows of a profile beyond the volunteer's own columns."""
+    """What /me shows of a profile beyond the volunteer's own columns, and the count on its
+    inbox badge."""
 
     work_unit: str | None
     district: str | None
     skills: list[ShownSkill]
+    unread: int  # inbox.unread_count
 
 
 # The profile as /me shows it, as plain rows (one per declared skill) in one statement however
 # many skills: no objects (eager-loading the relationships cost three times the CPU, and lazy
-# loads a statement each); built once.
+# loads a statement each); with the inbox badge's count, which would be a statement of its
+# own. Built once.
 _PROFILE = (
     select(
         WorkUnit.name,
         District.name,
+        inbox.unread_of(Volunteer.user_id),
         VolunteerSkill.skill_id,
         Skill.name_zh,
         Skill.name_en,
@@ -290,14 +294,16 @@ _PROFILE = (
 
 
 def load_profile(volunteer: Volunteer) -> ShownProfile:
-    """What /me shows of `volunteer`'s profile: work unit, district and skills, at once."""
+    """What /me shows of `volunteer`'s profile (work unit, district and skills) and their
+    unread notifications, at once."""
     rows = db.session.execute(_PROFILE, {"volunteer": volunteer.id}).all()
     skills = [
         ShownSkill(zh, en, skill_counts(qualification, verified_at))
-        for _unit, _district, skill_id, zh, en, qualification, verified_at in rows
+        for _unit, _district, _unread, skill_id, zh, en, qualification, verified_at in rows
         if skill_id is not None
     ]
-    return ShownProfile(rows[0][0], rows[0][1], skills)
+    unit, district, unread = rows[0][:3]
+    return ShownProfile(unit, district, skills, unread or 0)
 
 
 def profile_gaps(volunteer: Volunteer, profile: ShownProfile) -> list[str]:
