@@ -38,7 +38,7 @@ def template_url_for(endpoint: str, **values: Any) -> str:
     if (
         endpoint[:1] == "."
         or not has_request_context()
-        or any(type(v) is not int or k[:1] == "_" for k, v in values.items())
+        or (values and any(type(v) is not int or k[:1] == "_" for k, v in values.items()))
     ):
         return url_for(endpoint, **values)
     key = (endpoint, tuple(values), request.script_root)

@@ -148,7 +148,13 @@ class VolunteerSkill(Model):
     @property
     def counts(self) -> bool:
         """Whether the skill qualifies the volunteer for roles that require it."""
-        return not self.skill.is_qualification or self.verified_at is not None
+        return skill_counts(self.skill.is_qualification, self.verified_at)
+
+
+def skill_counts(is_qualification: bool, verified_at: datetime | None) -> bool:
+    """Whether a declared skill qualifies its volunteer (`VolunteerSkill.counts`, for rows read
+    without the objects): a qualification only once a coordinator has verified it."""
+    return not is_qualification or verified_at is not None
 
 
 def name_sort_key(name: str) -> str:

@@ -700,10 +700,14 @@ _SUMMARY_ROWS = union_all(
 )
 
 
-def summaries(volunteer: Volunteer) -> list[PeriodSummary]:
-    """Per open period: how many spans, nights and days the volunteer offered, and days off.
-    Two statements however many periods are open: the periods, then the rows of all."""
-    periods = lookups.open_periods()
+def summaries(
+    volunteer: Volunteer, periods: list[PlanningPeriod] | None = None
+) -> list[PeriodSummary]:
+    """Per open period (`periods` when the caller has read them already): how many spans,
+    nights and days the volunteer offered, and days off. Two statements however many periods
+    are open: the periods, then the rows of all."""
+    if periods is None:
+        periods = lookups.open_periods()
     if not periods:
         return []
     bounds = {

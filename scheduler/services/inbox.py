@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ScalarSelect, bindparam, func, select, update
 
 from scheduler.extensions import db, rowcount
 from scheduler.models import Notification, Role, ShiftResponse, Site, User
@@ -107,12 +107,22 @@ def inbox(user_id: int) -> Inbox:
     return Inbox(notes, unread_count(user_id), sites, roles, _since(user_id, notes))
 
 
-# Built once: every page with the inbox badge (/me) counts.
-_UNREAD = select(func.count(Notification.id)).where(
-    Notification.user_id == bindparam("user"),
-    Notification.read_at.is_(None),
-    Notification.kind != REMINDER,
-)
+def unread_of(user_id: Any) -> ScalarSelect[int]:
+    """`unread_count` as a scalar subquery of a user id column or parameter, for a statement
+    that reads it along with other things (/me's profile)."""
+    return (
+        select(func.count(Notification.id))
+        .where(
+            Notification.user_id == user_id,
+            Notification.read_at.is_(None),
+            Notification.kind != REMINDER,
+        )
+        .scalar_subquery()
+    )
+
+
+# Built once.
+_UNREAD = select(unread_of(bindparam("user")))
 
 
 def unread_count(user_id: int) -> int:

@@ -6,13 +6,19 @@ They import nothing from the app but the models, so any service and the solver b
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from scheduler.extensions import db
 from scheduler.models import PlanningPeriod, Roster
 from scheduler.models.rosters import DRAFT, PUBLISHED
 
-__all__ = ["current_draft", "latest_published", "latest_published_rosters", "open_periods"]
+__all__ = [
+    "current_draft",
+    "latest_published",
+    "latest_published_rosters",
+    "open_periods",
+    "volunteer_periods",
+]
 
 
 def current_draft(period_id: int) -> Roster | None:
@@ -56,6 +62,21 @@ _OPEN_PERIODS = (
 def open_periods() -> list[PlanningPeriod]:
     """The periods volunteers can enter availability for, earliest first."""
     return list(db.session.scalars(_OPEN_PERIODS))
+
+
+# Built once (see _OPEN_PERIODS).
+_VOLUNTEER_PERIODS = (
+    select(PlanningPeriod)
+    .where(or_(PlanningPeriod.is_open.is_(True), PlanningPeriod.self_signup_open.is_(True)))
+    .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
+)
+
+
+def volunteer_periods() -> tuple[list[PlanningPeriod], list[PlanningPeriod]]:
+    """The periods open for availability (`open_periods`) and those open for self-sign-up
+    (`signup.signup_periods`), each earliest first: /me shows both, from one statement."""
+    periods = list(db.session.scalars(_VOLUNTEER_PERIODS))
+    return [p for p in periods if p.is_open], [p for p in periods if p.self_signup_open]
 
 
 def lock_draft(roster_id: int) -> None:

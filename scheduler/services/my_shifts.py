@@ -45,6 +45,7 @@ from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published_rosters
 from scheduler.services.notifications import notify
+from scheduler.services.phones import national
 from scheduler.services.reminders import withdraw_post
 
 VOLUNTEER_CANCELLED = "volunteer_cancelled"
@@ -60,12 +61,17 @@ class ShiftNotFound(LookupError):
     """No published shift of this volunteer has that id (someone else's, a draft, stale)."""
 
 
-@dataclass
-class Contact:
-    """Someone to call: a name and a full phone number."""
+class Contact(NamedTuple):
+    """Someone to call: a name, the full phone number (for the `tel:` link) and the number as
+    it is dialled in China (shown)."""
 
     name: str
     phone: str
+    national: str
+
+
+def _contact(name: str, phone: str) -> Contact:
+    return Contact(name, phone, national(phone))
 
 
 @dataclass
@@ -225,7 +231,7 @@ class _Coordinators:
     def __call__(self, period: PlanningPeriod) -> list[Contact]:
         contact = period.contact
         if contact is not None and contact.active:
-            return [Contact(contact.name, contact.phone)]
+            return [_contact(contact.name, contact.phone)]
         if period.organisation_id not in self.known:
             self.known[period.organisation_id] = coordinator_contacts(period)
         return self.known[period.organisation_id]
@@ -292,11 +298,11 @@ def _card(a: Mine, crew: list[CrewMember]) -> ShiftCard:
     )
     for other in sorted(crew, key=lambda o: (o.sort_order, o.name_pinyin)):
         if other.is_lead:
-            card.leads.append(Contact(other.name, other.phone))
+            card.leads.append(_contact(other.name, other.phone))
         else:
             card.teammates.append(other.name)
             if card.i_lead:
-                card.team_contacts.append(Contact(other.name, other.phone))
+                card.team_contacts.append(_contact(other.name, other.phone))
     return card
 
 
@@ -327,7 +333,7 @@ def coordinator_contacts(period: PlanningPeriod) -> list[Contact]:
     the city: a district's coordinators' numbers are not handed to another district's
     volunteers."""
     users = scope.staff_users_covering(period, roles=(COORDINATOR,))
-    return [Contact(u.name, u.phone) for u in sorted(users, key=lambda u: (u.name_pinyin, u.id))]
+    return [_contact(u.name, u.phone) for u in sorted(users, key=lambda u: (u.name_pinyin, u.id))]
 
 
 def _answer(volunteer_id: int, a: Assignment) -> ShiftResponse:

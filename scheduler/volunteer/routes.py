@@ -96,16 +96,18 @@ def me() -> Response | str:
     volunteer = current_user.volunteer
     if volunteer is None and current_user.is_staff:
         return redirect(url_for("coordinator.dashboard"))
-    summaries = []
-    if volunteer is not None:
-        load_profile(volunteer)
-        summaries = avail.summaries(volunteer)
+    if volunteer is None:
+        return render_template("volunteer/me.html", user=current_user, volunteer=None)
+    profile = load_profile(volunteer)
+    open_periods, signup_periods = lookups.volunteer_periods()
     return render_template(
         "volunteer/me.html",
         user=current_user,
         volunteer=volunteer,
-        summaries=summaries,
-        profile_gaps=profile_gaps(volunteer) if volunteer is not None else [],
+        profile=profile,
+        summaries=avail.summaries(volunteer, open_periods),
+        signup_open=bool(signup_periods),
+        profile_gaps=profile_gaps(volunteer, profile),
     )
 
 

@@ -61,17 +61,12 @@ def _shift_helpers() -> dict[str, Any]:
     def my_shift_list() -> my_shifts.MyShifts:
         return my_shifts.my_shifts(current_volunteer())
 
-    def unread_notifications() -> int:
-        return inbox_service.unread_count(current_user.id)
-
     return {
         "my_shift_list": my_shift_list,
-        "unread_notifications": unread_notifications,
         "cancel_cutoff_hours": my_shifts.cutoff_hours,
         "shift_name": TranslatedOnce(SHIFT_LABELS),
         "parse_day": _parse_day,
         "local_time": to_user_timezone,
-        "self_signup_periods": signup.signup_periods,
     }
 
 
