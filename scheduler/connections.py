@@ -21,7 +21,8 @@ of /me's server CPU), but its `rollback()` forgets them all and sends DEALLOCATE
 GET ends with a rollback, so in a night of taps and page views hardly anything stayed
 prepared. Its reason is caution (objects made in the transaction may be gone), yet the
 server keeps prepared statements across a ROLLBACK (they belong to the session, not to the
-transaction), and the app makes no tables at run time. So a transaction in which every
+transaction), and the app makes no tables at run time (a migration comes with new code, so
+with restarted workers and new connections). So a transaction in which every
 command succeeded is rolled back by libpq directly, and psycopg's `rollback()`, which then
 finds the connection idle, has nothing left to do; a failed transaction is left to psycopg.
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 import select
 from typing import Any
 
+import psycopg
 from psycopg import pq
 from sqlalchemy import Engine, event, exc
 from sqlalchemy.pool import Pool
@@ -62,14 +64,20 @@ def server_has_spoken(fileno: int) -> bool:
 
 
 def _roll_back_keeping_prepared(connection: Any) -> None:
+    if connection.invalidated:  # lost (a disconnect): SQLAlchemy has no connection to roll back
+        return
     dbapi_connection = connection.connection.dbapi_connection
     if not type(dbapi_connection).__module__.startswith("psycopg"):
         return
     pgconn = dbapi_connection.pgconn
     if pgconn.transaction_status == pq.TransactionStatus.INTRANS:
-        libpq_rollback(pgconn)  # on failure psycopg's rollback() follows, and raises
+        libpq_rollback(pgconn)  # if it fails, psycopg's rollback() follows and raises
 
 
 def libpq_rollback(pgconn: Any) -> bool:
-    """ROLLBACK sent by libpq itself (one round trip), unseen by psycopg's statement cache."""
-    return bool(pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK)
+    """ROLLBACK sent by libpq itself (one round trip), unseen by psycopg's statement cache;
+    False when it failed (the connection broke), leaving the rollback to psycopg."""
+    try:
+        return bool(pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK)
+    except psycopg.Error:
+        return False
