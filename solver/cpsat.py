@@ -115,9 +115,15 @@ LARGE_MODEL_VARIABLES = 50_000
 ROLLING_SHARE = 0.15
 # ... and a window that finds nothing in its share may take more, up to this share in all.
 ROLLING_HARD_SHARE = 0.6
+# On the wall clock the person-by-person roster's cover moves stop at this share of the time
+# limit (deterministic runs are bounded by their counts), so the first roster stays early.
+FEASIBLE_SHARE = 0.1
 # Deterministic time charged for the person-by-person roster, per candidate choice (in
-# solver.budget.work's items; the same as solver.windowed's).
-FEASIBLE_ITEMS_PER_CHOICE = 7
+# solver.budget.work's items). solver.windowed's 7 covers the construction and the same-day
+# cover moves; the moves between days (improve_cover's reshape) take 5-8 times as long
+# (process time on Instance5, Instance8 and Gen_30x84x6_s3: 13-37 us per choice without them,
+# 74-281 us with them).
+FEASIBLE_ITEMS_PER_CHOICE = 42
 
 
 def solve_flat(
@@ -215,12 +221,17 @@ class _Search:
         # first roster, and the fallback whatever the time limit or the machine's load.
         self.feasible: list[Assignment] | None = None
         if has_minimum_rules(problem):
-            self.feasible = feasible_roster(problem, problem.baseline)
+            self.feasible = feasible_roster(problem, problem.baseline, stop=self._feasible_stop)
             self.spent_deterministic += work(
                 items=FEASIBLE_ITEMS_PER_CHOICE * candidate_choices(problem)
             )
 
     # -- budget -----------------------------------------------------------------------------
+
+    def _feasible_stop(self) -> bool:
+        if self.deterministic:
+            return self.stop()
+        return self.stop() or self.elapsed() > FEASIBLE_SHARE * self.time_limit
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

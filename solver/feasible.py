@@ -102,6 +102,7 @@ def feasible_roster(
     *,
     people_order: Iterable[str] = (),
     polish: bool = True,
+    stop: StopCallback | None = None,
 ) -> list[Assignment] | None:
     """A roster :func:`solver.check` accepts, or None when some person has no valid schedule.
 
@@ -110,7 +111,8 @@ def feasible_roster(
     the others leave, in ``people_order`` first, then in the problem's order. People work
     where posts are short; when hard caps on posts leave someone with no schedule, the
     construction is run again with them first and everybody working only what their
-    minimums need. With ``polish`` the cover is then improved by :func:`improve_cover`.
+    minimums need. With ``polish`` the cover is then improved by :func:`improve_cover`: within
+    days, then (until ``stop()`` says so) between days.
     """
     start = list(start)
     kept: set[str] = set()
@@ -123,7 +125,9 @@ def feasible_roster(
         order = [*failed, *people_order]
         roster, failed = _attempt(problem, start, kept, order, lazy=lazy)
         if roster is not None and polish:
-            return improve_cover(problem, roster, reshape=True)
+            # the same-day moves as always, then the moves between days while time allows
+            polished = improve_cover(problem, roster)
+            return improve_cover(problem, polished, stop=stop, reshape=True)
         if roster is not None or not problem._cap_index():
             # without caps nobody's schedule depends on anybody else's: a failure is final
             return roster
@@ -146,7 +150,7 @@ def improve_cover(
     that day, as an extra shift or in place of one where cover is to spare
     (:meth:`_PersonBuilder.move_days`), and people's fortnights around a short post are
     planned again (:meth:`_PersonBuilder.replan_windows`), within ``RESHAPES_PER_PERSON``
-    re-plans per person (a count: the result depends only on the input). The roster comes back
+    re-plans in all (a count: the result depends only on the input). The roster comes back
     only if check scores it no worse than ``roster`` (these moves weigh cover and requests
     alone).
 
@@ -175,7 +179,8 @@ def improve_cover(
         log.error("improve_cover broke a hard rule; the roster is kept as it was")
         return roster
     if reshape and report.objective > check(problem, roster).objective:
-        return roster  # better cover, but worse on a term the moves do not weigh
+        # better cover, but worse on a term these moves do not weigh: the same-day moves alone
+        return improve_cover(problem, roster, stop=stop)
     return better
 
 

@@ -77,3 +77,28 @@ def test_reshaping_stops_when_asked(tmp_path: Path) -> None:
 
     assert improve_cover(problem, raw, stop=stop, reshape=True) == raw
     assert len(asked) == 1
+
+
+def test_the_moves_between_days_stop_when_asked_and_the_moves_within_days_stay(
+    tmp_path: Path,
+) -> None:
+    problem = generated(tmp_path, Shape(20, 56, 4), 2)
+    raw = feasible_roster(problem, polish=False)
+    assert raw is not None
+    within_days = improve_cover(problem, raw)
+    stopped = feasible_roster(problem, stop=lambda: True)
+    assert stopped is not None
+    assert set(stopped) == set(within_days)
+    asked: list[int] = []
+
+    def after_a_few() -> bool:
+        asked.append(1)
+        return len(asked) > 5
+
+    partly = feasible_roster(problem, stop=after_a_few)
+    whole = feasible_roster(problem)
+    assert partly is not None
+    assert whole is not None
+    assert check(problem, partly).ok
+    assert check(problem, whole).objective < check(problem, partly).objective
+    assert check(problem, partly).objective <= check(problem, within_days).objective
