@@ -408,6 +408,9 @@ class _PersonBuilder:
             if self._stopped():
                 return
             key = (shift.id, role)
+            cap = problem.cap(shift.id, role)
+            if cap is not None and state.filled[key] >= cap:
+                continue  # a hard cap below the post's minimum
             day = state.day_of(shift)
             # (gain, person, the shift given up or None)
             moves: list[tuple[int, Person, Shift | None]] = []

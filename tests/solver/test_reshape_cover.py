@@ -8,6 +8,8 @@ depends only on the input.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,25 @@ def test_the_moves_between_days_stop_when_asked_and_the_moves_within_days_stay(
     assert check(problem, partly).ok
     assert check(problem, whole).objective < check(problem, partly).objective
     assert check(problem, partly).objective <= check(problem, within_days).objective
+
+
+def test_a_hard_cap_below_a_post_s_minimum_is_kept(tmp_path: Path) -> None:
+    """Every post the construction leaves short is capped where it is: the moves between days
+    fill none of them (check would refuse the roster) and still improve the others' cover."""
+    problem = generated(tmp_path, Shape(20, 56, 4), 2)
+    raw = feasible_roster(problem, polish=False)
+    assert raw is not None
+    filled = Counter((a.shift, a.role) for a in raw)
+    short = {
+        (shift.id, d.role): filled[(shift.id, d.role)]
+        for shift in problem.shifts
+        for d in shift.demands
+        if filled[(shift.id, d.role)] < d.min
+    }
+    assert short
+    capped = replace(problem, caps=short)
+    assert check(capped, raw).ok
+    reshaped = improve_cover(capped, raw, reshape=True)
+    report = check(capped, reshaped)
+    assert report.ok, report.violations[:3]
+    assert report.objective < check(capped, improve_cover(capped, raw)).objective
