@@ -902,10 +902,15 @@ class _Elite:
         return self.entries[0]
 
     def add(self, solution: array[int], objective: float) -> None:
-        """Keep ``solution`` if it is new and among the best."""
+        """Keep ``solution`` if it is new and among the best (a roster held already keeps the
+        lower of its two objectives: a sub-solve stopped early may have reported a higher one)."""
         key = self.key(solution)
-        if any(entry[2] == key for entry in self.entries):
-            return
+        for n, entry in enumerate(self.entries):
+            if entry[2] == key:
+                if objective < entry[0]:
+                    self.entries[n] = (objective, entry[1], key, array("q", solution))
+                    self.entries.sort(key=lambda entry: entry[:2])
+                return
         self.arrivals += 1
         self.entries.append((objective, self.arrivals, key, array("q", solution)))
         self.entries.sort(key=lambda entry: entry[:2])

@@ -19,15 +19,18 @@ INSTANCES = Path(__file__).resolve().parents[2] / "benchmarks" / "instances"
 def test_the_pool_keeps_the_best_distinct_rosters_best_first() -> None:
     elite = cpsat._Elite([0, 1, 2], 3)
     elite.add(array("q", [1, 0, 0, 7]), 50.0)
-    elite.add(array("q", [1, 0, 0, 9]), 40.0)  # the same roster (other variables differ)
+    elite.add(array("q", [1, 0, 0, 9]), 40.0)  # the same roster, its aux variables better
     elite.add(array("q", [0, 1, 0, 0]), 30.0)
     elite.add(array("q", [0, 0, 1, 0]), 30.0)
     elite.add(array("q", [1, 1, 1, 0]), 60.0)  # not among the three best
     assert [(entry[0], entry[2]) for entry in elite.entries] == [
         (30.0, bytes([0, 1, 0])),  # of equals, the older first
         (30.0, bytes([0, 0, 1])),
-        (50.0, bytes([1, 0, 0])),
+        (40.0, bytes([1, 0, 0])),
     ]
+    assert list(elite.entries[2][3]) == [1, 0, 0, 9]
+    elite.add(array("q", [1, 0, 0, 7]), 50.0)  # worse again: kept as it was
+    assert elite.entries[2][0] == 40.0
     elite.add(array("q", [0, 0, 0, 0]), 10.0)
     assert elite.best[0] == 10.0
     assert len(elite.entries) == 3
