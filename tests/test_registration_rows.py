@@ -14,7 +14,16 @@ from flask import Flask
 from sqlalchemy import event, select
 
 from scheduler.extensions import db, insert_loaded
-from scheduler.models import VOLUNTEER, District, Organisation, User, Volunteer, WorkUnit
+from scheduler.models import (
+    VOLUNTEER,
+    District,
+    Organisation,
+    Skill,
+    User,
+    Volunteer,
+    VolunteerSkill,
+    WorkUnit,
+)
 from scheduler.services.accounts import create_account
 from scheduler.services.profile import ProfileData, apply_profile, clean_profile
 from scheduler.services.registration import register_volunteer
@@ -168,3 +177,19 @@ def test_a_registration_through_the_form_reads_no_node(app: Flask) -> None:
     unit = db.session.scalars(select(WorkUnit).where(WorkUnit.name == "大学工会")).one()
     assert volunteer.organisation_id == unit.organisation_id
     assert volunteer.district_id == _district("崇川区")
+
+
+def test_skills_given_at_registration_are_written(any_db_app: Flask) -> None:
+    _tree()
+    skill = Skill(code="medic", name_zh="医护", name_en="Medic")
+    db.session.add(skill)
+    db.session.commit()
+    skill_id = skill.id
+    register_volunteer(
+        ProfileData("王五", "13900139004", "大学工会", skill_ids=frozenset({skill_id})),
+        password="long-enough-9",
+        consented=True,
+    )
+    db.session.expunge_all()
+    held = db.session.scalars(select(VolunteerSkill.skill_id)).all()
+    assert held == [skill_id]

@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.extensions import db, insert_loaded, keep_loaded_on_commit
 from scheduler.i18n import lazy_gettext as _l
-from scheduler.models import VOLUNTEER, User, Volunteer
+from scheduler.models import VOLUNTEER, User, Volunteer, VolunteerSkill
 from scheduler.models.accounts import hash_password, name_sort_key
 from scheduler.models.base import utcnow
 from scheduler.models.tree_sync import volunteer_node_id
@@ -189,6 +189,8 @@ def _insert_account(clean: CleanProfile, password_hash: str, *, consented_at: da
     set_committed_value(user, "volunteer", volunteer)
     set_committed_value(volunteer, "user", user)
     set_committed_value(volunteer, "skills", [])
+    for skill in clean.skills or ():  # the registration form asks none; the unit of work adds
+        volunteer.skills.append(VolunteerSkill(skill=skill))
     return user
 
 
