@@ -385,6 +385,18 @@ class _PersonBuilder:
             if not changed:
                 return
 
+    def _short_posts(self) -> list[tuple[Shift, str]]:
+        """The posts below their minimum head count, the costliest gaps first."""
+        filled = self.state.filled
+        short = [
+            (shift, d.role)
+            for shift in self.problem.shifts
+            for d in shift.demands
+            if filled[(shift.id, d.role)] < d.min
+        ]
+        short.sort(key=lambda post: -self.under_weight[(post[0].id, post[1])])
+        return short
+
     def move_days(self) -> None:
         """Give each post short of its minimum to somebody off that day: as one more shift when
         their maximums allow it, or in place of a shift they work on a post above its minimum
@@ -396,15 +408,7 @@ class _PersonBuilder:
         state = self.state
         fixed = {(a.person, a.shift) for a in problem.pins}
         wishes = self._wishes
-        short = [
-            (shift, d.role)
-            for shift in problem.shifts
-            for d in shift.demands
-            if state.filled[(shift.id, d.role)] < d.min
-        ]
-        # the costliest gaps first
-        short.sort(key=lambda post: -self.under_weight[(post[0].id, post[1])])
-        for shift, role in short:
+        for shift, role in self._short_posts():
             if self._stopped():
                 return
             key = (shift.id, role)
@@ -474,13 +478,7 @@ class _PersonBuilder:
         problem = self.problem
         state = self.state
         fixed = {(a.person, a.shift) for a in problem.pins}
-        short = [
-            (shift, d.role)
-            for shift in problem.shifts
-            for d in shift.demands
-            if state.filled[(shift.id, d.role)] < d.min
-        ]
-        short.sort(key=lambda post: -self.under_weight[(post[0].id, post[1])])
+        short = self._short_posts()
         options: dict[str, _Options] = {}
 
         def movable(pid: str, first: int, last: int) -> list[tuple[Shift, str]]:
