@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, func, text
@@ -52,6 +53,7 @@ def tap(client: FlaskClient, hour: int, period_id: int) -> None:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
 
 
+@pytest.fixture
 def volunteer_app(
     postgres_url: str,
     app_factory: Callable[..., Flask],
@@ -72,15 +74,9 @@ def volunteer_app(
 
 
 def test_a_tap_waits_only_for_begin_its_statements_and_commit(
-    postgres_url: str,
-    app_factory: Callable[..., Flask],
-    make_volunteer: Callable[..., User],
-    make_site: Callable[..., Site],
-    make_period: Callable[..., PlanningPeriod],
+    volunteer_app: tuple[Flask, FlaskClient, int],
 ) -> None:
-    flask_app, client, period_id = volunteer_app(
-        postgres_url, app_factory, make_volunteer, make_site, make_period
-    )
+    flask_app, client, period_id = volunteer_app
     tap(client, 8, period_id)  # warm the caches
     for n in range(8):  # more than psycopg's default prepare_threshold (5)
         with statements(flask_app) as sent, counting_round_trips() as trips:
@@ -96,15 +92,9 @@ def _without_prepares(commands: list[str]) -> list[str]:
 
 
 def test_a_tap_after_the_server_closed_the_connection_is_recorded(
-    postgres_url: str,
-    app_factory: Callable[..., Flask],
-    make_volunteer: Callable[..., User],
-    make_site: Callable[..., Site],
-    make_period: Callable[..., PlanningPeriod],
+    postgres_url: str, volunteer_app: tuple[Flask, FlaskClient, int]
 ) -> None:
-    flask_app, client, period_id = volunteer_app(
-        postgres_url, app_factory, make_volunteer, make_site, make_period
-    )
+    flask_app, client, period_id = volunteer_app
     assert client.get("/me").status_code == 200
     with flask_app.app_context():
         assert db.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
