@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -41,7 +42,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     "testing"), or a dict of overrides on the class chosen by the MUSTER_ENV environment
     variable (development by default)."""
     project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    app = Flask(
+    app = _Muster(
         __name__,
         template_folder=os.path.join(project_root, "templates"),
         static_folder=os.path.join(project_root, "static"),
@@ -112,6 +113,32 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
 
     start_delivery_thread(app)  # only under `flask run` (development): see scheduler.sending
     return app
+
+
+class _Muster(Flask):
+    """Flask, asking once per function whether it is a coroutine function. Every request runs
+    `ensure_sync` on each hook, context processor and view it calls (a tap: seventeen), and
+    inspect's answer costs nine Python calls each time; a function's answer never changes.
+    At most _MAX_SYNC functions are remembered (hooks registered for one request, with
+    after_this_request, would otherwise be kept for the life of the process)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            sync = self._sync.get(func)
+        except TypeError:  # an unhashable callable object
+            return super().ensure_sync(func)
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if len(self._sync) < _MAX_SYNC:
+                self._sync[func] = sync
+        return sync
+
+
+_MAX_SYNC = 1000
 
 
 @login_manager.user_loader
