@@ -22,10 +22,11 @@ from scheduler.extensions import babel, compress, csrf, db, login_manager, migra
 from scheduler.i18n import (
     colon,
     comma,
+    current_locale,
     install_template_gettext,
     list_comma,
     localized_name,
-    select_locale,
+    selected_locale,
 )
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
@@ -71,7 +72,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     compress.init_app(app)
     init_static_assets(app)
     init_limits(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=selected_locale)
     install_template_gettext(app)
     install_template_globals(app)
     form_html.install()
@@ -217,11 +218,9 @@ _SECURITY_HEADERS = tuple(
 
 
 def _register_template_context(app: Flask) -> None:
-    from flask_babel import get_locale
-
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
-        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+        return {"current_locale": str(current_locale()), "languages": app.config["LANGUAGES"]}
 
     app.add_template_filter(localized_name, "localized")
     app.add_template_global(colon, "colon")  # {{ _("Role") }}{{ colon() }}
