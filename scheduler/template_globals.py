@@ -6,7 +6,8 @@ from the config each time.
 
 - url_for: a URL whose values are only integers (an id) or none is built once per process and
   script root as a pattern, then filled in. A static file's URL is built once per file, script
-  root and content hash (the hash is looked up on every call, see static_assets). Everything
+  root and content hash (the hash is looked up on every call, see static_assets; a versioned
+  vendor file has none). Everything
   else -- other static calls, blueprint-relative endpoints,
   `_anchor`/`_external`/..., string values, no request -- goes to Flask's url_for as before.
   The patterns are of the URL map, which does not change while the process runs; no user
@@ -24,7 +25,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from scheduler.static_assets import content_hash
+from scheduler.static_assets import VERSIONED_VENDOR, content_hash
 
 # Integers that stand for the values while a pattern is built (distinct, never real ids).
 _SENTINEL = 2_000_000_000
@@ -52,7 +53,8 @@ def template_url_for(endpoint: str, **values: Any) -> str:
 
 
 # Static URLs by file, script root and the file's content hash (which url_for puts in them:
-# static_assets); the hash is asked on every call, so a changed file gets its new URL at once.
+# static_assets); the hash is asked on every call, so a changed file gets its new URL at once
+# (a versioned vendor file has none: its folder's name changes instead).
 _static: dict[tuple[str, str, str | None], str] = {}
 _MAX_STATIC = 1000
 
@@ -62,7 +64,9 @@ def _static_url(values: dict[str, Any]) -> str:
     filename = values.get("filename")
     if len(values) != 1 or type(filename) is not str or not has_request_context():
         return url_for("static", **values)
-    key = (filename, request.script_root, content_hash(current_app, filename))
+    # A versioned vendor file's URL carries no hash (static_assets): no need to look it up.
+    digest = None if VERSIONED_VENDOR.match(filename) else content_hash(current_app, filename)
+    key = (filename, request.script_root, digest)
     url = _static.get(key)
     if url is None:
         url = url_for("static", filename=filename)
