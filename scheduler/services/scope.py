@@ -390,9 +390,19 @@ def staff_users_covering(obj: object, roles: tuple[str, ...] = STAFF_ROLES) -> l
     """The accounts `staff_covering` names, by id. One query for the accounts and one for the
     tree, whatever the number of appointments; each distinct appointment's scope is worked out
     once, by the rule of `in_scope`."""
+    scoped, node = _node_of(obj)
+    return _staff_users_at(scoped, node, roles)
+
+
+def staff_users_covering_node(node: int | None, roles: tuple[str, ...] = STAFF_ROLES) -> list[User]:
+    """`staff_users_covering` of a row of the union tree's node `node` (a period, a site, a
+    volunteer: what `_node_of` finds), for a caller that read the node as a column."""
+    return _staff_users_at(True, node, roles)
+
+
+def _staff_users_at(scoped: bool, node: int | None, roles: tuple[str, ...]) -> list[User]:
     users: list[User] = []
     seen: dict[tuple[str, int | None], bool] = {}
-    scoped, node = _node_of(obj)
     tree = Tree() if scoped else None
     for user in db.session.scalars(
         select(User).where(User.role.in_(roles), User.active.is_(True)).order_by(User.id)
