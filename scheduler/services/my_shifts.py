@@ -372,7 +372,7 @@ def coordinator_contacts(period: PlanningPeriod) -> list[Contact]:
 
 def _coordinators_at(node: int | None) -> list[Contact]:
     """`coordinator_contacts` of a period of the union tree's node `node`."""
-    users = scope.staff_users_covering_node(node, roles=(COORDINATOR,))
+    users = scope.staff_contacts_covering_node(node, roles=(COORDINATOR,))
     return [_contact(u.name, u.phone) for u in sorted(users, key=lambda u: (u.name_pinyin, u.id))]
 
 
