@@ -62,7 +62,7 @@ def roster(
 
 @pytest.fixture
 def client(any_db_app: Flask) -> FlaskClient:
-    """On SQLite and on PostgreSQL (the crews' statement names the shifts as row values)."""
+    """On SQLite and on PostgreSQL (the crews are a JSON subquery of my shifts' statement)."""
     return any_db_app.test_client()
 
 
@@ -93,21 +93,21 @@ def test_coordinators_are_looked_up_once_for_every_card_that_shows_them(
     make_user(role=COORDINATOR, name="值班协调员")
     login(client, roster(leadless, make_site, make_period, make_volunteer))
     lookups: list[int] = []
-    real = scope.staff_users_covering
+    real = scope.staff_contacts_covering_node
 
     def covering(*args: Any, **kwargs: Any) -> list[User]:
         lookups.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(scope, "staff_users_covering", covering)
+    monkeypatch.setattr(scope, "staff_contacts_covering_node", covering)
     page()  # warm caches as a running server has them
     lookups.clear()
     body, statements = page()
     assert body.count("shift-nolead") == leadless
     assert body.count("值班协调员") == leadless
     assert lookups == [1]  # one period, one union: one lookup for all its cards
-    # The coordinators' accounts, and whether the city has a union tree (their scope).
-    assert statements == STATEMENTS + 2
+    # The coordinators' accounts with the union tree (their scope), in one statement.
+    assert statements == STATEMENTS + 1
 
 
 def test_no_lookup_when_no_card_shows_them(
@@ -121,7 +121,7 @@ def test_no_lookup_when_no_card_shows_them(
 ) -> None:
     make_user(role=COORDINATOR, name="值班协调员")
     login(client, roster(0, make_site, make_period, make_volunteer))
-    monkeypatch.setattr(scope, "staff_users_covering", pytest.fail)
+    monkeypatch.setattr(scope, "staff_contacts_covering_node", pytest.fail)
     body, statements = page()
     assert "shift-nolead" not in body
     assert "值班协调员" not in body

@@ -115,9 +115,9 @@ def test_me_statement_count_does_not_grow_with_sites_and_days(
 
 
 # Measured once on the one-site roster; the point is that the 6-site roster needs no more.
-# The user with the volunteer in one; my shifts with my answers in one; the availability
-# summary's cells and days off in one; the periods open for availability and for self-sign-up
-# in one; the profile with the inbox badge's count in one. Every shift here has a lead and is
-# before the cut-off, so no card shows the coordinators to call and they are not looked up
+# The user with the volunteer in one; my shifts with my answers and their crews in one; the
+# profile, the inbox badge's count, the periods open to volunteers and the availability
+# summary in one (services.my_page). Every shift here has a lead and is before the cut-off, so
+# no card shows the coordinators to call and they are not looked up
 # (tests/test_me_coordinators_lazy.py counts the other case).
-STATEMENTS = 6
+STATEMENTS = 3

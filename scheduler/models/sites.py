@@ -69,11 +69,8 @@ class Site(Model):
         return tuple(k for k in SHIFT_KINDS if getattr(self, f"runs_{k}"))
 
     def shift_window(self, day: date, kind: str) -> tuple[datetime, datetime]:
-        """Start and end (aware, in the site's zone) of `kind` on `day`; a shift belongs to the
-        day it starts, so a night shift starting at 23:00 ends on the next date."""
-        hour = (self.first_shift_hour + SHIFT_HOURS * SHIFT_KINDS.index(kind)) % 24
-        start = datetime.combine(day, time(hour), tzinfo=ZoneInfo(self.timezone))
-        return start, start + timedelta(hours=SHIFT_HOURS)
+        """Start and end (aware, in the site's zone) of `kind` on `day` (`shift_window`)."""
+        return shift_window(self.first_shift_hour, self.timezone, day, kind)
 
     def shift_span(self, day: date, kind: str) -> str:
         """The shift's local hours as people read them (see span_label)."""
@@ -82,6 +79,18 @@ class Site(Model):
     def demand_for(self, kind: str) -> dict[int, int]:
         """Head count per role id for one shift kind."""
         return {d.role_id: d.headcount for d in self.demands if d.shift == kind and d.headcount}
+
+
+def shift_window(
+    first_shift_hour: int, timezone: str, day: date, kind: str
+) -> tuple[datetime, datetime]:
+    """Start and end (aware, in the site's zone) of `kind` on `day` at a site whose night shift
+    starts at `first_shift_hour` in `timezone` (`Site.shift_window`, for a site read as columns
+    rather than an object); a shift belongs to the day it starts, so a night shift starting at
+    23:00 ends on the next date."""
+    hour = (first_shift_hour + SHIFT_HOURS * SHIFT_KINDS.index(kind)) % 24
+    start = datetime.combine(day, time(hour), tzinfo=ZoneInfo(timezone))
+    return start, start + timedelta(hours=SHIFT_HOURS)
 
 
 def span_label(start: datetime, end: datetime) -> str:

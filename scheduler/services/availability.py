@@ -213,7 +213,7 @@ class WeekView:
 class PeriodSummary:
     """What /me says about one open period."""
 
-    period: PlanningPeriod
+    period: PlanningPeriod | lookups.ShownPeriod
     shifts: int
     nights: int
     days: int
@@ -704,8 +704,8 @@ def summaries(
     volunteer: Volunteer, periods: list[PlanningPeriod] | None = None
 ) -> list[PeriodSummary]:
     """Per open period (`periods` when the caller has read them already): how many spans,
-    nights and days the volunteer offered, and days off. Two statements however many periods
-    are open: the periods, then the rows of all."""
+    nights and days the volunteer offered, and days off (`summarise`). Two statements however
+    many periods are open: the periods, then the rows of all."""
     if periods is None:
         periods = lookups.open_periods()
     if not periods:
@@ -716,18 +716,34 @@ def summaries(
         "last": max(p.end_date for p in periods),
     }
     rows = db.session.execute(_SUMMARY_ROWS, bounds).all()
+    return summarise(
+        periods, [(p.id, d, h) for p in periods for d, h in rows if p.start_date <= d <= p.end_date]
+    )
+
+
+def summarise(
+    periods: Iterable[PlanningPeriod | lookups.ShownPeriod], offered: Iterable[tuple[int, Any, int]]
+) -> list[PeriodSummary]:
+    """`summaries` of `periods` from the volunteer's `offered` rows in them: (period id, day,
+    start hour) of each offered span, and of each day off with the hour DAY_OFF_ROW. A day may
+    be a date or its ISO string (only told apart from other days)."""
+    cells: dict[int, list[tuple[Any, int]]] = {}
+    days_off: dict[int, int] = {}
+    for period_id, day, hour in offered:
+        if hour == DAY_OFF_ROW:
+            days_off[period_id] = days_off.get(period_id, 0) + 1
+        else:
+            cells.setdefault(period_id, []).append((day, hour))
     result = []
     for period in periods:
-        first, last = period.start_date, period.end_date
-        cells = [(d, h) for d, h in rows if first <= d <= last and h != DAY_OFF_ROW]
-        days_off = [d for d, h in rows if first <= d <= last and h == DAY_OFF_ROW]
+        mine = cells.get(period.id, [])
         result.append(
             PeriodSummary(
                 period=period,
-                shifts=len(cells),
-                nights=sum(1 for _, h in cells if kind_of_start(h) == "night"),
-                days=len({d for d, _ in cells}),
-                days_off=len(days_off),
+                shifts=len(mine),
+                nights=sum(1 for _, h in mine if kind_of_start(h) == "night"),
+                days=len({d for d, _ in mine}),
+                days_off=days_off.get(period.id, 0),
             )
         )
     return result

@@ -1,10 +1,13 @@
 """The one home of the roster and period lookups every feature asks for: a period's draft, its
-latest published version (one period's, or every period's as a subquery), the open periods.
-They import nothing from the app but the models, so any service and the solver bridge
-(scheduler.planning) can use them without an import cycle. A period's dates are
-`PlanningPeriod.days`."""
+latest published version (one period's, or every period's as a subquery), the open periods,
+which periods a volunteer is shown. They import nothing from the app but the models, so any
+service and the solver bridge (scheduler.planning) can use them without an import cycle. A
+period's dates are `PlanningPeriod.days`."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, or_, select
 
@@ -13,11 +16,12 @@ from scheduler.models import PlanningPeriod, Roster
 from scheduler.models.rosters import DRAFT, PUBLISHED
 
 __all__ = [
+    "VOLUNTEER_PERIOD",
+    "ShownPeriod",
     "current_draft",
     "latest_published",
     "latest_published_rosters",
     "open_periods",
-    "volunteer_periods",
 ]
 
 
@@ -64,19 +68,19 @@ def open_periods() -> list[PlanningPeriod]:
     return list(db.session.scalars(_OPEN_PERIODS))
 
 
-# Built once (see _OPEN_PERIODS).
-_VOLUNTEER_PERIODS = (
-    select(PlanningPeriod)
-    .where(or_(PlanningPeriod.is_open.is_(True), PlanningPeriod.self_signup_open.is_(True)))
-    .order_by(PlanningPeriod.start_date, PlanningPeriod.id)
-)
+# The periods a volunteer is shown: open for availability or for self-sign-up.
+VOLUNTEER_PERIOD = or_(PlanningPeriod.is_open.is_(True), PlanningPeriod.self_signup_open.is_(True))
 
 
-def volunteer_periods() -> tuple[list[PlanningPeriod], list[PlanningPeriod]]:
-    """The periods open for availability (`open_periods`) and those open for self-sign-up
-    (`signup.signup_periods`), each earliest first: /me shows both, from one statement."""
-    periods = list(db.session.scalars(_VOLUNTEER_PERIODS))
-    return [p for p in periods if p.is_open], [p for p in periods if p.self_signup_open]
+class ShownPeriod(NamedTuple):
+    """A period as a volunteer's page shows it, read as columns (services.my_page)."""
+
+    id: int
+    name: str
+    start_date: date
+    end_date: date
+    is_open: bool
+    self_signup_open: bool
 
 
 def lock_draft(roster_id: int) -> None:

@@ -8,7 +8,6 @@ reports the hole (`cancelled_posts`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,9 +15,9 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import Result, bindparam, delete, select, tuple_
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from scheduler.extensions import db
 from scheduler.i18n import lazy_gettext as _l
@@ -34,6 +33,7 @@ from scheduler.models import (
     Volunteer,
 )
 from scheduler.models.base import utcnow
+from scheduler.models.json_rows import json_rows
 from scheduler.models.responses import (
     CANCELLED_BY_VOLUNTEER,
     CONFIRMED,
@@ -41,6 +41,7 @@ from scheduler.models.responses import (
     FROM_VOLUNTEER,
     MAX_REASON_LENGTH,
 )
+from scheduler.models.sites import shift_window
 from scheduler.services import audit, scope
 from scheduler.services.errors import ServiceError
 from scheduler.services.lookups import current_draft, latest_published_rosters
@@ -74,16 +75,32 @@ def _contact(name: str, phone: str) -> Contact:
     return Contact(name, phone, national(phone))
 
 
+class CardSite(NamedTuple):
+    """The site of a shift card: what the card shows and links to."""
+
+    id: int
+    name: str
+    address: str
+
+
+class CardRole(NamedTuple):
+    """The volunteer's role on a shift card (the `localized` filter picks a name)."""
+
+    name_zh: str
+    name_en: str
+    is_lead: bool
+
+
 @dataclass
 class ShiftCard:
     """One of the volunteer's shifts as /me shows it."""
 
     assignment_id: int
     period_name: str
-    site: Site
+    site: CardSite
     day: date
     kind: str
-    role: Role
+    role: CardRole
     start: datetime  # aware, in the site's zone
     end: datetime
     leads: list[Contact] = field(default_factory=list)  # the shift's lead(s), phones in full
@@ -133,9 +150,46 @@ def cutoff_hours() -> int:
 # /me's statements, built once (every volunteer opens /me, again and again on the night):
 # building them costs more CPU than running them. Values are bound parameters.
 _RESPONSES = select(ShiftResponse).where(ShiftResponse.volunteer_id == bindparam("volunteer"))
-# My published shifts, as rows with their site, role, period and my answer to the post: one
-# statement however many sites, days and periods, and no Assignment objects (loading them with
-# their joined relationships cost three times the CPU).
+
+# The others on one of my shifts (same roster, site, day and shift), as a JSON list per shift
+# (models.json_rows): a correlated subquery, so PostgreSQL looks each crew up by the post's
+# unique index whatever its statistics say. A self-join was planned as a loop over the whole
+# roster while the statistics still described the table as it was before a publish wrote
+# thousands of rows (170 ms instead of 0.4 ms); a correlated subquery is always run per row.
+_other = aliased(Assignment)
+_other_role = aliased(Role)
+_other_volunteer = aliased(Volunteer)
+_other_user = aliased(User)
+_CREW = (
+    select(
+        json_rows(
+            _other_role.is_lead,
+            _other_role.sort_order,
+            _other_user.name_pinyin,
+            _other_user.name,
+            _other_user.phone,
+        )
+    )
+    .select_from(_other)
+    .join(_other_role, _other_role.id == _other.role_id)
+    .join(_other_volunteer, _other_volunteer.id == _other.volunteer_id)
+    .join(_other_user, _other_user.id == _other_volunteer.user_id)
+    .where(
+        _other.roster_id == Assignment.roster_id,
+        _other.site_id == Assignment.site_id,
+        _other.day == Assignment.day,
+        _other.shift == Assignment.shift,
+        _other.volunteer_id != Assignment.volunteer_id,
+    )
+    .correlate(Assignment)
+    .scalar_subquery()
+)
+# The period's coordinator on duty, if it names one.
+_contact_user = aliased(User)
+# My published shifts, as rows with what their cards show of the site, role and period, my
+# answer to the post, the period's coordinator on duty and the crew: one statement however
+# many sites, days and periods, and no objects (loading Assignment, Site, Role and period
+# objects cost several times the CPU of plain columns).
 _MINE = (
     select(
         Assignment.id,
@@ -143,16 +197,27 @@ _MINE = (
         Assignment.site_id,
         Assignment.day,
         Assignment.shift,
-        Site,
-        Role,
-        PlanningPeriod,
+        Site.name,
+        Site.address,
+        Site.timezone,
+        Site.first_shift_hour,
+        Role.name_zh,
+        Role.name_en,
+        Role.is_lead,
+        PlanningPeriod.name,
+        PlanningPeriod.organisation_id,
+        _contact_user.name,
+        _contact_user.phone,
+        _contact_user.active,
         ShiftResponse.status,
         ShiftResponse.reason,
+        _CREW,
     )
     .join(Site, Site.id == Assignment.site_id)
     .join(Role, Role.id == Assignment.role_id)
     .join(Roster, Roster.id == Assignment.roster_id)
     .join(PlanningPeriod, PlanningPeriod.id == Roster.period_id)
+    .outerjoin(_contact_user, _contact_user.id == PlanningPeriod.contact_id)
     # My answer to the post, if any (one per volunteer, site, day and shift).
     .outerjoin(
         ShiftResponse,
@@ -176,11 +241,21 @@ class Mine(NamedTuple):
     site_id: int
     day: date
     shift: str
-    site: Site
-    role: Role
-    period: PlanningPeriod
+    site_name: str
+    site_address: str
+    timezone: str
+    first_shift_hour: int
+    role_zh: str
+    role_en: str
+    i_lead: bool
+    period_name: str
+    period_node: int | None  # the period's node of the union tree (its scope)
+    contact_name: str | None  # the period's coordinator on duty, if any
+    contact_phone: str | None
+    contact_active: bool | None
     status: str | None  # my answer: None, "confirmed" or "cancelled"
     reason: str | None
+    crew: list[list[Any]]  # CrewMember fields, one list per other volunteer on the post
 
 
 def _responses(volunteer_id: int) -> dict[tuple[int, date, str], ShiftResponse]:
@@ -192,23 +267,22 @@ def _responses(volunteer_id: int) -> dict[tuple[int, date, str], ShiftResponse]:
 
 def my_shifts(volunteer: Volunteer, now: datetime | None = None) -> MyShifts:
     """The volunteer's shifts in the latest published version of every period: upcoming (not
-    yet ended, not cancelled) first by start, then past and cancelled ones, latest first."""
+    yet ended, not cancelled) first by start, then past and cancelled ones, latest first.
+    Changes not flushed yet are not seen (every caller has committed before)."""
     now = now or utcnow()
-    found: Iterable[Any] = db.session.execute(_MINE, {"volunteer": volunteer.id})
+    # A Core statement on the session's connection (no autoflush): the ORM adds nothing to
+    # rows but CPU.
+    found: Iterable[Any] = db.session.connection().execute(_MINE, {"volunteer": volunteer.id})
     mine = [Mine(*row) for row in found]
     if not mine:
         return MyShifts([], [])
     coordinators = _Coordinators()
-    crew: dict[tuple[int, int, date, str], list[CrewMember]] = defaultdict(list)
-    rows: Iterable[Any] = _crews_of(volunteer.id, mine)
-    for row in rows:
-        crew[(row.roster_id, row.site_id, row.day, row.shift)].append(CrewMember(*row[4:]))
     cutoff = timedelta(hours=cutoff_hours())
     upcoming: list[ShiftCard] = []
     past: list[ShiftCard] = []
     for a in mine:
-        card = _card(a, crew[(a.roster_id, a.site_id, a.day, a.shift)])
-        card.find_coordinators = partial(coordinators, a.period)
+        card = _card(a, [CrewMember(*other) for other in a.crew])
+        card.find_coordinators = partial(coordinators, a)
         card.status, card.reason = a.status, a.reason
         card.ended = ended = card.end <= now
         open_ = not ended and card.status != CANCELLED_BY_VOLUNTEER
@@ -228,13 +302,13 @@ class _Coordinators:
     def __init__(self) -> None:
         self.known: dict[int | None, list[Contact]] = {}
 
-    def __call__(self, period: PlanningPeriod) -> list[Contact]:
-        contact = period.contact
-        if contact is not None and contact.active:
-            return [_contact(contact.name, contact.phone)]
-        if period.organisation_id not in self.known:
-            self.known[period.organisation_id] = coordinator_contacts(period)
-        return self.known[period.organisation_id]
+    def __call__(self, shift: Mine) -> list[Contact]:
+        name, phone = shift.contact_name, shift.contact_phone
+        if shift.contact_active and name is not None and phone is not None:
+            return [_contact(name, phone)]
+        if shift.period_node not in self.known:
+            self.known[shift.period_node] = _coordinators_at(shift.period_node)
+        return self.known[shift.period_node]
 
 
 class CrewMember(NamedTuple):
@@ -247,56 +321,20 @@ class CrewMember(NamedTuple):
     phone: str
 
 
-def _crews_of(volunteer_id: int, mine: list[Mine]) -> Result[Any]:
-    """The others on the volunteer's published shifts (same roster, site, day and shift), as
-    plain rows: exactly the crews shown, in one statement, never the whole roster of every
-    site and day the volunteer appears on. The shifts are named by value rather than by a
-    self-join, so the plan is a few index lookups even while PostgreSQL's statistics still
-    describe the table as it was before a publish wrote thousands of rows (a self-join then
-    planned as a nested loop over the whole roster: 170 ms instead of 0.4 ms)."""
-    shifts = sorted({(a.roster_id, a.site_id, a.day, a.shift) for a in mine})
-    return db.session.execute(_CREWS, {"shifts": shifts, "volunteer": volunteer_id})
-
-
-# Built once (see _MINE); the shifts are an expanding parameter.
-_CREWS = (
-    select(
-        Assignment.roster_id,
-        Assignment.site_id,
-        Assignment.day,
-        Assignment.shift,
-        Role.is_lead,
-        Role.sort_order,
-        User.name_pinyin,
-        User.name,
-        User.phone,
-    )
-    .join(Role, Role.id == Assignment.role_id)
-    .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-    .join(User, User.id == Volunteer.user_id)
-    .where(
-        tuple_(Assignment.roster_id, Assignment.site_id, Assignment.day, Assignment.shift).in_(
-            bindparam("shifts", expanding=True)
-        ),
-        Assignment.volunteer_id != bindparam("volunteer"),
-    )
-)
-
-
 def _card(a: Mine, crew: list[CrewMember]) -> ShiftCard:
-    start, end = a.site.shift_window(a.day, a.shift)
+    start, end = shift_window(a.first_shift_hour, a.timezone, a.day, a.shift)
     card = ShiftCard(
         assignment_id=a.id,
-        period_name=a.period.name,
-        site=a.site,
+        period_name=a.period_name,
+        site=CardSite(a.site_id, a.site_name, a.site_address),
         day=a.day,
         kind=a.shift,
-        role=a.role,
+        role=CardRole(a.role_zh, a.role_en, a.i_lead),
         start=start,
         end=end,
-        i_lead=a.role.is_lead,
+        i_lead=a.i_lead,
     )
-    for other in sorted(crew, key=lambda o: (o.sort_order, o.name_pinyin)):
+    for other in sorted(crew, key=lambda o: (o.sort_order, o.name_pinyin, o.name, o.phone)):
         if other.is_lead:
             card.leads.append(_contact(other.name, other.phone))
         else:
@@ -332,7 +370,12 @@ def coordinator_contacts(period: PlanningPeriod) -> list[Contact]:
     about a shift when the period names no coordinator on duty -- not every coordinator in
     the city: a district's coordinators' numbers are not handed to another district's
     volunteers."""
-    users = scope.staff_users_covering(period, roles=(COORDINATOR,))
+    return _coordinators_at(period.organisation_id)
+
+
+def _coordinators_at(node: int | None) -> list[Contact]:
+    """`coordinator_contacts` of a period of the union tree's node `node`."""
+    users = scope.staff_contacts_covering_node(node, roles=(COORDINATOR,))
     return [_contact(u.name, u.phone) for u in sorted(users, key=lambda u: (u.name_pinyin, u.id))]
 
 

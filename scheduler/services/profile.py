@@ -35,10 +35,10 @@ from scheduler.models import (
     VolunteerSkill,
     WorkUnit,
 )
-from scheduler.models.accounts import DELETED_PASSWORD_HASH, skill_counts
+from scheduler.models.accounts import DELETED_PASSWORD_HASH
 from scheduler.models.base import utcnow
 from scheduler.models.rosters import DRAFT
-from scheduler.services import audit, inbox, my_shifts
+from scheduler.services import audit, my_shifts
 from scheduler.services.accounts import (
     MAX_NAME_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -266,44 +266,6 @@ class ShownProfile(NamedTuple):
     district: str | None
     skills: list[ShownSkill]
     unread: int  # inbox.unread_count
-
-
-# The profile as /me shows it, as plain rows (one per declared skill) in one statement however
-# many skills: no objects (eager-loading the relationships cost three times the CPU, and lazy
-# loads a statement each); with the inbox badge's count, which would be a statement of its
-# own. Built once.
-_PROFILE = (
-    select(
-        WorkUnit.name,
-        District.name,
-        inbox.unread_of(Volunteer.user_id),
-        VolunteerSkill.skill_id,
-        Skill.name_zh,
-        Skill.name_en,
-        Skill.is_qualification,
-        VolunteerSkill.verified_at,
-    )
-    .select_from(Volunteer)
-    .outerjoin(WorkUnit, WorkUnit.id == Volunteer.work_unit_id)
-    .outerjoin(District, District.id == Volunteer.district_id)
-    .outerjoin(VolunteerSkill, VolunteerSkill.volunteer_id == Volunteer.id)
-    .outerjoin(Skill, Skill.id == VolunteerSkill.skill_id)
-    .where(Volunteer.id == bindparam("volunteer"))
-    .order_by(VolunteerSkill.skill_id)
-)
-
-
-def load_profile(volunteer: Volunteer) -> ShownProfile:
-    """What /me shows of `volunteer`'s profile (work unit, district and skills) and their
-    unread notifications, at once."""
-    rows = db.session.execute(_PROFILE, {"volunteer": volunteer.id}).all()
-    skills = [
-        ShownSkill(zh, en, skill_counts(qualification, verified_at))
-        for _unit, _district, _unread, skill_id, zh, en, qualification, verified_at in rows
-        if skill_id is not None
-    ]
-    unit, district, unread = rows[0][:3]
-    return ShownProfile(unit, district, skills, unread or 0)
 
 
 def profile_gaps(volunteer: Volunteer, profile: ShownProfile) -> list[str]:

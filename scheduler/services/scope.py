@@ -47,10 +47,10 @@ volunteer who is late"); walk-ins stay masked to a lead."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import has_request_context, request
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -73,6 +73,7 @@ from scheduler.models import (
     Volunteer,
     WorkUnit,
 )
+from scheduler.models.json_rows import json_rows
 from scheduler.services.phones import mask, national
 
 S = TypeVar("S", bound=Select)  # any Select, whatever its columns
@@ -88,11 +89,12 @@ _TREE = select(Organisation.id, Organisation.parent_id)
 class Tree:
     """The union tree as one read of the organisations table (id -> parent id), to answer
     every scope question of one call with one statement (`staff_users_covering` asks it for
-    each distinct appointment). Read when first asked; never kept beyond the call that made
-    it: a node moved later is seen by the next call."""
+    each distinct appointment). Read when first asked, unless the caller read it already
+    (`parent`); never kept beyond the call that made it: a node moved later is seen by the
+    next call."""
 
-    def __init__(self) -> None:
-        self._parent: dict[int, int | None] | None = None
+    def __init__(self, parent: dict[int, int | None] | None = None) -> None:
+        self._parent = parent
 
     @property
     def parent(self) -> dict[int, int | None]:
@@ -403,6 +405,63 @@ def staff_users_covering(obj: object, roles: tuple[str, ...] = STAFF_ROLES) -> l
         if seen[key]:
             users.append(user)
     return users
+
+
+class StaffContact(NamedTuple):
+    """An account to call, as `staff_contacts_covering_node` reads it."""
+
+    id: int
+    name: str
+    name_pinyin: str
+    phone: str
+
+
+class Appointment(NamedTuple):
+    """What an account's scope depends on (`visible_org_ids` reads these), for accounts read
+    as columns."""
+
+    role: str
+    organisation_id: int | None
+    is_authenticated: bool = True
+
+
+# The active accounts of some roles with their appointments, and the union tree: one row of
+# two JSON lists (models.json_rows). Built once.
+_STAFF_AND_TREE = select(
+    select(
+        json_rows(User.id, User.name, User.name_pinyin, User.phone, User.role, User.organisation_id)
+    )
+    .where(User.role.in_(bindparam("roles", expanding=True)), User.active.is_(True))
+    .scalar_subquery(),
+    select(json_rows(Organisation.id, Organisation.parent_id)).scalar_subquery(),
+)
+
+
+def staff_contacts_covering_node(
+    node: int | None, roles: tuple[str, ...] = STAFF_ROLES
+) -> list[StaffContact]:
+    """The accounts `staff_users_covering` names for a row of the union tree's node `node` (a
+    period, a site, a volunteer: what `_node_of` finds), by id, as names and phones to call:
+    for a caller that read the node as a column and shows the accounts to a volunteer. One
+    statement, the accounts and the tree together; each distinct appointment's scope is
+    worked out once, by the rule of `in_scope`."""
+    # A Core statement on the session's connection: the ORM adds nothing to rows but CPU.
+    connection = db.session.connection()
+    accounts, tree_rows = connection.execute(_STAFF_AND_TREE, {"roles": list(roles)}).one()
+    tree = Tree(dict(tree_rows))
+    seen: dict[tuple[str, int | None], bool] = {}
+    found = []
+    for user_id, name, pinyin, phone, role, organisation_id in sorted(accounts, key=_first):
+        key = (role, organisation_id)
+        if key not in seen:
+            seen[key] = _holds(visible_org_ids(Appointment(role, organisation_id), tree), node)
+        if seen[key]:
+            found.append(StaffContact(user_id, name, pinyin, phone))
+    return found
+
+
+def _first(row: list[Any]) -> Any:
+    return row[0]
 
 
 def get_in_scope(model: type[M], ident: Any, user: Any) -> M | None:

@@ -33,14 +33,13 @@ from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod
 from scheduler.models.base import utcnow
 from scheduler.parsing import database_id
 from scheduler.services import availability as avail
-from scheduler.services import lookups
+from scheduler.services import lookups, my_page
 from scheduler.services.accounts import AccountError
 from scheduler.services.phones import national
 from scheduler.services.profile import (
     change_password,
     changes_phone,
     delete_account,
-    load_profile,
     profile_data_of,
     profile_gaps,
     update_profile,
@@ -98,16 +97,15 @@ def me() -> Response | str:
         return redirect(url_for("coordinator.dashboard"))
     if volunteer is None:
         return render_template("volunteer/me.html", user=current_user, volunteer=None)
-    profile = load_profile(volunteer)
-    open_periods, signup_periods = lookups.volunteer_periods()
+    page = my_page.load(volunteer)
     return render_template(
         "volunteer/me.html",
         user=current_user,
         volunteer=volunteer,
-        profile=profile,
-        summaries=avail.summaries(volunteer, open_periods),
-        signup_open=bool(signup_periods),
-        profile_gaps=profile_gaps(volunteer, profile),
+        profile=page.profile,
+        summaries=page.summaries,
+        signup_open=page.signup_open,
+        profile_gaps=profile_gaps(volunteer, page.profile),
     )
 
 
