@@ -370,15 +370,16 @@ def _drop_days_off(volunteer: Volunteer, days: Iterable[date]) -> None:
 class Tap(NamedTuple):
     """What one tap did: the cell is now available, a day off was removed, how many cells the
     volunteer now offers in the week of the grid that showed it (`WeekView.available_count`,
-    the counter the tap's reply updates), and the states of the tapped day's 'whole day'
-    button and of the 'whole week' button after the tap (DayRow.all_available, whole_week:
-    the reply updates them too)."""
+    the counter the tap's reply updates), and, when the tap changed the state of the tapped
+    day's 'whole day' button (DayRow.all_available), the new states of that button and of the
+    'whole week' button (whole_week); None when it did not: then neither changed (the other
+    days are as they were), and the reply leaves both buttons as the page shows them."""
 
     available: bool
     day_off_removed: bool
     week_count: int
-    whole_day: bool
-    whole_week: bool
+    whole_day: bool | None
+    whole_week: bool | None
 
 
 def _numbers(joined: str | None) -> set[int]:
@@ -519,28 +520,35 @@ def toggle_cell(
     elif not was_day_off:
         counted -= 1
     available = was_day_off or not was_on
-    # The week as the grid shows it after this tap.
+    # The week as the grid shows it before and after this tap: the tapped day's 'whole day'
+    # state before and after, and the whole week's only when the day's state changed.
     first, last = state[3], state[4]
     on = _numbers(state[5])
+    off = _numbers(state[6]) - {day.weekday()}
+    starts = bulk_starts(_Nights(accepts_nights), _starts_or_default(_numbers(state[7])))
     tapped = day.weekday() * 24 + start_hour
+    full_before = _day_row(day, on, off, starts).all_available
     if available:
         on.add(tapped)
     else:
         on.discard(tapped)
-    off = _numbers(state[6]) - {day.weekday()}
-    starts = bulk_starts(_Nights(accepts_nights), _starts_or_default(_numbers(state[7])))
-    rows = [
-        DayRow(
-            day=d,
-            day_off=i in off,
-            cells=tuple(Cell(d, h, True) for h in range(24) if i * 24 + h in on),
-            starts=starts,
-        )
-        for i, d in enumerate(week_days)
-        if first <= d <= last
-    ]
-    today = next(r for r in rows if r.day == day)
-    return Tap(available, was_day_off, counted, today.all_available, whole_week(rows))
+    full = _day_row(day, on, off, starts).all_available
+    if full == full_before and not was_day_off:
+        return Tap(available, was_day_off, counted, None, None)
+    week = [_day_row(d, on, off, starts) for d in week_days if first <= d <= last]
+    return Tap(available, was_day_off, counted, full, whole_week(week))
+
+
+def _day_row(day: date, on: set[int], off: set[int], starts: tuple[int, ...]) -> DayRow:
+    """`day`'s row of a tap's week, from the week's cells as "weekday * 24 + hour" and its days
+    off as weekdays (the tap's query)."""
+    i = day.weekday()
+    return DayRow(
+        day=day,
+        day_off=i in off,
+        cells=tuple(Cell(day, h, True) for h in range(24) if i * 24 + h in on),
+        starts=starts,
+    )
 
 
 class _Nights(NamedTuple):
