@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -402,6 +403,23 @@ _TAP_WEEK: tuple[BindParameter[date], BindParameter[date]] = (
 )
 
 
+# The tap's constants are SQL text, not bound values: a bound value is converted and sent on
+# every run, and aggregate_strings renders a separator it is given as a value into the SQL at
+# every run (a post-compile step over the whole statement). As text they are part of the
+# statement compiled once (~80 of the tap's Python calls).
+_COMMA = literal_column("','", String)
+
+
+def _sql_int(n: int) -> ColumnElement[int]:
+    return literal_column(str(int(n)), Integer)
+
+
+def _joined(expr: ColumnElement[Any]) -> ColumnElement[str]:
+    """The values of `expr`, joined with commas (`_numbers` reads them back)."""
+    separator: Any = _COMMA  # typed `str`, but any SQL expression compiles: see _COMMA
+    return func.aggregate_strings(cast(expr, String), separator)
+
+
 def _tap_state() -> Select[Any]:
     # The grid's week: its dates inside the period (correlated with the period row below).
     week = (
@@ -417,18 +435,18 @@ def _tap_state() -> Select[Any]:
     )
     # The week's cells as "weekday * 24 + hour" and its days off as weekdays, joined into
     # strings, and the period's spans: what the shortcut buttons' states are computed from.
-    weekday = case(*((Availability.day == bindparam(f"day{i}"), i) for i in range(7)))
+    weekday = case(*((Availability.day == bindparam(f"day{i}"), _sql_int(i)) for i in range(7)))
     cells = (
-        select(func.aggregate_strings(cast(weekday * 24 + Availability.start_hour, String), ","))
+        select(_joined(weekday * _sql_int(24) + Availability.start_hour))
         .where(
             Availability.volunteer_id == bindparam("volunteer"),
             Availability.day.between(*_TAP_WEEK),
         )
         .scalar_subquery()
     )
-    off_weekday = case(*((DayOff.day == bindparam(f"day{i}"), i) for i in range(7)))
+    off_weekday = case(*((DayOff.day == bindparam(f"day{i}"), _sql_int(i)) for i in range(7)))
     offs = (
-        select(func.aggregate_strings(cast(off_weekday, String), ","))
+        select(_joined(off_weekday))
         .where(DayOff.volunteer_id == bindparam("volunteer"), DayOff.day.between(*_TAP_WEEK))
         .scalar_subquery()
     )
@@ -436,12 +454,12 @@ def _tap_state() -> Select[Any]:
     # would not be, and would read every period's sites.
     hours = _start_hours(PlanningPeriod.id)
     spans = (
-        hours.with_only_columns(
-            func.aggregate_strings(cast(hours.selected_columns[0], String), ","),
-            maintain_column_froms=False,
-        )
+        hours.with_only_columns(_joined(hours.selected_columns[0]), maintain_column_froms=False)
         .correlate(PlanningPeriod)
         .scalar_subquery()
+    )
+    grid_period_first = case(
+        (PlanningPeriod.id == bindparam("period"), _sql_int(0)), else_=_sql_int(1)
     )
     return (
         select(
@@ -460,8 +478,8 @@ def _tap_state() -> Select[Any]:
             PlanningPeriod.start_date <= bindparam("day"),
             PlanningPeriod.end_date >= bindparam("day"),
         )
-        .order_by(case((PlanningPeriod.id == bindparam("period"), 0), else_=1), PlanningPeriod.id)
-        .limit(1)
+        .order_by(grid_period_first, PlanningPeriod.id)
+        .limit(_sql_int(1))
     )
 
 
