@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -370,15 +371,16 @@ def _drop_days_off(volunteer: Volunteer, days: Iterable[date]) -> None:
 class Tap(NamedTuple):
     """What one tap did: the cell is now available, a day off was removed, how many cells the
     volunteer now offers in the week of the grid that showed it (`WeekView.available_count`,
-    the counter the tap's reply updates), and the states of the tapped day's 'whole day'
-    button and of the 'whole week' button after the tap (DayRow.all_available, whole_week:
-    the reply updates them too)."""
+    the counter the tap's reply updates), and, when the tap changed the state of the tapped
+    day's 'whole day' button (DayRow.all_available), the new states of that button and of the
+    'whole week' button (whole_week); None when it did not: then neither changed (the other
+    days are as they were), and the reply leaves both buttons as the page shows them."""
 
     available: bool
     day_off_removed: bool
     week_count: int
-    whole_day: bool
-    whole_week: bool
+    whole_day: bool | None
+    whole_week: bool | None
 
 
 def _numbers(joined: str | None) -> set[int]:
@@ -401,6 +403,23 @@ _TAP_WEEK: tuple[BindParameter[date], BindParameter[date]] = (
 )
 
 
+# The tap's constants are SQL text, not bound values: a bound value is converted and sent on
+# every run, and aggregate_strings renders a separator it is given as a value into the SQL at
+# every run (a post-compile step over the whole statement). As text they are part of the
+# statement compiled once (~80 of the tap's Python calls).
+_COMMA = literal_column("','", String)
+
+
+def _sql_int(n: int) -> ColumnElement[int]:
+    return literal_column(str(int(n)), Integer)
+
+
+def _joined(expr: ColumnElement[Any]) -> ColumnElement[str]:
+    """The values of `expr`, joined with commas (`_numbers` reads them back)."""
+    separator: Any = _COMMA  # typed `str`, but any SQL expression compiles: see _COMMA
+    return func.aggregate_strings(cast(expr, String), separator)
+
+
 def _tap_state() -> Select[Any]:
     # The grid's week: its dates inside the period (correlated with the period row below).
     week = (
@@ -416,18 +435,18 @@ def _tap_state() -> Select[Any]:
     )
     # The week's cells as "weekday * 24 + hour" and its days off as weekdays, joined into
     # strings, and the period's spans: what the shortcut buttons' states are computed from.
-    weekday = case(*((Availability.day == bindparam(f"day{i}"), i) for i in range(7)))
+    weekday = case(*((Availability.day == bindparam(f"day{i}"), _sql_int(i)) for i in range(7)))
     cells = (
-        select(func.aggregate_strings(cast(weekday * 24 + Availability.start_hour, String), ","))
+        select(_joined(weekday * _sql_int(24) + Availability.start_hour))
         .where(
             Availability.volunteer_id == bindparam("volunteer"),
             Availability.day.between(*_TAP_WEEK),
         )
         .scalar_subquery()
     )
-    off_weekday = case(*((DayOff.day == bindparam(f"day{i}"), i) for i in range(7)))
+    off_weekday = case(*((DayOff.day == bindparam(f"day{i}"), _sql_int(i)) for i in range(7)))
     offs = (
-        select(func.aggregate_strings(cast(off_weekday, String), ","))
+        select(_joined(off_weekday))
         .where(DayOff.volunteer_id == bindparam("volunteer"), DayOff.day.between(*_TAP_WEEK))
         .scalar_subquery()
     )
@@ -435,12 +454,12 @@ def _tap_state() -> Select[Any]:
     # would not be, and would read every period's sites.
     hours = _start_hours(PlanningPeriod.id)
     spans = (
-        hours.with_only_columns(
-            func.aggregate_strings(cast(hours.selected_columns[0], String), ","),
-            maintain_column_froms=False,
-        )
+        hours.with_only_columns(_joined(hours.selected_columns[0]), maintain_column_froms=False)
         .correlate(PlanningPeriod)
         .scalar_subquery()
+    )
+    grid_period_first = case(
+        (PlanningPeriod.id == bindparam("period"), _sql_int(0)), else_=_sql_int(1)
     )
     return (
         select(
@@ -459,8 +478,8 @@ def _tap_state() -> Select[Any]:
             PlanningPeriod.start_date <= bindparam("day"),
             PlanningPeriod.end_date >= bindparam("day"),
         )
-        .order_by(case((PlanningPeriod.id == bindparam("period"), 0), else_=1), PlanningPeriod.id)
-        .limit(1)
+        .order_by(grid_period_first, PlanningPeriod.id)
+        .limit(_sql_int(1))
     )
 
 
@@ -519,28 +538,35 @@ def toggle_cell(
     elif not was_day_off:
         counted -= 1
     available = was_day_off or not was_on
-    # The week as the grid shows it after this tap.
+    # The week as the grid shows it before and after this tap: the tapped day's 'whole day'
+    # state before and after, and the whole week's only when the day's state changed.
     first, last = state[3], state[4]
     on = _numbers(state[5])
+    off = _numbers(state[6]) - {day.weekday()}
+    starts = bulk_starts(_Nights(accepts_nights), _starts_or_default(_numbers(state[7])))
     tapped = day.weekday() * 24 + start_hour
+    full_before = _day_row(day, on, off, starts).all_available
     if available:
         on.add(tapped)
     else:
         on.discard(tapped)
-    off = _numbers(state[6]) - {day.weekday()}
-    starts = bulk_starts(_Nights(accepts_nights), _starts_or_default(_numbers(state[7])))
-    rows = [
-        DayRow(
-            day=d,
-            day_off=i in off,
-            cells=tuple(Cell(d, h, True) for h in range(24) if i * 24 + h in on),
-            starts=starts,
-        )
-        for i, d in enumerate(week_days)
-        if first <= d <= last
-    ]
-    today = next(r for r in rows if r.day == day)
-    return Tap(available, was_day_off, counted, today.all_available, whole_week(rows))
+    full = _day_row(day, on, off, starts).all_available
+    if full == full_before and not was_day_off:
+        return Tap(available, was_day_off, counted, None, None)
+    week = [_day_row(d, on, off, starts) for d in week_days if first <= d <= last]
+    return Tap(available, was_day_off, counted, full, whole_week(week))
+
+
+def _day_row(day: date, on: set[int], off: set[int], starts: tuple[int, ...]) -> DayRow:
+    """`day`'s row of a tap's week, from the week's cells as "weekday * 24 + hour" and its days
+    off as weekdays (the tap's query)."""
+    i = day.weekday()
+    return DayRow(
+        day=day,
+        day_off=i in off,
+        cells=tuple(Cell(day, h, True) for h in range(24) if i * 24 + h in on),
+        starts=starts,
+    )
 
 
 class _Nights(NamedTuple):

@@ -193,19 +193,19 @@ def availability_cell() -> Response:
         return _grid_redirect()
     if tap.day_off_removed:  # the whole day's row changes: send the grid instead of the cell
         return retarget(_grid_fragment(), "#availability-grid")
-    # The cell, and out of band the week's counter and the states of 'whole day' and 'whole
-    # week' (all read by the tap's own query).
-    return render(
-        "volunteer/availability.html",
-        "volunteer/_cell.html",
-        cell=avail.Cell(day, start_hour, tap.available),
-        day_off=False,
-        clear_error=True,
-        week_count=tap.week_count,
-        whole_day=tap.whole_day,
-        whole_week=tap.whole_week,
+    # The cell, and out of band the week's counter and, when the tap changed them, the states
+    # of 'whole day' and 'whole week' (all read by the tap's own query). Most taps change
+    # neither: rendering the two buttons anyway was a tenth of the tap's Python calls.
+    context: dict[str, Any] = {
+        "cell": avail.Cell(day, start_hour, tap.available),
+        "day_off": False,
+        "clear_error": True,
+        "week_count": tap.week_count,
         **_labels(),
-    )
+    }
+    if tap.whole_day is not None:
+        context.update(whole_day=tap.whole_day, whole_week=tap.whole_week)
+    return render("volunteer/availability.html", "volunteer/_cell.html", **context)
 
 
 def _period_of(form: GridForm, day: date) -> PlanningPeriod | None:
