@@ -17,11 +17,12 @@ The search has two phases sharing one time budget:
    size (small neighbourhoods are the cheapest improvements while there are any), and draw
    the kinds that improved the roster lately more often. One sub-solve runs per worker
    thread. The search keeps the ``ELITE_SIZE`` best distinct rosters it held (near copies
-   count as one, see ``ELITE_SPACING``). When the incumbent has not improved for
-   ``STALL_SHARE`` of the time limit (a local optimum of every kind and size of
-   neighbourhood), the search goes on from the kept roster farthest from it among those
-   within ``RESTART_WITHIN`` of the best, with every kind back at its first size and weight,
-   and returns the best roster it held.
+   count as one, see ``ELITE_SPACING``); one more kind of neighbourhood, "crossover", frees
+   the people's days on which the incumbent and another kept roster differ (path relinking).
+   When the incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum
+   of every kind and size of neighbourhood), the search goes on from the kept roster farthest
+   from it among those within ``RESTART_WITHIN`` of the best, with every kind back at its
+   first size and weight, and returns the best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -96,7 +97,7 @@ SUB_SOLVE_SHARE = 0.02
 SUB_SOLVE_SECONDS = (0.5, 5.0)
 # How often a neighbourhood is centred on a post the incumbent under- or over-covers.
 FOCUS_PROBABILITY = 0.5
-NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union")
+NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover")
 # People freed over the whole horizon in a "union" neighbourhood.
 UNION_PEOPLE = 2
 # Kinds are drawn in proportion to a decaying average of how often they improved the roster.
@@ -534,6 +535,7 @@ class _Search:
             "mixed": min(0.5, math.sqrt(share / 2)),
             "pair": min(1.0, 4 / horizon, share / 2),
             "union": min(1.0, 7 / horizon, share),
+            "crossover": min(1.0, share),
         }
         # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
         # the wall clock a finished worker starts on the newest incumbent at once; in
@@ -577,7 +579,13 @@ class _Search:
             # Kinds that improved the roster lately are drawn more often (never below a floor).
             weights = [max(success[k], NEIGHBOURHOOD_FLOOR) for k in NEIGHBOURHOODS]
             kind = self.rng.choices(NEIGHBOURHOODS, weights)[0]
-            free = self._pick(kind, size[kind], people, horizon, by_person, by_day, fillers)
+            free = None
+            if kind == "crossover":
+                free = self._crossover(elite, size[kind], by_day)
+                if free is None:  # no other roster held yet
+                    kind = "mixed"
+            if free is None:
+                free = self._pick(kind, size[kind], people, horizon, by_person, by_day, fillers)
             model = self._restricted(self.best_values, free)
             # A fresh seed per sub-solve: the same neighbourhood is searched differently.
             seed = self.rng.randrange(1 << 30)
@@ -812,6 +820,39 @@ class _Search:
             shifts = self.ctx.shifts
             triples = self.built.triples
             free.update(i for i in indices if self.ctx.day_of(shifts[triples[i][1]]) in days)
+        return free
+
+    def _crossover(
+        self, elite: _Elite, fraction: float, by_day: dict[int, list[int]]
+    ) -> set[int] | None:
+        """The cells (a person's shifts of one day) where the incumbent and another kept
+        roster differ, up to ``fraction`` of the roster variables (a run of such days from a
+        random one); None when the pool holds no other roster.
+
+        Path relinking: what two good rosters agree on is likely right, so only where they
+        disagree is searched, the best mix of the two (or better) in one sub-solve.
+        """
+        rng = self.rng
+        key = elite.key(self.best_solution)
+        others = [entry for entry in elite.entries if entry[2] != key]
+        if not others:
+            return None
+        guide = rng.choice(others)[2]
+        triples = self.built.triples
+        # day -> people whose shifts that day differ
+        cells: dict[int, set[str]] = defaultdict(set)
+        for j, (mine, theirs) in enumerate(zip(key, guide, strict=True)):
+            if mine != theirs:
+                person_id, shift_id, _ = triples[self.x_indices[j]]
+                cells[self.ctx.day_of(self.ctx.shifts[shift_id])].add(person_id)
+        days = sorted(cells)
+        limit = max(2, round(fraction * len(self.x_indices)))
+        first = rng.randrange(len(days))
+        free: set[int] = set()
+        for day in days[first:] + days[:first]:
+            if len(free) >= limit:
+                break
+            free.update(i for i in by_day[day] if triples[i][0] in cells[day])
         return free
 
     # -- results ----------------------------------------------------------------------------

@@ -1,10 +1,17 @@
-"""The flat search's elite pool: spacing and restart targets (solver.cpsat)."""
+"""The flat search's elite pool: spacing, restart targets, and the crossover neighbourhood
+(solver.cpsat)."""
 
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
 
-from solver import cpsat
+from ortools.sat.python import cp_model
+from solver_factories import bare_rules, make_person, make_shift
+
+from solver import Problem, cpsat
+
+DAYS = 14
 
 
 def test_a_near_copy_replaces_a_kept_roster_only_when_better() -> None:
@@ -65,3 +72,84 @@ def test_a_restart_goes_to_the_farthest_roster_close_to_the_best() -> None:
     fallback = lone.farthest(array("q", [1, 0, 0]), 0.01)
     assert fallback is not None
     assert fallback[0] == 12.0
+
+
+def _search() -> cpsat._Search:
+    shifts = tuple(make_shift(n, kind, need=1) for n in range(DAYS) for kind in ("day", "evening"))
+    people = tuple(make_person(f"p{i}", shifts, max_minutes=8 * 60 * 7) for i in range(4))
+    problem = Problem(shifts, people, bare_rules(max_shifts_per_day=1))
+    return cpsat._Search(problem, 10.0, 1, 0, None, True)
+
+
+def _by_day(search: cpsat._Search) -> dict[int, list[int]]:
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for index, (_, shift_id, _) in search.built.triples.items():
+        by_day[search.ctx.day_of(search.ctx.shifts[shift_id])].append(index)
+    return by_day
+
+
+def _roster(search: cpsat._Search, chosen: set[tuple[str, str]]) -> array[int]:
+    """Every model variable 0 but the x of (person, shift) in ``chosen``."""
+    solution = array("q", [0] * len(search.ctx.model.proto.variables))
+    for index, (person_id, shift_id, _) in search.built.triples.items():
+        solution[index] = int((person_id, shift_id) in chosen)
+    return solution
+
+
+def _index(search: cpsat._Search, person_id: str, shift_id: str) -> int:
+    return next(i for i, t in search.built.triples.items() if t[:2] == (person_id, shift_id))
+
+
+def test_crossover_frees_the_cells_where_two_kept_rosters_differ() -> None:
+    search = _search()
+    by_day = _by_day(search)
+    mine = {("p0", "A-1-day"), ("p1", "A-1-evening"), ("p2", "A-5-day"), ("p3", "A-9-day")}
+    theirs = {("p0", "A-1-evening"), ("p1", "A-1-day"), ("p2", "A-5-day"), ("p3", "A-10-day")}
+    search.best_solution = _roster(search, mine)
+    elite = cpsat._Elite(search.x_indices, 4)
+    elite.add(search.best_solution, 10.0)
+    assert search._crossover(elite, 1.0, by_day) is None  # no other roster yet
+    elite.add(_roster(search, theirs), 12.0)
+    free = search._crossover(elite, 1.0, by_day)
+    assert free is not None
+    triples = search.built.triples
+    cells = {(triples[i][0], search.ctx.day_of(search.ctx.shifts[triples[i][1]])) for i in free}
+    # p0 and p1 swapped on day 1, p3 moved from day 9 to day 10; p2 agrees
+    assert cells == {("p0", 1), ("p1", 1), ("p3", 9), ("p3", 10)}
+    assert _index(search, "p0", "A-1-day") in free
+    assert _index(search, "p2", "A-5-day") not in free
+    # a small fraction: a run of the differing days, not all of them
+    for _ in range(10):
+        part = search._crossover(elite, 0.01, by_day)
+        assert part is not None
+        assert 0 < len(part) < len(free)
+        assert part <= free
+
+
+def test_a_crossover_sub_solve_is_at_least_as_good_as_both_rosters() -> None:
+    """Each of two rosters covers a different half of the posts; freed where they differ, the
+    sub-model contains the guide roster, and its optimum takes the best of both."""
+    search = _search()
+    by_day = _by_day(search)
+    first_half = {(f"p{n % 4}", f"A-{n}-day") for n in range(DAYS // 2)}
+    second_half = {(f"p{n % 4}", f"A-{n}-day") for n in range(DAYS // 2, DAYS)}
+    rosters = []
+    for chosen in (first_half, second_half):
+        hint = {i: int(search.built.triples[i][:2] in chosen) for i in search.x_indices}
+        completed = search._complete(search.ctx.model, hint)
+        assert completed is not None
+        rosters.append((array("q", completed[0].response_proto.solution), completed[0]))
+    elite = cpsat._Elite(search.x_indices, 4)
+    for solution, solver in rosters:
+        elite.add(solution, solver.objective_value)
+    search._take(rosters[0][0], rosters[0][1].objective_value)
+    free = search._crossover(elite, 1.0, by_day)
+    assert free is not None
+    assert search.best_values is not None
+    model = search._restricted(search.best_values, free)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10
+    assert solver.solve(model) == cp_model.OPTIMAL
+    # both halves covered where the two rosters differ: better than either
+    assert solver.objective_value < min(r[1].objective_value for r in rosters)
