@@ -16,10 +16,13 @@ The search has two phases sharing one time budget:
    roster or ran out of time and grow it when it proved that nothing is to be gained at its
    size (small neighbourhoods are the cheapest improvements while there are any), and draw
    the kinds that improved the roster lately more often. One sub-solve runs per worker
-   thread. The search keeps the ``ELITE_SIZE`` best distinct rosters it held; when the
-   incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum of every
-   kind and size of neighbourhood), it goes on from the kept roster farthest from it, with
-   every kind back at its first size and weight, and returns the best roster it held.
+   thread. The search keeps the ``ELITE_SIZE`` best distinct rosters it held (near copies
+   count as one, see ``ELITE_SPACING``); one more kind of neighbourhood, "crossover", frees
+   the people's days on which the incumbent and another kept roster differ (path relinking).
+   When the incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum
+   of every kind and size of neighbourhood), the search goes on from the kept roster farthest
+   from it among those within ``RESTART_WITHIN`` of the best, with every kind back at its
+   first size and weight, and returns the best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -94,7 +97,7 @@ SUB_SOLVE_SHARE = 0.02
 SUB_SOLVE_SECONDS = (0.5, 5.0)
 # How often a neighbourhood is centred on a post the incumbent under- or over-covers.
 FOCUS_PROBABILITY = 0.5
-NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union")
+NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover")
 # People freed over the whole horizon in a "union" neighbourhood.
 UNION_PEOPLE = 2
 # Kinds are drawn in proportion to a decaying average of how often they improved the roster.
@@ -107,6 +110,14 @@ SHRINK_ON_IMPROVEMENT = 0.9
 # (see _Elite): on a plateau no neighbourhood of the incumbent leads down any more.
 ELITE_SIZE = 8
 STALL_SHARE = 0.1
+# A restart goes to the kept roster farthest from the incumbent among those within this share
+# of the best objective held (the best other roster when none is): the farthest of all is
+# often an early roster far worse, and the search spends its stall window climbing back.
+RESTART_WITHIN = 0.01
+# A new roster that differs from a kept one in fewer than this share of the roster variables
+# (at least two: one person moved to another shift) replaces it only when it is better, so
+# that walking across a plateau does not fill the pool with near-copies of one roster.
+ELITE_SPACING = 0.01
 # Rough number of free variables the first neighbourhoods aim at.
 NEIGHBOURHOOD_VARIABLES = 800
 LARGE_MODEL_VARIABLES = 50_000
@@ -524,6 +535,7 @@ class _Search:
             "mixed": min(0.5, math.sqrt(share / 2)),
             "pair": min(1.0, 4 / horizon, share / 2),
             "union": min(1.0, 7 / horizon, share),
+            "crossover": min(1.0, share),
         }
         # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
         # the wall clock a finished worker starts on the newest incumbent at once; in
@@ -534,7 +546,9 @@ class _Search:
         ] = {}
         success = dict.fromkeys(NEIGHBOURHOODS, 0.5)
         initial = dict(size)
-        elite = _Elite(self.x_indices, ELITE_SIZE)
+        elite = _Elite(
+            self.x_indices, ELITE_SIZE, max(2, round(ELITE_SPACING * len(self.x_indices)))
+        )
         elite.add(self.best_solution, self.best_objective)
         stall = STALL_SHARE * self.time_limit
         # budget used when the incumbent last improved (or the search restarted)
@@ -542,11 +556,11 @@ class _Search:
         restarts = 0
 
         def restart() -> None:
-            """Go on from the elite roster farthest from the stalled incumbent, with every
-            kind of neighbourhood back at its first size and weight."""
+            """Go on from another elite roster (see _Elite.farthest), with every kind of
+            neighbourhood back at its first size and weight."""
             nonlocal progress, restarts
             progress = self.time_limit - self.remaining()
-            target = elite.farthest(self.best_solution)
+            target = elite.farthest(self.best_solution, RESTART_WITHIN)
             if target is None:
                 return
             log.debug(
@@ -565,7 +579,13 @@ class _Search:
             # Kinds that improved the roster lately are drawn more often (never below a floor).
             weights = [max(success[k], NEIGHBOURHOOD_FLOOR) for k in NEIGHBOURHOODS]
             kind = self.rng.choices(NEIGHBOURHOODS, weights)[0]
-            free = self._pick(kind, size[kind], people, horizon, by_person, by_day, fillers)
+            free = None
+            if kind == "crossover":
+                free = self._crossover(elite, size[kind], by_day)
+                if free is None:  # no other roster held yet
+                    kind = "mixed"
+            if free is None:
+                free = self._pick(kind, size[kind], people, horizon, by_person, by_day, fillers)
             model = self._restricted(self.best_values, free)
             # A fresh seed per sub-solve: the same neighbourhood is searched differently.
             seed = self.rng.randrange(1 << 30)
@@ -802,6 +822,39 @@ class _Search:
             free.update(i for i in indices if self.ctx.day_of(shifts[triples[i][1]]) in days)
         return free
 
+    def _crossover(
+        self, elite: _Elite, fraction: float, by_day: dict[int, list[int]]
+    ) -> set[int] | None:
+        """The cells (a person's shifts of one day) where the incumbent and another kept
+        roster differ, up to ``fraction`` of the roster variables (a run of such days from a
+        random one); None when the pool holds no other roster.
+
+        Path relinking: what two good rosters agree on is likely right, so only where they
+        disagree is searched, the best mix of the two (or better) in one sub-solve.
+        """
+        rng = self.rng
+        key = elite.key(self.best_solution)
+        others = [entry for entry in elite.entries if entry[2] != key]
+        if not others:
+            return None
+        guide = rng.choice(others)[2]
+        triples = self.built.triples
+        # day -> people whose shifts that day differ
+        cells: dict[int, set[str]] = defaultdict(set)
+        for j, (mine, theirs) in enumerate(zip(key, guide, strict=True)):
+            if mine != theirs:
+                person_id, shift_id, _ = triples[self.x_indices[j]]
+                cells[self.ctx.day_of(self.ctx.shifts[shift_id])].add(person_id)
+        days = sorted(cells)
+        limit = max(2, round(fraction * len(self.x_indices)))
+        first = rng.randrange(len(days))
+        free: set[int] = set()
+        for day in days[first:] + days[:first]:
+            if len(free) >= limit:
+                break
+            free.update(i for i in by_day[day] if triples[i][0] in cells[day])
+        return free
+
     # -- results ----------------------------------------------------------------------------
 
     def _fallback(self) -> Solution:
@@ -886,48 +939,68 @@ class _Search:
 
 class _Elite:
     """The ``size`` best distinct rosters of a search, each as (objective, order of arrival,
-    its roster variables' values, every model variable's value), best (then oldest) first."""
+    its roster variables' values, every model variable's value), best (then oldest) first.
 
-    def __init__(self, x_indices: Sequence[int], size: int) -> None:
+    Rosters closer than ``spacing`` roster variables to one another count as one: the pool
+    keeps the better of them (see :meth:`add`).
+    """
+
+    def __init__(self, x_indices: Sequence[int], size: int, spacing: int = 1) -> None:
         self.x_indices = x_indices
         self.size = size
+        self.spacing = spacing
         self.entries: list[tuple[float, int, bytes, array[int]]] = []
         self.arrivals = 0
 
     def key(self, solution: Sequence[int]) -> bytes:
         return bytes(solution[i] for i in self.x_indices)
 
+    @staticmethod
+    def distance(first: bytes, second: bytes) -> int:
+        """The number of roster variables (each 0 or 1) on which two keys differ."""
+        return (int.from_bytes(first, "little") ^ int.from_bytes(second, "little")).bit_count()
+
     @property
     def best(self) -> tuple[float, int, bytes, array[int]]:
         return self.entries[0]
 
     def add(self, solution: array[int], objective: float) -> None:
-        """Keep ``solution`` if it is new and among the best (a roster held already keeps the
-        lower of its two objectives: a sub-solve stopped early may have reported a higher one)."""
+        """Keep ``solution`` if it is among the best and no roster near it is as good.
+
+        A roster held already keeps the lower of its two objectives (a sub-solve stopped early
+        may have reported a higher one); a roster within ``spacing`` of kept ones replaces
+        them when it is better than all of them, and is dropped otherwise.
+        """
         key = self.key(solution)
-        for n, entry in enumerate(self.entries):
-            if entry[2] == key:
-                if objective < entry[0]:
-                    self.entries[n] = (objective, entry[1], key, array("q", solution))
-                    self.entries.sort(key=lambda entry: entry[:2])
-                return
-        self.arrivals += 1
-        self.entries.append((objective, self.arrivals, key, array("q", solution)))
+        near = [entry for entry in self.entries if self.distance(entry[2], key) < self.spacing]
+        if any(entry[0] <= objective for entry in near):
+            return
+        same = [entry for entry in near if entry[2] == key]
+        if same:
+            arrival = same[0][1]
+        else:
+            self.arrivals += 1
+            arrival = self.arrivals
+        self.entries = [entry for entry in self.entries if entry not in near]
+        self.entries.append((objective, arrival, key, array("q", solution)))
         self.entries.sort(key=lambda entry: entry[:2])
         del self.entries[self.size :]
 
-    def farthest(self, solution: Sequence[int]) -> tuple[float, int, bytes, array[int]] | None:
+    def farthest(
+        self, solution: Sequence[int], within: float = math.inf
+    ) -> tuple[float, int, bytes, array[int]] | None:
         """The kept roster that differs from ``solution`` in the most roster variables (the
-        best of equals), None when there is no other."""
+        best of equals) among those within ``within`` (a share) of the best objective held;
+        the best other roster when none is that close; None when there is no other."""
         key = self.key(solution)
         others = [entry for entry in self.entries if entry[2] != key]
         if not others:
             return None
-
-        def distance(entry: tuple[float, int, bytes, array[int]]) -> int:
-            return sum(a != b for a, b in zip(entry[2], key, strict=True))
-
-        return max(others, key=lambda entry: (distance(entry), -entry[0]))
+        best = self.entries[0][0]
+        close = [entry for entry in others if entry[0] <= best + within * abs(best)]
+        if not close:
+            return others[0]
+        return max(close, key=lambda entry: (self.distance(entry[2], key), -entry[0]))
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
