@@ -15,8 +15,8 @@ account, imports                                   coordinator/imports,         
                                                    coordinator/claim_codes
 forgot password,       codes (senders), claims,    auth/codes,                      auth/
 codes by SMS           registration                coordinator/claim_codes          coordinator/
-availability, profile  availability, profile       volunteer/routes,                volunteer/
-                                                   volunteer/forms
+availability, profile  availability, profile,      volunteer/routes,                volunteer/
+                       my_page (/me in one read)   volunteer/forms
 my shifts, inbox,      my_shifts, inbox, signup,   volunteer/shifts,                volunteer/
 self-sign-up, .ics     calendar                    volunteer/calendar,
                                                    coordinator/signup_toggle
