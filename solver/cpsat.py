@@ -10,7 +10,10 @@ The search has two phases sharing one time budget:
    around a post it over-covers: people's totals are fixed outside a neighbourhood, so only
    two windows can move a shift far), or everybody over a window around an under-covered post
    plus a few people with room for one more shift over the whole horizon (cover can only grow
-   where someone works more); fix everybody else, re-solve that small model with one worker,
+   where someone works more), or everybody over a long window holding an under-covered post,
+   given several sub-solve budgets (when capacity is tight, covering one more post that few
+   people may work reshapes many people's runs over most of the horizon at once); fix
+   everybody else, re-solve that small model with one worker,
    the strongest LP relaxation and a light presolve, keep it when it is at least as good (ties
    included, to cross plateaus), shrink each kind of neighbourhood after it improved the
    roster or ran out of time and grow it when it proved that nothing is to be gained at its
@@ -97,7 +100,12 @@ SUB_SOLVE_SHARE = 0.02
 SUB_SOLVE_SECONDS = (0.5, 5.0)
 # How often a neighbourhood is centred on a post the incumbent under- or over-covers.
 FOCUS_PROBABILITY = 0.5
-NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover")
+NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long")
+# A "long" neighbourhood (everybody over a long window) gets this many sub-solve budgets: when
+# capacity is tight, covering one more scarce post (a weekend when everybody is at their
+# maximum weekends) reshapes many people's runs over most of the horizon at once, and no
+# neighbourhood that one budget solves holds such a move (measured on Instance5's plateaus).
+LONG_BUDGET_FACTOR = 4
 # People freed over the whole horizon in a "union" neighbourhood.
 UNION_PEOPLE = 2
 # Kinds are drawn in proportion to a decaying average of how often they improved the roster.
@@ -536,6 +544,7 @@ class _Search:
             "pair": min(1.0, 4 / horizon, share / 2),
             "union": min(1.0, 7 / horizon, share),
             "crossover": min(1.0, share),
+            "long": min(1.0, 14 / horizon, 2 * share),
         }
         # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
         # the wall clock a finished worker starts on the newest incumbent at once; in
@@ -589,8 +598,9 @@ class _Search:
             model = self._restricted(self.best_values, free)
             # A fresh seed per sub-solve: the same neighbourhood is searched differently.
             seed = self.rng.randrange(1 << 30)
+            allowed = budget * (LONG_BUDGET_FACTOR if kind == "long" else 1)
             job = pool.submit(
-                self._run, model, min(budget, self.remaining()), full=False, seed=seed
+                self._run, model, min(allowed, self.remaining()), full=False, seed=seed
             )
             running[job] = (kind, free, restarts)
 
@@ -753,6 +763,8 @@ class _Search:
             return self._union(
                 max(2, round(fraction * horizon)), people, horizon, by_person, by_day, fillers
             )
+        if kind == "long":
+            return self._long(max(2, round(fraction * horizon)), horizon, by_day)
         window = choose_window(max(3, round(fraction * horizon)))
         inside = {i for d in window for i in by_day[d]}
         chosen = choose_people(max(2, round(min(1.0, 2 * fraction) * len(people))))
@@ -778,6 +790,29 @@ class _Search:
         days = set(range(first := around(self.short), first + length))
         days |= set(range(second := around(self.surplus), second + length))
         return {i for d in days for i in by_day[d]}
+
+    def _long(self, length: int, horizon: int, by_day: dict[int, list[int]]) -> set[int]:
+        """Everybody over a long window of days that holds a post the incumbent under-covers
+        (random days when there is none), searched with ``LONG_BUDGET_FACTOR`` budgets.
+
+        When total capacity is tight, the cover of a post that few people may work (a weekend
+        post that only people below their maximum weekends could take) grows only when
+        somebody's whole pattern of runs and days off shifts, and the others' patterns shift
+        with it to keep every other post covered: a chain of changes over most of the horizon
+        and many people, which neither a short window nor a few people contain. Half the time
+        the window touches an end of the horizon when it can (runs at either end have no
+        minimum length, so such a window can move more), else it lies at random around the post.
+        """
+        rng = self.rng
+        length = min(length, horizon)
+        if not self.short:
+            first = rng.randrange(horizon - length + 1)
+        else:
+            day = self.ctx.day_of(self.ctx.shifts[rng.choice(self.short)])
+            low, high = max(0, day - length + 1), min(day, horizon - length)
+            ends = [f for f in (0, horizon - length) if low <= f <= high]
+            first = rng.choice(ends) if ends and rng.random() < 0.5 else rng.randint(low, high)
+        return {i for d in range(first, first + length) for i in by_day[d]}
 
     def _union(
         self,
