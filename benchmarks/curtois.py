@@ -182,15 +182,23 @@ def run_instance(
     return record
 
 
-def _run_in_child(queue: multiprocessing.Queue, path: Path, options: dict) -> None:
+def _run_in_child(queue: multiprocessing.Queue, path: Path, options: dict, verbose: bool) -> None:
+    # a spawned process starts without the parent's logging set-up
+    if verbose:
+        _log_steps()
     queue.put(run_instance(path, **options))
 
 
-def run_isolated(path: Path, **options: object) -> dict:
-    """:func:`run_instance` in a fresh process, so its peak memory is its own."""
+def _log_steps() -> None:
+    logging.basicConfig(level=logging.DEBUG, format="%(message)s")
+
+
+def run_isolated(path: Path, *, verbose: bool = False, **options: object) -> dict:
+    """:func:`run_instance` in a fresh process, so its peak memory is its own; ``verbose``
+    logs its search steps."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    child = context.Process(target=_run_in_child, args=(queue, path, options))
+    child = context.Process(target=_run_in_child, args=(queue, path, options, verbose))
     child.start()
     record = queue.get()
     child.join()
@@ -221,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every search step")
     args = parser.parse_args(argv)
     if args.verbose:
-        logging.basicConfig(level=logging.DEBUG, format="%(message)s")
+        _log_steps()
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
     paths = args.instances or sorted(
         DEFAULT_FOLDER.glob("Instance*.txt"), key=lambda p: (len(p.stem), p.stem)
@@ -246,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed=seed,
                 solutions=args.solutions,
                 deterministic=args.deterministic,
+                verbose=args.verbose,
             )
             records.append(record)
             gap = "" if record["gap"] is None else f"{100 * record['gap']:.1f}%"

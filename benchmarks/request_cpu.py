@@ -197,6 +197,11 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--skip", type=int, default=10, help="warm-up requests per kind")
     parser.add_argument("--profile", help="cProfile this kind of request (its label)")
     parser.add_argument(
+        "--profile-out",
+        default="request_cpu.prof",
+        help="where --profile writes its pstats file (default: request_cpu.prof here)",
+    )
+    parser.add_argument(
         "--calls",
         action="store_true",
         help="count Python function calls per request (deterministic, whatever the load; "
@@ -368,7 +373,7 @@ def run(url: str, args: argparse.Namespace, prepared: Any) -> None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
         print(out.getvalue())
-        pstats.Stats(profiler).dump_stats("/tmp/request_cpu.prof")
+        pstats.Stats(profiler).dump_stats(args.profile_out)
 
 
 if __name__ == "__main__":
