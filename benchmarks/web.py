@@ -91,6 +91,9 @@ class Scenario:
 
     def summary(self, expected: dict[str, set[int]]) -> dict[str, Any]:
         times = sorted(s for _, _, s in self.samples)
+        by_label: dict[str, list[float]] = {}
+        for label, _, seconds in self.samples:
+            by_label.setdefault(label, []).append(seconds)
         errors = Counter(
             f"{label} {status}"
             for label, status, _ in self.samples
@@ -103,6 +106,16 @@ class Scenario:
             "p50_ms": _ms(_quantile(times, 0.50)),
             "p95_ms": _ms(_quantile(times, 0.95)),
             "p99_ms": _ms(_quantile(times, 0.99)),
+            # a scenario's requests of each kind on their own (the taps scenario opens each
+            # volunteer's grid once before it taps: the page weighs on the scenario's tail)
+            "by_request": {
+                label: {
+                    "requests": len(values),
+                    "p50_ms": _ms(_quantile(sorted(values), 0.50)),
+                    "p99_ms": _ms(_quantile(sorted(values), 0.99)),
+                }
+                for label, values in sorted(by_label.items())
+            },
             "statuses": dict(Counter(f"{label} {status}" for label, status, _ in self.samples)),
             "errors": dict(errors),
             "server_cpu_ms_per_request": _ms(self.cpu / len(self.samples))
@@ -681,6 +694,12 @@ def run_config(
                 f"{line['server_cpu_ms_per_request']} ms  client cpu/req "
                 f"{line['client_cpu_ms_per_request']} ms  errors {line['errors'] or 0}"
             )
+            if len(line["by_request"]) > 1:
+                for label, one in line["by_request"].items():
+                    print(
+                        f"    {label:28} {one['requests']:6} req  p50 {one['p50_ms']:7.1f}"
+                        f"  p99 {one['p99_ms']:7.1f} ms"
+                    )
 
         # register: every virtual volunteer once, spread over the clients.
         sessions: dict[str, Client] = {}

@@ -45,6 +45,10 @@ def check_run(run: dict[str, Any]) -> None:
         assert run[scenario]["requests"] > 0, scenario
         assert run[scenario]["errors"] == {}, (scenario, run[scenario]["errors"])
         assert run[scenario]["p50_ms"] <= run[scenario]["p99_ms"]
+    # the taps scenario's requests of each kind on their own: the grid pages and the taps
+    kinds = run["taps"]["by_request"]
+    assert set(kinds) == {"GET /me/availability", "POST /me/availability/cell"}
+    assert sum(kind["requests"] for kind in kinds.values()) == run["taps"]["requests"]
     assert run["register"]["registrations"] == 3
     rows = run["rows"]
     assert rows["users_created"] == rows["registrations_ok"] == 3
