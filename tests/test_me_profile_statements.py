@@ -4,30 +4,16 @@ load per skill plus the work unit and the district."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import District, PlanningPeriod, Skill, User, VolunteerSkill, WorkUnit
 from tests.fixtures.auth import login
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.fixtures.statements import statements
 
 
 def me_statements(flask_app: Flask, user: User) -> tuple[int, str]:

@@ -6,12 +6,11 @@ summed up but shows the sign-up link), the skills in their order with whether th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -24,6 +23,7 @@ from scheduler.models import (
 )
 from scheduler.services import availability as avail
 from scheduler.services import my_page
+from tests.fixtures.statements import statements
 
 MON = date(2026, 12, 7)
 
@@ -32,20 +32,6 @@ MON = date(2026, 12, 7)
 def flask_app(any_db_app: Flask) -> Iterator[Flask]:
     with any_db_app.test_request_context():
         yield any_db_app
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
-        seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_page_says_what_the_lookups_say_in_one_statement(

@@ -5,13 +5,12 @@ calls is seen by the second."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -26,20 +25,7 @@ from scheduler.models import (
     User,
 )
 from scheduler.services import scope
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.fixtures.statements import statements
 
 
 def node(kind: str, name: str, parent: Organisation | None = None) -> Organisation:

@@ -6,11 +6,9 @@ with and without a tree, a district's and a grassroots union's period and a peri
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from scheduler.extensions import db
 from scheduler.models import (
@@ -23,26 +21,13 @@ from scheduler.models import (
 )
 from scheduler.models.organisations import CITY, DISTRICT, GRASSROOTS
 from scheduler.services import scope
+from tests.fixtures.statements import statements
 
 
 @pytest.fixture
 def flask_app(any_db_app: Flask) -> Iterator[Flask]:
     with any_db_app.test_request_context():
         yield any_db_app
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
-        seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _same_as_users(period: PlanningPeriod, roles: tuple[str, ...]) -> list[str]:
