@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BindParameter, Integer, and_, bindparam, select
@@ -117,10 +118,6 @@ _PAGE = (
 )
 
 
-def _first(row: list[Any]) -> Any:
-    return row[0]
-
-
 def load(volunteer: Volunteer) -> MyPage:
     """/me's profile, availability summaries and sign-up link of `volunteer`, in one
     statement."""
@@ -144,7 +141,7 @@ def load(volunteer: Volunteer) -> MyPage:
         district,
         [
             ShownSkill(zh, en, skill_counts(qualification, verified_at))
-            for _id, zh, en, qualification, verified_at in sorted(skills, key=_first)
+            for _id, zh, en, qualification, verified_at in sorted(skills, key=itemgetter(0))
         ],
         unread or 0,
     )

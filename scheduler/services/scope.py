@@ -47,6 +47,7 @@ volunteer who is late"); walk-ins stay masked to a lead."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from flask import has_request_context, request
@@ -451,17 +452,13 @@ def staff_contacts_covering_node(
     tree = Tree(dict(tree_rows))
     seen: dict[tuple[str, int | None], bool] = {}
     found = []
-    for user_id, name, pinyin, phone, role, organisation_id in sorted(accounts, key=_first):
+    for user_id, name, pinyin, phone, role, organisation_id in sorted(accounts, key=itemgetter(0)):
         key = (role, organisation_id)
         if key not in seen:
             seen[key] = _holds(visible_org_ids(Appointment(role, organisation_id), tree), node)
         if seen[key]:
             found.append(StaffContact(user_id, name, pinyin, phone))
     return found
-
-
-def _first(row: list[Any]) -> Any:
-    return row[0]
 
 
 def get_in_scope(model: type[M], ident: Any, user: Any) -> M | None:
