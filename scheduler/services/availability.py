@@ -39,6 +39,7 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    null,
     or_,
     select,
     union_all,
@@ -670,6 +671,26 @@ def clamp_week(period: PlanningPeriod, week: date | None, today: date) -> date:
     return first
 
 
+# The grid's week in one statement, built once (see toggle_cell): the volunteer's offered
+# spans on the shown dates, their days off there as the hour DAY_OFF_ROW, and the start hours
+# the period's sites run (with repeats, as period_starts reads them) without a date.
+DAY_OFF_ROW = -1
+_SITE_HOURS = _start_hours(bindparam("period"))
+_WEEK_ROWS = union_all(
+    select(Availability.day, Availability.start_hour).where(
+        Availability.volunteer_id == bindparam("volunteer"),
+        Availability.day.between(bindparam("first"), bindparam("last")),
+    ),
+    select(DayOff.day, literal_column(str(DAY_OFF_ROW), Integer)).where(
+        DayOff.volunteer_id == bindparam("volunteer"),
+        DayOff.day.between(bindparam("first"), bindparam("last")),
+    ),
+    _SITE_HOURS.with_only_columns(
+        cast(null(), Date), _SITE_HOURS.selected_columns[0], maintain_column_froms=False
+    ),
+)
+
+
 def week_view(
     volunteer: Volunteer,
     period: PlanningPeriod,
@@ -679,12 +700,22 @@ def week_view(
 ) -> WeekView:
     """The grid for one week of `period`: only the dates inside the period are shown; the
     columns are the spans the period's sites run plus any other span the volunteer offered
-    that week (so every offered hour that counts can be seen and taken back)."""
+    that week (so every offered hour that counts can be seen and taken back). One statement
+    reads the week's cells, days off and the period's spans (_WEEK_ROWS)."""
     start = clamp_week(period, week, today)
     days = period_days_in_week(period, start)
-    have = _available(volunteer, days)
-    off = _days_off(volunteer, days)
-    starts = period_starts(period)
+    bounds = {"volunteer": volunteer.id, "first": days[0], "last": days[-1], "period": period.id}
+    have: set[tuple[date, int]] = set()
+    off: set[date] = set()
+    found: list[int] = []
+    for day, hour in db.session.execute(_WEEK_ROWS, bounds):
+        if day is None:
+            found.append(hour)
+        elif hour == DAY_OFF_ROW:
+            off.add(day)
+        else:
+            have.add((day, hour))
+    starts = _starts_or_default(found)
     columns = tuple(sorted(set(starts) | {h for _, h in have}))
     bulk = bulk_starts(volunteer, starts)
     rows = tuple(
@@ -711,7 +742,6 @@ def week_view(
 
 # /me's summary: the volunteer's offered cells and days off across every open period, in one
 # statement built once (see toggle_cell); a day off comes as the hour DAY_OFF_ROW.
-DAY_OFF_ROW = -1
 _SUMMARY_ROWS = union_all(
     select(Availability.day, Availability.start_hour).where(
         Availability.volunteer_id == bindparam("volunteer"),

@@ -5,12 +5,9 @@ shown or changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_skeleton
 from flask import (
     abort,
     flash,
@@ -26,8 +23,6 @@ from werkzeug.wrappers import Response
 from scheduler.access import current_volunteer, volunteer_required
 from scheduler.forms import add_error
 from scheduler.htmx import fragment, is_htmx, render, retarget
-from scheduler.i18n import current_locale
-from scheduler.labels import SHIFT_LABELS, TranslatedOnce
 from scheduler.limits import account_allowed, count_account_failure
 from scheduler.models import SITE_LEAD, VOLUNTEER, PlanningPeriod
 from scheduler.models.base import utcnow
@@ -45,7 +40,8 @@ from scheduler.services.profile import (
     update_profile,
 )
 from scheduler.sessions import keep_session
-from scheduler.volunteer import bp
+from scheduler.volunteer import bp, grid
+from scheduler.volunteer.dates import DAY_LABEL, DAY_LONG, DAY_SHORT, date_format
 from scheduler.volunteer.forms import (
     DayForm,
     DeleteAccountForm,
@@ -57,28 +53,14 @@ from scheduler.volunteer.forms import (
 )
 
 
-def _date_format(skeleton: str) -> Callable[[date], str]:
-    def fmt(day: date) -> str:
-        return _format_day(skeleton, str(current_locale()), day)
-
-    return fmt
-
-
-@lru_cache(maxsize=4096)
-def _format_day(skeleton: str, locale: str, day: date) -> str:
-    # A grid names each date in every cell's label (35 a week), /me in every shift card, and
-    # CLDR formatting is slow: the same few dates are formatted once per process.
-    return format_skeleton(skeleton, day, locale=locale)
-
-
 @bp.context_processor
 def template_helpers() -> dict[str, Any]:
     """Dates the way people write them ('12月7日周一' / 'Mon, Dec 7') and phone numbers as
     dialled in China. Only the volunteer's own numbers are shown on these pages."""
     return {
-        "day_label": _date_format("MMMEd"),
-        "day_short": _date_format("MMMd"),
-        "day_long": _date_format("yMMMd"),
+        "day_label": date_format(DAY_LABEL),
+        "day_short": date_format(DAY_SHORT),
+        "day_long": date_format(DAY_LONG),
         "national": national,
     }
 
@@ -117,12 +99,8 @@ def _week_context(form_week: date | None, form_period: int | None) -> dict[str, 
         if period is not None
         else None
     )
-    return {"view": view, "periods": periods, **_labels()}
-
-
-def _labels() -> dict[str, Any]:
-    # The grid shows a label twice in each of its cells.
-    return {"shift_labels": TranslatedOnce(SHIFT_LABELS)}
+    days = grid.grid_days(view.rows) if view is not None else []
+    return {"view": view, "periods": periods, "days": days}
 
 
 def _grid_redirect() -> Response:
@@ -197,11 +175,9 @@ def availability_cell() -> Response:
     # of 'whole day' and 'whole week' (all read by the tap's own query). Most taps change
     # neither: rendering the two buttons anyway was a tenth of the tap's Python calls.
     context: dict[str, Any] = {
-        "cell": avail.Cell(day, start_hour, tap.available),
-        "day_off": False,
+        "day": grid.tapped_day(avail.Cell(day, start_hour, tap.available), tap.whole_day),
         "clear_error": True,
         "week_count": tap.week_count,
-        **_labels(),
     }
     if tap.whole_day is not None:
         context.update(whole_day=tap.whole_day, whole_week=tap.whole_week)
