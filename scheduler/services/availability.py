@@ -672,8 +672,8 @@ def clamp_week(period: PlanningPeriod, week: date | None, today: date) -> date:
 
 
 # The grid's week in one statement, built once (see toggle_cell): the volunteer's offered
-# spans on the shown dates, their days off there as the hour DAY_OFF_ROW, and the start hours
-# the period's sites run (with repeats, as period_starts reads them) without a date.
+# spans on the shown dates, their days off there as the hour DAY_OFF_ROW, and the distinct
+# start hours the period's sites run, without a date.
 DAY_OFF_ROW = -1
 _SITE_HOURS = _start_hours(bindparam("period"))
 _WEEK_ROWS = union_all(
@@ -687,7 +687,7 @@ _WEEK_ROWS = union_all(
     ),
     _SITE_HOURS.with_only_columns(
         cast(null(), Date), _SITE_HOURS.selected_columns[0], maintain_column_froms=False
-    ),
+    ).distinct(),
 )
 
 
@@ -708,7 +708,7 @@ def week_view(
     have: set[tuple[date, int]] = set()
     off: set[date] = set()
     found: list[int] = []
-    for day, hour in db.session.execute(_WEEK_ROWS, bounds):
+    for day, hour in db.session.execute(_WEEK_ROWS, bounds).all():
         if day is None:
             found.append(hour)
         elif hour == DAY_OFF_ROW:
