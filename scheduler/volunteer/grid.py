@@ -11,6 +11,7 @@ plain string formatting; the template escapes the result as it escaped the value
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import NamedTuple
 
 from scheduler.i18n import current_locale, gettext
@@ -50,14 +51,12 @@ class _Column(NamedTuple):
 
 
 class GridWords:
-    """The translated patterns of one rendering (one request's locale)."""
+    """The translated names of one rendering (one request's locale)."""
 
     def __init__(self) -> None:
         self.locale = str(current_locale())
         self.shift_labels = TranslatedOnce(SHIFT_LABELS)
         self.available = gettext("%(day)s %(shift)s available")
-        self.whole_day = gettext("%(day)s: whole day")
-        self.day_off = gettext("%(day)s: cannot serve this day")
         self._columns: dict[int, _Column] = {}
 
     def _column(self, cell: Cell) -> _Column:
@@ -69,15 +68,15 @@ class GridWords:
             )
         return column
 
-    def day(self, row: DayRow, whole_day: bool | None = None) -> GridDay:
-        """`row` as the grid shows it; `whole_day` overrides the 'whole day' state (a tap
-        knows it without the whole row)."""
-        iso = row.day.isoformat()
-        short = format_day(DAY_SHORT, self.locale, row.day)
-        cells = []
-        for cell in row.cells:
+    def short(self, day: date) -> str:
+        return format_day(DAY_SHORT, self.locale, day)
+
+    def cells(self, iso: str, short: str, cells: Iterable[Cell]) -> tuple[GridCell, ...]:
+        """`cells` of the date `iso` (written `short`) as their buttons show them."""
+        shown = []
+        for cell in cells:
             column = self._column(cell)
-            cells.append(
+            shown.append(
                 GridCell(
                     f"{iso} {column.hour}",
                     f"cell-{iso}-{column.hour}",
@@ -87,23 +86,43 @@ class GridWords:
                     self.available % {"day": short, "shift": column.name},
                 )
             )
-        return GridDay(
-            iso=iso,
-            title=format_day(DAY_LABEL, self.locale, row.day),
-            whole_day_label=self.whole_day % {"day": short},
-            day_off_label=self.day_off % {"day": short},
-            day_off=row.day_off,
-            whole_day=row.all_available if whole_day is None else whole_day,
-            cells=tuple(cells),
-        )
+        return tuple(shown)
 
 
 def grid_days(rows: Iterable[DayRow]) -> list[GridDay]:
     """The grid's dates, as the page shows them."""
     words = GridWords()
-    return [words.day(row) for row in rows]
+    whole_day, day_off = gettext("%(day)s: whole day"), gettext("%(day)s: cannot serve this day")
+    days = []
+    for row in rows:
+        iso, short = row.day.isoformat(), words.short(row.day)
+        days.append(
+            GridDay(
+                iso=iso,
+                title=format_day(DAY_LABEL, words.locale, row.day),
+                whole_day_label=whole_day % {"day": short},
+                day_off_label=day_off % {"day": short},
+                day_off=row.day_off,
+                whole_day=row.all_available,
+                cells=words.cells(iso, short, row.cells),
+            )
+        )
+    return days
 
 
 def tapped_day(cell: Cell, whole_day: bool | None) -> GridDay:
-    """A tap's reply: the tapped cell's date with only that cell (no day off: a tap ends it)."""
-    return GridWords().day(DayRow(cell.day, False, (cell,), ()), bool(whole_day))
+    """A tap's reply: the tapped cell's date with only that cell (no day off: a tap ends it),
+    and the name of its 'whole day' button when the tap changed its state (`whole_day` is not
+    None; services.availability.Tap). Only what the reply shows is worked out."""
+    words = GridWords()
+    iso, short = cell.day.isoformat(), words.short(cell.day)
+    label = "" if whole_day is None else gettext("%(day)s: whole day") % {"day": short}
+    return GridDay(
+        iso=iso,
+        title="",
+        whole_day_label=label,
+        day_off_label="",
+        day_off=False,
+        whole_day=bool(whole_day),
+        cells=words.cells(iso, short, (cell,)),
+    )
