@@ -25,7 +25,7 @@ def date_format(skeleton: str) -> Callable[[date], str]:
 
 @lru_cache(maxsize=4096)
 def format_day(skeleton: str, locale: str, day: date) -> str:
-    """`day` by the CLDR `skeleton` in `locale`. A grid names each date in every cell's label
-    (35 a week), /me in every shift card, and CLDR formatting is slow: the same few dates are
-    formatted once per process."""
+    """`day` by the CLDR `skeleton` in `locale`. The grid names each of its dates, /me every
+    shift card's, and CLDR formatting is slow: the same few dates are formatted once per
+    process."""
     return format_skeleton(skeleton, day, locale=locale)

@@ -2,11 +2,12 @@
 for the grid page (services.availability.WeekView) and for a tap's reply, which renders its
 cell with the same macro (templates/volunteer/_grid_macros.html).
 
-Labels that name a date ('12月7日 白班 08:00–16:00 可服务') are the grid's per-cell cost: as
-`_()` with variables in a template each was a catalog lookup and an escaping `%` per cell
-(21 cells, 7 dates). Here each pattern is translated once per rendering and filled in with
-plain string formatting; the template escapes the result as it escaped the values before
-(none of these patterns' translations has a character to escape)."""
+Labels that name a date ('12月7日 白班 08:00–16:00 可服务') were the grid's per-cell cost: as
+`_()` with variables in a template each was a catalog lookup, a date format and an escaping
+`%` per cell (21 cells, 7 dates). Here each pattern is translated once per rendering and
+filled in with plain string formatting. The template escapes the whole label, where `_()`
+escaped only the values put into it: the same text, as no translation of these patterns
+contains a character HTML escapes."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ class GridWords:
         return column
 
     def short(self, day: date) -> str:
+        """`day` as the labels name it: '12月7日' / 'Dec 7'."""
         return format_day(DAY_SHORT, self.locale, day)
 
     def cells(self, iso: str, short: str, cells: Iterable[Cell]) -> tuple[GridCell, ...]:
