@@ -138,6 +138,15 @@ class _Muster(Flask):
                 self._sync[func] = sync
         return sync
 
+    def redirect(self, location: str, code: int = 302) -> Any:
+        """flask.redirect's response without werkzeug's "Redirecting..." page: browsers and
+        htmx follow the Location header and never show a redirect's body. An empty body is
+        one write to the socket instead of two (gunicorn sends the headers and each body
+        chunk with a sendall of their own) and one wake-up less for the client."""
+        response = self.response_class(status=code)
+        response.headers["Location"] = location
+        return response
+
 
 _MAX_SYNC = 1000
 
