@@ -22,6 +22,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 from itsdangerous.signer import HMACAlgorithm
 
+from scheduler.htmx import add_vary
 from scheduler.models import User
 
 SESSION_KEY = "pwv"
@@ -134,16 +135,6 @@ def _derived_key(key: bytes, salt: bytes) -> bytes:
     return derived
 
 
-def _vary_cookie(response: Response) -> None:
-    """`response.vary.add("Cookie")` without werkzeug parsing the header into a set and
-    writing it back: the same header."""
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = "Cookie"
-    elif "cookie" not in (part.strip().lower() for part in vary.split(",")):
-        response.headers["Vary"] = f"{vary}, Cookie"
-
-
 class SigningOnceSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with its signing serializer built once per secret key
     instead of on every request (and again when the cookie is written): building one encodes
@@ -159,13 +150,13 @@ class SigningOnceSessionInterface(SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Flask's save_session: the same cookie and headers, with Vary: Cookie added without
-        werkzeug's header set (`_vary_cookie`). An empty session is Flask's own case (its
+        werkzeug's header set (htmx.add_vary). An empty session is Flask's own case (its
         cookie is deleted if it had one)."""
         if not session:
             super().save_session(app, session, response)
             return
         if session.accessed:
-            _vary_cookie(response)
+            add_vary(response, "Cookie")
         if not self.should_set_cookie(app, session):
             return
         serializer = self.get_signing_serializer(app)
@@ -181,7 +172,7 @@ class SigningOnceSessionInterface(SecureCookieSessionInterface):
             partitioned=self.get_cookie_partitioned(app),
             samesite=self.get_cookie_samesite(app),
         )
-        _vary_cookie(response)
+        add_vary(response, "Cookie")
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
