@@ -55,13 +55,3 @@ def retarget(response: Response, selector: str) -> Response:
     response.headers["HX-Retarget"] = selector
     response.headers["HX-Reswap"] = "outerHTML"
     return response
-
-
-def add_vary(response: Response, name: str) -> None:
-    """`response.vary.add(name)` (the session's "Cookie" on every response that read it)
-    without werkzeug parsing the header into a set and writing it back: the same header."""
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = name
-    elif name.lower() not in (part.strip().lower() for part in vary.split(",")):
-        response.headers["Vary"] = f"{vary}, {name}"

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
-import zlib
 from typing import Any
 
-from flask import Flask, Response, session
+from flask import Flask, session
 from flask.json import dumps, loads
 from flask.json.tag import TaggedJSONSerializer
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
+from itsdangerous.encoding import want_bytes
 from itsdangerous.signer import HMACAlgorithm
 
-from scheduler.htmx import add_vary
 from scheduler.models import User
 
 SESSION_KEY = "pwv"
@@ -99,40 +96,12 @@ class _SessionSigner(TimestampSigner):
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
-        assert self.salt is not None  # itsdangerous gives a signer its default salt
-        return _derived_key(key, self.salt)
-
-
-class _SessionSerializer(URLSafeTimedSerializer):
-    """URLSafeTimedSerializer whose `dumps` writes the same cookie in a few steps: itsdangerous
-    makes a new signer for every cookie and takes the payload through a dozen layers of
-    methods. JSON (zlib-compressed and marked with a leading dot when that is shorter),
-    base64, the timestamp, an HMAC-SHA1 with the current key derived from the salt: the bytes
-    of itsdangerous' own dumps (tests/test_sessions_fast.py). Reading a cookie, where the
-    signature is checked, is itsdangerous' own `loads`."""
-
-    def dumps(self, obj: Any, salt: str | bytes | None = None) -> str:
-        if salt is not None:
-            return super().dumps(obj, salt)
-        payload = want_bytes(self.serializer.dumps(obj))
-        compressed = zlib.compress(payload)
-        if len(compressed) < len(payload) - 1:
-            payload = b"." + base64_encode(compressed)
-        else:
-            payload = base64_encode(payload)
-        value = payload + b"." + base64_encode(int_to_bytes(int(time.time())))
-        assert self.salt is not None  # SigningOnceSessionInterface gives Flask's salt
-        key = _derived_key(self.secret_keys[-1], self.salt)
-        return (value + b"." + base64_encode(hmac.digest(key, value, "sha1"))).decode("utf-8")
-
-
-def _derived_key(key: bytes, salt: bytes) -> bytes:
-    derived = _derived.get((key, salt))
-    if derived is None:
-        derived = hmac.digest(key, salt, "sha1")
-        if len(_derived) < 64:
-            _derived[(key, salt)] = derived
-    return derived
+        derived = _derived.get((key, self.salt))
+        if derived is None:
+            derived = hmac.digest(key, self.salt, "sha1")
+            if len(_derived) < 64:
+                _derived[(key, self.salt)] = derived
+        return derived
 
 
 class SigningOnceSessionInterface(SecureCookieSessionInterface):
@@ -148,32 +117,6 @@ class SigningOnceSessionInterface(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._built: tuple[Any, URLSafeTimedSerializer | None] | None = None
 
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """Flask's save_session: the same cookie and headers, with Vary: Cookie added without
-        werkzeug's header set (htmx.add_vary). An empty session is Flask's own case (its
-        cookie is deleted if it had one)."""
-        if not session:
-            super().save_session(app, session, response)
-            return
-        if session.accessed:
-            add_vary(response, "Cookie")
-        if not self.should_set_cookie(app, session):
-            return
-        serializer = self.get_signing_serializer(app)
-        assert serializer is not None  # a session that is not empty had a serializer to open
-        response.set_cookie(
-            self.get_cookie_name(app),
-            serializer.dumps(dict(session)),
-            expires=self.get_expiration_time(app, session),
-            httponly=self.get_cookie_httponly(app),
-            domain=self.get_cookie_domain(app),
-            path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
-            partitioned=self.get_cookie_partitioned(app),
-            samesite=self.get_cookie_samesite(app),
-        )
-        add_vary(response, "Cookie")
-
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         built = self._built
@@ -181,7 +124,7 @@ class SigningOnceSessionInterface(SecureCookieSessionInterface):
             return built[1]
         serializer = None
         if app.secret_key:
-            serializer = _SessionSerializer(
+            serializer = URLSafeTimedSerializer(
                 [*keys[1], app.secret_key],  # itsdangerous expects the current key last
                 salt=self.salt,
                 serializer=self.serializer,
