@@ -56,6 +56,36 @@ def html_params(**kwargs: Any) -> Markup:
 _Select = wtforms.widgets.core.Select
 wtforms_select = _Select.__call__  # WTForms' own, for the tests' comparison and `install`
 _render_option = _Select.render_option.__func__
+_Input = wtforms.widgets.core.Input
+wtforms_input = _Input.__call__
+
+
+def _flag_attrs(widget: Any, field: Any, kwargs: dict[str, Any], *, call: bool = True) -> None:
+    """The field's flags the widget writes as attributes (required, maxlength...), as WTForms
+    adds them, from the flags that are set (the Flags object's own attributes) instead of
+    going through `dir()` of it, a sorted list of its every attribute, for each input. An
+    input calls a callable flag for its value (`call`), a select does not."""
+    flags = getattr(getattr(field, "flags", None), "__dict__", None)
+    if not flags:
+        return
+    for k in widget.validation_attrs:
+        if k in flags and k not in kwargs:
+            value = flags[k]
+            kwargs[k] = value() if call and callable(value) else value
+
+
+def input_html(self: Any, field: Any, **kwargs: Any) -> Markup:
+    """What WTForms' `Input` widget (text, password, number, hidden...) renders, with the
+    flags found by `_flag_attrs`."""
+    kwargs.setdefault("id", field.id)
+    kwargs.setdefault("type", self.input_type)
+    if "value" not in kwargs:
+        kwargs["value"] = field._value()
+    datalist = getattr(field, "_datalist", None)
+    if datalist is not None and "list" not in kwargs:
+        kwargs["list"] = datalist if isinstance(datalist, str) else datalist.id
+    _flag_attrs(self, field, kwargs)
+    return Markup(f"<input {self.html_params(name=field.name, **kwargs)}>")
 
 
 def select_html(self: Any, field: Any, **kwargs: Any) -> Markup:
@@ -68,10 +98,7 @@ def select_html(self: Any, field: Any, **kwargs: Any) -> Markup:
     kwargs.setdefault("id", field.id)
     if self.multiple:
         kwargs["multiple"] = True
-    flags = getattr(field, "flags", {})
-    for k in dir(flags):
-        if k in self.validation_attrs and k not in kwargs:
-            kwargs[k] = getattr(flags, k)
+    _flag_attrs(self, field, kwargs, call=False)
     html = [f"<select {html_params(name=field.name, **kwargs)}>"]
     for choice in field.iter_choices():
         value = choice.value
@@ -89,9 +116,11 @@ def select_html(self: Any, field: Any, **kwargs: Any) -> Markup:
 
 def install(function: Any = html_params) -> None:
     """Make WTForms render attributes with `function` (this module's by default), and
-    selects with `select_html` (WTForms' own with WTForms' html_params)."""
+    selects and inputs with `select_html` and `input_html` (WTForms' own with WTForms'
+    html_params)."""
     wtforms.widgets.core.html_params = function
     wtforms.widgets.html_params = function
     wtforms.widgets.core.Input.html_params = staticmethod(function)
     wtforms.widgets.core.Button.html_params = staticmethod(function)
     _Select.__call__ = select_html if function is html_params else wtforms_select
+    _Input.__call__ = input_html if function is html_params else wtforms_input

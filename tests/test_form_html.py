@@ -117,3 +117,41 @@ def test_a_select_with_its_own_option_renderer_is_left_to_wtforms(app: Any) -> N
 
     with app.test_request_context():
         assert "<option>*A</option>" in F().pick()
+
+
+def test_inputs_render_as_wtforms_does(app: Any) -> None:
+    """input_html against WTForms' Input.__call__: flags from validators (required,
+    maxlength, minlength, min, max), a callable flag, render_kw, a datalist, fields without
+    flags, and every kind of input the app uses."""
+    from flask_wtf import FlaskForm
+    from wtforms import (
+        BooleanField,
+        HiddenField,
+        IntegerField,
+        PasswordField,
+        StringField,
+    )
+    from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+    class Form(FlaskForm):
+        name = StringField("Name", [DataRequired(), Length(min=2, max=50)])
+        phone = StringField("Phone", render_kw={"inputmode": "tel", "maxlength": 32})
+        unit = StringField("Unit", [Optional()], render_kw={"list": "work-units"})
+        password = PasswordField("Password", [InputRequired(), Length(min=8)])
+        cap = IntegerField("Cap", [InputRequired(), NumberRange(1, 7)], default=5)
+        nights = BooleanField("Nights")
+        token = HiddenField()
+
+    with app.test_request_context():
+        form = Form(meta={"csrf": False})
+        form.unit.flags.disabled = lambda: True  # a callable flag is called for its value
+        for field in form:
+            for extra in ({}, {"required": False}, {"class_": "x", "value": "v"}):
+                form_html.install(form_html.wtforms_html_params)
+                try:
+                    theirs = field(**extra)
+                finally:
+                    form_html.install()
+                ours = field(**extra)
+                assert ours == theirs, field.name
+    assert wtforms.widgets.core.Input.__call__ is form_html.input_html

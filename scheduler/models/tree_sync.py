@@ -20,10 +20,15 @@ _T = TypeVar("_T")
 _ROOT = select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
 
 
+_ROOT_ID = _ROOT.with_only_columns(Organisation.id).limit(1)
+
+
 def root_id(session: Session) -> int | None:
-    """The city union's id, or None before there is a tree."""
-    with session.no_autoflush:
-        return session.scalars(_ROOT.with_only_columns(Organisation.id)).first()
+    """The city union's id, or None before there is a tree. A Core statement on the session's
+    connection (no autoflush, no ORM result): every registration asks, and the ORM's
+    execution of a one-integer SELECT cost several times its SQL."""
+    found: int | None = session.connection().execute(_ROOT_ID).scalar()
+    return found
 
 
 def _node_of(session: Session, model: type[Any], obj: Any, key: int | None) -> Organisation | None:
