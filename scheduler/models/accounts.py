@@ -48,7 +48,9 @@ class User(UserMixin, Model):
     # attribute listener below; a bulk UPDATE of names must recompute it (name_sort_key).
     name_pinyin: Mapped[str] = mapped_column(String(255), default="", index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(20), default=VOLUNTEER)
+    # Indexed: the few staff accounts are found among thousands of volunteers on every rostered
+    # volunteer's /me (scope.staff_contacts_covering_node) without reading the whole table.
+    role: Mapped[str] = mapped_column(String(20), default=VOLUNTEER, index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
