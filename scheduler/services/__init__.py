@@ -16,7 +16,8 @@ account, imports                                   coordinator/imports,         
 forgot password,       codes (senders), claims,    auth/codes,                      auth/
 codes by SMS           registration                coordinator/claim_codes          coordinator/
 availability, profile  availability, profile,      volunteer/routes,                volunteer/
-                       my_page (/me in one read)   volunteer/forms
+                       my_page (/me in one read)   volunteer/forms,
+                                                   volunteer/grid, volunteer/dates
 my shifts, inbox,      my_shifts, inbox, signup,   volunteer/shifts,                volunteer/
 self-sign-up, .ics     calendar                    volunteer/calendar,
                                                    coordinator/signup_toggle
