@@ -110,16 +110,9 @@ NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long
 LONG_BUDGET_FACTOR = 4
 # People freed over the whole horizon in a "union" neighbourhood.
 UNION_PEOPLE = 2
-# Kinds are drawn in proportion to a decaying average of how much they improved the roster.
+# Kinds are drawn in proportion to a decaying average of how often they improved the roster.
 SUCCESS_MEMORY = 0.9
 NEIGHBOURHOOD_FLOOR = 0.1
-# An improvement is credited to its kind in proportion to its size against a decaying average
-# of the recent improvements' sizes (this memory), at most 1: while cover is short, one more
-# post filled is worth a hundred granted requests, and a kind that only ever grants requests
-# ("people", "days" on Instance8: 28 of 136 sub-solves, half the others' wall time each, 2 %
-# of the gain) was drawn as often as one that fills posts. When only small gains are left the
-# average falls to their size and the kinds compete on them again.
-GAIN_MEMORY = 0.9
 # Factor on a neighbourhood kind's size when one of its sub-solves improved the roster.
 SHRINK_ON_IMPROVEMENT = 0.9
 # The neighbourhood search keeps this many of the best distinct rosters it held, and when the
@@ -216,9 +209,6 @@ class _Search:
         # shifts under- or over-covered in the incumbent, and of them those under-covered
         # and those over-covered
         self.deficient: list[str] = []
-        # what each of them costs in the incumbent (its slack times the slack's weight), so
-        # that a neighbourhood is centred on a post in proportion to what filling it would gain
-        self.deficient_cost: list[float] = []
         self.short: list[str] = []
         self.surplus: list[str] = []
         # people whose incumbent leaves room under their maximum minutes for one more shift
@@ -232,8 +222,6 @@ class _Search:
             for person_id, shifts in self.ctx.shifts_of.items()
         }
         self.lock = threading.Lock()
-        self.slack_weight: dict[int, float] = {}
-        self._read_slack_weights()
         self.bound: float = -math.inf
         self.time_to_best = 0.0
         self.time_to_first: float | None = None
@@ -258,14 +246,6 @@ class _Search:
             self.spent_deterministic += work(
                 items=FEASIBLE_ITEMS_PER_CHOICE * candidate_choices(problem)
             )
-
-    def _read_slack_weights(self) -> None:
-        """Each cover slack variable's weight in the objective (of the model built now)."""
-        objective = self.ctx.model.proto.objective
-        coefficient = dict(zip(objective.vars, objective.coeffs, strict=True))
-        self.slack_weight = {
-            var.index: abs(coefficient.get(var.index, 1)) for _, var in self.ctx.cover_slack
-        }
 
     # -- budget -----------------------------------------------------------------------------
 
@@ -353,10 +333,6 @@ class _Search:
         under = {var.index for var, _ in self.ctx.shortfall.values()}
         slack = [(s, var.index) for s, var in self.ctx.cover_slack if solution[var.index] > 0]
         self.deficient = sorted({s for s, _ in slack})
-        cost: dict[str, float] = defaultdict(float)
-        for s, index in slack:
-            cost[s] += solution[index] * self.slack_weight.get(index, 1)
-        self.deficient_cost = [cost[s] for s in self.deficient]
         self.short = sorted({s for s, index in slack if index in under})
         self.surplus = sorted({s for s, index in slack if index not in under})
         minutes: dict[str, int] = defaultdict(int)
@@ -452,7 +428,6 @@ class _Search:
                 if any(self.ctx.limit(p, "min_minutes") for p in self.problem.people):
                     self.built = build(self.problem, elastic=True)
                     self.ctx = self.built.ctx
-                    self._read_slack_weights()
                     model = self.ctx.model
                     self._hint(model, hint)
                 solver, status = self._run(model, self.remaining(), full=True, first_only=True)
@@ -581,8 +556,6 @@ class _Search:
             Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]], tuple[str, set[int], int]
         ] = {}
         success = dict.fromkeys(NEIGHBOURHOODS, 0.5)
-        # decaying average size of the improvements so far (see GAIN_MEMORY); 0: none yet
-        typical_gain = 0.0
         initial = dict(size)
         elite = _Elite(
             self.x_indices, ELITE_SIZE, max(2, round(ELITE_SPACING * len(self.x_indices)))
@@ -637,7 +610,7 @@ class _Search:
         def finish(job: Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]]) -> float:
             kind, free, launched = running.pop(job)
             solver, status = job.result()
-            nonlocal progress, typical_gain
+            nonlocal progress
             before = self.best_objective
             found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
             # A sub-solve launched before a restart (on the wall clock) would undo it: its
@@ -650,12 +623,7 @@ class _Search:
             improved = float(self.best_objective < before)
             if improved:
                 progress = self.time_limit - self.remaining()
-            gain = before - self.best_objective
-            credit = 0.0
-            if gain > 0:
-                typical_gain = (1 - GAIN_MEMORY) * gain + GAIN_MEMORY * (typical_gain or gain)
-                credit = min(1.0, gain / typical_gain)
-            success[kind] = (1 - SUCCESS_MEMORY) * credit + SUCCESS_MEMORY * success[kind]
+            success[kind] = (1 - SUCCESS_MEMORY) * improved + SUCCESS_MEMORY * success[kind]
             log.debug(
                 "%6.2fs %-6s size %.3f free %5d %-9s %.2fs best %s",
                 self.elapsed(),
@@ -766,9 +734,7 @@ class _Search:
         rng = self.rng
         focus = None
         if self.deficient and rng.random() < FOCUS_PROBABILITY:
-            # a post in proportion to what it costs: an under-covered post before an
-            # over-covered one when under-cover weighs more
-            focus = self.ctx.shifts[rng.choices(self.deficient, self.deficient_cost)[0]]
+            focus = self.ctx.shifts[rng.choice(self.deficient)]
 
         def choose_people(count: int) -> list[str]:
             count = min(count, len(people))
