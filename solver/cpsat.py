@@ -82,7 +82,7 @@ from solver.check import CheckReport, check
 from solver.construct import rolling_roster, single_window
 from solver.feasible import feasible_roster
 from solver.greedy import greedy_roster
-from solver.model import Assignment, Problem, Solution, UnfilledPost
+from solver.model import Assignment, Problem, Shift, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
 
 __all__ = ["solve_flat"]
@@ -845,7 +845,13 @@ class _Search:
         spare = set(self.spare)
         pool = [p for p in fillers.get(focus.id, []) if p in spare] if focus is not None else []
         pool = pool or sorted(spare) or list(people)
-        for person_id in rng.sample(pool, min(len(pool), UNION_PEOPLE)):
+        chosen = rng.sample(pool, min(len(pool), UNION_PEOPLE))
+        extenders = self._extenders(focus, fillers, by_day) if focus is not None else []
+        extenders = [p for p in extenders if p not in chosen]
+        if extenders and len(chosen) > 1:
+            # one of them someone whose run the post would extend (see _extenders)
+            chosen[-1] = rng.choice(extenders)
+        for person_id in chosen:
             indices = by_person[person_id]
             if len(indices) <= NEIGHBOURHOOD_VARIABLES:
                 free.update(indices)
@@ -859,6 +865,35 @@ class _Search:
             triples = self.built.triples
             free.update(i for i in indices if self.ctx.day_of(shifts[triples[i][1]]) in days)
         return free
+
+    def _extenders(
+        self, focus: Shift, fillers: dict[str, list[str]], by_day: dict[int, list[int]]
+    ) -> list[str]:
+        """People who may work ``focus`` and work the day before or after it but not its day.
+
+        Diagnosis on Instance8 (every roster, good or bad, used all of its 67 person-weekends;
+        every post left short was a weekend post): a bad roster spends weekend capacity on
+        people who work one day of a weekend whose other day is short. Such a person can take
+        the short post only by growing their run onto it and, at their maximum, dropping a
+        shift elsewhere that somebody with room takes: freed over the whole horizon beside a
+        person with room ("union"), both moves are in one neighbourhood.
+        """
+        if self.best_values is None:  # no roster yet: nobody works
+            return []
+        ctx = self.ctx
+        day = ctx.day_of(focus)
+        triples = self.built.triples
+        # the days each person works of the post's day and the two beside it
+        worked: dict[str, set[int]] = defaultdict(set)
+        for d in (day - 1, day, day + 1):
+            for i in by_day.get(d, ()):
+                if self.best_values[i]:
+                    worked[triples[i][0]].add(d)
+        return [
+            p
+            for p in fillers.get(focus.id, [])
+            if day not in worked[p] and (day - 1 in worked[p] or day + 1 in worked[p])
+        ]
 
     def _crossover(
         self, elite: _Elite, fraction: float, by_day: dict[int, list[int]]
