@@ -871,12 +871,13 @@ class _Search:
     ) -> list[str]:
         """People who may work ``focus`` and work the day before or after it but not its day.
 
-        Diagnosis on Instance8 (every roster, good or bad, used all of its 67 person-weekends;
-        every post left short was a weekend post): a bad roster spends weekend capacity on
-        people who work one day of a weekend whose other day is short. Such a person can take
-        the short post only by growing their run onto it and, at their maximum, dropping a
-        shift elsewhere that somebody with room takes: freed over the whole horizon beside a
-        person with room ("union"), both moves are in one neighbourhood.
+        When capacity is tight (on Instance8 every roster, good or bad, uses all 67
+        person-weekends and every post left short is a weekend post), a short post is filled
+        by someone growing a run onto it and, at their maximum, dropping a shift elsewhere that
+        somebody with room takes: freed over the whole horizon beside a person with room
+        ("union"), both moves are in one sub-solve. Measured (deterministic 60 s, seeds 0-3):
+        "union" improved the roster in 35 % of its sub-solves instead of 27 %, and Instance8
+        ended at 1548/1570/1435/1558 instead of 1552/1736/1454/1649.
         """
         if self.best_values is None:  # no roster yet: nobody works
             return []
