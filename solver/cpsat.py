@@ -9,8 +9,10 @@ The search has two phases sharing one time budget:
    over-covers), everybody over two windows (one around a post the roster under-covers, one
    around a post it over-covers: people's totals are fixed outside a neighbourhood, so only
    two windows can move a shift far), or everybody over a window around an under-covered post
-   plus a few people with room for one more shift over the whole horizon (cover can only grow
-   where someone works more), or everybody over a long window holding an under-covered post,
+   plus, over the whole horizon, a person with room for one more shift and one who works beside
+   that post but not on it (cover can only grow where someone works more, or where a run grows
+   onto the post and its owner's dropped shift goes to the person with room), or everybody
+   over a long window holding an under-covered post,
    given several sub-solve budgets (when capacity is tight, covering one more post that few
    people may work reshapes many people's runs over most of the horizon at once); fix
    everybody else, re-solve that small model with one worker,
@@ -827,7 +829,8 @@ class _Search:
         fillers: dict[str, list[str]],
     ) -> set[int]:
         """Everybody over a window around a post the incumbent under-covers, plus a few people
-        with room for one more shift over the whole horizon.
+        with room for one more shift over the whole horizon, the last of them replaced by
+        someone whose run the post would extend when there is one (see :meth:`_extenders`).
 
         Cover can only grow where someone works more: a person below their maximum minutes
         may take the missing post only by reshaping their whole roster (runs, days off,
