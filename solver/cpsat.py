@@ -26,9 +26,8 @@ The search has two phases sharing one time budget:
    the people's days on which the incumbent and another kept roster differ (path relinking).
    When the incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum
    of every kind and size of neighbourhood), the search goes on from the kept roster farthest
-   from it among those within ``RESTART_WITHIN`` of the best (a share that grows by
-   ``RESTART_WIDENING`` at each stall until the best roster improves), with every kind back
-   at its first size and weight, and returns the best roster it held.
+   from it among those within ``RESTART_WITHIN`` of the best, with every kind back at its
+   first size and weight, and returns the best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -127,14 +126,6 @@ STALL_SHARE = 0.1
 # of the best objective held (the best other roster when none is): the farthest of all is
 # often an early roster far worse, and the search spends its stall window climbing back.
 RESTART_WITHIN = 0.01
-# ... and each stall since the best roster held last improved multiplies that share by this
-# factor (a new best resets it). Near rosters share the incumbent's basin: on the plateaus
-# of Instance5 at 1234 and 1243, sub-solves of everybody over 18-22-day windows, or over the
-# 25 of the 28 days around its under- and over-covered posts, prove the roster optimal, and 8
-# or 10 of the 16 people over the whole horizon gain 1 at most, so the neighbourhoods of a
-# roster that close rarely leave the basin either; one a few per cent worse often lies in
-# another (deterministic 60 s, Instance5 seed 0: 1336 -> 1242).
-RESTART_WIDENING = 3.0
 # A new roster that differs from a kept one in fewer than this share of the roster variables
 # (at least two: one person moved to another shift) replaces it only when it is better, so
 # that walking across a plateau does not fill the pool with near-copies of one roster.
@@ -576,24 +567,20 @@ class _Search:
         # budget used when the incumbent last improved (or the search restarted)
         progress = self.time_limit - self.remaining()
         restarts = 0
-        # how far from the best objective a restart may go (see RESTART_WIDENING)
-        within = RESTART_WITHIN
 
         def restart() -> None:
             """Go on from another elite roster (see _Elite.farthest), with every kind of
             neighbourhood back at its first size and weight."""
-            nonlocal progress, restarts, within
+            nonlocal progress, restarts
             progress = self.time_limit - self.remaining()
-            target = elite.farthest(self.best_solution, within)
-            within *= RESTART_WIDENING
+            target = elite.farthest(self.best_solution, RESTART_WITHIN)
             if target is None:
                 return
             log.debug(
-                "%6.2fs stalled at %s: restart from %s (within %.0f%% of the best)",
+                "%6.2fs stalled at %s: restart from %s",
                 self.elapsed(),
                 self.best_objective,
                 target[0],
-                100 * within / RESTART_WIDENING,
             )
             restarts += 1
             self._take(target[3], target[0])
@@ -625,9 +612,8 @@ class _Search:
         def finish(job: Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]]) -> float:
             kind, free, launched = running.pop(job)
             solver, status = job.result()
-            nonlocal progress, within
+            nonlocal progress
             before = self.best_objective
-            record = elite.best[0]
             found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
             # A sub-solve launched before a restart (on the wall clock) would undo it: its
             # roster is only kept in the pool, unless it beats every roster held.
@@ -637,8 +623,6 @@ class _Search:
             elif found and not current:
                 elite.add(array("q", solver.response_proto.solution), solver.objective_value)
             improved = float(self.best_objective < before)
-            if elite.best[0] < record:
-                within = RESTART_WITHIN  # a new best: its close rosters are worth a try again
             if improved:
                 progress = self.time_limit - self.remaining()
             success[kind] = (1 - SUCCESS_MEMORY) * improved + SUCCESS_MEMORY * success[kind]
