@@ -95,16 +95,9 @@ def insert_loaded(model: type[_T], values: dict[str, Any]) -> _T:
         prop.columns[0].key: row[prop.key] for prop in mapper.column_attrs if prop.key in row
     }
     result = db.session.connection().execute(insert, columns)
-    instance = mapper.class_manager.new_instance()
     for column, value in zip(mapper.primary_key, result.inserted_primary_key or (), strict=True):
         row[mapper.get_property_by_column(column).key] = value
-    # The values go straight into the instance's dict (where the ORM keeps loaded values:
-    # set_committed_value one by one costs six calls each); make_transient_to_detached then
-    # commits them as loaded and gives the instance its identity.
-    instance.__dict__.update(row)
-    make_transient_to_detached(instance)
-    db.session.add(instance)
-    return instance
+    return as_loaded(model, row)
 
 
 def as_loaded(model: type[_T], values: dict[str, Any]) -> _T:
@@ -123,6 +116,9 @@ def as_loaded(model: type[_T], values: dict[str, Any]) -> _T:
     if held is not None:
         return cast("_T", held)
     instance = mapper.class_manager.new_instance()
+    # The values go straight into the instance's dict (where the ORM keeps loaded values:
+    # set_committed_value one by one costs six calls each); make_transient_to_detached then
+    # commits them as loaded and gives the instance its identity.
     instance.__dict__.update(values)
     make_transient_to_detached(instance)
     session.add(instance)

@@ -5,39 +5,24 @@ between two requests shows (or is gone) on the second."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from scheduler.extensions import db
 from scheduler.models import COORDINATOR, PlanningPeriod, Site, User
 from scheduler.services import my_shifts, scope
 from tests.fixtures.auth import login
 from tests.fixtures.rosters import RosterRow, make_roster
+from tests.fixtures.statements import statements
 from tests.test_me_statements import STATEMENTS
 
 MON = date(2026, 12, 7)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def statement(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
-        seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", statement)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", statement)
 
 
 def roster(
@@ -71,7 +56,7 @@ def page(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> Callable[[], t
     monkeypatch.setattr(my_shifts, "utcnow", lambda: NOW)
 
     def get() -> tuple[str, int]:
-        with counting() as seen:
+        with statements() as seen:
             response = client.get("/me")
         assert response.status_code == 200
         return response.get_data(as_text=True), len(seen)
