@@ -278,6 +278,19 @@ def worker_cpu_seconds(master_pid: int) -> float:
     return total / tick
 
 
+def wait_for_workers(master_pid: int, deadline: float) -> None:
+    """Until every worker has built its app: one answering /healthz does not mean the others
+    have, and a worker still starting would be measured as serving. Booted workers wait on
+    their socket, so their CPU stops growing."""
+    before = worker_cpu_seconds(master_pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = worker_cpu_seconds(master_pid)
+        if now - before < 0.02:
+            return
+        before = now
+
+
 @contextmanager
 def gunicorn(
     database_url: str, workers: int, port: int, log: Path, threads: int = 1
@@ -310,6 +323,7 @@ def gunicorn(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer within 60 s; see {log}")
             time.sleep(0.2)
+        wait_for_workers(process.pid, deadline)
         yield process.pid
     finally:
         process.send_signal(signal.SIGTERM)

@@ -42,6 +42,7 @@ from scheduler.models.sites import span_label
 from scheduler.sessions import SigningOnceSessionInterface
 from scheduler.static_assets import init_app as init_static_assets
 from scheduler.template_globals import install as install_template_globals
+from scheduler.warm_up import install as install_warm_up
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     from scheduler.sending import start_delivery_thread
 
     start_delivery_thread(app)  # only under `flask run` (development): see scheduler.sending
+    install_warm_up(app)
     return app
 
 

@@ -148,6 +148,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     # Who issues the certificates of service hours (e.g. 南通市总工会); "Muster" when unset.
     CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER")
+    # Compile every template and load every language when the app is built, not on the first
+    # requests of each worker (scheduler.warm_up).
+    WARM_UP = True
 
 
 class DevelopmentConfig(Config):
@@ -167,6 +170,7 @@ class TestConfig(Config):
     # Chinese, is checked on its own in tests/test_auth.py.
     BABEL_DEFAULT_LOCALE = "en"
     NOTIFY_AFTER_PUBLISH = False  # no stray delivery threads in tests
+    WARM_UP = False  # an app per test: each compiles only the templates it renders
 
 
 class ProductionConfig(Config):
