@@ -50,6 +50,11 @@ def check_run(run: dict[str, Any]) -> None:
     assert set(kinds) == {"GET /me/availability", "POST /me/availability/cell"}
     assert sum(kind["requests"] for kind in kinds.values()) == run["taps"]["requests"]
     assert run["register"]["registrations"] == 3
+    before, after = run["register"]["hash_ms_around"]  # the hash timed around the scenario
+    assert before > 0
+    assert after > 0
+    assert run["register"]["hash_bound_registrations_per_s"] > 0
+    assert run["register"]["share_of_hash_bound"] > 0
     rows = run["rows"]
     assert rows["users_created"] == rows["registrations_ok"] == 3
     assert rows["users_match"]
