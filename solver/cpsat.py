@@ -12,7 +12,10 @@ The search has two phases sharing one time budget:
    plus, over the whole horizon, a person with room for one more shift and one who works beside
    that post but not on it (cover can only grow where someone works more, or where a run grows
    onto the post and its owner's dropped shift goes to the person with room), or everybody
-   over a long window holding an under-covered post,
+   over a long window holding an under-covered post, or, when somebody works as many weekends
+   as they may, everybody on the weekends (and the days beside them) nearest an under-covered
+   post and on that post's days ("weekends": who works which weekend is re-dealt across the
+   horizon, which no window of days holds),
    given several sub-solve budgets (when capacity is tight, covering one more post that few
    people may work reshapes many people's runs over most of the horizon at once); fix
    everybody else, re-solve that small model with one worker,
@@ -86,6 +89,7 @@ from solver.feasible import feasible_roster
 from solver.greedy import greedy_roster
 from solver.model import Assignment, Problem, Shift, Solution, UnfilledPost
 from solver.progress import Heartbeat, ProgressCallback, StopCallback, Stopper
+from solver.rules.weekends import weekends
 
 __all__ = ["solve_flat"]
 
@@ -102,7 +106,9 @@ SUB_SOLVE_SHARE = 0.02
 SUB_SOLVE_SECONDS = (0.5, 5.0)
 # How often a neighbourhood is centred on a post the incumbent under- or over-covers.
 FOCUS_PROBABILITY = 0.5
-NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long")
+# ("weekends" last: it is never drawn when nobody is at their maximum weekends, and then the
+# draws among the others are those without it)
+NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long", "weekends")
 # A "long" neighbourhood (everybody over a long window) gets this many sub-solve budgets: when
 # capacity is tight, covering one more scarce post (a weekend when everybody is at their
 # maximum weekends) reshapes many people's runs over most of the horizon at once, and no
@@ -549,6 +555,15 @@ class _Search:
             "union": min(1.0, 7 / horizon, share),
             "crossover": min(1.0, share),
             "long": min(1.0, 14 / horizon, 2 * share),
+            # the share of the horizon's weekends re-dealt (those nearest the short post)
+            "weekends": min(1.0, 2 * share),
+        }
+        # days of each weekend, and each person's cap on weekends worked
+        weekend_days = weekends(ctx)
+        caps = {
+            person_id: cap
+            for person_id in people
+            if (cap := ctx.limit(ctx.people[person_id], "max_weekends")) is not None
         }
         # One single-worker sub-solve per worker, side by side on different neighbourhoods. On
         # the wall clock a finished worker starts on the newest incumbent at once; in
@@ -591,18 +606,24 @@ class _Search:
             assert self.best_values is not None
             # Kinds that improved the roster lately are drawn more often (never below a floor).
             weights = [max(success[k], NEIGHBOURHOOD_FLOOR) for k in NEIGHBOURHOODS]
+            if "weekends" in NEIGHBOURHOODS and not self._at_weekend_cap(
+                caps, weekend_days, by_day
+            ):
+                weights[NEIGHBOURHOODS.index("weekends")] = 0.0  # no weekend to re-deal
             kind = self.rng.choices(NEIGHBOURHOODS, weights)[0]
             free = None
             if kind == "crossover":
                 free = self._crossover(elite, size[kind], by_day)
                 if free is None:  # no other roster held yet
                     kind = "mixed"
+            if kind == "weekends":
+                free = self._weekends(size[kind], horizon, weekend_days, by_day)
             if free is None:
                 free = self._pick(kind, size[kind], people, horizon, by_person, by_day, fillers)
             model = self._restricted(self.best_values, free)
             # A fresh seed per sub-solve: the same neighbourhood is searched differently.
             seed = self.rng.randrange(1 << 30)
-            long = kind == "long" and not self.deterministic
+            long = kind in ("long", "weekends") and not self.deterministic
             allowed = budget * (LONG_BUDGET_FACTOR if long else 1)
             job = pool.submit(
                 self._run, model, min(allowed, self.remaining()), full=False, seed=seed
@@ -818,6 +839,53 @@ class _Search:
             ends = [f for f in (0, horizon - length) if low <= f <= high]
             first = rng.choice(ends) if ends and rng.random() < 0.5 else rng.randint(low, high)
         return {i for d in range(first, first + length) for i in by_day[d]}
+
+    def _at_weekend_cap(
+        self,
+        caps: dict[str, int | float],
+        weekend_days: list[list[int]],
+        by_day: dict[int, list[int]],
+    ) -> bool:
+        """Whether somebody works as many weekends as they may in the incumbent."""
+        if not caps or self.best_values is None:
+            return False
+        worked: dict[str, set[int]] = defaultdict(set)
+        triples = self.built.triples
+        for number, days in enumerate(weekend_days):
+            for d in days:
+                for i in by_day.get(d, ()):
+                    if self.best_values[i]:
+                        worked[triples[i][0]].add(number)
+        return any(len(worked[p]) >= cap for p, cap in caps.items())
+
+    def _weekends(
+        self,
+        fraction: float,
+        horizon: int,
+        weekend_days: list[list[int]],
+        by_day: dict[int, list[int]],
+    ) -> set[int]:
+        """Everybody on the weekends nearest a post the incumbent under-covers (``fraction``
+        of the horizon's weekends) and the days beside them, plus everybody on the post's day
+        and the days beside it (random days when there is none).
+
+        When people are at their maximum weekends, covering one more post often means that
+        somebody gives up a weekend and somebody else takes it: who works which weekend is
+        re-dealt across the whole horizon, which no window of days and no few people hold.
+        The weekdays far from a weekend stay fixed, so the sub-model stays small.
+        """
+        rng = self.rng
+        if self.short:
+            day = self.ctx.day_of(self.ctx.shifts[rng.choice(self.short)])
+        else:
+            day = rng.randrange(horizon)
+        count = max(1, round(fraction * len(weekend_days)))
+        nearest = sorted(weekend_days, key=lambda days: (min(abs(d - day) for d in days), days[0]))[
+            :count
+        ]
+        chosen = {d for days in nearest for d in range(days[0] - 1, days[-1] + 2)}
+        chosen |= {day - 1, day, day + 1}
+        return {i for d in chosen for i in by_day.get(d, ())}
 
     def _union(
         self,
