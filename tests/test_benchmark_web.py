@@ -55,6 +55,11 @@ def check_run(run: dict[str, Any]) -> None:
     assert after > 0
     assert run["register"]["hash_bound_registrations_per_s"] > 0
     assert run["register"]["share_of_hash_bound"] > 0
+    # the workers timed each registration's hash, and only the hashes of the scenario's window
+    # are counted (the gthread run's workers write beside the sync run's)
+    assert run["register"]["hashes_in_workers"] == 3
+    assert run["register"]["hash_ms_in_workers"] > 0
+    assert run["register"]["share_of_worker_hash_bound"] > 0
     rows = run["rows"]
     assert rows["users_created"] == rows["registrations_ok"] == 3
     assert rows["users_match"]
