@@ -39,6 +39,7 @@ from scheduler.i18n import (
 from scheduler.limits import init_app as init_limits
 from scheduler.models.base import MAX_ID
 from scheduler.models.sites import span_label
+from scheduler.services.senders import require_channel
 from scheduler.sessions import SigningOnceSessionInterface
 from scheduler.static_assets import init_app as init_static_assets
 from scheduler.template_globals import install as install_template_globals
@@ -69,6 +70,8 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (environment variable) in production")
+    if app.config.get("NOTIFY_REQUIRE_CHANNEL"):
+        require_channel(app.config)
 
     # Ids in URLs are database integers: anything beyond 32 bits is simply not found (404),
     # rather than overflowing the database driver (a 500).

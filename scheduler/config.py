@@ -101,7 +101,8 @@ class Config:
     # Notification delivery (scheduler.services.delivery, channels in services.senders):
     # NOTIFY_SENDER is "log" (default: the application log), "smtp", "webhook" or "aliyun";
     # each channel is used only when its settings below are set too. README: "Sending messages".
-    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER", "log")
+    NOTIFY_SENDER: str | None = os.environ.get("NOTIFY_SENDER", "log")
+    NOTIFY_REQUIRE_CHANNEL = False  # production: refuse to start without one (or `log` knowingly)
     # Seconds an HTTP channel (webhook, Aliyun, group robots) waits for an answer.
     NOTIFY_HTTP_TIMEOUT = float(os.environ.get("NOTIFY_HTTP_TIMEOUT") or 10)
     # Seconds between two delivery passes: the background thread of `flask run`, or the RQ
@@ -175,6 +176,10 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     RATELIMIT_REQUIRE_SHARED_STORAGE = True
+    # No default channel: the log reaches nobody, so production starts only once NOTIFY_SENDER
+    # names a channel with its settings, or `log` knowingly (services.senders.require_channel).
+    NOTIFY_SENDER = os.environ.get("NOTIFY_SENDER")
+    NOTIFY_REQUIRE_CHANNEL = True
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1").lower() in ("1", "true")
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

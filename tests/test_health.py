@@ -33,6 +33,7 @@ def test_production_cookies_are_locked_down(monkeypatch) -> None:
     from scheduler.config import ProductionConfig
 
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "from-the-environment")
+    monkeypatch.setattr(ProductionConfig, "NOTIFY_SENDER", "log")
     monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/2")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

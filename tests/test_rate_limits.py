@@ -136,6 +136,7 @@ def test_production_refuses_in_memory_counters(monkeypatch: pytest.MonkeyPatch) 
     from scheduler.config import ProductionConfig
 
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "from-the-environment")
+    monkeypatch.setattr(ProductionConfig, "NOTIFY_SENDER", "log")
     monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", "memory://")
     with pytest.raises(RuntimeError, match="REDIS_URL must be set in production"):
         create_app("production")

@@ -75,12 +75,17 @@ class Sender(Protocol):
 
 
 class LogSender:
-    """Writes each message to the application log (development: nothing to configure)."""
+    """Writes each message to the application log (development: nothing to configure). As a
+    warning: nobody's phone got it, and a production server prints no INFO records."""
 
     def send(self, message: Message) -> None:
         """Log the message."""
-        log.info(
-            "message %s to %s (%s): %s", message.message_id, message.to, message.kind, message.text
+        log.warning(
+            "message %s to %s (%s) not sent, NOTIFY_SENDER=log: %s",
+            message.message_id,
+            message.to,
+            message.kind,
+            message.text,
         )
 
 
@@ -417,6 +422,27 @@ def sender_from_config(config: Mapping[str, Any]) -> Sender:
             recipient_template=config.get("SMTP_RECIPIENT_TEMPLATE"),
         )
     return LogSender()
+
+
+def require_channel(config: Mapping[str, Any]) -> None:
+    """Refuse to run (production) where messages would reach nobody without anyone choosing
+    it: NOTIFY_SENDER unset, or a channel whose settings are missing, which falls back to the
+    log while every message is marked sent. `log` chosen explicitly is allowed."""
+    choice = config.get("NOTIFY_SENDER")
+    if choice == "log":
+        return
+    try:
+        sender = sender_from_config(config)
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
+    if isinstance(sender, LogSender):
+        raise RuntimeError(
+            f"NOTIFY_SENDER must name a channel and its settings in production (it is "
+            f"{choice or 'unset'}{', without its settings' if choice else ''}): otherwise every "
+            "message (new shifts, reminders, password-reset codes) is marked sent and reaches "
+            "nobody. See 'Sending messages' in the README; NOTIFY_SENDER=log runs without "
+            "sending, writing each message to the server log."
+        )
 
 
 def channel_configured(config: Mapping[str, Any]) -> bool:
