@@ -308,6 +308,8 @@ ROWS: list[Row] = [
     R("coordinator.period_reinforcements", POST, "/coordinator/periods/{period}/reinforcements",            LOGIN, 403,       403,       FEAT,        FEAT),
     R("coordinator.urgent_escalate",      POST, "/coordinator/urgent/{urgent}/escalate",                    LOGIN, 403,       403,       FEAT,        FEAT),
     R("admin.organisation_reinforcement", POST, "/admin/organisations/{org}/reinforcement",                 LOGIN, 403,       403,       403,         FEAT),
+    # The usual roles and skills on an empty catalogue (tests/test_catalogue_defaults.py).
+    R("coordinator.catalogue_defaults",   POST, "/coordinator/catalogue/defaults",                          LOGIN, 403,       403,       FEAT,        FEAT),
 ]
 # fmt: on
 

@@ -6,10 +6,11 @@ render; invalid input re-renders the form with field errors and status 422."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -36,7 +37,7 @@ from scheduler.coordinator.volunteer_page import volunteer_page
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
-from scheduler.i18n import localized_name
+from scheduler.i18n import list_comma, localized_name
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import (
     COORDINATOR,
@@ -60,6 +61,7 @@ from scheduler.services import (
     urgent,
 )
 from scheduler.services.availability import kind_of_start, span_hours
+from scheduler.services.catalogue import DEFAULT_ROLES
 from scheduler.services.catalogue_admin import CatalogueError, RoleData, SkillData
 from scheduler.services.hours import volunteer_totals
 from scheduler.services.lookups import open_periods
@@ -212,14 +214,36 @@ def site_unarchive(site_id: int) -> Response:
 @bp.get("/catalogue")
 @staff_required
 def catalogue() -> str:
-    """The role catalogue and the skills."""
+    """The role catalogue and the skills (on a new database, none: an editor may add the
+    usual ones)."""
     return render_template(
         "coordinator/catalogue.html",
         roles=catalogue_admin.list_roles(),
         skills=catalogue_admin.list_skills(),
         delete_form=EmptyForm(),
         may_edit=scope.may_edit_catalogue(current_user),
+        default_roles=list_comma().join(
+            localized_name(SimpleNamespace(name_zh=zh, name_en=en))
+            for _code, zh, en, *_rest in DEFAULT_ROLES
+        ),
     )
+
+
+@bp.post("/catalogue/defaults")
+@catalogue_editor_required
+def catalogue_defaults() -> Response:
+    """Add the default roles and skills that are missing (a new database has none)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    added = catalogue_admin.add_default_catalogue(current_user)
+    flash(
+        ngettext(
+            "%(num)d usual role or skill added.", "%(num)d usual roles and skills added.", added
+        )
+        if added
+        else gettext("The usual roles and skills are there already.")
+    )
+    return redirect(url_for("coordinator.catalogue"))
 
 
 def _role_page(form: RoleForm, role: Role | None, status: int = 200) -> tuple[str, int]:

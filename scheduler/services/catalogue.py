@@ -30,15 +30,23 @@ DEFAULT_ROLES = (
 
 def ensure_default_catalogue() -> None:
     """Create the default skills and roles that do not exist yet; never overwrite edits."""
+    add_missing_defaults()
+    db.session.commit()
+
+
+def add_missing_defaults() -> list[Skill | Role]:
+    """Add to the session the default skills and roles whose code is not taken yet (edited or
+    deleted ones are left as they are) and return them, uncommitted."""
     skills = {s.code: s for s in db.session.scalars(select(Skill))}
+    added: list[Skill | Role] = []
     for code, zh, en, qualification in DEFAULT_SKILLS:
         if code not in skills:
             skills[code] = Skill(code=code, name_zh=zh, name_en=en, is_qualification=qualification)
-            db.session.add(skills[code])
+            added.append(skills[code])
     existing_roles = set(db.session.scalars(select(Role.code)))
     for order, (code, zh, en, skill, training, lead) in enumerate(DEFAULT_ROLES):
         if code not in existing_roles:
-            db.session.add(
+            added.append(
                 Role(
                     code=code,
                     name_zh=zh,
@@ -49,4 +57,5 @@ def ensure_default_catalogue() -> None:
                     sort_order=order,
                 )
             )
-    db.session.commit()
+    db.session.add_all(added)
+    return added

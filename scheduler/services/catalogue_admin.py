@@ -18,6 +18,7 @@ from scheduler.extensions import db, rowcount
 from scheduler.i18n import lazy_gettext as _l
 from scheduler.models import Demand, District, Role, Site, Skill, Volunteer, WorkUnit
 from scheduler.services import audit, scope
+from scheduler.services.catalogue import add_missing_defaults
 from scheduler.services.errors import ServiceError
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -172,6 +173,30 @@ def save_role(role: Role | None, data: RoleData, by: Any = None) -> Role:
     role.sort_order = data.sort_order
     _commit(_l("This code is already used."), "code", role, before, ROLE_FIELDS)
     return role
+
+
+def add_default_catalogue(by: Any) -> int:
+    """Add, as `by`, the default roles and skills that are missing: a new database has none,
+    and a site's staffing table has a row per role. Each one added is recorded in the audit
+    log; edited ones are left as they are. Returns how many were added (0 when
+    someone added them at the same moment)."""
+    _check_editor(by)
+    added = add_missing_defaults()
+    try:
+        db.session.flush()
+        for obj in added:
+            audit.record(
+                audit.CATALOGUE_SAVE,
+                object_type=_OBJECT_TYPES[type(obj)],
+                object_id=obj.id,
+                summary=_label(obj),
+                after=audit.snapshot(obj, ROLE_FIELDS if isinstance(obj, Role) else SKILL_FIELDS),
+            )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return 0
+    return len(added)
 
 
 def role_usage(role: Role) -> list[str]:
