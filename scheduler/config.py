@@ -46,6 +46,9 @@ class Config:
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1").lower() in ("1", "true")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not turn every login and registration into an error: the limits go on
+    # counting in each worker's memory until Redis answers again (Flask-Limiter retries it).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_REQUIRE_SHARED_STORAGE = False  # production: refuse per-process counters
     # How many reverse proxies stand in front of the app: X-Forwarded-For is believed only
     # for that many hops (0: the address of the connection is the client's).
