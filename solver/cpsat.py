@@ -28,9 +28,13 @@ The search has two phases sharing one time budget:
    count as one, see ``ELITE_SPACING``); one more kind of neighbourhood, "crossover", frees
    the people's days on which the incumbent and another kept roster differ (path relinking).
    When the incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum
-   of every kind and size of neighbourhood), the search goes on from the kept roster farthest
-   from it among those within ``RESTART_WITHIN`` of the best, with every kind back at its
-   first size and weight, and returns the best roster it held.
+   of every kind and size of neighbourhood) and leaves a post short, a "cover" step looks for
+   a roster that covers more, whatever it costs in the smaller weights: the whole model
+   without its objective, the weighted shortfall below the incumbent's, searched by local
+   search from the incumbent (``COVER_SHARE`` of the time limit); the search goes on from
+   that roster. Failing that, or with no post short, it goes on from the kept roster farthest
+   from the incumbent among those within ``RESTART_WITHIN`` of the best; either way with
+   every kind back at its first size and weight. It returns the best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -116,6 +120,8 @@ NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long
 # Not in deterministic mode: its lock-step rounds last as long as their longest sub-solve, so
 # the other workers would wait three budgets idle (Instance8, 60 s: 1847 instead of 1552).
 LONG_BUDGET_FACTOR = 4
+# Budget of a "cover" step (see _cover_model), as a share of the time limit.
+COVER_SHARE = 0.1
 # People freed over the whole horizon in a "union" neighbourhood.
 UNION_PEOPLE = 2
 # Kinds are drawn in proportion to a decaying average of how often they improved the roster.
@@ -310,22 +316,28 @@ class _Search:
         full: bool,
         first_only: bool = False,
         seed: int | None = None,
+        local_search: bool = False,
     ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
         solver = cp_model.CpSolver()
         self._parameters(solver, budget, full)
         if seed is not None:
             solver.parameters.random_seed = seed
         solver.parameters.stop_after_first_solution = first_only
-        callback = _Reporter(self, full=full)
+        # (a local-search call solves a model without the objective: nothing to report)
+        solver.parameters.use_ls_only = local_search
+        callback = _Reporter(self, full=full, report=not local_search)
         status = solver.solve(model, callback)
         return solver, status
 
-    def _adopt(self, solver: cp_model.CpSolver, *, ties: bool = False) -> bool:
+    def _adopt(self, solver: cp_model.CpSolver, *, ties: bool = False, worse: bool = False) -> bool:
         """Take the solver's roster if it beats the incumbent (or, with ``ties``, equals it:
-        moving across plateaus lets the neighbourhood search escape them)."""
+        moving across plateaus lets the neighbourhood search escape them; with ``worse``,
+        whatever its objective)."""
         objective = solver.objective_value
-        if self.best_values is not None and (
-            objective > self.best_objective or (objective == self.best_objective and not ties)
+        if (
+            not worse
+            and self.best_values is not None
+            and (objective > self.best_objective or (objective == self.best_objective and not ties))
         ):
             return False
         self._take(solver.response_proto.solution, objective)
@@ -582,6 +594,10 @@ class _Search:
         # budget used when the incumbent last improved (or the search restarted)
         progress = self.time_limit - self.remaining()
         restarts = 0
+        # the model of the next launch when it is a "cover" step (see _cover_model), and that
+        # step's budget
+        cover_next: cp_model.CpModel | None = None
+        cover_budget = max(COVER_SHARE * self.time_limit, budget)
 
         def restart() -> None:
             """Go on from another elite roster (see _Elite.farthest), with every kind of
@@ -602,8 +618,56 @@ class _Search:
             size.update(initial)
             success.update(dict.fromkeys(NEIGHBOURHOODS, 0.5))
 
+        def stalled() -> None:
+            """On a stall, look for a roster covering more (a "cover" step), else restart."""
+            nonlocal progress, cover_next
+            cover_next = self._cover_model()
+            if cover_next is None:
+                restart()
+                return
+            progress = self.time_limit - self.remaining()
+
+        def covered(solver: cp_model.CpSolver) -> bool:
+            """Go on from the cover step's roster (completed and scored with the full model,
+            whatever its objective), as after a restart."""
+            nonlocal progress, restarts
+            solution = solver.response_proto.solution
+            completed = self._complete(
+                self.ctx.model, {i: int(solution[i]) for i in self.x_indices}
+            )
+            if completed is None:
+                return False
+            before = self.best_objective
+            restarts += 1
+            progress = self.time_limit - self.remaining()
+            self._adopt(completed[0], worse=True)
+            elite.add(self.best_solution, self.best_objective)
+            size.update(initial)
+            success.update(dict.fromkeys(NEIGHBOURHOODS, 0.5))
+            log.debug(
+                "%6.2fs stalled at %s: cover step to %s",
+                self.elapsed(),
+                before,
+                self.best_objective,
+            )
+            return True
+
         def launch(pool: ThreadPoolExecutor) -> None:
+            nonlocal cover_next
             assert self.best_values is not None
+            if cover_next is not None:
+                job = pool.submit(
+                    self._run,
+                    cover_next,
+                    min(cover_budget, self.remaining()),
+                    full=False,
+                    first_only=True,
+                    seed=self.rng.randrange(1 << 30),
+                    local_search=True,
+                )
+                running[job] = ("cover", set(), restarts)
+                cover_next = None
+                return
             # Kinds that improved the roster lately are drawn more often (never below a floor).
             weights = [max(success[k], NEIGHBOURHOOD_FLOOR) for k in NEIGHBOURHOODS]
             if "weekends" in NEIGHBOURHOODS and not self._at_weekend_cap(
@@ -636,6 +700,16 @@ class _Search:
             nonlocal progress
             before = self.best_objective
             found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            if kind == "cover":
+                if not (found and launched == restarts and covered(solver)):
+                    log.debug(
+                        "%6.2fs no cover step from %s (%s)",
+                        self.elapsed(),
+                        self.best_objective,
+                        solver.status_name(status),
+                    )
+                    restart()
+                return cp_sat_seconds(solver.deterministic_time, model_items(self.ctx.model))
             # A sub-solve launched before a restart (on the wall clock) would undo it: its
             # roster is only kept in the pool, unless it beats every roster held.
             current = launched == restarts or (found and solver.objective_value < elite.best[0])
@@ -675,8 +749,10 @@ class _Search:
                 if (
                     self.time_limit - self.remaining() - progress > stall
                     and self.remaining() > stall
+                    and cover_next is None
+                    and "cover" not in {entry[0] for entry in running.values()}
                 ):
-                    restart()
+                    stalled()
                 if self.deterministic:
                     for _ in range(self.workers):
                         launch(pool)
@@ -696,6 +772,41 @@ class _Search:
         best = elite.best
         if best[0] < self.best_objective:
             self._take(best[3], best[0])
+
+    def _cover_model(self) -> cp_model.CpModel | None:
+        """The whole model without its objective and with the weighted shortfall below the
+        incumbent's, hinted with the incumbent (None when there is nothing to cover, or the
+        incumbent breaks a minimum).
+
+        On a plateau where one post more could be covered only by re-dealing most people's
+        runs, days off and weekends over the whole horizon (Instance5: the nearest better
+        roster differs from a stuck one in 11 of 16 people), no neighbourhood that one
+        sub-solve proves holds the move, and a whole-model search is steered by the smaller
+        weights (requests) towards the rosters it already has. Without the objective, local
+        search (feasibility jump, from the hint) finds such a roster within about a second;
+        the neighbourhood search then repairs what it costs in the smaller weights.
+        """
+        if not self.short or self.missing_minutes or self.ctx.elastic:
+            return None
+        objective = self.ctx.model.proto.objective
+        weights = dict(zip(objective.vars, objective.coeffs, strict=True))
+        under = [(var.index, weights.get(var.index, 0)) for var, _ in self.ctx.shortfall.values()]
+        under = [(index, weight) for index, weight in under if weight > 0]
+        current = sum(weight * self.best_solution[index] for index, weight in under)
+        if current <= 0:
+            return None
+        model = self.ctx.model.clone()
+        clear_hints(model)
+        # OR-Tools leaves CpModel.clear_objective unannotated (as clear_hints, solver.build)
+        model.clear_objective()  # type: ignore[no-untyped-call]
+        model.add(
+            sum(weight * model.get_int_var_from_proto_index(index) for index, weight in under)
+            <= current - 1
+        )
+        hint = model.proto.solution_hint
+        hint.vars.extend(range(len(self.best_solution)))
+        hint.values.extend(self.best_solution)
+        return model
 
     def _restricted(self, incumbent: dict[int, int], free: set[int]) -> cp_model.CpModel:
         """A copy of the model with every x outside ``free`` fixed to the incumbent's value.
@@ -1151,15 +1262,16 @@ class _Elite:
 class _Reporter(cp_model.CpSolverSolutionCallback):
     """Forwards every improving roster of any CP-SAT call to the search's progress hook."""
 
-    def __init__(self, search: _Search, *, full: bool) -> None:
+    def __init__(self, search: _Search, *, full: bool, report: bool = True) -> None:
         super().__init__()
         self.search = search
         # A sub-model's bound only bounds that neighbourhood, not the problem.
         self.full = full
+        self.report = report
 
     def on_solution_callback(self) -> None:
         search = self.search
-        if not any(self.value(var) for var in search.ctx.deficits):
+        if self.report and not any(self.value(var) for var in search.ctx.deficits):
             # (a roster breaking a minimum, in the elastic model, is not one to report)
             missing = sum(self.value(var) for var, _ in search.ctx.shortfall.values())
             bound = self.best_objective_bound if self.full else -math.inf

@@ -1,0 +1,82 @@
+"""The "cover" step of the neighbourhood search (solver.cpsat._Search._cover_model): on a
+stall, the whole model without its objective and with the weighted shortfall below the
+incumbent's, searched by local search from the incumbent."""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+from solver_factories import bare_rules, make_person, make_shift
+
+from solver import Problem, cpsat
+
+DAYS = 4
+
+
+def _search() -> cpsat._Search:
+    # one post a day; p0 may work every day, p1 only day 3
+    shifts = tuple(make_shift(n, "day", need=1) for n in range(DAYS))
+    people = (make_person("p0", shifts), make_person("p1", shifts[3:]))
+    problem = Problem(shifts, people, bare_rules(max_shifts_per_day=1))
+    return cpsat._Search(problem, 10.0, 1, 0, None, True)
+
+
+def _adopt(search: cpsat._Search, days: dict[str, set[int]]) -> None:
+    """Make the incumbent: each person works the given days."""
+    hint = {}
+    for index, (person_id, shift_id, _) in search.built.triples.items():
+        day = search.ctx.day_of(search.ctx.shifts[shift_id])
+        hint[index] = int(day in days.get(person_id, set()))
+    completed = search._complete(search.ctx.model, hint)
+    assert completed is not None
+    assert search._adopt(completed[0])
+
+
+def _short(search: cpsat._Search, solver: cp_model.CpSolver) -> int:
+    """Posts the roster of ``solver`` leaves short."""
+    solution = solver.response_proto.solution
+    return sum(solution[var.index] for var, _ in search.ctx.shortfall.values())
+
+
+def test_nothing_to_cover() -> None:
+    search = _search()
+    _adopt(search, {"p0": {0, 1, 2, 3}})
+    assert search.short == []
+    assert search._cover_model() is None
+
+
+def test_the_model_asks_for_more_cover_without_an_objective() -> None:
+    search = _search()
+    _adopt(search, {"p0": {0, 1}})
+    assert len(search.short) == 2
+    model = search._cover_model()
+    assert model is not None
+    assert not model.has_objective()
+    # hinted with the incumbent, every variable
+    assert len(model.proto.solution_hint.vars) == len(model.proto.variables)
+    # the search's own model is left as it was
+    assert search.ctx.model.has_objective()
+    assert len(model.proto.constraints) == len(search.ctx.model.proto.constraints) + 1
+
+
+def test_local_search_finds_a_roster_that_covers_more() -> None:
+    search = _search()
+    _adopt(search, {"p0": {0, 1}})
+    model = search._cover_model()
+    assert model is not None
+    solver, status = search._run(model, 2.0, full=False, first_only=True, local_search=True)
+    assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert _short(search, solver) < 2
+    # it reported nothing (its objective is not the problem's)
+    assert search.best_seen >= search.best_objective
+
+
+def test_the_last_short_post_is_covered() -> None:
+    # one post short, which p1 or p0 may take: the model asks for every post
+    search = _search()
+    _adopt(search, {"p0": {0, 1, 2}})
+    assert search.short == ["A-3-day"]
+    model = search._cover_model()
+    assert model is not None
+    solver, status = search._run(model, 2.0, full=False, first_only=True, local_search=True)
+    assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert _short(search, solver) == 0
