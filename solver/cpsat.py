@@ -329,15 +329,12 @@ class _Search:
         status = solver.solve(model, callback)
         return solver, status
 
-    def _adopt(self, solver: cp_model.CpSolver, *, ties: bool = False, worse: bool = False) -> bool:
+    def _adopt(self, solver: cp_model.CpSolver, *, ties: bool = False) -> bool:
         """Take the solver's roster if it beats the incumbent (or, with ``ties``, equals it:
-        moving across plateaus lets the neighbourhood search escape them; with ``worse``,
-        whatever its objective)."""
+        moving across plateaus lets the neighbourhood search escape them)."""
         objective = solver.objective_value
-        if (
-            not worse
-            and self.best_values is not None
-            and (objective > self.best_objective or (objective == self.best_objective and not ties))
+        if self.best_values is not None and (
+            objective > self.best_objective or (objective == self.best_objective and not ties)
         ):
             return False
         self._take(solver.response_proto.solution, objective)
@@ -602,7 +599,7 @@ class _Search:
         def restart() -> None:
             """Go on from another elite roster (see _Elite.farthest), with every kind of
             neighbourhood back at its first size and weight."""
-            nonlocal progress, restarts
+            nonlocal progress
             progress = self.time_limit - self.remaining()
             target = elite.farthest(self.best_solution, RESTART_WITHIN)
             if target is None:
@@ -613,8 +610,15 @@ class _Search:
                 self.best_objective,
                 target[0],
             )
+            go_on_from(target[3], target[0])
+
+        def go_on_from(solution: Sequence[int], objective: float) -> None:
+            """Make `solution` the incumbent, whatever its objective (the elite pool keeps the
+            best), with every kind of neighbourhood back at its first size and weight."""
+            nonlocal progress, restarts
             restarts += 1
-            self._take(target[3], target[0])
+            progress = self.time_limit - self.remaining()
+            self._take(solution, objective)
             size.update(initial)
             success.update(dict.fromkeys(NEIGHBOURHOODS, 0.5))
 
@@ -630,7 +634,6 @@ class _Search:
         def covered(solver: cp_model.CpSolver) -> bool:
             """Go on from the cover step's roster (completed and scored with the full model,
             whatever its objective), as after a restart."""
-            nonlocal progress, restarts
             solution = solver.response_proto.solution
             completed = self._complete(
                 self.ctx.model, {i: int(solution[i]) for i in self.x_indices}
@@ -638,12 +641,9 @@ class _Search:
             if completed is None:
                 return False
             before = self.best_objective
-            restarts += 1
-            progress = self.time_limit - self.remaining()
-            self._adopt(completed[0], worse=True)
+            full = completed[0]
+            go_on_from(full.response_proto.solution, full.objective_value)
             elite.add(self.best_solution, self.best_objective)
-            size.update(initial)
-            success.update(dict.fromkeys(NEIGHBOURHOODS, 0.5))
             log.debug(
                 "%6.2fs stalled at %s: cover step to %s",
                 self.elapsed(),
