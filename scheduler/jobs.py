@@ -119,12 +119,12 @@ def _run_in_app(app: Flask, run_id: int) -> None:
             db.session.remove()
 
 
-def queue_for(app: Flask) -> Any:
-    """The RQ queue solve runs go to (REDIS_URL, JOBS_QUEUE)."""
+def queue_for(app: Flask, connection: Any = None) -> Any:
+    """The RQ queue solve runs go to (REDIS_URL, JOBS_QUEUE), on `connection` when given."""
     from redis import Redis
     from rq import Queue
 
-    connection = Redis.from_url(app.config["REDIS_URL"])
+    connection = connection or Redis.from_url(app.config["REDIS_URL"])
     return Queue(app.config.get("JOBS_QUEUE", DEFAULT_QUEUE), connection=connection)
 
 

@@ -124,12 +124,12 @@ def start_delivery_thread(app: Flask, *, force: bool = False) -> threading.Threa
     return thread
 
 
-def notify_queue_for(app: Flask) -> Any:
-    """The RQ queue delivery jobs run on (REDIS_URL)."""
+def notify_queue_for(app: Flask, connection: Any = None) -> Any:
+    """The RQ queue delivery jobs run on (REDIS_URL), on `connection` when given."""
     from redis import Redis
     from rq import Queue
 
-    return Queue(NOTIFY_QUEUE, connection=Redis.from_url(app.config["REDIS_URL"]))
+    return Queue(NOTIFY_QUEUE, connection=connection or Redis.from_url(app.config["REDIS_URL"]))
 
 
 def _schedule_next(app: Flask, queue: Any, delay: float) -> None:

@@ -33,6 +33,7 @@ from scheduler.services.catalogue import ensure_default_catalogue
 from tests.fixtures.app import TEST_CLOCK_START, build_app
 from tests.fixtures.auth import PASSWORD, login
 from tests.fixtures.database import POSTGRES_URL, postgres_schema_url
+from tests.fixtures.redis_server import RedisServer, running_redis
 from tests.fixtures.translations import compile_catalogs
 
 
@@ -95,6 +96,13 @@ def any_db_app(
     app = app_factory(url)
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def redis_server(tmp_path: Any) -> Iterator[RedisServer]:
+    """A real redis-server of the test's own (see tests.fixtures.redis_server.running_redis)."""
+    with running_redis(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

@@ -5,19 +5,14 @@ lost, duplicated or refused."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures.redis_server import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_web_benchmark_runs_on_a_tiny_load(tmp_path: Path) -> None:

@@ -9,8 +9,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
-import subprocess
 import threading
 import time
 import urllib.parse
@@ -18,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +37,7 @@ from scheduler.services.senders import (
     channel_configured,
     sender_from_config,
 )
+from tests.fixtures.redis_server import RedisServer
 from tests.fixtures.rosters import publish_roster
 
 SECRET = "webhook-shared-secret"
@@ -784,55 +782,14 @@ def test_the_thread_starts_only_in_the_process_flask_run_serves_from(
             assert _under_flask_run(app) is expected, (name, reload, main)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        from redis import Redis
-
-        client = Redis(port=port)
-        for _ in range(50):
-            try:
-                client.ping()
-                break
-            except Exception:
-                time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(5)
-
-
 def test_the_rq_worker_runs_a_chain_of_delivery_jobs(
-    app: Flask, webhook: Endpoint, make_volunteer: Callable[..., User], redis_url: str
+    app: Flask, webhook: Endpoint, make_volunteer: Callable[..., User], redis_server: RedisServer
 ) -> None:
     from rq import SimpleWorker
 
     from scheduler.sending import ensure_delivery_chain, notify_queue_for
 
-    app.config["REDIS_URL"] = redis_url
+    app.config["REDIS_URL"] = redis_server.url
     queue_for([make_volunteer()])
     queue = notify_queue_for(app)
     assert ensure_delivery_chain(app, queue) is True

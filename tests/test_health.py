@@ -1,7 +1,11 @@
+from collections.abc import Callable
+
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.fixtures.app import build_app
+from tests.fixtures.redis_server import RedisServer
 
 
 def test_healthz_reports_database_ok(client: FlaskClient) -> None:
@@ -17,6 +21,57 @@ def test_healthz_is_503_with_reason_when_database_unreachable() -> None:
     body = response.get_json()
     assert body["status"] == "error"
     assert body["database"].startswith("unreachable")
+
+
+def test_healthz_reports_redis_and_the_workers_of_each_queue(
+    app_factory: Callable[..., Flask], redis_server: RedisServer
+) -> None:
+    """With REDIS_URL, runs and messages need Redis and a worker on each queue: without one
+    the site still serves (200) but says it is degraded and why."""
+    from redis import Redis
+    from rq import Worker
+
+    from scheduler.jobs import queue_for
+    from scheduler.sending import notify_queue_for
+
+    app = app_factory(REDIS_URL=redis_server.url)
+    client = app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "degraded",
+        "database": "ok",
+        "redis": "ok",
+        "workers": {"solve": 0, "notify": 0},
+    }
+
+    connection = Redis.from_url(redis_server.url)
+    notify_only = Worker([notify_queue_for(app, connection)], connection=connection)
+    notify_only.register_birth()
+    assert client.get("/healthz").get_json()["workers"] == {"solve": 0, "notify": 1}
+    assert client.get("/healthz").get_json()["status"] == "degraded"
+
+    both = Worker(
+        [queue_for(app, connection), notify_queue_for(app, connection)], connection=connection
+    )
+    both.register_birth()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "workers": {"solve": 1, "notify": 2},
+    }
+
+    redis_server.stop()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "degraded",
+        "database": "ok",
+        "redis": "unreachable: ConnectionError",
+    }
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch) -> None:

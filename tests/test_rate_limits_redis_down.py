@@ -4,61 +4,23 @@ memory until Redis is back. Against a real redis-server started on a free port h
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 import redis
 from flask import Flask
 
 from scheduler.models import User
 from tests.fixtures.auth import PASSWORD
+from tests.fixtures.redis_server import RedisServer
 from tests.test_auth import registration_form
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def redis_server() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.05)
-    yield server, port
-    if server.poll() is None:
-        server.kill()
-    server.wait()
 
 
 def test_logins_and_registrations_go_on_when_redis_goes_down(
     app_factory: Callable[..., Flask],
     make_volunteer: Callable[..., User],
-    redis_server: tuple[subprocess.Popen[bytes], int],
+    redis_server: RedisServer,
 ) -> None:
-    server, port = redis_server
+    port = redis_server.port
     app = app_factory(
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0",
@@ -71,8 +33,7 @@ def test_logins_and_registrations_go_on_when_redis_goes_down(
         assert app.test_client().post("/login", data=wrong).status_code == 422
         assert redis.Redis(port=port).keys(), "the failure was counted in Redis"
 
-        server.terminate()
-        server.wait()
+        redis_server.stop()
 
         # Redis is gone: a registration and a colleague's login work as usual ...
         registered = app.test_client().post(

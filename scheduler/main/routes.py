@@ -15,11 +15,11 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from scheduler.extensions import csrf, db, limiter
 from scheduler.forms import EmptyForm
+from scheduler.health import health
 from scheduler.main import bp
 from scheduler.models import LIAISON
 from scheduler.services.registration import safe_next
@@ -40,12 +40,8 @@ def index() -> Response | str:
 @limiter.exempt
 @csrf.exempt
 def healthz() -> tuple[Response, int]:
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means the database is not usable
-        db.session.rollback()
-        return jsonify(status="error", database=f"unreachable: {type(exc).__name__}"), 503
-    return jsonify(status="ok", database="ok"), 200
+    report, status = health(current_app)
+    return jsonify(report), status
 
 
 @bp.post("/language")
