@@ -124,15 +124,20 @@ NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long
 LONG_BUDGET_FACTOR = 4
 # Budget of a "cover" step (see _cover_model), as a share of the time limit, spent in attempts
 # of one sub-solve budget each, from the incumbent with a fresh seed: local search finds a
-# roster covering more within a fraction of a budget or, from that seed, hardly ever
-# (Instance8's stall at 1563: 2 seeds of 5 found one in 0.13-0.27 deterministic seconds, the
-# other 3 nothing in 2.7, a whole budget of 6 s; one 6 s attempt found nothing in every
-# stall of 4 runs). In deterministic mode a cover round is one attempt per worker, so no worker
-# waits on a longer one (one 6 s attempt beside 1.2 s sub-solves: Instance8 at 60 s, 1563 and
-# 1652 instead of 1449 and 1544).
+# roster covering more within a fraction of a budget or, from that seed, hardly ever (the
+# cover models of deterministic Instance8's stalls at 1563 and 1652: 1 seed of 5 and 1 of 8
+# found one, in 0.13 and 0.23 deterministic seconds; the others nothing in 2.7, a whole 6 s
+# budget, nor one seed in 8.1; the single 6 s attempt found nothing in any of the 5 stalls
+# of Instance8's four runs). In deterministic mode a cover round is one attempt per worker,
+# so no worker waits on a longer one (one 6 s attempt beside 1.2 s sub-solves: Instance8 at
+# 60 s, 1563 and 1652 instead of 1449 and 1544; with the attempts 1455 and 1644, Instance5
+# and 7 seeds 0-3 mean gap 7.52 % -> 5.40 % and 3.88 % -> 2.63 %).
 COVER_SHARE = 0.1
 # While the sub-solves repair a cover step's roster, they may not give its cover back (their
-# models ask for its weighted shortfall at most) until the incumbent stalls again.
+# models ask for its weighted shortfall at most) until the incumbent stalls again; then one
+# stall window without the guard, before the next cover step or restart (deterministic
+# Instance5 at 60 s, seeds 0-3: mean gap 7.13 % without the guard, 5.40 % with it, 7.48 %
+# going on to the next cover step at once; Instance8 unchanged).
 GUARD_COVER = True
 # People freed over the whole horizon in a "union" neighbourhood.
 UNION_PEOPLE = 2
