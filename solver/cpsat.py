@@ -31,10 +31,12 @@ The search has two phases sharing one time budget:
    of every kind and size of neighbourhood) and leaves a post short, a "cover" step looks for
    a roster that covers more, whatever it costs in the smaller weights: the whole model
    without its objective, the weighted shortfall below the incumbent's, searched by local
-   search from the incumbent (``COVER_SHARE`` of the time limit); the search goes on from
-   that roster. Failing that, or with no post short, it goes on from the kept roster farthest
-   from the incumbent among those within ``RESTART_WITHIN`` of the best; either way with
-   every kind back at its first size and weight. It returns the best roster it held.
+   search from the incumbent in short attempts with fresh seeds (``COVER_SHARE`` of the time
+   limit in all; in deterministic mode one per worker of a round); the search goes on from
+   that roster, its sub-solves keeping its cover until they stall (``GUARD_COVER``). Failing
+   that, or with no post short, it goes on from the kept roster farthest from the incumbent
+   among those within ``RESTART_WITHIN`` of the best; either way with every kind back at its
+   first size and weight. It returns the best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -120,8 +122,23 @@ NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long
 # Not in deterministic mode: its lock-step rounds last as long as their longest sub-solve, so
 # the other workers would wait three budgets idle (Instance8, 60 s: 1847 instead of 1552).
 LONG_BUDGET_FACTOR = 4
-# Budget of a "cover" step (see _cover_model), as a share of the time limit.
+# Budget of a "cover" step (see _cover_model), as a share of the time limit, spent in attempts
+# of one sub-solve budget each, from the incumbent with a fresh seed: local search finds a
+# roster covering more within a fraction of a budget or, from that seed, hardly ever (the
+# cover models of deterministic Instance8's stalls at 1563 and 1652: 1 seed of 5 and 1 of 8
+# found one, in 0.13 and 0.23 deterministic seconds; the others nothing in 2.7, a whole 6 s
+# budget, nor one seed in 8.1; the single 6 s attempt found nothing in any of the 5 stalls
+# of Instance8's four runs). In deterministic mode a cover round is one attempt per worker,
+# so no worker waits on a longer one (one 6 s attempt beside 1.2 s sub-solves: Instance8 at
+# 60 s, 1563 and 1652 instead of 1449 and 1544; with the attempts 1455 and 1644, Instance5
+# and 7 seeds 0-3 mean gap 7.52 % -> 5.40 % and 3.88 % -> 2.63 %).
 COVER_SHARE = 0.1
+# While the sub-solves repair a cover step's roster, they may not give its cover back (their
+# models ask for its weighted shortfall at most) until the incumbent stalls again; then one
+# stall window without the guard, before the next cover step or restart (deterministic
+# Instance5 at 60 s, seeds 0-3: mean gap 7.13 % without the guard, 5.40 % with it, 7.48 %
+# going on to the next cover step at once; Instance8 unchanged).
+GUARD_COVER = True
 # People freed over the whole horizon in a "union" neighbourhood.
 UNION_PEOPLE = 2
 # Kinds are drawn in proportion to a decaying average of how often they improved the roster.
@@ -591,10 +608,17 @@ class _Search:
         # budget used when the incumbent last improved (or the search restarted)
         progress = self.time_limit - self.remaining()
         restarts = 0
-        # the model of the next launch when it is a "cover" step (see _cover_model), and that
-        # step's budget
-        cover_next: cp_model.CpModel | None = None
-        cover_budget = max(COVER_SHARE * self.time_limit, budget)
+        # the model of the "cover" step under way (see _cover_model), and the attempts it has
+        # left: COVER_SHARE of the time limit in sub-solve budgets, in deterministic mode
+        # whole rounds of them
+        cover: cp_model.CpModel | None = None
+        cover_left = 0
+        attempts = max(1, round(COVER_SHARE * self.time_limit / budget))
+        if self.deterministic:
+            attempts = -(-attempts // self.workers) * self.workers
+        # the weighted shortfall the sub-solves may not exceed while they repair a cover
+        # step's roster (see GUARD_COVER), None when they may
+        guard: int | None = None
 
         def restart() -> None:
             """Go on from another elite roster (see _Elite.farthest), with every kind of
@@ -615,8 +639,9 @@ class _Search:
         def go_on_from(solution: Sequence[int], objective: float) -> None:
             """Make `solution` the incumbent, whatever its objective (the elite pool keeps the
             best), with every kind of neighbourhood back at its first size and weight."""
-            nonlocal progress, restarts
+            nonlocal progress, restarts, guard
             restarts += 1
+            guard = None
             progress = self.time_limit - self.remaining()
             self._take(solution, objective)
             size.update(initial)
@@ -624,16 +649,24 @@ class _Search:
 
         def stalled() -> None:
             """On a stall, look for a roster covering more (a "cover" step), else restart."""
-            nonlocal progress, cover_next
-            cover_next = self._cover_model()
-            if cover_next is None:
+            nonlocal progress, cover, cover_left, guard
+            if guard is not None:
+                # the repair of a cover step's roster stalled: go on without the guard first
+                log.debug("%6.2fs stalled at %s: guard lifted", self.elapsed(), self.best_objective)
+                guard = None
+                progress = self.time_limit - self.remaining()
+                return
+            cover = self._cover_model()
+            if cover is None:
                 restart()
                 return
+            cover_left = attempts
             progress = self.time_limit - self.remaining()
 
         def covered(solver: cp_model.CpSolver) -> bool:
             """Go on from the cover step's roster (completed and scored with the full model,
             whatever its objective), as after a restart."""
+            nonlocal guard
             solution = solver.response_proto.solution
             completed = self._complete(
                 self.ctx.model, {i: int(solution[i]) for i in self.x_indices}
@@ -644,6 +677,8 @@ class _Search:
             full = completed[0]
             go_on_from(full.response_proto.solution, full.objective_value)
             elite.add(self.best_solution, self.best_objective)
+            if GUARD_COVER:
+                guard = self._shortfall(self.best_solution)
             log.debug(
                 "%6.2fs stalled at %s: cover step to %s",
                 self.elapsed(),
@@ -653,20 +688,26 @@ class _Search:
             return True
 
         def launch(pool: ThreadPoolExecutor) -> None:
-            nonlocal cover_next
+            nonlocal cover_left, guard
             assert self.best_values is not None
-            if cover_next is not None:
+            # A cover step is a series of attempts of one sub-solve budget each, from the
+            # same roster with a fresh seed (local search finds a roster within a fraction of
+            # a budget or, from that seed, not at all: see COVER_SHARE). In deterministic mode
+            # every worker of a round takes one, so that no worker waits idle on another's;
+            # on the wall clock one worker at a time, the others go on with the search.
+            attempting = "cover" in {entry[0] for entry in running.values()}
+            if cover is not None and cover_left > 0 and (self.deterministic or not attempting):
+                cover_left -= 1
                 job = pool.submit(
                     self._run,
-                    cover_next,
-                    min(cover_budget, self.remaining()),
+                    cover,
+                    min(budget, self.remaining()),
                     full=False,
                     first_only=True,
                     seed=self.rng.randrange(1 << 30),
                     local_search=True,
                 )
                 running[job] = ("cover", set(), restarts)
-                cover_next = None
                 return
             # Kinds that improved the roster lately are drawn more often (never below a floor).
             weights = [max(success[k], NEIGHBOURHOOD_FLOOR) for k in NEIGHBOURHOODS]
@@ -685,6 +726,10 @@ class _Search:
             if free is None:
                 free = self._pick(kind, size[kind], people, horizon, by_person, by_day, fillers)
             model = self._restricted(self.best_values, free)
+            if guard is not None and self._shortfall(self.best_solution) > guard:
+                guard = None  # (a roster better than any held, found before the cover step)
+            if guard is not None:
+                self._cap_shortfall(model, guard)
             # A fresh seed per sub-solve: the same neighbourhood is searched differently.
             seed = self.rng.randrange(1 << 30)
             long = kind in ("long", "weekends") and not self.deterministic
@@ -697,17 +742,24 @@ class _Search:
         def finish(job: Future[tuple[cp_model.CpSolver, cp_model.CpSolverStatus]]) -> float:
             kind, free, launched = running.pop(job)
             solver, status = job.result()
-            nonlocal progress
+            nonlocal progress, cover
             before = self.best_objective
             found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
             if kind == "cover":
-                if not (found and launched == restarts and covered(solver)):
+                if cover is not None and found and launched == restarts and covered(solver):
+                    cover = None  # (the other attempts of the step are left unused)
+                elif (
+                    cover is not None
+                    and cover_left <= 0
+                    and "cover" not in {entry[0] for entry in running.values()}
+                ):
                     log.debug(
                         "%6.2fs no cover step from %s (%s)",
                         self.elapsed(),
                         self.best_objective,
                         solver.status_name(status),
                     )
+                    cover = None
                     restart()
                 return cp_sat_seconds(solver.deterministic_time, model_items(self.ctx.model))
             # A sub-solve launched before a restart (on the wall clock) would undo it: its
@@ -749,7 +801,7 @@ class _Search:
                 if (
                     self.time_limit - self.remaining() - progress > stall
                     and self.remaining() > stall
-                    and cover_next is None
+                    and cover is None
                     and "cover" not in {entry[0] for entry in running.values()}
                 ):
                     stalled()
@@ -788,25 +840,40 @@ class _Search:
         """
         if not self.short or self.missing_minutes or self.ctx.elastic:
             return None
-        objective = self.ctx.model.proto.objective
-        weights = dict(zip(objective.vars, objective.coeffs, strict=True))
-        under = [(var.index, weights.get(var.index, 0)) for var, _ in self.ctx.shortfall.values()]
-        under = [(index, weight) for index, weight in under if weight > 0]
-        current = sum(weight * self.best_solution[index] for index, weight in under)
+        current = self._shortfall(self.best_solution)
         if current <= 0:
             return None
         model = self.ctx.model.clone()
         clear_hints(model)
         # OR-Tools leaves CpModel.clear_objective unannotated (as clear_hints, solver.build)
         model.clear_objective()  # type: ignore[no-untyped-call]
-        model.add(
-            sum(weight * model.get_int_var_from_proto_index(index) for index, weight in under)
-            <= current - 1
-        )
+        self._cap_shortfall(model, current - 1)
         hint = model.proto.solution_hint
         hint.vars.extend(range(len(self.best_solution)))
         hint.values.extend(self.best_solution)
         return model
+
+    def _under_weights(self) -> list[tuple[int, int]]:
+        """(model index, objective weight) of each shortfall variable the objective weighs."""
+        objective = self.ctx.model.proto.objective
+        weights = dict(zip(objective.vars, objective.coeffs, strict=True))
+        under = [(var.index, weights.get(var.index, 0)) for var, _ in self.ctx.shortfall.values()]
+        return [(index, weight) for index, weight in under if weight > 0]
+
+    def _shortfall(self, solution: Sequence[int]) -> int:
+        """The weighted shortfall of ``solution`` (a value per model variable)."""
+        return sum(weight * solution[index] for index, weight in self._under_weights())
+
+    def _cap_shortfall(self, model: cp_model.CpModel, most: int) -> None:
+        """Ask ``model`` (a copy of the whole model) for a weighted shortfall of at most
+        ``most``."""
+        model.add(
+            sum(
+                weight * model.get_int_var_from_proto_index(index)
+                for index, weight in self._under_weights()
+            )
+            <= most
+        )
 
     def _restricted(self, incumbent: dict[int, int], free: set[int]) -> cp_model.CpModel:
         """A copy of the model with every x outside ``free`` fixed to the incumbent's value.
