@@ -36,7 +36,13 @@ The search has two phases sharing one time budget:
    that roster, its sub-solves keeping its cover until they stall (``GUARD_COVER``). Failing
    that, or with no post short, it goes on from the kept roster farthest from the incumbent
    among those within ``RESTART_WITHIN`` of the best; either way with every kind back at its
-   first size and weight. It returns the best roster it held.
+   first size and weight. When even that leaves the best roster held unimproved for
+   ``LINE_STALLS`` stall windows (every roster of the search descends from one first roster,
+   in one basin), a second line of search starts from the first roster with a pool of its
+   own, and when it stalls too (or the time runs short) the two lines are relinked: one
+   sub-solve frees the cells where their best rosters differ, and the search goes on from
+   the best with both pools (a later stall may start another second line). It returns the
+   best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -159,6 +165,20 @@ RESTART_WITHIN = 0.01
 # (at least two: one person moved to another shift) replaces it only when it is better, so
 # that walking across a plateau does not fill the pool with near-copies of one roster.
 ELITE_SPACING = 0.01
+# When the best roster of the search has not improved for LINE_STALLS stall windows (the
+# cover step and a restart tried), a second line of search starts from the first roster with a
+# pool of its own, and when it stalls too (one window) the two lines are relinked: one
+# sub-solve freeing only the cells where their best rosters differ (see _neighbourhood_search).
+# The rosters of one line all descend from one first roster and share its basin (Instance8: the
+# nearest better roster than a stuck one differs in 20 of 30 people), while relinking the
+# rosters of two independent runs found one better than both in 1-3 s. Only on a stall: split
+# from the start, each line got a third of the time and the relink did not win back what that
+# cost (deterministic 60 s, Instance8 seeds 0-3: mean 1653 instead of 1548).
+LINE_STALLS = 2
+# A second line starts only with at least this many stall windows left to climb in.
+LINE_WINDOWS = 3
+# Budget of the relinking sub-solve, in sub-solve budgets.
+RELINK_BUDGETS = 3
 # Rough number of free variables the first neighbourhoods aim at.
 NEIGHBOURHOOD_VARIABLES = 800
 LARGE_MODEL_VARIABLES = 50_000
@@ -619,6 +639,16 @@ class _Search:
         # the weighted shortfall the sub-solves may not exceed while they repair a cover
         # step's roster (see GUARD_COVER), None when they may
         guard: int | None = None
+        # Two lines of search (see LINE_STALLS): the first roster, where a second line starts;
+        # which line runs (0: the first, 1: the second) and the budget used when its pool's
+        # best roster last improved.
+        origin = (array("q", self.best_solution), self.best_objective)
+        line = 0
+        line_best = elite.best[0]
+        line_progress = progress
+        # the second line is relinked at the latest with this much budget left
+        relink_by = stall + RELINK_BUDGETS * budget
+        line_a: _Elite | None = None
 
         def restart() -> None:
             """Go on from another elite roster (see _Elite.farthest), with every kind of
@@ -796,8 +826,71 @@ class _Search:
             # (each sub-model is a copy of the whole model, its size)
             return cp_sat_seconds(solver.deterministic_time, model_items(self.ctx.model))
 
+        def second_line() -> None:
+            """Keep line A's pool aside and start line B from the first roster."""
+            nonlocal elite, line_a, cover
+            log.debug(
+                "%6.2fs line A at %s: line B from %s", self.elapsed(), elite.best[0], origin[1]
+            )
+            line_a = elite
+            elite = _Elite(self.x_indices, elite.size, elite.spacing)
+            cover = None
+            go_on_from(origin[0], origin[1])
+            elite.add(self.best_solution, self.best_objective)
+
+        def relink() -> float:
+            """One sub-solve on the cells where the two lines' best rosters differ, from the
+            better of them; both pools merged. Returns the budget it used."""
+            nonlocal elite
+            assert line_a is not None
+            first, second = sorted([line_a.best, elite.best], key=lambda entry: entry[0])
+            for entry in elite.entries:
+                line_a.add(entry[3], entry[0])
+            elite = line_a
+            go_on_from(first[3], first[0])
+            if first[2] == second[2]:
+                return 0.0
+            assert self.best_values is not None
+            free = self._differing_cells(first[3], second[3], by_day)
+            model = self._restricted(self.best_values, free)
+            solver, status = self._run(
+                model,
+                min(RELINK_BUDGETS * budget, self.remaining()),
+                full=False,
+                seed=self.rng.randrange(1 << 30),
+            )
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and self._adopt(solver, ties=True):
+                elite.add(self.best_solution, self.best_objective)
+            log.debug(
+                "%6.2fs relink %s and %s, free %d: %s",
+                self.elapsed(),
+                first[0],
+                second[0],
+                len(free),
+                self.best_objective,
+            )
+            return cp_sat_seconds(solver.deterministic_time, model_items(self.ctx.model))
+
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             while self.remaining() > 0.2 and self.bound < elite.best[0] - 1e-6 and not self.stop():
+                used = self.time_limit - self.remaining()
+                if elite.best[0] < line_best:
+                    line_best, line_progress = elite.best[0], used
+                if (
+                    line == 0
+                    and used - line_progress > LINE_STALLS * stall
+                    and self.remaining() > LINE_WINDOWS * stall
+                ) or (line == 1 and (used - line_progress > stall or self.remaining() < relink_by)):
+                    # (on the wall clock, the sub-solves under way finish on their line first)
+                    for job in list(running):
+                        finish(job)
+                    if line == 0:
+                        second_line()
+                    else:
+                        self.spent_deterministic += relink()
+                    line = 1 - line
+                    line_best, line_progress = elite.best[0], self.time_limit - self.remaining()
+                    continue
                 if (
                     self.time_limit - self.remaining() - progress > stall
                     and self.remaining() > stall
@@ -821,6 +914,9 @@ class _Search:
                     finish(job)
             for job in list(running):
                 finish(job)
+        if line == 1 and line_a is not None:  # stopped on line B: line A's rosters count too
+            for entry in line_a.entries:
+                elite.add(entry[3], entry[0])
         best = elite.best
         if best[0] < self.best_objective:
             self._take(best[3], best[0])
@@ -1177,6 +1273,19 @@ class _Search:
                 break
             free.update(i for i in by_day[day] if triples[i][0] in cells[day])
         return free
+
+    def _differing_cells(
+        self, first: Sequence[int], second: Sequence[int], by_day: dict[int, list[int]]
+    ) -> set[int]:
+        """The roster variables of every cell (a person's shifts of one day) on which two
+        rosters (a value per model variable) differ."""
+        triples = self.built.triples
+        cells: dict[int, set[str]] = defaultdict(set)
+        for index in self.x_indices:
+            if first[index] != second[index]:
+                person_id, shift_id, _ = triples[index]
+                cells[self.ctx.day_of(self.ctx.shifts[shift_id])].add(person_id)
+        return {i for day, who in cells.items() for i in by_day[day] if triples[i][0] in who}
 
     # -- results ----------------------------------------------------------------------------
 
