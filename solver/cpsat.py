@@ -1256,14 +1256,8 @@ class _Search:
         others = [entry for entry in elite.entries if entry[2] != key]
         if not others:
             return None
-        guide = rng.choice(others)[2]
+        cells = self._cells_differing(self.best_solution, rng.choice(others)[3])
         triples = self.built.triples
-        # day -> people whose shifts that day differ
-        cells: dict[int, set[str]] = defaultdict(set)
-        for j, (mine, theirs) in enumerate(zip(key, guide, strict=True)):
-            if mine != theirs:
-                person_id, shift_id, _ = triples[self.x_indices[j]]
-                cells[self.ctx.day_of(self.ctx.shifts[shift_id])].add(person_id)
         days = sorted(cells)
         limit = max(2, round(fraction * len(self.x_indices)))
         first = rng.randrange(len(days))
@@ -1274,17 +1268,23 @@ class _Search:
             free.update(i for i in by_day[day] if triples[i][0] in cells[day])
         return free
 
-    def _differing_cells(
-        self, first: Sequence[int], second: Sequence[int], by_day: dict[int, list[int]]
-    ) -> set[int]:
-        """The roster variables of every cell (a person's shifts of one day) on which two
-        rosters (a value per model variable) differ."""
+    def _cells_differing(self, first: Sequence[int], second: Sequence[int]) -> dict[int, set[str]]:
+        """The cells (a person's shifts of one day) on which two rosters (a value per model
+        variable) differ: the people of each day."""
         triples = self.built.triples
         cells: dict[int, set[str]] = defaultdict(set)
         for index in self.x_indices:
             if first[index] != second[index]:
                 person_id, shift_id, _ = triples[index]
                 cells[self.ctx.day_of(self.ctx.shifts[shift_id])].add(person_id)
+        return cells
+
+    def _differing_cells(
+        self, first: Sequence[int], second: Sequence[int], by_day: dict[int, list[int]]
+    ) -> set[int]:
+        """The roster variables of every cell on which two rosters differ."""
+        triples = self.built.triples
+        cells = self._cells_differing(first, second)
         return {i for day, who in cells.items() for i in by_day[day] if triples[i][0] in who}
 
     # -- results ----------------------------------------------------------------------------
