@@ -101,3 +101,15 @@ def posts_filled(problem: Problem, assignments) -> int:  # type: ignore[no-untyp
     """Head count filled, as the independent checker counts it."""
     posts = sum(d.min for s in problem.shifts for d in s.demands)
     return posts - sum(check(problem, assignments).unfilled.values())
+
+
+def adopt_days(search, days: dict[str, set[int]]) -> None:  # type: ignore[no-untyped-def]
+    """Make the incumbent of a ``solver.cpsat._Search``: each person works every shift of the
+    given days (numbered from the first), completed and scored with the full model."""
+    hint = {}
+    for index, (person_id, shift_id, _) in search.built.triples.items():
+        number = search.ctx.day_of(search.ctx.shifts[shift_id])
+        hint[index] = int(number in days.get(person_id, set()))
+    completed = search._complete(search.ctx.model, hint)
+    assert completed is not None
+    assert search._adopt(completed[0])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from ortools.sat.python import cp_model
-from solver_factories import bare_rules, make_person, make_shift
+from solver_factories import adopt_days, bare_rules, make_person, make_shift
 
 import solver.budget as budget_module
 import solver.cpsat as cpsat
@@ -36,28 +36,17 @@ def _search() -> cpsat._Search:
     return cpsat._Search(problem, 10.0, 1, 0, None, True)
 
 
-def _adopt(search: cpsat._Search, days: dict[str, set[int]]) -> None:
-    """Make the incumbent: each person works the given days."""
-    hint = {}
-    for index, (person_id, shift_id, _) in search.built.triples.items():
-        day = search.ctx.day_of(search.ctx.shifts[shift_id])
-        hint[index] = int(day in days.get(person_id, set()))
-    completed = search._complete(search.ctx.model, hint)
-    assert completed is not None
-    assert search._adopt(completed[0])
-
-
 def test_the_shortfall_is_weighed_per_post_short() -> None:
     search = _search()
-    _adopt(search, {"p0": {0}})
+    adopt_days(search, {"p0": {0}})
     assert search._shortfall(search.best_solution) == 300
-    _adopt(search, {"p0": {0, 1, 2, 3}})
+    adopt_days(search, {"p0": {0, 1, 2, 3}})
     assert search._shortfall(search.best_solution) == 0
 
 
 def test_the_cap_keeps_a_neighbourhood_from_giving_the_cover_back() -> None:
     search = _search()
-    _adopt(search, {"p0": {0, 1, 2, 3}})  # every post covered, p0's request refused (150)
+    adopt_days(search, {"p0": {0, 1, 2, 3}})  # every post covered, p0's request refused (150)
     assert search.best_values is not None
     free = set(search.x_indices)
     # Without the cap the best neighbour leaves day 3 short (100 < 150)...

@@ -5,7 +5,7 @@ incumbent's, searched by local search from the incumbent."""
 from __future__ import annotations
 
 from ortools.sat.python import cp_model
-from solver_factories import bare_rules, make_person, make_shift
+from solver_factories import adopt_days, bare_rules, make_person, make_shift
 
 from solver import Problem, cpsat
 
@@ -20,17 +20,6 @@ def _search() -> cpsat._Search:
     return cpsat._Search(problem, 10.0, 1, 0, None, True)
 
 
-def _adopt(search: cpsat._Search, days: dict[str, set[int]]) -> None:
-    """Make the incumbent: each person works the given days."""
-    hint = {}
-    for index, (person_id, shift_id, _) in search.built.triples.items():
-        day = search.ctx.day_of(search.ctx.shifts[shift_id])
-        hint[index] = int(day in days.get(person_id, set()))
-    completed = search._complete(search.ctx.model, hint)
-    assert completed is not None
-    assert search._adopt(completed[0])
-
-
 def _short(search: cpsat._Search, solver: cp_model.CpSolver) -> int:
     """Posts the roster of ``solver`` leaves short."""
     solution = solver.response_proto.solution
@@ -39,14 +28,14 @@ def _short(search: cpsat._Search, solver: cp_model.CpSolver) -> int:
 
 def test_nothing_to_cover() -> None:
     search = _search()
-    _adopt(search, {"p0": {0, 1, 2, 3}})
+    adopt_days(search, {"p0": {0, 1, 2, 3}})
     assert search.short == []
     assert search._cover_model() is None
 
 
 def test_the_model_asks_for_more_cover_without_an_objective() -> None:
     search = _search()
-    _adopt(search, {"p0": {0, 1}})
+    adopt_days(search, {"p0": {0, 1}})
     assert len(search.short) == 2
     model = search._cover_model()
     assert model is not None
@@ -60,7 +49,7 @@ def test_the_model_asks_for_more_cover_without_an_objective() -> None:
 
 def test_local_search_finds_a_roster_that_covers_more() -> None:
     search = _search()
-    _adopt(search, {"p0": {0, 1}})
+    adopt_days(search, {"p0": {0, 1}})
     model = search._cover_model()
     assert model is not None
     solver, status = search._run(model, 2.0, full=False, first_only=True, local_search=True)
@@ -73,7 +62,7 @@ def test_local_search_finds_a_roster_that_covers_more() -> None:
 def test_the_last_short_post_is_covered() -> None:
     # one post short, which p1 or p0 may take: the model asks for every post
     search = _search()
-    _adopt(search, {"p0": {0, 1, 2}})
+    adopt_days(search, {"p0": {0, 1, 2}})
     assert search.short == ["A-3-day"]
     model = search._cover_model()
     assert model is not None

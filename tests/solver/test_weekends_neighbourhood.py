@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from solver_factories import bare_rules, make_person, make_shift
+from solver_factories import adopt_days, bare_rules, make_person, make_shift
 
 from solver import Problem, cpsat
 from solver.rules.weekends import weekends
@@ -24,15 +24,10 @@ def _search(max_weekends: int | None = 1) -> cpsat._Search:
 
 def _adopt(search: cpsat._Search, days: dict[str, set[int]]) -> dict[int, list[int]]:
     """Make the incumbent: each person works the given days. Returns the indices by day."""
+    adopt_days(search, days)
     by_day: dict[int, list[int]] = defaultdict(list)
-    hint = {}
-    for index, (person_id, shift_id, _) in search.built.triples.items():
-        day = search.ctx.day_of(search.ctx.shifts[shift_id])
-        by_day[day].append(index)
-        hint[index] = int(day in days.get(person_id, set()))
-    completed = search._complete(search.ctx.model, hint)
-    assert completed is not None
-    assert search._adopt(completed[0])
+    for index, (_, shift_id, _) in search.built.triples.items():
+        by_day[search.ctx.day_of(search.ctx.shifts[shift_id])].append(index)
     return by_day
 
 
