@@ -79,11 +79,15 @@ def current_locale() -> Locale | None:
     return locale if locale is not None else get_locale()
 
 
-def localized_name(obj: object) -> str:
+def localized_name(obj: Any) -> str:
     """`name_zh` or `name_en` of a catalogue row, whichever fits the current locale."""
+    return localized(obj.name_zh, obj.name_en)
+
+
+def localized(name_zh: str, name_en: str) -> str:
+    """The Chinese or the English name, whichever fits the current locale."""
     locale = current_locale()
-    chinese = locale is not None and locale.language.startswith("zh")
-    return getattr(obj, "name_zh" if chinese else "name_en")
+    return name_zh if locale is not None and locale.language.startswith("zh") else name_en
 
 
 def install_template_gettext(app: Flask) -> None:

@@ -6,7 +6,6 @@ render; invalid input re-renders the form with field errors and status 422."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -37,7 +36,7 @@ from scheduler.coordinator.volunteer_page import volunteer_page
 from scheduler.extensions import db
 from scheduler.forms import INVALID, EmptyForm, add_error
 from scheduler.htmx import is_htmx, render
-from scheduler.i18n import list_comma, localized_name
+from scheduler.i18n import list_comma, localized, localized_name
 from scheduler.labels import SHIFT_LABELS, SITE_KIND_LABELS
 from scheduler.models import (
     COORDINATOR,
@@ -216,16 +215,17 @@ def site_unarchive(site_id: int) -> Response:
 def catalogue() -> str:
     """The role catalogue and the skills (on a new database, none: an editor may add the
     usual ones)."""
+    roles = catalogue_admin.list_roles()
     return render_template(
         "coordinator/catalogue.html",
-        roles=catalogue_admin.list_roles(),
+        roles=roles,
         skills=catalogue_admin.list_skills(),
         delete_form=EmptyForm(),
         may_edit=scope.may_edit_catalogue(current_user),
-        default_roles=list_comma().join(
-            localized_name(SimpleNamespace(name_zh=zh, name_en=en))
-            for _code, zh, en, *_rest in DEFAULT_ROLES
-        ),
+        # named only on the empty catalogue's notice
+        default_roles=None
+        if roles
+        else list_comma().join(localized(zh, en) for _code, zh, en, *_rest in DEFAULT_ROLES),
     )
 
 
