@@ -286,6 +286,9 @@ class _Search:
         self.template_source: cp_model.CpModel | None = None
         self.template_values: dict[int, int] = {}
         self.x_domains: dict[int, tuple[int, int]] = {}
+        # _under_weights of under_source (the model, rebuilt when elastic)
+        self.under: list[tuple[int, int]] = []
+        self.under_source: cp_model.CpModel | None = None
         # whether the first hint is the window-by-window roster of solver.construct
         self.rolled = False
         # A roster meeting every hard rule, minimums included, built person by person before
@@ -950,11 +953,16 @@ class _Search:
         return model
 
     def _under_weights(self) -> list[tuple[int, int]]:
-        """(model index, objective weight) of each shortfall variable the objective weighs."""
-        objective = self.ctx.model.proto.objective
-        weights = dict(zip(objective.vars, objective.coeffs, strict=True))
-        under = [(var.index, weights.get(var.index, 0)) for var, _ in self.ctx.shortfall.values()]
-        return [(index, weight) for index, weight in under if weight > 0]
+        """(model index, objective weight) of each shortfall variable the objective weighs
+        (found once per model: while a cover step's cover is guarded, every launch asks)."""
+        if self.under_source is not self.ctx.model:
+            objective = self.ctx.model.proto.objective
+            weights = dict(zip(objective.vars, objective.coeffs, strict=True))
+            shortfall = self.ctx.shortfall.values()
+            under = [(var.index, weights.get(var.index, 0)) for var, _ in shortfall]
+            self.under = [(index, weight) for index, weight in under if weight > 0]
+            self.under_source = self.ctx.model
+        return self.under
 
     def _shortfall(self, solution: Sequence[int]) -> int:
         """The weighted shortfall of ``solution`` (a value per model variable)."""
