@@ -31,7 +31,8 @@ The search has two phases sharing one time budget:
    of every kind and size of neighbourhood) and leaves a post short, a "cover" step looks for
    a roster that covers more, whatever it costs in the smaller weights: the whole model
    without its objective, the weighted shortfall below the incumbent's, searched by local
-   search from the incumbent in short attempts with fresh seeds (``COVER_SHARE`` of the time
+   search in short attempts with fresh seeds, every other one from the incumbent and the rest
+   from nothing (``COVER_SHARE`` of the time
    limit in all; in deterministic mode one per worker of a round); the search goes on from
    that roster, its sub-solves keeping its cover until they stall (``GUARD_COVER``). Failing
    that, or with no post short, it goes on from the kept roster farthest from the incumbent
@@ -129,7 +130,8 @@ NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long
 # the other workers would wait three budgets idle (Instance8, 60 s: 1847 instead of 1552).
 LONG_BUDGET_FACTOR = 4
 # Budget of a "cover" step (see _cover_model), as a share of the time limit, spent in attempts
-# of one sub-solve budget each, from the incumbent with a fresh seed: local search finds a
+# of one sub-solve budget each, with a fresh seed, every other one from the incumbent and the
+# rest from nothing (a trap for the first is not for the second): local search finds a
 # roster covering more within a fraction of a budget or, from that seed, hardly ever (the
 # cover models of deterministic Instance8's stalls at 1563 and 1652: 1 seed of 5 and 1 of 8
 # found one, in 0.13 and 0.23 deterministic seconds; the others nothing in 2.7, a whole 6 s
@@ -634,7 +636,7 @@ class _Search:
         # the model of the "cover" step under way (see _cover_model), and the attempts it has
         # left: COVER_SHARE of the time limit in sub-solve budgets, in deterministic mode
         # whole rounds of them
-        cover: cp_model.CpModel | None = None
+        cover: tuple[cp_model.CpModel, ...] | None = None
         cover_left = 0
         attempts = max(1, round(COVER_SHARE * self.time_limit / budget))
         if self.deterministic:
@@ -723,17 +725,18 @@ class _Search:
         def launch(pool: ThreadPoolExecutor) -> None:
             nonlocal cover_left, guard
             assert self.best_values is not None
-            # A cover step is a series of attempts of one sub-solve budget each, from the
-            # same roster with a fresh seed (local search finds a roster within a fraction of
-            # a budget or, from that seed, not at all: see COVER_SHARE). In deterministic mode
-            # every worker of a round takes one, so that no worker waits idle on another's;
-            # on the wall clock one worker at a time, the others go on with the search.
+            # A cover step is a series of attempts of one sub-solve budget each, with a fresh
+            # seed, from the incumbent and from nothing by turns (local search finds a roster
+            # within a fraction of a budget or, from that seed, not at all: see COVER_SHARE).
+            # In deterministic mode every worker of a round takes one, so that no worker waits
+            # idle on another's; on the wall clock one worker at a time, the others go on with
+            # the search.
             attempting = "cover" in {entry[0] for entry in running.values()}
             if cover is not None and cover_left > 0 and (self.deterministic or not attempting):
                 cover_left -= 1
                 job = pool.submit(
                     self._run,
-                    cover,
+                    cover[cover_left % len(cover)],
                     min(budget, self.remaining()),
                     full=False,
                     first_only=True,
@@ -924,10 +927,10 @@ class _Search:
         if best[0] < self.best_objective:
             self._take(best[3], best[0])
 
-    def _cover_model(self) -> cp_model.CpModel | None:
+    def _cover_model(self) -> tuple[cp_model.CpModel, cp_model.CpModel] | None:
         """The whole model without its objective and with the weighted shortfall below the
-        incumbent's, hinted with the incumbent (None when there is nothing to cover, or the
-        incumbent breaks a minimum).
+        incumbent's, hinted with the incumbent and, a copy, with no hint (None when there is
+        nothing to cover, or the incumbent breaks a minimum).
 
         On a plateau where one post more could be covered only by re-dealing most people's
         runs, days off and weekends over the whole horizon (Instance5: the nearest better
@@ -935,22 +938,27 @@ class _Search:
         sub-solve proves holds the move, and a whole-model search is steered by the smaller
         weights (requests) towards the rosters it already has. Without the objective, local
         search (feasibility jump, from the hint) finds such a roster within about a second;
-        the neighbourhood search then repairs what it costs in the smaller weights.
+        the neighbourhood search then repairs what it costs in the smaller weights. Some such
+        rosters are traps even for that: every roster covering more differs from them so much
+        that local search from them finds none, while from no hint it finds one in a few
+        attempts (Instance5's rosters stuck at 1244 and 1246: 0 of 20 seeds from the roster
+        within a 1.2 s sub-solve budget, 3 of 30 from nothing), hence the copy.
         """
         if not self.short or self.missing_minutes or self.ctx.elastic:
             return None
         current = self._shortfall(self.best_solution)
         if current <= 0:
             return None
-        model = self.ctx.model.clone()
-        clear_hints(model)
+        blank = self.ctx.model.clone()
+        clear_hints(blank)
         # OR-Tools leaves CpModel.clear_objective unannotated (as clear_hints, solver.build)
-        model.clear_objective()  # type: ignore[no-untyped-call]
-        self._cap_shortfall(model, current - 1)
+        blank.clear_objective()  # type: ignore[no-untyped-call]
+        self._cap_shortfall(blank, current - 1)
+        model = blank.clone()
         hint = model.proto.solution_hint
         hint.vars.extend(range(len(self.best_solution)))
         hint.values.extend(self.best_solution)
-        return model
+        return model, blank
 
     def _under_weights(self) -> list[tuple[int, int]]:
         """(model index, objective weight) of each shortfall variable the objective weighs

@@ -1,7 +1,8 @@
 """The cover step's attempts and the guard on the cover it gained (solver.cpsat): a cover step
-is a series of short local-search attempts with fresh seeds, in deterministic mode whole rounds
-of them (no worker idles on a long one), and the sub-solves that repair its roster may not give
-the gained cover back until they stall."""
+is a series of short local-search attempts with fresh seeds, every other one from the incumbent
+and the rest from nothing, in deterministic mode whole rounds of them (no worker idles on a long
+one), and the sub-solves that repair its roster may not give the gained cover back until they
+stall."""
 
 from __future__ import annotations
 
@@ -64,10 +65,14 @@ def test_the_cap_keeps_a_neighbourhood_from_giving_the_cover_back() -> None:
     assert search._shortfall(solver.response_proto.solution) == 0
 
 
-def _record(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[bool, float, bool]], list[int]]:
+Call = tuple[bool, float, bool, bool]
+
+
+def _record(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Call], list[int]]:
     """Record every sub-solve (whether a cover attempt, its budget, whether it ran beside a
-    sub-solve of the other sort) and every cap a neighbourhood got (its shortfall)."""
-    calls: list[tuple[bool, float, bool]] = []
+    sub-solve of the other sort, whether it was hinted) and every cap a neighbourhood got (its
+    shortfall)."""
+    calls: list[Call] = []
     caps: list[int] = []
     lock = threading.Lock()
     in_flight = {True: 0, False: 0}
@@ -89,7 +94,7 @@ def _record(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[bool, float, bo
         finally:
             with lock:
                 in_flight[cover] -= 1
-                calls.append((cover, budget, mixed))
+                calls.append((cover, budget, mixed, bool(model.proto.solution_hint.vars)))
 
     def cap(self: cpsat._Search, model: cp_model.CpModel, most: int) -> None:
         if model.has_objective():  # (the cover model has none)
@@ -113,17 +118,20 @@ def test_deterministic_cover_steps_take_whole_rounds_of_short_attempts(
     monkeypatch.setattr(cpsat, "STALL_SHARE", 0.02)
     calls, caps = _record(monkeypatch)
     problem = to_problem(read_instance(INSTANCES / "Gen_12x28x3_s1.txt"))
-    first = solve(problem, time_limit=3, workers=2, seed=3, deterministic=True)
-    attempts = [budget for cover, budget, _ in calls if cover]
+    first = solve(problem, time_limit=3, workers=2, seed=6, deterministic=True)
+    attempts = [(budget, hinted) for cover, budget, _, hinted in calls if cover]
     assert attempts, "no cover step ran"
     # the sub-solve budget at 3 s (SUB_SOLVE_SHARE of it, at least SUB_SOLVE_SECONDS[0])
-    assert max(attempts) <= cpsat.SUB_SOLVE_SECONDS[0]
+    assert max(budget for budget, _ in attempts) <= cpsat.SUB_SOLVE_SECONDS[0]
     assert len(attempts) % 2 == 0  # whole rounds of two
-    assert not any(mixed for _, _, mixed in calls)
+    assert not any(mixed for _, _, mixed, _ in calls)
+    # each round one attempt from the incumbent, one from nothing
+    hinted = [hinted for _, hinted in attempts]
+    assert hinted.count(True) == hinted.count(False)
     # a cover step found a roster covering more, and the sub-solves after it kept that cover
     assert caps
     assert check(problem, first.assignments).ok
     calls.clear()
-    again = solve(problem, time_limit=3, workers=2, seed=3, deterministic=True)
+    again = solve(problem, time_limit=3, workers=2, seed=6, deterministic=True)
     assert again.assignments == first.assignments
     assert again.objective == first.objective

@@ -1,6 +1,6 @@
 """The "cover" step of the neighbourhood search (solver.cpsat._Search._cover_model): on a
 stall, the whole model without its objective and with the weighted shortfall below the
-incumbent's, searched by local search from the incumbent."""
+incumbent's, searched by local search from the incumbent and from nothing."""
 
 from __future__ import annotations
 
@@ -37,26 +37,34 @@ def test_the_model_asks_for_more_cover_without_an_objective() -> None:
     search = _search()
     adopt_days(search, {"p0": {0, 1}})
     assert len(search.short) == 2
-    model = search._cover_model()
-    assert model is not None
-    assert not model.has_objective()
-    # hinted with the incumbent, every variable
-    assert len(model.proto.solution_hint.vars) == len(model.proto.variables)
+    models = search._cover_model()
+    assert models is not None
+    hinted, blank = models
+    count = len(search.ctx.model.proto.constraints)
+    for model in models:
+        assert not model.has_objective()
+        assert len(model.proto.constraints) == count + 1
+    # the same cap (the repeated field takes no negative index)
+    assert str(hinted.proto.constraints[count]) == str(blank.proto.constraints[count])
+    # one hinted with the incumbent, every variable; the other with no hint
+    assert list(hinted.proto.solution_hint.vars) == list(range(len(hinted.proto.variables)))
+    assert list(hinted.proto.solution_hint.values) == list(search.best_solution)
+    assert not blank.proto.solution_hint.vars
     # the search's own model is left as it was
     assert search.ctx.model.has_objective()
-    assert len(model.proto.constraints) == len(search.ctx.model.proto.constraints) + 1
 
 
-def test_local_search_finds_a_roster_that_covers_more() -> None:
+def test_local_search_finds_a_roster_that_covers_more_from_either_start() -> None:
     search = _search()
     adopt_days(search, {"p0": {0, 1}})
-    model = search._cover_model()
-    assert model is not None
-    solver, status = search._run(model, 2.0, full=False, first_only=True, local_search=True)
-    assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    assert _short(search, solver) < 2
-    # it reported nothing (its objective is not the problem's)
-    assert search.best_seen >= search.best_objective
+    models = search._cover_model()
+    assert models is not None
+    for model in models:
+        solver, status = search._run(model, 2.0, full=False, first_only=True, local_search=True)
+        assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        assert _short(search, solver) < 2
+        # it reported nothing (its objective is not the problem's)
+        assert search.best_seen >= search.best_objective
 
 
 def test_the_last_short_post_is_covered() -> None:
@@ -64,8 +72,8 @@ def test_the_last_short_post_is_covered() -> None:
     search = _search()
     adopt_days(search, {"p0": {0, 1, 2}})
     assert search.short == ["A-3-day"]
-    model = search._cover_model()
-    assert model is not None
-    solver, status = search._run(model, 2.0, full=False, first_only=True, local_search=True)
+    models = search._cover_model()
+    assert models is not None
+    solver, status = search._run(models[0], 2.0, full=False, first_only=True, local_search=True)
     assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert _short(search, solver) == 0
