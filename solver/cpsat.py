@@ -27,23 +27,21 @@ The search has two phases sharing one time budget:
    thread. The search keeps the ``ELITE_SIZE`` best distinct rosters it held (near copies
    count as one, see ``ELITE_SPACING``); one more kind of neighbourhood, "crossover", frees
    the people's days on which the incumbent and another kept roster differ (path relinking).
-   When the incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum
-   of every kind and size of neighbourhood) and leaves a post short, a "cover" step looks for
-   a roster that covers more, whatever it costs in the smaller weights: the whole model
-   without its objective, the weighted shortfall below the incumbent's, searched by local
-   search in short attempts with fresh seeds, every other one from the incumbent and the rest
-   from nothing (``COVER_SHARE`` of the time
-   limit in all; in deterministic mode one per worker of a round); the search goes on from
-   that roster, its sub-solves keeping its cover until they stall (``GUARD_COVER``). Failing
-   that, or with no post short, it goes on from the kept roster farthest from the incumbent
-   among those within ``RESTART_WITHIN`` of the best; either way with every kind back at its
-   first size and weight. When even that leaves the best roster held unimproved for
-   ``LINE_STALLS`` stall windows (every roster of the search descends from one first roster,
-   in one basin), a second line of search starts from the first roster with a pool of its
-   own, and when it stalls too (or the time runs short) the two lines are relinked: one
-   sub-solve frees the cells where their best rosters differ, and the search goes on from
-   the best with both pools (a later stall may start another second line). It returns the
-   best roster it held.
+   When the incumbent has not improved for ``STALL_SHARE`` of the time limit (a local optimum of
+   every kind and size of neighbourhood) and leaves a post short, a "cover" step looks for a roster
+   that covers more, whatever it costs in the smaller weights: the whole model without its
+   objective, the weighted shortfall below the incumbent's, searched by local search in short
+   attempts with fresh seeds, from the incumbent and from nothing by turns (``COVER_SHARE`` of the
+   time limit in all; in deterministic mode one per worker of a round); the search goes on from
+   that roster, its sub-solves keeping its cover until they stall (``GUARD_COVER``). Failing that,
+   or with no post short, it goes on from the kept roster farthest from the incumbent among those
+   within ``RESTART_WITHIN`` of the best; either way with every kind back at its first size and
+   weight. When even that leaves the best roster held unimproved for ``LINE_STALLS`` stall windows
+   (every roster of the search descends from one first roster, in one basin), a second line of
+   search starts from the first roster with a pool of its own, and when it stalls too (or the time
+   runs short) the two lines are relinked: one sub-solve frees the cells where their best rosters
+   differ, and the search goes on from the best with both pools (a later stall may start another
+   second line). It returns the best roster it held.
 
 With minimum rules (minimum minutes, minimum runs) the first roster is
 :func:`solver.feasible.feasible_roster`'s, built person by person before any search and adopted
@@ -130,8 +128,9 @@ NEIGHBOURHOODS = ("people", "days", "mixed", "pair", "union", "crossover", "long
 # the other workers would wait three budgets idle (Instance8, 60 s: 1847 instead of 1552).
 LONG_BUDGET_FACTOR = 4
 # Budget of a "cover" step (see _cover_model), as a share of the time limit, spent in attempts
-# of one sub-solve budget each, with a fresh seed, every other one from the incumbent and the
-# rest from nothing (a trap for the first is not for the second): local search finds a
+# of one sub-solve budget each, with a fresh seed, from the incumbent and from nothing by
+# turns, the incumbent first (from a roster that is no trap it finds one far more often:
+# Instance6 stuck at 2246, 9 seeds of 10 against 1 from nothing): local search finds a
 # roster covering more within a fraction of a budget or, from that seed, hardly ever (the
 # cover models of deterministic Instance8's stalls at 1563 and 1652: 1 seed of 5 and 1 of 8
 # found one, in 0.13 and 0.23 deterministic seconds; the others nothing in 2.7, a whole 6 s
@@ -940,9 +939,9 @@ class _Search:
         search (feasibility jump, from the hint) finds such a roster within about a second;
         the neighbourhood search then repairs what it costs in the smaller weights. Some such
         rosters are traps even for that: every roster covering more differs from them so much
-        that local search from them finds none, while from no hint it finds one in a few
-        attempts (Instance5's rosters stuck at 1244 and 1246: 0 of 20 seeds from the roster
-        within a 1.2 s sub-solve budget, 3 of 30 from nothing), hence the copy.
+        that local search from them finds none, while from no hint it finds one in about one
+        attempt in ten (Instance5's rosters stuck at 1244 and 1246: 0 of 20 seeds from the
+        roster within a 1.2 s sub-solve budget, 3 of 30 from nothing), hence the copy.
         """
         if not self.short or self.missing_minutes or self.ctx.elastic:
             return None
