@@ -856,7 +856,7 @@ class _Search:
             if first[2] == second[2]:
                 return 0.0
             assert self.best_values is not None
-            free = self._differing_cells(first[3], second[3], by_day)
+            free = self._differing_variables(first[3], second[3], by_day)
             model = self._restricted(self.best_values, free)
             solver, status = self._run(
                 model,
@@ -1271,7 +1271,7 @@ class _Search:
         others = [entry for entry in elite.entries if entry[2] != key]
         if not others:
             return None
-        cells = self._cells_differing(self.best_solution, rng.choice(others)[3])
+        cells = self._differing_cells(self.best_solution, rng.choice(others)[3])
         triples = self.built.triples
         days = sorted(cells)
         limit = max(2, round(fraction * len(self.x_indices)))
@@ -1283,7 +1283,7 @@ class _Search:
             free.update(i for i in by_day[day] if triples[i][0] in cells[day])
         return free
 
-    def _cells_differing(self, first: Sequence[int], second: Sequence[int]) -> dict[int, set[str]]:
+    def _differing_cells(self, first: Sequence[int], second: Sequence[int]) -> dict[int, set[str]]:
         """The cells (a person's shifts of one day) on which two rosters (a value per model
         variable) differ: the people of each day."""
         triples = self.built.triples
@@ -1294,12 +1294,12 @@ class _Search:
                 cells[self.ctx.day_of(self.ctx.shifts[shift_id])].add(person_id)
         return cells
 
-    def _differing_cells(
+    def _differing_variables(
         self, first: Sequence[int], second: Sequence[int], by_day: dict[int, list[int]]
     ) -> set[int]:
         """The roster variables of every cell on which two rosters differ."""
         triples = self.built.triples
-        cells = self._cells_differing(first, second)
+        cells = self._differing_cells(first, second)
         return {i for day, who in cells.items() for i in by_day[day] if triples[i][0] in who}
 
     # -- results ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def test_line_b_starts_from_the_first_roster_and_the_relink_frees_the_differing_
     frees: list[set[int]] = []
     real_search = cpsat._Search._neighbourhood_search
     real_take = cpsat._Search._take
-    real_cells = cpsat._Search._differing_cells
+    real_cells = cpsat._Search._differing_variables
     real_restricted = cpsat._Search._restricted
 
     def key(search: cpsat._Search, solution: Any) -> bytes:
@@ -58,7 +58,7 @@ def test_line_b_starts_from_the_first_roster_and_the_relink_frees_the_differing_
 
     monkeypatch.setattr(cpsat._Search, "_neighbourhood_search", search)
     monkeypatch.setattr(cpsat._Search, "_take", take)
-    monkeypatch.setattr(cpsat._Search, "_differing_cells", cells)
+    monkeypatch.setattr(cpsat._Search, "_differing_variables", cells)
     monkeypatch.setattr(cpsat._Search, "_restricted", restricted)
     problem = to_problem(read_instance(INSTANCES / "Gen_12x28x3_s1.txt"))
     first = solve(problem, time_limit=3, workers=2, seed=4, deterministic=True)
